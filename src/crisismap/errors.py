@@ -1,0 +1,29 @@
+"""The small exception hierarchy: exceptions are for bugs and environment failures only.
+
+Bad *data* is never raised: it is collected as :class:`crisismap.report.Problem` rows.
+The exceptions here are for inputs that cannot be processed at all (an unreadable
+boundary file, a refused upload) and carry a message that says what was expected,
+what was found and how to fix it, so the CLI and the app can show it verbatim.
+"""
+
+from __future__ import annotations
+
+
+class CrisismapError(Exception):
+    """Base class: the message is a full sentence meant for the user."""
+
+
+class InputError(CrisismapError):
+    """An input file as a whole cannot be used (wrong format, unreadable, empty)."""
+
+
+class BoundaryError(InputError):
+    """A boundary file or set cannot be loaded or has no usable levels."""
+
+
+class UnsafeInputError(InputError):
+    """An upload was refused for safety: too large, a zip bomb, a GDAL VRT, a zip-slip path."""
+
+
+class MappingError(InputError):
+    """The column mapping cannot be applied (missing column or unmapped field)."""
