@@ -119,3 +119,7 @@ BOUNDARY_COLUMNS: dict[str, str] = {
     "country": "str or NA: ISO 3166-1 alpha-3 of the country",
     "geometry": "Polygon/MultiPolygon, valid, EPSG:4326",
 }
+
+# Period bucket for records whose date is known less precisely than the period unit
+# (a "2023" record when summarising by month): counted, never spread or guessed.
+IMPRECISE_PERIOD = "__date_not_attributable__"
