@@ -1,0 +1,288 @@
+"""The one place that chains the steps: ingest → validate → join → compare → aggregate.
+
+The app and the CLI both call :func:`analyse` once per upload and boundary choice,
+then :func:`summarize` (cheap) for every view; export helpers turn the results into
+bytes. Nothing here touches Streamlit or folium, and nothing is cached globally:
+callers own their results (per session in the app).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from crisismap import aggregate, ingest, join, names, presets, validate
+from crisismap.boundaries import BoundarySet
+from crisismap.export import manifest_bytes, regions_geojson_bytes, to_csv_bytes, to_xlsx_bytes
+from crisismap.report import Problem, Report
+from crisismap.schema import (
+    IMPRECISE_CODE,
+    OUTSIDE_CODE,
+    DateOrder,
+    MatchStatus,
+    Period,
+    Severity,
+)
+
+DEFAULT_MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+@dataclass
+class Analysis:
+    """Everything one upload yields against one boundary set; input to every view."""
+
+    filename: str
+    input_sha256: str
+    boundaries: BoundarySet
+    records: pd.DataFrame
+    rejected: pd.DataFrame
+    report: Report
+    joined: pd.DataFrame
+    agreement: pd.DataFrame
+    disagreements: pd.DataFrame
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def levels(self) -> list[int]:
+        return sorted(self.boundaries.levels)
+
+
+def analyse(
+    data: bytes,
+    boundaries: BoundarySet,
+    *,
+    filename: str = "incidents.csv",
+    preset: str | None = None,
+    overrides: Mapping[str, str] | None = None,
+    date_order: DateOrder | str = DateOrder.AUTO,
+    encoding: str | None = None,
+    snap_distance_m: float | None = None,
+    fix_swapped: bool = False,
+    max_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
+    progress: Progress = _quiet,
+) -> Analysis:
+    """Validate ``data`` (CSV bytes) and join its accepted records to ``boundaries``.
+
+    Every input record ends in ``records`` (accepted, possibly with warnings) or in
+    ``rejected`` with its reasons; ``report.accepted + report.rejected == report.records``.
+    """
+    date_order = DateOrder.parse(date_order)
+    progress(f"reading {filename} ({len(data):,} bytes)")
+    raw = ingest.read_csv_bytes(data, filename=filename, max_bytes=max_bytes, encoding=encoding)
+    mapping = presets.detect_mapping(raw.header, raw.hxl_tags, preset=preset, overrides=overrides)
+    progress(f"validating {raw.n_records:,} records (preset: {mapping.preset})")
+    result = validate.validate(raw, mapping, date_order=date_order)
+    records, report = result.records, result.report
+
+    progress(f"joining {len(records):,} records to {boundaries.name}")
+    records = _check_swapped(records, boundaries, report, fix=fix_swapped)
+    joined = join.join_points(records, boundaries.levels, snap_distance_m=snap_distance_m)
+    agreement, disagreements = names.compare_stated(records, joined, boundaries.levels)
+    parameters = {
+        "preset": report.preset,
+        "mapping": report.mapping,
+        "date_order": report.date_order or date_order.value,
+        "encoding": report.encoding,
+        "snap_distance_m": snap_distance_m,
+        "fix_swapped": fix_swapped,
+    }
+    return Analysis(
+        filename=filename,
+        input_sha256=hashlib.sha256(data).hexdigest(),
+        boundaries=boundaries,
+        records=records,
+        rejected=result.rejected,
+        report=report,
+        joined=joined,
+        agreement=agreement,
+        disagreements=disagreements,
+        parameters=parameters,
+    )
+
+
+def _check_swapped(
+    records: pd.DataFrame, boundaries: BoundarySet, report: Report, *, fix: bool
+) -> pd.DataFrame:
+    """Flag records whose lat/lon look swapped; swap them only when asked."""
+    if records.empty:
+        return records
+    swapped = join.find_swapped(records, boundaries.levels)
+    if not swapped.any():
+        return records
+    records = records.copy()
+    newly_warned = swapped & (records["warnings"] == 0)
+    report.warned += int(newly_warned.sum())
+    records.loc[swapped, "warnings"] += 1
+    action = (
+        "They were swapped as you asked."
+        if fix
+        else "Check the source; rerun with the swap option to swap them."
+    )
+    for row in records.loc[swapped, ["id", "line", "lat", "lon"]].itertuples(index=False):
+        report.add(
+            Problem(
+                code="coords-swapped" if not fix else "coords-swapped-fixed",
+                severity=Severity.WARNING,
+                message=(
+                    f"Latitude {row.lat} / longitude {row.lon} falls outside every region, "
+                    f"but inside one with the two swapped. {action}"
+                ),
+                line=int(row.line),
+                column="latitude/longitude",
+                value=f"{row.lat}, {row.lon}",
+                record_id=str(row.id),
+            )
+        )
+    if fix:
+        lat = records.loc[swapped, "lat"].copy()
+        records.loc[swapped, "lat"] = records.loc[swapped, "lon"]
+        records.loc[swapped, "lon"] = lat
+    return records
+
+
+def summary_levels(analysis: Analysis) -> dict[int, Any]:
+    """Boundary levels restricted to the countries that hold records, for zero-filled grids.
+
+    Without this a world boundary set would list every region of every country
+    with zeros; a one-country set is returned unchanged.
+    """
+    levels = analysis.boundaries.levels
+    top = min(levels)
+    code_col = f"adm{top}_code"
+    if code_col not in analysis.joined or "country" not in levels[top]:
+        return levels
+    present_codes = set(analysis.joined[code_col].dropna().unique())
+    countries = set(levels[top].loc[levels[top]["code"].isin(present_codes), "country"].dropna())
+    if not countries or len(countries) == levels[top]["country"].nunique():
+        return levels
+    return {n: frame[frame["country"].isin(countries)] for n, frame in levels.items()}
+
+
+def summarize(
+    analysis: Analysis,
+    *,
+    level: int,
+    period: Period | str = Period.MONTH,
+    by_category: bool = True,
+    start: Any = None,
+    end: Any = None,
+    categories: Sequence[str] | None = None,
+    regions: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Region × period (× category) figures for one view of an analysis."""
+    _require_level(analysis, level)
+    return aggregate.summarize(
+        analysis.records,
+        analysis.joined,
+        summary_levels(analysis),
+        level=level,
+        period=Period.parse(period),
+        by_category=by_category,
+        start=start,
+        end=end,
+        categories=categories,
+        regions=regions,
+    )
+
+
+def _require_level(analysis: Analysis, level: int) -> None:
+    if level not in analysis.boundaries.levels:
+        available = ", ".join(str(n) for n in analysis.levels)
+        raise ValueError(
+            f"Admin level {level} is not in boundary set {analysis.boundaries.name!r}: "
+            f"available levels are {available}."
+        )
+
+
+def join_table(analysis: Analysis) -> pd.DataFrame:
+    """One row per accepted record: id, line, and admN_code/name/match per level."""
+    columns = ["id", "line"]
+    for n in analysis.levels:
+        columns += [f"adm{n}_code", f"adm{n}_name", f"adm{n}_match"]
+    frame = pd.concat([analysis.records[["id", "line"]], analysis.joined], axis=1)
+    return frame[columns]
+
+
+def totals(analysis: Analysis, level: int) -> dict[str, int]:
+    """Record counts per bucket at ``level``: attributed regions, outside, not attributable."""
+    match = analysis.joined[f"adm{level}_match"]
+    outside = int((match == MatchStatus.OUTSIDE.value).sum())
+    imprecise = int((match == MatchStatus.IMPRECISE.value).sum())
+    return {
+        "accepted": len(analysis.records),
+        "in_regions": len(match) - outside - imprecise,
+        OUTSIDE_CODE: outside,
+        IMPRECISE_CODE: imprecise,
+    }
+
+
+def manifest(
+    analysis: Analysis,
+    *,
+    view: Mapping[str, Any],
+    outputs: Mapping[str, bytes] | None = None,
+) -> bytes:
+    """Provenance manifest (JSON bytes) for exports of one view of ``analysis``."""
+    report = analysis.report
+    bset = analysis.boundaries
+    return manifest_bytes(
+        inputs=[{"name": analysis.filename, "sha256": analysis.input_sha256}]
+        + ([{"name": f"boundaries:{bset.name}", "sha256": bset.sha256}] if bset.sha256 else []),
+        outputs=outputs,
+        counts={
+            "records": report.records,
+            "accepted": report.accepted,
+            "rejected": report.rejected,
+            "warned": report.warned,
+            **({"level_totals": totals(analysis, int(view["level"]))} if "level" in view else {}),
+        },
+        boundaries={"name": bset.name, "source": bset.source, "version": bset.version},
+        parameters={**analysis.parameters, **dict(view)},
+    )
+
+
+def region_figures(analysis: Analysis, *, level: int, **view: Any) -> pd.DataFrame:
+    """Per-region totals over a view (records counted once) plus incidents per category."""
+    view = {k: v for k, v in view.items() if k != "period"}
+    buckets = [OUTSIDE_CODE, IMPRECISE_CODE]
+    totals_ = summarize(analysis, level=level, period=Period.YEAR, by_category=False, **view)
+    totals_ = totals_[~totals_["region_code"].isin(buckets)]
+    figures = totals_.groupby("region_code")[["incidents", "victims"]].sum()
+    by_cat = summarize(analysis, level=level, period=Period.YEAR, by_category=True, **view)
+    by_cat = by_cat[~by_cat["region_code"].isin(buckets)]
+    if not by_cat.empty:
+        wide = by_cat.pivot_table(
+            index="region_code", columns="category", values="incidents", aggfunc="sum"
+        )
+        wide.columns = [f"incidents: {c}" for c in wide.columns]
+        figures = figures.join(wide)
+    return figures
+
+
+def export_summary(
+    analysis: Analysis, summary: pd.DataFrame, *, fmt: str, level: int, **view: Any
+) -> bytes:
+    """The regional summary of one view as ``csv``, ``xlsx`` or ``geojson`` bytes.
+
+    CSV and XLSX hold ``summary`` as shown; GeoJSON holds every region of the level
+    with its totals over the same view (``view`` = the filters used for ``summary``).
+    """
+    fmt = fmt.lower().lstrip(".")
+    if fmt == "csv":
+        return to_csv_bytes(summary)
+    if fmt == "xlsx":
+        return to_xlsx_bytes({"Summary": summary, "Rejected records": analysis.rejected})
+    if fmt == "geojson":
+        figures = region_figures(analysis, level=level, **view)
+        return regions_geojson_bytes(summary_levels(analysis)[level], figures)
+    raise ValueError(f"Unknown export format {fmt!r}: expected csv, xlsx or geojson.")
