@@ -1,0 +1,731 @@
+"""Region × period × category counts and victim sums, zero-filled, totals that reconcile.
+
+Rules:
+
+* **Every record is counted once per row kind.** Records with no region at the level go
+  to ``OUTSIDE_CODE`` (outside every polygon) or ``IMPRECISE_CODE`` (located only at a
+  coarser level); records whose date cannot be placed in one period (precision coarser
+  than the period, or a date range crossing periods) go to ``IMPRECISE_PERIOD``. Nothing
+  is spread over periods or guessed. With ``by_category=False`` the incidents of all rows
+  sum to the number of selected records.
+* **Multi-label records** count once in each of their categories' rows (so category rows
+  can sum to more than the records); records without a category use ``NO_CATEGORY``.
+  Victims follow the record into each of its category rows.
+* **Zero-filled grid**: every region of the level × every period from the first to the
+  last (widened to ``start``/``end`` when given) × every category present (or asked for).
+  Outside / not-attributable regions and the imprecise period appear only when some
+  record falls there. If that grid would exceed ``MAX_GRID_ROWS`` rows, only non-zero
+  rows are returned and ``frame.attrs["zero_filled"]`` is False.
+* **Filters** apply before counting: ``start``/``end`` keep records whose whole date
+  range lies within them (``attrs["partly_in_range"]`` counts those straddling an end);
+  ``categories`` keeps records with at least one of the labels (only those labels get
+  rows); ``regions`` keeps records in those regions, given as codes at this level or any
+  coarser one.
+* ``incidents_change``/``victims_change`` compare with the previous period of the same
+  region and category (NA for the first period and for the imprecise period).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from crisismap.schema import (
+    CATEGORY_SEPARATOR,
+    IMPRECISE_CODE,
+    IMPRECISE_PERIOD,
+    OUTSIDE_CODE,
+    DatePrecision,
+    MatchStatus,
+    Period,
+)
+
+NO_CATEGORY = "__uncategorised__"
+MAX_GRID_ROWS = 2_000_000
+OUTSIDE_NAME = "Outside all regions"
+IMPRECISE_NAME = "Not attributable at this level"
+
+_PRECISION_RANK = {DatePrecision.DAY: 0, DatePrecision.MONTH: 1, DatePrecision.YEAR: 2}
+_NEEDED_PRECISION = {
+    Period.DAY: 0,
+    Period.ISO_WEEK: 0,
+    Period.ACLED_WEEK: 0,
+    Period.MONTH: 1,
+    Period.QUARTER: 1,
+    Period.YEAR: 2,
+}
+_NO_PERIOD = np.iinfo(np.int64).min
+_TEXT = pd.StringDtype("pyarrow", na_value=np.nan)  # the default "str" dtype of pandas 3
+
+
+# --- public API ---------------------------------------------------------------------
+
+
+def summarize(
+    records: pd.DataFrame,
+    joined: pd.DataFrame,
+    levels: Any,
+    *,
+    level: int,
+    period: Period | str,
+    by_category: bool = True,
+    start: Any = None,
+    end: Any = None,
+    categories: Sequence[str] | None = None,
+    regions: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Region × period (× category) figures at ``level`` (see the module rules).
+
+    Returns
+    -------
+    DataFrame with ``region_code``, ``region_name``, ``parent_code``, ``period`` (label),
+    ``period_start``, ``period_end`` (inclusive days), ``category`` (when
+    ``by_category``), ``incidents``, ``victims`` (NaN counted as 0), ``victims_known``,
+    ``incidents_change``, ``victims_change``.
+    """
+    period = Period.parse(period)
+    _level_frame(levels, level)  # fail early on an unknown level
+    sel = _select(records, joined, levels, level, start, end, categories, regions)
+    axis = _region_axis(levels, joined, level, sel)
+    periods = _period_axis(records, sel.rows, period, start, end)
+    cats = _category_axis(records, sel, by_category)
+    counts = _count(records, axis.slot, periods, cats)
+    table = _table(counts, axis, periods, cats, by_category)
+    table.attrs.update(sel.notes)
+    return table
+
+
+def time_series(
+    records: pd.DataFrame,
+    joined: pd.DataFrame,
+    *,
+    period: Period | str,
+    region: str | None = None,
+    level: int | None = None,
+    by_category: bool = True,
+    start: Any = None,
+    end: Any = None,
+    categories: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Figures per period (× category) for one region or for all records, for charts.
+
+    ``region`` is a code at ``level``, or at any level of ``joined`` when ``level`` is None.
+    Same columns as :func:`summarize` without the region columns.
+    """
+    period = Period.parse(period)
+    level = _series_level(joined, region, level)
+    regions = None if region is None else [region]
+    sel = _select(records, joined, None, level, start, end, categories, regions)
+    axis = _RegionAxis(np.zeros(len(records), np.int64), ["*"], ["*"], [None], 1)
+    periods = _period_axis(records, sel.rows, period, start, end)
+    cats = _category_axis(records, sel, by_category)
+    counts = _count(records, axis.slot, periods, cats)
+    table = _table(counts, axis, periods, cats, by_category)
+    table = table.drop(columns=["region_code", "region_name", "parent_code"])
+    table.attrs.update(sel.notes)
+    return table.reset_index(drop=True)
+
+
+def region_totals(
+    records: pd.DataFrame,
+    joined: pd.DataFrame,
+    levels: Any,
+    *,
+    level: int,
+    start: Any = None,
+    end: Any = None,
+    categories: Sequence[str] | None = None,
+    regions: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Per region over all time: ``incidents``, ``victims``, ``victims_known``,
+    ``first_date``, ``last_date`` (every region of the level, zeros included)."""
+    _level_frame(levels, level)  # fail early on an unknown level
+    sel = _select(records, joined, levels, level, start, end, categories, regions)
+    axis = _region_axis(levels, joined, level, sel)
+    rows = sel.rows
+    slot = axis.slot[rows]
+    n = len(axis.codes)
+    victims = _victims(records)[rows]
+    dates = _days(records["date"])[rows]
+    last = _days(records["date_end"])[rows] if "date_end" in records else dates
+    last = np.where(last == _NO_PERIOD, dates, last)
+    first_day = np.full(n, np.iinfo(np.int64).max)
+    last_day = np.full(n, np.iinfo(np.int64).min)
+    dated = dates != _NO_PERIOD
+    np.minimum.at(first_day, slot[dated], dates[dated])
+    np.maximum.at(last_day, slot[dated], last[dated])
+    table = pd.DataFrame(
+        {
+            "region_code": pd.array(axis.codes, dtype="str"),
+            "region_name": pd.array(axis.names, dtype="str"),
+            "parent_code": pd.array(axis.parents, dtype="str"),
+            "incidents": np.bincount(slot, minlength=n),
+            "victims": np.bincount(slot, weights=np.nan_to_num(victims), minlength=n),
+            "victims_known": np.bincount(slot, weights=~np.isnan(victims), minlength=n).astype(
+                np.int64
+            ),
+            "first_date": _to_dates(np.where(first_day <= last_day, first_day, _NO_PERIOD)),
+            "last_date": _to_dates(np.where(first_day <= last_day, last_day, _NO_PERIOD)),
+        }
+    )
+    special = np.arange(n) >= axis.n_regions
+    table = table[~special | (table["incidents"].to_numpy() > 0)].reset_index(drop=True)
+    table.attrs.update(sel.notes)
+    return table
+
+
+def select_rows(
+    records: pd.DataFrame,
+    joined: pd.DataFrame,
+    levels: Any,
+    *,
+    level: int | None,
+    start: Any = None,
+    end: Any = None,
+    categories: Sequence[str] | None = None,
+    regions: Sequence[str] | None = None,
+) -> np.ndarray:
+    """Positions of the records a view counts (the same filters as :func:`summarize`).
+
+    The map's points and the figures come from one selection, so they always agree.
+    """
+    return _select(records, joined, levels, level, start, end, categories, regions).rows
+
+
+# --- selection (shared by every view) -----------------------------------------------------
+
+
+@dataclass
+class _Selection:
+    rows: np.ndarray  # positions of the selected records
+    categories: list[str] | None  # the category filter, if any
+    regions: list[str] | None  # the region filter, if any
+    notes: dict[str, Any]
+
+
+def _select(
+    records: pd.DataFrame,
+    joined: pd.DataFrame,
+    levels: Any,
+    level: int | None,
+    start: Any,
+    end: Any,
+    categories: Sequence[str] | None,
+    regions: Sequence[str] | None,
+) -> _Selection:
+    """The records a view counts: date window, category and region filters."""
+    if len(joined) != len(records):
+        raise ValueError(
+            f"joined has {len(joined):,} rows but records has {len(records):,}: pass the "
+            "frame join_points returned for these same records."
+        )
+    keep = np.ones(len(records), dtype=bool)
+    notes: dict[str, Any] = {}
+    if start is not None or end is not None:
+        keep &= _in_window(records, start, end, notes)
+    wanted = places = None
+    if categories is not None:
+        wanted = sorted({str(c) for c in categories})
+        keep &= _has_category(records, wanted)
+    if regions is not None:
+        places = [str(r) for r in regions]
+        keep &= _in_regions(joined, levels, level, places)
+    return _Selection(np.flatnonzero(keep), wanted, places, notes)
+
+
+def _in_window(records: pd.DataFrame, start: Any, end: Any, notes: dict[str, Any]) -> np.ndarray:
+    """Records whose whole date range lies within [start, end] (whole days)."""
+    first = _days(records["date"])
+    last = _days(records["date_end"]) if "date_end" in records else first
+    last = np.where(last == _NO_PERIOD, first, last)
+    dated = first != _NO_PERIOD
+    inside, overlaps = dated.copy(), dated.copy()
+    if start is not None:
+        day = _day_number(start)
+        inside &= first >= day
+        overlaps &= last >= day
+    if end is not None:
+        day = _day_number(end)
+        inside &= last <= day
+        overlaps &= first <= day
+    notes["partly_in_range"] = int((overlaps & ~inside).sum())
+    return inside
+
+
+def _has_category(records: pd.DataFrame, wanted: list[str]) -> np.ndarray:
+    combo, labels = _label_sets(records)
+    hit = np.array([any(label in wanted for label in ls) for ls in labels], dtype=bool)
+    if NO_CATEGORY in wanted:
+        hit |= np.array([not ls for ls in labels], dtype=bool)
+    return hit[combo] if len(combo) else np.zeros(0, bool)
+
+
+def _in_regions(
+    joined: pd.DataFrame, levels: Any, level: int | None, wanted: list[str]
+) -> np.ndarray:
+    """Records whose region at ``level`` or at any coarser level is in ``wanted``."""
+    known: set[str] = set()
+    keep = np.zeros(len(joined), dtype=bool)
+    for column in _code_columns(joined, level):
+        codes, categories = _codes(joined[column])
+        keep |= np.append(categories.isin(wanted), False)[codes]
+        known.update(categories)
+    if levels is not None:
+        for number, frame in _frames(levels).items():
+            if level is None or number <= level:
+                known.update(frame["code"].astype("str").dropna())
+    unknown = [r for r in wanted if r not in known]
+    if unknown:
+        raise ValueError(
+            f"Unknown region code(s) {unknown[:5]}: expected codes of the boundary set at "
+            f"level {level} or a coarser level (e.g. {sorted(known)[:3]})."
+        )
+    return keep
+
+
+def _code_columns(joined: pd.DataFrame, level: int | None) -> list[str]:
+    found = []
+    for column in joined.columns:
+        if column.startswith("adm") and column.endswith("_code"):
+            number = column[3:-5]
+            if number.isdigit() and (level is None or int(number) <= level):
+                found.append(column)
+    return found
+
+
+def _series_level(joined: pd.DataFrame, region: str | None, level: int | None) -> int | None:
+    if region is None or level is not None:
+        return level
+    for column in _code_columns(joined, None):
+        codes, categories = _codes(joined[column])
+        position = categories.get_indexer([region])[0]
+        if position >= 0 and (codes == position).any():
+            return int(column[3:-5])
+    return None
+
+
+# --- axes ---------------------------------------------------------------------------------
+
+
+def _frames(levels: Any) -> dict[int, Any]:
+    mapping = getattr(levels, "levels", levels)
+    if not isinstance(mapping, Mapping):
+        raise ValueError(
+            f"Expected boundary levels as a {{level: GeoDataFrame}} mapping, got "
+            f"{type(levels).__name__}."
+        )
+    return {int(k): mapping[k] for k in sorted(mapping)}
+
+
+def _level_frame(levels: Any, level: int) -> Any:
+    frames = _frames(levels)
+    if level not in frames:
+        raise ValueError(
+            f"Admin level {level} is not in the boundaries: available levels are "
+            f"{', '.join(map(str, frames)) or 'none'}."
+        )
+    return frames[level]
+
+
+@dataclass
+class _RegionAxis:
+    slot: np.ndarray  # per record: index into codes
+    codes: list[str]
+    names: list[str]
+    parents: list[str | None]
+    n_regions: int  # real regions come first; then outside, then not attributable
+
+
+def _region_axis(levels: Any, joined: pd.DataFrame, level: int, sel: _Selection) -> _RegionAxis:
+    """Regions of the level sorted by code (plus any joined code the frame lacks)."""
+    frame = _level_frame(levels, level)
+    column = f"adm{level}_code"
+    if column not in joined.columns:
+        raise ValueError(f"joined has no {column!r} column: join the records at level {level}.")
+    table = pd.DataFrame(
+        {
+            "code": frame["code"].astype("str").to_numpy(),
+            "name": (frame["name"] if "name" in frame else frame["code"]).astype("str").to_numpy(),
+            "parent": (
+                frame["parent_code"].astype("str").to_numpy()
+                if "parent_code" in frame
+                else np.full(len(frame), None, dtype=object)
+            ),
+        }
+    )
+    table = table.dropna(subset=["code"]).drop_duplicates("code")
+    if sel.regions is not None:
+        table = table[_within(table, levels, level, sel.regions)]
+    codes, categories = _codes(joined[column])
+    selected = codes[sel.rows]
+    used = np.flatnonzero(np.bincount(selected[selected >= 0], minlength=len(categories)))
+    extra = categories[used].difference(pd.Index(table["code"]))
+    if len(extra):
+        table = pd.concat(
+            [table, pd.DataFrame({"code": extra, "name": _joined_names(joined, level, extra)})]
+        )
+    table = table.sort_values("code", kind="stable").reset_index(drop=True)
+    n = len(table)
+    # code -1 (NA) picks the appended -1
+    slot = np.append(pd.Index(table["code"]).get_indexer(categories), -1)[codes]
+    imprecise = _equals(joined.get(f"adm{level}_match"), MatchStatus.IMPRECISE.value)
+    slot = np.where(slot >= 0, slot, np.where(imprecise, n + 1, n))
+    return _RegionAxis(
+        slot.astype(np.int64),
+        list(table["code"]) + [OUTSIDE_CODE, IMPRECISE_CODE],
+        [c if pd.isna(x) else x for c, x in zip(table["code"], table["name"], strict=True)]
+        + [OUTSIDE_NAME, IMPRECISE_NAME],
+        [None if pd.isna(x) else str(x) for x in table["parent"]] + [None, None],
+        n,
+    )
+
+
+def _within(table: pd.DataFrame, levels: Any, level: int, wanted: list[str]) -> np.ndarray:
+    """Regions that are, or lie within, one of ``wanted`` (following parent codes up)."""
+    keep = table["code"].isin(wanted).to_numpy(dtype=bool, copy=True)
+    parent = table["parent"]
+    for number, frame in sorted(_frames(levels).items(), reverse=True):
+        if number >= level:
+            continue
+        keep |= parent.isin(wanted).to_numpy(dtype=bool, na_value=False)
+        if "parent_code" not in frame:
+            break
+        up = dict(zip(frame["code"].astype("str"), frame["parent_code"], strict=True))
+        parent = parent.map(up)
+    return keep
+
+
+def _codes(series: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Integer codes (-1 for NA) and their text values; categoricals are not re-hashed."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return series.cat.codes.to_numpy().astype(np.int64), series.cat.categories.astype("str")
+    codes, uniques = pd.factorize(series)
+    return codes.astype(np.int64), pd.Index(uniques).astype("str")
+
+
+def _equals(series: pd.Series | None, value: str) -> np.ndarray:
+    if series is None:
+        return np.zeros(0, bool)
+    return (series == value).to_numpy(dtype=bool, na_value=False)
+
+
+def _joined_names(joined: pd.DataFrame, level: int, codes: pd.Index) -> list[str]:
+    """Names for codes the boundary frame lacks, from the joined name column."""
+    column = f"adm{level}_name"
+    if column not in joined:
+        return list(codes)
+    pairs = pd.DataFrame(
+        {"c": joined[f"adm{level}_code"].astype("str"), "n": joined[column].astype("str")}
+    )
+    lookup = pairs.dropna().drop_duplicates("c").set_index("c")["n"].to_dict()
+    return [lookup.get(c, c) for c in codes]
+
+
+@dataclass
+class _PeriodAxis:
+    slot: np.ndarray  # per record: 0..n-1, or n for the imprecise period
+    labels: list[str]
+    starts: np.ndarray  # datetime64[D]
+    ends: np.ndarray
+
+
+def _period_axis(
+    records: pd.DataFrame, rows: np.ndarray, period: Period, start: Any, end: Any
+) -> _PeriodAxis:
+    """Periods from the first to the last selected (or the window), records mapped to them."""
+    first = _ordinals(_days(records["date"]), period)
+    last_days = _days(records["date_end"]) if "date_end" in records else _days(records["date"])
+    last = _ordinals(last_days, period)
+    precise = (first != _NO_PERIOD) & ((last == _NO_PERIOD) | (last == first))
+    if "date_precision" in records:
+        rank = _precision_ranks(records["date_precision"])
+        precise &= rank <= _NEEDED_PRECISION[period]
+    chosen = first[rows][precise[rows]]
+    bounds = [chosen.min(), chosen.max()] if len(chosen) else []
+    if start is not None:
+        bounds.append(_ordinals(np.array([_day_number(start)]), period)[0])
+    if end is not None:
+        bounds.append(_ordinals(np.array([_day_number(end)]), period)[0])
+    lo, hi = (min(bounds), max(bounds)) if bounds else (0, -1)
+    n = int(hi - lo + 1)
+    slot = np.where(precise, first - lo, n)
+    ordinals = np.arange(lo, hi + 1)
+    starts, ends = _period_bounds(ordinals, period)
+    return _PeriodAxis(slot, _labels(ordinals, starts, period), starts, ends)
+
+
+@dataclass
+class _CategoryAxis:
+    labels: list[str]  # [""] when not by category
+    rows: np.ndarray  # expanded: record position for each (record, label) pair
+    slot: np.ndarray  # expanded: label index for each pair
+
+
+def _category_axis(records: pd.DataFrame, sel: _Selection, by_category: bool) -> _CategoryAxis:
+    """Record × label pairs among the selected records (one pair per record if not by category)."""
+    rows = sel.rows
+    if not by_category:
+        return _CategoryAxis([""], rows, np.zeros(len(rows), np.int64))
+    combo, label_sets = _label_sets(records)
+    label_sets = [ls or [NO_CATEGORY] for ls in label_sets]
+    if sel.categories is not None:
+        label_sets = [[x for x in ls if x in sel.categories] for ls in label_sets]
+        labels = list(sel.categories)
+    else:
+        used = np.flatnonzero(np.bincount(combo[rows], minlength=len(label_sets)))
+        labels = sorted({x for i in used for x in label_sets[i]})
+    position = {label: i for i, label in enumerate(labels)}
+    lengths = np.array([len(ls) for ls in label_sets], dtype=np.int64)
+    offsets = np.concatenate(([0], np.cumsum(lengths)))
+    flat = np.array([position[x] for ls in label_sets for x in ls], dtype=np.int64)
+    rec_combo = combo[rows]
+    counts = lengths[rec_combo] if len(rows) else np.zeros(0, np.int64)
+    expanded_rows = np.repeat(rows, counts)
+    starts = np.repeat(offsets[rec_combo] - (np.cumsum(counts) - counts), counts)
+    slot = flat[starts + np.arange(len(expanded_rows))] if len(expanded_rows) else expanded_rows
+    return _CategoryAxis(labels, expanded_rows, slot)
+
+
+def _label_sets(records: pd.DataFrame) -> tuple[np.ndarray, list[list[str]]]:
+    """Factorised category column: per record a combination id, per id its labels."""
+    if "category" not in records:
+        return np.zeros(len(records), np.int64), [[]]
+    combo, uniques = pd.factorize(records["category"], use_na_sentinel=True)
+    sets = [_split_labels(u) for u in uniques]
+    if (combo < 0).any():
+        combo = np.where(combo < 0, len(sets), combo)
+        sets.append([])
+    return combo.astype(np.int64), sets
+
+
+def _split_labels(text: Any) -> list[str]:
+    if text is None or (not isinstance(text, str) and pd.isna(text)):
+        return []
+    labels = [part.strip() for part in str(text).split(CATEGORY_SEPARATOR.strip())]
+    return list(dict.fromkeys(label for label in labels if label))
+
+
+# --- counting ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _Counts:
+    key: np.ndarray  # per (record, label) pair: flat cell id (region, period, category)
+    victims: np.ndarray  # the pair's victims, NaN as 0
+    known: np.ndarray  # whether the pair's record states victims
+
+
+def _count(
+    records: pd.DataFrame,
+    region_slot: np.ndarray,
+    periods: _PeriodAxis,
+    cats: _CategoryAxis,
+) -> _Counts:
+    """Flat cell id for each selected (record, label) pair, with its victim figures."""
+    n_p, n_c = len(periods.labels) + 1, len(cats.labels)
+    key = (region_slot[cats.rows] * n_p + periods.slot[cats.rows]) * n_c + cats.slot
+    victims = _victims(records)[cats.rows]
+    return _Counts(key, np.nan_to_num(victims), ~np.isnan(victims))
+
+
+def _table(
+    counts: _Counts,
+    axis: _RegionAxis,
+    periods: _PeriodAxis,
+    cats: _CategoryAxis,
+    by_category: bool,
+) -> pd.DataFrame:
+    """Output rows: the zero-filled grid when small enough, else only the non-zero cells."""
+    n_r, n_p, n_c = len(axis.codes), len(periods.labels) + 1, len(cats.labels)
+    r_used = np.zeros(n_r, bool)
+    p_used = np.zeros(n_p, bool)
+    if len(counts.key):
+        r_used = np.bincount(counts.key // (n_p * n_c), minlength=n_r) > 0
+        p_used = np.bincount(counts.key // n_c % n_p, minlength=n_p) > 0
+    keep_r = np.concatenate((np.ones(axis.n_regions, bool), r_used[axis.n_regions :]))
+    keep_p = np.concatenate((np.ones(n_p - 1, bool), p_used[-1:]))
+    zero_filled = int(keep_r.sum()) * int(keep_p.sum()) * n_c <= MAX_GRID_ROWS
+    if zero_filled:
+        r, p, c = (
+            a.ravel()
+            for a in np.meshgrid(
+                np.flatnonzero(keep_r), np.flatnonzero(keep_p), np.arange(n_c), indexing="ij"
+            )
+        )
+        cell = (r * n_p + p) * n_c + c
+        size = n_r * n_p * n_c
+        figures = [
+            np.bincount(counts.key, minlength=size),
+            np.bincount(counts.key, weights=counts.victims, minlength=size),
+            np.bincount(counts.key, weights=counts.known, minlength=size),
+        ]
+        values = [f[cell] for f in figures]
+        previous = [np.where(p >= 1, f[np.maximum(cell - n_c, 0)], np.nan) for f in figures[:2]]
+    else:
+        cell, inverse = np.unique(counts.key, return_inverse=True)
+        values = [
+            np.bincount(inverse, minlength=len(cell)),
+            np.bincount(inverse, weights=counts.victims, minlength=len(cell)),
+            np.bincount(inverse, weights=counts.known, minlength=len(cell)),
+        ]
+        r, p, c = cell // (n_p * n_c), cell // n_c % n_p, cell % n_c
+        found = np.searchsorted(cell, cell - n_c)
+        hit = (found < len(cell)) & (cell[np.minimum(found, len(cell) - 1)] == cell - n_c)
+        previous = [
+            np.where(p >= 1, np.where(hit, v[np.minimum(found, len(cell) - 1)], 0), np.nan)
+            for v in values[:2]
+        ]
+    real_period = p < n_p - 1
+    change = [
+        np.where(real_period, v - prev, np.nan)
+        for v, prev in zip(values[:2], previous, strict=True)
+    ]
+    return _frame(values, change, (r, p, c), axis, periods, cats, by_category, zero_filled)
+
+
+def _frame(
+    values: list[np.ndarray],
+    change: list[np.ndarray],
+    cells: tuple[np.ndarray, np.ndarray, np.ndarray],
+    axis: _RegionAxis,
+    periods: _PeriodAxis,
+    cats: _CategoryAxis,
+    by_category: bool,
+    zero_filled: bool,
+) -> pd.DataFrame:
+    r, p, c = cells
+    labels = np.array(periods.labels + [IMPRECISE_PERIOD], dtype=object)
+    nat = np.array(["NaT"], dtype="datetime64[D]")
+    starts = np.concatenate((periods.starts, nat)).astype("datetime64[s]")
+    ends = np.concatenate((periods.ends, nat)).astype("datetime64[s]")
+    columns: dict[str, Any] = {
+        "region_code": _take(axis.codes, r),
+        "region_name": _take(axis.names, r),
+        "parent_code": _take(axis.parents, r),
+        "period": _take(list(labels), p),
+        "period_start": pd.to_datetime(starts[p]),
+        "period_end": pd.to_datetime(ends[p]),
+    }
+    if by_category:
+        columns["category"] = _take(cats.labels, c)
+    columns["incidents"] = values[0].astype(np.int64)
+    columns["victims"] = values[1].astype(float)
+    columns["victims_known"] = values[2].astype(np.int64)
+    columns["incidents_change"] = pd.array(change[0], dtype="Float64").astype("Int64")
+    columns["victims_change"] = change[1]
+    table = pd.DataFrame(columns)
+    table.attrs["zero_filled"] = zero_filled
+    return table
+
+
+def _take(values: list[Any], index: np.ndarray) -> pd.Series:
+    """``values[index]`` as a text column (None → NA), taken in Arrow: fast on 1M rows."""
+    dictionary = pa.array([None if v is None else str(v) for v in values], type=pa.string())
+    taken = pc.take(dictionary, pa.array(np.asarray(index, dtype=np.int64)))
+    return pd.Series(pd.array(taken, dtype=_TEXT))
+
+
+# --- dates and periods ------------------------------------------------------------------
+
+
+def _days(values: pd.Series) -> np.ndarray:
+    """Days since 1970-01-01 as int64, ``_NO_PERIOD`` for missing dates."""
+    dates = pd.to_datetime(values).to_numpy(dtype="datetime64[ns]")
+    days = dates.astype("datetime64[D]").astype(np.int64)
+    return np.where(np.isnat(dates), _NO_PERIOD, days)
+
+
+def _day_number(value: Any) -> int:
+    day = pd.Timestamp(value)
+    if pd.isna(day):
+        raise ValueError(f"Expected a date such as 2024-03-05 for start/end, got {value!r}.")
+    return int(np.datetime64(day.date(), "D").astype(np.int64))
+
+
+def _precision_ranks(values: pd.Series) -> np.ndarray:
+    """0 day, 1 month, 2 year; unknown text counts as day (validate guarantees the values)."""
+    ranks = {p.value: r for p, r in _PRECISION_RANK.items()}
+    codes, uniques = _codes(values)
+    by_unique = np.array([ranks.get(str(u).lower(), 0) for u in uniques] + [0], dtype=np.int64)
+    return by_unique[codes]
+
+
+def _ordinals(days: np.ndarray, period: Period) -> np.ndarray:
+    """Consecutive integer per period: consecutive periods differ by exactly 1."""
+    missing = days == _NO_PERIOD
+    if missing.all():
+        return days.copy()
+    lo, hi = days[~missing].min(), days[~missing].max()
+    if hi - lo > 4 * len(days) + 1000:  # sparse dates: compute each one
+        return np.where(missing, _NO_PERIOD, _ordinal_of_days(np.where(missing, lo, days), period))
+    # Dates span few distinct days: compute each day of the span once, then look up.
+    table = _ordinal_of_days(np.arange(lo, hi + 1), period)
+    return np.where(missing, _NO_PERIOD, table[np.where(missing, lo, days) - lo])
+
+
+def _ordinal_of_days(days: np.ndarray, period: Period) -> np.ndarray:
+    if period == Period.DAY:
+        return days.copy()
+    if period == Period.ISO_WEEK:  # 1970-01-01 was a Thursday: Monday weeks
+        return np.floor_divide(days + 3, 7)
+    if period == Period.ACLED_WEEK:  # 1970-01-03 was a Saturday: Saturday weeks
+        return np.floor_divide(days - 2, 7)
+    months = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    if period == Period.MONTH:
+        return months
+    return np.floor_divide(months, 3 if period == Period.QUARTER else 12)
+
+
+def _period_bounds(ordinals: np.ndarray, period: Period) -> tuple[np.ndarray, np.ndarray]:
+    """First and last day (datetime64[D]) of each period."""
+    if period == Period.DAY:
+        start = ordinals
+        stop = ordinals + 1
+    elif period == Period.ISO_WEEK:
+        start = ordinals * 7 - 3
+        stop = start + 7
+    elif period == Period.ACLED_WEEK:
+        start = ordinals * 7 + 2
+        stop = start + 7
+    else:
+        months = {Period.MONTH: 1, Period.QUARTER: 3, Period.YEAR: 12}[period]
+        first_month = (ordinals * months).astype("datetime64[M]")
+        start = first_month.astype("datetime64[D]").astype(np.int64)
+        stop = (first_month + months).astype("datetime64[D]").astype(np.int64)
+    start = np.asarray(start, dtype=np.int64).astype("datetime64[D]")
+    end = (np.asarray(stop, dtype=np.int64) - 1).astype("datetime64[D]")
+    return start, end
+
+
+def _labels(ordinals: np.ndarray, starts: np.ndarray, period: Period) -> list[str]:
+    days = [str(d) for d in starts]
+    if period in (Period.DAY, Period.ACLED_WEEK):
+        return days
+    if period == Period.ISO_WEEK:
+        out = []
+        for d in starts:
+            year, week, _ = pd.Timestamp(d).isocalendar()
+            out.append(f"{year}-W{week:02d}")
+        return out
+    if period == Period.MONTH:
+        return [d[:7] for d in days]
+    if period == Period.QUARTER:
+        return [f"{d[:4]}-Q{(int(d[5:7]) - 1) // 3 + 1}" for d in days]
+    return [d[:4] for d in days]
+
+
+def _to_dates(days: np.ndarray) -> pd.Series:
+    values = np.where(days == _NO_PERIOD, np.datetime64("NaT"), days.astype("datetime64[D]"))
+    return pd.Series(pd.to_datetime(values.astype("datetime64[s]")))
+
+
+def _victims(records: pd.DataFrame) -> np.ndarray:
+    if "victims" not in records:
+        return np.full(len(records), np.nan)
+    return pd.to_numeric(records["victims"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)

@@ -1,0 +1,249 @@
+"""Do the admin names (or codes) a file states agree with the region its point falls in?
+
+Gazetteers spell the same place many ways ("Donetsk oblast", "Donets'k", "Донецька
+область"; "Idleb"/"Idlib"; "Ad Dali"/"al dhale'e"), so names are compared after
+normalisation, by a transliteration-tolerant key, then by fuzzy similarity; a tiny alias
+table covers renamings no rule can reach. Stated codes compare exactly (case-insensitive;
+zero padding is significant: ``UA05`` is not ``UA5``).
+
+Only records attributed to a region at that level are compared: a record outside every
+polygon, or imprecise at that level (``max_level`` < level), has nothing to agree with
+and is counted apart.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from rapidfuzz import fuzz
+from unidecode import unidecode
+
+from crisismap.schema import MatchStatus, stated_code_column, stated_name_column
+
+# Similarity (0-100, rapidfuzz ``ratio``) above which two normalised names agree.
+# Tuned on transliteration pairs: Vinnytsya/Vinnytsia 89, Zaporizhzhia/Zaporizhzhya 92;
+# different neighbouring regions stay well below (Kherson/Khmelnytskyi 50).
+SIMILARITY_THRESHOLD = 85
+
+_ADMIN_WORDS = frozenset(
+    """
+    oblast oblasti province provincia provincie provinsi governorate gouvernorat
+    muhafazah muhafazat mohafazat region regione regiao state estado etat district
+    distrito city ciudad ville municipality municipio municipal special republican
+    autonomous republic republique of the de du des del la le
+    prefecture county raion rayon okrug krai kray territory federal capital
+    department departement sub prefecture sous commune wilaya wilayah amanat
+    """.split()
+)
+_ARTICLES = frozenset("al el ad ar as an at az ash adh ath ed er es ez en et".split())
+# Renamings and exonyms no spelling rule can reach (normalised form -> canonical).
+_ALIASES = {
+    "kyiv": "kiev",
+    "lvov": "lviv",
+    "kharkov": "kharkiv",
+    "nikolaev": "mykolaiv",
+    "nikolayev": "mykolaiv",
+    "lugansk": "luhansk",
+    "chernigov": "chernihiv",
+    "rovno": "rivne",
+    "zaporozhye": "zaporizhzhia",
+    "zaporozhe": "zaporizhzhia",
+    "kropyvnytskyi": "kirovohrad",
+    "kirovograd": "kirovohrad",
+    "khmelnitsky": "khmelnytskyi",
+    "ivano frankovsk": "ivano frankivsk",
+    "dnipro": "dnipropetrovsk",
+    "dnepropetrovsk": "dnipropetrovsk",
+    "krym": "crimea",
+}
+_APOSTROPHES = re.compile(r"['`´’‘ʼʻ]")
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+_DIGRAPHS = (("dh", "d"), ("th", "t"), ("kh", "k"), ("gh", "g"), ("sh", "s"), ("zh", "z"))
+
+
+def normalise_name(name: str) -> str:
+    """Lower-case ASCII words without punctuation, admin-type words or articles.
+
+    ``"Autonomous Republic of Crimea"`` → ``"crimea"``; ``"Al-Hasakah"`` → ``"hasakah"``.
+    A name made only of such words (``"City"``) keeps them, so it never becomes empty.
+    """
+    if name is None or (not isinstance(name, str) and pd.isna(name)):
+        return ""
+    text = _APOSTROPHES.sub("", unidecode(str(name)).casefold())
+    words = _NON_ALNUM.sub(" ", text).split()
+    kept = [w for w in words if w not in _ADMIN_WORDS and w not in _ARTICLES]
+    return " ".join(kept or words)
+
+
+def names_match(a: str, b: str) -> bool:
+    """True when ``a`` and ``b`` name the same place up to spelling (see module docstring)."""
+    return _names_match(normalise_name(a), normalise_name(b))
+
+
+@lru_cache(maxsize=65_536)
+def _names_match(a: str, b: str) -> bool:
+    if not a or not b:
+        return False
+    a, b = _ALIASES.get(a, a), _ALIASES.get(b, b)
+    if a == b or a.replace(" ", "") == b.replace(" ", ""):
+        return True
+    key_a, key_b = _sound_key(a), _sound_key(b)
+    if len(key_a) >= 2 and key_a == key_b:
+        return True
+    return fuzz.ratio(a, b) >= SIMILARITY_THRESHOLD
+
+
+def _sound_key(name: str) -> str:
+    """Consonant skeleton tolerant of transliteration: dh/d, y/i, doubled letters, vowels."""
+    text = name.replace(" ", "")
+    for digraph, letter in _DIGRAPHS:
+        text = text.replace(digraph, letter)
+    text = re.sub(r"(.)\1+", r"\1", text)
+    if len(text) > 1 and text.endswith("h"):
+        text = text[:-1]
+    return text[:1] + re.sub(r"[aeiouyw]", "", text[1:])
+
+
+def compare_stated(
+    records: pd.DataFrame, joined: pd.DataFrame, levels: Any
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Agreement between stated admin names/codes and the joined regions, per level.
+
+    A stated code is compared when present (exactly, case-insensitive), else the stated
+    name (:func:`names_match` against the region's name).
+
+    Returns
+    -------
+    summary
+        One row per level that states something: ``level``, ``stated`` (records with a
+        value), ``compared`` (stated and attributed to a region there), ``agree``,
+        ``disagree``, ``agreement_rate`` (agree / compared, NaN when nothing compared),
+        ``outside`` and ``imprecise`` (stated but not comparable).
+    disagreements
+        ``id``, ``line``, ``level``, ``stated``, ``joined_code``, ``joined_name``,
+        ``match``, ``lat``, ``lon`` — one row per disagreeing record and level.
+    """
+    mapping = getattr(levels, "levels", levels)
+    level_numbers = sorted(mapping) if isinstance(mapping, Mapping) else []
+    rows, found = [], []
+    for level in level_numbers:
+        stated, kind = _stated_values(records, level)
+        if stated is None or f"adm{level}_code" not in joined.columns:
+            continue
+        row, disagreeing = _compare_level(records, joined, level, stated, kind)
+        rows.append(row)
+        found.append(disagreeing)
+    summary = pd.DataFrame(rows, columns=_SUMMARY_COLUMNS).astype(
+        {c: "int64" for c in _SUMMARY_COLUMNS if c != "agreement_rate"}
+    )
+    disagreements = (
+        pd.concat(found, ignore_index=True) if found else pd.DataFrame(columns=_DISAGREE_COLUMNS)
+    )
+    return summary, disagreements[_DISAGREE_COLUMNS]
+
+
+_SUMMARY_COLUMNS = [
+    "level",
+    "stated",
+    "compared",
+    "agree",
+    "disagree",
+    "agreement_rate",
+    "outside",
+    "imprecise",
+]
+_DISAGREE_COLUMNS = [
+    "id",
+    "line",
+    "level",
+    "stated",
+    "joined_code",
+    "joined_name",
+    "match",
+    "lat",
+    "lon",
+]
+
+
+def _stated_values(records: pd.DataFrame, level: int) -> tuple[pd.Series | None, pd.Series]:
+    """Per record: the stated text (code preferred over name) and its kind."""
+    code = _clean_text(records, stated_code_column(level))
+    name = _clean_text(records, stated_name_column(level))
+    if code is None and name is None:
+        return None, pd.Series(dtype="str")
+    empty = pd.Series(pd.NA, index=records.index, dtype="str")
+    code = empty if code is None else code
+    name = empty if name is None else name
+    kind = pd.Series(np.where(code.notna(), "code", "name"), index=records.index)
+    return code.fillna(name), kind
+
+
+def _clean_text(records: pd.DataFrame, column: str) -> pd.Series | None:
+    if column not in records.columns:
+        return None
+    text = records[column].astype("str").str.strip()
+    return text.where(text.notna() & (text != ""))
+
+
+def _compare_level(
+    records: pd.DataFrame, joined: pd.DataFrame, level: int, stated: pd.Series, kind: pd.Series
+) -> tuple[dict[str, Any], pd.DataFrame]:
+    match = joined[f"adm{level}_match"].astype("str")
+    joined_code = joined[f"adm{level}_code"].astype("str")
+    joined_name = joined[f"adm{level}_name"].astype("str")
+    has = stated.notna()
+    outside = has & (match == MatchStatus.OUTSIDE.value)
+    imprecise = has & (match == MatchStatus.IMPRECISE.value)
+    compared = has & joined_code.notna()
+    agree = np.zeros(len(records), dtype=bool)
+    by_code = (compared & (kind == "code")).to_numpy(dtype=bool)
+    same_code = stated[by_code].str.casefold() == joined_code[by_code].str.casefold()
+    agree[by_code] = same_code.to_numpy(dtype=bool, na_value=False)
+    by_name = (compared & (kind == "name")).to_numpy(dtype=bool)
+    # Decide each distinct (stated, region name) pair once: files repeat them a lot.
+    said, said_text = pd.factorize(stated[by_name])
+    found, found_text = pd.factorize(joined_name[by_name])
+    width = len(found_text) + 1
+    keys, pair_of_record = np.unique(said * width + found, return_inverse=True)
+    verdicts = np.array(
+        [names_match(said_text[k // width], found_text[k % width]) for k in keys], dtype=bool
+    )
+    agree[by_name] = verdicts[pair_of_record]
+    agree = pd.Series(agree, index=records.index)
+    disagree = compared & ~agree
+    n_compared, n_agree = int(compared.sum()), int((compared & agree).sum())
+    row = {
+        "level": level,
+        "stated": int(has.sum()),
+        "compared": n_compared,
+        "agree": n_agree,
+        "disagree": int(disagree.sum()),
+        "agreement_rate": n_agree / n_compared if n_compared else float("nan"),
+        "outside": int(outside.sum()),
+        "imprecise": int(imprecise.sum()),
+    }
+    rows = pd.DataFrame(
+        {
+            "id": _column(records, "id", disagree),
+            "line": _column(records, "line", disagree),
+            "level": level,
+            "stated": stated[disagree],
+            "joined_code": joined_code[disagree],
+            "joined_name": joined_name[disagree],
+            "match": match[disagree],
+            "lat": _column(records, "lat", disagree),
+            "lon": _column(records, "lon", disagree),
+        }
+    )
+    return row, rows.reset_index(drop=True)
+
+
+def _column(records: pd.DataFrame, name: str, mask: pd.Series) -> pd.Series:
+    if name in records.columns:
+        return records.loc[mask, name]
+    return pd.Series(pd.NA, index=records.index[mask])
