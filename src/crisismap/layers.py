@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import html
 import json
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -68,7 +69,9 @@ def classify(values: Sequence[float], k: int = 5) -> Classes:
         bounds = tuple(float(v) for v in distinct)
         method = "unique values"
     else:
-        bins = mapclassify.FisherJenks(positive, k=k).bins
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Numba not installed")
+            bins = mapclassify.FisherJenks(positive, k=k).bins
         bounds = tuple(float(b) for b in bins)
         method = "natural breaks (Fisher-Jenks)"
     colours = tuple(

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
 
 from crisismap import aggregate, ingest, join, names, presets, validate
 from crisismap.boundaries import BoundarySet
+from crisismap.errors import InputError
 from crisismap.export import manifest_bytes, regions_geojson_bytes, to_csv_bytes, to_xlsx_bytes
 from crisismap.report import Problem, Report
 from crisismap.schema import (
@@ -29,6 +30,7 @@ from crisismap.schema import (
 )
 
 DEFAULT_MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+MAIN_COUNTRY_SHARE = 0.02  # countries holding at least this share of records anchor swap checks
 
 Progress = Callable[[str], None]
 
@@ -51,6 +53,7 @@ class Analysis:
     agreement: pd.DataFrame
     disagreements: pd.DataFrame
     parameters: dict[str, Any] = field(default_factory=dict)
+    inputs: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def levels(self) -> list[int]:
@@ -62,6 +65,22 @@ def analyse(
     boundaries: BoundarySet,
     *,
     filename: str = "incidents.csv",
+    **options: Any,
+) -> Analysis:
+    """Validate ``data`` (CSV bytes) and join its accepted records to ``boundaries``.
+
+    Every input record ends in ``records`` (accepted, possibly with warnings) or in
+    ``rejected`` with its reasons; ``report.accepted + report.rejected == report.records``.
+    Options: ``preset``, ``overrides``, ``date_order``, ``encoding``, ``snap_distance_m``,
+    ``fix_swapped``, ``max_bytes``, ``progress`` (see :func:`analyse_files`).
+    """
+    return analyse_files([(filename, data)], boundaries, **options)
+
+
+def analyse_files(
+    files: Sequence[tuple[str, bytes]],
+    boundaries: BoundarySet,
+    *,
     preset: str | None = None,
     overrides: Mapping[str, str] | None = None,
     date_order: DateOrder | str = DateOrder.AUTO,
@@ -71,18 +90,24 @@ def analyse(
     max_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
     progress: Progress = _quiet,
 ) -> Analysis:
-    """Validate ``data`` (CSV bytes) and join its accepted records to ``boundaries``.
+    """Validate each ``(filename, bytes)`` file, then join all accepted records at once.
 
-    Every input record ends in ``records`` (accepted, possibly with warnings) or in
-    ``rejected`` with its reasons; ``report.accepted + report.rejected == report.records``.
+    Each file keeps its own mapping and line numbers (a ``file`` column says where a
+    record came from when there are several); the combined report sums the counts.
     """
+    if not files:
+        raise InputError("No incident file given: upload or name at least one CSV file.")
     date_order = DateOrder.parse(date_order)
-    progress(f"reading {filename} ({len(data):,} bytes)")
-    raw = ingest.read_csv_bytes(data, filename=filename, max_bytes=max_bytes, encoding=encoding)
-    mapping = presets.detect_mapping(raw.header, raw.hxl_tags, preset=preset, overrides=overrides)
-    progress(f"validating {raw.n_records:,} records (preset: {mapping.preset})")
-    result = validate.validate(raw, mapping, date_order=date_order)
-    records, report = result.records, result.report
+    parts = []
+    for name, data in files:
+        progress(f"reading {name} ({len(data):,} bytes)")
+        raw = ingest.read_csv_bytes(data, filename=name, max_bytes=max_bytes, encoding=encoding)
+        mapping = presets.detect_mapping(
+            raw.header, raw.hxl_tags, preset=preset, overrides=overrides
+        )
+        progress(f"validating {raw.n_records:,} records of {name} (preset: {mapping.label})")
+        parts.append(validate.validate(raw, mapping, date_order=date_order))
+    records, rejected, report = _combine([n for n, _ in files], parts)
 
     progress(f"joining {len(records):,} records to {boundaries.name}")
     records = _check_swapped(records, boundaries, report, fix=fix_swapped)
@@ -97,16 +122,51 @@ def analyse(
         "fix_swapped": fix_swapped,
     }
     return Analysis(
-        filename=filename,
-        input_sha256=hashlib.sha256(data).hexdigest(),
+        filename=", ".join(n for n, _ in files),
+        input_sha256=hashlib.sha256(b"".join(d for _, d in files)).hexdigest(),
         boundaries=boundaries,
         records=records,
-        rejected=result.rejected,
+        rejected=rejected,
         report=report,
         joined=joined,
         agreement=agreement,
         disagreements=disagreements,
         parameters=parameters,
+        inputs=[
+            {"name": n, "sha256": hashlib.sha256(d).hexdigest(), "bytes": len(d)} for n, d in files
+        ],
+    )
+
+
+def _combine(
+    names_: Sequence[str], parts: Sequence[Any]
+) -> tuple[pd.DataFrame, pd.DataFrame, Report]:
+    """One records frame, one rejected frame and one report from per-file results."""
+    if len(parts) == 1:
+        part = parts[0]
+        return part.records, part.rejected, part.report
+    report = Report()
+    records, rejected = [], []
+    for name, part in zip(names_, parts, strict=True):
+        records.append(part.records.assign(file=name))
+        rejected.append(part.rejected.assign(file=name))
+        r = part.report
+        report.records += r.records
+        report.accepted += r.accepted
+        report.rejected += r.rejected
+        report.warned += r.warned
+        report.counts.update(r.counts)
+        report.problems.extend(replace(p, file=name) for p in r.problems)
+        report.notes.extend(f"{name}: {note}" for note in r.notes)
+        report.mapping[name] = r.mapping
+    report.preset = ", ".join(sorted({p.report.preset or "?" for p in parts}))
+    report.encoding = ", ".join(sorted({p.report.encoding or "?" for p in parts}))
+    report.date_order = ", ".join(sorted({p.report.date_order or "?" for p in parts}))
+    report.delimiter = ", ".join(sorted({repr(p.report.delimiter) for p in parts}))
+    return (
+        pd.concat(records, ignore_index=True),
+        pd.concat(rejected, ignore_index=True),
+        report,
     )
 
 
@@ -116,7 +176,7 @@ def _check_swapped(
     """Flag records whose lat/lon look swapped; swap them only when asked."""
     if records.empty:
         return records
-    swapped = join.find_swapped(records, boundaries.levels)
+    swapped = join.find_swapped(records, _swap_reference(records, boundaries))
     if not swapped.any():
         return records
     records = records.copy()
@@ -148,6 +208,25 @@ def _check_swapped(
         records.loc[swapped, "lat"] = records.loc[swapped, "lon"]
         records.loc[swapped, "lon"] = lat
     return records
+
+
+def _swap_reference(records: pd.DataFrame, boundaries: BoundarySet) -> dict[int, Any]:
+    """The top level, cut to the countries that hold the data (>= 2 % of records each).
+
+    Against a world boundary set a swapped point rarely falls outside every region
+    (13°N 30°E swapped lands in Libya); it falls outside the countries the file is
+    about, and inside one of them once swapped.
+    """
+    top = min(boundaries.levels)
+    frame = boundaries.levels[top]
+    if "country" not in frame or frame["country"].nunique() <= 1:
+        return {top: frame}
+    codes = join.join_points(records, {top: frame})[f"adm{top}_code"]
+    share = codes.value_counts(normalize=True)
+    main = frame.loc[frame["code"].isin(share[share >= MAIN_COUNTRY_SHARE].index), "country"]
+    if main.empty:
+        return {top: frame}
+    return {top: frame[frame["country"].isin(set(main))]}
 
 
 def summary_levels(analysis: Analysis) -> dict[int, Any]:
@@ -236,7 +315,7 @@ def manifest(
     report = analysis.report
     bset = analysis.boundaries
     return manifest_bytes(
-        inputs=[{"name": analysis.filename, "sha256": analysis.input_sha256}]
+        inputs=list(analysis.inputs)
         + ([{"name": f"boundaries:{bset.name}", "sha256": bset.sha256}] if bset.sha256 else []),
         outputs=outputs,
         counts={
@@ -251,22 +330,33 @@ def manifest(
     )
 
 
-def region_figures(analysis: Analysis, *, level: int, **view: Any) -> pd.DataFrame:
-    """Per-region totals over a view (records counted once) plus incidents per category."""
-    view = {k: v for k, v in view.items() if k != "period"}
-    buckets = [OUTSIDE_CODE, IMPRECISE_CODE]
-    totals_ = summarize(analysis, level=level, period=Period.YEAR, by_category=False, **view)
-    totals_ = totals_[~totals_["region_code"].isin(buckets)]
-    figures = totals_.groupby("region_code")[["incidents", "victims"]].sum()
-    by_cat = summarize(analysis, level=level, period=Period.YEAR, by_category=True, **view)
-    by_cat = by_cat[~by_cat["region_code"].isin(buckets)]
-    if not by_cat.empty:
-        wide = by_cat.pivot_table(
-            index="region_code", columns="category", values="incidents", aggfunc="sum"
-        )
-        wide.columns = [f"incidents: {c}" for c in wide.columns]
-        figures = figures.join(wide)
-    return figures
+def region_figures(
+    analysis: Analysis,
+    *,
+    level: int,
+    start: Any = None,
+    end: Any = None,
+    categories: Sequence[str] | None = None,
+    regions: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Per-region totals over a view (each record once), indexed by region code.
+
+    Every region of the level is present (zeros included); outside / not-attributable
+    buckets are left out (they have no geometry).
+    """
+    _require_level(analysis, level)
+    table = aggregate.region_totals(
+        analysis.records,
+        analysis.joined,
+        summary_levels(analysis),
+        level=level,
+        start=start,
+        end=end,
+        categories=categories,
+        regions=regions,
+    )
+    table = table[~table["region_code"].isin([OUTSIDE_CODE, IMPRECISE_CODE])]
+    return table.set_index("region_code")[["incidents", "victims", "victims_known"]]
 
 
 def export_summary(
@@ -283,6 +373,7 @@ def export_summary(
     if fmt == "xlsx":
         return to_xlsx_bytes({"Summary": summary, "Rejected records": analysis.rejected})
     if fmt == "geojson":
+        view = {k: v for k, v in view.items() if k in ("start", "end", "categories", "regions")}
         figures = region_figures(analysis, level=level, **view)
         return regions_geojson_bytes(summary_levels(analysis)[level], figures)
     raise ValueError(f"Unknown export format {fmt!r}: expected csv, xlsx or geojson.")

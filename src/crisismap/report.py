@@ -27,6 +27,7 @@ class Problem:
     column: str | None = None
     value: str | None = None
     record_id: str | None = None
+    file: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -37,10 +38,11 @@ class Problem:
             "message": self.message,
             "value": self.value,
             "record_id": self.record_id,
+            "file": self.file,
         }
 
 
-PROBLEM_FIELDS = ["line", "column", "code", "severity", "message", "value", "record_id"]
+PROBLEM_FIELDS = ["file", "line", "column", "code", "severity", "message", "value", "record_id"]
 
 
 @dataclass

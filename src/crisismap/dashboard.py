@@ -1,0 +1,403 @@
+"""View-model for the Streamlit app: everything the page shows, computed without Streamlit.
+
+``app.py`` draws widgets, calls these functions and draws their results; keeping the
+logic here means it is unit-tested like the rest of the library and the app stays a
+thin shell. Nothing here caches across calls: the app memoises per session.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from crisismap import aggregate, ingest, pipeline
+from crisismap.boundaries import BoundarySet, load_boundaries, read_boundary_bytes
+from crisismap.export import to_csv_bytes
+from crisismap.pipeline import Analysis
+from crisismap.presets import PRESETS
+from crisismap.report import PROBLEM_FIELDS, Report
+from crisismap.schema import IMPRECISE_CODE, IMPRECISE_PERIOD, OUTSIDE_CODE, Period
+
+PRESET_CHOICES = ["auto", *PRESETS]
+DATE_ORDER_LABELS = {
+    "auto": "decide from the column",
+    "dmy": "day first (31/12/2024)",
+    "mdy": "month first (12/31/2024)",
+}
+OVERRIDABLE_FIELDS = ["date", "lat", "lon", "coords", "category", "victims", "id", "description"]
+WEB_BASEMAPS = ["OpenStreetMap", "CartoDB positron"]
+MAX_MAP_POINTS = 3_000
+TOP_REGIONS = 15
+HEADER_SNIFF_BYTES = 64 * 1024
+
+
+# ----------------------------------------------------------------------------- inputs
+
+
+def load_bundled() -> BoundarySet:
+    """The bundled world admin-0/admin-1 (public data; the app may share it)."""
+    return load_boundaries("world")
+
+
+def read_uploaded_boundaries(data: bytes, filename: str) -> BoundarySet:
+    """A user's boundary upload (COD-AB, geoBoundaries...), checked for safety."""
+    return read_boundary_bytes(data, filename)
+
+
+def analyse_files(
+    files: Sequence[tuple[str, bytes]], boundaries: BoundarySet, **options: Any
+) -> Analysis:
+    """Validate and join the uploaded files (see :func:`crisismap.pipeline.analyse_files`)."""
+    return pipeline.analyse_files(files, boundaries, **options)
+
+
+def headers_of(files: Sequence[tuple[str, bytes]]) -> list[str]:
+    """Column names of the files (read from their first bytes only), for mapping widgets."""
+    names: list[str] = []
+    for name, data in files:
+        head = data[:HEADER_SNIFF_BYTES]
+        if len(data) > HEADER_SNIFF_BYTES and b"\n" in head:
+            head = head[: head.rindex(b"\n") + 1]
+        try:
+            raw = ingest.read_csv_bytes(head, filename=name)
+        except Exception:
+            continue
+        names.extend(h for h in raw.header if h not in names)
+    return names
+
+
+# ----------------------------------------------------------------------------- report
+
+
+def mapping_table(report: Report) -> pd.DataFrame:
+    """Field → column rows (per file when several files were combined)."""
+    rows = []
+    for key, value in report.mapping.items():
+        if isinstance(value, dict):
+            rows += [{"file": key, "field": f, "column": c} for f, c in value.items()]
+        else:
+            rows.append({"file": "", "field": key, "column": value})
+    return pd.DataFrame(rows, columns=["file", "field", "column"])
+
+
+def problem_counts(report: Report) -> pd.DataFrame:
+    """Problems grouped by kind, most frequent first."""
+    rows = [
+        {"problem": code, "severity": sev, "records": n} for (code, sev), n in report.counts.items()
+    ]
+    frame = pd.DataFrame(rows, columns=["problem", "severity", "records"])
+    return frame.sort_values(["severity", "records"], ascending=[True, False]).reset_index(
+        drop=True
+    )
+
+
+def problem_table(report: Report) -> pd.DataFrame:
+    """Every listed problem with its line and column (capped by the report's limit)."""
+    return pd.DataFrame([p.to_dict() for p in report.problems], columns=PROBLEM_FIELDS)
+
+
+def rejected_csv(analysis: Analysis) -> bytes:
+    """The rejected records with their reasons, safe to open in a spreadsheet."""
+    return to_csv_bytes(analysis.rejected)
+
+
+# ----------------------------------------------------------------------------- filters
+
+
+def date_bounds(analysis: Analysis) -> tuple[dt.date, dt.date]:
+    """First and last date in the accepted records."""
+    start = pd.Timestamp(analysis.records["date"].min())
+    end_col = "date_end" if "date_end" in analysis.records else "date"
+    end = pd.Timestamp(analysis.records[end_col].max())
+    return start.date(), end.date()
+
+
+def categories_of(analysis: Analysis) -> list[str]:
+    """Every category label present (multi-label records split)."""
+    labels = analysis.records["category"].dropna().astype(str).str.split(";").explode()
+    labels = labels.str.strip()
+    return sorted(label for label in labels.unique() if label)
+
+
+def region_choices(analysis: Analysis, level: int) -> list[tuple[str, str]]:
+    """(code, "name (code)") of regions at ``level`` that hold at least one record."""
+    codes = analysis.joined[f"adm{level}_code"]
+    names = analysis.joined[f"adm{level}_name"]
+    pairs = pd.DataFrame({"code": codes, "name": names}).dropna().drop_duplicates("code")
+    pairs = pairs.sort_values("name")
+    return [(str(c), f"{n} ({c})") for c, n in zip(pairs["code"], pairs["name"], strict=True)]
+
+
+def period_labels(analysis: Analysis, unit: Period | str, **filters: Any) -> list[str]:
+    """The period labels spanned by the filtered records, in order."""
+    series = _series(analysis, unit, region=None, level=None, by_category=False, **filters)
+    return [p for p in series["period"].tolist() if p != IMPRECISE_PERIOD]
+
+
+def _series(analysis: Analysis, unit: Period | str, **kwargs: Any) -> pd.DataFrame:
+    kwargs.pop("regions", None)
+    return aggregate.time_series(analysis.records, analysis.joined, period=unit, **kwargs)
+
+
+# ----------------------------------------------------------------------------- the view
+
+
+@dataclass
+class View:
+    """What the page shows for one set of widget values."""
+
+    level: int
+    title: str
+    caption: str
+    regions: gpd.GeoDataFrame  # display geometry + incidents/victims per region
+    points: pd.DataFrame  # capped sample of the selected records
+    total_points: int  # all selected records (what the figures count)
+    series: pd.DataFrame  # period × category incidents for the chart
+    series_title: str
+    top_regions: pd.DataFrame
+    summary: pd.DataFrame  # region × period × category (the export)
+    filters: dict[str, Any]
+    period_unit: Period
+    drill_name: str | None = None
+
+
+def build_view(
+    analysis: Analysis,
+    *,
+    level: int,
+    period_unit: Period | str = Period.MONTH,
+    period: str | None = None,
+    drill: str | None = None,
+    start: Any = None,
+    end: Any = None,
+    categories: Sequence[str] | None = None,
+    regions: Sequence[str] | None = None,
+    max_points: int = MAX_MAP_POINTS,
+) -> View:
+    """Everything the dashboard shows for the current widgets, from one analysis.
+
+    ``period`` (a label of ``period_unit``) narrows the map and top-regions table to
+    that period; the chart and the export keep every period of the filters. ``drill``
+    (a region code) shows that region's sub-regions and its own time series.
+    """
+    unit = Period.parse(period_unit)
+    drill_level = _level_of(analysis, drill) if drill else None
+    if drill_level is not None and drill_level + 1 in analysis.boundaries.levels:
+        level = drill_level + 1
+    region_filter = list(regions or []) + ([drill] if drill else [])
+    filters = {
+        "start": start,
+        "end": end,
+        "categories": list(categories) if categories else None,
+        "regions": region_filter or None,
+    }
+    summary = pipeline.summarize(analysis, level=level, period=unit, **filters)
+    map_filters = dict(filters)
+    if period:
+        p_start, p_end = _period_bounds(summary, period)
+        map_filters["start"] = max(_day(start), p_start) if start else p_start
+        map_filters["end"] = min(_day(end), p_end) if end else p_end
+    figures = pipeline.region_figures(analysis, level=level, **map_filters)
+    shown = display_regions(analysis, level)
+    if filters["regions"]:
+        shown = shown[shown["code"].isin(figures.index)]
+    regions_frame = shown.merge(figures, how="left", left_on="code", right_index=True)
+    regions_frame[["incidents", "victims"]] = regions_frame[["incidents", "victims"]].fillna(0)
+    rows = aggregate.select_rows(
+        analysis.records,
+        analysis.joined,
+        pipeline.summary_levels(analysis),
+        level=level,
+        **map_filters,
+    )
+    points = _sample_points(analysis.records.iloc[rows], max_points)
+    drill_name = _region_name(analysis, drill, drill_level) if drill else None
+    series = _series(
+        analysis,
+        unit,
+        region=drill,
+        level=drill_level,
+        by_category=True,
+        start=start,
+        end=end,
+        categories=filters["categories"],
+    )
+    series = series[series["period"] != IMPRECISE_PERIOD][["period", "category", "incidents"]]
+    top = figures.join(regions_frame.set_index("code")[["name"]]).reset_index()
+    top = top.sort_values(["incidents", "name"], ascending=[False, True]).head(TOP_REGIONS)
+    top = top[top["incidents"] > 0][["name", "region_code", "incidents", "victims"]]
+    scope = f"in {drill_name}" if drill_name else ""
+    when = f"in {period}" if period else "over all periods"
+    return View(
+        level=level,
+        title=f"Incidents per admin-{level} region {when}",
+        caption=(
+            f"{len(rows):,} incidents {when} {scope}; map points show {len(points):,} of "
+            f"{len(rows):,}. Region figures, chart and tables count all of them."
+        ),
+        regions=regions_frame,
+        points=points,
+        total_points=len(rows),
+        series=series.reset_index(drop=True),
+        series_title=f"Incidents per {unit.value}" + (f" in {drill_name}" if drill_name else ""),
+        top_regions=top.reset_index(drop=True),
+        summary=summary,
+        filters=filters,
+        period_unit=unit,
+        drill_name=drill_name,
+    )
+
+
+def _day(value: Any) -> dt.date:
+    return pd.Timestamp(value).date()
+
+
+def _period_bounds(summary: pd.DataFrame, label: str) -> tuple[dt.date, dt.date]:
+    rows = summary[summary["period"] == label]
+    if rows.empty:
+        raise ValueError(f"Period {label!r} is not in this view.")
+    return _day(rows["period_start"].iloc[0]), _day(rows["period_end"].iloc[0])
+
+
+def _sample_points(records: pd.DataFrame, cap: int) -> pd.DataFrame:
+    """At most ``cap`` records, a deterministic spread sample (not the newest N)."""
+    if len(records) > cap:
+        records = records.sample(n=cap, random_state=0).sort_index()
+    cols = ["id", "lat", "lon", "date", "category", "victims", "description"]
+    out = records.reindex(columns=cols).copy()
+    out["date"] = pd.to_datetime(out["date"]).dt.date.astype(str)
+    return out
+
+
+def _level_of(analysis: Analysis, code: str | None) -> int | None:
+    for n in analysis.levels:
+        if (analysis.boundaries.levels[n]["code"] == code).any():
+            return n
+    return None
+
+
+def _region_name(analysis: Analysis, code: str | None, level: int | None) -> str | None:
+    if code is None or level is None:
+        return None
+    frame = analysis.boundaries.levels[level]
+    names = frame.loc[frame["code"] == code, "name"]
+    return str(names.iloc[0]) if len(names) else code
+
+
+def can_drill(analysis: Analysis, level: int, code: str) -> bool:
+    """A region can be drilled into when a finer level exists."""
+    found = _level_of(analysis, code)
+    return found is not None and found + 1 in analysis.boundaries.levels
+
+
+def clicked_region(result: dict[str, Any] | None) -> str | None:
+    """The region code of the polygon last clicked in the map, if any."""
+    feature = (result or {}).get("last_active_drawing") or {}
+    props = feature.get("properties") or {}
+    code = props.get("code")
+    return str(code) if code and code not in (OUTSIDE_CODE, IMPRECISE_CODE) else None
+
+
+def display_regions(analysis: Analysis, level: int) -> gpd.GeoDataFrame:
+    """Display geometry for ``level``: simplified for the browser, never for the join.
+
+    Coverage simplification keeps shared borders shared (no slivers between
+    neighbours); memoised on the analysis object, so per session.
+    """
+    memo = analysis.__dict__.setdefault("_display", {})
+    if level not in memo:
+        frame = pipeline.summary_levels(analysis)[level][["code", "name", "geometry"]]
+        memo[level] = simplify_for_display(frame)
+    return memo[level]
+
+
+def simplify_for_display(frame: gpd.GeoDataFrame, max_vertices: int = 60_000) -> gpd.GeoDataFrame:
+    """Simplify so the layer stays light (~``max_vertices``), borders kept consistent."""
+    geoms = frame.geometry.to_numpy()
+    n_vertices = int(shapely.get_num_coordinates(geoms).sum())
+    out = frame.copy()
+    if n_vertices > max_vertices:
+        minx, miny, maxx, maxy = frame.total_bounds
+        tolerance = max(maxx - minx, maxy - miny) / 1500
+        try:
+            simplified = shapely.coverage_simplify(geoms, tolerance)
+        except shapely.errors.GEOSException:
+            simplified = shapely.simplify(geoms, tolerance, preserve_topology=True)
+        out = out.set_geometry(simplified)
+    out = out.set_geometry(shapely.set_precision(out.geometry.to_numpy(), 1e-4))
+    return out[~out.geometry.is_empty]
+
+
+# ----------------------------------------------------------------------------- exports
+
+
+@dataclass(frozen=True)
+class ExportItem:
+    """One download: built only when asked (``make``), so reruns stay fast."""
+
+    label: str
+    filename: str
+    mime: str
+    make: Callable[[], bytes]
+
+
+_MIMES = {
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "geojson": "application/geo+json",
+}
+
+
+def exports(analysis: Analysis, view: View) -> list[ExportItem]:
+    """The current view's regional summary (CSV, XLSX, GeoJSON), manifest and rejects."""
+    stem = f"crisismap_admin{view.level}_{view.period_unit.value}"
+    built: dict[str, bytes] = {}
+
+    def summary_file(fmt: str) -> bytes:
+        if fmt not in built:
+            built[fmt] = pipeline.export_summary(
+                analysis, view.summary, fmt=fmt, level=view.level, **view.filters
+            )
+        return built[fmt]
+
+    def manifest() -> bytes:
+        outputs = {f"{stem}.{fmt}": summary_file(fmt) for fmt in _MIMES}
+        params = {"level": view.level, "period": view.period_unit.value}
+        return pipeline.manifest(
+            analysis, view={**params, **_jsonable(view.filters)}, outputs=outputs
+        )
+
+    items = [
+        ExportItem(
+            f"Summary ({fmt.upper()})", f"{stem}.{fmt}", mime, lambda fmt=fmt: summary_file(fmt)
+        )
+        for fmt, mime in _MIMES.items()
+    ]
+    items.append(
+        ExportItem("Manifest (JSON)", f"{stem}.manifest.json", "application/json", manifest)
+    )
+    items.append(
+        ExportItem(
+            "Rejected records (CSV)",
+            "rejected_records.csv",
+            "text/csv",
+            lambda: rejected_csv(analysis),
+        )
+    )
+    return items
+
+
+def _jsonable(filters: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for key, value in filters.items():
+        if isinstance(value, dt.date | pd.Timestamp | np.datetime64):
+            value = str(pd.Timestamp(value).date())
+        out[key] = value
+    return out

@@ -1,0 +1,195 @@
+"""The command line contract, on the demo file and the real UCDP / COD-AB files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from crisismap.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "data" / "incidents" / "demo_sudan_synthetic.csv"
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_validate_json_reports_counts_preset_and_mapping(capsys):
+    code, out, _ = run(capsys, "validate", DEMO, "--json")
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["records"] == 3001
+    assert doc["accepted"] + doc["rejected"] == doc["records"]
+    # the demo's documented defects: missing lat, 31/02, (0,0), lat 95, the extra-field line
+    assert doc["rejected"] == 5
+    assert doc["warnings"] >= 2
+    assert doc["mapping"]["date"] == "date"
+    assert doc["mapping"]["lat"] == "latitude"
+    assert doc["preset"]
+    assert doc["date_order"] == "dmy"
+
+
+def test_validate_ucdp_file_is_detected_and_every_record_accounted(capsys, shared_data):
+    path = shared_data / "incidents/ucdp_ged_ukr/ucdp_ged_ukr_2014_2021_hxl.csv"
+    code, out, _ = run(capsys, "validate", path, "--json")
+    doc = json.loads(out)
+    assert code == 0
+    assert doc["records"] == 2989
+    assert doc["accepted"] + doc["rejected"] == 2989
+    assert "ucdp" in doc["preset"].lower()
+    assert doc["mapping"]["lat"] == "latitude"
+    assert doc["mapping"]["victims"] == "best"
+
+
+def test_join_ucdp_to_world_ukr_agrees_with_stated_admin1(tmp_path, capsys, shared_data):
+    path = shared_data / "incidents/ucdp_ged_ukr/ucdp_ged_ukr_2014_2021_hxl.csv"
+    out = tmp_path / "joined.csv"
+    code, _, err = run(capsys, "join", path, "--boundaries", "world:UKR", "--out", out)
+    assert code == 0, err
+    joined = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert list(joined.columns[:2]) == ["id", "line"]
+    for n in (0, 1):
+        assert {f"adm{n}_code", f"adm{n}_name", f"adm{n}_match"} <= set(joined.columns)
+    assert set(joined["adm1_match"]) <= {"inside", "border", "snapped", "outside", "imprecise"}
+    source = pd.read_csv(path, dtype=str, keep_default_na=False, skiprows=[1])
+    assert len(joined) == len(source)  # every UCDP record is accepted
+    # stated adm_1 agrees for >= 99 % of the attributable records that state one
+    merged = joined.merge(source[["id", "adm_1", "where_prec"]], on="id")
+    stated = merged[(merged["adm_1"] != "") & (merged["adm1_match"] != "imprecise")]
+    from crisismap.names import names_match
+
+    agree = sum(
+        names_match(a, b) for a, b in zip(stated["adm_1"], stated["adm1_name"], strict=True)
+    )
+    assert agree / len(stated) >= 0.99
+    assert "agree" in err
+
+
+def test_join_lines_point_at_the_records_in_the_file(tmp_path, capsys, shared_data):
+    path = shared_data / "incidents/ucdp_ged_ukr/ucdp_ged_ukr_2014_2019_hxl_oldlayout.csv"
+    out = tmp_path / "joined.csv"
+    assert run(capsys, "join", path, "--boundaries", "world:UKR", "--out", out)[0] == 0
+    joined = pd.read_csv(out, dtype=str, keep_default_na=False)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    first = joined.iloc[0]
+    assert lines[int(first["line"]) - 1].startswith(first["id"] + ",")
+
+
+def test_summarize_caf_codab_carries_pcodes_and_parents(tmp_path, capsys, shared_data):
+    folder = shared_data / "boundaries/caf_codab"
+    import geopandas as gpd
+
+    adm2 = gpd.read_parquet(folder / "caf_admin2.parquet")
+    inner = adm2.geometry.representative_point()
+    csv = tmp_path / "caf.csv"
+    pd.DataFrame(
+        {
+            "id": [f"r{i}" for i in range(len(adm2))],
+            "date": ["2024-03-05"] * len(adm2),
+            "latitude": [f"{p.y:.5f}" for p in inner],
+            "longitude": [f"{p.x:.5f}" for p in inner],
+            "category": ["killing"] * len(adm2),
+        }
+    ).to_csv(csv, index=False)
+    out = tmp_path / "summary.csv"
+    code, _, err = run(
+        capsys,
+        "summarize",
+        csv,
+        "--boundaries",
+        folder,
+        "--level",
+        "2",
+        "--period",
+        "month",
+        "--out",
+        out,
+    )
+    assert code == 0, err
+    summary = pd.read_csv(out, dtype=str, keep_default_na=False)
+    real = summary[~summary["region_code"].str.startswith("__")]
+    assert set(real["region_code"]) == set(adm2["adm2_pcode"])
+    parents = dict(zip(adm2["adm2_pcode"], adm2["adm1_pcode"], strict=True))
+    for code_, parent in zip(real["region_code"], real["parent_code"], strict=True):
+        assert parents[code_] == parent
+    assert real["incidents"].astype(int).sum() == len(adm2)
+    manifest = json.loads((tmp_path / "summary.manifest.json").read_text())
+    assert manifest["counts"]["accepted"] == len(adm2)
+    assert manifest["inputs"][0]["sha256"]
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "geojson"])
+def test_summarize_other_formats(tmp_path, capsys, fmt):
+    out = tmp_path / f"summary.{fmt}"
+    code, _, err = run(
+        capsys,
+        "summarize",
+        DEMO,
+        "--boundaries",
+        "world:SDN",
+        "--level",
+        "1",
+        "--period",
+        "quarter",
+        "--out",
+        out,
+    )
+    assert code == 0, err
+    if fmt == "xlsx":
+        book = openpyxl.load_workbook(out)
+        assert {"Summary", "Rejected records"} <= set(book.sheetnames)
+        assert all(c.data_type != "f" for row in book["Summary"].iter_rows() for c in row)
+    else:
+        doc = json.loads(out.read_text())
+        props = [f["properties"] for f in doc["features"]]
+        from crisismap.boundaries import load_boundaries
+
+        states = load_boundaries("world:SDN").levels[1]
+        assert len(props) == len(states)  # every Sudanese state, zeros included
+        assert sum(p["incidents"] for p in props) > 2900
+
+
+def test_bad_input_is_one_sentence_and_exit_2(tmp_path, capsys):
+    code, _, err = run(capsys, "validate", tmp_path / "missing.csv")
+    assert code == 2
+    assert "does not exist" in err and "Traceback" not in err
+    code, _, err = run(
+        capsys,
+        "summarize",
+        DEMO,
+        "--boundaries",
+        "world:XXX",
+        "--level",
+        "1",
+        "--out",
+        tmp_path / "x.csv",
+    )
+    assert code == 2 and "XXX" in err
+    code, _, err = run(
+        capsys,
+        "summarize",
+        DEMO,
+        "--boundaries",
+        "world:SDN",
+        "--level",
+        "7",
+        "--out",
+        tmp_path / "x.csv",
+    )
+    assert code == 2 and "level" in err.lower()
+
+
+def test_console_script_runs():
+    done = subprocess.run(
+        [sys.executable, "-m", "crisismap.cli", "--version"], capture_output=True, text=True
+    )
+    assert done.returncode == 0 and "crisismap" in done.stdout
