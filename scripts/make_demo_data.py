@@ -130,6 +130,7 @@ def _add_quirks(rows: list[list[str]]) -> None:
     rows[60][5] = "several"  # non-numeric victims -> warning
     rows[70][2] = "95.12345"  # latitude out of range -> rejected
     rows[80][8] = "Khartoum"  # stated admin-1 name, agrees with the join
+    rows[80][2], rows[80][3] = "15.58120", "32.53410"
     rows[90][8] = "Kassala"  # stated admin-1 name that disagrees (coordinates in Khartoum)
     rows[90][2], rows[90][3] = "15.5007", "32.5599"
 

@@ -21,7 +21,7 @@ from crisismap.export import (
 )
 
 HOSTILE = [
-    "=HYPERLINK(\"http://x\",\"y\")",
+    '=HYPERLINK("http://x","y")',
     "+1+1",
     "-2+3",
     "@SUM(A1)",

@@ -210,6 +210,7 @@ def build_view(
         shown = shown[shown["code"].isin(figures.index)]
     regions_frame = shown.merge(figures, how="left", left_on="code", right_index=True)
     regions_frame[["incidents", "victims"]] = regions_frame[["incidents", "victims"]].fillna(0)
+    regions_frame = _main_area(analysis, regions_frame)
     rows = aggregate.select_rows(
         analysis.records,
         analysis.joined,
@@ -233,13 +234,13 @@ def build_view(
     top = figures.join(regions_frame.set_index("code")[["name"]]).reset_index()
     top = top.sort_values(["incidents", "name"], ascending=[False, True]).head(TOP_REGIONS)
     top = top[top["incidents"] > 0][["name", "region_code", "incidents", "victims"]]
-    scope = f"in {drill_name}" if drill_name else ""
     when = f"in {period}" if period else "over all periods"
+    scope = f"{when} in {drill_name}" if drill_name else when
     return View(
         level=level,
         title=f"Incidents per admin-{level} region {when}",
         caption=(
-            f"{len(rows):,} incidents {when} {scope}; map points show {len(points):,} of "
+            f"{len(rows):,} incidents {scope}; map points show {len(points):,} of "
             f"{len(rows):,}. Region figures, chart and tables count all of them."
         ),
         regions=regions_frame,
@@ -253,6 +254,19 @@ def build_view(
         period_unit=unit,
         drill_name=drill_name,
     )
+
+
+def _main_area(analysis: Analysis, regions: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Regions of the countries the data is about, plus any other region with incidents.
+
+    A single stray point in a neighbouring country should not paint that whole
+    country's regions as zeros on the map (the figures still count it).
+    """
+    if "country" not in regions or regions["country"].nunique() <= 1:
+        return regions
+    main = pipeline.main_countries(analysis)
+    keep = regions["country"].isin(main) | (regions["incidents"] > 0)
+    return regions[keep] if keep.any() else regions
 
 
 def _day(value: Any) -> dt.date:
@@ -313,7 +327,8 @@ def display_regions(analysis: Analysis, level: int) -> gpd.GeoDataFrame:
     """
     memo = analysis.__dict__.setdefault("_display", {})
     if level not in memo:
-        frame = pipeline.summary_levels(analysis)[level][["code", "name", "geometry"]]
+        frame = pipeline.summary_levels(analysis)[level]
+        frame = frame[[c for c in ("code", "name", "country", "geometry") if c in frame]]
         memo[level] = simplify_for_display(frame)
     return memo[level]
 

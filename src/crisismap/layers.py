@@ -94,6 +94,8 @@ def _offline_map(
         control_scale=True,
         prefer_canvas=True,
     )
+    # Without a tile layer Leaflet has no maxZoom, and marker clustering refuses to start.
+    fmap.options.update(max_zoom=18, min_zoom=1)
     fmap.default_js = [("leaflet", _asset(asset_base, "leaflet@1.9.3/dist/leaflet.js"))]
     fmap.default_css = [("leaflet_css", _asset(asset_base, "leaflet@1.9.3/dist/leaflet.css"))]
     image_path = json.dumps(_asset(asset_base, "leaflet@1.9.3/dist/images/"))
@@ -205,9 +207,9 @@ def heat_layer(points: pd.DataFrame, asset_base: str = DEFAULT_ASSET_BASE) -> pl
 _LEGEND = Template(
     """
 {% macro html(this, kwargs) %}
-<div class="crisismap-legend" style="position:absolute; bottom:24px; left:10px; z-index:9999;
-     background:rgba(255,255,255,0.92); padding:6px 8px; border:1px solid #999; border-radius:4px;
-     font:12px/1.35 sans-serif; max-width:260px;">
+<div class="crisismap-legend" style="position:absolute; bottom:28px; right:8px; z-index:9999;
+     background:rgba(255,255,255,0.9); padding:4px 6px; border:1px solid #999; border-radius:4px;
+     font:11px/1.3 sans-serif; max-width:210px;">
   {{ this.body }}
 </div>
 {% endmacro %}
@@ -251,6 +253,24 @@ def legend_html(classes: Classes, *, title: str, shown: int, total: int) -> str:
     return "".join(rows)
 
 
+def _view_bounds(regions: gpd.GeoDataFrame, points: pd.DataFrame) -> np.ndarray:
+    """Where to look (minx, miny, maxx, maxy): where most points are, else the regions.
+
+    The 1st-99th percentiles keep one stray or swapped point from zooming the map out
+    to a whole continent.
+    """
+    if len(points) >= 2:
+        lon = np.nanpercentile(points["lon"].to_numpy(float), [1, 99])
+        lat = np.nanpercentile(points["lat"].to_numpy(float), [1, 99])
+        pad = max(lon[1] - lon[0], lat[1] - lat[0], 0.05) * 0.05
+        return np.array([lon[0] - pad, lat[0] - pad, lon[1] + pad, lat[1] + pad])
+    with_data = regions[regions["incidents"] > 0] if "incidents" in regions else regions
+    frame = with_data if len(with_data) else regions
+    if len(frame):
+        return frame.total_bounds
+    return np.array([-180.0, -60.0, 180.0, 75.0])
+
+
 def build_map(
     regions: gpd.GeoDataFrame,
     points: pd.DataFrame,
@@ -269,10 +289,10 @@ def build_map(
     """
     if regions.crs is not None and regions.crs.to_epsg() != 4326:
         raise ValueError(f"regions must be EPSG:4326 for the map, got {regions.crs}")
-    bounds = regions.total_bounds if len(regions) else np.array([-180, -60, 180, 75])
+    bounds = _view_bounds(regions, points)
     centre = [float((bounds[1] + bounds[3]) / 2), float((bounds[0] + bounds[2]) / 2)]
     fmap = _offline_map(centre, 5, asset_base, basemap)
-    layer, classes = choropleth_layer(regions, name=title)
+    layer, classes = choropleth_layer(regions, name="Incidents per region")
     layer.add_to(fmap)
     if len(points):
         points_layer(points, asset_base).add_to(fmap)

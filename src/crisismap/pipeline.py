@@ -194,8 +194,8 @@ def _check_swapped(
                 code="coords-swapped" if not fix else "coords-swapped-fixed",
                 severity=Severity.WARNING,
                 message=(
-                    f"Latitude {row.lat} / longitude {row.lon} falls outside every region, "
-                    f"but inside one with the two swapped. {action}"
+                    f"Latitude {row.lat} / longitude {row.lon} falls outside the countries "
+                    f"this file is about, but inside one with the two swapped. {action}"
                 ),
                 line=int(row.line),
                 column="latitude/longitude",
@@ -227,6 +227,17 @@ def _swap_reference(records: pd.DataFrame, boundaries: BoundarySet) -> dict[int,
     if main.empty:
         return {top: frame}
     return {top: frame[frame["country"].isin(set(main))]}
+
+
+def main_countries(analysis: Analysis) -> set[str]:
+    """Countries holding at least ``MAIN_COUNTRY_SHARE`` of the accepted records."""
+    levels = analysis.boundaries.levels
+    top = min(levels)
+    if "country" not in levels[top]:
+        return set()
+    share = analysis.joined[f"adm{top}_code"].value_counts(normalize=True)
+    codes = set(share[share >= MAIN_COUNTRY_SHARE].index)
+    return set(levels[top].loc[levels[top]["code"].isin(codes), "country"].dropna())
 
 
 def summary_levels(analysis: Analysis) -> dict[int, Any]:

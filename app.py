@@ -1,0 +1,250 @@
+"""crisismap dashboard — a thin Streamlit shell over the crisismap library.
+
+Widgets in, one library call, widgets out. Uploaded data lives in this session's
+``st.session_state`` only; the only process-wide cache holds the bundled (public)
+boundaries. Every user string shown here goes through Streamlit's escaped text
+elements; the map escapes its own (see crisismap.layers).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import streamlit as st
+from streamlit_folium import st_folium
+
+from crisismap import dashboard
+from crisismap.errors import CrisismapError
+from crisismap.layers import build_map
+from crisismap.schema import DateOrder, Period
+
+ROOT = Path(__file__).resolve().parent
+DEMO = ROOT / "data" / "incidents" / "demo_sudan_synthetic.csv"
+PERIOD_UNITS = [Period.ISO_WEEK, Period.ACLED_WEEK, Period.MONTH, Period.QUARTER, Period.YEAR]
+
+st.set_page_config(page_title="crisismap", layout="wide")
+
+
+@st.cache_resource(show_spinner="Loading bundled boundaries…")
+def bundled_world():
+    """Public bundled boundaries: safe to share across sessions."""
+    return dashboard.load_bundled()
+
+
+def _digest(*parts: bytes | str) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part if isinstance(part, bytes) else part.encode())
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def _session_memo(name: str, key: str, compute):
+    """Memoise ``compute()`` in this session only, keyed on a content hash."""
+    slot = st.session_state.setdefault("_memo", {})
+    if slot.get(name, (None,))[0] != key:
+        slot[name] = (key, compute())
+    return slot[name][1]
+
+
+# ---------------------------------------------------------------- sidebar: inputs
+with st.sidebar:
+    st.header("1 · Incidents")
+    uploads = st.file_uploader(
+        "Incident CSV files", type=["csv", "tsv", "txt"], accept_multiple_files=True
+    )
+    if uploads:
+        files = [(u.name, u.getvalue()) for u in uploads]
+    else:
+        files = [(DEMO.name, DEMO.read_bytes())]
+        st.caption("Showing the **synthetic demo file** (no real person in it). Upload your own.")
+
+    with st.expander("Columns and dates", expanded=False):
+        preset = st.selectbox("Preset", dashboard.PRESET_CHOICES, index=0)
+        date_order = st.radio(
+            "Ambiguous dates (03/04/2024)",
+            [d.value for d in DateOrder],
+            format_func=dashboard.DATE_ORDER_LABELS.get,
+            horizontal=True,
+        )
+        headers = dashboard.headers_of(files)
+        overrides = {}
+        for field in dashboard.OVERRIDABLE_FIELDS:
+            choice = st.selectbox(f"{field} column", ["(detected)"] + headers, key=f"map_{field}")
+            if choice != "(detected)":
+                overrides[field] = choice
+
+    st.header("2 · Boundaries")
+    boundary_upload = st.file_uploader(
+        "Your boundaries (COD-AB / geoBoundaries: GeoJSON, GeoPackage, zipped Shapefile, "
+        "GeoParquet, TopoJSON)",
+        type=["geojson", "json", "gpkg", "zip", "parquet", "topojson", "gz"],
+    )
+    snap_m = st.number_input("Snap points outside regions within (m)", 0, 50_000, 0, step=500)
+    fix_swapped = st.checkbox("Swap coordinates detected as swapped", value=False)
+    basemap = st.selectbox(
+        "Basemap",
+        ["None (offline)"] + dashboard.WEB_BASEMAPS,
+        help="A web basemap sends the area you view to the tile provider.",
+    )
+
+# ---------------------------------------------------------------- analysis (per session)
+try:
+    if boundary_upload is not None:
+        bdata = boundary_upload.getvalue()
+        boundaries = _session_memo(
+            "boundaries",
+            _digest(bdata, boundary_upload.name),
+            lambda: dashboard.read_uploaded_boundaries(bdata, boundary_upload.name),
+        )
+    else:
+        boundaries = bundled_world()
+    options = dict(
+        preset=None if preset == "auto" else preset,
+        overrides=overrides,
+        date_order=date_order,
+        snap_distance_m=float(snap_m) or None,
+        fix_swapped=fix_swapped,
+    )
+    key = _digest(
+        *(b for _, b in files),
+        *(n for n, _ in files),
+        repr(sorted(options.items())),
+        boundaries.name,
+        boundaries.sha256 or "",
+    )
+    analysis = _session_memo(
+        "analysis", key, lambda: dashboard.analyse_files(files, boundaries, **options)
+    )
+except CrisismapError as exc:
+    st.error(str(exc))
+    st.stop()
+
+# ---------------------------------------------------------------- validation report
+report = analysis.report
+st.title("crisismap")
+cols = st.columns(5)
+cols[0].metric("Records", f"{report.records:,}")
+cols[1].metric("Accepted", f"{report.accepted:,}")
+cols[2].metric("With warnings", f"{report.warned:,}")
+cols[3].metric("Rejected", f"{report.rejected:,}")
+cols[4].metric("Preset", report.preset or "—")
+with st.expander(
+    f"Validation report: {report.rejected:,} rejected, {report.warnings:,} warnings",
+    expanded=report.rejected > 0 and report.accepted == 0,
+):
+    st.write("Column mapping used:")
+    st.dataframe(dashboard.mapping_table(report), hide_index=True)
+    st.dataframe(dashboard.problem_counts(report), hide_index=True)
+    st.dataframe(dashboard.problem_table(report), hide_index=True)
+    st.download_button(
+        "Rejected records with reasons (CSV)",
+        dashboard.rejected_csv(analysis),
+        file_name="rejected_records.csv",
+        mime="text/csv",
+    )
+if report.accepted == 0:
+    st.error(
+        f"0 of {report.records:,} records were accepted: nothing can be mapped. "
+        "Open the validation report above to see why, fix the file or the column mapping, "
+        "and upload it again."
+    )
+    st.stop()
+
+# ---------------------------------------------------------------- view controls
+levels = analysis.levels
+bounds = dashboard.date_bounds(analysis)
+c1, c2, c3, c4 = st.columns([1, 1, 2, 2])
+level = c1.selectbox(
+    "Admin level", levels, index=min(1, len(levels) - 1), format_func=lambda n: f"admin-{n}"
+)
+unit = c2.selectbox("Period", PERIOD_UNITS, index=2, format_func=lambda p: p.value)
+date_range = c3.date_input("Date range", value=bounds, min_value=bounds[0], max_value=bounds[1])
+categories = c4.multiselect("Categories", dashboard.categories_of(analysis))
+region_filter = st.multiselect(
+    "Regions", dashboard.region_choices(analysis, level), format_func=lambda c: c[1]
+)
+start, end = (
+    (date_range + (date_range[0],))[:2]
+    if isinstance(date_range, tuple)
+    else (date_range, date_range)
+)
+
+drill = st.session_state.get("drill")
+filters = dict(
+    start=start,
+    end=end,
+    categories=categories or None,
+    regions=[code for code, _ in region_filter] or None,
+)
+periods = dashboard.period_labels(analysis, unit, **filters)
+pcol1, pcol2, pcol3, pcol4 = st.columns([1, 6, 1, 1])
+if "period_idx" not in st.session_state:
+    st.session_state.period_idx = 0
+if pcol1.button("◀", help="previous period"):
+    st.session_state.period_idx = max(0, st.session_state.period_idx - 1)
+if pcol3.button("▶", help="next period"):
+    st.session_state.period_idx = min(len(periods), st.session_state.period_idx + 1)
+choices = ["All periods"] + periods
+st.session_state.period_idx = min(st.session_state.period_idx, len(choices) - 1)
+period = pcol2.select_slider("Show", choices, value=choices[st.session_state.period_idx])
+st.session_state.period_idx = choices.index(period)
+playing = pcol4.toggle("Play", help="step through the periods")
+
+# ---------------------------------------------------------------- one library call
+view = dashboard.build_view(
+    analysis,
+    level=level,
+    period_unit=unit,
+    period=None if period == "All periods" else period,
+    drill=drill,
+    **filters,
+)
+
+# ---------------------------------------------------------------- map, charts, tables
+left, right = st.columns([3, 2])
+with left:
+    if drill:
+        st.info(f"Drilled down into {view.drill_name}.")
+        if st.button("Back to all regions"):
+            st.session_state.pop("drill", None)
+            st.rerun()
+    st.caption(view.caption)
+    fmap = build_map(
+        view.regions,
+        view.points,
+        total_points=view.total_points,
+        title=view.title,
+        basemap=None if basemap.startswith("None") else basemap,
+    )
+    clicked = st_folium(
+        fmap,
+        height=560,
+        use_container_width=True,
+        returned_objects=["last_active_drawing"],
+        key="map",
+    )
+    code = dashboard.clicked_region(clicked)
+    if code and code != drill and dashboard.can_drill(analysis, view.level, code):
+        st.session_state.drill = code
+        st.rerun()
+with right:
+    st.subheader(view.series_title)
+    st.bar_chart(view.series, x="period", y="incidents", color="category", stack=True)
+    st.subheader("Top regions")
+    st.dataframe(view.top_regions, hide_index=True)
+
+# ---------------------------------------------------------------- exports
+st.subheader("Export this view")
+exports = dashboard.exports(analysis, view)
+ecols = st.columns(len(exports))
+for col, item in zip(ecols, exports, strict=True):
+    col.download_button(item.label, item.make, file_name=item.filename, mime=item.mime)
+
+if playing and periods:
+    import time
+
+    time.sleep(1.2)
+    st.session_state.period_idx = st.session_state.period_idx % len(periods) + 1
+    st.rerun()

@@ -1,0 +1,89 @@
+"""The app's wiring, through Streamlit's AppTest: upload, mapping, filters, level, isolation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.hostile import hostile_csv
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "app.py")
+TIMEOUT = 60
+
+
+def metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def select(at: AppTest, label: str):
+    return next(s for s in at.selectbox if s.label == label)
+
+
+@pytest.fixture
+def app() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_demo_opens_with_its_validation_report(app):
+    assert metric(app, "Records") == "3,001"
+    assert metric(app, "Accepted") == "2,996"
+    assert metric(app, "Rejected") == "5"
+    assert any("synthetic demo file" in c.value for c in app.caption)
+    top = app.dataframe[-1].value
+    assert top.iloc[0]["name"] == "Khartoum"
+
+
+def test_upload_changes_everything_and_the_mapping_can_be_overridden(app):
+    data = (
+        b"when,y,x,kind,dead\n"
+        b"05/03/2024,15.6,32.5,killing,2\n"
+        b"06/03/2024,13.63,25.35,killing,1\n"
+        b"07/03/2024,12.05,24.88,detention,\n"
+    )
+    app.file_uploader[0].set_value(("mine.csv", data, "text/csv")).run()
+    assert not app.exception, app.exception
+    assert metric(app, "Records") == "3"
+    # date order is ambiguous in this file: switching to month-first changes the dates
+    app.radio[0].set_value("mdy").run()
+    assert not app.exception, app.exception
+    # map the category column explicitly
+    select(app, "category column").set_value("kind").run()
+    assert metric(app, "Accepted") == "3"
+    cats = next(m for m in app.multiselect if m.label == "Categories")
+    assert set(cats.options) == {"killing", "detention"}
+
+
+def test_zero_accepted_records_says_so(app):
+    data = b"id,date,latitude,longitude,category\n1,not a date,999,999,x\n"
+    app.file_uploader[0].set_value(("bad.csv", data, "text/csv")).run()
+    assert metric(app, "Accepted") == "0"
+    assert any("0 of 1 records were accepted" in e.value for e in app.error)
+
+
+def test_filters_and_level_change_the_tables(app):
+    top_all = app.dataframe[-1].value
+    cats = next(m for m in app.multiselect if m.label == "Categories")
+    cats.set_value(["killing"]).run()
+    top_killing = app.dataframe[-1].value
+    assert top_killing["incidents"].sum() < top_all["incidents"].sum()
+    select(app, "Admin level").set_value(0).run()
+    assert not app.exception
+    assert app.dataframe[-1].value.iloc[0]["region_code"] == "SDN"
+
+
+def test_sessions_do_not_see_each_others_uploads():
+    first = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    first.run()
+    first.file_uploader[0].set_value(("secret.csv", hostile_csv(), "text/csv")).run()
+    assert metric(first, "Records") == "12"
+    second = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    second.run()
+    assert metric(second, "Records") == "3,001"
+    shown = " ".join(str(df.value.to_dict()) for df in second.dataframe)
+    assert "x0<img" not in shown

@@ -1,0 +1,205 @@
+"""End to end in a real browser: Debian's chromium driven by Playwright against the app.
+
+Every request that does not go to the app itself fails the test (that is how "works
+offline" is checked); hostile text in every field must stay text; the summary the user
+downloads must match the library's figures. A screenshot is saved to artifacts/.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.hostile import hostile_csv
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+MAP_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).exists() and not os.environ.get("CI"),
+    reason="Debian chromium not installed (apt-get install chromium)",
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    port = _free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "app.py"),
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+        ],
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
+                    break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("the Streamlit app did not answer its health check within 60 s")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+@pytest.fixture
+def page(server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        context = browser.new_context(
+            viewport={"width": 1500, "height": 1300}, accept_downloads=True
+        )
+        outside: list[str] = []
+
+        def route(r):
+            url = r.request.url
+            if url.startswith(server) or url.startswith(("data:", "blob:", "about:")):
+                r.continue_()
+            else:
+                outside.append(url)
+                r.abort()
+
+        context.route("**/*", route)
+        page = context.new_page()
+        dialogs: list[str] = []
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(server)
+        yield page
+        assert outside == [], f"requests left the machine: {outside}"
+        assert dialogs == [], f"injected script opened dialogs: {dialogs}"
+        context.close()
+        browser.close()
+
+
+def _map(page, legend_text: str = "incidents shown", timeout: float = 60):
+    """The map iframe once the app has settled (st_folium swaps iframes while rerunning)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        frames = page.locator(MAP_IFRAME)
+        if frames.count() == 1:
+            legend = page.frame_locator(MAP_IFRAME).locator(".crisismap-legend")
+            try:
+                if legend_text in legend.inner_text(timeout=2_000):
+                    return page.frame_locator(MAP_IFRAME)
+            except Exception:  # the iframe was replaced while we looked
+                pass
+        time.sleep(0.5)
+    pytest.fail(f"the map with {legend_text!r} in its legend did not settle in {timeout} s")
+
+
+def test_dashboard_shows_the_demo_map_offline(page):
+    frame = _map(page)
+    legend = frame.locator(".crisismap-legend").inner_text()
+    assert "2,996 of 2,996 incidents shown" in legend
+    # the choropleth (canvas renderer) and the clustered points are drawn
+    assert frame.locator("canvas.leaflet-zoom-animated").count() >= 1
+    assert frame.locator(".marker-cluster").count() >= 1
+    ARTIFACTS.mkdir(exist_ok=True)
+    time.sleep(1)
+    page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+
+
+def test_hostile_upload_stays_text_and_popups_are_escaped(page):
+    from playwright.sync_api import expect
+
+    _map(page)
+    path = ARTIFACTS / "hostile.csv"
+    ARTIFACTS.mkdir(exist_ok=True)
+    path.write_bytes(hostile_csv())
+    page.locator('input[type="file"]').first.set_input_files(str(path))
+    expect(page.get_by_test_id("stMetricValue").first).to_have_text("12", timeout=60_000)
+    _map(page, "of 12 incidents")
+    # open every point's popup and every region's tooltip through Leaflet itself
+    inner = page.locator(MAP_IFRAME).element_handle()
+    inner = inner.content_frame()
+    shown = inner.evaluate(
+        """() => {
+            const texts = {popups: [], tooltips: []};
+            const map = window.map;
+            map.eachLayer(layer => {
+                if (layer.refreshClusters) {
+                    for (const m of layer.getLayers()) {
+                        const popup = L.popup().setLatLng(m.getLatLng())
+                            .setContent(m.getPopup().getContent()).openOn(map);
+                        texts.popups.push(popup.getElement().innerText);
+                    }
+                }
+                if (layer.feature === undefined && layer.getLayers && layer.getTooltip
+                    && layer.getTooltip()) {
+                    layer.eachLayer(f => {
+                        f.fire('mouseover', {latlng: f.getBounds().getCenter()}, true);
+                        const el = layer.getTooltip().getElement();
+                        if (el) texts.tooltips.push(el.innerText);
+                    });
+                }
+            });
+            return texts;
+        }"""
+    )
+    assert len(shown["popups"]) == 12
+    assert any("<img src=x" in t for t in shown["popups"])  # shown as text, not run
+    assert any("<svg><script>" in t for t in shown["popups"])
+    assert len(shown["tooltips"]) >= 1
+    time.sleep(1)
+    assert inner.evaluate("() => window.__xss") is None
+    assert page.evaluate("() => window.__xss") is None
+
+
+def test_downloaded_summary_matches_the_view(page):
+    _map(page)
+    button = page.get_by_role("button", name="Summary (CSV)")
+    with page.expect_download(timeout=60_000) as info:
+        button.click()
+    data = Path(info.value.path()).read_text(encoding="utf-8")
+    rows = list(csv.DictReader(io.StringIO(data)))
+    assert {"region_code", "period", "category", "incidents"} <= set(rows[0])
+    khartoum = sum(int(r["incidents"]) for r in rows if r["region_code"] == "SD-KH")
+    assert khartoum > 800
