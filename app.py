@@ -157,7 +157,10 @@ levels = analysis.levels
 bounds = dashboard.date_bounds(analysis)
 c1, c2, c3, c4 = st.columns([1, 1, 2, 2])
 level = c1.selectbox(
-    "Admin level", levels, index=min(1, len(levels) - 1), format_func=lambda n: f"admin-{n}"
+    "Admin level",
+    levels,
+    index=levels.index(dashboard.default_level(analysis)),
+    format_func=lambda n: f"admin-{n}",
 )
 unit = c2.selectbox("Period", PERIOD_UNITS, index=2, format_func=lambda p: p.value)
 date_range = c3.date_input("Date range", value=bounds, min_value=bounds[0], max_value=bounds[1])

@@ -135,6 +135,24 @@ def _map(page, legend_text: str = "incidents shown", timeout: float = 60):
     pytest.fail(f"the map with {legend_text!r} in its legend did not settle in {timeout} s")
 
 
+def _wait_for_regions(page, count: int, timeout: float = 60) -> None:
+    """Wait until the settled map draws exactly ``count`` region polygons."""
+    script = """() => { let n = -1; map.eachLayer(l => {
+        if (l.feature === undefined && l.getTooltip && l.getTooltip()) n = l.getLayers().length;
+    }); return n; }"""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        _map(page)
+        try:
+            frame = page.locator(MAP_IFRAME).element_handle(timeout=2_000).content_frame()
+            if frame.evaluate(script) == count:
+                return
+        except Exception:  # the iframe was replaced while we looked
+            pass
+        time.sleep(0.5)
+    pytest.fail(f"the map never showed {count} regions")
+
+
 def test_dashboard_shows_the_demo_map_offline(page):
     frame = _map(page)
     legend = frame.locator(".crisismap-legend").inner_text()
@@ -203,3 +221,50 @@ def test_downloaded_summary_matches_the_view(page):
     assert {"region_code", "period", "category", "incidents"} <= set(rows[0])
     khartoum = sum(int(r["incidents"]) for r in rows if r["region_code"] == "SD-KH")
     assert khartoum > 800
+
+
+def test_own_boundaries_and_click_to_drill_down(page, tmp_path, shared_data):
+    import geopandas as gpd
+    import pandas as pd
+    from playwright.sync_api import expect
+
+    folder = shared_data / "boundaries/caf_codab"
+    gpkg = tmp_path / "caf.gpkg"
+    for n in (1, 2):
+        gpd.read_parquet(folder / f"caf_admin{n}.parquet").to_file(
+            gpkg, layer=f"caf_admin{n}", driver="GPKG"
+        )
+    adm2 = gpd.read_parquet(folder / "caf_admin2.parquet")
+    inner = adm2.geometry.representative_point()
+    incidents = tmp_path / "caf.csv"
+    pd.DataFrame(
+        {
+            "id": [f"r{i}" for i in range(len(adm2))],
+            "date": "2024-03-05",
+            "latitude": inner.y.round(5),
+            "longitude": inner.x.round(5),
+            "category": "killing",
+        }
+    ).to_csv(incidents, index=False)
+    _map(page)
+    page.locator('input[type="file"]').nth(0).set_input_files(str(incidents))
+    _map(page, f"of {len(adm2)} incidents")
+    page.locator('input[type="file"]').nth(1).set_input_files(str(gpkg))
+    _wait_for_regions(page, len(gpd.read_parquet(folder / "caf_admin1.parquet")))
+    # st_folium reports its first state with a rerun; click once the page is quiet
+    for _attempt in range(4):
+        time.sleep(3)
+        _map(page)
+        box = page.locator(MAP_IFRAME).bounding_box()
+        if box is None:
+            continue
+        page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
+        try:
+            expect(page.get_by_text("Drilled down into")).to_be_visible(timeout=15_000)
+            break
+        except AssertionError:
+            continue
+    page.screenshot(path=str(ARTIFACTS / "drill.png"), full_page=True)
+    expect(page.get_by_text("Drilled down into")).to_be_visible(timeout=5_000)
+    frame = _map(page, "admin-2 region")
+    assert "incidents shown" in frame.locator(".crisismap-legend").inner_text()

@@ -135,6 +135,21 @@ def region_choices(analysis: Analysis, level: int) -> list[tuple[str, str]]:
     return [(str(c), f"{n} ({c})") for c, n in zip(pairs["code"], pairs["name"], strict=True)]
 
 
+def default_level(analysis: Analysis) -> int:
+    """The level to open at: the first that splits the countries the data is about.
+
+    World boundaries open at admin-1 for a one-country file; a COD-AB set at admin-1.
+    """
+    main = pipeline.main_countries(analysis)
+    for n in analysis.levels:
+        frame = analysis.boundaries.levels[n]
+        if main and "country" in frame:
+            frame = frame[frame["country"].isin(main)]
+        if len(frame) > 1:
+            return n
+    return analysis.levels[-1]
+
+
 def period_labels(analysis: Analysis, unit: Period | str, **filters: Any) -> list[str]:
     """The period labels spanned by the filtered records, in order."""
     series = _series(analysis, unit, region=None, level=None, by_category=False, **filters)
