@@ -26,6 +26,12 @@ PERIOD_UNITS = [Period.ISO_WEEK, Period.ACLED_WEEK, Period.MONTH, Period.QUARTER
 st.set_page_config(page_title="crisismap", layout="wide")
 
 
+@st.cache_resource
+def workspace():
+    """The team workspace on disk: the object holds only its path, no user data."""
+    return dashboard.open_workspace()
+
+
 @st.cache_resource(show_spinner="Loading bundled boundaries…")
 def bundled_world():
     """Public bundled boundaries: safe to share across sessions."""
@@ -54,9 +60,14 @@ with st.sidebar:
     uploads = st.file_uploader(
         "Incident CSV files", type=["csv", "tsv", "txt"], accept_multiple_files=True
     )
-    if uploads:
-        files = [(u.name, u.getvalue()) for u in uploads]
-    else:
+    ws = workspace()
+    saved = ws.list_datasets("incidents")
+    opened = st.multiselect(
+        "Saved datasets (team workspace)", saved, format_func=dashboard.saved_label
+    )
+    uploaded = [(u.name, u.getvalue()) for u in uploads or []]
+    files = uploaded + [(d.filename, ws.get_bytes(d.id)) for d in opened]
+    if not files:
         files = [(DEMO.name, DEMO.read_bytes())]
         st.caption("Showing the **synthetic demo file** (no real person in it). Upload your own.")
 
@@ -121,6 +132,23 @@ except CrisismapError as exc:
     st.error(str(exc))
     st.stop()
 
+# ---------------------------------------------------------------- workspace actions
+with st.sidebar:
+    if uploaded and st.button("Save uploads to the workspace"):
+        for info in dashboard.save_files(ws, uploaded, analysis):
+            verb = "was already saved as" if info.already_saved else "saved as"
+            st.success(f"{info.filename} {verb} “{info.name}”.")
+    if saved:
+        with st.expander("Manage saved datasets"):
+            target = st.selectbox("Dataset", saved, format_func=dashboard.saved_label)
+            new_name = st.text_input("New name", value=target.name)
+            if st.button("Rename") and new_name != target.name:
+                ws.rename(target.id, new_name)
+                st.rerun()
+            if st.checkbox("I want to delete this dataset") and st.button("Delete"):
+                ws.delete(target.id)
+                st.rerun()
+
 # ---------------------------------------------------------------- validation report
 report = analysis.report
 st.title("crisismap")
@@ -144,6 +172,12 @@ with st.expander(
         file_name="rejected_records.csv",
         mime="text/csv",
     )
+if len(analysis.conflicts):
+    st.warning(
+        f"{len(analysis.conflicts):,} records share an id with a record of another file but "
+        "differ from it: the first file's version is counted."
+    )
+    st.dataframe(analysis.conflicts, hide_index=True)
 if report.accepted == 0:
     st.error(
         f"0 of {report.records:,} records were accepted: nothing can be mapped. "

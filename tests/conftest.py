@@ -19,3 +19,11 @@ def shared_data() -> Path:
             pytest.fail(f"Real test data expected at {SHARED_DATA} but not found.")
         pytest.skip(f"real test data not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Keep the tests' workspace out of the user's real one (the app saves datasets there)."""
+    if "CRISISMAP_DATA_DIR" not in os.environ:
+        import tempfile
+
+        os.environ["CRISISMAP_DATA_DIR"] = tempfile.mkdtemp(prefix="crisismap-test-workspace-")

@@ -87,3 +87,18 @@ def test_sessions_do_not_see_each_others_uploads():
     assert metric(second, "Records") == "3,001"
     shown = " ".join(str(df.value.to_dict()) for df in second.dataframe)
     assert "x0<img" not in shown
+
+
+def test_uploads_can_be_saved_and_reopened_from_the_workspace(app):
+    data = b"id,date,latitude,longitude,category\nw1,2024-03-05,15.6,32.5,killing\n"
+    app.file_uploader[0].set_value(("saved.csv", data, "text/csv")).run()
+    save = next(b for b in app.button if b.label == "Save uploads to the workspace")
+    save.click().run()
+    assert any("saved.csv saved as" in s.value or "already saved" in s.value for s in app.success)
+    fresh = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    fresh.run()
+    saved = next(m for m in fresh.multiselect if m.label.startswith("Saved datasets"))
+    mine = [o for o in saved.options if o.startswith("saved.csv")]
+    assert mine
+    saved.set_value([next(d for d in saved.options if d.startswith("saved.csv"))]).run()
+    assert metric(fresh, "Records") == "1"

@@ -132,3 +132,17 @@ def test_mapping_and_problem_tables(demo):
     problems = dashboard.problem_table(demo.report)
     assert {"line", "column", "code", "message"} <= set(problems.columns)
     assert dashboard.headers_of([("x.csv", DEMO.read_bytes())])[:2] == ["incident_id", "date"]
+
+
+def test_several_files_count_shared_ids_once_and_list_conflicts():
+    data = DEMO.read_bytes()
+    lines = data.split(b"\n")
+    other = b"\n".join([lines[0], lines[5].replace(b"SYNTHETIC", b"CHANGED"), lines[6]])
+    analysis = pipeline.analyse_files(
+        [("a.csv", data), ("b.csv", other)], load_boundaries("world:SDN")
+    )
+    assert len(analysis.records) == 2996
+    assert analysis.conflicts[["id", "file", "kept_file", "fields"]].values.tolist() == [
+        ["DEMO-00005", "b.csv", "a.csv", "description"]
+    ]
+    assert "1 identical, 1 with different content" in analysis.report.notes[-1]

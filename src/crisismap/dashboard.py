@@ -24,6 +24,7 @@ from crisismap.pipeline import Analysis
 from crisismap.presets import PRESETS
 from crisismap.report import PROBLEM_FIELDS, Report
 from crisismap.schema import IMPRECISE_CODE, IMPRECISE_PERIOD, OUTSIDE_CODE, Period
+from crisismap.store import DatasetInfo, Workspace
 
 PRESET_CHOICES = ["auto", *PRESETS]
 DATE_ORDER_LABELS = {
@@ -71,6 +72,39 @@ def headers_of(files: Sequence[tuple[str, bytes]]) -> list[str]:
             continue
         names.extend(h for h in raw.header if h not in names)
     return names
+
+
+def open_workspace() -> Workspace:
+    """The team's workspace on disk (``$CRISISMAP_DATA_DIR``), created on first use."""
+    return Workspace.open()
+
+
+def saved_label(info: DatasetInfo) -> str:
+    """How a saved dataset is listed: name, date saved, record counts."""
+    counts = info.report or {}
+    figures = (
+        f"{counts.get('accepted', '?'):,} of {counts.get('records', '?'):,} accepted"
+        if isinstance(counts.get("records"), int)
+        else f"{info.size:,} bytes"
+    )
+    return f"{info.name} · saved {info.created[:10]} · {figures}"
+
+
+def save_files(
+    workspace: Workspace, files: Sequence[tuple[str, bytes]], analysis: Analysis
+) -> list[DatasetInfo]:
+    """Save uploaded incident files with the options and report they were read with."""
+    return [
+        workspace.save_dataset(
+            name,
+            data,
+            kind="incidents",
+            filename=name,
+            options=_jsonable(analysis.parameters),
+            report_summary=analysis.report.summary() if len(files) == 1 else {},
+        )
+        for name, data in files
+    ]
 
 
 # ----------------------------------------------------------------------------- report
@@ -424,9 +458,10 @@ def exports(analysis: Analysis, view: View) -> list[ExportItem]:
     return items
 
 
-def _jsonable(filters: dict[str, Any]) -> dict[str, Any]:
+def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
+    """Dates as ISO text, so view parameters can go into JSON manifests and the store."""
     out = {}
-    for key, value in filters.items():
+    for key, value in values.items():
         if isinstance(value, dt.date | pd.Timestamp | np.datetime64):
             value = str(pd.Timestamp(value).date())
         out[key] = value

@@ -28,11 +28,14 @@ from crisismap.schema import (
     Period,
     Severity,
 )
+from crisismap.store import combine_records
 
 DEFAULT_MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 MAIN_COUNTRY_SHARE = 0.02  # countries holding at least this share of records anchor swap checks
 
 Progress = Callable[[str], None]
+# Records of several files sharing an id but not their content (see store.combine_records).
+_NO_CONFLICTS = pd.DataFrame(columns=["id", "file", "kept_file", "line", "fields", "values"])
 
 
 def _quiet(_: str) -> None:
@@ -54,6 +57,7 @@ class Analysis:
     disagreements: pd.DataFrame
     parameters: dict[str, Any] = field(default_factory=dict)
     inputs: list[dict[str, Any]] = field(default_factory=list)
+    conflicts: pd.DataFrame = field(default_factory=lambda: _NO_CONFLICTS)
 
     @property
     def levels(self) -> list[int]:
@@ -107,7 +111,7 @@ def analyse_files(
         )
         progress(f"validating {raw.n_records:,} records of {name} (preset: {mapping.label})")
         parts.append(validate.validate(raw, mapping, date_order=date_order))
-    records, rejected, report = _combine([n for n, _ in files], parts)
+    records, rejected, report, conflicts = _combine([n for n, _ in files], parts)
 
     progress(f"joining {len(records):,} records to {boundaries.name}")
     records = _check_swapped(records, boundaries, report, fix=fix_swapped)
@@ -132,6 +136,7 @@ def analyse_files(
         agreement=agreement,
         disagreements=disagreements,
         parameters=parameters,
+        conflicts=conflicts,
         inputs=[
             {"name": n, "sha256": hashlib.sha256(d).hexdigest(), "bytes": len(d)} for n, d in files
         ],
@@ -140,15 +145,19 @@ def analyse_files(
 
 def _combine(
     names_: Sequence[str], parts: Sequence[Any]
-) -> tuple[pd.DataFrame, pd.DataFrame, Report]:
-    """One records frame, one rejected frame and one report from per-file results."""
+) -> tuple[pd.DataFrame, pd.DataFrame, Report, pd.DataFrame]:
+    """One records frame (each id once), one rejected frame, one report, the conflicts.
+
+    Records repeating an id of an earlier file are counted once; when their content
+    differs they are listed as conflicts so that nothing is dropped silently.
+    """
     if len(parts) == 1:
         part = parts[0]
-        return part.records, part.rejected, part.report
+        return part.records, part.rejected, part.report, _NO_CONFLICTS
     report = Report()
     records, rejected = [], []
     for name, part in zip(names_, parts, strict=True):
-        records.append(part.records.assign(file=name))
+        records.append((name, part.records.assign(file=name)))
         rejected.append(part.rejected.assign(file=name))
         r = part.report
         report.records += r.records
@@ -163,11 +172,19 @@ def _combine(
     report.encoding = ", ".join(sorted({p.report.encoding or "?" for p in parts}))
     report.date_order = ", ".join(sorted({p.report.date_order or "?" for p in parts}))
     report.delimiter = ", ".join(sorted({repr(p.report.delimiter) for p in parts}))
-    return (
-        pd.concat(records, ignore_index=True),
-        pd.concat(rejected, ignore_index=True),
-        report,
-    )
+    combined = combine_records(records)
+    merged = combined.summary["records_in"] - combined.summary["records_out"]
+    if merged:
+        report.notes.append(
+            f"{merged:,} records repeat an id of an earlier file and were counted once: "
+            f"{combined.summary['identical_duplicates']:,} identical, "
+            f"{combined.summary['conflicts']:,} with different content (the earlier file's "
+            "version was kept; see the conflicts table)."
+        )
+    report.mapping["__combined__"] = dict(combined.summary)
+    records_out = combined.records.drop(columns=["dataset"]).reset_index(drop=True)
+    conflicts = combined.conflicts.rename(columns={"dataset": "file", "kept_dataset": "kept_file"})
+    return records_out, pd.concat(rejected, ignore_index=True), report, conflicts
 
 
 def _check_swapped(
