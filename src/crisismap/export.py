@@ -86,8 +86,12 @@ def _xlsx_value(value: Any) -> Any:
     return str(value)
 
 
-def to_xlsx_bytes(sheets: Mapping[str, pd.DataFrame]) -> bytes:
-    """XLSX with one sheet per frame; strings are stored as strings, never formulas."""
+def to_xlsx_bytes(sheets: Mapping[str, pd.DataFrame], *, created: datetime | None = None) -> bytes:
+    """XLSX with one sheet per frame; strings are stored as strings, never formulas.
+
+    ``created`` fixes the workbook's creation date (otherwise now), so that the same
+    sheets give byte-identical files (report bundles are reproducible).
+    """
     import xlsxwriter
 
     buffer = io.BytesIO()
@@ -98,6 +102,8 @@ def to_xlsx_bytes(sheets: Mapping[str, pd.DataFrame]) -> bytes:
         "strings_to_numbers": False,
     }
     with xlsxwriter.Workbook(buffer, options) as book:
+        if created is not None:
+            book.set_properties({"created": created})
         date_format = book.add_format({"num_format": "yyyy-mm-dd"})
         header_format = book.add_format({"bold": True})
         for title, frame in sheets.items():
@@ -148,6 +154,18 @@ def regions_geojson_bytes(
         if pd.api.types.is_numeric_dtype(figures[name]):
             frame[name] = frame[name].fillna(0)
     frame = gpd.GeoDataFrame(frame, geometry="geometry", crs="EPSG:4326")
+    text = frame.to_json(na="null", show_bbox=False, drop_id=True, to_wgs84=False)
+    return text.encode("utf-8")
+
+
+def features_geojson_bytes(frame: gpd.GeoDataFrame) -> bytes:
+    """GeoJSON of ``frame`` (EPSG:4326) as it is: missing values stay ``null``.
+
+    Unlike :func:`regions_geojson_bytes` nothing is filled: a suppressed figure in a
+    public export must not turn into a zero.
+    """
+    if frame.crs is None or frame.crs.to_epsg() != 4326:
+        raise ValueError(f"Features must be in EPSG:4326 for GeoJSON, got {frame.crs}")
     text = frame.to_json(na="null", show_bbox=False, drop_id=True, to_wgs84=False)
     return text.encode("utf-8")
 
