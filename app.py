@@ -169,7 +169,7 @@ with st.expander(
     st.download_button(
         "Rejected records with reasons (CSV)",
         dashboard.rejected_csv(analysis),
-        file_name="rejected_records.csv",
+        file_name="SENSITIVE_rejected_records.csv",
         mime="text/csv",
     )
 if len(analysis.conflicts):
@@ -274,7 +274,15 @@ with right:
 
 # ---------------------------------------------------------------- exports
 st.subheader("Export this view")
-exports = dashboard.exports(analysis, view)
+ecol1, ecol2 = st.columns([3, 1])
+public = ecol1.toggle(
+    "Public export: suppress figures under k incidents, drop free text, sources and ids",
+    value=True,
+)
+k = int(ecol2.number_input("k", min_value=2, max_value=50, value=5)) if public else 5
+if not public:
+    st.warning("Internal export: exact small counts and rejected records. SENSITIVE: team only.")
+exports = dashboard.exports(analysis, view, public=public, k=k)
 ecols = st.columns(len(exports))
 for col, item in zip(ecols, exports, strict=True):
     col.download_button(item.label, item.make, file_name=item.filename, mime=item.mime)

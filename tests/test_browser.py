@@ -218,9 +218,12 @@ def test_downloaded_summary_matches_the_view(page):
         button.click()
     data = Path(info.value.path()).read_text(encoding="utf-8")
     rows = list(csv.DictReader(io.StringIO(data)))
-    assert {"region_code", "period", "category", "incidents"} <= set(rows[0])
-    khartoum = sum(int(r["incidents"]) for r in rows if r["region_code"] == "SD-KH")
-    assert khartoum > 800
+    assert {"region_code", "period", "category", "incidents", "suppressed"} <= set(rows[0])
+    assert "description" not in rows[0]  # public by default: no free text
+    shown = [int(r["incidents"]) for r in rows if r["suppressed"] == "False"]
+    assert not any(0 < n < 5 for n in shown)
+    khartoum = sum(int(r["incidents"] or 0) for r in rows if r["region_code"] == "SD-KH")
+    assert khartoum > 700
 
 
 def test_own_boundaries_and_click_to_drill_down(page, tmp_path, shared_data):

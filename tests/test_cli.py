@@ -193,3 +193,69 @@ def test_console_script_runs():
         [sys.executable, "-m", "crisismap.cli", "--version"], capture_output=True, text=True
     )
     assert done.returncode == 0 and "crisismap" in done.stdout
+
+
+def test_public_summary_suppresses_small_cells_and_internal_is_labelled(tmp_path, capsys):
+    out = tmp_path / "public.csv"
+    code, _, err = run(
+        capsys,
+        "summarize",
+        DEMO,
+        "--boundaries",
+        "world:SDN",
+        "--level",
+        "1",
+        "--period",
+        "quarter",
+        "--public",
+        "--out",
+        out,
+    )
+    assert code == 0, err
+    cells = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert "description" not in cells.columns and "source" not in cells.columns
+    shown = cells.loc[cells["suppressed"] == "False", "incidents"].astype(int)
+    assert not ((shown > 0) & (shown < 5)).any()
+    assert (cells["suppressed"] == "True").any()
+    manifest = json.loads((tmp_path / "public.manifest.json").read_text())
+    assert manifest["parameters"]["publication"]["sensitivity"] == "public"
+    internal = tmp_path / "internal.csv"
+    run(capsys, "summarize", DEMO, "--boundaries", "world:SDN", "--level", "1", "--out", internal)
+    manifest = json.loads((tmp_path / "internal.manifest.json").read_text())
+    assert manifest["parameters"]["sensitivity"].startswith("SENSITIVE")
+
+
+def test_report_bundle_from_the_command_line(tmp_path, capsys):
+    import zipfile
+
+    out = tmp_path / "report.zip"
+    code, _, err = run(
+        capsys,
+        "report",
+        DEMO,
+        "--boundaries",
+        "world:SDN",
+        "--level",
+        "1",
+        "--period",
+        "quarter",
+        "--out",
+        out,
+    )
+    assert code == 0, err
+    names = zipfile.ZipFile(out).namelist()
+    assert {"brief.pdf", "manifest.json", "regions.csv", "figures.xlsx"} <= set(names)
+    code, _, err = run(
+        capsys,
+        "report",
+        DEMO,
+        "--boundaries",
+        "world:SDN",
+        "--level",
+        "1",
+        "--mask",
+        "wobble",
+        "--out",
+        out,
+    )
+    assert code == 2 and "--mask expects" in err

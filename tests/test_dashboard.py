@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 from pathlib import Path
 
 import geopandas as gpd
@@ -112,16 +111,25 @@ def test_map_payload_is_light_and_offline(demo):
     assert "cdn." not in html and "unpkg" not in html and "tile.openstreetmap" not in html
 
 
-def test_exports_are_built_lazily_and_match_the_view(demo):
+def test_exports_are_built_lazily_public_by_default_and_match_the_view(demo):
     view = dashboard.build_view(demo, level=1, period_unit=Period.QUARTER)
-    items = {item.filename: item for item in dashboard.exports(demo, view)}
-    csv_item = items["crisismap_admin1_quarter.csv"]
-    summary = pd.read_csv(io.BytesIO(csv_item.make()), dtype={"region_code": str})
-    assert summary["incidents"].sum() == view.summary["incidents"].sum()
-    manifest = json.loads(items["crisismap_admin1_quarter.manifest.json"].make())
-    assert {o["name"] for o in manifest["outputs"]} >= {"crisismap_admin1_quarter.csv"}
-    geo = gpd.read_file(io.BytesIO(items["crisismap_admin1_quarter.geojson"].make()))
-    assert geo["incidents"].sum() == pipeline.totals(demo, 1)["in_regions"]
+    public = {item.label: item for item in dashboard.exports(demo, view)}
+    assert not any(i.filename.startswith("SENSITIVE_") for i in public.values())
+    assert "Rejected records (CSV)" not in public
+    cells = pd.read_csv(
+        io.BytesIO(public["Summary (CSV)"].make()), dtype=str, keep_default_na=False
+    )
+    assert "description" not in cells.columns
+    shown = cells.loc[cells["suppressed"] == "False", "incidents"].astype(int)
+    assert not ((shown > 0) & (shown < 5)).any()
+    internal = {item.label: item for item in dashboard.exports(demo, view, public=False)}
+    assert all(i.filename.startswith("SENSITIVE_") for i in internal.values())
+    cells = pd.read_csv(io.BytesIO(internal["Summary (CSV)"].make()))
+    assert cells["incidents"].sum() == view.summary["incidents"].sum()
+    geo = gpd.read_file(io.BytesIO(internal["Regions (GeoJSON)"].make()))
+    # published figures count a multi-label incident once per category (stated in the brief)
+    in_regions = view.summary[~view.summary["region_code"].str.startswith("__")]
+    assert geo["incidents"].sum() == in_regions["incidents"].sum()
 
 
 def test_mapping_and_problem_tables(demo):

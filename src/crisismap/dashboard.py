@@ -419,43 +419,79 @@ _MIMES = {
 }
 
 
-def exports(analysis: Analysis, view: View) -> list[ExportItem]:
-    """The current view's regional summary (CSV, XLSX, GeoJSON), manifest and rejects."""
+def exports(analysis: Analysis, view: View, *, public: bool = True, k: int = 5) -> list[ExportItem]:
+    """Downloads for the current view, built only when clicked.
+
+    Public (the default): small-cell suppression with complements, allow-listed columns
+    (crisismap.publish), and the report bundle. Internal: the full summary, the
+    rejected records and a bundle, every file name starting ``SENSITIVE_``.
+    """
+    from crisismap import bundle, publish
+
+    built: dict[str, Any] = {}
+    view_args = {"level": view.level, "period": view.period_unit, **view.filters}
+
+    def once(key: str, make: Callable[[], Any]) -> Any:
+        if key not in built:
+            built[key] = make()
+        return built[key]
+
+    def figures() -> Any:
+        return once(
+            "figures", lambda: bundle.view_figures(analysis, **view_args, public=public, k=k)
+        )
+
+    def figure_file(name: str) -> bytes:
+        files = once("files", lambda: bundle.figure_files(analysis, figures(), title=view.title))
+        return files[name]
+
+    def report() -> bytes:
+        return once(
+            "bundle",
+            lambda: bundle.build_bundle(
+                analysis, **view_args, public=public, k=k, title=view.title
+            ),
+        )
+
     stem = f"crisismap_admin{view.level}_{view.period_unit.value}"
-    built: dict[str, bytes] = {}
-
-    def summary_file(fmt: str) -> bytes:
-        if fmt not in built:
-            built[fmt] = pipeline.export_summary(
-                analysis, view.summary, fmt=fmt, level=view.level, **view.filters
-            )
-        return built[fmt]
-
-    def manifest() -> bytes:
-        outputs = {f"{stem}.{fmt}": summary_file(fmt) for fmt in _MIMES}
-        params = {"level": view.level, "period": view.period_unit.value}
-        return pipeline.manifest(
-            analysis, view={**params, **_jsonable(view.filters)}, outputs=outputs
-        )
-
     items = [
+        ExportItem("Summary (CSV)", f"{stem}.csv", _MIMES["csv"], lambda: figure_file("cells.csv")),
         ExportItem(
-            f"Summary ({fmt.upper()})", f"{stem}.{fmt}", mime, lambda fmt=fmt: summary_file(fmt)
-        )
-        for fmt, mime in _MIMES.items()
+            "Summary (XLSX)", f"{stem}.xlsx", _MIMES["xlsx"], lambda: figure_file("figures.xlsx")
+        ),
+        ExportItem(
+            "Regions (GeoJSON)",
+            f"{stem}.geojson",
+            _MIMES["geojson"],
+            lambda: figure_file("regions.geojson"),
+        ),
+        ExportItem(
+            "Report bundle (ZIP)",
+            bundle.bundle_filename(level=view.level, period=view.period_unit, public=public),
+            "application/zip",
+            report,
+        ),
     ]
-    items.append(
-        ExportItem("Manifest (JSON)", f"{stem}.manifest.json", "application/json", manifest)
-    )
-    items.append(
-        ExportItem(
-            "Rejected records (CSV)",
-            "rejected_records.csv",
-            "text/csv",
-            lambda: rejected_csv(analysis),
+    if not public:
+        items.append(
+            ExportItem(
+                "Rejected records (CSV)",
+                "rejected_records.csv",
+                "text/csv",
+                lambda: rejected_csv(analysis),
+            )
         )
-    )
-    return items
+    return [
+        ExportItem(
+            item.label,
+            publish.export_filename(item.filename, public)
+            if not item.filename.startswith(publish.SENSITIVE_PREFIX)
+            else item.filename,
+            item.mime,
+            item.make,
+        )
+        for item in items
+    ]
 
 
 def _jsonable(values: dict[str, Any]) -> dict[str, Any]:

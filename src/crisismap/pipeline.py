@@ -354,7 +354,12 @@ def manifest(
             **({"level_totals": totals(analysis, int(view["level"]))} if "level" in view else {}),
         },
         boundaries={"name": bset.name, "source": bset.source, "version": bset.version},
-        parameters={**analysis.parameters, **dict(view)},
+        parameters={
+            "sensitivity": "SENSITIVE: internal figures, no small-cell suppression; "
+            "not for publication",
+            **analysis.parameters,
+            **dict(view),
+        },
     )
 
 
