@@ -129,7 +129,7 @@ try:
         "analysis", key, lambda: dashboard.analyse_files(files, boundaries, **options)
     )
 except CrisismapError as exc:
-    st.error(str(exc))
+    st.error(dashboard.md(exc))
     st.stop()
 
 # ---------------------------------------------------------------- workspace actions
@@ -137,7 +137,7 @@ with st.sidebar:
     if uploaded and st.button("Save uploads to the workspace"):
         for info in dashboard.save_files(ws, uploaded, analysis):
             verb = "was already saved as" if info.already_saved else "saved as"
-            st.success(f"{info.filename} {verb} “{info.name}”.")
+            st.success(f"{dashboard.md(info.filename)} {verb} “{dashboard.md(info.name)}”.")
     if saved:
         with st.expander("Manage saved datasets"):
             target = st.selectbox("Dataset", saved, format_func=dashboard.saved_label)
@@ -243,11 +243,11 @@ view = dashboard.build_view(
 left, right = st.columns([3, 2])
 with left:
     if drill:
-        st.info(f"Drilled down into {view.drill_name}.")
+        st.info(f"Drilled down into {dashboard.md(view.drill_name)}.")
         if st.button("Back to all regions"):
             st.session_state.pop("drill", None)
             st.rerun()
-    st.caption(view.caption)
+    st.caption(dashboard.md(view.caption))
     fmap = build_map(
         view.regions,
         view.points,
@@ -267,7 +267,7 @@ with left:
         st.session_state.drill = code
         st.rerun()
 with right:
-    st.subheader(view.series_title)
+    st.subheader(dashboard.md(view.series_title))
     st.bar_chart(view.series, x="period", y="incidents", color="category", stack=True)
     st.subheader("Top regions")
     st.dataframe(view.top_regions, hide_index=True)
