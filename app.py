@@ -60,13 +60,21 @@ with st.sidebar:
     uploads = st.file_uploader(
         "Incident CSV files", type=["csv", "tsv", "txt"], accept_multiple_files=True
     )
-    ws = workspace()
-    saved = ws.list_datasets("incidents")
+    try:
+        ws = workspace()
+        saved = ws.list_datasets("incidents")
+    except CrisismapError as exc:
+        st.error(dashboard.md(exc))
+        ws, saved = None, []
     opened = st.multiselect(
         "Saved datasets (team workspace)", saved, format_func=dashboard.saved_label
     )
     uploaded = [(u.name, u.getvalue()) for u in uploads or []]
-    files = uploaded + [(d.filename, ws.get_bytes(d.id)) for d in opened]
+    try:
+        files = uploaded + [(d.filename, ws.get_bytes(d.id)) for d in opened]
+    except CrisismapError as exc:
+        st.error(dashboard.md(exc))
+        files = uploaded
     if not files:
         files = [(DEMO.name, DEMO.read_bytes())]
         st.caption("Showing the **synthetic demo file** (no real person in it). Upload your own.")
@@ -134,7 +142,7 @@ except CrisismapError as exc:
 
 # ---------------------------------------------------------------- workspace actions
 with st.sidebar:
-    if uploaded and st.button("Save uploads to the workspace"):
+    if ws is not None and uploaded and st.button("Save uploads to the workspace"):
         for info in dashboard.save_files(ws, uploaded, analysis):
             verb = "was already saved as" if info.already_saved else "saved as"
             st.success(f"{dashboard.md(info.filename)} {verb} “{dashboard.md(info.name)}”.")

@@ -71,6 +71,12 @@ DEFAULT_MAX_BYTES = 200 * 1024**2  # an input file or upload
 MAX_EXPANDED_BYTES = 500 * 1024**2  # everything a zip or gzip expands to
 MAX_ZIP_MEMBERS = 1000
 MAX_COMPRESSION_RATIO = 200  # real boundary files compress 3-30x; bombs 1000x
+# Formats that expand when read, checked before they are: GeoParquet (dictionary and
+# run-length encoding repeat a value for free) and TopoJSON (any number of polygons may
+# reuse one arc). Indonesia's ~83k villages (admin 4) fit in MAX_FEATURES three times.
+MAX_FEATURES = 250_000  # per layer
+MAX_VERTICES = 10_000_000  # vertices the polygons of a TopoJSON reference, reuse counted
+MAX_TOPOJSON_BYTES = 100 * 1024**2  # parsed once in Python to count them
 _CONTRACT = [c for c in BOUNDARY_COLUMNS if c != "geometry"]
 _WGS84 = CRS.from_epsg(4326)
 
@@ -554,10 +560,16 @@ def _copy_bounded(src: io.BufferedIOBase, target: Path, limit: int, archive: str
 
 def _gunzip(path: Path, target: Path, opts: _Options) -> None:
     written = 0
+    ratio_limit = max(path.stat().st_size * MAX_COMPRESSION_RATIO, 1024**2)
     with gzip.open(path, "rb") as src, target.open("wb") as out:
         try:
             for chunk in iter(lambda: src.read(1 << 20), b""):
                 written += len(chunk)
+                if written > ratio_limit:
+                    raise UnsafeInputError(
+                        f"{path.name} was refused: it expands more than "
+                        f"{MAX_COMPRESSION_RATIO}-fold, the signature of a zip bomb."
+                    )
                 if written > opts.max_expanded_bytes:
                     raise UnsafeInputError(
                         f"{path.name} was refused: it expands to more than "
@@ -613,6 +625,7 @@ def _read_layers(path: Path, notes: list[str]) -> list[_Layer]:
     kind = _sniff(_head(path), path.name)
     rank = _FORMAT_RANK.get(path.suffix.lower(), 3)
     if kind == "parquet":
+        _check_parquet_expansion(path)
         try:
             frame = gpd.read_parquet(path)
         except (ValueError, OSError) as exc:
@@ -623,8 +636,113 @@ def _read_layers(path: Path, notes: list[str]) -> list[_Layer]:
         return [_Layer(frame, path.name, rank)]
     if kind in ("zip", "gzip"):
         raise UnsafeInputError(f"{path.name} was refused: archives inside archives are not read.")
+    if kind == "topojson":
+        _check_topojson_expansion(path)
     driver = {"geojson": "GeoJSON", "topojson": "TopoJSON", "gpkg": "GPKG", "shp": None}[kind]
     return _read_ogr(path, driver, rank, notes)
+
+
+def _expands(name: str, what: str, limit: str) -> UnsafeInputError:
+    return UnsafeInputError(
+        f"{name} was refused: read, it would expand to {what}; the limit is {limit}. "
+        "Real admin boundaries stay far below it; split the file by level or simplify it."
+    )
+
+
+def _check_parquet_expansion(path: Path) -> None:
+    """Rows, and bytes once decoded (dictionary and run-length encoding undone), bounded."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    try:
+        parquet = pq.ParquetFile(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise BoundaryError(f"{path.name} is not a readable Parquet file ({exc}).") from exc
+    meta = parquet.metadata
+    if meta.num_rows > MAX_FEATURES:
+        raise _expands(path.name, f"{meta.num_rows:,} features", f"{MAX_FEATURES:,}")
+    total, variable = 0, set()
+    for g in range(meta.num_row_groups):
+        group = meta.row_group(g)
+        for c in range(group.num_columns):
+            column = group.column(c)
+            width = {"BOOLEAN": 1, "INT32": 4, "FLOAT": 4, "INT64": 8, "DOUBLE": 8}.get(
+                column.physical_type
+            )
+            if width is None:  # BYTE_ARRAY / FIXED_LEN: measured below, decoded lengths
+                variable.add(column.path_in_schema.split(".")[0])
+            else:
+                total += column.num_values * width
+    if variable:  # read with dictionaries kept, so the check itself stays small
+        table = pq.read_table(path, columns=sorted(variable), read_dictionary=sorted(variable))
+        for chunked in table.columns:
+            for chunk in chunked.chunks:
+                total += _decoded_bytes(chunk, pc)
+    if total > MAX_EXPANDED_BYTES:
+        raise _expands(
+            path.name, f"{total / 1024**2:,.0f} MB", f"{MAX_EXPANDED_BYTES // 1024**2} MB"
+        )
+
+
+def _decoded_bytes(chunk: Any, pc: Any) -> int:
+    import pyarrow as pa
+
+    if isinstance(chunk, pa.DictionaryArray):
+        lengths = pc.binary_length(chunk.dictionary).fill_null(0)
+        return int(pc.sum(lengths.take(chunk.indices)).as_py() or 0)  # null index: null
+    if (
+        pa.types.is_binary(chunk.type)
+        or pa.types.is_string(chunk.type)
+        or pa.types.is_large_binary(chunk.type)
+        or pa.types.is_large_string(chunk.type)
+    ):
+        return int(pc.sum(pc.binary_length(chunk).fill_null(0)).as_py() or 0)
+    return int(chunk.nbytes)
+
+
+def _check_topojson_expansion(path: Path) -> None:
+    """The vertices a TopoJSON's polygons reference (one arc may be reused by any number)."""
+    size = path.stat().st_size
+    if size > MAX_TOPOJSON_BYTES:
+        raise UnsafeInputError(
+            f"{path.name} was refused: a TopoJSON file of {size / 1024**2:.0f} MB (the limit is "
+            f"{MAX_TOPOJSON_BYTES // 1024**2} MB). Export the boundaries as GeoPackage instead."
+        )
+    try:
+        topology = json.loads(path.read_bytes())
+    except (ValueError, RecursionError) as exc:
+        raise BoundaryError(f"{path.name} is not readable JSON ({str(exc)[:200]}).") from exc
+    arcs = topology.get("arcs") if isinstance(topology, dict) else None
+    objects = topology.get("objects") if isinstance(topology, dict) else None
+    if not isinstance(arcs, list) or not isinstance(objects, dict):
+        return  # not a topology GDAL can expand; it will say what is wrong
+    lengths = [len(a) if isinstance(a, list) else 0 for a in arcs]
+    total, stack = 0, [objects]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if "arcs" in node:
+                total += _referenced(node["arcs"], lengths)
+            stack.extend(v for k, v in node.items() if k != "arcs" and isinstance(v, dict | list))
+        elif isinstance(node, list):
+            stack.extend(v for v in node if isinstance(v, dict | list))
+        if total > MAX_VERTICES:
+            what = f"at least {total:,} vertices (its polygons reuse arcs)"
+            raise _expands(path.name, what, f"{MAX_VERTICES:,}")
+
+
+def _referenced(refs: Any, lengths: list[int]) -> int:
+    """Vertices of the arcs an ``arcs`` member references (nested lists of arc indexes)."""
+    total, stack = 0, [refs]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, int):
+            index = ~node if node < 0 else node  # a negative index is a reversed arc
+            total += lengths[index] if index < len(lengths) else 0
+    return total
 
 
 def _read_ogr(path: Path, driver: str | None, rank: int, notes: list[str]) -> list[_Layer]:
@@ -637,7 +755,8 @@ def _read_ogr(path: Path, driver: str | None, rank: int, notes: list[str]) -> li
         listed = pyogrio.list_layers(target)
     except (DataSourceError, DataLayerError) as exc:
         raise BoundaryError(
-            f"{path.name} could not be read as {driver or 'Shapefile'}: {exc}"
+            f"{path.name} could not be read as {driver or 'Shapefile'} ({exc}). Check that "
+            "it opens in a GIS such as QGIS, and export it again."
         ) from exc
     layers = []
     for layer_name, geom_type in listed:
@@ -652,10 +771,15 @@ def _read_ogr(path: Path, driver: str | None, rank: int, notes: list[str]) -> li
         info = pyogrio.read_info(target, layer=layer_name)
         if driver and info["driver"] != driver:
             raise UnsafeInputError(f"{path.name} was refused: GDAL opened it as {info['driver']}.")
+        if info.get("features", 0) > MAX_FEATURES:
+            raise _expands(origin, f"{info['features']:,} features", f"{MAX_FEATURES:,}")
         try:
             frame = pyogrio.read_dataframe(target, layer=layer_name, datetime_as_string=True)
         except (DataSourceError, DataLayerError) as exc:
-            raise BoundaryError(f"{origin} could not be read: {exc}") from exc
+            raise BoundaryError(
+                f"{origin} could not be read ({exc}). Check that it opens in a GIS such as "
+                "QGIS, and export it again."
+            ) from exc
         if "geometry" not in frame or frame.geometry.isna().all():
             notes.append(f"Skipped {origin}: it has no geometries.")
             continue
@@ -1054,7 +1178,14 @@ def _fits_lonlat(geoms) -> bool:
 
 def _clean_geometries(frame, level, origin, notes) -> gpd.GeoDataFrame:
     missing = shapely.is_missing(frame.geometry.values) | shapely.is_empty(frame.geometry.values)
-    geoms, invalid = repair_polygons(frame.geometry.values)
+    unwrapped, cut = _cut_at_antimeridian(frame.geometry.values)
+    if cut:
+        notes.append(
+            f"Level {level} ({origin}): {_n(cut, 'polygon')} drawn across the antimeridian "
+            f"(180°) or beyond it {'was' if cut == 1 else 'were'} cut there into parts on "
+            "each side; read as drawn, a polygon would wrap round the globe the other way."
+        )
+    geoms, invalid = repair_polygons(unwrapped)
     kept = np.array([g is not None for g in geoms])
     frame = frame.set_geometry(gpd.GeoSeries(geoms, index=frame.index, crs=_WGS84))
     if invalid:
@@ -1077,6 +1208,55 @@ def _clean_geometries(frame, level, origin, notes) -> gpd.GeoDataFrame:
     if not kept.any():
         raise BoundaryError(f"{origin} has no polygons: admin boundaries must be (multi)polygons.")
     return frame[kept]
+
+
+def _cut_at_antimeridian(geoms: Any) -> tuple[np.ndarray, int]:
+    """Polygons with an edge jumping more than 180° of longitude, or lying beyond ±180°,
+    cut at the antimeridian into a MultiPolygon within [-180, 180]."""
+    out = np.asarray(geoms, dtype=object).copy()
+    cut = 0
+    for i, geom in enumerate(out):
+        if geom is None or geom.is_empty or geom.geom_type not in ("Polygon", "MultiPolygon"):
+            continue
+        parts = list(geom.geoms) if geom.geom_type == "MultiPolygon" else [geom]
+        if not any(_wraps(p) for p in parts):
+            continue
+        pieces = [q for p in parts for q in (_cut(p) if _wraps(p) else [p])]
+        out[i] = shapely.MultiPolygon([q for q in pieces if not q.is_empty])
+        cut += 1
+    return out, cut
+
+
+def _wraps(polygon: Any) -> bool:
+    x = np.asarray(polygon.exterior.coords)[:, 0]
+    if x.min() < -180 or x.max() > 180:
+        return True
+    on_edge = (np.abs(x[:-1]) >= 180 - 1e-9) & (np.abs(x[1:]) >= 180 - 1e-9)  # map border
+    return bool(((np.abs(np.diff(x)) > 180) & ~on_edge).any())
+
+
+def _unwrapped(ring: Any, near: float | None = None) -> np.ndarray:
+    """Ring coordinates with 360° added or removed so that no edge jumps over 180°."""
+    xy = np.asarray(ring.coords, dtype=float)[:, :2].copy()
+    steps = np.round(np.diff(xy[:, 0]) / 360.0)
+    xy[1:, 0] -= 360.0 * np.cumsum(steps)
+    if near is not None:  # a hole goes with its shell
+        xy[:, 0] += 360.0 * np.round((near - xy[:, 0].mean()) / 360.0)
+    return xy
+
+
+def _cut(polygon: Any) -> list[Any]:
+    from shapely.affinity import translate
+
+    shell = _unwrapped(polygon.exterior)
+    holes = [_unwrapped(h, shell[:, 0].mean()) for h in polygon.interiors]
+    whole = shapely.make_valid(shapely.Polygon(shell, holes))
+    pieces = []
+    for offset in (-360.0, 0.0, 360.0):  # the world, and its copies either side
+        window = shapely.box(-180.0 - offset, -90.0, 180.0 - offset, 90.0)
+        part = translate(whole.intersection(window), xoff=offset)
+        pieces += [g for g in getattr(part, "geoms", [part]) if g.geom_type == "Polygon"]
+    return pieces
 
 
 def _fill_codes_and_names(frame, level, origin, schema, notes) -> gpd.GeoDataFrame:

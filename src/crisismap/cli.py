@@ -181,7 +181,16 @@ def cmd_summarize(args: argparse.Namespace) -> int:
             f"--out must end in .csv, .xlsx or .geojson (the format follows it), got {out.name!r}."
         )
     period = Period.parse(args.period)
+    if args.engine == "dask":
+        if args.public:
+            raise CrisismapError(
+                "--public is not available with --engine dask yet: run the public export with "
+                "the local engine, or leave --public out."
+            )
+        return _summarize_distributed(args, out, fmt, period)
     analysis = _analyse(args)
+    if args.public:
+        return _summarize_public(args, analysis, out, fmt, period)
     view = {
         "level": args.level,
         "period": period.value,
@@ -207,6 +216,154 @@ def cmd_summarize(args: argparse.Namespace) -> int:
         f"{totals['accepted']:,} accepted records: {totals['in_regions']:,} in regions, "
         f"{totals['__outside__']:,} outside, {totals['__not_attributable__']:,} not attributable "
         f"at level {args.level}; {analysis.report.rejected:,} rejected"
+    )
+    return 0
+
+
+def _summarize_public(
+    args: argparse.Namespace, analysis: Any, out: Path, fmt: str, period: Period
+) -> int:
+    """``summarize --public``: small cells suppressed (with complements), allow-listed columns."""
+    from crisismap import bundle
+
+    figures = bundle.view_figures(
+        analysis,
+        level=args.level,
+        period=period,
+        start=args.start,
+        end=args.end,
+        categories=args.category or None,
+        public=True,
+        k=args.k,
+    )
+    title = f"Incidents by admin-{args.level} region"
+    files = bundle.figure_files(analysis, figures, title=title)
+    data = {"csv": files["cells.csv"], "xlsx": files["figures.xlsx"]}.get(fmt)
+    data = data if data is not None else files["regions.geojson"]
+    out.write_bytes(data)
+    manifest_path = Path(args.manifest) if args.manifest else out.with_suffix(".manifest.json")
+    manifest_path.write_bytes(
+        bundle.bundle_manifest(analysis, figures, {out.name: data}, title=title)
+    )
+    hidden = figures.suppression.get("suppressed_cells", "?")
+    _progress(
+        f"wrote public figures to {out} (+ {manifest_path.name}): cells under {args.k} "
+        f"incidents suppressed with their complements ({hidden} figures hidden)"
+    )
+    return 0
+
+
+def _parse_masking(spec: str | None) -> Any:
+    """``round:2`` or ``displace:5000[:500]`` → publish.Masking."""
+    if not spec:
+        return None
+    from crisismap.publish import Masking
+
+    method, _, rest = spec.partition(":")
+    parts = [p for p in rest.split(":") if p]
+    try:
+        if method == "round":
+            return Masking(method="round", decimals=int(parts[0]) if parts else 2)
+        if method == "displace":
+            radius = float(parts[0]) if parts else 5000.0
+            minimum = float(parts[1]) if len(parts) > 1 else min(500.0, radius / 10)
+            return Masking(method="displace", radius_m=radius, min_radius_m=minimum)
+    except ValueError:
+        pass
+    raise CrisismapError(
+        f"--mask expects round:DECIMALS or displace:RADIUS_M[:MIN_RADIUS_M] (e.g. displace:5000), "
+        f"got {spec!r}."
+    )
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from crisismap import bundle
+
+    masking = _parse_masking(args.mask)
+    secret = None
+    if masking is not None:
+        from crisismap.store import Workspace
+
+        secret = Workspace.open().secret
+    analysis = _analyse(args)
+    public = not args.internal
+    _progress("building the report bundle (suppression and PDF can take a few seconds)")
+    data = bundle.build_bundle(
+        analysis,
+        level=args.level,
+        period=Period.parse(args.period),
+        start=args.start,
+        end=args.end,
+        categories=args.category or None,
+        regions=args.region or None,
+        title=args.title,
+        public=public,
+        k=args.k,
+        masking=masking,
+        secret=secret,
+    )
+    out = (
+        Path(args.out)
+        if args.out
+        else Path(bundle.bundle_filename(level=args.level, period=args.period, public=public))
+    )
+    out.write_bytes(data)
+    label = "public" if public else "SENSITIVE (internal)"
+    _progress(f"wrote the {label} report bundle to {out} ({len(data):,} bytes)")
+    return 0
+
+
+def _summarize_distributed(args: argparse.Namespace, out: Path, fmt: str, period: Period) -> int:
+    """``summarize --engine dask``: join and count on a dask cluster (see crisismap.distributed)."""
+    from crisismap import distributed
+    from crisismap.boundaries import load_boundaries
+
+    if args.fix_swapped:
+        raise CrisismapError(
+            "--fix-swapped is not available with --engine dask: check and fix swapped "
+            "coordinates with the local engine first, or leave the option out."
+        )
+    if not args.input.exists():
+        raise CrisismapError(f"Input {str(args.input)!r} does not exist.")
+    _progress(f"loading boundaries {args.boundaries}")
+    result = distributed.summarize_input(
+        args.input,
+        load_boundaries(args.boundaries),
+        level=args.level,
+        period=period,
+        by_category=not args.no_categories,
+        start=args.start,
+        end=args.end,
+        categories=args.category or None,
+        preset=args.preset,
+        overrides=_parse_overrides(args.map),
+        date_order=args.date_order,
+        encoding=args.encoding,
+        snap_distance_m=args.snap_m,
+        scheduler=args.scheduler,
+        progress=_progress,
+    )
+    view = {
+        "level": args.level,
+        "period": period.value,
+        "start": args.start,
+        "end": args.end,
+        "categories": args.category or None,
+    }
+    data = result.export(fmt)
+    out.write_bytes(data)
+    manifest_path = Path(args.manifest) if args.manifest else out.with_suffix(".manifest.json")
+    manifest_path.write_bytes(result.manifest(view, {out.name: data}))
+    if args.rejected:
+        from crisismap.export import to_csv_bytes
+
+        Path(args.rejected).write_bytes(to_csv_bytes(result.rejected))
+    totals = result.totals
+    _progress(
+        f"wrote {len(result.summary):,} rows to {out} (+ {manifest_path.name}); "
+        f"{totals['accepted']:,} accepted records: {totals['in_regions']:,} in regions, "
+        f"{totals['__outside__']:,} outside, {totals['__not_attributable__']:,} not attributable "
+        f"at level {args.level}"
     )
     return 0
 
@@ -259,7 +416,51 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--end", help="last date to include (YYYY-MM-DD)")
     p.add_argument("--category", action="append", help="only this category (repeatable)")
     p.add_argument("--no-categories", action="store_true", help="one row per region and period")
+    p.add_argument(
+        "--public",
+        action="store_true",
+        help="for publication: suppress cells under --k incidents (with complements) and keep "
+        "only allow-listed columns; without it the output is SENSITIVE (team only)",
+    )
+    p.add_argument("--k", type=int, default=5, help="with --public: the small-cell threshold")
+    p.add_argument(
+        "--engine",
+        choices=["local", "dask"],
+        default="local",
+        help="local: this process; dask: join and count on a dask cluster (INPUT may also be "
+        "a folder of Parquet partitions of validated records)",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="dask scheduler address, e.g. tcp://10.0.0.5:8786 (with --engine dask; "
+        "default: a local cluster)",
+    )
     p.set_defaults(func=cmd_summarize)
+
+    p = sub.add_parser("report", help="one ZIP: PDF brief, figures, manifest (public by default)")
+    _add_input_options(p)
+    _add_join_options(p)
+    p.add_argument("--level", type=int, required=True, help="admin level to report at")
+    p.add_argument("--period", default="month", help="week, acled-week, month, quarter or year")
+    p.add_argument("--start", help="first date to include (YYYY-MM-DD)")
+    p.add_argument("--end", help="last date to include (YYYY-MM-DD)")
+    p.add_argument("--category", action="append", help="only this category (repeatable)")
+    p.add_argument("--region", action="append", help="only this region code (repeatable)")
+    p.add_argument("--title", help="title of the brief")
+    p.add_argument("--k", type=int, default=5, help="suppress cells under k incidents (default 5)")
+    p.add_argument(
+        "--internal",
+        action="store_true",
+        help="no suppression: a SENSITIVE bundle for the team, never for publication",
+    )
+    p.add_argument(
+        "--mask",
+        metavar="round:D|displace:R[:MIN]",
+        help="add masked incident points (rounded to D decimals, or displaced R metres)",
+    )
+    p.add_argument("--out", metavar="REPORT.zip", help="default: crisismap_report_adminN_P.zip")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("boundaries", help="describe a boundary source")
     p.add_argument("source", help="boundary file or directory, or world, world:ISO3")

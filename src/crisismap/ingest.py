@@ -15,7 +15,8 @@ import gc
 import io
 import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -25,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from crisismap.errors import InputError, UnsafeInputError
@@ -34,10 +36,16 @@ from crisismap.schema import Severity
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
 DELIMITERS = (",", ";", "\t", "|")
 # A quoted field may span lines, but a record longer than this is read as a stray
-# quote that would otherwise swallow the following rows (csv's own field-size limit,
-# 128 KiB, bounds it in bytes as well).
+# quote that would otherwise swallow the following rows (MAX_FIELD_CHARS bounds it in
+# characters as well).
 MAX_RECORD_LINES = 100
+# The longest value read. csv's default field limit (128 KiB) rejected long testimonies
+# pasted into one cell; a runaway quote still stops here.
+MAX_FIELD_CHARS = 1 << 20
+# Real exports have tens of columns (Kobo: hundreds); each costs a column of its own.
+MAX_COLUMNS = 10_000
 _RAW_TEXT_LIMIT = 200
+_RESYNC_LINES = 10  # lines read past a broken record to see the next one whole
 _HXL_TAG = re.compile(r"^#[a-z][a-z0-9_]*(\s*\+\s*[a-z][a-z0-9_]*)*$", re.IGNORECASE)
 
 
@@ -134,21 +142,99 @@ def read_csv_bytes(
     if engine not in ("auto", "python"):
         raise ValueError(f"Unknown engine {engine!r}: expected 'auto' or 'python'.")
     _check_size(len(data), max_bytes, filename)
+    if csv.field_size_limit() < MAX_FIELD_CHARS:  # process-wide: only ever raised
+        csv.field_size_limit(MAX_FIELD_CHARS)
+    options = _Options(filename, delimiter, max_record_lines)
+    if engine == "auto" and encoding is None:
+        table = _read_utf8(data, options)
+        if table is not None:
+            return table
     text, encoding_name, problems = _decode(data, encoding)
-    lines = _Lines(text)
+    utf8 = data.removeprefix(codecs.BOM_UTF8) if encoding_name.startswith("utf-8") else None
+    table = _read(
+        _Lines(text),
+        utf8 if engine == "auto" else False,
+        options,
+        encoding_name=encoding_name,
+        problems=problems,
+        has_nul="\x00" in text,
+    )
+    assert table is not None  # only the fast-only reading gives up
+    return table
+
+
+@dataclass(frozen=True)
+class _Options:
+    filename: str | None
+    delimiter: str | None
+    max_record_lines: int
+
+
+def _read_utf8(data: bytes, options: _Options) -> RawTable | None:
+    """A UTF-8 file read without decoding it whole first; None when that does not apply.
+
+    Only the first megabyte is decoded (to find the header); pyarrow checks the UTF-8 of
+    every plain line and the csv module decodes the others. Any invalid byte, or a file
+    that needs the general path, gives None and the caller starts over.
+    """
+    bom = data.startswith(codecs.BOM_UTF8)
+    if not bom and (any(data.startswith(b) for b, _, _ in _BOMS) or _utf16_without_bom(data)):
+        return None
+    buf = data[len(codecs.BOM_UTF8) :] if bom else data
+    head = buf[: _Lines.HEAD_CHARS]
+    if len(head) < len(buf):
+        head = head[: head.rfind(b"\n") + 1]
+    try:
+        lines = _Lines(head.decode("utf-8"))
+        if _first_content_line(lines.head) is None:
+            return None
+        return _read(
+            lines,
+            buf,
+            options,
+            encoding_name="utf-8-sig" if bom else "utf-8",
+            problems=[],
+            has_nul=buf.find(b"\x00") >= 0,
+            fast_only=True,
+        )
+    except (UnicodeDecodeError, InputError):
+        return None  # the general path decodes (or guesses) and explains
+
+
+def _read(
+    lines: _Lines,
+    utf8: bytes | None | bool,
+    options: _Options,
+    *,
+    encoding_name: str,
+    problems: list[Problem],
+    has_nul: bool,
+    fast_only: bool = False,
+) -> RawTable | None:
+    """Header, records, then the column and NUL clean-ups; the one reading recipe."""
     notes: list[str] = []
-    first, delimiter = _locate_header(lines, delimiter, filename, notes)
-    parser = _Parser(lines, delimiter, max_record_lines)
+    filename = options.filename
+    first, delimiter = _locate_header(lines, options.delimiter, filename, notes)
+    parser = _Parser(lines, delimiter, options.max_record_lines)
     header_end, original = parser.header(first)
+    if len(original) > MAX_COLUMNS:
+        raise InputError(
+            f"{_name(filename)} has {len(original):,} columns in its header (line {first + 1}); "
+            f"the limit is {MAX_COLUMNS:,}. An incident file has a few dozen: check the "
+            "delimiter, or remove the columns you do not need."
+        )
+    if fast_only and header_end + 1 >= len(lines.head):
+        return None  # the header may continue past the decoded head
     header, trailing_blanks = _unique_header(original, notes)
     parser.set_width(len(header), trailing_blanks)
-    utf8 = data.removeprefix(codecs.BOM_UTF8) if encoding_name.startswith("utf-8") else None
     with _gc_paused():  # millions of small lists: the cyclic GC would triple the time
-        frame, starts, rejected, hxl_tags, hxl_line = _read_records(
-            parser, header, header_end + 1, utf8 if engine == "auto" else False, notes
-        )
+        found = _read_records(parser, header, header_end + 1, utf8, notes, fast_only)
+    if found is None:
+        return None
+    frame, starts, rejected, hxl_tags, hxl_line = found
     frame, header, hxl_tags = _drop_empty_unnamed(frame, header, hxl_tags, trailing_blanks, notes)
-    frame, starts, rejected = _reject_nul(frame, starts, rejected, text, delimiter, problems)
+    if has_nul:
+        frame, starts, rejected = _reject_nul(frame, starts, rejected, delimiter, problems)
     notes.extend(parser.summary())
     return RawTable(
         frame=frame,
@@ -174,13 +260,14 @@ def _read_records(
     start: int,
     utf8: bytes | None | bool,
     notes: list[str],
-) -> tuple[pd.DataFrame, np.ndarray, list[RejectedLine], list[str] | None, int | None]:
-    """Records after the header: pyarrow when the file is regular (``utf8`` not False)."""
-    fast = None if utf8 is False else _read_arrow(parser, start, utf8, header)
-    if fast is not None:
-        frame, starts = fast
-        frame, starts, hxl_tags, hxl_line = _take_hxl_frame(frame, starts, notes)
-        return frame, starts, [], hxl_tags, hxl_line
+    fast_only: bool = False,
+) -> tuple[pd.DataFrame, np.ndarray, list[RejectedLine], list[str] | None, int | None] | None:
+    """Records after the header: plain lines through pyarrow unless ``utf8`` is False."""
+    if utf8 is not False:
+        buf = utf8 if isinstance(utf8, bytes) else parser.lines.text.encode("utf-8")
+        fast = _read_fast(parser, start, buf, header, notes)
+        if fast is not None or fast_only:
+            return fast
     records = parser.records(start)
     hxl_tags, hxl_line = _take_hxl_row(records, header, notes)
     frame, starts, rejected = parser.assemble(records, header)
@@ -316,8 +403,12 @@ def _decode_detected(data: bytes, exc: UnicodeDecodeError) -> tuple[str, str, li
     try:
         text = data.decode(guess)
     except (UnicodeDecodeError, LookupError):
-        guess = "latin-1"  # decodes any byte sequence
-        text = data.decode(guess)
+        guess, text = "latin-1", data.decode("latin-1")  # decodes any byte sequence
+    if not _keeps_structure(data, text):  # a multi-byte guess ate delimiters or quotes
+        try:
+            guess, text = "cp1252", data.decode("cp1252")
+        except UnicodeDecodeError:
+            guess, text = "latin-1", data.decode("latin-1")
     try:  # name the commonest code page when it reads the bytes identically
         if guess != "cp1252" and data.decode("cp1252") == text:
             guess = "cp1252"
@@ -335,6 +426,15 @@ def _decode_detected(data: bytes, exc: UnicodeDecodeError) -> tuple[str, str, li
         value=guess,
     )
     return text, guess, [problem]
+
+
+def _keeps_structure(data: bytes, text: str) -> bool:
+    """Does the decoded text hold every delimiter, quote and line end the bytes hold?
+
+    Short files fool charset detection into multi-byte code pages (Johab, Big5) whose
+    characters swallow the ASCII byte after them; a CSV read that way loses fields.
+    """
+    return all(text.count(c) == data.count(c.encode("ascii")) for c in ',;\t|"\r\n')
 
 
 # --- text → lines → records ----------------------------------------------------------
@@ -390,9 +490,13 @@ class _Lines:
         return self.all[start:stop] if stop > len(self.head) else self.head[start:stop]
 
     def iter_from(self, start: int) -> Iterator[str]:
+        # by index: islice would step over the first ``start`` lines on every call,
+        # quadratic when a file has a broken quote on every line
         if "all" in self.__dict__ or start > len(self.head):
-            return itertools.islice(self.all, start, None)
-        return itertools.chain(self.head[start:], self._tail())
+            lines = self.all
+            return map(lines.__getitem__, range(start, len(lines)))
+        head = self.head
+        return itertools.chain(map(head.__getitem__, range(start, len(head))), self._tail())
 
     def _tail(self) -> Iterator[str]:
         if not self.complete:
@@ -500,7 +604,7 @@ class _Parser:
         self.blank_lines = 0
         self.first_blank: int | None = None
         self.trimmed = 0
-        self.template: list[str] | None = None  # the last record read, for _is_record
+        self.template: list[str] | None = None  # the last well-formed record, for _is_record
 
     def _reader(self, start: int) -> Iterator[list[str]]:
         return csv.reader(self.lines.iter_from(start), delimiter=self.delimiter, strict=True)
@@ -576,8 +680,11 @@ class _Parser:
     def _is_blank(self, row: list[str]) -> bool:
         return not any(row) or (len(row) == 1 and not row[0].strip())
 
-    def _read_from(self, i: int, out: _Records) -> int:
-        """Read records from line ``i`` until a restart is needed; return the next line."""
+    def _read_from(self, i: int, out: _Records, resume: Callable[[int], bool] | None = None) -> int:
+        """Read records from line ``i`` until a restart is needed; return the next line.
+
+        With ``resume``, stop after any record when ``resume(next line)`` is true.
+        """
         reader = self._reader(i)
         consumed = 0
         while True:
@@ -595,16 +702,31 @@ class _Parser:
                     self._count_blank(s)
                 else:
                     out.append(s, s, row)
-                    self.template = row
-                continue
-            if e - s + 1 > self.max_record_lines or self._swallows(s, e):
+                    if self._fits(row):  # a broken record is no model of the others
+                        self.template = row
+            elif (
+                e - s + 1 > self.max_record_lines
+                or self._swallows(s, e)
+                or (not self._fits(row) and self._resyncs(s + 1, e))
+            ):
                 self._reject_span(s, s, "quote-unclosed", self._unclosed_message(s, e))
                 return s + 1
-            out.append(s, e, row)
+            else:
+                out.append(s, e, row)
+            if resume is not None and resume(i + consumed):
+                return i + consumed
 
     def _broken(self, s: int, e: int, error: str) -> int:
         """A csv error in the record starting at ``s``: reject the least that explains it."""
-        unclosed = "end of data" in error or "field larger" in error
+        if "field larger" in error:
+            message = (
+                f"Line {s + 1} holds a value longer than {MAX_FIELD_CHARS:,} characters, or "
+                "opens a quote that is never closed. The line was set aside and reading "
+                "resumed on the next line; shorten the value or fix its quotes."
+            )
+            self._reject_span(s, s, "field-too-large", message)
+            return s + 1
+        unclosed = "end of data" in error
         if e == s and unclosed:
             message = (
                 f"Line {s + 1} opens a quoted value that is never closed: the file ends "
@@ -615,7 +737,7 @@ class _Parser:
         if e == s:
             self._reject_span(s, s, "quote-malformed", self._quote_message(s, error))
             return s + 1
-        if unclosed or self._swallows(s, e):
+        if unclosed or self._swallows(s, e) or self._resyncs(s + 1, e) or self._each_line(s, e):
             self._reject_span(s, s, "quote-unclosed", self._unclosed_message(s, e))
             return s + 1
         self._reject_span(s, e, "quote-malformed", self._quote_message(s, error))
@@ -629,15 +751,52 @@ class _Parser:
         are empty, numeric, text), so a narrative line with commas is not mistaken
         for one.
         """
-        first = self.lines[s].rstrip("\r\n").split(self.delimiter)
+        # the broken line split naively; quotes off, or a file that quotes every field
+        # never looks like its own records and a stray quote swallows the next line
+        first = [f.strip().strip('"') for f in self.lines[s].rstrip("\r\n").split(self.delimiter)]
+        fits = self._fits(first)
+        # lines that read as records shaped like the broken line itself (the previous
+        # record may be broken too, or shaped differently)
+        if fits and self.width >= 3 and any(self._is_record(k, first) for k in range(s + 1, e + 1)):
+            return True
         template = self.template or self._lookahead(e + 1)
-        if template is None:  # no one-line record around: compare with the first line
-            if not self._fits(first):
-                return False
-            return self.width >= 3 and any(self._is_record(k, first) for k in range(s + 1, e + 1))
+        if template is None:
+            return False
         if self.width >= 3 and any(self._is_record(k, template) for k in range(s + 1, e)):
             return True
-        return self._fits(first) and _alike(first, template) and self._is_record(e, template)
+        return fits and _alike(first, template) and self._is_record(e, template)
+
+    def _resyncs(self, a: int, e: int) -> bool:
+        """Do lines ``a``..``e`` read on their own as records of the header's width?
+
+        Asked when the record from line ``a - 1`` to ``e`` is broken anyway (a quote
+        error, a wrong field count): rejecting line ``a - 1`` alone then explains it with
+        the least, and the lines after it are read as the records they are.
+        """
+        lines = itertools.islice(self.lines.iter_from(a), e - a + 1 + _RESYNC_LINES)
+        reader = csv.reader(lines, delimiter=self.delimiter, strict=True)
+        read_any = False
+        try:
+            while a + reader.line_num <= e:
+                row = next(reader)
+                if self._is_blank(row):
+                    continue
+                if len(row) < 2 or not self._fits(row):
+                    return False
+                read_any = True
+        except (csv.Error, StopIteration):
+            return False
+        return read_any
+
+    def _each_line(self, s: int, e: int) -> bool:
+        """Does every line ``s``..``e``, split on the delimiter with quotes ignored, have
+        the header's width? Then each is a record of its own (stray quotes on
+        neighbouring lines pair up into a broken multi-line record otherwise)."""
+        if self.width < 3 or e - s + 1 > self.max_record_lines:
+            return False
+        return all(
+            self._fits(self.lines[k].rstrip("\r\n").split(self.delimiter)) for k in range(s, e + 1)
+        )
 
     def _alone(self, k: int) -> list[str] | None:
         """Line ``k`` read on its own, when it is a complete record of the right width."""
@@ -749,9 +908,21 @@ _NUMERIC_FIELD = re.compile(r"[\d\s.,:/+\-TZ]*\d[\d\s.,:/+\-TZ]*")
 
 
 def _alike(row: list[str], template: list[str]) -> bool:
-    """Do most fields have the template's kind (empty, numeric, text)?"""
-    same = sum(_kind(a) == _kind(b) for a, b in zip(row, template, strict=False))
-    return same >= 0.7 * max(len(row), len(template))
+    """Do most fields have the template's kind (empty, numeric, text)?
+
+    In a table of five columns or more, a field empty in one and filled in the other
+    counts half: optional values come and go between records, while text where numbers
+    stand is a narrative line. Narrower tables need the kinds themselves to agree.
+    """
+    width = max(len(row), len(template))
+    match = _KIND_MATCH if width >= 5 else _SAME_KIND
+    score = sum(match[_kind(a)][_kind(b)] for a, b in zip(row, template, strict=False))
+    return score >= 0.7 * width
+
+
+# kinds: 0 empty, 1 numeric-looking, 2 text
+_KIND_MATCH = ((1.0, 0.5, 0.5), (0.5, 1.0, 0.0), (0.5, 0.0, 1.0))
+_SAME_KIND = ((1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0))
 
 
 def _kind(value: str) -> int:
@@ -766,71 +937,260 @@ def _clip(text: str) -> str:
     return text if len(text) <= _RAW_TEXT_LIMIT else text[: _RAW_TEXT_LIMIT - 1] + "…"
 
 
-# --- the fast path: regular files through pyarrow -------------------------------------
+# --- the fast path: pyarrow for every plain line, the csv module for the others -------------
+#
+# A line is *plain* when pyarrow and the csv module provably read it the same way: no
+# NUL byte, short enough for csv's field limit, an even number of quotes, every opening
+# quote at the start of a field and every closing quote followed by the delimiter, the
+# line end or a doubled quote. Plain lines are parsed by pyarrow in one call (all
+# columns as text); every other line, and whatever a record starting there spans, is read
+# by the csv-module parser exactly as the python engine would (same records, same
+# rejections, same line numbers), starting from the same state.
+
+_SCAN_CHUNK = 1 << 24  # bytes scanned per numpy pass (bounds the temporary masks)
+# Above this share of irregular lines the csv module reads the whole file at C speed.
+_MAX_IRREGULAR_SHARE = 0.2
+_MIN_IRREGULAR_FALLBACK = 1000
+_LF, _CR, _QUOTE = 10, 13, 34
 
 
-def _read_arrow(
-    parser: _Parser, start: int, utf8: bytes | None | bool, header: list[str]
-) -> tuple[pd.DataFrame, np.ndarray] | None:
-    """Read a file with no quotes and one record per line at pyarrow speed; else None.
+@dataclass
+class _Scan:
+    """Data lines of a buffer: byte ranges and which ones pyarrow can read (``plain``)."""
 
-    Every data line must hold exactly ``len(header)`` fields (or be blank): anything
-    irregular goes to the csv-module path, which explains it line by line.
+    first: int  # absolute (0-based) index of the first data line
+    start: np.ndarray  # byte offset where each line starts
+    stop: np.ndarray  # byte offset past its line end
+    empty: np.ndarray  # nothing before the line end
+    plain: np.ndarray
+
+    @property
+    def count(self) -> int:
+        return self.first + len(self.start)
+
+
+class _ByteLines:
+    """Physical lines decoded one at a time from the UTF-8 buffer, indexed like ``_Lines``.
+
+    The csv-module parser reads irregular lines through this, so a few bad lines do not
+    split a 100 MB file into a million Python strings.
     """
-    text, delimiter = parser.lines.text, parser.delimiter
-    if '"' in text or "\x00" in text or ord(delimiter) > 127 or not header:
+
+    def __init__(self, buf: bytes, scan: _Scan, head: list[str]) -> None:
+        self.buf = buf
+        self.scan = scan
+        self.head = head[: scan.first]
+        self.count = scan.count
+
+    def __getitem__(self, index: int) -> str:
+        if index < self.scan.first:
+            return self.head[index]
+        k = index - self.scan.first
+        return self.buf[self.scan.start[k] : self.scan.stop[k]].decode("utf-8")
+
+    def slice(self, start: int, stop: int) -> list[str]:
+        return [self[k] for k in range(start, min(stop, self.count))]
+
+    def iter_from(self, start: int) -> Iterator[str]:
+        return (self[k] for k in range(start, self.count))
+
+
+def _read_fast(
+    parser: _Parser, start: int, buf: bytes, header: list[str], notes: list[str]
+) -> tuple[pd.DataFrame, np.ndarray, list[RejectedLine], list[str] | None, int | None] | None:
+    """Records after the header, plain lines through pyarrow; None when not worth it."""
+    delimiter, width = parser.delimiter, len(header)
+    if ord(delimiter) > 127 or width < 2 or start > len(parser.lines.head):
         return None
-    if "\r" in text and text.count("\r") != text.count("\r\n"):
+    if b"\r" in buf and buf.count(b"\r") != buf.count(b"\r\n"):
         return None  # old Mac line ends: leave them to the general path
-    buf = utf8 if isinstance(utf8, bytes) else text.encode("utf-8")
-    arr = np.frombuffer(buf, dtype=np.uint8)
-    newlines = np.flatnonzero(arr == 10)
-    n_lines = len(newlines) + (1 if len(buf) and buf[-1] != 10 else 0)
-    line_start = np.concatenate(([0], newlines + 1))[:n_lines]
-    line_end = np.concatenate((newlines, [len(buf)]))[:n_lines]
-    has_cr = (line_end > line_start) & (arr[np.maximum(line_end - 1, 0)] == 13)
-    length = line_end - has_cr - line_start
-    if start >= n_lines:
+    offset = len("".join(parser.lines.head[:start]).encode("utf-8"))
+    # pyarrow parses the whole file (its own threads) while numpy checks every line;
+    # the guess is kept when every line turns out plain, the common case.
+    with ThreadPoolExecutor(1) as pool:
+        guess = pool.submit(_arrow_table, pa.py_buffer(buf)[offset:], width, delimiter)
+        scan = _scan(buf, offset, start, ord(delimiter))
+        whole = guess.result()
+    table = _parse_plain(buf, scan, width, ord(delimiter), whole)
+    if table is None:
         return None
-    offset = int(line_start[start])
-    seps = np.flatnonzero(arr[offset:] == ord(delimiter)) + offset
-    per_line = np.bincount(np.searchsorted(line_start, seps, side="right") - 1, minlength=n_lines)[
-        start:
-    ]
-    length = length[start:]
-    width = len(header)
-    empty = length == 0
-    if not np.all(empty | (per_line == width - 1)):
+    irregular = int((~scan.plain & ~scan.empty).sum())
+    if irregular > max(_MAX_IRREGULAR_SHARE * len(scan.plain), _MIN_IRREGULAR_FALLBACK):
         return None
-    table = _arrow_table(buf, offset, delimiter, header)
-    if table is None or table.num_rows != int((~empty).sum()):
-        return None
-    only_seps = (length == per_line)[~empty]  # ",,,," is a blank line too
-    rows = np.flatnonzero(~empty) + start
-    for index in np.concatenate((np.flatnonzero(empty) + start, rows[only_seps])):
-        parser._count_blank(int(index))
-    frame = table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow", np.nan)}.get)
-    if only_seps.any():
-        frame = frame[~only_seps].reset_index(drop=True)
-    frame.columns = header
-    return frame, (rows[~only_seps] + 1).astype(np.int64)
+    parser.lines = _ByteLines(buf, scan, parser.lines.head)
+    slow, consumed = _read_irregular(parser, scan)
+    rows = np.flatnonzero(scan.plain & ~scan.empty)
+    keep = ~consumed[rows] & ~_all_empty(table, scan.stop[rows] - scan.start[rows])
+    blank = np.concatenate((np.flatnonzero(scan.empty & ~consumed), rows[~keep & ~consumed[rows]]))
+    for index in blank:
+        parser._count_blank(scan.first + int(index))
+    if not keep.all():
+        table = table.filter(pa.array(keep))
+    starts = (rows[keep] + scan.first + 1).astype(np.int64)
+    frame = _text_frame(table, header)
+    if slow.rows and (not len(starts) or slow.starts[0] + 1 < starts[0]):
+        hxl_tags, hxl_line = _take_hxl_row(slow, header, notes)
+    else:
+        frame, starts, hxl_tags, hxl_line = _take_hxl_frame(frame, starts, notes)
+    slow_frame, slow_starts, rejected = parser.assemble(slow, header)
+    if len(slow_frame):
+        frame, starts = _merge(frame, starts, slow_frame, slow_starts)
+    return frame, starts, rejected, hxl_tags, hxl_line
 
 
-def _arrow_table(buf: bytes, offset: int, delimiter: str, header: list[str]) -> pa.Table | None:
+def _scan(buf: bytes, offset: int, first: int, delimiter: int) -> _Scan:
+    """Find every line and check its quotes, with numpy over the raw bytes."""
+    data = np.frombuffer(buf, dtype=np.uint8)[offset:]
+    n = len(data)
+    quoted = buf.find(b'"', offset) >= 0
+    found = []
+    for c in range(0, n, _SCAN_CHUNK):
+        part = data[c : c + _SCAN_CHUNK]
+        mask = part == _LF
+        if quoted:
+            mask |= part == _QUOTE
+        found.append(np.flatnonzero(mask) + c)
+    special = np.concatenate(found) if found else np.zeros(0, np.int64)
+    is_lf = data[special] == _LF if quoted else np.ones(len(special), bool)
+    newlines = special[is_lf]
+    n_lines = len(newlines) + (1 if n and data[-1] != _LF else 0)
+    start = np.empty(n_lines, np.int64)
+    stop = np.empty(n_lines, np.int64)
+    start[:1] = 0
+    start[1:] = newlines[: n_lines - 1] + 1
+    stop[: len(newlines)] = newlines + 1
+    stop[len(newlines) :] = n
+    end = stop - (np.arange(n_lines) < len(newlines))
+    has_cr = (end > start) & (data[np.maximum(end - 1, 0)] == _CR)
+    end = end - has_cr
+    plain = (end - start) <= csv.field_size_limit()  # longer: csv decides (and may refuse)
+    if quoted:
+        plain &= _plain_quotes(data, special, is_lf, n_lines, delimiter)
+    if buf.find(b"\x00", offset) >= 0:
+        nul = np.flatnonzero(data == 0)
+        plain[np.searchsorted(start, nul, side="right") - 1] = False
+    return _Scan(first, start + offset, stop + offset, end == start, plain)
+
+
+def _plain_quotes(
+    data: np.ndarray, special: np.ndarray, is_lf: np.ndarray, n_lines: int, delimiter: int
+) -> np.ndarray:
+    """Lines whose quotes are all well formed (see the section comment)."""
+    which = np.flatnonzero(~is_lf)  # positions of the quotes among the special bytes
+    quotes = special[which]
+    if len(which) % 2 == 0 and np.array_equal(which[1::2], which[0::2] + 1):
+        # No line end between the quotes of each pair: every line has an even number,
+        # so quote 2j opens and quote 2j + 1 closes.
+        plain = np.ones(n_lines, bool)
+        bad = np.concatenate(
+            (
+                _bad_opening(data, quotes[0::2], delimiter),
+                _bad_closing(data, quotes[1::2], delimiter),
+            )
+        )
+    else:
+        line_of = (np.cumsum(is_lf) - is_lf)[which]
+        count = np.bincount(line_of, minlength=n_lines)
+        opening = (np.arange(len(quotes)) - (np.cumsum(count) - count)[line_of]) % 2 == 0
+        plain = count % 2 == 0
+        bad = np.concatenate(
+            (
+                _bad_opening(data, quotes[opening], delimiter),
+                _bad_closing(data, quotes[~opening], delimiter),
+            )
+        )
+    if len(bad):
+        plain[np.searchsorted(special[is_lf], bad)] = False
+    return plain
+
+
+def _bad_opening(data: np.ndarray, quotes: np.ndarray, delimiter: int) -> np.ndarray:
+    """Opening quotes not at the start of a field nor right after a closing quote."""
+    ok = np.zeros(256, bool)
+    ok[[delimiter, _LF, _QUOTE]] = True
+    good = (
+        ok[data[quotes - 1]]
+        if len(quotes) and quotes[0] > 0
+        else ok[data[quotes - 1]] | (quotes == 0)
+    )
+    return quotes[~good]
+
+
+def _bad_closing(data: np.ndarray, quotes: np.ndarray, delimiter: int) -> np.ndarray:
+    """Closing quotes not followed by the delimiter, the line end or a doubled quote."""
+    ok = np.zeros(256, bool)
+    ok[[delimiter, _LF, _CR, _QUOTE]] = True
+    last = len(data) - 1
+    good = ok[data[np.minimum(quotes + 1, last)]] | (quotes == last)
+    return quotes[~good]
+
+
+def _parse_plain(
+    buf: bytes, scan: _Scan, width: int, delimiter: int, whole: pa.Table | None
+) -> pa.Table | None:
+    """The plain lines through pyarrow; lines of the wrong width are left to the csv module.
+
+    ``whole`` is every data line already parsed: it is the answer when all are plain.
+    """
+    table = whole if scan.plain.all() else _plain_table(buf, scan, width, delimiter)
+    if table is None:
+        scan.plain &= _field_counts(buf, scan, delimiter) == width
+        table = _plain_table(buf, scan, width, delimiter)
+    if table is None or table.num_rows != int((scan.plain & ~scan.empty).sum()):
+        return None
+    return table
+
+
+def _plain_table(buf: bytes, scan: _Scan, width: int, delimiter: int) -> pa.Table | None:
+    if not (scan.plain & ~scan.empty).any():
+        return pa.table({f"c{i}": pa.array([], pa.string()) for i in range(width)})
+    return _arrow_table(_plain_bytes(buf, scan), width, chr(delimiter))
+
+
+def _plain_bytes(buf: bytes, scan: _Scan) -> pa.Buffer:
+    """The plain lines, zero-copy when they are all the lines."""
+    whole = pa.py_buffer(buf)
+    if scan.plain.all():
+        return whole[int(scan.start[0]) :] if len(scan.start) else whole[len(buf) :]
+    edges = np.diff(np.concatenate(([0], scan.plain.astype(np.int8), [0])))
+    first, last = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
+    # only the file's last line can lack a line end, and it comes last
+    return pa.py_buffer(
+        b"".join(buf[scan.start[a] : scan.stop[b]] for a, b in zip(first, last, strict=True))
+    )
+
+
+def _field_counts(buf: bytes, scan: _Scan, delimiter: int) -> np.ndarray:
+    """Fields per line, delimiters inside quotes not counted (plain lines only)."""
+    data = np.frombuffer(buf, dtype=np.uint8)
+    lo = int(scan.start[0]) if len(scan.start) else len(buf)
+    seps = np.flatnonzero(data[lo:] == delimiter) + lo
+    quotes = np.flatnonzero(data[lo:] == _QUOTE) + lo
+    line = np.searchsorted(scan.start, seps, side="right") - 1
+    if len(quotes):
+        q_line = np.searchsorted(scan.start, quotes, side="right") - 1
+        q_first = np.searchsorted(q_line, np.arange(len(scan.start)))
+        inside = (np.searchsorted(quotes, seps) - q_first[line]) % 2 == 1
+        line = line[~inside]
+    return np.bincount(line, minlength=len(scan.start)) + 1
+
+
+def _arrow_table(data: pa.Buffer, width: int, delimiter: str) -> pa.Table | None:
+    names = [f"c{i}" for i in range(width)]
     try:
         return pacsv.read_csv(
-            pa.BufferReader(pa.py_buffer(buf)[offset:]),
-            read_options=pacsv.ReadOptions(column_names=[f"c{i}" for i in range(len(header))]),
+            pa.BufferReader(data),
+            read_options=pacsv.ReadOptions(column_names=names),
             parse_options=pacsv.ParseOptions(
                 delimiter=delimiter,
-                quote_char=False,
+                quote_char='"',
+                double_quote=True,
                 escape_char=False,
-                double_quote=False,
                 newlines_in_values=False,
                 ignore_empty_lines=True,
             ),
             convert_options=pacsv.ConvertOptions(
-                column_types={f"c{i}": pa.string() for i in range(len(header))},
+                column_types={name: pa.string() for name in names},
                 strings_can_be_null=False,
                 null_values=[],
                 check_utf8=True,
@@ -838,6 +1198,80 @@ def _arrow_table(buf: bytes, offset: int, delimiter: str, header: list[str]) -> 
         )
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return None
+
+
+def _read_irregular(parser: _Parser, scan: _Scan) -> tuple[_Records, np.ndarray]:
+    """Read each irregular line (and what its record spans) with the csv module.
+
+    Returns the records and which data lines they consumed. Reading resumes on pyarrow's
+    side at the first plain line after a complete record; before each irregular line the
+    parser gets the template the python engine would have (the last one-line record).
+    """
+    out = _Records()
+    consumed = np.zeros(len(scan.plain), dtype=bool)
+    first, count = scan.first, scan.count
+    plain = scan.plain
+
+    def resume(index: int) -> bool:
+        return index >= count or bool(plain[index - first])
+
+    done = 0
+    for k in np.flatnonzero(~plain & ~scan.empty):
+        if k < done:
+            continue
+        _set_template(parser, scan, done, int(k))
+        i = first + int(k)
+        while True:
+            i = parser._read_from(i, out, resume)
+            if resume(i):
+                break
+        consumed[k : i - first] = True
+        done = i - first
+    return out, consumed
+
+
+def _set_template(parser: _Parser, scan: _Scan, lo: int, k: int) -> None:
+    """The last non-blank one-line record before data line ``k`` read by pyarrow, if any."""
+    for j in range(k - 1, lo - 1, -1):
+        if scan.empty[j]:
+            continue
+        row = next(csv.reader([parser.lines[scan.first + j]], delimiter=parser.delimiter))
+        if not parser._is_blank(row) and parser._fits(row):  # as _read_from sets it
+            parser.template = row
+            return
+
+
+def _all_empty(table: pa.Table, length: np.ndarray) -> np.ndarray:
+    """Rows whose every field is empty (``,,,``: a blank line to the csv engine too).
+
+    Only short lines can be such rows (each field at most ``""``), so only they are checked.
+    """
+    empty = np.zeros(table.num_rows, bool)
+    short = np.flatnonzero(length <= 3 * table.num_columns + 1)  # with CR LF
+    if not len(short):
+        return empty
+    rows = table.take(pa.array(short))
+    found = np.ones(len(short), bool)
+    for column in rows.columns:
+        found &= pc.equal(pc.binary_length(column), 0).to_numpy(zero_copy_only=False)
+    empty[short] = found
+    return empty
+
+
+def _text_frame(table: pa.Table, header: list[str]) -> pd.DataFrame:
+    frame = table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow", np.nan)}.get)
+    frame.columns = header
+    return frame
+
+
+def _merge(
+    frame: pd.DataFrame, starts: np.ndarray, other: pd.DataFrame, other_starts: np.ndarray
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Two sets of rows interleaved in file order."""
+    lines = np.concatenate((starts, other_starts))
+    order = np.argsort(lines, kind="stable")
+    merged = pd.concat([frame, other], ignore_index=True).take(order).reset_index(drop=True)
+    return merged, lines[order]
 
 
 # --- HXL, empty columns, NUL bytes ---------------------------------------------------
@@ -918,14 +1352,13 @@ def _reject_nul(
     frame: pd.DataFrame,
     starts: np.ndarray,
     rejected: list[RejectedLine],
-    text: str,
     delimiter: str,
     problems: list[Problem],
 ) -> tuple[pd.DataFrame, np.ndarray, list[RejectedLine]]:
-    """Records holding NUL characters are set aside: NUL means a corrupt or binary file."""
-    if "\x00" not in text or frame.empty:
-        if "\x00" in text:
-            problems.append(_nul_problem(0))
+    """Records holding NUL characters (the file has some) are set aside: NUL means a
+    corrupt or binary file."""
+    if frame.empty:
+        problems.append(_nul_problem(0))
         return frame, starts, rejected
     has_nul = np.zeros(len(frame), dtype=bool)
     for name in frame.columns:

@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from pyproj import Geod
+from scipy import ndimage
 
 from crisismap.errors import BoundaryError
 from crisismap.schema import MatchStatus
@@ -118,6 +119,13 @@ def find_swapped(records: pd.DataFrame, levels: Any) -> pd.Series:
     swappable = valid & (np.abs(x) <= 90) & (np.abs(y) <= 180) & (hits_as_given == 0)
     hits_swapped = _hit_counts(regions, y, x, swappable)
     return pd.Series(swappable & (hits_swapped > 0), index=records.index, name="swapped")
+
+
+def clear_index_cache() -> None:
+    """Forget every cached spatial index (benchmarks use it to time a cold start)."""
+    with _cache_lock:
+        _cache.clear()
+        _seen.clear()
 
 
 # --- inputs ---------------------------------------------------------------------------
@@ -234,13 +242,13 @@ _cache: OrderedDict[str, _LevelIndex] = OrderedDict()
 _cache_lock = threading.Lock()
 
 
+_seen: OrderedDict[int, tuple[Any, tuple[Any, ...], str]] = OrderedDict()
+
+
 def _index_for(geometries: Any) -> _LevelIndex:
     """The index for these geometries, reused while their content is unchanged."""
     geoms = np.asarray(geometries, dtype=object)
-    digest = hashlib.blake2b(str(len(geoms)).encode(), digest_size=16)
-    for wkb in shapely.to_wkb(geoms, hex=False).tolist():
-        digest.update(b"\x00" if wkb is None else wkb)  # WKB is self-delimiting
-    key = digest.hexdigest()
+    key = _content_key(geometries, geoms)
     with _cache_lock:
         found = _cache.get(key)
         if found is not None:
@@ -254,6 +262,31 @@ def _index_for(geometries: Any) -> _LevelIndex:
         while len(_cache) > _CACHE_SIZE:
             _cache.popitem(last=False)
     return index
+
+
+def _content_key(geometries: Any, geoms: np.ndarray) -> str:
+    """Digest of the geometries' WKB; the same array object seen again skips the hashing
+    (35 MB of WKB for 3,000 detailed regions) when a cheap fingerprint still matches."""
+    sample = geoms[np.linspace(0, len(geoms) - 1, min(len(geoms), 64)).astype(np.int64)]
+    fingerprint = (
+        len(geoms),
+        int(shapely.get_num_coordinates(geoms).sum()),
+        tuple(shapely.total_bounds(geoms)) if len(geoms) else (),
+        hashlib.blake2b(b"".join(w or b"" for w in shapely.to_wkb(sample))).hexdigest(),
+    )
+    with _cache_lock:
+        seen = _seen.get(id(geometries))
+    if seen is not None and seen[0] is geometries and seen[1] == fingerprint:
+        return seen[2]
+    digest = hashlib.blake2b(str(len(geoms)).encode(), digest_size=16)
+    for wkb in shapely.to_wkb(geoms, hex=False).tolist():
+        digest.update(b"\x00" if wkb is None else wkb)  # WKB is self-delimiting
+    key = digest.hexdigest()
+    with _cache_lock:
+        _seen[id(geometries)] = (geometries, fingerprint, key)  # holds it: the id stays valid
+        while len(_seen) > _CACHE_SIZE:
+            _seen.popitem(last=False)
+    return key
 
 
 def _build_grid(index: _LevelIndex, max_cells: int = GRID_MAX_CELLS) -> _Grid:
@@ -272,54 +305,83 @@ def _build_grid(index: _LevelIndex, max_cells: int = GRID_MAX_CELLS) -> _Grid:
     grid = _Grid(float(xmin), float(ymin), float(size), nx, ny, np.empty(0), np.empty(0), None)
     mixed = _boundary_cells(grid, geoms)
     cells = np.full(nx * ny, _NO_REGION, dtype=np.int32)
-    # Runs of unmixed cells along a row hold no boundary: one test per run.
-    flat_mixed = mixed.ravel()
-    col = np.arange(nx * ny) % nx
-    clean = ~flat_mixed
-    starts = clean & ((col == 0) | np.concatenate(([True], flat_mixed[:-1])))
-    run_id = np.cumsum(starts) - 1
-    start_cells = np.flatnonzero(starts)
-    cx = xmin + (start_cells % nx + 0.5) * size
-    cy = ymin + (start_cells // nx + 0.5) * size
+    # A connected set of unmixed cells holds no boundary, so it lies in one region (or
+    # in none): one exact test per connected set.
+    clean = ~mixed
+    labels, n_sets = ndimage.label(clean.reshape(ny, nx))
+    labels = labels.ravel()
+    first = np.zeros(n_sets + 1, dtype=np.int64)
+    first[labels[::-1]] = np.arange(len(labels) - 1, -1, -1)  # first cell of each set
+    probe = first[1:]
+    cx = xmin + (probe % nx + 0.5) * size
+    cy = ymin + (probe // nx + 0.5) * size
     region, hits = _exact(index, cx, cy, np.ones(len(cx), bool), rank=None, preferred=None)
-    run_region = np.where(hits == 1, region, _NO_REGION)
-    overlapping_runs = hits > 1  # faulty overlaps: let the exact test settle them
-    cells[clean] = run_region[run_id[clean]]
-    flat_mixed = flat_mixed.copy()
-    flat_mixed[clean] = overlapping_runs[run_id[clean]]
-    mixed_cells = np.flatnonzero(flat_mixed)
-    boxes = shapely.box(
-        xmin + (mixed_cells % nx) * size,
-        ymin + (mixed_cells // nx) * size,
-        xmin + (mixed_cells % nx + 1) * size,
-        ymin + (mixed_cells // nx + 1) * size,
-    )
-    cell_i, poly_i = index.tree.query(boxes)
-    order = np.lexsort((poly_i, cell_i))
-    cell_i, poly_i = cell_i[order], poly_i[order]
+    set_region = np.concatenate(([_NO_REGION], np.where(hits == 1, region, _NO_REGION)))
+    overlapping = np.concatenate(([False], hits > 1))  # faulty overlaps: exact test settles
+    cells[clean] = set_region[labels[clean]]
+    mixed[clean] = overlapping[labels[clean]]
+    mixed_cells = np.flatnonzero(mixed)
+    cell_i, poly_i = _bbox_candidates(grid, geoms, mixed_cells)
     offsets = np.searchsorted(cell_i, np.arange(len(mixed_cells) + 1))
     cells[mixed_cells] = -(np.arange(len(mixed_cells), dtype=np.int32) + 2)
     grid.cells, grid.offsets, grid.candidates = cells, offsets, poly_i.astype(np.int32)
     return grid
 
 
+def _bbox_candidates(
+    grid: _Grid, geoms: np.ndarray, mixed_cells: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(mixed cell, polygon) pairs whose bounding boxes meet, sorted by cell then polygon.
+
+    The same pairs an STRtree query with the cells' boxes gives (plus a one-cell margin,
+    harmless: the exact test decides), found with array arithmetic on cell numbers.
+    """
+    bounds = shapely.bounds(geoms)
+    usable = np.isfinite(bounds).all(axis=1)
+    col0 = np.clip(np.floor((bounds[:, 0] - grid.x0) / grid.size) - 1, 0, grid.nx - 1)
+    col1 = np.clip(np.floor((bounds[:, 2] - grid.x0) / grid.size) + 1, 0, grid.nx - 1)
+    row0 = np.clip(np.floor((bounds[:, 1] - grid.y0) / grid.size) - 1, 0, grid.ny - 1)
+    row1 = np.clip(np.floor((bounds[:, 3] - grid.y0) / grid.size) + 1, 0, grid.ny - 1)
+    polys = np.flatnonzero(usable)
+    col0, col1 = col0[polys].astype(np.int64), col1[polys].astype(np.int64)
+    row0, row1 = row0[polys].astype(np.int64), row1[polys].astype(np.int64)
+    n_rows = row1 - row0 + 1
+    which = np.repeat(np.arange(len(polys)), n_rows)  # one entry per (polygon, grid row)
+    row = row0[which] + np.arange(len(which)) - np.repeat(np.cumsum(n_rows) - n_rows, n_rows)
+    lo = np.searchsorted(mixed_cells, row * grid.nx + col0[which], side="left")
+    hi = np.searchsorted(mixed_cells, row * grid.nx + col1[which], side="right")
+    count = hi - lo
+    cell_i = np.repeat(lo - np.cumsum(count) + count, count) + np.arange(int(count.sum()))
+    poly_i = np.repeat(polys[which], count)
+    order = np.argsort(cell_i, kind="stable")  # polygons ascend within a cell already
+    return cell_i[order], poly_i[order]
+
+
 def _boundary_cells(grid: _Grid, geoms: np.ndarray) -> np.ndarray:
-    """(ny, nx) bool: cells that any polygon boundary may touch (conservative)."""
+    """Flat bool per cell: cells that any polygon boundary may touch (conservative)."""
     lines = shapely.get_parts(shapely.boundary(geoms[~shapely.is_empty(geoms)]))
     lines = shapely.segmentize(lines, grid.size / 4)
     coords, part = shapely.get_coordinates(lines, return_index=True)
-    ix, iy = _cell_xy(grid, coords[:, 0], coords[:, 1])
-    mixed = np.zeros((grid.ny, grid.nx), dtype=bool)
-    mixed[iy, ix] = True
+    # Boundaries lie within the grid: truncation is floor here.
+    ix = np.minimum(((coords[:, 0] - grid.x0) / grid.size).astype(np.int64), grid.nx - 1)
+    iy = np.minimum(((coords[:, 1] - grid.y0) / grid.size).astype(np.int64), grid.ny - 1)
+    del coords
+    np.maximum(ix, 0, out=ix)
+    np.maximum(iy, 0, out=iy)
+    flat = iy * grid.nx + ix
+    mixed = np.zeros(grid.nx * grid.ny, dtype=bool)
     # A segment lies in the box of its end points: mark that box's cells. Segments are
-    # at most a quarter cell long, so the box spans at most 2 x 2 cells.
-    same = part[1:] == part[:-1]
-    ix0, ix1, iy0, iy1 = ix[:-1][same], ix[1:][same], iy[:-1][same], iy[1:][same]
-    mixed[iy0, ix1] = True
-    mixed[iy1, ix0] = True
-    far = (np.abs(ix1 - ix0) > 1) | (np.abs(iy1 - iy0) > 1)
-    for a, b, c, d in zip(ix0[far], ix1[far], iy0[far], iy1[far], strict=True):  # never seen
-        mixed[min(c, d) : max(c, d) + 1, min(a, b) : max(a, b) + 1] = True
+    # at most a quarter cell long, so the box spans at most 2 x 2 cells; only segments
+    # that leave their cell add corners.
+    a = np.flatnonzero((part[1:] == part[:-1]) & (flat[1:] != flat[:-1]))
+    mixed[flat] = True
+    mixed[iy[a] * grid.nx + ix[a + 1]] = True
+    mixed[iy[a + 1] * grid.nx + ix[a]] = True
+    far = np.flatnonzero((np.abs(ix[a + 1] - ix[a]) > 1) | (np.abs(iy[a + 1] - iy[a]) > 1))
+    view = mixed.reshape(grid.ny, grid.nx)
+    for k in a[far]:  # never seen: segments are shorter than a cell
+        c, d, e, f = sorted((ix[k], ix[k + 1])) + sorted((iy[k], iy[k + 1]))
+        view[e : f + 1, c : d + 1] = True
     return mixed
 
 

@@ -7,7 +7,10 @@ Builders return a ``folium.Map`` and never save or render it (the app hands it t
   script and stylesheet points at the copies the app serves itself
   (``static/vendor``, see ``scripts/vendor_static.py``), never at a CDN.
 * **Escaped**: folium does not escape popups or tooltips, so every user string is
-  passed through :func:`html.escape` before it reaches the page.
+  passed through :func:`text` before it reaches the page: HTML-escaped, and its braces
+  written as character references. branca renders each element's script once more as
+  a Jinja template, so a ``{{ ... }}`` left in a popup or a region name would run as
+  Python on the server (``{{ cycler.__init__.__globals__.os... }}``).
 * **Light**: the choropleth carries simplified display geometry and aggregated
   figures; points are capped by the caller and the map says "N of M shown".
 """
@@ -128,10 +131,21 @@ def _cluster_assets(layer: MacroElement, asset_base: str) -> None:
     ]
 
 
+def text(value: object, limit: int | None = None) -> str:
+    """User text made safe for the map's HTML *and* for branca's template re-rendering.
+
+    Missing values (None, NaN, NA) become ""; ``limit`` cuts the text before escaping.
+    """
+    missing = value is None or (pd.api.types.is_scalar(value) and pd.isna(value))
+    raw = "" if missing else str(value)
+    escaped = html.escape(raw[:limit] if limit is not None else raw)
+    return escaped.replace("{", "&#123;").replace("}", "&#125;")
+
+
 def _escape_frame(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     out = frame.copy()
     for name in columns:
-        out[name] = [html.escape("" if pd.isna(v) else str(v)) for v in out[name].tolist()]
+        out[name] = [text(v) for v in out[name].tolist()]
     return out
 
 
@@ -172,11 +186,11 @@ def points_layer(
     popups = []
     for row in points.itertuples(index=False):
         parts = [
-            f"<b>{html.escape(str(row.date))}</b>",
-            html.escape(str(row.category or "")),
-            f"Victims: {html.escape(str(row.victims))}" if pd.notna(row.victims) else "",
-            html.escape(str(row.description or ""))[:400],
-            f"<small>id {html.escape(str(row.id))}</small>",
+            f"<b>{text(row.date)}</b>",
+            text(row.category),
+            f"Victims: {text(row.victims)}" if pd.notna(row.victims) else "",
+            text(row.description, limit=400),
+            f"<small>id {text(row.id)}</small>",
         ]
         popups.append("<br>".join(p for p in parts if p))
     data = [
@@ -229,7 +243,7 @@ class _Legend(MacroElement):
 
 def legend_html(classes: Classes, *, title: str, shown: int, total: int) -> str:
     """Legend body: title, class swatches, and the "N of M incidents shown" line."""
-    rows = [f"<b>{html.escape(title)}</b>"]
+    rows = [f"<b>{text(title)}</b>"]
     rows.append(
         f'<div><span style="background:{ZERO_COLOUR};display:inline-block;width:14px;'
         f'height:10px;border:1px solid #999"></span> 0</div>'
@@ -241,11 +255,11 @@ def legend_html(classes: Classes, *, title: str, shown: int, total: int) -> str:
             label = f"{bound:,.0f}"
         rows.append(
             f'<div><span style="background:{colour};display:inline-block;width:14px;'
-            f'height:10px;border:1px solid #999"></span> {html.escape(label)}</div>'
+            f'height:10px;border:1px solid #999"></span> {text(label)}</div>'
         )
         lower = bound
     if classes.method != "none":
-        rows.append(f"<small>{html.escape(classes.method)}</small>")
+        rows.append(f"<small>{text(classes.method)}</small>")
     rows.append(
         f'<div class="crisismap-shown"><small>{shown:,} of {total:,} incidents shown as points; '
         "region figures count all of them</small></div>"

@@ -77,6 +77,7 @@ EXCEL_SERIAL_RANGE = (18264, 73415)  # 1950-01-01 … 2100-12-31
 _EXCEL_EPOCH = np.datetime64("1899-12-30", "D")
 _E, _W = Severity.ERROR, Severity.WARNING
 _META_COLUMNS = ("line", "raw_text", "reasons")
+_TEXT = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' default "str"
 
 
 @dataclass
@@ -158,24 +159,66 @@ class _Issue:
         return self.template.format(value=self.values[k], extra=extra)
 
 
-def _take(values: pd.Series | np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """``values[rows]`` as an object array, without converting the whole column."""
+def _take(values: Any, rows: np.ndarray) -> np.ndarray:
+    """``values[rows]`` as an object array, without converting the whole column.
+
+    ``values`` may be a function returning the column: it is called only when needed.
+    """
+    if callable(values):
+        values = values()
+    if isinstance(values, pd.Series) and isinstance(values.array, pd.arrays.ArrowStringArray):
+        return _take_chunked(values.array.__arrow_array__(), rows)
     if isinstance(values, pd.Series):
         return values.iloc[rows].to_numpy(dtype=object)
     return np.asarray(values)[rows].astype(object)
+
+
+def _take_chunked(array: pa.ChunkedArray, rows: np.ndarray) -> np.ndarray:
+    """A few rows of a many-chunk Arrow column (``take`` would first join every chunk)."""
+    out = np.empty(len(rows), dtype=object)
+    ends = np.cumsum([len(chunk) for chunk in array.chunks])
+    which = np.searchsorted(ends, rows, side="right")
+    for k in np.unique(which):
+        at = np.flatnonzero(which == k)
+        local = rows[at] - (ends[k] - len(array.chunks[k]))
+        taken = array.chunks[k].take(pa.array(local)).to_numpy(zero_copy_only=False)
+        out[at] = [None if v is None else v for v in taken]
+    return out
 
 
 def _strip(series: pd.Series) -> pd.Series:
     return series.str.strip()
 
 
-def _arrow(series: pd.Series) -> pa.Array:
+def _arrow(series: pd.Series) -> pa.ChunkedArray | pa.Array:
+    """The Arrow strings behind a text column (no copy when it is Arrow-backed)."""
+    if isinstance(series.array, pd.arrays.ArrowStringArray):
+        return series.array.__arrow_array__()
     return pa.array(series, type=pa.large_string(), from_pandas=True)
 
 
-def _is_missing_token(series: pd.Series) -> np.ndarray:
-    lowered = series.str.lower()
-    return lowered.isin(MISSING_TOKENS).to_numpy(dtype=bool)
+def _is_missing_token(series: pd.Series, where: np.ndarray | None = None) -> np.ndarray:
+    """Missing-value words (NA, unknown, -, ...); only rows in ``where`` are looked at."""
+    if where is None:
+        return series.str.lower().isin(MISSING_TOKENS).to_numpy(dtype=bool)
+    found = np.zeros(len(series), dtype=bool)
+    rows = np.flatnonzero(where)
+    if len(rows):
+        found[rows] = series.iloc[rows].str.lower().isin(MISSING_TOKENS).to_numpy(dtype=bool)
+    return found
+
+
+def _blank(series: pd.Series) -> np.ndarray:
+    """Values that are empty once stripped, without building the stripped strings."""
+    arr = _arrow(series)
+    blank = pc.or_(pc.equal(pc.binary_length(arr), 0), pc.utf8_is_space(arr))
+    return blank.to_numpy(zero_copy_only=False).astype(bool, copy=False)
+
+
+def _text_take(labels: Sequence[str], codes: np.ndarray) -> pd.Series:
+    """``labels[codes]`` as a text column, taken in Arrow (no million Python strings)."""
+    taken = pc.take(pa.array(list(labels), type=pa.large_string()), pa.array(codes))
+    return pd.Series(pd.array(taken, dtype=_TEXT))
 
 
 @dataclass
@@ -257,6 +300,8 @@ class _Checks:
 
     def _duplicate_ids(self, ids: pd.Series, column: str | None) -> None:
         series = ids
+        if _strictly_monotonic(series):
+            return  # sorted ids (a common export order) cannot repeat
         dup = series.duplicated(keep="first").to_numpy()
         if not dup.any():
             return
@@ -321,14 +366,13 @@ class _Checks:
             start_col,
             "The date {value!r} is in the future (after {extra}): check the year.",
             self.values(start_col),
-            extra=np.full(n, self.today.isoformat(), dtype=object),
+            extra=np.broadcast_to(np.array(self.today.isoformat(), dtype=object), (n,)),
         )
         return {
             "date": pd.Series(begin.astype("datetime64[ns]")),
             "date_end": pd.Series(end.astype("datetime64[ns]")),
-            "date_precision": pd.Series(
-                np.array([p.value for p in _PRECISIONS], dtype=object)[np.maximum(precision, 0)],
-                dtype="str",
+            "date_precision": _text_take(
+                [p.value for p in _PRECISIONS], np.maximum(precision, 0).astype(np.int64)
             ),
         }
 
@@ -358,15 +402,14 @@ class _Checks:
                 self.flag(mask, code, severity, column, template, values, extra=axis.detail)
         both = lat.ok & lon.ok
         zero = (lat.value == 0) & (lon.value == 0)
-        pair_text = lat_text + ", " + lon_text
         self.flag(
-            both & (lat.value == 0) & (lon.value == 0),
+            both & zero,
             "coords-zero",
             _E,
             lat_col,
             "Coordinates (0, 0) are in the Gulf of Guinea and almost always stand for a "
             "missing location: give the real coordinates or leave them empty.",
-            pair_text,
+            lambda: lat_text + ", " + lon_text,
         )
         for axis, column, values in ((lat, lat_col, lat_text), (lon, lon_col, lon_text)):
             self.flag(
@@ -383,7 +426,7 @@ class _Checks:
 
     def _split_combined(self, column: str) -> tuple[pd.Series, pd.Series]:
         text = _strip(self.values(column))
-        arr = _arrow(text)
+        arr = pa.array(text, type=pa.large_string(), from_pandas=True)
         lat = np.full(self.n, None, dtype=object)
         lon = np.full(self.n, None, dtype=object)
         for pattern, lat_group, lon_group in _COMBINED_PATTERNS:
@@ -439,9 +482,9 @@ class _Checks:
                 seen.setdefault(part, None)
             joined.append(CATEGORY_SEPARATOR.join(seen))
             unknown.append(bad)
-        result = np.array(joined, dtype=object)[codes] if len(codes) else np.array([], object)
+        empty = np.array([j == "" for j in joined] + [True], dtype=bool)[codes]
         self.flag(
-            result == "",
+            empty,
             "category-missing",
             _W,
             column,
@@ -452,7 +495,7 @@ class _Checks:
         if labels:
             allowed = ", ".join(f"{k} ({v})" for k, v in labels.items())
             self.flag(
-                np.array(unknown, dtype=bool)[codes] & (result != ""),
+                np.array(unknown + [False], dtype=bool)[codes] & ~empty,
                 "category-unknown-code",
                 _W,
                 column,
@@ -460,7 +503,7 @@ class _Checks:
                 "it was kept as written.",
                 text,
             )
-        return pd.Series(result, dtype="str")
+        return _text_take(joined + [""], np.where(codes < 0, len(joined), codes))
 
     def _category_separator(self, uniques: Sequence[str]) -> str | None:
         separator = self.mapping.category_separator
@@ -479,9 +522,10 @@ class _Checks:
     def text(self, name: str) -> pd.Series:
         column = self.col(name)
         if column is None:
-            return pd.Series([np.nan] * self.n, dtype="str")
+            return pd.Series(pd.array(pa.nulls(self.n, pa.large_string()), dtype=_TEXT))
         values = self.values(column)
-        return values.where(_strip(values) != "")
+        blank = _blank(values)
+        return values.where(~blank) if blank.any() else values
 
     def victims(self) -> np.ndarray:
         column = self.col("victims")
@@ -492,20 +536,19 @@ class _Checks:
         plain = pc.match_substring_regex(arr, r"^\+?\d+(\.0*)?$").to_numpy(zero_copy_only=False)
         number = pc.cast(pc.if_else(plain, arr, None), pa.float64()).to_numpy(zero_copy_only=False)
         number = np.where(plain, number, np.nan)
-        missing = _is_missing_token(text)
-        other = ~plain & ~missing
-        kind = np.full(self.n, "", dtype=object)
-        if other.any():
-            for j in np.flatnonzero(other):
-                kind[j] = _victims_problem(text.iat[j])
+        other = ~plain & ~_is_missing_token(text, ~plain)
         hints = {
             "victims-negative": "is negative",
             "victims-not-integer": "is not a whole number",
             "victims-invalid": "is not a number",
         }
-        for code, what in hints.items():
+        kind = np.full(self.n, -1, dtype=np.int8)  # index into hints
+        codes = list(hints)
+        for j in np.flatnonzero(other):
+            kind[j] = codes.index(_victims_problem(text.iat[j]))
+        for k, (code, what) in enumerate(hints.items()):
             self.flag(
-                kind == code,
+                kind == k,
                 code,
                 _W,
                 column,
@@ -657,7 +700,7 @@ class _Checks:
         rows = np.flatnonzero(errors)
         data: dict[str, list[Any]] = {"line": [int(x) for x in raw.lines[rows]]}
         for name, out in zip(names, out_names, strict=True):
-            data[out] = list(raw.frame[name].iloc[rows])
+            data[out] = list(_take(raw.frame[name], rows)) if len(rows) else []
         data["raw_text"] = [None] * len(rows)
         data["reasons"] = [" | ".join(reasons[int(r)]) for r in rows]
         for rej in raw.rejected:
@@ -671,6 +714,17 @@ class _Checks:
         for column in frame.columns[1:]:
             frame[column] = frame[column].astype("str")
         return frame.sort_values("line", kind="stable").reset_index(drop=True)
+
+
+def _strictly_monotonic(series: pd.Series) -> bool:
+    """Strictly increasing or decreasing text (cheaper than hashing a million ids)."""
+    if len(series) < 2 or series.isna().any():
+        return False
+    arr = _arrow(series)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    head, tail = arr.slice(0, len(arr) - 1), arr.slice(1)
+    return bool(pc.all(pc.less(head, tail)).as_py()) or bool(pc.all(pc.greater(head, tail)).as_py())
 
 
 def _unmapped(name: str, columns: Sequence[str]) -> str:
@@ -1134,7 +1188,7 @@ class _AxisParser:
         decimals = np.where(dot >= 0, length - dot - 1, 0).astype(np.int64)
         detail = np.full(n, "", dtype=object)
         codes = np.zeros(n, dtype=np.int8)  # index into _AXIS_CODES; 0 = clean
-        missing = _is_missing_token(self.text) & ~plain
+        missing = _is_missing_token(self.text, ~plain)
         codes[missing] = _AXIS_CODES.index("coords-missing")
         rest = np.flatnonzero(~plain & ~missing)
         if len(rest):

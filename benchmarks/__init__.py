@@ -1,0 +1,1 @@
+"""Reproducible benchmarks of crisismap (run ``uv run python -m benchmarks --help``)."""

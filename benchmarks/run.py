@@ -1,0 +1,294 @@
+"""crisismap benchmarks: ``uv run python -m benchmarks --help``.
+
+Generates its inputs with a fixed seed under ``benchmarks/out/`` (gitignored), runs each
+measurement in a fresh subprocess (``benchmarks/worker.py``) and prints, per polygon layer
+and size: the median seconds of each stage over several runs for the pyarrow floor, the
+reference pipeline (pandas ``read_csv`` + ``geopandas.sjoin(predicate="intersects")`` +
+``groupby``, run in the same process) and crisismap; peak memory of each (its own
+process); the ratios; and whether crisismap's regions equal the reference's for every
+point not on a border. Then the dashboard's map payload and interaction times, and
+optionally the distributed engine at scale.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks import data  # noqa: E402
+
+STAGES = ("read", "validate", "join", "aggregate")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description=(
+            "Benchmark crisismap against the reference pipeline (pandas read_csv + "
+            "geopandas.sjoin + groupby) and the pyarrow CSV floor, on seeded synthetic "
+            "incidents over three polygon layers. Full run: 1M and 5M incidents (long). "
+            "Quick run (--quick): 100k incidents, about a minute once the data exists."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--quick", action="store_true", help="100k incidents, 2 runs, small map sizes")
+    parser.add_argument(
+        "--sizes", default="1000000,5000000", help="incident counts, comma-separated"
+    )
+    parser.add_argument(
+        "--layers", default=",".join(data.LAYERS), help=f"polygon layers ({', '.join(data.LAYERS)})"
+    )
+    parser.add_argument("--repeats", type=int, default=3, help="runs per measurement (median)")
+    parser.add_argument(
+        "--large-repeats", type=int, default=1, help="runs for sizes above 2M (they take minutes)"
+    )
+    parser.add_argument(
+        "--map-sizes",
+        default="1000,10000,100000,1000000",
+        help="incident counts for the map payload / interaction section ('' to skip)",
+    )
+    parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory runs")
+    parser.add_argument(
+        "--dask-rows",
+        type=int,
+        default=0,
+        help="also run the distributed engine on this many rows from Parquet (e.g. 20000000)",
+    )
+    parser.add_argument("--dask-workers", type=int, default=2, help="local cluster workers")
+    parser.add_argument(
+        "--dask-memory-limit", default="3GiB", help="memory limit per dask worker"
+    )
+    parser.add_argument(
+        "--partition-rows", type=int, default=1_000_000, help="rows per Parquet partition"
+    )
+    parser.add_argument("--json", type=Path, help="also write every figure to this JSON file")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.quick:
+        args.sizes, args.repeats, args.map_sizes = "100000", 2, "1000,100000"
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    layers = [s for s in args.layers.split(",") if s]
+    map_sizes = [int(s) for s in args.map_sizes.split(",") if s]
+    results: dict[str, Any] = {"environment": _environment(), "pipeline": [], "map": []}
+    _header(results["environment"])
+    _prepare(layers, sizes, map_sizes)
+
+    print("\n== read + validate + join + aggregate (region x month x category) ==")
+    print("median seconds per stage; peak RSS of a fresh process running one pipeline once")
+    for layer in layers:
+        for size in sizes:
+            repeats = args.repeats if size <= 2_000_000 else args.large_repeats
+            row = _pipeline(layer, size, repeats, memory=not args.no_memory)
+            results["pipeline"].append(row)
+            _print_pipeline(row)
+
+    if map_sizes:
+        print("\n== dashboard: map payload and interaction (synthetic admin-2, 3,000 regions) ==")
+        for size in map_sizes:
+            row = _run({"kind": "map", "size": size, "repeats": max(args.repeats, 3)})
+            results["map"].append(row)
+        _print_map(results["map"])
+
+    if args.dask_rows:
+        print("\n== beyond one machine: distributed engine over Parquet partitions ==")
+        row = _run(
+            {
+                "kind": "dask",
+                "layer": "synth2",
+                "rows": args.dask_rows,
+                "partition_rows": args.partition_rows,
+                "workers": args.dask_workers,
+                "memory_limit": args.dask_memory_limit,
+            }
+        )
+        results["dask"] = row
+        _print_dask(row)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+        print(f"\nfigures written to {args.json}")
+    failed = [r for r in results["pipeline"] if r["check"] and not r["check"]["agrees"]]
+    return 1 if failed else 0
+
+
+# --- running ---------------------------------------------------------------------------------
+
+
+def _prepare(layers: list[str], sizes: list[int], map_sizes: list[int]) -> None:
+    """Generate every input once (not timed); later runs reuse the files."""
+    started = time.perf_counter()
+    for key in sorted(set(layers) | ({"synth2"} if map_sizes else set())):
+        layer = data.load_layer(key)
+        wanted = sizes if key in layers else []
+        wanted = sorted(set(wanted) | (set(map_sizes) if key == "synth2" else set()))
+        for size in wanted:
+            if not data.incidents_path(key, size).is_file():
+                print(f"generating {size:,} incidents over {key} ...", flush=True)
+            data.ensure_incidents(layer, size)
+    print(f"inputs ready in {data.OUT} ({time.perf_counter() - started:.0f} s)")
+
+
+def _run(task: dict[str, Any]) -> dict[str, Any]:
+    env = dict(os.environ, PYTHONPATH=str(data.ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.worker", json.dumps(task)],
+        capture_output=True,
+        text=True,
+        cwd=data.ROOT,
+        env=env,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise SystemExit(f"worker failed on {task}:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _pipeline(layer: str, size: int, repeats: int, *, memory: bool) -> dict[str, Any]:
+    timing = _run({"kind": "pipeline", "layer": layer, "size": size, "repeats": repeats})
+    row: dict[str, Any] = {"layer": layer, "size": size, "repeats": repeats, **timing}
+    row["median"] = {
+        name: {
+            stage: statistics.median(run.get(stage, 0.0) for run in runs)
+            for stage in [*STAGES, "total"]
+            if stage != "total"
+        }
+        for name, runs in timing["runs"].items()
+    }
+    for name, runs in timing["runs"].items():
+        row["median"][name]["total"] = statistics.median(sum(r.values()) for r in runs)
+    row["warm_join_median"] = statistics.median(timing["warm_join"])
+    if row["check"]:
+        row["check"]["agrees"] = (
+            row["check"]["mismatches"] == 0
+            and row["check"]["border_choice_ok"] == row["check"]["border"]
+        )
+    row["memory"] = {}
+    if memory:
+        for name in ("floor", "reference", "crisismap"):
+            row["memory"][name] = _run(
+                {"kind": "memory", "layer": layer, "size": size, "pipeline": name}
+            )
+    return row
+
+
+# --- printing --------------------------------------------------------------------------------
+
+
+def _environment() -> dict[str, Any]:
+    import geopandas
+    import pandas
+    import pyarrow
+    import shapely
+
+    return {
+        "when": time.strftime("%Y-%m-%d %H:%M"),
+        "cpus": os.cpu_count(),
+        "load_average": os.getloadavg(),
+        "python": platform.python_version(),
+        "pyarrow": pyarrow.__version__,
+        "pandas": pandas.__version__,
+        "geopandas": geopandas.__version__,
+        "shapely": shapely.__version__,
+        "seed": data.SEED,
+    }
+
+
+def _header(env: dict[str, Any]) -> None:
+    load = ", ".join(f"{x:.1f}" for x in env["load_average"])
+    print(
+        f"crisismap benchmarks, {env['when']}: {env['cpus']} CPUs (load {load}), Python "
+        f"{env['python']}, pyarrow {env['pyarrow']}, pandas {env['pandas']}, geopandas "
+        f"{env['geopandas']}, shapely {env['shapely']}; seed {env['seed']}"
+    )
+
+
+def _s(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def _gb(run: dict[str, Any] | None) -> str:
+    return "-" if not run else f"{run['peak_mb'] / 1024:.2f} GB"
+
+
+def _print_pipeline(row: dict[str, Any]) -> None:
+    med = row["median"]
+    floor, ref, ours = med["floor"], med["reference"], med["crisismap"]
+    print(
+        f"\n{row['layer']}: {row['regions']:,} regions, {row['vertices'] / 1e6:.1f}M vertices; "
+        f"{row['size']:,} incidents ({row['bytes'] / 1e6:.0f} MB CSV); {row['repeats']} run(s)"
+    )
+    print(f"  {'stage':<12}{'floor':>9}{'reference':>11}{'crisismap':>11}")
+    for stage in STAGES:
+        print(
+            f"  {stage:<12}{_s(floor.get(stage) if stage == 'read' else None):>9}"
+            f"{_s(ref.get(stage) if stage != 'validate' else None):>11}{_s(ours.get(stage)):>11}"
+            + (f"   (index cached: {row['warm_join_median']:.2f})" if stage == "join" else "")
+        )
+    print(f"  {'total':<12}{_s(floor['total']):>9}{_s(ref['total']):>11}{_s(ours['total']):>11}")
+    mem = row["memory"]
+    if mem:
+        print(
+            f"  {'peak RSS':<12}{_gb(mem.get('floor')):>9}{_gb(mem.get('reference')):>11}"
+            f"{_gb(mem.get('crisismap')):>11}   (after imports + layer: "
+            f"{mem['crisismap']['baseline_mb'] / 1024:.2f} GB)"
+        )
+    print(
+        f"  crisismap is {ref['total'] / ours['total']:.1f}x faster than the reference and "
+        f"{ours['total'] / floor['total']:.1f}x the pyarrow read floor"
+    )
+    check = row["check"]
+    if check:
+        verdict = "IDENTICAL" if check["agrees"] else "MISMATCH"
+        print(
+            f"  regions vs reference: {verdict}: {check['inside_same']:,} inside and "
+            f"{check['outside_same']:,} outside identical; {check['border']:,} on a border "
+            f"({check['border_choice_ok']:,} given one of the regions they touch); "
+            f"{check['mismatches']:,} mismatches; {check['incidents_counted']:,} of "
+            f"{check['records']:,} records counted"
+        )
+        for example in check["examples"]:
+            print(f"    {example}")
+
+
+def _print_map(rows: list[dict[str, Any]]) -> None:
+    print(
+        f"  {'incidents':>10}{'payload':>10}{'gzip':>9}{'points':>8}{'view s':>8}"
+        f"{'map s':>7}{'analyse s':>11}"
+    )
+    for r in rows:
+        print(
+            f"  {r['records']:>10,}{r['payload_bytes'] / 1e6:>8.2f}MB{r['payload_gzip_bytes'] / 1e6:>7.2f}MB"
+            f"{r['points_shown']:>8,}{r['view_s']:>8.2f}{r['map_s']:>7.2f}{r['analyse_s']:>11.2f}"
+        )
+    big = rows[-1]
+    print(f"  interaction at {big['records']:,} incidents (dashboard.build_view, median s):")
+    for name, seconds in big["interaction_s"].items():
+        print(f"    {name:<22}{seconds:.2f}")
+    print(f"    {'app helpers per rerun':<22}{big['app_helpers_s']:.2f}")
+
+
+def _print_dask(row: dict[str, Any]) -> None:
+    print(
+        f"  {row['rows']:,} rows in {row['partitions']} Parquet partitions, "
+        f"{row['workers']} workers (memory limit {row['memory_limit']} each) on "
+        f"{row['cpu_count']} CPUs: {row['seconds']:.1f} s including {row['cluster_start_s']:.1f} s "
+        f"cluster start; peak RSS of all processes {row['peak_mb_all_processes'] / 1024:.2f} GB; "
+        f"{row['incidents']:,} incidents in {row['summary_rows']:,} summary rows"
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

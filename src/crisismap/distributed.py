@@ -1,0 +1,524 @@
+"""Join and aggregate beyond one machine: dask-geopandas over Parquet partitions.
+
+For archives too large for one process, validated records are written as GeoParquet
+partitions (:func:`write_partitions`); a ``dask.distributed`` cluster reads them with
+dask-geopandas, and each worker joins its partitions to the boundaries and counts them
+with the same functions as the single-machine path (:func:`crisismap.join.join_points`,
+:func:`crisismap.aggregate.partial_counts`). Only the small per-partition counts travel
+back; :func:`crisismap.aggregate.summarize_partials` combines them into exactly the table
+:func:`crisismap.aggregate.summarize` gives on one machine (same tie rule on borders,
+same zero-filling, same periods).
+
+The cluster is a ``LocalCluster`` by default, or any running scheduler by address
+(``tcp://host:8786``): the code is the same. Workers need the same crisismap version
+and read the partitions from a path they can all see (a shared disk or object store).
+Memory stays bounded by the partition size times the number of worker threads, not by
+the size of the archive.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from crisismap import aggregate, ingest, join, presets, validate
+from crisismap.boundaries import BoundarySet
+from crisismap.errors import InputError
+from crisismap.export import manifest_bytes, regions_geojson_bytes, to_csv_bytes, to_xlsx_bytes
+from crisismap.report import Report
+from crisismap.schema import IMPRECISE_CODE, OUTSIDE_CODE, DateOrder, Period
+
+DEFAULT_PARTITION_ROWS = 1_000_000
+# The columns the join and the counting read; the rest stay on disk.
+_NEEDED = ["lat", "lon", "max_level", "date", "date_end", "date_precision", "category", "victims"]
+
+
+# --- partitions ---------------------------------------------------------------------------
+
+
+def write_partitions(
+    records: pd.DataFrame,
+    folder: str | Path,
+    *,
+    rows_per_partition: int = DEFAULT_PARTITION_ROWS,
+    start_index: int = 0,
+) -> list[Path]:
+    """Write validated records as GeoParquet files of at most ``rows_per_partition`` rows.
+
+    Point geometry comes from ``lon``/``lat`` (EPSG:4326); every record column is kept.
+    Files are named ``part-00000.parquet`` … from ``start_index`` so that several inputs
+    can be added to one folder.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for k, lo in enumerate(range(0, max(len(records), 1), rows_per_partition)):
+        part = records.iloc[lo : lo + rows_per_partition]
+        frame = gpd.GeoDataFrame(
+            part.reset_index(drop=True),
+            geometry=gpd.points_from_xy(part["lon"], part["lat"]),
+            crs="EPSG:4326",
+        )
+        path = folder / f"part-{start_index + k:05d}.parquet"
+        frame.to_parquet(path, index=False)
+        paths.append(path)
+    return paths
+
+
+def partition_paths(source: str | Path | Sequence[str | Path]) -> list[str]:
+    """The Parquet files of a folder, a single file, or a list of files."""
+    if isinstance(source, str | Path):
+        path = Path(source)
+        if path.is_dir():
+            found = sorted(str(p) for p in path.glob("*.parquet"))
+        elif path.is_file():
+            found = [str(path)]
+        else:
+            found = []
+        if not found:
+            raise InputError(
+                f"No Parquet partitions at {str(source)!r}: expected a folder of *.parquet "
+                "files written by crisismap.distributed.write_partitions, or one such file."
+            )
+        return found
+    return [str(p) for p in source]
+
+
+# --- the cluster ----------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def local_cluster(
+    n_workers: int = 2,
+    *,
+    threads_per_worker: int = 1,
+    memory_limit: str | int = "2GiB",
+    processes: bool = True,
+) -> Iterator[str]:
+    """A ``LocalCluster`` for the duration of the block; yields its scheduler address."""
+    from distributed import LocalCluster
+
+    where = {"host": "127.0.0.1"} if processes else {}  # never listen beyond this machine
+    with LocalCluster(
+        n_workers=n_workers,
+        threads_per_worker=threads_per_worker,
+        memory_limit=memory_limit,
+        processes=processes,
+        dashboard_address=None,
+        **where,
+    ) as cluster:
+        yield cluster.scheduler_address
+
+
+@contextlib.contextmanager
+def _client(scheduler: str | None, n_workers: int) -> Iterator[Any]:
+    from distributed import Client
+
+    if scheduler:
+        with Client(scheduler) as client:
+            yield client
+        return
+    with local_cluster(n_workers) as address, Client(address) as client:
+        yield client
+
+
+# --- join + count on the cluster ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _View:
+    level: int
+    period: str
+    by_category: bool
+    start: Any
+    end: Any
+    categories: tuple[str, ...] | None
+    regions: tuple[str, ...] | None
+
+    def filters(self) -> dict[str, Any]:
+        return {
+            "start": self.start,
+            "end": self.end,
+            "categories": list(self.categories) if self.categories is not None else None,
+            "regions": list(self.regions) if self.regions is not None else None,
+        }
+
+
+def summarize_parquet(
+    source: str | Path | Sequence[str | Path],
+    levels: Any,
+    *,
+    level: int,
+    period: Period | str = Period.MONTH,
+    by_category: bool = True,
+    start: Any = None,
+    end: Any = None,
+    categories: Sequence[str] | None = None,
+    regions: Sequence[str] | None = None,
+    snap_distance_m: float | None = None,
+    scheduler: str | None = None,
+    n_workers: int = 2,
+) -> pd.DataFrame:
+    """Region × period (× category) figures of the records in Parquet partitions.
+
+    The same table as ``aggregate.summarize(records, join.join_points(records, levels),
+    levels, ...)`` on all the records at once. ``scheduler`` is a dask scheduler address;
+    None starts a local cluster of ``n_workers`` processes for the call.
+    """
+    view = _view(level, period, by_category, start, end, categories, regions)
+    parts = _partials(source, levels, view, snap_distance_m, scheduler, n_workers)
+    return _combine(parts, "summary", levels, view)
+
+
+def _view(
+    level: int,
+    period: Period | str,
+    by_category: bool,
+    start: Any,
+    end: Any,
+    categories: Sequence[str] | None,
+    regions: Sequence[str] | None,
+) -> _View:
+    return _View(
+        level=int(level),
+        period=Period.parse(period).value,
+        by_category=bool(by_category),
+        start=start,
+        end=end,
+        categories=tuple(categories) if categories is not None else None,
+        regions=tuple(regions) if regions is not None else None,
+    )
+
+
+def _partials(
+    source: str | Path | Sequence[str | Path],
+    levels: Any,
+    view: _View,
+    snap_distance_m: float | None,
+    scheduler: str | None,
+    n_workers: int,
+) -> pd.DataFrame:
+    """Every partition's counts (see :func:`_count_partition`), combined on the cluster.
+
+    The counts of a partition can be as large as the summary itself (a million cells),
+    so they are added up in a tree, a few partitions at a time, never all in one place.
+    """
+    import dask
+    import dask_geopandas
+
+    mapping = {int(k): v for k, v in getattr(levels, "levels", levels).items()}
+    paths = partition_paths(source)
+    with _client(scheduler, n_workers):
+        frame = dask_geopandas.read_parquet(paths, columns=[*_NEEDED, "geometry"])
+        shared = dask.delayed(mapping, pure=True)  # shipped once per worker, not per task
+        counted = frame.map_partitions(
+            _count_partition,
+            shared,
+            view,
+            snap_distance_m,
+            meta=_meta(),
+            align_dataframes=False,
+        )
+        parts = counted.to_delayed()
+        while len(parts) > 1:
+            width = _TREE_WIDTH
+            parts = [
+                dask.delayed(_add_up)(*parts[k : k + width]) for k in range(0, len(parts), width)
+            ]
+        return _add_up(*dask.compute(*parts))
+
+
+_TREE_WIDTH = 4  # partitions' counts added up per task
+_KEYS = ["kind", "region_code", "region_name", "imprecise", "period", "category"]
+_SUMS = ["incidents", "victims", "victims_known", "partly_in_range"]
+
+
+def _add_up(*parts: pd.DataFrame) -> pd.DataFrame:
+    """Counts of several partitions as one frame, one row per distinct cell."""
+    frame = pd.concat(parts, ignore_index=True)
+    summed = frame.groupby(_KEYS, dropna=False, sort=False)[_SUMS].sum().reset_index()
+    return summed[list(_meta().columns)]
+
+
+def _meta() -> pd.DataFrame:
+    columns = {"kind": pd.Series(dtype="str")}
+    for name, dtype in (
+        ("region_code", "str"),
+        ("region_name", "str"),
+        ("imprecise", bool),
+        ("period", np.int64),
+        ("category", "str"),
+        ("incidents", np.int64),
+        ("victims", float),
+        ("victims_known", np.int64),
+        ("partly_in_range", np.int64),
+    ):
+        columns[name] = pd.Series(dtype=dtype)
+    return pd.DataFrame(columns)
+
+
+def _count_partition(
+    part: pd.DataFrame, levels: dict[int, Any], view: _View, snap_distance_m: float | None
+) -> pd.DataFrame:
+    """Join one partition at every level, then count it four ways (see ``_KINDS``)."""
+    records = pd.DataFrame(part.drop(columns="geometry")).reset_index(drop=True)
+    if "max_level" in records:
+        records["max_level"] = records["max_level"].astype("Int64")
+    joined = join.join_points(records, levels, snap_distance_m=snap_distance_m)
+    level = view.level
+    top = min(levels)
+    counted = [
+        # the view itself
+        aggregate.partial_counts(
+            records, joined, levels, level=level, period=view.period,
+            by_category=view.by_category, **view.filters(),
+        ).assign(kind="summary"),
+        # each record once per region over the view: the GeoJSON export's figures
+        aggregate.partial_counts(
+            records, joined, levels, level=level, period=view.period, by_category=False,
+            **view.filters(),
+        ).assign(kind="regions"),
+        # every record, no filter: the manifest's totals at the level
+        aggregate.partial_counts(
+            records, joined, levels, level=level, period=view.period, by_category=False
+        ).assign(kind="totals"),
+        # the top-level regions holding records: which countries the data is about
+        aggregate.partial_counts(
+            records, joined, levels, level=top, period=view.period, by_category=False
+        ).assign(kind="top"),
+    ]  # fmt: skip
+    return pd.concat(counted, ignore_index=True)[list(_meta().columns)]
+
+
+def _combine(
+    parts: pd.DataFrame, kind: str, levels: Any, view: _View, **change: Any
+) -> pd.DataFrame:
+    settings = {
+        "level": view.level,
+        "period": view.period,
+        "by_category": view.by_category,
+        **view.filters(),
+        **change,
+    }
+    chosen = parts[parts["kind"] == kind].drop(columns="kind")
+    return aggregate.summarize_partials(chosen, levels, **settings)
+
+
+# --- the command line's path: a CSV (or partitions) to exports ---------------------------------
+
+
+@dataclass
+class DistributedSummary:
+    """What ``crisismap summarize --engine dask`` exports, computed on a cluster."""
+
+    summary: pd.DataFrame
+    figures: pd.DataFrame  # per region: incidents, victims, victims_known over the view
+    totals: dict[str, int]
+    levels: dict[int, Any]  # the boundary levels restricted as the local path restricts them
+    level: int
+    report: Report | None
+    rejected: pd.DataFrame
+    boundaries: BoundarySet
+    inputs: list[dict[str, Any]] = field(default_factory=list)
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    def export(self, fmt: str) -> bytes:
+        """The summary as ``csv``, ``xlsx`` or ``geojson`` bytes (as the local path)."""
+        fmt = fmt.lower().lstrip(".")
+        if fmt == "csv":
+            return to_csv_bytes(self.summary)
+        if fmt == "xlsx":
+            return to_xlsx_bytes({"Summary": self.summary, "Rejected records": self.rejected})
+        if fmt == "geojson":
+            return regions_geojson_bytes(self.levels[self.level], self.figures)
+        raise ValueError(f"Unknown export format {fmt!r}: expected csv, xlsx or geojson.")
+
+    def manifest(self, view: dict[str, Any], outputs: dict[str, bytes]) -> bytes:
+        """The provenance manifest, with the same fields as the local path's."""
+        bset = self.boundaries
+        report = self.report
+        counts = {"level_totals": self.totals}
+        if report is not None:
+            counts = {
+                "records": report.records,
+                "accepted": report.accepted,
+                "rejected": report.rejected,
+                "warned": report.warned,
+                **counts,
+            }
+        return manifest_bytes(
+            inputs=list(self.inputs)
+            + ([{"name": f"boundaries:{bset.name}", "sha256": bset.sha256}] if bset.sha256 else []),
+            outputs=outputs,
+            counts=counts,
+            boundaries={"name": bset.name, "source": bset.source, "version": bset.version},
+            parameters={**self.parameters, **view},
+        )
+
+
+def summarize_input(
+    source: str | Path,
+    boundaries: BoundarySet,
+    *,
+    level: int,
+    period: Period | str = Period.MONTH,
+    by_category: bool = True,
+    start: Any = None,
+    end: Any = None,
+    categories: Sequence[str] | None = None,
+    preset: str | None = None,
+    overrides: dict[str, str] | None = None,
+    date_order: DateOrder | str = DateOrder.AUTO,
+    encoding: str | None = None,
+    snap_distance_m: float | None = None,
+    scheduler: str | None = None,
+    n_workers: int = 2,
+    rows_per_partition: int = DEFAULT_PARTITION_ROWS,
+    max_bytes: int = ingest.DEFAULT_MAX_BYTES,
+    progress: Callable[[str], None] = lambda _: None,
+) -> DistributedSummary:
+    """A CSV validated here (or a folder of partitions), joined and counted on a cluster.
+
+    A CSV is validated on this machine exactly as the local path does, its accepted
+    records written to temporary partitions; a folder (or ``.parquet`` file) is read as
+    partitions of records already validated. Latitude/longitude swaps are not checked
+    here: the local engine does that.
+    """
+    if level not in boundaries.levels:
+        available = ", ".join(str(n) for n in sorted(boundaries.levels))
+        raise ValueError(
+            f"Admin level {level} is not in boundary set {boundaries.name!r}: "
+            f"available levels are {available}."
+        )
+    view = _view(level, period, by_category, start, end, categories, None)
+    options = {"preset": preset, "overrides": overrides, "date_order": date_order}
+    with tempfile.TemporaryDirectory(prefix="crisismap-partitions-") as tmp:
+        prepared = _prepare(
+            Path(source), Path(tmp), options, encoding, max_bytes, rows_per_partition, progress
+        )
+        where = f"the cluster at {scheduler}" if scheduler else "a local cluster"
+        progress(f"joining and counting on {where}")
+        parts = _partials(
+            prepared.partitions, boundaries.levels, view, snap_distance_m, scheduler, n_workers
+        )
+    levels = _summary_levels(boundaries, parts)
+    everything = {"by_category": False, "start": None, "end": None, "categories": None}
+    prepared.parameters.update(
+        snap_distance_m=snap_distance_m, fix_swapped=False, engine="dask", scheduler=scheduler
+    )
+    return DistributedSummary(
+        summary=_combine(parts, "summary", levels, view),
+        figures=_region_figures(
+            _combine(parts, "regions", levels, view, by_category=False), levels[level]
+        ),
+        totals=_totals(_combine(parts, "totals", levels, view, **everything)),
+        levels=levels,
+        level=level,
+        report=prepared.report,
+        rejected=prepared.rejected,
+        boundaries=boundaries,
+        inputs=prepared.inputs,
+        parameters=prepared.parameters,
+    )
+
+
+@dataclass
+class _Prepared:
+    partitions: Path
+    report: Report | None = None
+    rejected: pd.DataFrame = field(default_factory=pd.DataFrame)
+    inputs: list[dict[str, Any]] = field(default_factory=list)
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+
+def _prepare(
+    source: Path,
+    tmp: Path,
+    options: dict[str, Any],
+    encoding: str | None,
+    max_bytes: int,
+    rows_per_partition: int,
+    progress: Callable[[str], None],
+) -> _Prepared:
+    """Partitions to read: the given ones, or a CSV validated here and written to ``tmp``."""
+    if source.is_dir() or source.suffix.lower() == ".parquet":
+        count = len(partition_paths(source))
+        return _Prepared(source, inputs=[{"name": str(source), "partitions": count}])
+    data = source.read_bytes()
+    progress(f"validating {source.name} on this machine")
+    raw = ingest.read_csv_bytes(data, filename=source.name, max_bytes=max_bytes, encoding=encoding)
+    mapping = presets.detect_mapping(
+        raw.header, raw.hxl_tags, preset=options["preset"], overrides=options["overrides"]
+    )
+    result = validate.validate(raw, mapping, date_order=options["date_order"])
+    write_partitions(result.records, tmp, rows_per_partition=rows_per_partition)
+    report = result.report
+    return _Prepared(
+        tmp,
+        report=report,
+        rejected=result.rejected,
+        inputs=[
+            {"name": source.name, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+        ],
+        parameters={
+            "preset": report.preset,
+            "mapping": report.mapping,
+            "date_order": report.date_order or DateOrder.parse(options["date_order"]).value,
+            "encoding": report.encoding,
+        },
+    )
+
+
+def _summary_levels(boundaries: BoundarySet, parts: pd.DataFrame) -> dict[int, Any]:
+    """The boundary levels cut to the countries holding records, as the local path cuts them."""
+    from crisismap import pipeline
+
+    top = min(boundaries.levels)
+    present = parts.loc[(parts["kind"] == "top") & (parts["incidents"] > 0), "region_code"]
+    standin = SimpleNamespace(
+        boundaries=boundaries, joined=pd.DataFrame({f"adm{top}_code": present.dropna().unique()})
+    )
+    return pipeline.summary_levels(standin)  # type: ignore[arg-type]
+
+
+def _region_figures(by_region: pd.DataFrame, regions: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Per region (every region of the level, zeros included): totals over all periods,
+    as ``pipeline.region_figures`` gives them."""
+    table = by_region.groupby("region_code")[["incidents", "victims", "victims_known"]].sum()
+    table = table[~table.index.isin([OUTSIDE_CODE, IMPRECISE_CODE])]
+    codes = pd.Index(regions["code"].astype("str").dropna().unique())
+    return table.reindex(table.index.union(codes), fill_value=0)
+
+
+def _totals(table: pd.DataFrame) -> dict[str, int]:
+    counts = table.groupby("region_code")["incidents"].sum()
+    outside = int(counts.get(OUTSIDE_CODE, 0))
+    imprecise = int(counts.get(IMPRECISE_CODE, 0))
+    accepted = int(counts.sum())
+    return {
+        "accepted": accepted,
+        "in_regions": accepted - outside - imprecise,
+        OUTSIDE_CODE: outside,
+        IMPRECISE_CODE: imprecise,
+    }
+
+
+__all__ = [
+    "DEFAULT_PARTITION_ROWS",
+    "DistributedSummary",
+    "local_cluster",
+    "partition_paths",
+    "summarize_input",
+    "summarize_parquet",
+    "write_partitions",
+]

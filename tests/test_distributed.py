@@ -1,0 +1,217 @@
+"""The distributed engine gives exactly the single-machine figures (a small local cluster).
+
+One in-process ``LocalCluster`` (two workers) serves the whole module; the code under
+test connects to it by address, as it would to a real cluster.
+"""
+
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+
+from crisismap import aggregate, distributed, ingest, join, presets, validate
+from crisismap.boundaries import load_boundaries
+from crisismap.cli import main
+from crisismap.errors import InputError
+
+# dask's own Parquet reader calls reset_index(inplace=True), deprecated by pandas 3.1
+pytestmark = pytest.mark.filterwarnings("ignore:The inplace keyword")
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with distributed.local_cluster(2, processes=False) as address:
+        yield address
+
+
+def _levels() -> dict[int, gpd.GeoDataFrame]:
+    """Two countries sharing the edge x = 2; A split at x = 1 into A1 and A2."""
+
+    def frame(rows):
+        return gpd.GeoDataFrame(
+            {
+                "code": [r[0] for r in rows],
+                "name": [r[0].lower() for r in rows],
+                "parent_code": pd.array([r[1] for r in rows], dtype="str"),
+            },
+            geometry=[shapely.box(*r[2]) for r in rows],
+            crs="EPSG:4326",
+        )
+
+    return {
+        0: frame([("A", None, (0, 0, 2, 2)), ("B", None, (2, 0, 4, 2))]),
+        1: frame([("A1", "A", (0, 0, 1, 2)), ("A2", "A", (1, 0, 2, 2)), ("B1", "B", (2, 0, 4, 2))]),
+    }
+
+
+CSV = """id,date,latitude,longitude,category,victims
+1,2024-01-05,0.5,0.5,killing,2
+2,2024-01-20,0.5,1.0,killing; torture,
+3,2024-02-03,1.5,2.0,torture,5
+4,2024-02-10,1.5,3.5,looting,1
+5,2024-03-01,5.5,5.5,killing,3
+6,2024-03-15,1.5,0.25,,0
+7,2024-02,1.5,1.5,looting,4
+8,2024-01-30,1.25,3.75,killing,1
+"""
+# record 6 is located at country level only (admin level 0)
+PRECISION = ["", "", "", "", "", "0", "", ""]
+
+
+def _records() -> pd.DataFrame:
+    lines = CSV.splitlines()
+    text = "\n".join(
+        [lines[0] + ",precision"]
+        + [f"{line},{p}" for line, p in zip(lines[1:], PRECISION, strict=True)]
+    )
+    raw = ingest.read_csv_bytes(text.encode())
+    mapping = presets.detect_mapping(
+        raw.header,
+        raw.hxl_tags,
+        overrides={"location_precision": "precision"},
+        precision_scheme="admin-level",
+    )
+    return validate.validate(raw, mapping).records
+
+
+def _local(records, levels, **view):
+    return aggregate.summarize(records, join.join_points(records, levels), levels, **view)
+
+
+@pytest.fixture(scope="module")
+def partitions(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("parts")
+    records = _records()
+    paths = distributed.write_partitions(records, folder, rows_per_partition=3)
+    return folder, records, paths
+
+
+def test_partitions_hold_every_record_as_geoparquet(partitions):
+    folder, records, paths = partitions
+    assert [p.name for p in paths] == [
+        "part-00000.parquet",
+        "part-00001.parquet",
+        "part-00002.parquet",
+    ]
+    back = pd.concat([gpd.read_parquet(p) for p in paths], ignore_index=True)
+    assert back["id"].tolist() == records["id"].tolist() == [str(i) for i in range(1, 9)]
+    assert back.crs.to_epsg() == 4326
+    assert back.geometry.x.tolist() == records["lon"].tolist()
+
+
+@pytest.mark.parametrize(
+    "view",
+    [
+        {"level": 1, "period": "month"},
+        {"level": 0, "period": "month", "by_category": False},
+        {"level": 1, "period": "week", "start": "2024-01-10", "end": "2024-02-29"},
+        {"level": 1, "period": "quarter", "categories": ["torture"]},
+        {"level": 1, "period": "month", "regions": ["A"]},
+    ],
+)
+def test_cluster_figures_equal_the_single_machine_figures(partitions, cluster, view):
+    folder, records, _ = partitions
+    levels = _levels()
+    got = distributed.summarize_parquet(folder, levels, scheduler=cluster, **view)
+    want = _local(records, levels, **view)
+    pd.testing.assert_frame_equal(got, want)
+    assert got.attrs == want.attrs
+
+
+def test_border_points_count_once_by_the_tie_rule_on_the_cluster(partitions, cluster):
+    folder, _, _ = partitions
+    got = distributed.summarize_parquet(
+        folder, _levels(), level=1, period="month", by_category=False, scheduler=cluster
+    )
+    totals = got.groupby("region_code")["incidents"].sum().to_dict()
+    # 2 on x = 1 goes to A1 (smallest code); 3 on x = 2 to country A (smallest code), then
+    # to A2 (its parent is A); 7 ("2024-02") counts in February; 6 is known at country
+    # level only.
+    assert totals == {
+        "A1": 2,  # 1, 2
+        "A2": 2,  # 3, 7
+        "B1": 2,  # 4, 8
+        "__outside__": 1,  # 5
+        "__not_attributable__": 1,  # 6
+    }
+
+
+def test_real_ucdp_file_on_world_boundaries_matches_local(cluster, tmp_path, shared_data):
+    path = shared_data / "incidents/ucdp_ged_ukr/ucdp_ged_ukr_2014_2021_hxl.csv"
+    raw = ingest.read_csv_file(path)
+    records = validate.validate(raw, presets.detect_mapping(raw.header, raw.hxl_tags)).records
+    levels = load_boundaries("world:UKR").levels
+    distributed.write_partitions(records, tmp_path, rows_per_partition=700)
+    view = {"level": 1, "period": "quarter"}
+    got = distributed.summarize_parquet(tmp_path, levels, scheduler=cluster, **view)
+    want = _local(records, levels, **view)
+    pd.testing.assert_frame_equal(got, want)
+    assert got["incidents"].sum() >= len(records)  # multi-label rows may count twice
+    assert (got["region_code"] == "__not_attributable__").any()  # where_prec 4-6
+
+
+def test_cli_dask_engine_writes_the_same_files_as_the_local_engine(cluster, tmp_path, capsys):
+    source = tmp_path / "incidents.csv"
+    source.write_text(CSV)
+    boundaries = tmp_path / "adm1.geojson"
+    _levels()[1].to_file(boundaries, driver="GeoJSON")
+    outputs = {}
+    for engine in ("local", "dask"):
+        out = tmp_path / f"{engine}.csv"
+        extra = ["--engine", "dask", "--scheduler", cluster] if engine == "dask" else []
+        code = main(
+            [
+                "summarize",
+                str(source),
+                "--boundaries",
+                str(boundaries),
+                "--level",
+                "1",
+                "--out",
+                str(out),
+                *extra,
+            ]
+        )
+        assert code == 0, capsys.readouterr().err
+        outputs[engine] = (
+            out.read_bytes(),
+            json.loads(out.with_suffix(".manifest.json").read_text()),
+        )
+    assert outputs["dask"][0] == outputs["local"][0]
+    local, dask = outputs["local"][1], outputs["dask"][1]
+    assert dask["counts"] == local["counts"]
+    assert dask["parameters"]["engine"] == "dask"
+
+
+def test_cli_dask_engine_refuses_what_it_cannot_do(tmp_path, capsys):
+    out = tmp_path / "x.csv"
+    code = main(
+        ["summarize", str(tmp_path / "missing.csv"), "--boundaries", "world", "--level", "1",
+         "--out", str(out), "--engine", "dask", "--fix-swapped"]
+    )  # fmt: skip
+    assert code == 2
+    assert "--fix-swapped is not available with --engine dask" in capsys.readouterr().err
+
+
+def test_missing_partitions_are_an_input_error(tmp_path):
+    with pytest.raises(InputError, match="No Parquet partitions"):
+        distributed.partition_paths(tmp_path / "nowhere")
+
+
+def test_partitions_folder_is_accepted_as_cli_input(partitions, cluster, tmp_path, capsys):
+    folder, records, _ = partitions
+    boundaries = tmp_path / "adm1.geojson"
+    _levels()[1].to_file(boundaries, driver="GeoJSON")
+    out = tmp_path / "from_parts.csv"
+    code = main(
+        ["summarize", str(folder), "--boundaries", str(boundaries), "--level", "1",
+         "--out", str(out), "--engine", "dask", "--scheduler", cluster]
+    )  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    got = pd.read_csv(out)
+    # 8 records, record 2 in two categories
+    assert int(got["incidents"].sum()) == 9

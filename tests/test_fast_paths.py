@@ -1,0 +1,216 @@
+"""The fast paths give exactly what the exact slow paths give (the benchmarks time them).
+
+``read_csv_bytes`` reads plain lines with pyarrow and every other line with the csv
+module; ``engine="python"`` reads everything with the csv module. Whatever the file,
+both must give the same records, line numbers, rejections, notes and counts. The
+aggregate's dense counting, partial counts and natural breaks are checked the same way
+against the straightforward computation.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from crisismap import aggregate, ingest, join
+
+
+def _read_both(data: bytes) -> tuple[ingest.RawTable, ingest.RawTable]:
+    return ingest.read_csv_bytes(data), ingest.read_csv_bytes(data, engine="python")
+
+
+def _same(fast: ingest.RawTable, slow: ingest.RawTable) -> None:
+    assert fast.header == slow.header
+    assert fast.frame.astype(object).values.tolist() == slow.frame.astype(object).values.tolist()
+    assert fast.lines.tolist() == slow.lines.tolist()
+    assert [(r.line, r.last_line, r.fields, r.raw_text, r.problem) for r in fast.rejected] == [
+        (r.line, r.last_line, r.fields, r.raw_text, r.problem) for r in slow.rejected
+    ]
+    assert fast.blank_lines == slow.blank_lines
+    assert fast.notes == slow.notes
+    assert fast.problems == slow.problems
+    assert fast.hxl_tags == slow.hxl_tags and fast.hxl_line == slow.hxl_line
+
+
+_LINES = [
+    "1,plain text,2024-01-01",
+    '2,"quoted, with comma",2024-01-02',
+    '3,"doubled ""quote"" inside",2024-01-03',
+    '"4","all quoted","2024-01-04"',
+    '5,"",2024-01-05',
+    '6,"opens here',
+    'and closes here",2024-01-06',
+    '7,no closing quote at all" here,2024-01-07',
+    '8,"closed" then text,2024-01-08',
+    '9, "space before quote",2024-01-09',
+    "10,too,many,fields",
+    "11,too few",
+    "12,trailing,2024-01-12,",
+    "",
+    ",,",
+    "   ",
+    '"","",""',
+    "#id,#description,#date",
+    "13,nul\x00byte,2024-01-13",
+    '14,"a""',
+    '"""15""",x,y',
+    "16,é accents ü,2024-01-16",
+    '17,"multi',
+    "line",
+    'value",2024-01-17',
+    '18,x"",2024-01-18',
+    '19,"x"y",2024-01-19',
+]
+
+
+@settings(
+    max_examples=400, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(
+    lines=st.lists(st.sampled_from(_LINES), min_size=0, max_size=30),
+    crlf=st.booleans(),
+    final_newline=st.booleans(),
+)
+def test_mixed_files_read_the_same_through_both_engines(lines, crlf, final_newline):
+    end = "\r\n" if crlf else "\n"
+    text = end.join(["id,description,date", *lines]) + (end if final_newline else "")
+    _same(*_read_both(text.encode("utf-8")))
+
+
+def test_a_few_bad_lines_in_a_large_file_leave_the_rest_to_pyarrow():
+    good = [f'{i},"text {i}, with comma",2024-01-{1 + i % 28:02d}' for i in range(3000)]
+    good[100] = '100,"stray quote,2024-01-01'
+    good[2000] = "2000,extra,field,2024-01-01"
+    good[2500] = '2500,"multi\nline",2024-01-01'
+    data = ("id,description,date\n" + "\n".join(good) + "\n").encode()
+    fast, slow = _read_both(data)
+    _same(fast, slow)
+    assert [(r.line, r.problem.code) for r in fast.rejected] == [
+        (102, "quote-unclosed"),
+        (2002, "too-many-fields"),
+    ]
+    assert fast.lines[-1] == 3002 and len(fast.frame) == 2998
+
+
+_PIECES = ["a", "b", ",", '"', "\n", "\r\n", " ", "1", "#t", "\x00", "é", '""', ",,"]
+
+
+@settings(
+    max_examples=400, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(body=st.lists(st.sampled_from(_PIECES), max_size=60))
+def test_random_bytes_read_the_same_through_both_engines(body):
+    _same(*_read_both(("h1,h2,h3\n" + "".join(body)).encode("utf-8")))
+
+
+# --- aggregate: the dense counting path, natural breaks, partial counts -----------------------
+
+
+def _tiny():
+    levels = {
+        1: gpd.GeoDataFrame(
+            {"code": ["A", "B"], "name": ["a", "b"], "parent_code": [None, None]},
+            geometry=[shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)],
+            crs="EPSG:4326",
+        )
+    }
+    records = pd.DataFrame(
+        {
+            "lat": [0.5, 0.5, 0.5, 0.5, 5.0],
+            "lon": [0.5, 0.5, 1.5, 1.5, 5.0],
+            "date": pd.to_datetime(
+                ["2024-01-03", "2024-03-09", "2024-01-31", "2024-02-01", "2024-01-01"]
+            ),
+            "date_end": pd.to_datetime(
+                ["2024-01-03", "2024-03-09", "2024-01-31", "2024-02-01", "2024-01-01"]
+            ),
+            "date_precision": ["day"] * 5,
+            "category": ["x", "x; y", "y", "", "z"],
+            "victims": [1.0, np.nan, 2.0, 0.0, 4.0],
+        }
+    )
+    return records, join.join_points(records, levels), levels
+
+
+def test_sparse_and_dense_counting_give_the_same_table(monkeypatch):
+    records, joined, levels = _tiny()
+    monkeypatch.setattr(aggregate, "MAX_GRID_ROWS", 0)  # only the non-zero cells
+    dense = aggregate.summarize(records, joined, levels, level=1, period="month")
+    monkeypatch.setattr(aggregate, "_DENSE_CELLS", 0)
+    sparse = aggregate.summarize(records, joined, levels, level=1, period="month")
+    pd.testing.assert_frame_equal(dense, sparse)
+    assert dense[["region_code", "period", "category", "incidents"]].values.tolist() == [
+        ["A", "2024-01", "x", 1],
+        ["A", "2024-03", "x", 1],
+        ["A", "2024-03", "y", 1],
+        ["B", "2024-01", "y", 1],
+        ["B", "2024-02", "__uncategorised__", 1],
+        ["__outside__", "2024-01", "z", 1],
+    ]
+    # the previous period of the same region and category; none before the first period
+    change = [None if pd.isna(v) else int(v) for v in dense["incidents_change"]]
+    assert change == [None, 1, 1, None, 1, None]
+
+
+def test_category_labels_split_distinct_values_only():
+    records, _, _ = _tiny()
+    assert aggregate.category_labels(records) == ["x", "y", "z"]
+    # the dashboard's own way, over every record
+    labels = records["category"].dropna().astype(str).str.split(";").explode().str.strip()
+    assert aggregate.category_labels(records) == sorted(x for x in labels.unique() if x)
+
+
+def test_a_filter_that_leaves_a_category_unused_still_counts():
+    records, joined, levels = _tiny()
+    table = aggregate.summarize(records, joined, levels, level=1, period="month", regions=["B"])
+    assert table.groupby("category")["incidents"].sum().to_dict() == {
+        "__uncategorised__": 1,
+        "y": 1,
+    }
+
+
+@pytest.mark.parametrize(
+    "view",
+    [
+        {"period": "month"},
+        {"period": "week", "by_category": False},
+        {"period": "month", "start": "2024-01-15", "end": "2024-02-29"},
+        {"period": "month", "categories": ["y"]},
+    ],
+)
+def test_partial_counts_of_any_split_combine_to_the_summary(view):
+    records, joined, levels = _tiny()
+    want = aggregate.summarize(records, joined, levels, level=1, **view)
+    parts = [
+        aggregate.partial_counts(
+            records.iloc[a:b].reset_index(drop=True),
+            joined.iloc[a:b].reset_index(drop=True),
+            levels,
+            level=1,
+            **view,
+        )
+        for a, b in ((0, 2), (2, 2), (2, 5))
+    ]
+    got = aggregate.summarize_partials(parts, levels, level=1, **view)
+    pd.testing.assert_frame_equal(got, want)
+    assert got.attrs == want.attrs
+
+
+@pytest.mark.filterwarnings("ignore:Numba not installed")
+def test_natural_breaks_are_fisher_jenks():
+    assert aggregate.natural_breaks([1, 2, 3, 10, 11, 12, 50], 3) == [3.0, 12.0, 50.0]
+    assert aggregate.natural_breaks([4, 4, 1], 5) == [1.0, 4.0, 4.0]
+    assert aggregate.natural_breaks([], 5) == []
+    mapclassify = pytest.importorskip("mapclassify")
+    rng = np.random.default_rng(7)
+    for _ in range(40):
+        values = np.round(rng.pareto(1.2, int(rng.integers(8, 80))) * 100) + 1
+        if len(np.unique(values)) > 5:
+            assert aggregate.natural_breaks(values, 5) == [
+                float(b) for b in mapclassify.FisherJenks(values, k=5).bins
+            ]
