@@ -116,7 +116,9 @@ def synthetic_admin2(
         0, 0.6, (n_regions // 3, 2)
     )
     sparse = rng.uniform((xmin, ymin), (xmax, ymax), size=(n_regions - len(dense), 2))
-    seeds = np.clip(np.vstack([dense, sparse]), (xmin + 1e-3, ymin + 1e-3), (xmax - 1e-3, ymax - 1e-3))
+    seeds = np.clip(
+        np.vstack([dense, sparse]), (xmin + 1e-3, ymin + 1e-3), (xmax - 1e-3, ymax - 1e-3)
+    )
     frame = shapely.box(*bbox)
     cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(seeds), extend_to=frame))
     cells = shapely.intersection(cells, frame)
@@ -192,7 +194,8 @@ def incidents_csv(layer: Layer, n: int, *, defects: float = 0.0, seed: int = SEE
     victims = rng.geometric(0.25, n) - 1
     has_victims = rng.random(n) > 0.2
     desc = np.array(
-        [f"{a}, {b}" for a in _WORDS for b in _WORDS] + [f'{a}; "{b}"' for a in _WORDS[:3] for b in _WORDS],
+        [f"{a}, {b}" for a in _WORDS for b in _WORDS]
+        + [f'{a}; "{b}"' for a in _WORDS[:3] for b in _WORDS],
         dtype=object,
     )
     frame = pd.DataFrame(

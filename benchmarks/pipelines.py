@@ -82,7 +82,13 @@ def crisismap(path: Path, level: int, polygons: gpd.GeoDataFrame, *, cold: bool 
     levels = {level: polygons}
     joined = timed.run("join", join.join_points, result.records, levels)
     summary = timed.run(
-        "aggregate", aggregate.summarize, result.records, joined, levels, level=level, period="month"
+        "aggregate",
+        aggregate.summarize,
+        result.records,
+        joined,
+        levels,
+        level=level,
+        period="month",
     )
     timed.result = (result, joined, summary)
     return timed
@@ -112,7 +118,9 @@ class Agreement:
         return self.mismatches == 0 and self.border_choice_ok == self.border
 
 
-def agreement(records: pd.DataFrame, joined: pd.DataFrame, level: int, ref: pd.DataFrame) -> Agreement:
+def agreement(
+    records: pd.DataFrame, joined: pd.DataFrame, level: int, ref: pd.DataFrame
+) -> Agreement:
     """Compare record by record (records aligned on the reference's row by file line)."""
     row = records["line"].to_numpy() - 2  # header on line 1, one record per line
     code = _text(joined[f"adm{level}_code"])  # "" where crisismap gives no region

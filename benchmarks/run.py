@@ -26,7 +26,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks import data  # noqa: E402
+from benchmarks import data
 
 STAGES = ("read", "validate", "join", "aggregate")
 
@@ -42,7 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--quick", action="store_true", help="100k incidents, 2 runs, small map sizes")
+    parser.add_argument(
+        "--quick", action="store_true", help="100k incidents, 2 runs, small map sizes"
+    )
     parser.add_argument(
         "--sizes", default="1000000,5000000", help="incident counts, comma-separated"
     )
@@ -66,9 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="also run the distributed engine on this many rows from Parquet (e.g. 20000000)",
     )
     parser.add_argument("--dask-workers", type=int, default=2, help="local cluster workers")
-    parser.add_argument(
-        "--dask-memory-limit", default="3GiB", help="memory limit per dask worker"
-    )
+    parser.add_argument("--dask-memory-limit", default="3GiB", help="memory limit per dask worker")
     parser.add_argument(
         "--partition-rows", type=int, default=1_000_000, help="rows per Parquet partition"
     )
@@ -142,7 +142,9 @@ def _prepare(layers: list[str], sizes: list[int], map_sizes: list[int]) -> None:
 
 
 def _run(task: dict[str, Any]) -> dict[str, Any]:
-    env = dict(os.environ, PYTHONPATH=str(data.ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env = dict(
+        os.environ, PYTHONPATH=str(data.ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")
+    )
     proc = subprocess.run(
         [sys.executable, "-m", "benchmarks.worker", json.dumps(task)],
         capture_output=True,
@@ -270,7 +272,8 @@ def _print_map(rows: list[dict[str, Any]]) -> None:
     )
     for r in rows:
         print(
-            f"  {r['records']:>10,}{r['payload_bytes'] / 1e6:>8.2f}MB{r['payload_gzip_bytes'] / 1e6:>7.2f}MB"
+            f"  {r['records']:>10,}{r['payload_bytes'] / 1e6:>8.2f}MB"
+            f"{r['payload_gzip_bytes'] / 1e6:>7.2f}MB"
             f"{r['points_shown']:>8,}{r['view_s']:>8.2f}{r['map_s']:>7.2f}{r['analyse_s']:>11.2f}"
         )
     big = rows[-1]

@@ -95,8 +95,8 @@ def memory_task(task: dict[str, Any]) -> dict[str, Any]:
 
     layer = data.load_layer(task["layer"])
     path = data.incidents_path(layer.key, task["size"])
-    import crisismap.aggregate  # noqa: F401  (imports are part of the baseline)
-    import crisismap.join  # noqa: F401
+    import crisismap.aggregate
+    import crisismap.join
     import crisismap.validate  # noqa: F401
 
     baseline = rss_mb()
@@ -130,9 +130,7 @@ def map_task(task: dict[str, Any]) -> dict[str, Any]:
     )
     path = data.incidents_path(layer.key, task["size"])
     start = time.perf_counter()
-    analysis = pipeline.analyse(
-        path.read_bytes(), bset, filename=path.name, max_bytes=1 << 40
-    )
+    analysis = pipeline.analyse(path.read_bytes(), bset, filename=path.name, max_bytes=1 << 40)
     analyse_s = time.perf_counter() - start
     level = layer.level
     repeats = task["repeats"]
@@ -149,7 +147,9 @@ def map_task(task: dict[str, Any]) -> dict[str, Any]:
     view_s, view = timed(lambda: dashboard.build_view(analysis, level=level))
 
     def render() -> str:
-        fmap = build_map(view.regions, view.points, total_points=view.total_points, title=view.title)
+        fmap = build_map(
+            view.regions, view.points, total_points=view.total_points, title=view.title
+        )
         return fmap.get_root().render()
 
     map_s, html = timed(render)
@@ -158,7 +158,9 @@ def map_task(task: dict[str, Any]) -> dict[str, Any]:
     first, last = dashboard.date_bounds(analysis)
     regions = [c for c, _ in dashboard.region_choices(analysis, level)[:3]]
     changes = {
-        "category filter": lambda: dashboard.build_view(analysis, level=level, categories=categories[:2]),
+        "category filter": lambda: dashboard.build_view(
+            analysis, level=level, categories=categories[:2]
+        ),
         "period slider": lambda: dashboard.build_view(
             analysis, level=level, period=periods[len(periods) // 2]
         ),
