@@ -108,6 +108,66 @@ def test_random_bytes_read_the_same_through_both_engines(body):
     _same(*_read_both(("h1,h2,h3\n" + "".join(body)).encode("utf-8")))
 
 
+@settings(
+    max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(
+    lines=st.lists(st.sampled_from(_LINES), min_size=0, max_size=40),
+    crlf=st.booleans(),
+    threads=st.integers(2, 4),
+)
+def test_a_scan_cut_into_pieces_equals_the_whole_scan(lines, crlf, threads):
+    end = "\r\n" if crlf else "\n"
+    data = end.join(["id,description,date", *lines]).encode("utf-8")
+    offset = data.find(b"\n") + 1 if b"\n" in data else len(data)
+    whole = ingest._scan(data, offset, 1, ord(","))
+    saved = ingest._SCAN_PIECE, ingest._SCAN_THREADS
+    try:
+        ingest._SCAN_PIECE, ingest._SCAN_THREADS = 1, threads  # cut even tiny files
+        cut = ingest._scan(data, offset, 1, ord(","))
+        fast = ingest.read_csv_bytes(data)
+    finally:
+        ingest._SCAN_PIECE, ingest._SCAN_THREADS = saved
+    for name in ("start", "stop", "empty", "plain"):
+        assert getattr(cut, name).tolist() == getattr(whole, name).tolist(), name
+    _same(fast, ingest.read_csv_bytes(data, engine="python"))
+
+
+def _validated(data: bytes, parallel_from: int) -> tuple:
+    from crisismap import presets, validate
+
+    raw = ingest.read_csv_bytes(data)
+    mapping = presets.detect_mapping(raw.header, raw.hxl_tags)
+    saved = validate._PARALLEL_MIN_ROWS
+    try:
+        validate._PARALLEL_MIN_ROWS = parallel_from
+        return validate.validate(raw, mapping)
+    finally:
+        validate._PARALLEL_MIN_ROWS = saved
+
+
+def test_checks_on_two_threads_report_exactly_what_one_thread_reports():
+    """Problems, notes, records and rejections do not depend on which check ends first."""
+    from pathlib import Path
+
+    demo = Path(__file__).parents[1] / "data" / "incidents" / "demo_sudan_synthetic.csv"
+    extra = (
+        '\nX1,31/02/2024,15.5,32.5,,-3,"=HYPERLINK()",src'
+        "\nX1,2024-13-01,abc,32.5,killing,2.5,d,s"
+        "\n,2030-01-01,0,0,killing,NA,d,s"
+    )
+    data = demo.read_bytes().rstrip(b"\n") + extra.encode()
+    one = _validated(data, 1 << 40)
+    two = _validated(data, 0)
+    pd.testing.assert_frame_equal(one.records, two.records)
+    pd.testing.assert_frame_equal(one.rejected, two.rejected)
+    assert one.report.problems == two.report.problems
+    assert one.report.counts == two.report.counts
+    assert one.report.notes == two.report.notes
+    assert one.report.date_order == two.report.date_order
+    assert one.report.rejected >= 8 and one.report.warned >= 2  # the file is dirty
+
+
 # --- aggregate: the dense counting path, natural breaks, partial counts -----------------------
 
 

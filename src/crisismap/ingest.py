@@ -948,6 +948,9 @@ def _clip(text: str) -> str:
 # rejections, same line numbers), starting from the same state.
 
 _SCAN_CHUNK = 1 << 24  # bytes scanned per numpy pass (bounds the temporary masks)
+# Buffers of at least two pieces are scanned on this many threads.
+_SCAN_PIECE = 1 << 23
+_SCAN_THREADS = 2
 # Above this share of irregular lines the csv module reads the whole file at C speed.
 _MAX_IRREGULAR_SHARE = 0.2
 _MIN_IRREGULAR_FALLBACK = 1000
@@ -1039,10 +1042,39 @@ def _read_fast(
 
 
 def _scan(buf: bytes, offset: int, first: int, delimiter: int) -> _Scan:
-    """Find every line and check its quotes, with numpy over the raw bytes."""
-    data = np.frombuffer(buf, dtype=np.uint8)[offset:]
+    """Find every line and check its quotes, with numpy over the raw bytes.
+
+    Large buffers are cut at line ends into pieces scanned on two threads (numpy
+    releases the GIL): a line's verdict depends on its own bytes only.
+    """
+    cuts = [offset]
+    if len(buf) - offset >= 2 * _SCAN_PIECE:
+        for k in range(1, _SCAN_THREADS):
+            target = offset + k * (len(buf) - offset) // _SCAN_THREADS
+            end = buf.find(b"\n", max(target, cuts[-1]))
+            if end < 0:
+                break
+            cuts.append(end + 1)
+    cuts.append(len(buf))
+    ranges = [(a, b) for a, b in zip(cuts[:-1], cuts[1:], strict=True) if b > a] or [
+        (offset, len(buf))
+    ]
+    if len(ranges) == 1:
+        pieces = [_scan_range(buf, *ranges[0], delimiter)]
+    else:
+        with ThreadPoolExecutor(len(ranges)) as pool:
+            pieces = list(pool.map(lambda r: _scan_range(buf, *r, delimiter), ranges))
+    start, stop, empty, plain = (np.concatenate(part) for part in zip(*pieces, strict=True))
+    return _Scan(first, start, stop, empty, plain)
+
+
+def _scan_range(
+    buf: bytes, lo: int, hi: int, delimiter: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(start, stop, empty, plain) of the lines in ``buf[lo:hi]`` (``lo`` starts a line)."""
+    data = np.frombuffer(buf, dtype=np.uint8)[lo:hi]
     n = len(data)
-    quoted = buf.find(b'"', offset) >= 0
+    quoted = buf.find(b'"', lo, hi) >= 0
     found = []
     for c in range(0, n, _SCAN_CHUNK):
         part = data[c : c + _SCAN_CHUNK]
@@ -1066,10 +1098,10 @@ def _scan(buf: bytes, offset: int, first: int, delimiter: int) -> _Scan:
     plain = (end - start) <= csv.field_size_limit()  # longer: csv decides (and may refuse)
     if quoted:
         plain &= _plain_quotes(data, special, is_lf, n_lines, delimiter)
-    if buf.find(b"\x00", offset) >= 0:
+    if buf.find(b"\x00", lo, hi) >= 0:
         nul = np.flatnonzero(data == 0)
         plain[np.searchsorted(start, nul, side="right") - 1] = False
-    return _Scan(first, start + offset, stop + offset, end == start, plain)
+    return start + lo, stop + lo, end == start, plain
 
 
 def _plain_quotes(
@@ -1143,7 +1175,7 @@ def _parse_plain(
 
 def _plain_table(buf: bytes, scan: _Scan, width: int, delimiter: int) -> pa.Table | None:
     if not (scan.plain & ~scan.empty).any():
-        return pa.table({f"c{i}": pa.array([], pa.string()) for i in range(width)})
+        return pa.table({f"c{i}": pa.array([], pa.large_string()) for i in range(width)})
     return _arrow_table(_plain_bytes(buf, scan), width, chr(delimiter))
 
 
@@ -1190,7 +1222,7 @@ def _arrow_table(data: pa.Buffer, width: int, delimiter: str) -> pa.Table | None
                 ignore_empty_lines=True,
             ),
             convert_options=pacsv.ConvertOptions(
-                column_types={name: pa.string() for name in names},
+                column_types={name: pa.large_string() for name in names},  # as pandas keeps it
                 strings_can_be_null=False,
                 null_values=[],
                 check_utf8=True,
@@ -1259,7 +1291,8 @@ def _all_empty(table: pa.Table, length: np.ndarray) -> np.ndarray:
 
 
 def _text_frame(table: pa.Table, header: list[str]) -> pd.DataFrame:
-    frame = table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow", np.nan)}.get)
+    text = pd.StringDtype("pyarrow", np.nan)
+    frame = table.to_pandas(types_mapper={pa.string(): text, pa.large_string(): text}.get)
     frame.columns = header
     return frame
 
