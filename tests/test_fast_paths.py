@@ -168,6 +168,65 @@ def test_checks_on_two_threads_report_exactly_what_one_thread_reports():
     assert one.report.rejected >= 8 and one.report.warned >= 2  # the file is dirty
 
 
+@settings(max_examples=300, deadline=None, database=None)
+@given(
+    st.lists(
+        st.text(alphabet="0123456789+-.eEinfatyINF x,_٣", max_size=8)
+        | st.from_regex(r"[+-]?\d{1,3}(\.\d{0,6})?", fullmatch=True)
+        | st.floats(allow_nan=True).map(str),
+        min_size=1,
+        max_size=20,
+    ),
+)
+def test_plain_decimals_by_cast_equal_the_regex(values):
+    """The cast shortcut marks and reads exactly the values the regex marks as plain."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from crisismap import validate
+
+    castable = [v for v in values if _arrow_casts(v)]
+    for group in (values, castable, *([v] for v in values)):  # whole-column cast and regex
+        arr = pa.chunked_array([pa.array(group, pa.large_string())])
+        plain, value = validate._plain_decimals(arr)
+        expected = pc.match_substring_regex(arr, validate._PLAIN).to_numpy(zero_copy_only=False)
+        assert plain.tolist() == expected.tolist()
+        want = [float(v) if p else np.nan for v, p in zip(group, expected, strict=True)]
+        np.testing.assert_array_equal(value, np.array(want, dtype=float))
+
+
+def _arrow_casts(text: str) -> bool:
+    import pyarrow as pa
+
+    try:
+        pa.array([text]).cast(pa.float64())
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(
+    values=st.lists(st.text(alphabet="ab \t\n\u00a0\u3000\x1fé,", max_size=5), max_size=12),
+    cut=st.integers(0, 12),
+)
+def test_strip_shortcut_equals_pandas_strip(values, cut):
+    """Skipping the strip when no value can need it never changes a value."""
+    import pyarrow as pa
+
+    from crisismap import validate
+
+    whole = pa.array(["  x", *values, "y "], pa.large_string())[1:-1]  # sliced: offset 1
+    chunks = [whole.slice(0, cut), whole.slice(cut)]
+    arr = pa.chunked_array(chunks, type=pa.large_string())
+    series = pd.Series(pd.array(arr, dtype=pd.StringDtype("pyarrow", np.nan)))
+    expected = series.str.strip()
+    got = validate._strip(series)
+    assert got.tolist() == expected.tolist()
+    if values and any(v != v.strip() for v in values):
+        assert validate._may_need_strip(arr)
+
+
 # --- aggregate: the dense counting path, natural breaks, partial counts -----------------------
 
 

@@ -203,7 +203,38 @@ def _take_chunked(array: pa.ChunkedArray, rows: np.ndarray) -> np.ndarray:
 
 
 def _strip(series: pd.Series) -> pd.Series:
+    """Values without surrounding whitespace; the column itself when none has any."""
+    if isinstance(series.array, pd.arrays.ArrowStringArray) and not _may_need_strip(
+        series.array.__arrow_array__()
+    ):
+        return series
     return series.str.strip()
+
+
+# First or last bytes that may belong to whitespace: ASCII spaces and separators, and
+# any non-ASCII byte (Unicode spaces such as U+00A0 and U+3000 are multi-byte).
+_MAYBE_SPACE = np.zeros(256, dtype=bool)
+_MAYBE_SPACE[[9, 10, 11, 12, 13, 28, 29, 30, 31, 32]] = True
+_MAYBE_SPACE[128:] = True
+
+
+def _may_need_strip(arr: pa.ChunkedArray | pa.Array) -> bool:
+    """Whether some value may start or end with whitespace (looking at two bytes each)."""
+    for chunk in arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]:
+        if len(chunk) == 0:
+            continue
+        if chunk.type != pa.large_string():
+            return True  # not worth special-casing: let pandas decide
+        _, offsets_buf, data_buf = chunk.buffers()
+        offsets = np.frombuffer(offsets_buf, np.int64)[chunk.offset : chunk.offset + len(chunk) + 1]
+        if data_buf is None:
+            continue
+        data = np.frombuffer(data_buf, np.uint8)
+        starts, stops = offsets[:-1], offsets[1:]
+        filled = stops > starts
+        if _MAYBE_SPACE[data[starts[filled]]].any() or _MAYBE_SPACE[data[stops[filled] - 1]].any():
+            return True
+    return False
 
 
 def _arrow(series: pd.Series) -> pa.ChunkedArray | pa.Array:
@@ -1217,8 +1248,7 @@ class _AxisParser:
     def run(self) -> _AxisResult:
         n = len(self.text)
         arr = _arrow(self.text)
-        plain = pc.match_substring_regex(arr, _PLAIN).to_numpy(zero_copy_only=False)
-        value = _plain_floats(arr, plain)
+        plain, value = _plain_decimals(arr)
         dot = pc.find_substring(arr, ".").to_numpy(zero_copy_only=False)
         # bytes = characters for plain values (ASCII); the others get their own decimals
         length = pc.binary_length(arr).to_numpy(zero_copy_only=False)
@@ -1255,6 +1285,39 @@ def _plain_floats(arr: pa.ChunkedArray | pa.Array, plain: np.ndarray) -> np.ndar
     source = arr if plain.all() else pc.if_else(plain, arr, None)
     value = pc.cast(source, pa.float64()).to_numpy(zero_copy_only=False)
     return value if plain.all() else np.where(plain, value, np.nan)
+
+
+def _plain_decimals(arr: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Which values are plain decimals (``_PLAIN``) and their floats (NaN elsewhere).
+
+    A column Arrow casts whole (the usual clean file) needs no regex: among castable
+    strings, the plain ones are exactly the finite ones written without an exponent.
+    Any other column is matched with the regex.
+    """
+    try:
+        value = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        plain = pc.match_substring_regex(arr, _PLAIN).to_numpy(zero_copy_only=False)
+        return plain, _plain_floats(arr, plain)
+    plain = np.isfinite(value)
+    if _has_any_byte(arr, b"eE"):  # exponent notation somewhere: find which values
+        for letter in "eE":
+            plain &= ~pc.match_substring(arr, letter).to_numpy(zero_copy_only=False).astype(bool)
+    return plain, np.where(plain, value, np.nan)
+
+
+def _has_any_byte(arr: pa.ChunkedArray | pa.Array, wanted: bytes) -> bool:
+    """Whether any of these bytes occurs in the column's character data (or near it:
+    a buffer may hold bytes of sliced-off values, so True is only a maybe)."""
+    chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
+    for chunk in chunks:
+        data = chunk.buffers()[2]
+        if data is None:
+            continue
+        raw = np.frombuffer(data, dtype=np.uint8)
+        if any((raw == byte).any() for byte in wanted):
+            return True
+    return False
 
 
 def _parse_coordinate(text: str, axis: str, comma_ok: bool) -> tuple[float, str, int, str]:
