@@ -259,3 +259,34 @@ def test_report_bundle_from_the_command_line(tmp_path, capsys):
         out,
     )
     assert code == 2 and "--mask expects" in err
+
+
+def test_workspace_commands_add_list_rename_export_remove(tmp_path, capsys):
+    """Files loaded from the command line are what the dashboard's saved-dataset list opens."""
+    from crisismap.store import Workspace
+
+    ws_dir = tmp_path / "ws"
+    base = ("workspace", "--data-dir", str(ws_dir))
+    code, out, _ = run(capsys, *base, "add", DEMO, "--name", "Demo batch")
+    assert code == 0 and "3,001 records" in out and "5 rejected" in out
+    dataset_id = out.split(" saved as ")[1].split()[0]
+    infos = Workspace.open(ws_dir).list_datasets("incidents")
+    assert [(i.id, i.name, i.report["records"]) for i in infos] == [
+        (dataset_id, "Demo batch", 3001)
+    ]
+    code, out, _ = run(capsys, *base, "add", DEMO)  # the same bytes: not stored twice
+    assert code == 0 and "already saved" in out and dataset_id in out
+    code, out, _ = run(capsys, *base, "list", "--json")
+    listed = json.loads(out)
+    assert [d["id"] for d in listed] == [dataset_id] and listed[0]["report"]["rejected"] == 5
+    assert run(capsys, *base, "rename", dataset_id, "Renamed")[0] == 0
+    assert Workspace.open(ws_dir).info(dataset_id).name == "Renamed"
+    copy = tmp_path / "copy.csv"
+    assert run(capsys, *base, "export", dataset_id, str(copy))[0] == 0
+    assert copy.read_bytes() == Path(DEMO).read_bytes()
+    code, out, _ = run(capsys, *base, "check")
+    assert code == 0 and "workspace OK" in out
+    assert run(capsys, *base, "remove", dataset_id)[0] == 0
+    assert Workspace.open(ws_dir).list_datasets() == []
+    code, _, err = run(capsys, *base, "remove", dataset_id)
+    assert code == 2 and dataset_id in err and "Traceback" not in err

@@ -380,6 +380,107 @@ def cmd_boundaries(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_workspace(args: argparse.Namespace) -> int:
+    """The team workspace the dashboard lists (``$CRISISMAP_DATA_DIR``), for batch loading."""
+    from crisismap.store import Workspace
+
+    ws = Workspace.open(args.data_dir)
+    action = args.action
+    if action == "list":
+        infos = ws.list_datasets(args.kind)
+        if args.json:
+            print(json.dumps([_info_json(i) for i in infos], indent=2, ensure_ascii=False))
+        for info in [] if args.json else infos:
+            records = info.report.get("records")
+            counted = f"{records:,} records" if isinstance(records, int) else f"{info.size:,} B"
+            print(f"{info.id}  {info.kind:<10} {info.created[:10]}  {counted:>16}  {info.name}")
+        return 0
+    if action == "add":
+        from crisismap import ingest, presets, validate
+
+        data = _read_input(args.input)
+        options = {
+            "preset": args.preset,
+            "overrides": _parse_overrides(args.map),
+            "date_order": args.date_order,
+            "encoding": args.encoding,
+        }
+        raw = ingest.read_csv_bytes(data, filename=args.input.name, encoding=args.encoding)
+        mapping = presets.detect_mapping(
+            raw.header, raw.hxl_tags, preset=args.preset, overrides=options["overrides"]
+        )
+        report = validate.validate(raw, mapping, date_order=args.date_order).report
+        info = ws.save_dataset(
+            args.name or args.input.name,
+            data,
+            filename=args.input.name,
+            options=options,
+            report_summary=report.summary(),
+        )
+        verb = "was already saved as" if info.already_saved else "saved as"
+        print(
+            f"{args.input.name} {verb} {info.id} ({info.name!r}): {report.records:,} records, "
+            f"{report.accepted:,} accepted, {report.rejected:,} rejected"
+        )
+        return 0
+    if action == "rename":
+        info = ws.rename(args.id, args.name)
+        print(f"{info.id} is now {info.name!r}")
+        return 0
+    if action == "remove":
+        ws.delete(args.id)
+        print(f"{args.id} removed (its bytes overwritten)")
+        return 0
+    if action == "export":
+        Path(args.out).write_bytes(ws.get_bytes(args.id))
+        print(f"{args.id} written to {args.out} (SHA-256 verified)")
+        return 0
+    problems = ws.check()
+    for problem in problems:
+        print(f"problem: {problem}")
+    print("workspace OK" if not problems else f"{len(problems)} problem(s)")
+    return 0 if not problems else 1
+
+
+def _info_json(info: Any) -> dict[str, Any]:
+    return {
+        "id": info.id,
+        "kind": info.kind,
+        "name": info.name,
+        "filename": info.filename,
+        "sha256": info.sha256,
+        "size": info.size,
+        "created": info.created,
+        "report": info.report,
+    }
+
+
+def _add_workspace_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "workspace", help="the team workspace the dashboard opens (list, add, rename, remove...)"
+    )
+    p.add_argument(
+        "--data-dir", help="workspace folder (default: $CRISISMAP_DATA_DIR or ~/.local/share)"
+    )
+    actions = p.add_subparsers(dest="action", required=True)
+    q = actions.add_parser("list", help="saved datasets, newest first")
+    q.add_argument("--kind", choices=["incidents", "boundaries"])
+    q.add_argument("--json", action="store_true", help="print a JSON list")
+    q = actions.add_parser("add", help="validate an incident CSV and save it for the dashboard")
+    _add_input_options(q)
+    q.add_argument("--name", help="name the dashboard lists (default: the file name)")
+    q = actions.add_parser("rename", help="give a saved dataset a new name")
+    q.add_argument("id")
+    q.add_argument("name")
+    q = actions.add_parser("remove", help="delete a saved dataset and overwrite its bytes")
+    q.add_argument("id")
+    q = actions.add_parser("export", help="write a saved dataset's original bytes to a file")
+    q.add_argument("id")
+    q.add_argument("out", metavar="OUT")
+    actions.add_parser("check", help="verify every saved dataset against its SHA-256")
+    p.set_defaults(func=cmd_workspace)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="crisismap",
@@ -461,6 +562,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--out", metavar="REPORT.zip", help="default: crisismap_report_adminN_P.zip")
     p.set_defaults(func=cmd_report)
+
+    _add_workspace_parser(sub)
 
     p = sub.add_parser("boundaries", help="describe a boundary source")
     p.add_argument("source", help="boundary file or directory, or world, world:ISO3")
