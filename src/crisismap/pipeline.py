@@ -114,8 +114,12 @@ def analyse_files(
     records, rejected, report, conflicts = _combine([n for n, _ in files], parts)
 
     progress(f"joining {len(records):,} records to {boundaries.name}")
-    records = _check_swapped(records, boundaries, report, fix=fix_swapped)
     joined = join.join_points(records, boundaries.levels, snap_distance_m=snap_distance_m)
+    swapped = _find_swapped(records, joined, boundaries)
+    if swapped.any():
+        records = _flag_swapped(records, swapped, report, fix=fix_swapped)
+        if fix_swapped:
+            joined = join.join_points(records, boundaries.levels, snap_distance_m=snap_distance_m)
     agreement, disagreements = names.compare_stated(records, joined, boundaries.levels)
     parameters = {
         "preset": report.preset,
@@ -125,9 +129,16 @@ def analyse_files(
         "snap_distance_m": snap_distance_m,
         "fix_swapped": fix_swapped,
     }
+    inputs = [
+        {"name": n, "sha256": hashlib.sha256(d).hexdigest(), "bytes": len(d)} for n, d in files
+    ]
     return Analysis(
         filename=", ".join(n for n, _ in files),
-        input_sha256=hashlib.sha256(b"".join(d for _, d in files)).hexdigest(),
+        input_sha256=(
+            inputs[0]["sha256"]  # the same digest: no second pass over the bytes
+            if len(files) == 1
+            else hashlib.sha256(b"".join(d for _, d in files)).hexdigest()
+        ),
         boundaries=boundaries,
         records=records,
         rejected=rejected,
@@ -137,9 +148,7 @@ def analyse_files(
         disagreements=disagreements,
         parameters=parameters,
         conflicts=conflicts,
-        inputs=[
-            {"name": n, "sha256": hashlib.sha256(d).hexdigest(), "bytes": len(d)} for n, d in files
-        ],
+        inputs=inputs,
     )
 
 
@@ -187,15 +196,35 @@ def _combine(
     return records_out, pd.concat(rejected, ignore_index=True), report, conflicts
 
 
-def _check_swapped(
-    records: pd.DataFrame, boundaries: BoundarySet, report: Report, *, fix: bool
-) -> pd.DataFrame:
-    """Flag records whose lat/lon look swapped; swap them only when asked."""
+def _find_swapped(
+    records: pd.DataFrame, joined: pd.DataFrame, boundaries: BoundarySet
+) -> pd.Series:
+    """Records whose lat/lon look swapped (see :func:`crisismap.join.find_swapped`).
+
+    Only records outside the countries the file is about can be swapped ones, and the
+    join already says which those are: only they are tested again, swapped.
+    """
+    flagged = pd.Series(False, index=records.index, name="swapped")
     if records.empty:
-        return records
-    swapped = join.find_swapped(records, _swap_reference(records, boundaries))
-    if not swapped.any():
-        return records
+        return flagged
+    top = min(boundaries.levels)
+    reference = _swap_reference(joined, boundaries)
+    code = joined[f"adm{top}_code"]
+    match = joined[f"adm{top}_match"].astype(str)
+    # snapped and imprecise points were outside (or never located) as given
+    candidate = ~code.isin(set(reference["code"])).to_numpy(dtype=bool) | match.isin(
+        [MatchStatus.OUTSIDE.value, MatchStatus.SNAPPED.value, MatchStatus.IMPRECISE.value]
+    ).to_numpy(dtype=bool)
+    if candidate.any():
+        tested = join.find_swapped(records[candidate], {top: reference})
+        flagged[candidate] = tested.to_numpy(dtype=bool)
+    return flagged
+
+
+def _flag_swapped(
+    records: pd.DataFrame, swapped: pd.Series, report: Report, *, fix: bool
+) -> pd.DataFrame:
+    """Warn about each swapped-looking record; swap it only when asked."""
     records = records.copy()
     newly_warned = swapped & (records["warnings"] == 0)
     report.warned += int(newly_warned.sum())
@@ -227,23 +256,25 @@ def _check_swapped(
     return records
 
 
-def _swap_reference(records: pd.DataFrame, boundaries: BoundarySet) -> dict[int, Any]:
+def _swap_reference(joined: pd.DataFrame, boundaries: BoundarySet) -> Any:
     """The top level, cut to the countries that hold the data (>= 2 % of records each).
 
     Against a world boundary set a swapped point rarely falls outside every region
     (13°N 30°E swapped lands in Libya); it falls outside the countries the file is
-    about, and inside one of them once swapped.
+    about, and inside one of them once swapped. Shares count points as given (a
+    snapped point was outside).
     """
     top = min(boundaries.levels)
     frame = boundaries.levels[top]
     if "country" not in frame or frame["country"].nunique() <= 1:
-        return {top: frame}
-    codes = join.join_points(records, {top: frame})[f"adm{top}_code"]
+        return frame
+    as_given = joined[f"adm{top}_match"].astype(str) != MatchStatus.SNAPPED.value
+    codes = joined[f"adm{top}_code"].where(as_given.to_numpy(dtype=bool))
     share = codes.value_counts(normalize=True)
     main = frame.loc[frame["code"].isin(share[share >= MAIN_COUNTRY_SHARE].index), "country"]
     if main.empty:
-        return {top: frame}
-    return {top: frame[frame["country"].isin(set(main))]}
+        return frame
+    return frame[frame["country"].isin(set(main))]
 
 
 def main_countries(analysis: Analysis) -> set[str]:

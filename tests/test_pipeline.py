@@ -1,0 +1,62 @@
+"""End-to-end pipeline rules that no single step owns: swapped coordinates, provenance."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from crisismap import pipeline
+from crisismap.boundaries import load_boundaries
+
+
+@pytest.fixture(scope="module")
+def world():
+    return load_boundaries("world")
+
+
+def _csv(rows: list[tuple[str, float, float]]) -> bytes:
+    lines = ["id,date,latitude,longitude,category"]
+    for k, (i, lat, lon) in enumerate(rows):
+        lines.append(f"{i},2024-01-0{1 + k % 9},{lat:.4f},{lon:.4f},killing")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _sudan_file() -> bytes:
+    rows = [(f"S{k}", 13.0 + (k % 10) * 0.1, 30.0 + (k % 7) * 0.1) for k in range(200)]
+    rows.append(("SWAP1", 30.1, 13.2))  # Sudan written lon/lat: lands in Libya as given
+    rows.append(("SWAP2", 29.8, 12.9))  # 2 of 203 records: under the 2 % share of a country
+    rows.append(("CHAD", 12.1, 15.05))  # a real point in Chad: swapped it is in the sea
+    return _csv(rows)
+
+
+def test_swapped_points_are_flagged_against_the_countries_the_file_is_about(world):
+    analysis = pipeline.analyse(_sudan_file(), world, filename="sudan.csv")
+    flagged = {p.record_id for p in analysis.report.problems if p.code == "coords-swapped"}
+    assert flagged == {"SWAP1", "SWAP2"}
+    codes = dict(zip(analysis.records["id"], analysis.joined["adm0_code"], strict=True))
+    assert codes["SWAP1"] == "LBY" and codes["CHAD"] == "TCD"  # flagged, not moved
+    assert analysis.report.warned == 2
+
+
+def test_swapped_points_are_swapped_and_rejoined_only_on_request(world):
+    analysis = pipeline.analyse(_sudan_file(), world, filename="sudan.csv", fix_swapped=True)
+    fixed = {p.record_id for p in analysis.report.problems if p.code == "coords-swapped-fixed"}
+    assert fixed == {"SWAP1", "SWAP2"}
+    by_id = analysis.records.set_index("id")
+    assert (by_id.loc["SWAP1", "lat"], by_id.loc["SWAP1", "lon"]) == (13.2, 30.1)
+    codes = dict(zip(analysis.records["id"], analysis.joined["adm0_code"], strict=True))
+    assert codes["SWAP1"] == "SDN" and codes["SWAP2"] == "SDN" and codes["CHAD"] == "TCD"
+
+
+def test_input_digest_is_the_file_digest_for_one_file_and_covers_all_for_several(world):
+    data = _sudan_file()
+    one = pipeline.analyse(data, world, filename="a.csv")
+    assert one.input_sha256 == hashlib.sha256(data).hexdigest() == one.inputs[0]["sha256"]
+    other = _csv([("X1", 13.1, 30.1)])
+    two = pipeline.analyse_files([("a.csv", data), ("b.csv", other)], world)
+    assert two.input_sha256 == hashlib.sha256(data + other).hexdigest()
+    assert [i["sha256"] for i in two.inputs] == [
+        hashlib.sha256(data).hexdigest(),
+        hashlib.sha256(other).hexdigest(),
+    ]
