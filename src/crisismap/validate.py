@@ -679,13 +679,12 @@ class _Checks:
         warnings = np.bincount(
             np.concatenate(warn_rows) if warn_rows else np.array([], np.int64), minlength=n
         )
-        frame = pd.DataFrame({k: _as_series(v) for k, v in columns.items()})
-        frame["warnings"] = warnings.astype(np.int64)
-        ordered = list(RECORD_COLUMNS) + [c for c in frame.columns if c not in RECORD_COLUMNS]
+        columns = {**columns, "warnings": warnings.astype(np.int64)}
+        ordered = list(RECORD_COLUMNS) + [c for c in columns if c not in RECORD_COLUMNS]
+        frame = pd.DataFrame({k: _as_series(columns[k]) for k in ordered}, copy=False)
         accepted = ~errors
         # nothing rejected (the usual case): no copy of every column
-        records = frame[ordered] if accepted.all() else frame.loc[accepted, ordered]
-        records = records.reset_index(drop=True)
+        records = frame if accepted.all() else frame.loc[accepted].reset_index(drop=True)
         report = self._report(accepted, warnings, ids, limit)
         rejected = self._rejected(errors)
         return ValidationResult(records=records, rejected=rejected, report=report)
