@@ -195,6 +195,22 @@ def test_plain_decimals_by_cast_equal_the_regex(values):
         np.testing.assert_array_equal(value, np.array(want, dtype=float))
 
 
+@settings(max_examples=300, deadline=None, database=None)
+@given(values=st.lists(st.text(alphabet="0123456789+-.eE x٣", max_size=5), min_size=1, max_size=12))
+def test_plain_counts_without_regex_equal_the_regex(values):
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from crisismap import validate
+
+    digits_only = [v for v in values if not set(v) & set("+-.eE")]
+    for group in (values, digits_only, *([v] for v in values)):
+        arr = pa.chunked_array([pa.array(group, pa.large_string())], type=pa.large_string())
+        expected = pc.match_substring_regex(arr, validate._PLAIN_COUNT)
+        got = validate._plain_counts(arr)
+        assert got.tolist() == expected.to_numpy(zero_copy_only=False).tolist()
+
+
 def _arrow_casts(text: str) -> bool:
     import pyarrow as pa
 
