@@ -25,12 +25,7 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -40,22 +35,13 @@ from crisismap.boundaries import read_boundary_bytes
 from crisismap.layers import build_map
 from tests.adversarial import figures
 from tests.adversarial.payloads import SCRIPT_PAYLOADS, boundaries_zip, incidents_csv
+from tests.appserver import CHROMIUM, CHROMIUM_ARGS, running_app
 
 SUITE = "script injection"
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts" / "adversarial"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 MAP_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+ARGS = CHROMIUM_ARGS
 # Template expressions with a result no input holds: evaluated, they would show it.
 TEMPLATES = [
     "{{ 1234567 * 3 }}",
@@ -193,41 +179,10 @@ def _count(executed: dict, dialogs: list[str], outside: list[str]) -> None:
     figures.add(SUITE, "requests that left the machine", len(outside))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    port = _free_port()
-    env = {**os.environ, "CRISISMAP_DATA_DIR": str(tmp_path_factory.mktemp("workspace"))}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py")]
-        + ["--server.port", str(port), "--server.address", "127.0.0.1"]
-        + ["--server.headless", "true"],
-        cwd=ROOT,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(240):
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("the Streamlit app did not answer its health check within 120 s")
+    with running_app(tmp_path_factory.mktemp("workspace")) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 def _settled_map(page, text: str, timeout: float = 120):
