@@ -38,6 +38,8 @@ PACKAGES: dict[str, list[str]] = {
         "MIT-LICENCE.txt",
     ],
     "leaflet.heat@0.2.0": ["dist/leaflet-heat.js", "LICENSE"],
+    # TopoJSON decoding: the choropleth travels with each shared border once.
+    "topojson-client@3.1.0": ["dist/topojson-client.min.js", "LICENSE"],
 }
 
 

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+from dataclasses import replace
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
+import shapely
 
-from crisismap import dashboard, pipeline
+from crisismap import aggregate, dashboard, pipeline
 from crisismap.boundaries import load_boundaries
 from crisismap.layers import build_map
-from crisismap.schema import Period
+from crisismap.schema import IMPRECISE_PERIOD, Period
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "data" / "incidents" / "demo_sudan_synthetic.csv"
@@ -154,3 +158,167 @@ def test_several_files_count_shared_ids_once_and_list_conflicts():
         ["DEMO-00005", "b.csv", "a.csv", "description"]
     ]
     assert "1 identical, 1 with different content" in analysis.report.notes[-1]
+
+
+# --------------------------------------------------------------------------- fast views
+
+
+@pytest.fixture(scope="module")
+def mixed() -> pipeline.Analysis:
+    """Partial dates, multi-label and missing categories, unknown victims, points outside."""
+    rng = np.random.default_rng(4)
+    rows = []
+    for i in range(600):
+        day = pd.Timestamp("2023-11-01") + pd.Timedelta(days=int(rng.integers(0, 540)))
+        date = {0: day.strftime("%Y-%m"), 1: day.strftime("%Y")}.get(i % 10, str(day.date()))
+        inside = i % 25 != 0
+        rows.append(
+            {
+                "id": f"m{i}",
+                "date": date,
+                "latitude": round(rng.uniform(11, 18), 5) if inside else 4.5,
+                "longitude": round(rng.uniform(25, 35), 5) if inside else 46.5,
+                "category": ["killing", "looting", "killing; looting", "", "torture"][i % 5],
+                "victims": str(i % 6) if i % 4 else "",
+            }
+        )
+    data = pd.DataFrame(rows).to_csv(index=False).encode()
+    return pipeline.analyse(data, load_boundaries("world:SDN"), filename="mixed.csv")
+
+
+FILTERS = [
+    {},
+    {"categories": ["killing"]},
+    {"categories": ["looting", "torture"]},
+    {"categories": [aggregate.NO_CATEGORY]},
+    {"start": dt.date(2024, 1, 1), "end": dt.date(2024, 6, 30)},
+    {"start": "2024-02-10"},
+    {"end": "2023-12-31", "categories": ["killing"]},
+]
+
+
+def _a_region(analysis: pipeline.Analysis, level: int) -> str:
+    return analysis.joined[f"adm{level}_code"].value_counts().index[0]
+
+
+@pytest.mark.parametrize("filters", FILTERS + [{"regions": "top"}, {"regions": "top-parent"}])
+def test_record_views_give_exactly_the_aggregate_figures(mixed, filters):
+    filters = dict(filters)
+    if filters.get("regions") == "top":
+        filters["regions"] = [_a_region(mixed, 1)]
+    elif filters.get("regions") == "top-parent":
+        filters["regions"] = [_a_region(mixed, 0)]
+    views = aggregate.RecordViews(mixed.records, mixed.joined)
+    levels = pipeline.summary_levels(mixed)
+    selection = views.select(levels, level=1, **filters)
+    expected_rows = aggregate.select_rows(mixed.records, mixed.joined, levels, level=1, **filters)
+    assert np.array_equal(selection.rows, expected_rows)
+    totals = views.region_totals(levels, 1, selection)
+    pd.testing.assert_frame_equal(totals, pipeline.region_figures(mixed, level=1, **filters))
+    window = {k: v for k, v in filters.items() if k in ("start", "end")}
+    series_filters = {k: v for k, v in filters.items() if k != "regions"}
+    chart = views.select(None, level=None, **series_filters)
+    for unit in Period:
+        series = views.time_series(chart, period=unit, **window)
+        expected = aggregate.time_series(mixed.records, mixed.joined, period=unit, **series_filters)
+        pd.testing.assert_frame_equal(series, expected)
+        assert series.attrs == expected.attrs
+        labels = aggregate.time_series(
+            mixed.records, mixed.joined, period=unit, by_category=False, **series_filters
+        )["period"].tolist()
+        assert views.period_labels(chart, period=unit, **window) == [
+            p for p in labels if p != IMPRECISE_PERIOD
+        ]
+
+
+def test_period_labels_read_back_to_their_bounds(mixed):
+    for unit in Period:
+        table = aggregate.summarize(
+            mixed.records, mixed.joined, mixed.boundaries.levels, level=0, period=unit
+        )
+        table = table[table["period"] != IMPRECISE_PERIOD].drop_duplicates("period")
+        for label, first, last in zip(
+            table["period"], table["period_start"], table["period_end"], strict=True
+        ):
+            assert aggregate.period_bounds(label, unit) == (first.date(), last.date())
+    assert aggregate.period_bounds("2024-W01", "week") == (dt.date(2024, 1, 1), dt.date(2024, 1, 7))
+    bad = [("2024-13", "month"), ("2024-03-05", "acled-week"), ("2024-Q5", "quarter")]
+    bad += [("x", "year"), ("2024-W60", "week"), ("2024-03", "day")]
+    for label, unit in bad:
+        with pytest.raises(ValueError, match="is not a"):
+            aggregate.period_bounds(label, unit)
+
+
+def test_view_equals_the_figures_of_its_filters(mixed):
+    view = dashboard.build_view(
+        mixed, level=1, period_unit="month", period="2024-03", categories=["killing"]
+    )
+    march = dict(start=dt.date(2024, 3, 1), end=dt.date(2024, 3, 31), categories=["killing"])
+    figures = pipeline.region_figures(mixed, level=1, **march)
+    shown = view.regions.set_index("code")["incidents"]
+    assert (shown == figures["incidents"].reindex(shown.index)).all()
+    rows = aggregate.select_rows(mixed.records, mixed.joined, None, level=None, **march)
+    assert view.total_points == len(rows)
+    killing = dict(period="month", categories=["killing"])
+    series = aggregate.time_series(mixed.records, mixed.joined, **killing)
+    series = series[series["period"] != IMPRECISE_PERIOD]
+    assert view.series["incidents"].tolist() == series["incidents"].tolist()
+    assert view.filters == {"start": None, "end": None, "categories": ["killing"], "regions": None}
+
+
+def test_view_summary_is_built_only_when_asked(mixed, monkeypatch):
+    calls = []
+    real = pipeline.summarize
+    monkeypatch.setattr(pipeline, "summarize", lambda *a, **k: calls.append(k) or real(*a, **k))
+    view = dashboard.build_view(mixed, level=1, categories=["looting"])
+    assert calls == []
+    summary = view.summary
+    assert view.summary is summary and len(calls) == 1
+    assert calls[0]["categories"] == ["looting"] and set(summary["category"]) == {"looting"}
+
+
+def test_points_are_the_same_spread_sample_as_before(mixed):
+    rows = aggregate.select_rows(mixed.records, mixed.joined, None, level=None, start="2024-01-01")
+    sample = dashboard._sample_points(mixed.records, rows, 50)
+    before = mixed.records.iloc[rows].sample(n=50, random_state=0).sort_index()
+    assert sample["id"].tolist() == before["id"].tolist()
+    assert list(sample.columns) == [
+        "id", "lat", "lon", "date", "category", "victims", "description"
+    ]  # fmt: skip
+    assert len(dashboard._sample_points(mixed.records, rows[:10], 50)) == 10
+
+
+def test_widget_helpers_are_unchanged_and_remembered_per_analysis(mixed):
+    labels = mixed.records["category"].dropna().astype(str).str.split(";").explode().str.strip()
+    assert dashboard.categories_of(mixed) == sorted(x for x in labels.unique() if x)
+    pairs = (
+        pd.DataFrame({"code": mixed.joined["adm1_code"], "name": mixed.joined["adm1_name"]})
+        .dropna()
+        .drop_duplicates("code")
+        .sort_values("name")
+    )
+    expected = [(str(c), f"{n} ({c})") for c, n in zip(pairs["code"], pairs["name"], strict=True)]
+    assert dashboard.region_choices(mixed, 1) == expected
+    assert dashboard.date_bounds(mixed) == (
+        mixed.records["date"].min().date(),
+        mixed.records["date_end"].max().date(),
+    )
+    assert dashboard.period_labels(mixed, "quarter", categories=["torture"])[0] == "2023-Q4"
+    memo = mixed.__dict__["_dashboard_memo"]
+    assert {"record_views", "categories", ("regions", 1), "date_bounds"} <= set(memo)
+    # a new analysis of the same data has its own memo: nothing is shared between sessions
+    again = replace(mixed)
+    assert "_dashboard_memo" not in again.__dict__
+    dashboard.categories_of(again)
+    assert again.__dict__["_dashboard_memo"]["categories"] is not memo["categories"]
+
+
+def test_display_geometry_is_cached_on_geometry_only(mixed):
+    shapes = dashboard.display_regions(mixed, 1)
+    assert dashboard.display_regions(mixed, 1) is shapes
+    frame = pipeline.summary_levels(mixed)[1]
+    again = dashboard.simplify_for_display(frame[["code", "name", "geometry"]])
+    assert again.geometry.equals(shapes.geometry)
+    for cached in dashboard._display_cache.values():
+        assert isinstance(cached, np.ndarray)
+        assert all(isinstance(g, shapely.Geometry) for g in cached)

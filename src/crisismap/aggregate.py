@@ -1037,3 +1037,170 @@ def _victims(records: pd.DataFrame) -> np.ndarray:
     if "victims" not in records:
         return np.full(len(records), np.nan)
     return pd.to_numeric(records["victims"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+
+# --- the dashboard: every view of one set of records from arrays derived once ----------------
+
+
+class RecordViews:
+    """Views of one set of joined records (a dashboard's), from per-record arrays derived once.
+
+    A dashboard recomputes what it shows on every widget change; turning a million dates
+    into days and periods and re-reading victims took most of that time. This keeps the
+    derived arrays (day numbers, victims, record periods per unit) and answers the
+    dashboard's questions with the same rules and results as :func:`select_rows`,
+    :func:`region_totals` and :func:`time_series`. Keep one per set of records (the app
+    keeps it on the user's own analysis, never in a cache shared between users).
+    """
+
+    def __init__(self, records: pd.DataFrame, joined: pd.DataFrame) -> None:
+        if len(joined) != len(records):
+            raise ValueError(
+                f"joined has {len(joined):,} rows but records has {len(records):,}: pass the "
+                "frame join_points returned for these same records."
+            )
+        self.records = records
+        self.joined = joined
+        first = _days(records["date"])
+        last = _days(records["date_end"]) if "date_end" in records else first
+        self._first_day = first
+        self._last_day = np.where(last == _NO_PERIOD, first, last)
+        victims = _victims(records)
+        self._victims = np.nan_to_num(victims)  # NaN counted as 0, as everywhere
+        self._victims_known = ~np.isnan(victims)
+        self._periods: dict[Period, tuple[np.ndarray, np.ndarray]] = {}
+
+    def select(
+        self,
+        levels: Any,
+        *,
+        level: int | None,
+        start: Any = None,
+        end: Any = None,
+        categories: Sequence[str] | None = None,
+        regions: Sequence[str] | None = None,
+    ) -> _Selection:
+        """The records a view counts (``.rows``): the filters of :func:`summarize`."""
+        keep = np.ones(len(self.records), dtype=bool)
+        notes: dict[str, Any] = {}
+        if start is not None or end is not None:
+            keep &= self._in_window(start, end, notes)
+        wanted = places = None
+        if categories is not None:
+            wanted = sorted({str(c) for c in categories})
+            keep &= _has_category(self.records, wanted)
+        if regions is not None:
+            places = [str(r) for r in regions]
+            keep &= _in_regions(self.joined, levels, level, places)
+        return _Selection(np.flatnonzero(keep), wanted, places, notes)
+
+    def region_totals(self, levels: Any, level: int, selection: _Selection) -> pd.DataFrame:
+        """``incidents``, ``victims``, ``victims_known`` per region of the level, indexed by
+        ``region_code``: :func:`region_totals` without dates and the no-region buckets."""
+        _level_frame(levels, level)  # fail early on an unknown level
+        axis = _region_axis(levels, self.joined, level, selection)
+        slot = axis.slot[selection.rows]
+        size, n = len(axis.codes), axis.n_regions
+        victims = np.bincount(slot, weights=self._victims[selection.rows], minlength=size)
+        known = np.bincount(slot, weights=self._victims_known[selection.rows], minlength=size)
+        table = pd.DataFrame(
+            {
+                "incidents": np.bincount(slot, minlength=size)[:n],
+                "victims": victims[:n],
+                "victims_known": known[:n].astype(np.int64),
+            },
+            index=pd.Index(pd.array(axis.codes[:n], dtype="str"), name="region_code"),
+        )
+        table.attrs.update(selection.notes)
+        return table
+
+    def time_series(
+        self,
+        selection: _Selection,
+        *,
+        period: Period | str,
+        by_category: bool = True,
+        start: Any = None,
+        end: Any = None,
+    ) -> pd.DataFrame:
+        """:func:`time_series` of the selected records (``start``/``end`` widen the axis)."""
+        period = Period.parse(period)
+        first, precise = self._record_periods(period)
+        rows = selection.rows
+        periods = _period_axis_of(first, precise, first[rows][precise[rows]], period, start, end)
+        cats = _category_axis(self.records, selection, by_category)
+        axis = _RegionAxis(np.zeros(0, np.int64), ["*"], ["*"], [None], 1)
+        key = periods.slot[cats.rows] * len(cats.labels) + cats.slot
+        counts = _Counts(key, self._victims[cats.rows], self._victims_known[cats.rows])
+        table = _table(counts, axis, periods, cats, by_category)
+        table = table.drop(columns=["region_code", "region_name", "parent_code"])
+        table.attrs.update(selection.notes)
+        return table.reset_index(drop=True)
+
+    def period_labels(
+        self, selection: _Selection, *, period: Period | str, start: Any = None, end: Any = None
+    ) -> list[str]:
+        """Labels of the periods :func:`time_series` would list for the selection, in order."""
+        period = Period.parse(period)
+        first, precise = self._record_periods(period)
+        chosen = first[selection.rows][precise[selection.rows]]
+        empty = np.zeros(0, np.int64)
+        return _period_axis_of(empty, empty.astype(bool), chosen, period, start, end).labels
+
+    def _record_periods(self, period: Period) -> tuple[np.ndarray, np.ndarray]:
+        if period not in self._periods:
+            self._periods[period] = _record_periods(self.records, period)
+        return self._periods[period]
+
+    def _in_window(self, start: Any, end: Any, notes: dict[str, Any]) -> np.ndarray:
+        """:func:`_in_window` from the day numbers derived once."""
+        first, last = self._first_day, self._last_day
+        dated = first != _NO_PERIOD
+        inside, overlaps = dated.copy(), dated.copy()
+        if start is not None:
+            day = _day_number(start)
+            inside &= first >= day
+            overlaps &= last >= day
+        if end is not None:
+            day = _day_number(end)
+            inside &= last <= day
+            overlaps &= first <= day
+        notes["partly_in_range"] = int((overlaps & ~inside).sum())
+        return inside
+
+
+def period_bounds(label: str, period: Period | str) -> tuple[Any, Any]:
+    """First and last day (``datetime.date``) of the period labelled ``label``.
+
+    Labels are those :func:`summarize` writes: ``2024-03-05`` (day; ACLED week: its
+    Saturday), ``2024-W10``, ``2024-03``, ``2024-Q1``, ``2024``.
+    """
+    period = Period.parse(period)
+    text = str(label).strip()
+    wrong = f"Period {label!r} is not a {period.value} label {_EXAMPLE[period]}."
+    try:
+        if period == Period.ISO_WEEK:
+            year, week = text.split("-W")
+            first = pd.Timestamp.fromisocalendar(int(year), int(week), 1)
+        elif period == Period.QUARTER:
+            year, quarter = text.split("-Q")
+            first = pd.Timestamp(int(year), 3 * int(quarter) - 2, 1)
+        else:
+            first = pd.Timestamp(text if period != Period.YEAR else f"{int(text)}-01-01")
+        ordinal = _ordinals(np.array([_day_number(first)]), period)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(wrong) from exc
+    starts, ends = _period_bounds(ordinal, period)
+    if _labels(ordinal, starts, period) != [text]:
+        raise ValueError(wrong)
+    return pd.Timestamp(starts[0]).date(), pd.Timestamp(ends[0]).date()
+
+
+_EXAMPLE = {
+    Period.DAY: "(e.g. 2024-03-05)",
+    Period.ISO_WEEK: "(e.g. 2024-W10)",
+    Period.ACLED_WEEK: "(the week's Saturday, e.g. 2024-03-02)",
+    Period.MONTH: "(e.g. 2024-03)",
+    Period.QUARTER: "(e.g. 2024-Q1)",
+    Period.YEAR: "(e.g. 2024)",
+}

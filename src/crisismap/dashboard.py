@@ -2,15 +2,22 @@
 
 ``app.py`` draws widgets, calls these functions and draws their results; keeping the
 logic here means it is unit-tested like the rest of the library and the app stays a
-thin shell. Nothing here caches across calls: the app memoises per session.
+thin shell. What a view derives from one analysis (per-record day numbers and periods,
+the boundary levels that hold records, display geometry) is memoised on that Analysis
+object, so it lives and dies with the user's session; the only process-wide cache holds
+simplified boundary geometry, keyed by the geometry itself.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property, partial
 from typing import Any
 
 import geopandas as gpd
@@ -155,30 +162,73 @@ def rejected_csv(analysis: Analysis) -> bytes:
     return to_csv_bytes(analysis.rejected)
 
 
+# ----------------------------------------------------------------------------- memo
+
+
+def _memo(analysis: Analysis, key: Any, make: Callable[[], Any]) -> Any:
+    """``make()`` remembered on this analysis object (so per session, never across users)."""
+    memo = analysis.__dict__.setdefault("_dashboard_memo", {})
+    if key not in memo:
+        memo[key] = make()
+    return memo[key]
+
+
+def _record_views(analysis: Analysis) -> aggregate.RecordViews:
+    """Per-record arrays (days, periods, victims) every view of the analysis reuses."""
+    return _memo(
+        analysis, "record_views", lambda: aggregate.RecordViews(analysis.records, analysis.joined)
+    )
+
+
+def _summary_levels(analysis: Analysis) -> dict[int, Any]:
+    return _memo(analysis, "summary_levels", lambda: pipeline.summary_levels(analysis))
+
+
+def _main_countries(analysis: Analysis) -> set[str]:
+    return _memo(analysis, "main_countries", lambda: pipeline.main_countries(analysis))
+
+
 # ----------------------------------------------------------------------------- filters
 
 
 def date_bounds(analysis: Analysis) -> tuple[dt.date, dt.date]:
     """First and last date in the accepted records."""
-    start = pd.Timestamp(analysis.records["date"].min())
-    end_col = "date_end" if "date_end" in analysis.records else "date"
-    end = pd.Timestamp(analysis.records[end_col].max())
-    return start.date(), end.date()
+
+    def bounds() -> tuple[dt.date, dt.date]:
+        start = pd.Timestamp(analysis.records["date"].min())
+        end_col = "date_end" if "date_end" in analysis.records else "date"
+        end = pd.Timestamp(analysis.records[end_col].max())
+        return start.date(), end.date()
+
+    return _memo(analysis, "date_bounds", bounds)
 
 
 def categories_of(analysis: Analysis) -> list[str]:
     """Every category label present (multi-label records split)."""
-    labels = analysis.records["category"].dropna().astype(str).str.split(";").explode()
-    labels = labels.str.strip()
-    return sorted(label for label in labels.unique() if label)
+    labels = _memo(analysis, "categories", lambda: aggregate.category_labels(analysis.records))
+    return list(labels)
 
 
 def region_choices(analysis: Analysis, level: int) -> list[tuple[str, str]]:
     """(code, "name (code)") of regions at ``level`` that hold at least one record."""
+    pairs = _memo(analysis, ("regions", level), lambda: _regions_with_records(analysis, level))
+    return list(pairs)
+
+
+def _regions_with_records(analysis: Analysis, level: int) -> list[tuple[str, str]]:
     codes = analysis.joined[f"adm{level}_code"]
     names = analysis.joined[f"adm{level}_name"]
+    if isinstance(codes.dtype, pd.CategoricalDtype) and isinstance(
+        names.dtype, pd.CategoricalDtype
+    ):  # the join's output: distinct (code, name) pairs from the integer codes
+        c = codes.cat.codes.to_numpy().astype(np.int64)
+        n = names.cat.codes.to_numpy().astype(np.int64)
+        width = len(names.cat.categories) + 1
+        pair = pd.unique(c[(c >= 0) & (n >= 0)] * width + n[(c >= 0) & (n >= 0)])
+        codes = pd.Series(codes.cat.categories.take(pair // width), dtype=object)
+        names = pd.Series(names.cat.categories.take(pair % width), dtype=object)
     pairs = pd.DataFrame({"code": codes, "name": names}).dropna().drop_duplicates("code")
-    pairs = pairs.sort_values("name")
+    pairs = pairs.sort_values(["name", "code"], kind="stable")
     return [(str(c), f"{n} ({c})") for c, n in zip(pairs["code"], pairs["name"], strict=True)]
 
 
@@ -187,7 +237,7 @@ def default_level(analysis: Analysis) -> int:
 
     World boundaries open at admin-1 for a one-country file; a COD-AB set at admin-1.
     """
-    main = pipeline.main_countries(analysis)
+    main = _main_countries(analysis)
     for n in analysis.levels:
         frame = analysis.boundaries.levels[n]
         if main and "country" in frame:
@@ -197,15 +247,22 @@ def default_level(analysis: Analysis) -> int:
     return analysis.levels[-1]
 
 
-def period_labels(analysis: Analysis, unit: Period | str, **filters: Any) -> list[str]:
-    """The period labels spanned by the filtered records, in order."""
-    series = _series(analysis, unit, region=None, level=None, by_category=False, **filters)
-    return [p for p in series["period"].tolist() if p != IMPRECISE_PERIOD]
+def period_labels(
+    analysis: Analysis,
+    unit: Period | str,
+    *,
+    start: Any = None,
+    end: Any = None,
+    categories: Sequence[str] | None = None,
+    regions: Sequence[str] | None = None,
+) -> list[str]:
+    """The period labels spanned by the filtered records, in order.
 
-
-def _series(analysis: Analysis, unit: Period | str, **kwargs: Any) -> pd.DataFrame:
-    kwargs.pop("regions", None)
-    return aggregate.time_series(analysis.records, analysis.joined, period=unit, **kwargs)
+    Like the chart, they follow the date and category filters, not the region filter.
+    """
+    views = _record_views(analysis)
+    selection = views.select(None, level=None, start=start, end=end, categories=categories)
+    return views.period_labels(selection, period=unit, start=start, end=end)
 
 
 # ----------------------------------------------------------------------------- the view
@@ -224,10 +281,21 @@ class View:
     series: pd.DataFrame  # period × category incidents for the chart
     series_title: str
     top_regions: pd.DataFrame
-    summary: pd.DataFrame  # region × period × category (the export)
     filters: dict[str, Any]
     period_unit: Period
     drill_name: str | None = None
+    make_summary: Callable[[], pd.DataFrame] | None = field(default=None, repr=False)
+
+    @cached_property
+    def summary(self) -> pd.DataFrame:
+        """Region × period × category figures of the view's filters (the export).
+
+        Built on first use: the page does not show it, and at a million records it
+        costs more than everything the page does show.
+        """
+        if self.make_summary is None:
+            raise ValueError("This view was built without a summary.")
+        return self.make_summary()
 
 
 def build_view(
@@ -253,6 +321,7 @@ def build_view(
     drill_level = _level_of(analysis, drill) if drill else None
     if drill_level is not None and drill_level + 1 in analysis.boundaries.levels:
         level = drill_level + 1
+    _require_level(analysis, level)
     region_filter = list(regions or []) + ([drill] if drill else [])
     filters = {
         "start": start,
@@ -260,62 +329,72 @@ def build_view(
         "categories": list(categories) if categories else None,
         "regions": region_filter or None,
     }
-    summary = pipeline.summarize(analysis, level=level, period=unit, **filters)
     map_filters = dict(filters)
     if period:
-        p_start, p_end = _period_bounds(summary, period)
+        p_start, p_end = aggregate.period_bounds(period, unit)
         map_filters["start"] = max(_day(start), p_start) if start else p_start
         map_filters["end"] = min(_day(end), p_end) if end else p_end
-    figures = pipeline.region_figures(analysis, level=level, **map_filters)
-    shown = display_regions(analysis, level)
-    if filters["regions"]:
-        shown = shown[shown["code"].isin(figures.index)]
-    regions_frame = shown.merge(figures, how="left", left_on="code", right_index=True)
-    regions_frame[["incidents", "victims"]] = regions_frame[["incidents", "victims"]].fillna(0)
-    regions_frame = _main_area(analysis, regions_frame)
-    rows = aggregate.select_rows(
-        analysis.records,
-        analysis.joined,
-        pipeline.summary_levels(analysis),
-        level=level,
-        **map_filters,
-    )
-    points = _sample_points(analysis.records.iloc[rows], max_points)
+    views, levels = _record_views(analysis), _summary_levels(analysis)
+    selected = views.select(levels, level=level, **map_filters)
+    figures = views.region_totals(levels, level, selected)
+    regions_frame = _regions_frame(analysis, level, figures, bool(filters["regions"]))
+    points = _sample_points(analysis.records, selected.rows, max_points)
     drill_name = _region_name(analysis, drill, drill_level) if drill else None
-    series = _series(
-        analysis,
-        unit,
-        region=drill,
+    series_rows = views.select(
+        None,
         level=drill_level,
-        by_category=True,
         start=start,
         end=end,
         categories=filters["categories"],
+        regions=[drill] if drill else None,
     )
+    series = views.time_series(series_rows, period=unit, start=start, end=end)
     series = series[series["period"] != IMPRECISE_PERIOD][["period", "category", "incidents"]]
     top = figures.join(regions_frame.set_index("code")[["name"]]).reset_index()
     top = top.sort_values(["incidents", "name"], ascending=[False, True]).head(TOP_REGIONS)
     top = top[top["incidents"] > 0][["name", "region_code", "incidents", "victims"]]
+    total = len(selected.rows)
     when = f"in {period}" if period else "over all periods"
     scope = f"{when} in {drill_name}" if drill_name else when
     return View(
         level=level,
         title=f"Incidents per admin-{level} region {when}",
         caption=(
-            f"{len(rows):,} incidents {scope}; map points show {len(points):,} of "
-            f"{len(rows):,}. Region figures, chart and tables count all of them."
+            f"{total:,} incidents {scope}; map points show {len(points):,} of "
+            f"{total:,}. Region figures, chart and tables count all of them."
         ),
         regions=regions_frame,
         points=points,
-        total_points=len(rows),
+        total_points=total,
         series=series.reset_index(drop=True),
         series_title=f"Incidents per {unit.value}" + (f" in {drill_name}" if drill_name else ""),
         top_regions=top.reset_index(drop=True),
-        summary=summary,
         filters=filters,
         period_unit=unit,
         drill_name=drill_name,
+        make_summary=partial(pipeline.summarize, analysis, level=level, period=unit, **filters),
     )
+
+
+def _require_level(analysis: Analysis, level: int) -> None:
+    if level not in analysis.boundaries.levels:
+        available = ", ".join(str(n) for n in analysis.levels)
+        raise ValueError(
+            f"Admin level {level} is not in boundary set {analysis.boundaries.name!r}: "
+            f"available levels are {available}."
+        )
+
+
+def _regions_frame(
+    analysis: Analysis, level: int, figures: pd.DataFrame, filtered: bool
+) -> gpd.GeoDataFrame:
+    """Display geometry with the view's figures (regions outside a region filter left out)."""
+    shown = display_regions(analysis, level)
+    if filtered:
+        shown = shown[shown["code"].isin(figures.index)]
+    frame = shown.merge(figures, how="left", left_on="code", right_index=True)
+    frame[["incidents", "victims"]] = frame[["incidents", "victims"]].fillna(0)
+    return _main_area(analysis, frame)
 
 
 def _main_area(analysis: Analysis, regions: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -326,7 +405,7 @@ def _main_area(analysis: Analysis, regions: gpd.GeoDataFrame) -> gpd.GeoDataFram
     """
     if "country" not in regions or regions["country"].nunique() <= 1:
         return regions
-    main = pipeline.main_countries(analysis)
+    main = _main_countries(analysis)
     keep = regions["country"].isin(main) | (regions["incidents"] > 0)
     return regions[keep] if keep.any() else regions
 
@@ -335,19 +414,16 @@ def _day(value: Any) -> dt.date:
     return pd.Timestamp(value).date()
 
 
-def _period_bounds(summary: pd.DataFrame, label: str) -> tuple[dt.date, dt.date]:
-    rows = summary[summary["period"] == label]
-    if rows.empty:
-        raise ValueError(f"Period {label!r} is not in this view.")
-    return _day(rows["period_start"].iloc[0]), _day(rows["period_end"].iloc[0])
+def _sample_points(records: pd.DataFrame, rows: np.ndarray, cap: int) -> pd.DataFrame:
+    """At most ``cap`` of the selected records, a deterministic spread sample (not the newest N).
 
-
-def _sample_points(records: pd.DataFrame, cap: int) -> pd.DataFrame:
-    """At most ``cap`` records, a deterministic spread sample (not the newest N)."""
-    if len(records) > cap:
-        records = records.sample(n=cap, random_state=0).sort_index()
+    The same records as ``records.iloc[rows].sample(n=cap, random_state=0)``, in file order,
+    without copying the million selected rows first.
+    """
+    if len(rows) > cap:
+        rows = np.sort(rows[np.random.RandomState(0).choice(len(rows), size=cap, replace=False)])
     cols = ["id", "lat", "lon", "date", "category", "victims", "description"]
-    out = records.reindex(columns=cols).copy()
+    out = records[[c for c in cols if c in records]].iloc[rows].reindex(columns=cols)
     out["date"] = pd.to_datetime(out["date"]).dt.date.astype(str)
     return out
 
@@ -381,35 +457,65 @@ def clicked_region(result: dict[str, Any] | None) -> str | None:
     return str(code) if code and code not in (OUTSIDE_CODE, IMPRECISE_CODE) else None
 
 
+# ----------------------------------------------------------------------------- display geometry
+
+
 def display_regions(analysis: Analysis, level: int) -> gpd.GeoDataFrame:
     """Display geometry for ``level``: simplified for the browser, never for the join.
 
     Coverage simplification keeps shared borders shared (no slivers between
-    neighbours); memoised on the analysis object, so per session.
+    neighbours). Memoised on the analysis object; the simplified geometry itself is
+    cached by the boundaries' geometry (see :func:`simplify_for_display`).
     """
-    memo = analysis.__dict__.setdefault("_display", {})
-    if level not in memo:
-        frame = pipeline.summary_levels(analysis)[level]
+
+    def make() -> gpd.GeoDataFrame:
+        frame = _summary_levels(analysis)[level]
         frame = frame[[c for c in ("code", "name", "country", "geometry") if c in frame]]
-        memo[level] = simplify_for_display(frame)
-    return memo[level]
+        return simplify_for_display(frame)
+
+    return _memo(analysis, ("display", level), make)
+
+
+_display_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+_display_lock = threading.Lock()
+DISPLAY_CACHE_SIZE = 8
 
 
 def simplify_for_display(frame: gpd.GeoDataFrame, max_vertices: int = 60_000) -> gpd.GeoDataFrame:
-    """Simplify so the layer stays light (~``max_vertices``), borders kept consistent."""
+    """Simplify so the layer stays light (~``max_vertices``), borders kept consistent.
+
+    The simplified geometry is cached on a digest of the geometry alone (boundaries,
+    never incident data or names), so the bundled boundaries are simplified once per
+    process whoever looks at them.
+    """
     geoms = frame.geometry.to_numpy()
-    n_vertices = int(shapely.get_num_coordinates(geoms).sum())
-    out = frame.copy()
-    if n_vertices > max_vertices:
-        minx, miny, maxx, maxy = frame.total_bounds
+    key = (
+        f"{max_vertices}:"
+        + hashlib.blake2b(b"".join(shapely.to_wkb(geoms)), digest_size=20).hexdigest()
+    )
+    with _display_lock:
+        simplified = _display_cache.get(key)
+        if simplified is not None:
+            _display_cache.move_to_end(key)
+    if simplified is None:
+        simplified = _simplified(geoms, frame.total_bounds, max_vertices)
+        with _display_lock:
+            _display_cache[key] = simplified
+            while len(_display_cache) > DISPLAY_CACHE_SIZE:
+                _display_cache.popitem(last=False)
+    out = frame.set_geometry(simplified.copy(), crs=frame.crs)
+    return out[~shapely.is_empty(simplified)]
+
+
+def _simplified(geoms: np.ndarray, bounds: np.ndarray, max_vertices: int) -> np.ndarray:
+    if int(shapely.get_num_coordinates(geoms).sum()) > max_vertices:
+        minx, miny, maxx, maxy = bounds
         tolerance = max(maxx - minx, maxy - miny) / 1500
         try:
-            simplified = shapely.coverage_simplify(geoms, tolerance)
+            geoms = shapely.coverage_simplify(geoms, tolerance)
         except shapely.errors.GEOSException:
-            simplified = shapely.simplify(geoms, tolerance, preserve_topology=True)
-        out = out.set_geometry(simplified)
-    out = out.set_geometry(shapely.set_precision(out.geometry.to_numpy(), 1e-4))
-    return out[~out.geometry.is_empty]
+            geoms = shapely.simplify(geoms, tolerance, preserve_topology=True)
+    return shapely.set_precision(geoms, 1e-4)
 
 
 # ----------------------------------------------------------------------------- exports

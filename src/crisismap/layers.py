@@ -10,26 +10,37 @@ Builders return a ``folium.Map`` and never save or render it (the app hands it t
   passed through :func:`text` before it reaches the page: HTML-escaped, and its braces
   written as character references. branca renders each element's script once more as
   a Jinja template, so a ``{{ ... }}`` left in a popup or a region name would run as
-  Python on the server (``{{ cycler.__init__.__globals__.os... }}``).
-* **Light**: the choropleth carries simplified display geometry and aggregated
-  figures; points are capped by the caller and the map says "N of M shown".
+  Python on the server (``{{ cycler.__init__.__globals__.os... }}``). Data reaches the
+  page only through :func:`js_data`: one JSON text in a script string literal with
+  ``< > & ' { }`` written as ``\\uXXXX`` escapes, so it can neither close the script
+  nor open a template expression.
+* **Light**: whatever the number of incidents, the page carries aggregated figures
+  per region, the regions as TopoJSON (each shared border once, coordinates on a
+  ~11 m grid, cached per geometry) and at most the caller's cap of points as compact
+  rows whose popups the browser assembles; the map says "N of M shown".
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
-import warnings
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import folium
 import geopandas as gpd
-import mapclassify
 import numpy as np
 import pandas as pd
+import shapely
 from branca.element import Element, MacroElement, Template
-from folium import plugins
+from folium.elements import JSCSSMixin
+from folium.map import Layer
+
+from crisismap.aggregate import natural_breaks
 
 DEFAULT_ASSET_BASE = "/app/static/vendor"
 # A colour-blind-safe sequential ramp (ColorBrewer YlOrRd), zero drawn apart in grey.
@@ -39,6 +50,10 @@ WEB_BASEMAPS = {
     "OpenStreetMap": "OpenStreetMap",
     "CartoDB positron": "CartoDB positron",
 }
+QUANTUM = 1e-4  # degrees (~11 m): the grid of the regions' display coordinates
+DESCRIPTION_LIMIT = 400  # characters of a description shown in a popup
+DESCRIPTION_BUDGET = 300_000  # characters of descriptions in one map (many points: cut more)
+TOPOLOGY_CACHE_SIZE = 8
 
 
 @dataclass(frozen=True)
@@ -57,6 +72,14 @@ class Classes:
                 return colour
         return self.colours[-1]
 
+    def index(self, values: Sequence[float] | np.ndarray) -> np.ndarray:
+        """Class of each value: -1 for zero, missing or negative, else 0..len(bounds)-1."""
+        v = np.nan_to_num(np.asarray(values, dtype=float), nan=0.0, posinf=0.0, neginf=0.0)
+        if not self.bounds:
+            return np.full(len(v), -1, dtype=np.int64)
+        found = np.minimum(np.searchsorted(self.bounds, v, side="left"), len(self.bounds) - 1)
+        return np.where(v > 0, found, -1)
+
 
 def classify(values: Sequence[float], k: int = 5) -> Classes:
     """Classes for incident counts: zero apart, Fisher-Jenks natural breaks on the rest.
@@ -64,18 +87,16 @@ def classify(values: Sequence[float], k: int = 5) -> Classes:
     Counts are skewed (a few regions hold most incidents); natural breaks keep the
     extremes visible without empty classes. Few distinct values get one class each.
     """
-    positive = np.asarray([v for v in values if v and v > 0 and np.isfinite(v)], dtype=float)
+    v = np.asarray(values, dtype=float)
+    positive = v[np.isfinite(v) & (v > 0)]
     if positive.size == 0:
         return Classes((), (), "none")
     distinct = np.unique(positive)
     if distinct.size <= k:
-        bounds = tuple(float(v) for v in distinct)
+        bounds = tuple(float(b) for b in distinct)
         method = "unique values"
     else:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="Numba not installed")
-            bins = mapclassify.FisherJenks(positive, k=k).bins
-        bounds = tuple(float(b) for b in bins)
+        bounds = tuple(natural_breaks(positive, k))
         method = "natural breaks (Fisher-Jenks)"
     colours = tuple(
         RAMP[round(i * (len(RAMP) - 1) / max(len(bounds) - 1, 1))] for i in range(len(bounds))
@@ -112,7 +133,451 @@ def _offline_map(
     return fmap
 
 
-def _cluster_assets(layer: MacroElement, asset_base: str) -> None:
+def text(value: object, limit: int | None = None) -> str:
+    """User text made safe for the map's HTML *and* for branca's template re-rendering.
+
+    Missing values (None, NaN, NA) become ""; ``limit`` cuts the text before escaping.
+    """
+    missing = value is None or (pd.api.types.is_scalar(value) and pd.isna(value))
+    raw = "" if missing else str(value)
+    escaped = html.escape(raw[:limit] if limit is not None else raw)
+    return escaped.replace("{", "&#123;").replace("}", "&#125;")
+
+
+_JS_STRING_ESCAPES = [
+    ("<", "\\u003c"),
+    (">", "\\u003e"),
+    ("&", "\\u0026"),
+    ("'", "\\u0027"),
+    ("{", "\\u007b"),
+    ("}", "\\u007d"),
+    ("\u2028", "\\u2028"),
+    ("\u2029", "\\u2029"),
+]
+
+
+def js_data(value: Any) -> str:
+    """A JavaScript expression evaluating to ``value`` (JSON types), safe inside a script.
+
+    The JSON text travels as one string literal in which ``< > & '`` and braces are
+    ``\\uXXXX`` escapes: it cannot end the script element, and no ``{{``/``{%`` is left
+    for branca's second Jinja pass. ``JSON.parse`` also reads large data faster than a
+    script literal.
+    """
+    return "JSON.parse(" + _js_string(_json(value)) + ")"
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def _js_string(json_text: str) -> str:
+    literal = json.dumps(json_text, ensure_ascii=False)
+    for char, escape in _JS_STRING_ESCAPES:  # str.replace: ~20x faster than translate here
+        literal = literal.replace(char, escape)
+    return literal
+
+
+def _texts(values: Sequence[object], limit: int | None = None) -> list[str]:
+    """:func:`text` of many values at once; a text longer than ``limit`` is cut with "…"."""
+    missing = pd.isna(pd.Series(values, dtype=object)).tolist()
+    out = []
+    for value, absent in zip(values, missing, strict=True):
+        if absent:
+            out.append("")
+            continue
+        raw = str(value)
+        if limit is not None and len(raw) > limit:
+            raw = raw[: limit - 1] + "…"
+        out.append(html.escape(raw).replace("{", "&#123;").replace("}", "&#125;"))
+    return out
+
+
+class _Raw(Element):
+    """Text added to the page as it is (branca would read an Element's text as a template)."""
+
+    def __init__(self, content: str) -> None:
+        super().__init__()
+        self.content = content
+
+    def render(self, **kwargs: Any) -> str:
+        return self.content
+
+
+_NO_MACROS = Template("")
+
+
+class _DataLayer(JSCSSMixin, Layer):
+    """A layer whose script carries data: put in the page once, never re-read by Jinja.
+
+    branca reads every element's rendered script again as a Jinja template; over a
+    megabyte of data that pass cost more than building the map, and data should meet no
+    template at all (it is escaped for one anyway, see :func:`js_data`).
+    """
+
+    def render(self, **kwargs: Any) -> None:
+        script = self._template.module.script(self, kwargs)
+        self.get_root().script.add_child(_Raw(script), name=self.get_name())
+        template, self._template = self._template, _NO_MACROS
+        try:  # links, the addTo line and children, as for any layer; not the script again
+            super().render(**kwargs)
+        finally:
+            self._template = template
+
+
+# ----------------------------------------------------------------------------- regions
+
+
+def topology(geometries: Sequence[Any] | np.ndarray, quantum: float = QUANTUM) -> dict[str, Any]:
+    """TopoJSON of polygons: coordinates on a ``quantum`` grid, each shared border once.
+
+    A border two regions share becomes one arc both reference (one of them reversed),
+    so the borders drawn from it meet exactly, and the page carries it once. Arcs are
+    delta-encoded integers (TopoJSON's quantized form). Geometry ``i`` of
+    ``objects.regions`` is ``geometries[i]``, null when nothing of it is left on the grid.
+    """
+    geoms = np.asarray(geometries, dtype=object)
+    parts, part_geom = shapely.get_parts(geoms, return_index=True)
+    rings, ring_part = shapely.get_rings(parts, return_index=True)
+    coords, point_ring = shapely.get_coordinates(rings, return_index=True)
+    origin = np.floor(coords.min(axis=0) / quantum) if len(coords) else np.zeros(2)
+    grid = np.rint(coords / quantum - origin).astype(np.int64)
+    keep = _distinct_ring_points(grid, point_ring)
+    ring_arcs, arcs = _arcs(grid[keep], point_ring[keep], len(rings))
+    objects = _topo_geometries(len(geoms), part_geom, ring_part, ring_arcs)
+    return {
+        "type": "Topology",
+        "transform": {"scale": [quantum, quantum], "translate": (origin * quantum).tolist()},
+        "arcs": arcs,
+        "objects": {"regions": {"type": "GeometryCollection", "geometries": objects}},
+    }
+
+
+def _ring_bounds(point_ring: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start and length of each run of equal ring numbers (points are grouped by ring)."""
+    if not len(point_ring):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    starts = np.flatnonzero(np.r_[True, point_ring[1:] != point_ring[:-1]])
+    return starts, np.diff(np.r_[starts, len(point_ring)])
+
+
+def _cyclic_next(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """For each point, the position of the next point of its ring (the last wraps around)."""
+    first = np.repeat(starts, lengths)
+    size = np.repeat(lengths, lengths)
+    return first + (np.arange(len(first)) - first + 1) % size
+
+
+def _distinct_ring_points(grid: np.ndarray, point_ring: np.ndarray) -> np.ndarray:
+    """Points to keep: not the closing point, not a repeat of the next point once gridded."""
+    starts, lengths = _ring_bounds(point_ring)
+    keep = np.ones(len(grid), dtype=bool)
+    keep[starts + lengths - 1] = False  # the closing point repeats the first
+    grid, point_ring = grid[keep], point_ring[keep]
+    starts, lengths = _ring_bounds(point_ring)
+    nxt = _cyclic_next(starts, lengths)
+    distinct = (grid != grid[nxt]).any(axis=1)
+    out = np.zeros(len(keep), dtype=bool)
+    out[np.flatnonzero(keep)[distinct]] = True
+    return out
+
+
+def _arcs(
+    grid: np.ndarray, point_ring: np.ndarray, n_rings: int
+) -> tuple[list[list[int] | None], list[list[list[int]]]]:
+    """Cut every ring at its junctions into arcs; keep each arc once (reversed or not).
+
+    A junction is a point whose neighbours differ between the rings that pass through
+    it (where a shared border starts or ends). A ring without one starts at its
+    smallest point, so that two rings tracing the same loop cut it alike.
+    """
+    starts, lengths = _ring_bounds(point_ring)
+    valid = lengths >= 3  # fewer distinct points on the grid: nothing left to draw
+    take = np.repeat(valid, lengths)
+    grid, point_ring = grid[take], point_ring[take]
+    starts, lengths = _ring_bounds(point_ring)
+    ring_ids = point_ring[starts] if len(starts) else np.zeros(0, np.int64)
+    width = int(grid[:, 1].max()) + 2 if len(grid) else 1
+    key = grid[:, 0] * width + grid[:, 1]
+    nxt = _cyclic_next(starts, lengths)
+    prv = np.empty_like(nxt)
+    prv[nxt] = np.arange(len(nxt))
+    lo, hi = np.minimum(key[prv], key[nxt]), np.maximum(key[prv], key[nxt])
+    order = np.lexsort((hi, lo, key))
+    k, a, b = key[order], lo[order], hi[order]
+    other_pair = (k[1:] == k[:-1]) & ((a[1:] != a[:-1]) | (b[1:] != b[:-1]))
+    junction = np.isin(key, k[1:][other_pair])
+    # rotate each ring to start at its first junction (or its smallest point)
+    ring_of_point = np.repeat(np.arange(len(starts)), lengths)
+    offset = np.zeros(len(starts), np.int64)
+    has = np.bincount(ring_of_point[junction], minlength=len(starts)) > 0
+    first_junction = np.full(len(starts), np.iinfo(np.int64).max)
+    np.minimum.at(first_junction, ring_of_point[junction], np.flatnonzero(junction))
+    offset[has] = first_junction[has] - starts[has]
+    for r in np.flatnonzero(~has):
+        offset[r] = int(np.argmin(key[starts[r] : starts[r] + lengths[r]]))
+    base = np.repeat(starts, lengths)
+    within = np.arange(len(key)) - base
+    size = np.repeat(lengths, lengths)
+    rotated = base + (within + np.repeat(offset, lengths)) % size
+    # each ring followed by its first point again, so every arc is one contiguous slice
+    closed = np.insert(rotated, starts + lengths, rotated[starts])
+    closed_starts = starts + np.arange(len(starts))
+    cut = np.insert(junction[rotated], starts + lengths, True)
+    cut[closed_starts] = True
+    ext_key, ext_grid = key[closed], grid[closed]
+    delta = np.diff(ext_grid, axis=0).tolist()
+    ends = closed_starts + lengths  # position of each ring's closing point
+    index: dict[bytes, int] = {}
+    arcs: list[list[list[int]]] = []
+    ring_arcs: list[list[int] | None] = [None] * n_rings
+    cut_at = np.flatnonzero(cut)
+    for ring, s, e in zip(ring_ids.tolist(), closed_starts.tolist(), ends.tolist(), strict=True):
+        lo_i = np.searchsorted(cut_at, s)
+        hi_i = np.searchsorted(cut_at, e)
+        points = cut_at[lo_i : hi_i + 1].tolist()
+        refs = []
+        for p, q in zip(points[:-1], points[1:], strict=True):
+            piece = ext_key[p : q + 1]
+            forward = piece.tobytes()
+            if forward in index:
+                refs.append(index[forward])
+                continue
+            backward = piece[::-1].tobytes()
+            if backward in index:
+                refs.append(~index[backward])
+                continue
+            index[forward] = len(arcs)
+            refs.append(len(arcs))
+            arcs.append([ext_grid[p].tolist(), *delta[p:q]])
+        ring_arcs[ring] = refs
+    return ring_arcs, arcs
+
+
+def _topo_geometries(
+    n_geoms: int,
+    part_geom: np.ndarray,
+    ring_part: np.ndarray,
+    ring_arcs: list[list[int] | None],
+) -> list[dict[str, Any]]:
+    """TopoJSON Polygon / MultiPolygon objects from each ring's arcs (first ring: exterior)."""
+    rings_of_part: dict[int, list[int]] = {}
+    for ring, part in enumerate(ring_part.tolist()):
+        rings_of_part.setdefault(part, []).append(ring)
+    polygons: list[list[list[list[int]]]] = [[] for _ in range(n_geoms)]
+    for part, geom in enumerate(part_geom.tolist()):
+        rings = rings_of_part.get(part, [])
+        if rings and ring_arcs[rings[0]] is not None:
+            polygons[geom].append([ring_arcs[r] for r in rings if ring_arcs[r] is not None])
+    out: list[dict[str, Any]] = []
+    for polys in polygons:
+        if not polys:
+            out.append({"type": None})
+        elif len(polys) == 1:
+            out.append({"type": "Polygon", "arcs": polys[0]})
+        else:
+            out.append({"type": "MultiPolygon", "arcs": polys})
+    return out
+
+
+_topologies: OrderedDict[str, str] = OrderedDict()
+_topologies_lock = threading.Lock()
+
+
+def _topology_literal(geometries: np.ndarray) -> str:
+    """:func:`topology` as a script string literal, cached on the geometry itself.
+
+    The key is a digest of the display geometry (the boundaries, never incident data),
+    so every view over the same regions reuses it.
+    """
+    digest = hashlib.blake2b(b"".join(shapely.to_wkb(geometries)), digest_size=20).hexdigest()
+    with _topologies_lock:
+        if digest in _topologies:
+            _topologies.move_to_end(digest)
+            return _topologies[digest]
+    literal = _js_string(_json(topology(geometries)))
+    with _topologies_lock:
+        _topologies[digest] = literal
+        while len(_topologies) > TOPOLOGY_CACHE_SIZE:
+            _topologies.popitem(last=False)
+    return literal
+
+
+_REGIONS = Template(
+    """
+{% macro script(this, kwargs) %}
+var {{ this.get_name() }} = (function () {
+    var topo = JSON.parse({{ this.topology }});
+    var shown = {{ this.shown }};
+    var collection = topojson.feature(topo, topo.objects.regions);
+    collection.features.forEach(function (f, i) {
+        f.crisismapLabel = shown.label[i];  // HTML-escaped name and code
+        f.properties = {code: shown.code[i], name: shown.label[i][0],
+                        incidents: shown.incidents[i], victims: shown.victims[i],
+                        _fill: shown.palette[shown.fill[i] + 1]};
+    });
+    var layer = L.geoJson(collection, {
+        style: function (f) {
+            return {fillColor: f.properties._fill, color: "#555555", weight: 0.6,
+                    fillOpacity: 0.75};
+        },
+        onEachFeature: function (f, l) {
+            l.on({
+                mouseover: function (e) { e.target.setStyle({weight: 2, color: "#000000"}); },
+                mouseout: function (e) { layer.resetStyle(e.target); }
+            });
+        }
+    });
+    layer.bindTooltip(function (l) {
+        var label = l.feature.crisismapLabel, rows = [
+            ["Region", label[0]], ["Code", label[1]],
+            ["Incidents", String(l.feature.properties.incidents)],
+            ["Victims", String(l.feature.properties.victims)]];
+        return "<table>" + rows.map(function (r) {
+            return "<tr><th>" + r[0] + "</th><td>" + r[1] + "</td></tr>";
+        }).join("") + "</table>";
+    }, {sticky: false});
+    return layer;
+})();
+{% endmacro %}
+"""
+)
+
+
+class _Regions(_DataLayer):
+    """The choropleth: regions from a cached TopoJSON, figures per view."""
+
+    _template = _REGIONS
+
+    def __init__(self, topology_literal: str, shown: str, bounds: np.ndarray, name: str) -> None:
+        super().__init__(name=name, overlay=True, control=True, show=True)
+        self._name = "Regions"
+        self.topology = topology_literal
+        self.shown = shown
+        self._bounds = bounds
+
+    def _get_self_bounds(self) -> list[list[float | None]]:
+        if self._bounds is None:
+            return [[None, None], [None, None]]
+        minx, miny, maxx, maxy = (float(b) for b in self._bounds)
+        return [[miny, minx], [maxy, maxx]]
+
+
+def choropleth_layer(
+    regions: gpd.GeoDataFrame,
+    *,
+    value: str = "incidents",
+    name: str = "Incidents per region",
+    asset_base: str = DEFAULT_ASSET_BASE,
+) -> tuple[_Regions, Classes]:
+    """Regions coloured by ``value`` with an escaped tooltip (name, code, incidents, victims).
+
+    ``regions`` carries display geometry (see ``dashboard.simplify_for_display``),
+    ``code``, ``name``, ``incidents`` and ``victims``.
+    """
+    values = regions[value].to_numpy(dtype=float, na_value=np.nan)
+    classes = classify(values)
+    geoms = regions.geometry.to_numpy()
+    shown = {
+        "code": [None if pd.isna(c) else str(c) for c in regions["code"].tolist()],
+        "label": [
+            list(pair)
+            for pair in zip(
+                _texts(regions["name"].tolist()), _texts(regions["code"].tolist()), strict=True
+            )
+        ],
+        "incidents": _whole(regions["incidents"]),
+        "victims": _whole(regions["victims"]),
+        "fill": classes.index(values).tolist(),
+        "palette": [ZERO_COLOUR, *classes.colours],
+    }
+    bounds = shapely.total_bounds(geoms) if len(geoms) else None
+    layer = _Regions(_topology_literal(geoms), js_data(shown), bounds, name)
+    layer.default_js = [
+        (
+            "topojson-client",
+            _asset(asset_base, "topojson-client@3.1.0/dist/topojson-client.min.js"),
+        )
+    ]
+    return layer, classes
+
+
+def _whole(column: pd.Series) -> list[int]:
+    values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    return np.rint(np.nan_to_num(values)).astype(np.int64).tolist()
+
+
+# ----------------------------------------------------------------------------- points
+
+_POINTS = Template(
+    """
+{% macro script(this, kwargs) %}
+var {{ this.get_name() }}_data = {{ this.data }};
+var {{ this.get_name() }} = (function () {
+    var data = {{ this.get_name() }}_data, categories = data.categories;
+    // every text in data.rows is HTML-escaped already (crisismap.layers.text)
+    function popup(row) {
+        return function () {
+            var parts = ["<b>" + row[2] + "</b>", categories[row[3]],
+                row[4] === null ? "" : "Victims: " + row[4], row[5],
+                row[6] ? "<small>id " + row[6] + "</small>" : ""];
+            return parts.filter(function (p) { return p; }).join("<br>");
+        };
+    }
+    var cluster = L.markerClusterGroup({{ this.options }});
+    var markers = data.rows.map(function (row) {
+        var marker = L.circleMarker([row[0], row[1]],
+            {radius: 5, color: "#08306b", weight: 1, fillColor: "#2171b5", fillOpacity: 0.8});
+        return marker.bindPopup(popup(row), {maxWidth: 320});
+    });
+    cluster.addLayers(markers);
+    return cluster;
+})();
+{% endmacro %}
+"""
+)
+
+
+class _Points(_DataLayer):
+    """Clustered incident points: compact rows; the browser builds each popup on opening."""
+
+    _template = _POINTS
+
+    def __init__(self, data: str, name: str) -> None:
+        super().__init__(name=name, overlay=True, control=True, show=True)
+        self._name = "Points"
+        self.data = data
+        self.options = "{}"
+
+
+def point_rows(points: pd.DataFrame) -> dict[str, Any]:
+    """The points as compact rows: ``[lat, lon, date, category index, victims,
+    description, id]`` with every text HTML-escaped, plus the list of categories.
+
+    Descriptions are cut to :data:`DESCRIPTION_LIMIT` characters, or fewer when the
+    points together would carry more than :data:`DESCRIPTION_BUDGET` (a cut ends in …).
+    """
+    limit = max(80, min(DESCRIPTION_LIMIT, DESCRIPTION_BUDGET // max(len(points), 1)))
+    codes, labels = pd.factorize(pd.Series(_texts(points["category"].tolist()), dtype=object))
+    victims = pd.to_numeric(points["victims"], errors="coerce").to_numpy(
+        dtype=float, na_value=np.nan
+    )
+    columns = zip(
+        np.round(points["lat"].to_numpy(dtype=float), 5).tolist(),
+        np.round(points["lon"].to_numpy(dtype=float), 5).tolist(),
+        _texts(points["date"].tolist()),
+        codes.tolist(),
+        [None if np.isnan(v) else (int(v) if v.is_integer() else round(v, 2)) for v in victims],
+        _texts(points["description"].tolist(), limit),
+        _texts(points["id"].tolist()),
+        strict=True,
+    )
+    return {"categories": [str(label) for label in labels], "rows": [list(r) for r in columns]}
+
+
+def points_layer(points: pd.DataFrame, asset_base: str = DEFAULT_ASSET_BASE) -> _Points:
+    """Clustered incident points with escaped popups (date, category, victims, description)."""
+    layer = _Points(js_data(point_rows(points)), name="Incident points")
     layer.default_js = [
         (
             "markerclusterjs",
@@ -129,94 +594,41 @@ def _cluster_assets(layer: MacroElement, asset_base: str) -> None:
             _asset(asset_base, "leaflet.markercluster@1.5.3/dist/MarkerCluster.Default.css"),
         ),
     ]
-
-
-def text(value: object, limit: int | None = None) -> str:
-    """User text made safe for the map's HTML *and* for branca's template re-rendering.
-
-    Missing values (None, NaN, NA) become ""; ``limit`` cuts the text before escaping.
-    """
-    missing = value is None or (pd.api.types.is_scalar(value) and pd.isna(value))
-    raw = "" if missing else str(value)
-    escaped = html.escape(raw[:limit] if limit is not None else raw)
-    return escaped.replace("{", "&#123;").replace("}", "&#125;")
-
-
-def _escape_frame(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
-    out = frame.copy()
-    for name in columns:
-        out[name] = [text(v) for v in out[name].tolist()]
-    return out
-
-
-def choropleth_layer(
-    regions: gpd.GeoDataFrame, *, value: str = "incidents", name: str = "Incidents per region"
-) -> tuple[folium.GeoJson, Classes]:
-    """Regions coloured by ``value`` with an escaped tooltip (name, incidents, victims)."""
-    classes = classify(regions[value].tolist())
-    shown = _escape_frame(regions, ["name", "code"])
-    shown["incidents"] = shown["incidents"].fillna(0).astype(int)
-    shown["victims"] = shown["victims"].fillna(0).round().astype(int)
-    shown["_fill"] = [classes.colour(v) for v in regions[value].fillna(0)]
-    keep = ["code", "name", "incidents", "victims", "_fill", "geometry"]
-    layer = folium.GeoJson(
-        shown[keep],
-        name=name,
-        style_function=lambda f: {
-            "fillColor": f["properties"]["_fill"],
-            "color": "#555555",
-            "weight": 0.6,
-            "fillOpacity": 0.75,
-        },
-        highlight_function=lambda f: {"weight": 2, "color": "#000000"},
-        tooltip=folium.GeoJsonTooltip(
-            fields=["name", "code", "incidents", "victims"],
-            aliases=["Region", "Code", "Incidents", "Victims"],
-            sticky=False,
-        ),
-        zoom_on_click=False,
-    )
-    return layer, classes
-
-
-def points_layer(
-    points: pd.DataFrame, asset_base: str = DEFAULT_ASSET_BASE
-) -> plugins.FastMarkerCluster:
-    """Clustered incident points with escaped popups (date, category, victims, description)."""
-    popups = []
-    for row in points.itertuples(index=False):
-        parts = [
-            f"<b>{text(row.date)}</b>",
-            text(row.category),
-            f"Victims: {text(row.victims)}" if pd.notna(row.victims) else "",
-            text(row.description, limit=400),
-            f"<small>id {text(row.id)}</small>",
-        ]
-        popups.append("<br>".join(p for p in parts if p))
-    data = [
-        [round(float(lat), 5), round(float(lon), 5), popup]
-        for lat, lon, popup in zip(points["lat"], points["lon"], popups, strict=True)
-    ]
-    callback = """function (row) {
-        var marker = L.circleMarker(new L.LatLng(row[0], row[1]),
-            {radius: 5, color: '#08306b', weight: 1, fillColor: '#2171b5', fillOpacity: 0.8});
-        marker.bindPopup(row[2], {maxWidth: 320});
-        return marker;
-    };"""
-    layer = plugins.FastMarkerCluster(data, callback=callback, name="Incident points")
-    _cluster_assets(layer, asset_base)
     return layer
 
 
-def heat_layer(points: pd.DataFrame, asset_base: str = DEFAULT_ASSET_BASE) -> plugins.HeatMap:
-    """A heatmap of point density (hidden by default)."""
-    data = np.round(points[["lat", "lon"]].to_numpy(dtype=float), 4).tolist()
-    layer = plugins.HeatMap(data, name="Heatmap", show=False, radius=12, blur=15)
+_HEAT = Template(
+    """
+{% macro script(this, kwargs) %}
+var {{ this.get_name() }} = L.heatLayer(
+    {{ this.points.get_name() }}_data.rows.map(function (r) { return [r[0], r[1]]; }),
+    {minOpacity: 0.5, maxZoom: 18, radius: 12, blur: 15});
+{% endmacro %}
+"""
+)
+
+
+class _Heat(_DataLayer):
+    """A heatmap drawn from the points layer's rows (the page carries them once)."""
+
+    _template = _HEAT
+
+    def __init__(self, points: _Points, name: str) -> None:
+        super().__init__(name=name, overlay=True, control=True, show=False)
+        self._name = "Heat"
+        self.points = points
+
+
+def heat_layer(points: _Points, asset_base: str = DEFAULT_ASSET_BASE) -> _Heat:
+    """A heatmap of the points layer's points (hidden by default)."""
+    layer = _Heat(points, name="Heatmap")
     layer.default_js = [
         ("leaflet-heat.js", _asset(asset_base, "leaflet.heat@0.2.0/dist/leaflet-heat.js"))
     ]
     return layer
 
+
+# ----------------------------------------------------------------------------- legend
 
 _LEGEND = Template(
     """
@@ -267,6 +679,9 @@ def legend_html(classes: Classes, *, title: str, shown: int, total: int) -> str:
     return "".join(rows)
 
 
+# ----------------------------------------------------------------------------- the map
+
+
 def _view_bounds(regions: gpd.GeoDataFrame, points: pd.DataFrame) -> np.ndarray:
     """Where to look (minx, miny, maxx, maxy): where most points are, else the regions.
 
@@ -306,12 +721,13 @@ def build_map(
     bounds = _view_bounds(regions, points)
     centre = [float((bounds[1] + bounds[3]) / 2), float((bounds[0] + bounds[2]) / 2)]
     fmap = _offline_map(centre, 5, asset_base, basemap)
-    layer, classes = choropleth_layer(regions, name="Incidents per region")
+    layer, classes = choropleth_layer(regions, name="Incidents per region", asset_base=asset_base)
     layer.add_to(fmap)
     if len(points):
-        points_layer(points, asset_base).add_to(fmap)
+        dots = points_layer(points, asset_base)
+        dots.add_to(fmap)
         if heatmap:
-            heat_layer(points, asset_base).add_to(fmap)
+            heat_layer(dots, asset_base).add_to(fmap)
     fmap.fit_bounds([[float(bounds[1]), float(bounds[0])], [float(bounds[3]), float(bounds[2])]])
     _Legend(legend_html(classes, title=title, shown=len(points), total=total_points)).add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
