@@ -133,6 +133,31 @@ def test_a_scan_cut_into_pieces_equals_the_whole_scan(lines, crlf, threads):
     _same(fast, ingest.read_csv_bytes(data, engine="python"))
 
 
+@settings(
+    max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(
+    lines=st.lists(st.sampled_from(_LINES), min_size=0, max_size=30),
+    crlf=st.booleans(),
+    bom=st.sampled_from([b"", b"\xef\xbb\xbf", b"\xff\xfe"]),
+)
+def test_a_file_read_through_a_memory_map_equals_its_bytes_read(tmp_path_factory, lines, crlf, bom):
+    """Large files are mapped, not copied; what is read must not change."""
+    end = "\r\n" if crlf else "\n"
+    text = end.join(["id,description,date", *lines]) + end
+    data = bom + (text.encode("utf-16-le") if bom == b"\xff\xfe" else text.encode("utf-8"))
+    path = tmp_path_factory.mktemp("mapped") / "file.csv"
+    path.write_bytes(data)
+    saved = ingest._MAP_FILE_BYTES
+    try:
+        ingest._MAP_FILE_BYTES = 0  # map even tiny files
+        mapped = ingest.read_csv_file(path)
+    finally:
+        ingest._MAP_FILE_BYTES = saved
+    _same(mapped, ingest.read_csv_bytes(data, filename="file.csv", engine="python"))
+    assert mapped.encoding == ingest.read_csv_bytes(data).encoding
+
+
 def _validated(data: bytes, parallel_from: int) -> tuple:
     from crisismap import presets, validate
 

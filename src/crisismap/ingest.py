@@ -14,6 +14,7 @@ import csv
 import gc
 import io
 import itertools
+import mmap
 import re
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -103,6 +104,17 @@ def read_csv_file(
         raise InputError(f"Incident file {str(path)!r} does not exist or is not a file.")
     _check_size(path.stat().st_size, max_bytes, path.name)
     options.setdefault("filename", path.name)
+    if set(options) == {"filename"} and path.stat().st_size >= max(_MAP_FILE_BYTES, 1):
+        # A large UTF-8 file is read straight from the page cache (no copy of its bytes);
+        # anything the fast path declines is read from a copy, as an upload is.
+        # The map is never closed explicitly: it goes when the last view of it does.
+        with path.open("rb") as handle:
+            mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        if csv.field_size_limit() < MAX_FIELD_CHARS:
+            csv.field_size_limit(MAX_FIELD_CHARS)
+        table = _read_utf8(mapped, _Options(options["filename"], None, MAX_RECORD_LINES))
+        if table is not None:
+            return table
     return read_csv_bytes(path.read_bytes(), max_bytes=max_bytes, **options)
 
 
@@ -177,9 +189,11 @@ def _read_utf8(data: bytes, options: _Options) -> RawTable | None:
     every plain line and the csv module decodes the others. Any invalid byte, or a file
     that needs the general path, gives None and the caller starts over.
     """
-    bom = data.startswith(codecs.BOM_UTF8)
-    if not bom and (any(data.startswith(b) for b, _, _ in _BOMS) or _utf16_without_bom(data)):
+    bom = data[:3] == codecs.BOM_UTF8
+    if not bom and (any(data[: len(b)] == b for b, _, _ in _BOMS) or _utf16_without_bom(data)):
         return None
+    if bom and not isinstance(data, bytes):
+        return None  # a mapped file: the caller reads a copy without the BOM
     buf = data[len(codecs.BOM_UTF8) :] if bom else data
     head = buf[: _Lines.HEAD_CHARS]
     if len(head) < len(buf):
@@ -264,7 +278,7 @@ def _read_records(
 ) -> tuple[pd.DataFrame, np.ndarray, list[RejectedLine], list[str] | None, int | None] | None:
     """Records after the header: plain lines through pyarrow unless ``utf8`` is False."""
     if utf8 is not False:
-        buf = utf8 if isinstance(utf8, bytes) else parser.lines.text.encode("utf-8")
+        buf = utf8 if isinstance(utf8, bytes | mmap.mmap) else parser.lines.text.encode("utf-8")
         fast = _read_fast(parser, start, buf, header, notes)
         if fast is not None or fast_only:
             return fast
@@ -947,6 +961,8 @@ def _clip(text: str) -> str:
 # by the csv-module parser exactly as the python engine would (same records, same
 # rejections, same line numbers), starting from the same state.
 
+# Files at least this large are read through a memory map (see read_csv_file).
+_MAP_FILE_BYTES = 1 << 20
 _SCAN_CHUNK = 1 << 24  # bytes scanned per numpy pass (bounds the temporary masks)
 # Buffers of at least two pieces are scanned on this many threads.
 _SCAN_PIECE = 1 << 23
@@ -1005,7 +1021,7 @@ def _read_fast(
     delimiter, width = parser.delimiter, len(header)
     if ord(delimiter) > 127 or width < 2 or start > len(parser.lines.head):
         return None
-    if b"\r" in buf and buf.count(b"\r") != buf.count(b"\r\n"):
+    if buf.find(b"\r") >= 0 and _count(buf, b"\r") != _count(buf, b"\r\n"):
         return None  # old Mac line ends: leave them to the general path
     offset = len("".join(parser.lines.head[:start]).encode("utf-8"))
     # pyarrow parses the whole file (its own threads) while numpy checks every line;
@@ -1039,6 +1055,17 @@ def _read_fast(
     if len(slow_frame):
         frame, starts = _merge(frame, starts, slow_frame, slow_starts)
     return frame, starts, rejected, hxl_tags, hxl_line
+
+
+def _count(buf: bytes | mmap.mmap, pattern: bytes) -> int:
+    """``buf.count(pattern)`` for bytes and for a mapped file (which has no ``count``)."""
+    if isinstance(buf, bytes):
+        return buf.count(pattern)
+    data = np.frombuffer(buf, dtype=np.uint8)
+    found = data[: len(data) - len(pattern) + 1] == pattern[0]
+    for k, byte in enumerate(pattern[1:], 1):  # patterns here never overlap themselves
+        found &= data[k : len(data) - len(pattern) + 1 + k] == byte
+    return int(np.count_nonzero(found))
 
 
 def _scan(buf: bytes, offset: int, first: int, delimiter: int) -> _Scan:
