@@ -220,18 +220,18 @@ coordinate = st.one_of(
 )
 
 
-@pytest.mark.parametrize("grid", [False, True])
+@pytest.mark.parametrize("grid", [None, {}, {"GRID_MAX_CELLS": 16, "SUBDIVIDE_MIN_PAIRS": 1}])
 @settings(max_examples=25, deadline=None)
 @given(xy=st.lists(st.tuples(coordinate, coordinate), min_size=1, max_size=60))
 def test_matches_geopandas_sjoin(grid, xy):
+    """Exact tests only, the grid, and a coarse grid subdivided wherever a point falls."""
     level = patchwork()
-    join._cache.clear()
-    old = join.GRID_MIN_POINTS
-    join.GRID_MIN_POINTS = 0 if grid else 10**12
-    try:
+    join.clear_index_cache()
+    settings_ = {"GRID_MIN_POINTS": 10**12} if grid is None else {"GRID_MIN_POINTS": 0, **grid}
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in settings_.items():
+            mp.setattr(join, name, value)
         joined = join.join_points(points(xy), {1: level})
-    finally:
-        join.GRID_MIN_POINTS = old
     assert flat(joined, 1) == sjoin_expectation(points(xy), level)
 
 
@@ -273,6 +273,11 @@ def test_caf_grid_and_direct_paths_agree_with_sjoin(shared_data, monkeypatch):
     join._cache.clear()
     gridded = join.join_points(recs, levels)
     pd.testing.assert_frame_equal(direct, gridded)
+    # A coarse grid subdivided wherever a point falls near a boundary: blocks in blocks.
+    monkeypatch.setattr(join, "GRID_MAX_CELLS", 4096)
+    monkeypatch.setattr(join, "SUBDIVIDE_MIN_PAIRS", 1)
+    join.clear_index_cache()
+    pd.testing.assert_frame_equal(direct, join.join_points(recs, levels))
 
     for n in (1, 3):  # the parent rule only reorders ties, so compare unambiguous points
         expected = sjoin_expectation(recs, levels[n])

@@ -20,18 +20,25 @@ Rules (the contract the rest of crisismap relies on):
 
 Speed: each level is indexed once (cached on the geometry's content). Small inputs use an
 STRtree bounding-box query and exact ``intersects_xy`` on prepared polygons. Large inputs
-use a grid over the level: cells that no polygon boundary crosses are answered from the
-grid; only points in cells crossed by a boundary get the exact test, so results are
-identical to the exact method.
+use a grid over the level, built from the boundary segments in a few vectorised passes: a
+cell that no boundary touches holds the region painted at its centre by ray parity (the
+rule of GEOS's prepared test); a cell a boundary may touch lists its candidate polygons,
+and where one call's points crowd in such cells they are subdivided into blocks of
+sub-cells, classified the same way and kept for later calls. Only points in touched
+(sub-)cells get the exact test, against those candidates, so results are identical to the
+exact method. Large array steps run on a second thread (numpy and GEOS release the GIL).
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
+import sys
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -45,11 +52,25 @@ from crisismap.schema import MatchStatus
 
 # Inputs with at least this many points build (or reuse) the grid index.
 GRID_MIN_POINTS = 100_000
-# Upper bound on grid cells per level (int32 each: 16 MB at most).
-GRID_MAX_CELLS = 4_000_000
+# Upper bound on root grid cells per level (int32 each: 8 MB at most); crowded cells near
+# boundaries are refined by subdivision, so a finer root costs more than it saves.
+GRID_MAX_CELLS = 2_000_000
+# A mixed cell is subdivided when one call would test this many (point, polygon) pairs
+# in it; a block costs about as much as 100 exact tests.
+SUBDIVIDE_MIN_PAIRS = 128
+_SUB = 16  # sub-cells a side in a block
+_MAX_DEPTH = 3  # blocks within blocks
+_MAX_BLOCKS = 8192  # per level: _SUB² int32 each, 8 MB
+# numpy and GEOS release the GIL: large array steps run in chunks on this many threads.
+_WORKERS = min(
+    4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+)
+_CHUNK_MIN = 50_000
+_PLANES = np.array([np.zeros((3, 3)), [[0, 1, 0], [1, 1, 1], [0, 1, 0]], np.zeros((3, 3))])
 _CACHE_SIZE = 8
 _MATCH_VALUES = [m.value for m in MatchStatus]
 _NO_REGION = -1
+_LITTLE_ENDIAN = sys.byteorder == "little"
 _WGS84 = Geod(ellps="WGS84")
 _A = 6378137.0
 _E2 = 0.00669437999014
@@ -204,7 +225,10 @@ class _Regions:
 def _text_array(series: pd.Series) -> np.ndarray:
     """Object array of str, None for missing."""
     values = series.astype(object).to_numpy()
-    return np.array([None if pd.isna(v) else str(v) for v in values], dtype=object)
+    missing = pd.isna(values)
+    text = values.astype(str).astype(object)  # str() of each value
+    text[missing] = None
+    return text
 
 
 # --- the spatial index ------------------------------------------------------------------
@@ -212,30 +236,80 @@ def _text_array(series: pd.Series) -> np.ndarray:
 
 @dataclass
 class _LevelIndex:
-    """STRtree over prepared polygons, plus an optional grid (built for large inputs)."""
+    """STRtree over prepared polygons, plus a grid (built for large inputs)."""
 
     geoms: np.ndarray
     tree: shapely.STRtree
+    rings: _Rings | None = None  # None: not only polygons, so no grid
     grid: _Grid | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    # The coordinates hashed for the cache key, held only until the first lookup.
+    fresh_coords: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def has_area(self) -> bool:
-        return bool(len(self.geoms)) and bool(np.isfinite(shapely.total_bounds(self.geoms)).all())
+        """Polygons only, with coordinates: the grid can be built."""
+        return self.rings is not None and bool(self.rings.lengths.sum())
+
+
+@dataclass
+class _Rings:
+    """The polygons' rings in ``shapely.get_coordinates`` order."""
+
+    part_owners: np.ndarray  # int32: polygon (row) of each polygon part
+    part_rings: np.ndarray  # int64: rings in each part
+    lengths: np.ndarray  # int64: coordinates in each ring
+    owners: np.ndarray  # int32: polygon (row) of each ring
 
 
 @dataclass
 class _Grid:
-    """Cell → region lookup. ``cells`` ≥ 0: region; -1: no region; ≤ -2: mixed cell
-    ``-(v + 2)`` whose candidate regions are ``candidates[offsets[m]:offsets[m + 1]]``."""
+    """Cell → region lookup over a level, refined where points crowd near boundaries.
+
+    A cell value ≥ 0 is a region, -1 no region, ≤ -2 the *entry* ``-(v + 2)`` of a mixed
+    cell (one a boundary may cross, or where polygons overlap). An entry lists its
+    candidate regions (``cands[e_first:e_stop]``, -1 until a call first needs them) and may
+    be subdivided into a block of ``_SUB`` × ``_SUB`` sub-cells with values of the same
+    kind. Root cells use ``floor((x - x0) / size)``; a block's sub-cells use
+    ``floor((x - b_x0) / b_size)`` clipped to the block, so every cell at every depth is a
+    box, and a box that no boundary touches lies wholly inside or outside each polygon.
+    """
 
     x0: float
     y0: float
     size: float
     nx: int
     ny: int
-    cells: np.ndarray
-    offsets: np.ndarray
-    candidates: np.ndarray
+    eps: float  # bound on the rounding of interpolated boundary points
+    cells: np.ndarray = field(default_factory=lambda: _empty(np.int32))  # per root cell
+    # Boundary runs: segments first … stop - 1 of one polygon's ring touch the root cell;
+    # sorted by cell. Candidates and subdivisions read them.
+    run_cell: np.ndarray = field(default_factory=lambda: _empty(np.int32))
+    run_owner: np.ndarray = field(default_factory=lambda: _empty(np.int32))
+    run_first: np.ndarray = field(default_factory=lambda: _empty(np.int32))
+    run_stop: np.ndarray = field(default_factory=lambda: _empty(np.int32))
+    # Entries (int32): the cell (root) or sub-cell (in its block), the block holding it
+    # (-1: root), the block subdividing it (-1: none), its candidates (-1: not yet) and,
+    # for root entries, the polygon painted at its centre (-1 none, -2 several).
+    e_where: np.ndarray = field(default_factory=lambda: _empty(np.int32))
+    e_block: np.ndarray = field(default_factory=lambda: _empty(np.int32))
+    e_child: np.ndarray = field(default_factory=lambda: _empty(np.int32))
+    e_first: np.ndarray = field(default_factory=lambda: _empty(np.int32))
+    e_stop: np.ndarray = field(default_factory=lambda: _empty(np.int32))
+    e_inside: np.ndarray = field(default_factory=lambda: _empty(np.int32))
+    cands: np.ndarray = field(default_factory=lambda: _empty(np.int32))
+    # Blocks: _SUB² values each, the origin and sub-cell size, the root cell and depth.
+    blocks: np.ndarray = field(default_factory=lambda: _empty(np.int32).reshape(0, _SUB**2))
+    b_x0: np.ndarray = field(default_factory=lambda: _empty(np.float64))
+    b_y0: np.ndarray = field(default_factory=lambda: _empty(np.float64))
+    b_size: np.ndarray = field(default_factory=lambda: _empty(np.float64))
+    b_root: np.ndarray = field(default_factory=lambda: _empty(np.int32))
+    b_depth: np.ndarray = field(default_factory=lambda: _empty(np.int8))
+
+
+def _empty(dtype: Any) -> np.ndarray:
+    """A table with no rows yet."""
+    return np.empty(0, dtype=dtype)
 
 
 _cache: OrderedDict[str, _LevelIndex] = OrderedDict()
@@ -248,7 +322,7 @@ _seen: OrderedDict[int, tuple[Any, tuple[Any, ...], str]] = OrderedDict()
 def _index_for(geometries: Any) -> _LevelIndex:
     """The index for these geometries, reused while their content is unchanged."""
     geoms = np.asarray(geometries, dtype=object)
-    key = _content_key(geometries, geoms)
+    key, rings, coords = _content_key(geometries, geoms)
     with _cache_lock:
         found = _cache.get(key)
         if found is not None:
@@ -256,7 +330,9 @@ def _index_for(geometries: Any) -> _LevelIndex:
             return found
     geoms = geoms.copy()
     shapely.prepare(geoms)
-    index = _LevelIndex(geoms=geoms, tree=shapely.STRtree(geoms))
+    if rings is None:
+        rings = _ring_structure(geoms)
+    index = _LevelIndex(geoms, shapely.STRtree(geoms), rings, fresh_coords=coords)
     with _cache_lock:
         _cache[key] = index
         while len(_cache) > _CACHE_SIZE:
@@ -264,134 +340,712 @@ def _index_for(geometries: Any) -> _LevelIndex:
     return index
 
 
-def _content_key(geometries: Any, geoms: np.ndarray) -> str:
-    """Digest of the geometries' WKB; the same array object seen again skips the hashing
-    (35 MB of WKB for 3,000 detailed regions) when a cheap fingerprint still matches."""
+def _content_key(
+    geometries: Any, geoms: np.ndarray
+) -> tuple[str, _Rings | None, np.ndarray | None]:
+    """Digest of the geometries (and their rings and coordinates when they were read);
+    the same array object seen again skips the hashing when a fingerprint still matches."""
+    with _cache_lock:
+        seen = _seen.get(id(geometries))
+    if seen is not None and seen[0] is geometries and seen[1] == _fingerprint(geoms):
+        return seen[2], None, None
+    coords = shapely.get_coordinates(geoms)
+    halves = np.array_split(coords, 2)
+    (rings, first_half), second_half = _in_parallel(
+        [
+            lambda: (_ring_structure(geoms), hashlib.sha256(halves[0].tobytes()).digest()),
+            lambda: hashlib.sha256(halves[1].tobytes()).digest(),
+        ]
+    )
+    if rings is None:  # not only polygons: hash the WKB
+        coords = None
+        digest = hashlib.sha256(b"wkb %d" % len(geoms))
+        for wkb in shapely.to_wkb(geoms, hex=False).tolist():
+            digest.update(b"\x00" if wkb is None else wkb)  # WKB is self-delimiting
+    else:  # type, parts, rings and coordinates say all there is to a polygon
+        digest = hashlib.sha256(b"polygons %d %d" % (len(geoms), len(rings.part_owners)))
+        digest.update(shapely.get_type_id(geoms).astype(np.int8).tobytes())
+        for array in (rings.part_owners, rings.part_rings, rings.lengths):
+            digest.update(np.ascontiguousarray(array, dtype=np.int64).tobytes())
+        digest.update(first_half + second_half)
+    key = digest.hexdigest()
+    with _cache_lock:
+        # Holding the array keeps its id from being reused while the entry lives.
+        _seen[id(geometries)] = (geometries, _fingerprint(geoms), key)
+        while len(_seen) > _CACHE_SIZE:
+            _seen.popitem(last=False)
+    return key, rings, coords
+
+
+def _fingerprint(geoms: np.ndarray) -> tuple[Any, ...]:
+    """Cheap summary that changes when an array's geometries are replaced in place."""
     sample = geoms[np.linspace(0, len(geoms) - 1, min(len(geoms), 64)).astype(np.int64)]
-    fingerprint = (
+    return (
         len(geoms),
         int(shapely.get_num_coordinates(geoms).sum()),
         tuple(shapely.total_bounds(geoms)) if len(geoms) else (),
         hashlib.blake2b(b"".join(w or b"" for w in shapely.to_wkb(sample))).hexdigest(),
     )
-    with _cache_lock:
-        seen = _seen.get(id(geometries))
-    if seen is not None and seen[0] is geometries and seen[1] == fingerprint:
-        return seen[2]
-    digest = hashlib.blake2b(str(len(geoms)).encode(), digest_size=16)
-    for wkb in shapely.to_wkb(geoms, hex=False).tolist():
-        digest.update(b"\x00" if wkb is None else wkb)  # WKB is self-delimiting
-    key = digest.hexdigest()
-    with _cache_lock:
-        _seen[id(geometries)] = (geometries, fingerprint, key)  # holds it: the id stays valid
-        while len(_seen) > _CACHE_SIZE:
-            _seen.popitem(last=False)
-    return key
 
 
-def _build_grid(index: _LevelIndex, max_cells: int = GRID_MAX_CELLS) -> _Grid:
-    """Grid whose cells are answered directly unless a polygon boundary may cross them."""
-    geoms = index.geoms
-    xmin, ymin, xmax, ymax = shapely.total_bounds(geoms)
-    width, height = max(xmax - xmin, 1e-9), max(ymax - ymin, 1e-9)
+def _ring_structure(geoms: np.ndarray) -> _Rings | None:
+    """Parts and rings of (Multi)Polygons, None when other geometry types are present."""
+    types = shapely.get_type_id(geoms)
+    if not np.isin(types, (-1, 3, 6)).all():  # missing, Polygon, MultiPolygon
+        return None
+    single, multi = np.flatnonzero(types == 3), np.flatnonzero(types == 6)
+    parts, part_of = shapely.get_parts(geoms[multi], return_index=True)
+    owners = np.concatenate([single, multi[part_of]])
+    order = np.argsort(owners, kind="stable")
+    owners, polys = owners[order], np.concatenate([geoms[single], parts])[order]
+    holes = shapely.get_num_interior_rings(polys)
+    part_rings = (1 + holes).astype(np.int64)
+    lengths = np.repeat(shapely.get_num_coordinates(polys), part_rings).astype(np.int64)
+    holed = np.flatnonzero(holes)
+    if len(holed):  # only these need their rings measured one by one
+        starts = (np.cumsum(part_rings) - part_rings)[holed]
+        lengths[_ramp_from(starts, part_rings[holed])] = shapely.get_num_coordinates(
+            shapely.get_rings(polys[holed])
+        )
+    return _Rings(
+        owners.astype(np.int32), part_rings, lengths, np.repeat(owners, part_rings).astype(np.int32)
+    )
+
+
+def _distinct(ordered: np.ndarray) -> np.ndarray:
+    """Sorted values without repeats."""
+    keep = np.ones(len(ordered), dtype=bool)
+    keep[1:] = ordered[1:] != ordered[:-1]
+    return ordered[keep]
+
+
+def _ramp(counts: np.ndarray) -> np.ndarray:
+    """0, 1, …, c - 1 for each count c, concatenated."""
+    total = int(counts.sum())
+    return np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+
+
+def _ramp_from(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """start, start + 1, …, start + c - 1 for each (start, count), concatenated."""
+    return np.repeat(starts, counts) + _ramp(counts)
+
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+_worker = threading.local()
+
+
+def _in_parallel(calls: list[Callable[[], Any]]) -> list[Any]:
+    """Results of ``calls``, the first in this thread and the others on the pool."""
+    global _pool
+    if len(calls) > 1 and _WORKERS > 1 and not getattr(_worker, "busy", False):
+        with _pool_lock:
+            if _pool is None:
+                _pool = ThreadPoolExecutor(_WORKERS - 1, thread_name_prefix="crisismap-join")
+        futures = [_pool.submit(_as_worker, call) for call in calls[1:]]
+        return [calls[0](), *(f.result() for f in futures)]
+    return [call() for call in calls]
+
+
+def _forget_pool() -> None:
+    """A forked child has none of the pool's threads: it starts its own when needed."""
+    global _pool
+    _pool = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
+
+
+def _as_worker(call: Callable[[], Any]) -> Any:
+    """Run a pool task; tasks run their own parallel steps inline (no waiting on the pool
+    from inside it)."""
+    _worker.busy = True
+    return call()
+
+
+def _chunked(func: Callable[..., np.ndarray], *arrays: np.ndarray) -> np.ndarray:
+    """``func(*arrays)`` computed on slices in parallel (for element-wise steps)."""
+    n = len(arrays[0])
+    parts = min(_WORKERS, max(1, n // _CHUNK_MIN))
+    if parts == 1:
+        return func(*arrays)
+    bounds = np.linspace(0, n, parts + 1).astype(np.int64)
+    calls = [
+        lambda lo=lo, hi=hi: func(*(a[lo:hi] for a in arrays))
+        for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)
+    ]
+    return np.concatenate(_in_parallel(calls))
+
+
+def _index_1d(values: np.ndarray, origin: float, size: float, n: int) -> np.ndarray:
+    """``floor((v - origin) / size)`` clipped to 0 … n - 1: monotone in v (not NaN)."""
+    cell = values - origin
+    cell /= size
+    np.clip(cell, 0, n - 1, out=cell)  # then truncating is flooring
+    return cell.astype(np.int32)
+
+
+def _sub_index(values: np.ndarray, origin: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """Sub-cell column (or row) in blocks at ``origin`` with sub-cells of ``size``."""
+    cell = values - origin
+    cell /= size
+    np.clip(cell, 0, _SUB - 1, out=cell)
+    return cell.astype(np.int32)
+
+
+# --- building the grid ---------------------------------------------------------------------
+
+
+def _build_grid(index: _LevelIndex, coords: np.ndarray) -> _Grid | None:
+    """The root grid: cells no boundary touches hold their region, painted by ray parity."""
+    rings = index.rings
+    if rings is None or len(coords) == 0:
+        return None
+    xmin, ymin, xmax, ymax = shapely.total_bounds(index.geoms)
+    if not np.isfinite(coords[:, 0].sum() + coords[:, 1].sum()):  # no NaN nor inf
+        return None
+    eps = 1e-11 * max(1.0, float(np.abs([xmin, ymin, xmax, ymax]).max()))
+    width, height = max(xmax - xmin, 1e4 * eps), max(ymax - ymin, 1e4 * eps)
     # Finer grids for more detailed boundaries: fewer points need the exact test.
-    vertices = int(shapely.get_num_coordinates(geoms).sum())
-    max_cells = int(np.clip(1000 * vertices, 2**16, max_cells))
-    size = max(np.sqrt(width * height / max_cells), 1e-9)
+    max_cells = min(max(1000 * len(coords), 2**16), GRID_MAX_CELLS)
+    size = max(np.sqrt(width * height / max_cells), 1e4 * eps)
     nx, ny = int(width / size) + 1, int(height / size) + 1
     while nx * ny > max_cells:
         size *= 1.01
         nx, ny = int(width / size) + 1, int(height / size) + 1
-    grid = _Grid(float(xmin), float(ymin), float(size), nx, ny, np.empty(0), np.empty(0), None)
-    mixed = _boundary_cells(grid, geoms)
-    cells = np.full(nx * ny, _NO_REGION, dtype=np.int32)
-    # A connected set of unmixed cells holds no boundary, so it lies in one region (or
-    # in none): one exact test per connected set.
-    clean = ~mixed
-    labels, n_sets = ndimage.label(clean.reshape(ny, nx))
+    grid = _Grid(float(xmin), float(ymin), float(size), nx, ny, eps)
+    _, (count, painted) = _in_parallel(
+        [
+            lambda: _root_runs(grid, coords, rings.lengths, rings.owners),
+            lambda: _paint(grid, coords, rings.lengths, rings.owners),
+        ]
+    )
+    mixed = count > 1  # overlapping polygons: the exact test settles
+    mixed[grid.run_cell] = True
+    entries = np.flatnonzero(mixed)
+    del mixed
+    cells = painted - 1
+    cells[count != 1] = _NO_REGION
+    del painted
+    region = cells[entries]
+    cells[entries] = -(np.arange(len(entries), dtype=np.int32) + 2)
+    grid.cells = cells
+    inside = np.where(count[entries] > 1, -2, region)
+    _add_entries(grid, entries, np.full(len(entries), -1), -1, -1, inside)
+    return grid
+
+
+def _add_entries(
+    grid: _Grid,
+    where: np.ndarray,
+    block: np.ndarray,
+    first: np.ndarray | int,
+    stop: np.ndarray | int,
+    inside: np.ndarray | int,
+) -> None:
+    """Append entries (scalars apply to every new entry); none has a block yet."""
+    n = len(where)
+    grow = {
+        "e_where": where,
+        "e_block": block,
+        "e_child": -1,
+        "e_first": first,
+        "e_stop": stop,
+        "e_inside": inside,
+    }
+    for name, values in grow.items():
+        new = np.broadcast_to(np.asarray(values, dtype=np.int32), (n,))
+        setattr(grid, name, np.concatenate([getattr(grid, name), new]))
+
+
+def _root_runs(grid: _Grid, coords: np.ndarray, lengths: np.ndarray, owners: np.ndarray) -> None:
+    """Every root cell each boundary segment may touch, as runs of consecutive segments.
+
+    Consecutive points of a ring in one cell make a run (with the segments entering and
+    leaving the cell). A segment lies in the box of its end points, so the cells between
+    its end points' cells hold it (the index is monotone): a segment moving diagonally
+    also touches the two other corners; one spanning more cells is followed column by
+    column.
+    """
+    nx = grid.nx
+    vx = _index_1d(coords[:, 0], grid.x0, grid.size, grid.nx)
+    vy = _index_1d(coords[:, 1], grid.y0, grid.size, grid.ny)
+    cell = vy * nx + vx
+    n = len(cell)
+    ring_start = np.zeros(n + 1, dtype=bool)
+    ring_start[(np.cumsum(lengths) - lengths)[lengths > 0]] = True
+    ring_start[n] = True
+    begins = np.empty(n, dtype=bool)
+    begins[0] = True
+    np.not_equal(cell[1:], cell[:-1], out=begins[1:])
+    begins |= ring_start[:n]
+    s = np.flatnonzero(begins)
+    e = np.append(s[1:], n)
+    entering, leaving = ~ring_start[s], ~ring_start[e]
+    first, stop = s - entering, e - 1 + leaving  # segment k joins points k and k + 1
+    # Segments leaving a cell: the corners they cut, or pieces when they span far.
+    k = e[leaving] - 1
+    ax, ay, bx, by = vx[k], vy[k], vx[k + 1], vy[k + 1]
+    far = (np.abs(bx - ax) > 1) | (np.abs(by - ay) > 1)
+    diagonal = ~far & (ax != bx) & (ay != by)
+    d = np.flatnonzero(diagonal)
+    long_cells, long_segs = _long_segment_cells(grid, coords, k[far], vx)
+    cells = [cell[s], ay[d] * nx + bx[d], by[d] * nx + ax[d], long_cells]
+    firsts = [first, k[d], k[d], long_segs]
+    keep = np.concatenate([stop > first, np.ones(2 * len(d) + len(long_cells), dtype=bool)])
+    grid.run_cell = np.concatenate(cells).astype(np.int32)[keep]
+    grid.run_first = np.concatenate(firsts).astype(np.int32)[keep]
+    grid.run_stop = np.concatenate([stop, k[d] + 1, k[d] + 1, long_segs + 1]).astype(np.int32)[keep]
+    grid.run_owner = np.repeat(owners.astype(np.int32), lengths)[grid.run_first]
+    order = np.argsort(grid.run_cell)  # by cell, for _runs_of
+    for name in ("run_cell", "run_owner", "run_first", "run_stop"):
+        setattr(grid, name, getattr(grid, name)[order])
+
+
+def _runs_of(grid: _Grid, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(position in ``cells``, run) for every boundary run in each of the root cells."""
+    lo = np.searchsorted(grid.run_cell, cells, side="left")
+    hi = np.searchsorted(grid.run_cell, cells, side="right")
+    return np.repeat(np.arange(len(cells)), hi - lo), _ramp_from(lo, hi - lo)
+
+
+def _long_segment_cells(
+    grid: _Grid, coords: np.ndarray, seg: np.ndarray, vx: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(cell, segment) for segments spanning several root cells: column by column, the
+    rows the segment crosses there.
+
+    The column lines are computed, so each column's stretch of the segment is widened by
+    ``eps`` (in x, hence in its parameter t) before its rows are read.
+    """
+    c0, c1 = np.minimum(vx[seg], vx[seg + 1]), np.maximum(vx[seg], vx[seg + 1])
+    which = np.repeat(np.arange(len(seg)), c1 - c0 + 1)
+    col = c0[which] + _ramp(c1 - c0 + 1)
+    k = seg[which]
+    ax, ay = coords[k, 0], coords[k, 1]
+    dx, dy = coords[k + 1, 0] - ax, coords[k + 1, 1] - ay
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ta = (grid.x0 + col * grid.size - ax) / dx
+        tb = (grid.x0 + (col + 1) * grid.size - ax) / dx
+        widen = grid.eps / np.abs(dx)
+    upright = dx == 0  # one column: all of it
+    t0 = np.where(upright, 0.0, np.clip(np.minimum(ta, tb) - widen, 0.0, 1.0))
+    t1 = np.where(upright, 1.0, np.clip(np.maximum(ta, tb) + widen, 0.0, 1.0))
+    y0, y1 = ay + t0 * dy, ay + t1 * dy
+    low = _index_1d(np.minimum(y0, y1) - grid.eps, grid.y0, grid.size, grid.ny)
+    high = _index_1d(np.maximum(y0, y1) + grid.eps, grid.y0, grid.size, grid.ny)
+    cells, rect = _rect_cells(col, col, low, high, grid.nx)
+    return cells.astype(np.int32), seg[which[rect]]
+
+
+def _rect_cells(
+    x0: np.ndarray, x1: np.ndarray, y0: np.ndarray, y1: np.ndarray, nx: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Flat cells of each box of cells [x0, x1] × [y0, y1], and the box each came from."""
+    w, h = (x1 - x0 + 1).astype(np.int64), (y1 - y0 + 1).astype(np.int64)
+    which = np.repeat(np.arange(len(w)), w * h)
+    k = _ramp(w * h)
+    col = x0[which] + k % w[which]
+    row = y0[which] + k // w[which]
+    return row.astype(np.int64) * nx + col, which
+
+
+def _paint(
+    grid: _Grid, coords: np.ndarray, lengths: np.ndarray, owners: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per root cell: how many polygons hold its centre, and the sum of their indices + 1
+    (the polygon's index + 1 when it is one).
+
+    Even-odd ray crossings along each row of centres, like GEOS's point-in-area test of
+    prepared polygons. Only trusted where no boundary touches the cell: the centre is then
+    half a cell from any boundary, far beyond rounding.
+    """
+    nx, ny, size = grid.nx, grid.ny, grid.size
+    # Row r's centre line crosses the segments between points with different counts of
+    # centres below them (a monotone count keeps the half-open rule consistent).
+    below = np.ceil((coords[:, 1] - grid.y0) / size - 0.5)
+    np.clip(below, 0, ny, out=below)
+    below = below.astype(np.int32)
+    crossing = np.diff(below)
+    last = np.cumsum(lengths)[lengths > 0] - 1
+    crossing[last[last < len(crossing)]] = 0  # from one ring to the next: no segment
+    k = np.flatnonzero(crossing)
+    n = np.abs(crossing[k]).astype(np.int64)
+    del crossing
+    up = coords[k + 1, 1] > coords[k, 1]
+    lower = np.where(up, k, k + 1)  # the same edge of two neighbours: the same arithmetic
+    upper = np.where(up, k + 1, k)
+    px, py = coords[lower, 0], coords[lower, 1]
+    slope = (coords[upper, 0] - px) / (coords[upper, 1] - py)
+    ring = np.searchsorted(np.cumsum(lengths), k, side="right")
+    which = np.repeat(np.arange(len(k)), n)
+    rows = np.repeat(below[lower], n) + _ramp(n)
+    yc = grid.y0 + (rows + 0.5) * size
+    x = px[which] + (yc - py[which]) * slope[which]
+    polygon = np.repeat(owners[ring].astype(np.int64), n)
+    del which, k, n, up, lower, upper, px, py, slope, yc
+    # Sort by (polygon, row, x): each polygon crosses each row an even number of times,
+    # and consecutive pairs bound its inside.
+    group = polygon * ny + rows
+    if len(group) and int(group.max()) * nx < 2**40:  # x keeps ≥ 12 bits per cell
+        order = np.argsort(group + np.clip((x - grid.x0) / (nx * size), 0.0, 0.999))
+    else:
+        order = np.lexsort((x, group))
+    x, polygon, rows = x[order], polygon[order], rows[order]
+    col = np.ceil((x - grid.x0) / size - 0.5)
+    np.clip(col, 0, nx, out=col)
+    col = col.astype(np.int64)
+    start, stop = rows[0::2] * nx + col[0::2], rows[0::2] * nx + col[1::2]
+    weight = (1 << 32) + polygon[0::2] + 1  # count in the high half, index + 1 low
+    opens, closes = col[0::2] < nx, col[1::2] < nx  # none past the row's last centre
+    painted = np.zeros(ny * nx, dtype=np.int64)
+    np.add.at(painted, start[opens], weight[opens])
+    np.subtract.at(painted, stop[closes], weight[closes])
+    np.cumsum(painted.reshape(ny, nx), axis=1, out=painted.reshape(ny, nx))
+    halves = painted.view(np.int32).reshape(-1, 2)[:, :: 1 if _LITTLE_ENDIAN else -1]
+    return halves[:, 1], halves[:, 0]  # the index half wraps only where count > 1
+
+
+# --- refining the grid where points are ------------------------------------------------------
+
+
+def _root_candidates(index: _LevelIndex, grid: _Grid, entries: np.ndarray) -> None:
+    """Candidates of root entries: polygons with a boundary run in the cell, and the
+    polygon painted at its centre (exact for the others: their boundary is not there)."""
+    cells = grid.e_where[entries]
+    which, runs = _runs_of(grid, cells)
+    inside = grid.e_inside[entries]
+    entry = [entries[which], entries[inside >= 0]]
+    poly = [grid.run_owner[runs], inside[inside >= 0]]
+    several = np.flatnonzero(inside == -2)
+    if len(several):
+        which, poly_p = _probe_cells(index, grid, cells[several])
+        entry.append(entries[several][which])
+        poly.append(poly_p)
+    n_polys = len(index.geoms)
+    key = np.sort(np.concatenate(entry).astype(np.int64) * n_polys + np.concatenate(poly))
+    key = _distinct(key)
+    owner_entry = key // n_polys
+    order = np.sort(entries)
+    lo = np.searchsorted(owner_entry, order, side="left")
+    hi = np.searchsorted(owner_entry, order, side="right")
+    base = len(grid.cands)
+    grid.e_first[order] = base + lo
+    grid.e_stop[order] = base + hi
+    grid.cands = np.concatenate([grid.cands, (key % n_polys).astype(np.int32)])
+
+
+def _probe_cells(
+    index: _LevelIndex, grid: _Grid, cells: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(position in ``cells``, polygon) for every polygon holding the cell's centre (exact
+    test); every polygon whose box meets the cell where the centre would fall outside it
+    (rounding)."""
+    col, row = cells % grid.nx, cells // grid.nx
+    cx, cy = grid.x0 + (col + 0.5) * grid.size, grid.y0 + (row + 0.5) * grid.size
+    ok = (_index_1d(cx, grid.x0, grid.size, grid.nx) == col) & (
+        _index_1d(cy, grid.y0, grid.size, grid.ny) == row
+    )
+    query_i, poly_i = index.tree.query(shapely.points(cx, cy))
+    inside = shapely.intersects_xy(index.geoms[poly_i], cx[query_i], cy[query_i])
+    keep = inside & ok[query_i]
+    which, poly = [query_i[keep]], [poly_i[keep]]
+    if not ok.all():
+        bad = np.flatnonzero(~ok)
+        x0, y0 = grid.x0 + col[bad] * grid.size, grid.y0 + row[bad] * grid.size
+        margin = grid.size
+        boxes = shapely.box(x0 - margin, y0 - margin, x0 + 2 * margin, y0 + 2 * margin)
+        query_i, poly_i = index.tree.query(boxes)
+        which.append(bad[query_i])
+        poly.append(poly_i)
+    return np.concatenate(which), np.concatenate(poly)
+
+
+def _entry_boxes(
+    grid: _Grid, entries: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Origin x, origin y, size, root cell and depth of each entry's cell."""
+    where, block = grid.e_where[entries], grid.e_block[entries]
+    x0, y0 = np.full(len(entries), grid.x0), np.full(len(entries), grid.y0)
+    size = np.full(len(entries), grid.size)
+    col, row, root = where % grid.nx, where // grid.nx, where.copy()
+    depth = np.zeros(len(entries), dtype=np.int8)
+    inner = np.flatnonzero(block >= 0)
+    if len(inner):
+        b = block[inner]
+        x0[inner], y0[inner], size[inner] = grid.b_x0[b], grid.b_y0[b], grid.b_size[b]
+        col[inner], row[inner] = where[inner] % _SUB, where[inner] // _SUB
+        root[inner], depth[inner] = grid.b_root[b], grid.b_depth[b]
+    return x0 + col * size, y0 + row * size, size, root, depth
+
+
+def _subdivide(index: _LevelIndex, grid: _Grid, targets: np.ndarray, coords: np.ndarray) -> None:
+    """Give each target entry a block of sub-cells, classified like the root grid's."""
+    ox, oy, size, root, depth = _entry_boxes(grid, targets)
+    sub = size / _SUB
+    n_sub = _SUB * _SUB
+    mark, mark_poly = _sub_boundary_cells(grid, coords, ox, oy, sub, root)
+    mixed = np.zeros(len(targets) * n_sub, dtype=bool)
+    mixed[mark] = True
+    # A connected set of unmarked sub-cells holds no boundary: one exact test per set.
+    labels, n_sets = ndimage.label(~mixed.reshape(-1, _SUB, _SUB), structure=_PLANES)
     labels = labels.ravel()
     first = np.zeros(n_sets + 1, dtype=np.int64)
     first[labels[::-1]] = np.arange(len(labels) - 1, -1, -1)  # first cell of each set
     probe = first[1:]
-    cx = xmin + (probe % nx + 0.5) * size
-    cy = ymin + (probe // nx + 0.5) * size
-    region, hits = _exact(index, cx, cy, np.ones(len(cx), bool), rank=None, preferred=None)
-    set_region = np.concatenate(([_NO_REGION], np.where(hits == 1, region, _NO_REGION)))
-    overlapping = np.concatenate(([False], hits > 1))  # faulty overlaps: exact test settles
-    cells[clean] = set_region[labels[clean]]
-    mixed[clean] = overlapping[labels[clean]]
-    mixed_cells = np.flatnonzero(mixed)
-    cell_i, poly_i = _bbox_candidates(grid, geoms, mixed_cells)
-    offsets = np.searchsorted(cell_i, np.arange(len(mixed_cells) + 1))
-    cells[mixed_cells] = -(np.arange(len(mixed_cells), dtype=np.int32) + 2)
-    grid.cells, grid.offsets, grid.candidates = cells, offsets, poly_i.astype(np.int32)
-    return grid
+    t, cell = probe // n_sub, probe % n_sub
+    cx = ox[t] + (cell % _SUB + 0.5) * sub[t]
+    cy = oy[t] + (cell // _SUB + 0.5) * sub[t]
+    # The probe must reach this very sub-cell through the grid (rounding never moves it
+    # half a sub-cell, but a set whose probe strays stays mixed all the same).
+    ok = _lookup(grid, cx, cy) == -(targets[t] + 2)
+    ok &= _sub_index(cx, ox[t], sub[t]) == cell % _SUB
+    ok &= _sub_index(cy, oy[t], sub[t]) == cell // _SUB
+    start, stop = grid.e_first[targets[t]], grid.e_stop[targets[t]]
+    pair_probe = np.repeat(np.arange(len(probe)), stop - start)
+    pair_poly = grid.cands[_ramp_from(start, stop - start)]
+    hit = shapely.intersects_xy(index.geoms[pair_poly], cx[pair_probe], cy[pair_probe])
+    hits = np.bincount(pair_probe[hit], minlength=len(probe))
+    region = np.full(len(probe), _NO_REGION, dtype=np.int64)
+    region[pair_probe[hit]] = pair_poly[hit]
+    set_value = np.where(ok & (hits <= 1), region, -2)  # -2: still mixed
+    values = np.concatenate(([-2], set_value))[labels]
+    new = np.flatnonzero(values == -2)
+    first_c, stop_c = _sub_candidates(grid, index, targets, values, new, mark, mark_poly)
+    base_entry, base_block = len(grid.e_where), len(grid.blocks)
+    values[new] = -(base_entry + np.arange(len(new)) + 2)
+    _add_entries(grid, new % n_sub, base_block + new // n_sub, first_c, stop_c, -1)
+    grid.blocks = np.concatenate([grid.blocks, values.reshape(-1, n_sub).astype(np.int32)])
+    grid.b_x0 = np.concatenate([grid.b_x0, ox])
+    grid.b_y0 = np.concatenate([grid.b_y0, oy])
+    grid.b_size = np.concatenate([grid.b_size, sub])
+    grid.b_root = np.concatenate([grid.b_root, root.astype(np.int32)])
+    grid.b_depth = np.concatenate([grid.b_depth, (depth + 1).astype(np.int8)])
+    grid.e_child[targets] = base_block + np.arange(len(targets), dtype=np.int32)
 
 
-def _bbox_candidates(
-    grid: _Grid, geoms: np.ndarray, mixed_cells: np.ndarray
+def _sub_candidates(
+    grid: _Grid,
+    index: _LevelIndex,
+    targets: np.ndarray,
+    values: np.ndarray,
+    new: np.ndarray,
+    mark: np.ndarray,
+    mark_poly: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(mixed cell, polygon) pairs whose bounding boxes meet, sorted by cell then polygon.
+    """Candidate ranges of new mixed sub-cells (flat positions ``new`` in the blocks).
 
-    The same pairs an STRtree query with the cells' boxes gives (plus a one-cell margin,
-    harmless: the exact test decides), found with array arithmetic on cell numbers.
+    Next to a settled sub-cell (no boundary, value v), a polygon whose boundary misses the
+    mixed one holds both or neither, so it is v: the candidates are the polygons marked
+    in the sub-cell, plus v. Without a settled neighbour: the parent's candidates.
     """
-    bounds = shapely.bounds(geoms)
-    usable = np.isfinite(bounds).all(axis=1)
-    col0 = np.clip(np.floor((bounds[:, 0] - grid.x0) / grid.size) - 1, 0, grid.nx - 1)
-    col1 = np.clip(np.floor((bounds[:, 2] - grid.x0) / grid.size) + 1, 0, grid.nx - 1)
-    row0 = np.clip(np.floor((bounds[:, 1] - grid.y0) / grid.size) - 1, 0, grid.ny - 1)
-    row1 = np.clip(np.floor((bounds[:, 3] - grid.y0) / grid.size) + 1, 0, grid.ny - 1)
-    polys = np.flatnonzero(usable)
-    col0, col1 = col0[polys].astype(np.int64), col1[polys].astype(np.int64)
-    row0, row1 = row0[polys].astype(np.int64), row1[polys].astype(np.int64)
-    n_rows = row1 - row0 + 1
-    which = np.repeat(np.arange(len(polys)), n_rows)  # one entry per (polygon, grid row)
-    row = row0[which] + np.arange(len(which)) - np.repeat(np.cumsum(n_rows) - n_rows, n_rows)
-    lo = np.searchsorted(mixed_cells, row * grid.nx + col0[which], side="left")
-    hi = np.searchsorted(mixed_cells, row * grid.nx + col1[which], side="right")
-    count = hi - lo
-    cell_i = np.repeat(lo - np.cumsum(count) + count, count) + np.arange(int(count.sum()))
-    poly_i = np.repeat(polys[which], count)
-    order = np.argsort(cell_i, kind="stable")  # polygons ascend within a cell already
-    return cell_i[order], poly_i[order]
+    n_sub = _SUB * _SUB
+    owner, cell = new // n_sub, new % n_sub
+    col, row = cell % _SUB, cell // _SUB
+    settled = np.full(len(new), -3, dtype=np.int64)  # -3: no settled neighbour
+    for dc, dr in ((-1, 0), (1, 0), (0, -1), (0, 1)):
+        c, r = col + dc, row + dr
+        inside = (c >= 0) & (c < _SUB) & (r >= 0) & (r < _SUB)
+        near = owner * n_sub + np.clip(r, 0, _SUB - 1) * _SUB + np.clip(c, 0, _SUB - 1)
+        v = np.where(inside, values[near], -2)
+        take = (settled == -3) & (v >= -1)
+        settled[take] = v[take]
+    first = grid.e_first[targets][owner].astype(np.int64)
+    stop = grid.e_stop[targets][owner].astype(np.int64)
+    found = settled != -3
+    if not found.any():
+        return first, stop
+    need = np.zeros(len(values), dtype=bool)
+    need[new[found]] = True
+    sel = need[mark]
+    extra = found & (settled >= 0)
+    n_polys = len(index.geoms)
+    key = np.concatenate(
+        [mark[sel] * n_polys + mark_poly[sel], new[extra] * n_polys + settled[extra]]
+    )
+    key = np.sort(key)
+    key = _distinct(key)
+    flat = key // n_polys
+    base = len(grid.cands)
+    first[found] = base + np.searchsorted(flat, new[found], side="left")
+    stop[found] = base + np.searchsorted(flat, new[found], side="right")
+    grid.cands = np.concatenate([grid.cands, (key % n_polys).astype(np.int32)])
+    return first, stop
 
 
-def _boundary_cells(grid: _Grid, geoms: np.ndarray) -> np.ndarray:
-    """Flat bool per cell: cells that any polygon boundary may touch (conservative)."""
-    lines = shapely.get_parts(shapely.boundary(geoms[~shapely.is_empty(geoms)]))
-    lines = shapely.segmentize(lines, grid.size / 4)
-    coords, part = shapely.get_coordinates(lines, return_index=True)
-    # Boundaries lie within the grid: truncation is floor here.
-    ix = np.minimum(((coords[:, 0] - grid.x0) / grid.size).astype(np.int64), grid.nx - 1)
-    iy = np.minimum(((coords[:, 1] - grid.y0) / grid.size).astype(np.int64), grid.ny - 1)
-    del coords
-    np.maximum(ix, 0, out=ix)
-    np.maximum(iy, 0, out=iy)
-    flat = iy * grid.nx + ix
-    mixed = np.zeros(grid.nx * grid.ny, dtype=bool)
-    # A segment lies in the box of its end points: mark that box's cells. Segments are
-    # at most a quarter cell long, so the box spans at most 2 x 2 cells; only segments
-    # that leave their cell add corners.
-    a = np.flatnonzero((part[1:] == part[:-1]) & (flat[1:] != flat[:-1]))
-    mixed[flat] = True
-    mixed[iy[a] * grid.nx + ix[a + 1]] = True
-    mixed[iy[a + 1] * grid.nx + ix[a]] = True
-    far = np.flatnonzero((np.abs(ix[a + 1] - ix[a]) > 1) | (np.abs(iy[a + 1] - iy[a]) > 1))
-    view = mixed.reshape(grid.ny, grid.nx)
-    for k in a[far]:  # never seen: segments are shorter than a cell
-        c, d, e, f = sorted((ix[k], ix[k + 1])) + sorted((iy[k], iy[k + 1]))
-        view[e : f + 1, c : d + 1] = True
-    return mixed
+def _sub_boundary_cells(
+    grid: _Grid,
+    coords: np.ndarray,
+    ox: np.ndarray,
+    oy: np.ndarray,
+    sub: np.ndarray,
+    root: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sub-cells (flat over the targets' blocks) that a boundary may touch, with the
+    polygon of that boundary, for target cells at (ox, oy) cut in sub-cells of ``sub``.
+
+    The segments come from the runs of each target's root cell. In sub-cell units, each
+    is clipped to the target widened by a sub-cell (Liang–Barsky) and cut in pieces of at
+    most one unit, whose boxes (widened by the rounding bound) give the sub-cells.
+    """
+    tgt, run = _runs_of(grid, root)
+    length = (grid.run_stop[run] - grid.run_first[run]).astype(np.int64)
+    tgt = np.repeat(tgt, length)
+    poly = np.repeat(grid.run_owner[run], length)
+    k = _ramp_from(grid.run_first[run].astype(np.int64), length)
+    s = sub[tgt]
+    u0 = (coords[k, 0] - ox[tgt]) / s
+    v0 = (coords[k, 1] - oy[tgt]) / s
+    du = (coords[k + 1, 0] - ox[tgt]) / s - u0
+    dv = (coords[k + 1, 1] - oy[tgt]) / s - v0
+    t0, t1 = np.zeros(len(k)), np.ones(len(k))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for p0, d in ((u0, du), (v0, dv)):
+            ta, tb = (-1.0 - p0) / d, (_SUB + 1.0 - p0) / d
+            moving = d != 0
+            t0 = np.where(moving, np.maximum(t0, np.minimum(ta, tb)), t0)
+            t1 = np.where(moving, np.minimum(t1, np.maximum(ta, tb)), t1)
+            t1[~moving & ((p0 < -1.0) | (p0 > _SUB + 1.0))] = -1.0
+    keep = np.flatnonzero(t0 <= t1)
+    tgt, poly, u0, v0, du, dv = tgt[keep], poly[keep], u0[keep], v0[keep], du[keep], dv[keep]
+    t0, t1 = t0[keep], t1[keep]
+    pieces = np.ceil((t1 - t0) * np.maximum(np.abs(du), np.abs(dv)))
+    pieces = np.maximum(pieces, 1).astype(np.int64)
+    which = np.repeat(np.arange(len(tgt)), pieces)
+    step = _ramp(pieces)
+    width = ((t1 - t0) / pieces)[which]
+    ta = t0[which] + step * width
+    tb = np.where(step + 1 == pieces[which], t1[which], ta + width)
+    eps = (grid.eps / sub)[tgt][which] + 1e-9  # the rounding of points and of units
+    bounds = []
+    for p0, d in ((u0, du), (v0, dv)):
+        pa, pb = p0[which] + ta * d[which], p0[which] + tb * d[which]
+        low = np.floor(np.minimum(pa, pb) - eps)
+        high = np.floor(np.maximum(pa, pb) + eps)
+        bounds += [low, high]
+    x0, x1, y0, y1 = bounds
+    near = (x1 >= -1) & (x0 <= _SUB) & (y1 >= -1) & (y0 <= _SUB)
+    x0, x1, y0, y1 = (np.clip(b[near], 0, _SUB - 1).astype(np.int64) for b in bounds)
+    block = tgt[which[near]] * (_SUB * _SUB)
+    poly = poly[which[near]].astype(np.int64)
+    wide, tall = x1 != x0, y1 != y0
+    both = wide & tall
+    cells = [block + y0 * _SUB + x0, (block + y0 * _SUB + x1)[wide]]
+    cells += [(block + y1 * _SUB + x0)[tall], (block + y1 * _SUB + x1)[both]]
+    return np.concatenate(cells), np.concatenate([poly, poly[wide], poly[tall], poly[both]])
 
 
-def _cell_xy(grid: _Grid, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Column and row of each point, clipped to the grid (callers mask out-of-range)."""
-    ix = np.floor((x - grid.x0) / grid.size)
-    iy = np.floor((y - grid.y0) / grid.size)
-    ix = np.clip(np.nan_to_num(ix, nan=-1), -1, grid.nx).astype(np.int64)
-    iy = np.clip(np.nan_to_num(iy, nan=-1), -1, grid.ny).astype(np.int64)
-    return np.clip(ix, 0, grid.nx - 1), np.clip(iy, 0, grid.ny - 1)
+# --- looking points up ---------------------------------------------------------------------
+
+
+def _lookup(grid: _Grid, px: np.ndarray, py: np.ndarray) -> np.ndarray:
+    """Leaf value of each (finite) point: region, -1, or ≤ -2 an entry without a block.
+
+    Points beyond the grid fall in its edge cells: those stretch to infinity, and no
+    boundary lies beyond the grid, so the same reasoning holds there.
+    """
+    ix = _index_1d(px, grid.x0, grid.size, grid.nx)
+    iy = _index_1d(py, grid.y0, grid.size, grid.ny)
+    iy *= grid.nx
+    iy += ix
+    value = grid.cells[iy]
+    _descend(grid, px, py, value, np.flatnonzero(value <= -2))
+    return value
+
+
+def _descend(
+    grid: _Grid, px: np.ndarray, py: np.ndarray, value: np.ndarray, todo: np.ndarray
+) -> None:
+    """Follow the mixed cells of the points ``todo`` into their blocks, in place."""
+    x, y, v = px[todo], py[todo], value[todo]
+    while len(todo):
+        child = grid.e_child[-(v + 2)]
+        go = child >= 0
+        if not go.all():
+            todo, x, y, child = todo[go], x[go], y[go], child[go]
+        if not len(todo):
+            return
+        gx = _sub_index(x, grid.b_x0[child], grid.b_size[child])
+        gy = _sub_index(y, grid.b_y0[child], grid.b_size[child])
+        gy *= _SUB
+        gy += gx
+        v = grid.blocks[child, gy]
+        value[todo] = v
+        deeper = v <= -2
+        todo, x, y, v = todo[deeper], x[deeper], y[deeper], v[deeper]
+
+
+def _grid_candidates(
+    index: _LevelIndex,
+    x: np.ndarray,
+    y: np.ndarray,
+    valid: np.ndarray,
+    coords: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Region and hit count of points in clean cells (-1 and 0 elsewhere), and the
+    (point, polygon) pairs to test exactly.
+
+    Mixed cells holding many of these points are subdivided first (kept for later calls).
+    """
+    grid = index.grid
+    assert grid is not None
+    usable = valid & np.isfinite(x) & np.isfinite(y)
+    ids = None if usable.all() else np.flatnonzero(usable)
+    px, py = (x, y) if ids is None else (x[ids], y[ids])
+    with index.lock:
+        value = _chunked(lambda cx, cy: _lookup(grid, cx, cy), px, py)
+        pending = np.flatnonzero(value <= -2)
+        while True:
+            entry = -(value[pending] + 2)
+            counts = np.bincount(entry, minlength=len(grid.e_where))
+            held = np.flatnonzero(counts)
+            missing = held[grid.e_first[held] < 0]
+            if len(missing):
+                _root_candidates(index, grid, missing)
+            hot = _hot_entries(grid, held, counts[held])
+            if not len(hot):
+                break
+            if coords is None:
+                coords = shapely.get_coordinates(index.geoms)
+            _subdivide(index, grid, hot, coords)
+            chosen = np.zeros(len(counts), dtype=bool)
+            chosen[hot] = True
+            moved = pending[chosen[entry]]
+            _in_parallel(
+                [
+                    lambda part=part: _descend(grid, px, py, value, part)
+                    for part in np.array_split(moved, min(_WORKERS, 1 + len(moved) // _CHUNK_MIN))
+                ]
+            )
+            pending = pending[value[pending] <= -2]
+        start, stop = grid.e_first[entry], grid.e_stop[entry]
+    if ids is None:
+        region = np.maximum(value, _NO_REGION)
+        hits = (value >= 0).view(np.int8).astype(np.int32)
+    else:
+        region = np.full(len(x), _NO_REGION, dtype=np.int32)
+        region[ids] = np.maximum(value, _NO_REGION)
+        hits = np.zeros(len(x), dtype=np.int32)
+        hits[ids] = value >= 0
+        pending = ids[pending]
+    counts = (stop - start).astype(np.int64)
+    point_i = np.repeat(pending, counts)
+    poly_i = grid.cands[_ramp_from(start.astype(np.int64), counts)]
+    order = np.argsort(poly_i)  # one polygon after another: GEOS's caches stay warm
+    return region, hits, point_i[order], poly_i[order]
+
+
+def _hot_entries(grid: _Grid, held: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Leaf entries worth a block: many exact tests saved, not too deep, room left."""
+    _, _, size, _, depth = _entry_boxes(grid, held)
+    pairs = counts * (grid.e_stop[held] - grid.e_first[held])  # exact tests it would save
+    hot = (pairs >= SUBDIVIDE_MIN_PAIRS) & (depth < _MAX_DEPTH) & (size / _SUB > 1e3 * grid.eps)
+    hot = held[hot]
+    room = max(_MAX_BLOCKS - len(grid.blocks), 0)
+    if len(hot) > room:  # the busiest first
+        hot = hot[np.argsort(-counts[np.searchsorted(held, hot)], kind="stable")[:room]]
+    return hot
 
 
 # --- locating points ----------------------------------------------------------------------
@@ -417,9 +1071,17 @@ def _locate(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Region index (-1 none) and match-status index for every point."""
     index = regions.index
+    coords = index.fresh_coords
+    index.fresh_coords = None  # kept no longer than this call
     if index.grid is None and valid.sum() >= GRID_MIN_POINTS and index.has_area:
-        index.grid = _build_grid(index)
-    region, hits = _exact(index, x, y, valid, regions.rank, preferred)
+        with index.lock:
+            if index.grid is None:
+                if coords is None:
+                    coords = shapely.get_coordinates(index.geoms)
+                index.grid = _build_grid(index, coords)
+                if index.grid is None:  # e.g. non-finite coordinates: exact tests only
+                    index.rings = None
+    region, hits = _exact(index, x, y, valid, regions.rank, preferred, coords)
     status = np.full(len(x), _MATCH_VALUES.index(MatchStatus.OUTSIDE.value), dtype=np.int8)
     status[hits == 1] = _MATCH_VALUES.index(MatchStatus.INSIDE.value)
     status[hits > 1] = _MATCH_VALUES.index(MatchStatus.BORDER.value)
@@ -427,6 +1089,7 @@ def _locate(
 
 
 def _hit_counts(regions: _Regions, x: np.ndarray, y: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    regions.index.fresh_coords = None
     return _exact(regions.index, x, y, valid, regions.rank, None)[1]
 
 
@@ -437,66 +1100,39 @@ def _exact(
     valid: np.ndarray,
     rank: np.ndarray | None,
     preferred: tuple[np.ndarray, np.ndarray] | None,
+    coords: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Chosen region and number of polygons each point intersects (exact answers)."""
     n = len(x)
-    region = np.full(n, _NO_REGION, dtype=np.int64)
-    hits = np.zeros(n, dtype=np.int64)
     if len(index.geoms) == 0 or not valid.any():
-        return region, hits
+        return np.full(n, _NO_REGION, dtype=np.int32), np.zeros(n, dtype=np.int32)
     if index.grid is not None:
-        point_i, poly_i = _grid_candidates(index.grid, x, y, valid, region, hits)
+        region, hits, point_i, poly_i = _grid_candidates(index, x, y, valid, coords)
     else:
+        region = np.full(n, _NO_REGION, dtype=np.int32)
+        hits = np.zeros(n, dtype=np.int32)
         ids = np.flatnonzero(valid)
         query_i, poly_i = index.tree.query(shapely.points(x[ids], y[ids]))
         point_i = ids[query_i]
-    inside = shapely.intersects_xy(index.geoms[poly_i], x[point_i], y[point_i])
+    inside = _chunked(
+        lambda pts, polys: shapely.intersects_xy(index.geoms[polys], x[pts], y[pts]),
+        point_i,
+        poly_i,
+    )
     point_i, poly_i = point_i[inside], poly_i[inside]
     if len(point_i) == 0:
         return region, hits
-    counts = np.bincount(point_i, minlength=n)
-    hits += counts
     key = rank[poly_i] if rank is not None else poly_i.astype(np.int64)
     if preferred is not None:
         parent_index, chosen_above = preferred
         off_parent = parent_index[poly_i] != chosen_above[point_i]
         key = key + off_parent * (len(index.geoms) + 1)
-    order = np.lexsort((key, point_i))
+    order = np.argsort(point_i * (2 * len(index.geoms) + 2) + key)  # keys are distinct
     point_i, poly_i = point_i[order], poly_i[order]
-    first = np.concatenate(([True], point_i[1:] != point_i[:-1]))
+    first = np.flatnonzero(np.concatenate(([True], point_i[1:] != point_i[:-1])))
     region[point_i[first]] = poly_i[first]
+    hits[point_i[first]] += np.diff(np.append(first, len(point_i))).astype(hits.dtype)
     return region, hits
-
-
-def _grid_candidates(
-    grid: _Grid,
-    x: np.ndarray,
-    y: np.ndarray,
-    valid: np.ndarray,
-    region: np.ndarray,
-    hits: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Answer points in clean cells in place; return (point, region) pairs to test exactly."""
-    ix, iy = _cell_xy(grid, x, y)
-    in_grid = (
-        valid
-        & (x >= grid.x0)
-        & (y >= grid.y0)
-        & (x <= grid.x0 + grid.nx * grid.size)
-        & (y <= grid.y0 + grid.ny * grid.size)
-    )
-    value = np.where(in_grid, grid.cells[iy * grid.nx + ix], _NO_REGION)
-    clean = value >= 0
-    region[clean] = value[clean]
-    hits[clean] = 1
-    point_ids = np.flatnonzero(value <= -2)
-    mixed = -(value[point_ids] + 2)
-    start, stop = grid.offsets[mixed], grid.offsets[mixed + 1]
-    counts = stop - start
-    point_i = np.repeat(point_ids, counts)
-    first = np.repeat(np.cumsum(counts) - counts, counts)
-    poly_i = grid.candidates[np.repeat(start, counts) + np.arange(len(point_i)) - first]
-    return point_i, poly_i
 
 
 # --- snapping ---------------------------------------------------------------------------
@@ -601,5 +1237,8 @@ def _categorical(values: np.ndarray, region: np.ndarray) -> pd.Categorical:
         )
     text = np.array(["" if v is None else v for v in values], dtype=object)
     categories, inverse = np.unique(text.astype(str), return_inverse=True)
-    codes = np.where(region >= 0, inverse[np.maximum(region, 0)], -1)
-    return pd.Categorical.from_codes(codes, categories=pd.Index(categories, dtype="str"))
+    code_type = np.int16 if len(categories) < 2**15 else np.int32
+    codes = np.append(inverse, -1).astype(code_type)[region]  # region -1: the last, NA
+    return pd.Categorical.from_codes(
+        codes, categories=pd.Index(categories, dtype="str"), validate=False
+    )
