@@ -317,6 +317,17 @@ def test_sparse_and_dense_counting_give_the_same_table(monkeypatch):
     assert change == [None, 1, 1, None, 1, None]
 
 
+@pytest.mark.parametrize("grid_rows", [0, 10_000])
+def test_axes_built_on_two_threads_give_the_same_table(monkeypatch, grid_rows):
+    records, joined, levels = _tiny()
+    monkeypatch.setattr(aggregate, "MAX_GRID_ROWS", grid_rows)  # dense and zero-filled
+    one = aggregate.summarize(records, joined, levels, level=1, period="month")
+    monkeypatch.setattr(aggregate, "PARALLEL_MIN_RECORDS", 0)
+    two = aggregate.summarize(records, joined, levels, level=1, period="month")
+    pd.testing.assert_frame_equal(one, two)
+    assert one.attrs == two.attrs and int(one["incidents"].sum()) == 6  # x; y counts twice
+
+
 def test_category_labels_split_distinct_values_only():
     records, _, _ = _tiny()
     assert aggregate.category_labels(records) == ["x", "y", "z"]

@@ -29,7 +29,8 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +51,8 @@ from crisismap.schema import (
 
 NO_CATEGORY = "__uncategorised__"
 MAX_GRID_ROWS = 2_000_000
+# Inputs with at least this many records build the summary's axes on two threads.
+PARALLEL_MIN_RECORDS = 50_000
 _DENSE_CELLS = 32_000_000  # cell spaces up to this size are counted in one array
 OUTSIDE_NAME = "Outside all regions"
 IMPRECISE_NAME = "Not attributable at this level"
@@ -95,13 +98,25 @@ def summarize(
     period = Period.parse(period)
     _level_frame(levels, level)  # fail early on an unknown level
     sel = _select(records, joined, levels, level, start, end, categories, regions)
-    axis = _region_axis(levels, joined, level, sel)
-    periods = _period_axis(records, sel.rows, period, start, end)
-    cats = _category_axis(records, sel, by_category)
+    axis, periods, cats = _in_parallel(
+        len(records),
+        lambda: _region_axis(levels, joined, level, sel),
+        lambda: _period_axis(records, sel.rows, period, start, end),
+        lambda: _category_axis(records, sel, by_category),
+    )
     counts = _count(records, axis.slot, periods, cats)
     table = _table(counts, axis, periods, cats, by_category)
     table.attrs.update(sel.notes)
     return table
+
+
+def _in_parallel(n_records: int, *tasks: Callable[[], Any]) -> list[Any]:
+    """Run independent steps on two threads for large inputs (numpy releases the GIL)."""
+    if n_records < PARALLEL_MIN_RECORDS:
+        return [task() for task in tasks]
+    with ThreadPoolExecutor(2) as pool:
+        futures = [pool.submit(task) for task in tasks]
+        return [f.result() for f in futures]
 
 
 def time_series(
@@ -872,9 +887,8 @@ def _table(
         values = [f[cell] for f in figures]
         r, p, c = cell // (n_p * n_c), cell // n_c % n_p, cell % n_c
         before = np.maximum(cell - n_c, 0)
-        previous = [
-            np.where(p >= 1, np.where(present[before], f[before], 0), np.nan) for f in figures[:2]
-        ]
+        # an absent cell's figures are 0 already
+        previous = [np.where(p >= 1, f[before], np.nan) for f in figures[:2]]
     else:
         cell, inverse = np.unique(counts.key, return_inverse=True)
         values = [
