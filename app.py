@@ -70,13 +70,24 @@ with st.sidebar:
         "Saved datasets (team workspace)", saved, format_func=dashboard.saved_label
     )
     uploaded = [(u.name, u.getvalue()) for u in uploads or []]
+    # What the files are, without hashing their bytes on every rerun: an upload's id is
+    # new for each upload, a saved dataset is named by its SHA-256.
+    identities = [f"upload:{u.file_id}:{u.size}:{u.name}" for u in uploads or []]
+    held = st.session_state.setdefault("_saved_bytes", {})  # read once per session
+    for stale in set(held) - {d.id for d in opened}:
+        del held[stale]
     try:
-        files = uploaded + [(d.filename, ws.get_bytes(d.id)) for d in opened]
+        for d in opened:
+            if d.id not in held:
+                held[d.id] = ws.get_bytes(d.id)
+        files = uploaded + [(d.filename, held[d.id]) for d in opened]
+        identities += [f"saved:{d.sha256}:{d.filename}" for d in opened]
     except CrisismapError as exc:
         st.error(dashboard.md(exc))
         files = uploaded
     if not files:
         files = [(DEMO.name, DEMO.read_bytes())]
+        identities = [f"demo:{DEMO.name}"]
         st.caption("Showing the **synthetic demo file** (no real person in it). Upload your own.")
 
     with st.expander("Columns and dates", expanded=False):
@@ -127,8 +138,7 @@ try:
         fix_swapped=fix_swapped,
     )
     key = _digest(
-        *(b for _, b in files),
-        *(n for n, _ in files),
+        *identities,
         repr(sorted(options.items())),
         boundaries.name,
         boundaries.sha256 or "",
