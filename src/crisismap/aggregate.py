@@ -502,6 +502,13 @@ def _in_window(records: pd.DataFrame, start: Any, end: Any, notes: dict[str, Any
     first = _days(records["date"])
     last = _days(records["date_end"]) if "date_end" in records else first
     last = np.where(last == _NO_PERIOD, first, last)
+    return _window(first, last, start, end, notes)
+
+
+def _window(
+    first: np.ndarray, last: np.ndarray, start: Any, end: Any, notes: dict[str, Any]
+) -> np.ndarray:
+    """Day ranges [first, last] wholly within [start, end]; counts the partly-inside ones."""
     dated = first != _NO_PERIOD
     inside, overlaps = dated.copy(), dated.copy()
     if start is not None:
@@ -1168,19 +1175,7 @@ class RecordViews:
 
     def _in_window(self, start: Any, end: Any, notes: dict[str, Any]) -> np.ndarray:
         """:func:`_in_window` from the day numbers derived once."""
-        first, last = self._first_day, self._last_day
-        dated = first != _NO_PERIOD
-        inside, overlaps = dated.copy(), dated.copy()
-        if start is not None:
-            day = _day_number(start)
-            inside &= first >= day
-            overlaps &= last >= day
-        if end is not None:
-            day = _day_number(end)
-            inside &= last <= day
-            overlaps &= first <= day
-        notes["partly_in_range"] = int((overlaps & ~inside).sum())
-        return inside
+        return _window(self._first_day, self._last_day, start, end, notes)
 
 
 def period_bounds(label: str, period: Period | str) -> tuple[Any, Any]:

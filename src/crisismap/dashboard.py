@@ -321,7 +321,7 @@ def build_view(
     drill_level = _level_of(analysis, drill) if drill else None
     if drill_level is not None and drill_level + 1 in analysis.boundaries.levels:
         level = drill_level + 1
-    _require_level(analysis, level)
+    pipeline.require_level(analysis, level)
     region_filter = list(regions or []) + ([drill] if drill else [])
     filters = {
         "start": start,
@@ -374,15 +374,6 @@ def build_view(
         drill_name=drill_name,
         make_summary=partial(pipeline.summarize, analysis, level=level, period=unit, **filters),
     )
-
-
-def _require_level(analysis: Analysis, level: int) -> None:
-    if level not in analysis.boundaries.levels:
-        available = ", ".join(str(n) for n in analysis.levels)
-        raise ValueError(
-            f"Admin level {level} is not in boundary set {analysis.boundaries.name!r}: "
-            f"available levels are {available}."
-        )
 
 
 def _regions_frame(

@@ -318,7 +318,7 @@ def summarize(
     regions: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Region × period (× category) figures for one view of an analysis."""
-    _require_level(analysis, level)
+    require_level(analysis, level)
     return aggregate.summarize(
         analysis.records,
         analysis.joined,
@@ -333,7 +333,8 @@ def summarize(
     )
 
 
-def _require_level(analysis: Analysis, level: int) -> None:
+def require_level(analysis: Analysis, level: int) -> None:
+    """Refuse a level the analysis's boundary set lacks, naming the ones it has."""
     if level not in analysis.boundaries.levels:
         available = ", ".join(str(n) for n in analysis.levels)
         raise ValueError(
@@ -408,7 +409,7 @@ def region_figures(
     Every region of the level is present (zeros included); outside / not-attributable
     buckets are left out (they have no geometry).
     """
-    _require_level(analysis, level)
+    require_level(analysis, level)
     table = aggregate.region_totals(
         analysis.records,
         analysis.joined,
