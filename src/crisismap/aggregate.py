@@ -884,13 +884,15 @@ def _table(
         previous = [np.where(p >= 1, f[np.maximum(cell - n_c, 0)], np.nan) for f in figures[:2]]
     elif n_r * n_p * n_c <= _DENSE_CELLS:  # the same cells, without sorting the pairs
         size = n_r * n_p * n_c
+        pairs = np.bincount(counts.key, minlength=size)
         figures = [
-            np.bincount(counts.key, weights=counts.incidents, minlength=size),
+            pairs  # one incident per pair unless told otherwise
+            if counts.incidents is None
+            else np.bincount(counts.key, weights=counts.incidents, minlength=size),
             np.bincount(counts.key, weights=counts.victims, minlength=size),
             np.bincount(counts.key, weights=counts.known, minlength=size),
         ]
-        present = np.bincount(counts.key, minlength=size) > 0
-        cell = np.flatnonzero(present)
+        cell = np.flatnonzero(pairs)
         values = [f[cell] for f in figures]
         r, p, c = cell // (n_p * n_c), cell // n_c % n_p, cell % n_c
         before = np.maximum(cell - n_c, 0)
