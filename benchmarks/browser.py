@@ -34,7 +34,6 @@ class Traffic:
     def __init__(self) -> None:
         self.ws = 0
         self.http = 0
-        self.outside: list[str] = []
 
     def reset(self) -> None:
         self.ws = self.http = 0
@@ -70,7 +69,7 @@ def measure(size: int, layer: str, steps: int, timeout: float) -> dict[str, Any]
     from playwright.sync_api import sync_playwright
 
     from crisismap.store import Workspace
-    from tests.appserver import CHROMIUM, CHROMIUM_ARGS, running_app
+    from tests.appserver import CHROMIUM, CHROMIUM_ARGS, keep_offline, running_app
 
     path = data.ensure_incidents(data.load_layer(layer), size)
     workdir = Path(tempfile.mkdtemp(prefix="crisismap-browser-bench-"))
@@ -82,14 +81,7 @@ def measure(size: int, layer: str, steps: int, timeout: float) -> dict[str, Any]
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": 1500, "height": 1300})
 
-        def route(r: Any) -> None:
-            if r.request.url.startswith((url, "data:", "blob:", "about:")):
-                r.continue_()
-            else:
-                traffic.outside.append(r.request.url)
-                r.abort()
-
-        context.route("**/*", route)
+        offline = keep_offline(context, url)
         page = context.new_page()
         page.on("websocket", lambda ws: ws.on("framereceived", traffic.frame))
         page.on("response", traffic.response)
@@ -130,7 +122,7 @@ def measure(size: int, layer: str, steps: int, timeout: float) -> dict[str, Any]
             )
             legend = now
         results["period_changes"] = changes
-        results["outside_requests"] = len(traffic.outside)
+        results["outside_requests"] = len(offline.outside)
         context.close()
         browser.close()
     return results

@@ -11,7 +11,9 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -70,3 +72,33 @@ def running_app(data_dir: Path | None = None, timeout_s: float = 120) -> Iterato
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+@dataclass
+class Offline:
+    """What a browser context tried: requests off the machine (refused) and dialogs."""
+
+    outside: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+
+
+def keep_offline(context: Any, *allowed: str) -> Offline:
+    """Refuse every request of ``context`` except to ``allowed`` prefixes (and data:,
+    blob:, about:), and dismiss every dialog; both are recorded for the test to assert."""
+    seen = Offline()
+    local = (*allowed, "data:", "blob:", "about:")
+
+    def route(r: Any) -> None:
+        if r.request.url.startswith(local):
+            r.continue_()
+        else:
+            seen.outside.append(r.request.url)
+            r.abort()
+
+    def dismiss(dialog: Any) -> None:
+        seen.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    context.route("**/*", route)
+    context.on("page", lambda page: page.on("dialog", dismiss))
+    return seen

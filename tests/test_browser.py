@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.appserver import CHROMIUM, CHROMIUM_ARGS, running_app
+from tests.appserver import CHROMIUM, CHROMIUM_ARGS, keep_offline, running_app
 from tests.hostile import hostile_csv
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,24 +44,12 @@ def page(server):
         context = browser.new_context(
             viewport={"width": 1500, "height": 1300}, accept_downloads=True
         )
-        outside: list[str] = []
-
-        def route(r):
-            url = r.request.url
-            if url.startswith(server) or url.startswith(("data:", "blob:", "about:")):
-                r.continue_()
-            else:
-                outside.append(url)
-                r.abort()
-
-        context.route("**/*", route)
+        seen = keep_offline(context, server)
         page = context.new_page()
-        dialogs: list[str] = []
-        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
         page.goto(server)
         yield page
-        assert outside == [], f"requests left the machine: {outside}"
-        assert dialogs == [], f"injected script opened dialogs: {dialogs}"
+        assert seen.outside == [], f"requests left the machine: {seen.outside}"
+        assert seen.dialogs == [], f"injected script opened dialogs: {seen.dialogs}"
         context.close()
         browser.close()
 

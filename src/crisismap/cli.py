@@ -74,6 +74,16 @@ def _parse_overrides(pairs: Sequence[str]) -> dict[str, str]:
     return overrides
 
 
+def _input_options(args: argparse.Namespace) -> dict[str, Any]:
+    """How to read the input file: the options every input command shares."""
+    return {
+        "preset": args.preset,
+        "overrides": _parse_overrides(args.map),
+        "date_order": args.date_order,
+        "encoding": args.encoding,
+    }
+
+
 def _read_input(path: Path) -> bytes:
     if not path.is_file():
         raise CrisismapError(f"Input file {str(path)!r} does not exist or is not a file.")
@@ -91,26 +101,29 @@ def _analyse(args: argparse.Namespace, *, with_join: bool = True) -> Any:
         data,
         boundaries,
         filename=args.input.name,
-        preset=args.preset,
-        overrides=_parse_overrides(args.map),
-        date_order=args.date_order,
-        encoding=args.encoding,
+        **_input_options(args),
         snap_distance_m=args.snap_m,
         fix_swapped=args.fix_swapped,
         progress=_progress,
     )
 
 
-def cmd_validate(args: argparse.Namespace) -> int:
+def _validated(args: argparse.Namespace, data: bytes) -> Any:
+    """Read, map and validate the input file's bytes as the input options say."""
     from crisismap import ingest, presets, validate
+
+    options = _input_options(args)
+    raw = ingest.read_csv_bytes(data, filename=args.input.name, encoding=options["encoding"])
+    mapping = presets.detect_mapping(
+        raw.header, raw.hxl_tags, preset=options["preset"], overrides=options["overrides"]
+    )
+    return validate.validate(raw, mapping, date_order=DateOrder.parse(options["date_order"]))
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
     from crisismap.export import to_csv_bytes
 
-    data = _read_input(args.input)
-    raw = ingest.read_csv_bytes(data, filename=args.input.name, encoding=args.encoding)
-    mapping = presets.detect_mapping(
-        raw.header, raw.hxl_tags, preset=args.preset, overrides=_parse_overrides(args.map)
-    )
-    result = validate.validate(raw, mapping, date_order=DateOrder.parse(args.date_order))
+    result = _validated(args, _read_input(args.input))
     report = result.report
     if args.rejected:
         Path(args.rejected).write_bytes(to_csv_bytes(result.rejected))
@@ -335,10 +348,7 @@ def _summarize_distributed(args: argparse.Namespace, out: Path, fmt: str, period
         start=args.start,
         end=args.end,
         categories=args.category or None,
-        preset=args.preset,
-        overrides=_parse_overrides(args.map),
-        date_order=args.date_order,
-        encoding=args.encoding,
+        **_input_options(args),
         snap_distance_m=args.snap_m,
         scheduler=args.scheduler,
         progress=_progress,
@@ -396,20 +406,9 @@ def cmd_workspace(args: argparse.Namespace) -> int:
             print(f"{info.id}  {info.kind:<10} {info.created[:10]}  {counted:>16}  {info.name}")
         return 0
     if action == "add":
-        from crisismap import ingest, presets, validate
-
         data = _read_input(args.input)
-        options = {
-            "preset": args.preset,
-            "overrides": _parse_overrides(args.map),
-            "date_order": args.date_order,
-            "encoding": args.encoding,
-        }
-        raw = ingest.read_csv_bytes(data, filename=args.input.name, encoding=args.encoding)
-        mapping = presets.detect_mapping(
-            raw.header, raw.hxl_tags, preset=args.preset, overrides=options["overrides"]
-        )
-        report = validate.validate(raw, mapping, date_order=args.date_order).report
+        options = _input_options(args)
+        report = _validated(args, data).report
         info = ws.save_dataset(
             args.name or args.input.name,
             data,

@@ -102,9 +102,10 @@ def read_csv_file(
     path = Path(path)
     if not path.is_file():
         raise InputError(f"Incident file {str(path)!r} does not exist or is not a file.")
-    _check_size(path.stat().st_size, max_bytes, path.name)
+    size = path.stat().st_size
+    _check_size(size, max_bytes, path.name)
     options.setdefault("filename", path.name)
-    if set(options) == {"filename"} and path.stat().st_size >= max(_MAP_FILE_BYTES, 1):
+    if set(options) == {"filename"} and size >= max(_MAP_FILE_BYTES, 1):
         # A large UTF-8 file is read straight from the page cache (no copy of its bytes);
         # anything the fast path declines is read from a copy, as an upload is.
         # The map is never closed explicitly: it goes when the last view of it does.

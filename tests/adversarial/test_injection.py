@@ -35,7 +35,7 @@ from crisismap.boundaries import read_boundary_bytes
 from crisismap.layers import build_map
 from tests.adversarial import figures
 from tests.adversarial.payloads import SCRIPT_PAYLOADS, boundaries_zip, incidents_csv
-from tests.appserver import CHROMIUM, CHROMIUM_ARGS, running_app
+from tests.appserver import CHROMIUM, CHROMIUM_ARGS, keep_offline, running_app
 
 SUITE = "script injection"
 ROOT = Path(__file__).resolve().parents[2]
@@ -148,18 +148,9 @@ def test_standalone_map_runs_nothing_in_chromium(map_html, tmp_path):
     with sync_playwright() as p:
         browser = _browser(p)
         context = browser.new_context()
-        outside: list[str] = []
-        context.route(
-            "**/*",
-            lambda r: (
-                r.continue_()
-                if r.request.url.startswith(("file:", "data:", "about:", "blob:"))
-                else (outside.append(r.request.url), r.abort())
-            ),
-        )
+        seen = keep_offline(context, "file:")
+        outside, dialogs = seen.outside, seen.dialogs
         page = context.new_page()
-        dialogs: list[str] = []
-        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
         page.goto(page_path.as_uri())
         page.wait_for_function("() => window.L !== undefined", timeout=30_000)
         opened = page.evaluate(_TRIGGER)
@@ -209,20 +200,9 @@ def _open_app(p, server: str, tmp_path: Path, hostile_files) -> tuple:
     (tmp_path / "regions.zip").write_bytes(regions)
     browser = _browser(p)
     context = browser.new_context(viewport={"width": 1500, "height": 1300})
-    outside: list[str] = []
-
-    def route(r):
-        url = r.request.url
-        if url.startswith((server, "data:", "blob:", "about:")):
-            r.continue_()
-        else:
-            outside.append(url)
-            r.abort()
-
-    context.route("**/*", route)
+    seen = keep_offline(context, server)
+    outside, dialogs = seen.outside, seen.dialogs
     page = context.new_page()
-    dialogs: list[str] = []
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     page.goto(server)
     _settled_map(page, "incidents shown")
     uploads = page.locator('input[type="file"]')
