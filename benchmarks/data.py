@@ -267,7 +267,10 @@ def ensure_parquet(layer: Layer, rows: int, partition_rows: int) -> Path:
     with :func:`crisismap.distributed.write_partitions`: what a large archive looks like
     after validation, ready for the distributed engine.
     """
-    from crisismap import distributed, ingest, presets, validate
+    from crisismap import distributed
+    from crisismap.records import presets
+    from crisismap.records import read as ingest
+    from crisismap.records import validation as validate
 
     folder = OUT / f"parquet_{layer.key}_{rows}_{partition_rows}"
     done = folder / "_COMPLETE"

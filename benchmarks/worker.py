@@ -50,7 +50,7 @@ def main(task: dict[str, Any]) -> dict[str, Any]:
 def pipeline_task(task: dict[str, Any]) -> dict[str, Any]:
     """Floor, reference and crisismap interleaved ``repeats`` times in this one process."""
     from benchmarks import data, pipelines
-    from crisismap import join
+    from crisismap.join import locate as join
 
     layer = data.load_layer(task["layer"])
     path = data.incidents_path(layer.key, task["size"])
@@ -97,7 +97,7 @@ def memory_task(task: dict[str, Any]) -> dict[str, Any]:
     path = data.incidents_path(layer.key, task["size"])
     import crisismap.aggregate
     import crisismap.join
-    import crisismap.validate  # noqa: F401
+    import crisismap.records  # noqa: F401
 
     baseline = rss_mb()
     which = task["pipeline"]

@@ -13,7 +13,8 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crisismap import aggregate, join
+from crisismap.aggregate import cells as aggregate
+from crisismap.join import locate as join
 from crisismap.schema import IMPRECISE_CODE, IMPRECISE_PERIOD, OUTSIDE_CODE
 
 LEVELS = {

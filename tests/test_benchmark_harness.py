@@ -15,7 +15,7 @@ import pytest
 import shapely
 
 from benchmarks import data, pipelines
-from crisismap import ingest
+from crisismap.records import read as ingest
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -19,8 +19,9 @@ import pytest
 import shapely
 from pyproj import Geod
 
-from crisismap import bundle, pipeline, publish
+from crisismap import pipeline, publish
 from crisismap.boundaries import BoundarySet, load_boundaries
+from crisismap.report import bundle
 from tests.hostile import PAYLOADS
 from tests.test_publish import Attacker
 

@@ -65,7 +65,7 @@ def test_join_ucdp_to_world_ukr_agrees_with_stated_admin1(tmp_path, capsys, shar
     # stated adm_1 agrees for >= 99 % of the attributable records that state one
     merged = joined.merge(source[["id", "adm_1", "where_prec"]], on="id")
     stated = merged[(merged["adm_1"] != "") & (merged["adm1_match"] != "imprecise")]
-    from crisismap.names import names_match
+    from crisismap.join.names import names_match
 
     agree = sum(
         names_match(a, b) for a, b in zip(stated["adm_1"], stated["adm1_name"], strict=True)

@@ -13,10 +13,14 @@ import pandas as pd
 import pytest
 import shapely
 
-from crisismap import aggregate, distributed, ingest, join, presets, validate
+from crisismap import aggregate, distributed
 from crisismap.boundaries import load_boundaries
 from crisismap.cli import main
 from crisismap.errors import InputError
+from crisismap.join import locate as join
+from crisismap.records import presets
+from crisismap.records import read as ingest
+from crisismap.records import validation as validate
 
 # dask's own Parquet reader calls reset_index(inplace=True), deprecated by pandas 3.1
 pytestmark = pytest.mark.filterwarnings("ignore:The inplace keyword")

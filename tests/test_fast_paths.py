@@ -17,7 +17,9 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crisismap import aggregate, ingest, join
+from crisismap.aggregate import cells as aggregate
+from crisismap.join import locate as join
+from crisismap.records import read as ingest
 
 
 def _read_both(data: bytes) -> tuple[ingest.RawTable, ingest.RawTable]:
@@ -159,7 +161,8 @@ def test_a_file_read_through_a_memory_map_equals_its_bytes_read(tmp_path_factory
 
 
 def _validated(data: bytes, parallel_from: int) -> tuple:
-    from crisismap import presets, validate
+    from crisismap.records import presets
+    from crisismap.records import validation as validate
 
     raw = ingest.read_csv_bytes(data)
     mapping = presets.detect_mapping(raw.header, raw.hxl_tags)
@@ -208,7 +211,7 @@ def test_plain_decimals_by_cast_equal_the_regex(values):
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from crisismap import validate
+    from crisismap.records import validation as validate
 
     castable = [v for v in values if _arrow_casts(v)]
     for group in (values, castable, *([v] for v in values)):  # whole-column cast and regex
@@ -226,7 +229,7 @@ def test_plain_counts_without_regex_equal_the_regex(values):
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from crisismap import validate
+    from crisismap.records import validation as validate
 
     digits_only = [v for v in values if not set(v) & set("+-.eE")]
     for group in (values, digits_only, *([v] for v in values)):
@@ -255,7 +258,7 @@ def test_strip_shortcut_equals_pandas_strip(values, cut):
     """Skipping the strip when no value can need it never changes a value."""
     import pyarrow as pa
 
-    from crisismap import validate
+    from crisismap.records import validation as validate
 
     whole = pa.array(["  x", *values, "y "], pa.large_string())[1:-1]  # sliced: offset 1
     chunks = [whole.slice(0, cut), whole.slice(cut)]

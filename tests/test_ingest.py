@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crisismap import ingest
 from crisismap.errors import InputError, UnsafeInputError
+from crisismap.records import read as ingest
 
 
 def read(text: str | bytes, **options: object) -> ingest.RawTable:

@@ -12,8 +12,8 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crisismap import join
 from crisismap.errors import BoundaryError
+from crisismap.join import locate as join
 
 
 def frame(rows: list[tuple], crs: int | None = 4326) -> gpd.GeoDataFrame:

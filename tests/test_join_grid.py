@@ -17,7 +17,7 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crisismap import join
+from crisismap.join import locate as join
 
 
 def level(geoms: list, codes: list[str] | None = None) -> gpd.GeoDataFrame:

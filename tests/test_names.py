@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 import shapely
 
-from crisismap import join, names
+from crisismap.join import locate as join
+from crisismap.join import names
 
 
 @pytest.mark.parametrize(

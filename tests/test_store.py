@@ -11,8 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from crisismap import ingest, presets, validate
 from crisismap.errors import InputError
+from crisismap.records import presets
+from crisismap.records import read as ingest
+from crisismap.records import validation as validate
 from crisismap.store import (
     DATA_DIR_ENV,
     DB_NAME,

@@ -10,8 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crisismap import ingest, presets, validate
 from crisismap.errors import MappingError
+from crisismap.records import presets
+from crisismap.records import read as ingest
+from crisismap.records import validation as validate
 from crisismap.schema import RECORD_COLUMNS
 
 TODAY = dt.date(2025, 6, 30)

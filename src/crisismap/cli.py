@@ -110,14 +110,9 @@ def _analyse(args: argparse.Namespace, *, with_join: bool = True) -> Any:
 
 def _validated(args: argparse.Namespace, data: bytes) -> Any:
     """Read, map and validate the input file's bytes as the input options say."""
-    from crisismap import ingest, presets, validate
+    from crisismap.records import validate_bytes
 
-    options = _input_options(args)
-    raw = ingest.read_csv_bytes(data, filename=args.input.name, encoding=options["encoding"])
-    mapping = presets.detect_mapping(
-        raw.header, raw.hxl_tags, preset=options["preset"], overrides=options["overrides"]
-    )
-    return validate.validate(raw, mapping, date_order=DateOrder.parse(options["date_order"]))
+    return validate_bytes(data, filename=args.input.name, **_input_options(args))
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -237,9 +232,9 @@ def _summarize_public(
     args: argparse.Namespace, analysis: Any, out: Path, fmt: str, period: Period
 ) -> int:
     """``summarize --public``: small cells suppressed (with complements), allow-listed columns."""
-    from crisismap import bundle
+    from crisismap import report
 
-    figures = bundle.view_figures(
+    figures = report.view_figures(
         analysis,
         level=args.level,
         period=period,
@@ -250,13 +245,13 @@ def _summarize_public(
         k=args.k,
     )
     title = f"Incidents by admin-{args.level} region"
-    files = bundle.figure_files(analysis, figures, title=title)
+    files = report.figure_files(analysis, figures, title=title)
     data = {"csv": files["cells.csv"], "xlsx": files["figures.xlsx"]}.get(fmt)
     data = data if data is not None else files["regions.geojson"]
     out.write_bytes(data)
     manifest_path = Path(args.manifest) if args.manifest else out.with_suffix(".manifest.json")
     manifest_path.write_bytes(
-        bundle.bundle_manifest(analysis, figures, {out.name: data}, title=title)
+        report.bundle_manifest(analysis, figures, {out.name: data}, title=title)
     )
     hidden = figures.suppression.get("suppressed_cells", "?")
     _progress(
@@ -290,7 +285,7 @@ def _parse_masking(spec: str | None) -> Any:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from crisismap import bundle
+    from crisismap import report
 
     masking = _parse_masking(args.mask)
     secret = None
@@ -301,7 +296,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     analysis = _analyse(args)
     public = not args.internal
     _progress("building the report bundle (suppression and PDF can take a few seconds)")
-    data = bundle.build_bundle(
+    data = report.build_bundle(
         analysis,
         level=args.level,
         period=Period.parse(args.period),
@@ -318,7 +313,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     out = (
         Path(args.out)
         if args.out
-        else Path(bundle.bundle_filename(level=args.level, period=args.period, public=public))
+        else Path(report.bundle_filename(level=args.level, period=args.period, public=public))
     )
     out.write_bytes(data)
     label = "public" if public else "SENSITIVE (internal)"

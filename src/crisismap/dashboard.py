@@ -25,12 +25,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from crisismap import aggregate, ingest, pipeline
+from crisismap import aggregate, pipeline
 from crisismap.boundaries import BoundarySet, load_boundaries, read_boundary_bytes
 from crisismap.export import to_csv_bytes
 from crisismap.pipeline import Analysis
-from crisismap.presets import PRESETS
-from crisismap.report import PROBLEM_FIELDS, Report
+from crisismap.problems import PROBLEM_FIELDS, Report
+from crisismap.records import PRESETS, read_csv_bytes
 from crisismap.schema import IMPRECISE_CODE, IMPRECISE_PERIOD, OUTSIDE_CODE, Period
 from crisismap.store import DatasetInfo, Workspace
 
@@ -87,7 +87,7 @@ def headers_of(files: Sequence[tuple[str, bytes]]) -> list[str]:
         if len(data) > HEADER_SNIFF_BYTES and b"\n" in head:
             head = head[: head.rindex(b"\n") + 1]
         try:
-            raw = ingest.read_csv_bytes(head, filename=name)
+            raw = read_csv_bytes(head, filename=name)
         except Exception:
             continue
         names.extend(h for h in raw.header if h not in names)
@@ -536,7 +536,7 @@ def exports(analysis: Analysis, view: View, *, public: bool = True, k: int = 5) 
     (crisismap.publish), and the report bundle. Internal: the full summary, the
     rejected records and a bundle, every file name starting ``SENSITIVE_``.
     """
-    from crisismap import bundle, publish
+    from crisismap import publish, report
 
     built: dict[str, Any] = {}
     view_args = {"level": view.level, "period": view.period_unit, **view.filters}
@@ -548,17 +548,17 @@ def exports(analysis: Analysis, view: View, *, public: bool = True, k: int = 5) 
 
     def figures() -> Any:
         return once(
-            "figures", lambda: bundle.view_figures(analysis, **view_args, public=public, k=k)
+            "figures", lambda: report.view_figures(analysis, **view_args, public=public, k=k)
         )
 
     def figure_file(name: str) -> bytes:
-        files = once("files", lambda: bundle.figure_files(analysis, figures(), title=view.title))
+        files = once("files", lambda: report.figure_files(analysis, figures(), title=view.title))
         return files[name]
 
-    def report() -> bytes:
+    def bundle() -> bytes:
         return once(
             "bundle",
-            lambda: bundle.build_bundle(
+            lambda: report.build_bundle(
                 analysis, **view_args, public=public, k=k, title=view.title
             ),
         )
@@ -577,9 +577,9 @@ def exports(analysis: Analysis, view: View, *, public: bool = True, k: int = 5) 
         ),
         ExportItem(
             "Report bundle (ZIP)",
-            bundle.bundle_filename(level=view.level, period=view.period_unit, public=public),
+            report.bundle_filename(level=view.level, period=view.period_unit, public=public),
             "application/zip",
-            report,
+            bundle,
         ),
     ]
     if not public:

@@ -31,11 +31,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from crisismap import aggregate, ingest, join, presets, validate
+from crisismap import aggregate, join
 from crisismap.boundaries import BoundarySet
 from crisismap.errors import InputError
 from crisismap.export import manifest_bytes, regions_geojson_bytes, to_csv_bytes, to_xlsx_bytes
-from crisismap.report import Report
+from crisismap.problems import Report
+from crisismap.records import DEFAULT_MAX_BYTES, validate_bytes
 from crisismap.schema import IMPRECISE_CODE, OUTSIDE_CODE, DateOrder, Period
 
 DEFAULT_PARTITION_ROWS = 1_000_000
@@ -384,7 +385,7 @@ def summarize_input(
     scheduler: str | None = None,
     n_workers: int = 2,
     rows_per_partition: int = DEFAULT_PARTITION_ROWS,
-    max_bytes: int = ingest.DEFAULT_MAX_BYTES,
+    max_bytes: int = DEFAULT_MAX_BYTES,
     progress: Callable[[str], None] = lambda _: None,
 ) -> DistributedSummary:
     """A CSV validated here (or a folder of partitions), joined and counted on a cluster.
@@ -456,11 +457,15 @@ def _prepare(
         return _Prepared(source, inputs=[{"name": str(source), "partitions": count}])
     data = source.read_bytes()
     progress(f"validating {source.name} on this machine")
-    raw = ingest.read_csv_bytes(data, filename=source.name, max_bytes=max_bytes, encoding=encoding)
-    mapping = presets.detect_mapping(
-        raw.header, raw.hxl_tags, preset=options["preset"], overrides=options["overrides"]
+    result = validate_bytes(
+        data,
+        filename=source.name,
+        preset=options["preset"],
+        overrides=options["overrides"],
+        date_order=options["date_order"],
+        encoding=encoding,
+        max_bytes=max_bytes,
     )
-    result = validate.validate(raw, mapping, date_order=options["date_order"])
     write_partitions(result.records, tmp, rows_per_partition=rows_per_partition)
     report = result.report
     return _Prepared(

@@ -27,3 +27,7 @@ class UnsafeInputError(InputError):
 
 class MappingError(InputError):
     """The column mapping cannot be applied (missing column or unmapped field)."""
+
+
+class StoreError(CrisismapError):
+    """The workspace cannot be used: unreadable, from a newer version, or corrupt."""

@@ -15,11 +15,12 @@ from typing import Any
 
 import pandas as pd
 
-from crisismap import aggregate, ingest, join, names, presets, validate
+from crisismap import aggregate, join
 from crisismap.boundaries import BoundarySet
 from crisismap.errors import InputError
 from crisismap.export import manifest_bytes, regions_geojson_bytes, to_csv_bytes, to_xlsx_bytes
-from crisismap.report import Problem, Report
+from crisismap.problems import Problem, Report
+from crisismap.records import combine_records, validate_bytes
 from crisismap.schema import (
     IMPRECISE_CODE,
     OUTSIDE_CODE,
@@ -28,7 +29,6 @@ from crisismap.schema import (
     Period,
     Severity,
 )
-from crisismap.store import combine_records
 
 DEFAULT_MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 MAIN_COUNTRY_SHARE = 0.02  # countries holding at least this share of records anchor swap checks
@@ -105,12 +105,17 @@ def analyse_files(
     parts = []
     for name, data in files:
         progress(f"reading {name} ({len(data):,} bytes)")
-        raw = ingest.read_csv_bytes(data, filename=name, max_bytes=max_bytes, encoding=encoding)
-        mapping = presets.detect_mapping(
-            raw.header, raw.hxl_tags, preset=preset, overrides=overrides
+        result = validate_bytes(
+            data,
+            filename=name,
+            preset=preset,
+            overrides=overrides,
+            date_order=date_order,
+            encoding=encoding,
+            max_bytes=max_bytes,
         )
-        progress(f"validating {raw.n_records:,} records of {name} (preset: {mapping.label})")
-        parts.append(validate.validate(raw, mapping, date_order=date_order))
+        progress(f"validated {result.report.records:,} records of {name}")
+        parts.append(result)
     records, rejected, report, conflicts = _combine([n for n, _ in files], parts)
 
     progress(f"joining {len(records):,} records to {boundaries.name}")
@@ -120,7 +125,7 @@ def analyse_files(
         records = _flag_swapped(records, swapped, report, fix=fix_swapped)
         if fix_swapped:
             joined = join.join_points(records, boundaries.levels, snap_distance_m=snap_distance_m)
-    agreement, disagreements = names.compare_stated(records, joined, boundaries.levels)
+    agreement, disagreements = join.compare_stated(records, joined, boundaries.levels)
     parameters = {
         "preset": report.preset,
         "mapping": report.mapping,

@@ -35,9 +35,11 @@ import pyarrow.parquet as pq
 import pytest
 import shapely
 
-from crisismap import ingest, presets, validate
 from crisismap.boundaries import load_boundaries, read_boundary_bytes
 from crisismap.errors import CrisismapError, InputError, UnsafeInputError
+from crisismap.records import presets
+from crisismap.records import read as ingest
+from crisismap.records import validation as validate
 from tests.adversarial import figures
 
 SUITE = "hostile uploads"

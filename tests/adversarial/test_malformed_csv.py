@@ -44,8 +44,10 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crisismap import ingest, presets, validate
 from crisismap.errors import InputError
+from crisismap.records import presets
+from crisismap.records import read as ingest
+from crisismap.records import validation as validate
 from tests.adversarial import figures
 
 SUITE = "malformed CSVs"

@@ -56,7 +56,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from crisismap.errors import MappingError
-from crisismap.report import DEFAULT_PROBLEM_LIMIT, Problem, Report
+from crisismap.problems import DEFAULT_PROBLEM_LIMIT, Problem, Report
 from crisismap.schema import (
     CATEGORY_SEPARATOR,
     RECORD_COLUMNS,
@@ -68,8 +68,8 @@ from crisismap.schema import (
 )
 
 if TYPE_CHECKING:
-    from crisismap.ingest import RawTable
-    from crisismap.presets import ColumnMapping
+    from crisismap.records.presets import ColumnMapping
+    from crisismap.records.read import RawTable
 
 MISSING_TOKENS = frozenset(
     {"", "na", "n/a", "n.a.", "nan", "null", "none", "unknown", "unk", "-", "--", "?", "nd"}

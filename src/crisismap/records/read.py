@@ -31,7 +31,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from crisismap.errors import InputError, UnsafeInputError
-from crisismap.report import Problem
+from crisismap.problems import Problem
 from crisismap.schema import Severity
 
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024

@@ -66,7 +66,7 @@ def _disable_gdal_vrt() -> None:
 
 _disable_gdal_vrt()
 
-WORLD_DIR = Path(__file__).resolve().parents[2] / "data" / "boundaries"
+WORLD_DIR = Path(__file__).resolve().parents[3] / "data" / "boundaries"
 DEFAULT_MAX_BYTES = 200 * 1024**2  # an input file or upload
 MAX_EXPANDED_BYTES = 500 * 1024**2  # everything a zip or gzip expands to
 MAX_ZIP_MEMBERS = 1000
