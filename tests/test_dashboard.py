@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from crisismap import aggregate, dashboard, pipeline
+from crisismap import aggregate, dashboard, display, pipeline
 from crisismap.boundaries import load_boundaries
 from crisismap.layers import build_map
 from crisismap.schema import IMPRECISE_PERIOD, Period
@@ -304,21 +304,21 @@ def test_widget_helpers_are_unchanged_and_remembered_per_analysis(mixed):
         mixed.records["date_end"].max().date(),
     )
     assert dashboard.period_labels(mixed, "quarter", categories=["torture"])[0] == "2023-Q4"
-    memo = mixed.__dict__["_dashboard_memo"]
+    memo = mixed.__dict__["_memo"]
     assert {"record_views", "categories", ("regions", 1), "date_bounds"} <= set(memo)
     # a new analysis of the same data has its own memo: nothing is shared between sessions
     again = replace(mixed)
-    assert "_dashboard_memo" not in again.__dict__
+    assert "_memo" not in again.__dict__
     dashboard.categories_of(again)
-    assert again.__dict__["_dashboard_memo"]["categories"] is not memo["categories"]
+    assert again.__dict__["_memo"]["categories"] is not memo["categories"]
 
 
 def test_display_geometry_is_cached_on_geometry_only(mixed):
-    shapes = dashboard.display_regions(mixed, 1)
-    assert dashboard.display_regions(mixed, 1) is shapes
+    shapes = pipeline.display_regions(mixed, 1)
+    assert pipeline.display_regions(mixed, 1) is shapes
     frame = pipeline.summary_levels(mixed)[1]
-    again = dashboard.simplify_for_display(frame[["code", "name", "geometry"]])
+    again = display.simplify_for_display(frame[["code", "name", "geometry"]])
     assert again.geometry.equals(shapes.geometry)
-    for cached in dashboard._display_cache.values():
+    for cached in display._display_cache.values():
         assert isinstance(cached, np.ndarray)
         assert all(isinstance(g, shapely.Geometry) for g in cached)

@@ -17,6 +17,7 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from crisismap import display
 from crisismap.aggregate import cells as aggregate
 from crisismap.join import locate as join
 from crisismap.records import read as ingest
@@ -377,14 +378,14 @@ def test_partial_counts_of_any_split_combine_to_the_summary(view):
 
 @pytest.mark.filterwarnings("ignore:Numba not installed")
 def test_natural_breaks_are_fisher_jenks():
-    assert aggregate.natural_breaks([1, 2, 3, 10, 11, 12, 50], 3) == [3.0, 12.0, 50.0]
-    assert aggregate.natural_breaks([4, 4, 1], 5) == [1.0, 4.0, 4.0]
-    assert aggregate.natural_breaks([], 5) == []
+    assert display.natural_breaks([1, 2, 3, 10, 11, 12, 50], 3) == [3.0, 12.0, 50.0]
+    assert display.natural_breaks([4, 4, 1], 5) == [1.0, 4.0, 4.0]
+    assert display.natural_breaks([], 5) == []
     mapclassify = pytest.importorskip("mapclassify")
     rng = np.random.default_rng(7)
     for _ in range(40):
         values = np.round(rng.pareto(1.2, int(rng.integers(8, 80))) * 100) + 1
         if len(np.unique(values)) > 5:
-            assert aggregate.natural_breaks(values, 5) == [
+            assert display.natural_breaks(values, 5) == [
                 float(b) for b in mapclassify.FisherJenks(values, k=5).bins
             ]

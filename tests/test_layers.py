@@ -18,8 +18,9 @@ import pytest
 import shapely
 from shapely.geometry import MultiPolygon, Polygon, box
 
-from crisismap import layers
-from crisismap.layers import build_map, classify, js_data, point_rows, topology
+from crisismap import display, layers
+from crisismap.display import classify, topology
+from crisismap.layers import build_map, js_data, point_rows
 
 
 def _decode(topo: dict) -> list:
@@ -79,7 +80,7 @@ def test_a_real_coverage_decodes_to_the_same_regions_with_every_border_once():
     from benchmarks import data
 
     frame = data.synthetic_admin2(n_regions=40, depth=3)
-    geoms = shapely.set_precision(frame.geometry.to_numpy(), layers.QUANTUM)
+    geoms = shapely.set_precision(frame.geometry.to_numpy(), display.QUANTUM)
     topo = topology(geoms)
     decoded = _decode(topo)
     assert len(decoded) == len(geoms)
@@ -91,10 +92,10 @@ def test_a_real_coverage_decodes_to_the_same_regions_with_every_border_once():
     for arc in topo["arcs"]:
         arc_segments += _segments(np.cumsum(np.array(arc), axis=0))
     assert len(arc_segments) == len(set(arc_segments))
-    origin = np.array(topo["transform"]["translate"]) / layers.QUANTUM
+    origin = np.array(topo["transform"]["translate"]) / display.QUANTUM
     ring_segments: set[tuple] = set()
     for ring in shapely.get_rings(geoms):
-        grid = np.rint(shapely.get_coordinates(ring) / layers.QUANTUM - origin).astype(int)
+        grid = np.rint(shapely.get_coordinates(ring) / display.QUANTUM - origin).astype(int)
         ring_segments |= set(_segments(grid))
     assert set(arc_segments) == ring_segments
     # interior borders are shared: far fewer arc points than ring points
@@ -141,7 +142,7 @@ def test_natural_breaks_are_those_of_mapclassify(values):
     classes = classify(values)
     assert classes.method == "natural breaks (Fisher-Jenks)"
     assert classes.bounds == expected
-    palette = [layers.ZERO_COLOUR, *classes.colours]
+    palette = [display.ZERO_COLOUR, *classes.colours]
     assert [palette[i + 1] for i in classes.index(values)] == [classes.colour(v) for v in values]
 
 

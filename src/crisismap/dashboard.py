@@ -11,10 +11,7 @@ simplified boundary geometry, keyed by the geometry itself.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, partial
@@ -23,7 +20,6 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from crisismap import aggregate, pipeline
 from crisismap.boundaries import BoundarySet, load_boundaries, read_boundary_bytes
@@ -166,11 +162,7 @@ def rejected_csv(analysis: Analysis) -> bytes:
 
 
 def _memo(analysis: Analysis, key: Any, make: Callable[[], Any]) -> Any:
-    """``make()`` remembered on this analysis object (so per session, never across users)."""
-    memo = analysis.__dict__.setdefault("_dashboard_memo", {})
-    if key not in memo:
-        memo[key] = make()
-    return memo[key]
+    return analysis.memo(key, make)
 
 
 def _record_views(analysis: Analysis) -> aggregate.RecordViews:
@@ -380,7 +372,7 @@ def _regions_frame(
     analysis: Analysis, level: int, figures: pd.DataFrame, filtered: bool
 ) -> gpd.GeoDataFrame:
     """Display geometry with the view's figures (regions outside a region filter left out)."""
-    shown = display_regions(analysis, level)
+    shown = pipeline.display_regions(analysis, level)
     if filtered:
         shown = shown[shown["code"].isin(figures.index)]
     frame = shown.merge(figures, how="left", left_on="code", right_index=True)
@@ -446,67 +438,6 @@ def clicked_region(result: dict[str, Any] | None) -> str | None:
     props = feature.get("properties") or {}
     code = props.get("code")
     return str(code) if code and code not in (OUTSIDE_CODE, IMPRECISE_CODE) else None
-
-
-# ----------------------------------------------------------------------------- display geometry
-
-
-def display_regions(analysis: Analysis, level: int) -> gpd.GeoDataFrame:
-    """Display geometry for ``level``: simplified for the browser, never for the join.
-
-    Coverage simplification keeps shared borders shared (no slivers between
-    neighbours). Memoised on the analysis object; the simplified geometry itself is
-    cached by the boundaries' geometry (see :func:`simplify_for_display`).
-    """
-
-    def make() -> gpd.GeoDataFrame:
-        frame = _summary_levels(analysis)[level]
-        frame = frame[[c for c in ("code", "name", "country", "geometry") if c in frame]]
-        return simplify_for_display(frame)
-
-    return _memo(analysis, ("display", level), make)
-
-
-_display_cache: OrderedDict[str, np.ndarray] = OrderedDict()
-_display_lock = threading.Lock()
-DISPLAY_CACHE_SIZE = 8
-
-
-def simplify_for_display(frame: gpd.GeoDataFrame, max_vertices: int = 60_000) -> gpd.GeoDataFrame:
-    """Simplify so the layer stays light (~``max_vertices``), borders kept consistent.
-
-    The simplified geometry is cached on a digest of the geometry alone (boundaries,
-    never incident data or names), so the bundled boundaries are simplified once per
-    process whoever looks at them.
-    """
-    geoms = frame.geometry.to_numpy()
-    key = (
-        f"{max_vertices}:"
-        + hashlib.blake2b(b"".join(shapely.to_wkb(geoms)), digest_size=20).hexdigest()
-    )
-    with _display_lock:
-        simplified = _display_cache.get(key)
-        if simplified is not None:
-            _display_cache.move_to_end(key)
-    if simplified is None:
-        simplified = _simplified(geoms, frame.total_bounds, max_vertices)
-        with _display_lock:
-            _display_cache[key] = simplified
-            while len(_display_cache) > DISPLAY_CACHE_SIZE:
-                _display_cache.popitem(last=False)
-    out = frame.set_geometry(simplified.copy(), crs=frame.crs)
-    return out[~shapely.is_empty(simplified)]
-
-
-def _simplified(geoms: np.ndarray, bounds: np.ndarray, max_vertices: int) -> np.ndarray:
-    if int(shapely.get_num_coordinates(geoms).sum()) > max_vertices:
-        minx, miny, maxx, maxy = bounds
-        tolerance = max(maxx - minx, maxy - miny) / 1500
-        try:
-            geoms = shapely.coverage_simplify(geoms, tolerance)
-        except shapely.errors.GEOSException:
-            geoms = shapely.simplify(geoms, tolerance, preserve_topology=True)
-    return shapely.set_precision(geoms, 1e-4)
 
 
 # ----------------------------------------------------------------------------- exports

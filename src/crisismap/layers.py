@@ -28,7 +28,6 @@ import json
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import folium
@@ -40,68 +39,16 @@ from branca.element import Element, MacroElement, Template
 from folium.elements import JSCSSMixin
 from folium.map import Layer
 
-from crisismap.aggregate import natural_breaks
+from crisismap.display import ZERO_COLOUR, Classes, classify, topology
 
 DEFAULT_ASSET_BASE = "/app/static/vendor"
-# A colour-blind-safe sequential ramp (ColorBrewer YlOrRd), zero drawn apart in grey.
-RAMP = ["#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026", "#800026", "#4d0013"]
-ZERO_COLOUR = "#f0f0f0"
 WEB_BASEMAPS = {
     "OpenStreetMap": "OpenStreetMap",
     "CartoDB positron": "CartoDB positron",
 }
-QUANTUM = 1e-4  # degrees (~11 m): the grid of the regions' display coordinates
 DESCRIPTION_LIMIT = 400  # characters of a description shown in a popup
 DESCRIPTION_BUDGET = 300_000  # characters of descriptions in one map (many points: cut more)
 TOPOLOGY_CACHE_SIZE = 8
-
-
-@dataclass(frozen=True)
-class Classes:
-    """Class breaks of the choropleth: upper bounds, one colour per class."""
-
-    bounds: tuple[float, ...]
-    colours: tuple[str, ...]
-    method: str
-
-    def colour(self, value: float) -> str:
-        if not value or value <= 0 or not np.isfinite(value):
-            return ZERO_COLOUR
-        for bound, colour in zip(self.bounds, self.colours, strict=True):
-            if value <= bound:
-                return colour
-        return self.colours[-1]
-
-    def index(self, values: Sequence[float] | np.ndarray) -> np.ndarray:
-        """Class of each value: -1 for zero, missing or negative, else 0..len(bounds)-1."""
-        v = np.nan_to_num(np.asarray(values, dtype=float), nan=0.0, posinf=0.0, neginf=0.0)
-        if not self.bounds:
-            return np.full(len(v), -1, dtype=np.int64)
-        found = np.minimum(np.searchsorted(self.bounds, v, side="left"), len(self.bounds) - 1)
-        return np.where(v > 0, found, -1)
-
-
-def classify(values: Sequence[float], k: int = 5) -> Classes:
-    """Classes for incident counts: zero apart, Fisher-Jenks natural breaks on the rest.
-
-    Counts are skewed (a few regions hold most incidents); natural breaks keep the
-    extremes visible without empty classes. Few distinct values get one class each.
-    """
-    v = np.asarray(values, dtype=float)
-    positive = v[np.isfinite(v) & (v > 0)]
-    if positive.size == 0:
-        return Classes((), (), "none")
-    distinct = np.unique(positive)
-    if distinct.size <= k:
-        bounds = tuple(float(b) for b in distinct)
-        method = "unique values"
-    else:
-        bounds = tuple(natural_breaks(positive, k))
-        method = "natural breaks (Fisher-Jenks)"
-    colours = tuple(
-        RAMP[round(i * (len(RAMP) - 1) / max(len(bounds) - 1, 1))] for i in range(len(bounds))
-    )
-    return Classes(bounds, colours, method)
 
 
 def _asset(base: str, path: str) -> str:
@@ -228,158 +175,6 @@ class _DataLayer(JSCSSMixin, Layer):
 # ----------------------------------------------------------------------------- regions
 
 
-def topology(geometries: Sequence[Any] | np.ndarray, quantum: float = QUANTUM) -> dict[str, Any]:
-    """TopoJSON of polygons: coordinates on a ``quantum`` grid, each shared border once.
-
-    A border two regions share becomes one arc both reference (one of them reversed),
-    so the borders drawn from it meet exactly, and the page carries it once. Arcs are
-    delta-encoded integers (TopoJSON's quantized form). Geometry ``i`` of
-    ``objects.regions`` is ``geometries[i]``, null when nothing of it is left on the grid.
-    """
-    geoms = np.asarray(geometries, dtype=object)
-    parts, part_geom = shapely.get_parts(geoms, return_index=True)
-    rings, ring_part = shapely.get_rings(parts, return_index=True)
-    coords, point_ring = shapely.get_coordinates(rings, return_index=True)
-    origin = np.floor(coords.min(axis=0) / quantum) if len(coords) else np.zeros(2)
-    grid = np.rint(coords / quantum - origin).astype(np.int64)
-    keep = _distinct_ring_points(grid, point_ring)
-    ring_arcs, arcs = _arcs(grid[keep], point_ring[keep], len(rings))
-    objects = _topo_geometries(len(geoms), part_geom, ring_part, ring_arcs)
-    return {
-        "type": "Topology",
-        "transform": {"scale": [quantum, quantum], "translate": (origin * quantum).tolist()},
-        "arcs": arcs,
-        "objects": {"regions": {"type": "GeometryCollection", "geometries": objects}},
-    }
-
-
-def _ring_bounds(point_ring: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Start and length of each run of equal ring numbers (points are grouped by ring)."""
-    if not len(point_ring):
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    starts = np.flatnonzero(np.r_[True, point_ring[1:] != point_ring[:-1]])
-    return starts, np.diff(np.r_[starts, len(point_ring)])
-
-
-def _cyclic_next(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """For each point, the position of the next point of its ring (the last wraps around)."""
-    first = np.repeat(starts, lengths)
-    size = np.repeat(lengths, lengths)
-    return first + (np.arange(len(first)) - first + 1) % size
-
-
-def _distinct_ring_points(grid: np.ndarray, point_ring: np.ndarray) -> np.ndarray:
-    """Points to keep: not the closing point, not a repeat of the next point once gridded."""
-    starts, lengths = _ring_bounds(point_ring)
-    keep = np.ones(len(grid), dtype=bool)
-    keep[starts + lengths - 1] = False  # the closing point repeats the first
-    grid, point_ring = grid[keep], point_ring[keep]
-    starts, lengths = _ring_bounds(point_ring)
-    nxt = _cyclic_next(starts, lengths)
-    distinct = (grid != grid[nxt]).any(axis=1)
-    out = np.zeros(len(keep), dtype=bool)
-    out[np.flatnonzero(keep)[distinct]] = True
-    return out
-
-
-def _arcs(
-    grid: np.ndarray, point_ring: np.ndarray, n_rings: int
-) -> tuple[list[list[int] | None], list[list[list[int]]]]:
-    """Cut every ring at its junctions into arcs; keep each arc once (reversed or not).
-
-    A junction is a point whose neighbours differ between the rings that pass through
-    it (where a shared border starts or ends). A ring without one starts at its
-    smallest point, so that two rings tracing the same loop cut it alike.
-    """
-    starts, lengths = _ring_bounds(point_ring)
-    valid = lengths >= 3  # fewer distinct points on the grid: nothing left to draw
-    take = np.repeat(valid, lengths)
-    grid, point_ring = grid[take], point_ring[take]
-    starts, lengths = _ring_bounds(point_ring)
-    ring_ids = point_ring[starts] if len(starts) else np.zeros(0, np.int64)
-    width = int(grid[:, 1].max()) + 2 if len(grid) else 1
-    key = grid[:, 0] * width + grid[:, 1]
-    nxt = _cyclic_next(starts, lengths)
-    prv = np.empty_like(nxt)
-    prv[nxt] = np.arange(len(nxt))
-    lo, hi = np.minimum(key[prv], key[nxt]), np.maximum(key[prv], key[nxt])
-    order = np.lexsort((hi, lo, key))
-    k, a, b = key[order], lo[order], hi[order]
-    other_pair = (k[1:] == k[:-1]) & ((a[1:] != a[:-1]) | (b[1:] != b[:-1]))
-    junction = np.isin(key, k[1:][other_pair])
-    # rotate each ring to start at its first junction (or its smallest point)
-    ring_of_point = np.repeat(np.arange(len(starts)), lengths)
-    offset = np.zeros(len(starts), np.int64)
-    has = np.bincount(ring_of_point[junction], minlength=len(starts)) > 0
-    first_junction = np.full(len(starts), np.iinfo(np.int64).max)
-    np.minimum.at(first_junction, ring_of_point[junction], np.flatnonzero(junction))
-    offset[has] = first_junction[has] - starts[has]
-    for r in np.flatnonzero(~has):
-        offset[r] = int(np.argmin(key[starts[r] : starts[r] + lengths[r]]))
-    base = np.repeat(starts, lengths)
-    within = np.arange(len(key)) - base
-    size = np.repeat(lengths, lengths)
-    rotated = base + (within + np.repeat(offset, lengths)) % size
-    # each ring followed by its first point again, so every arc is one contiguous slice
-    closed = np.insert(rotated, starts + lengths, rotated[starts])
-    closed_starts = starts + np.arange(len(starts))
-    cut = np.insert(junction[rotated], starts + lengths, True)
-    cut[closed_starts] = True
-    ext_key, ext_grid = key[closed], grid[closed]
-    delta = np.diff(ext_grid, axis=0).tolist()
-    ends = closed_starts + lengths  # position of each ring's closing point
-    index: dict[bytes, int] = {}
-    arcs: list[list[list[int]]] = []
-    ring_arcs: list[list[int] | None] = [None] * n_rings
-    cut_at = np.flatnonzero(cut)
-    for ring, s, e in zip(ring_ids.tolist(), closed_starts.tolist(), ends.tolist(), strict=True):
-        lo_i = np.searchsorted(cut_at, s)
-        hi_i = np.searchsorted(cut_at, e)
-        points = cut_at[lo_i : hi_i + 1].tolist()
-        refs = []
-        for p, q in zip(points[:-1], points[1:], strict=True):
-            piece = ext_key[p : q + 1]
-            forward = piece.tobytes()
-            if forward in index:
-                refs.append(index[forward])
-                continue
-            backward = piece[::-1].tobytes()
-            if backward in index:
-                refs.append(~index[backward])
-                continue
-            index[forward] = len(arcs)
-            refs.append(len(arcs))
-            arcs.append([ext_grid[p].tolist(), *delta[p:q]])
-        ring_arcs[ring] = refs
-    return ring_arcs, arcs
-
-
-def _topo_geometries(
-    n_geoms: int,
-    part_geom: np.ndarray,
-    ring_part: np.ndarray,
-    ring_arcs: list[list[int] | None],
-) -> list[dict[str, Any]]:
-    """TopoJSON Polygon / MultiPolygon objects from each ring's arcs (first ring: exterior)."""
-    rings_of_part: dict[int, list[int]] = {}
-    for ring, part in enumerate(ring_part.tolist()):
-        rings_of_part.setdefault(part, []).append(ring)
-    polygons: list[list[list[list[int]]]] = [[] for _ in range(n_geoms)]
-    for part, geom in enumerate(part_geom.tolist()):
-        rings = rings_of_part.get(part, [])
-        if rings and ring_arcs[rings[0]] is not None:
-            polygons[geom].append([ring_arcs[r] for r in rings if ring_arcs[r] is not None])
-    out: list[dict[str, Any]] = []
-    for polys in polygons:
-        if not polys:
-            out.append({"type": None})
-        elif len(polys) == 1:
-            out.append({"type": "Polygon", "arcs": polys[0]})
-        else:
-            out.append({"type": "MultiPolygon", "arcs": polys})
-    return out
-
-
 _topologies: OrderedDict[str, str] = OrderedDict()
 _topologies_lock = threading.Lock()
 
@@ -472,7 +267,7 @@ def choropleth_layer(
 ) -> tuple[_Regions, Classes]:
     """Regions coloured by ``value`` with an escaped tooltip (name, code, incidents, victims).
 
-    ``regions`` carries display geometry (see ``dashboard.simplify_for_display``),
+    ``regions`` carries display geometry (see ``display.simplify_for_display``),
     ``code``, ``name``, ``incidents`` and ``victims``.
     """
     values = regions[value].to_numpy(dtype=float, na_value=np.nan)

@@ -17,6 +17,7 @@ import pandas as pd
 
 from crisismap import aggregate, join
 from crisismap.boundaries import BoundarySet
+from crisismap.display import simplify_for_display
 from crisismap.errors import InputError
 from crisismap.export import manifest_bytes, regions_geojson_bytes, to_csv_bytes, to_xlsx_bytes
 from crisismap.problems import Problem, Report
@@ -62,6 +63,13 @@ class Analysis:
     @property
     def levels(self) -> list[int]:
         return sorted(self.boundaries.levels)
+
+    def memo(self, key: Any, make: Callable[[], Any]) -> Any:
+        """``make()`` remembered on this analysis (so per user session, never across users)."""
+        memo = self.__dict__.setdefault("_memo", {})
+        if key not in memo:
+            memo[key] = make()
+        return memo[key]
 
 
 def analyse(
@@ -447,3 +455,19 @@ def export_summary(
         figures = region_figures(analysis, level=level, **view)
         return regions_geojson_bytes(summary_levels(analysis)[level], figures)
     raise ValueError(f"Unknown export format {fmt!r}: expected csv, xlsx or geojson.")
+
+
+def display_regions(analysis: Analysis, level: int) -> Any:
+    """Display geometry for ``level``: simplified for the browser and the PDF, never the join.
+
+    Coverage simplification keeps shared borders shared (no slivers between
+    neighbours). Remembered on the analysis; the simplified geometry itself is cached
+    by the boundaries' geometry (see :func:`crisismap.display.simplify_for_display`).
+    """
+
+    def make() -> Any:
+        frame = analysis.memo("summary_levels", lambda: summary_levels(analysis))[level]
+        frame = frame[[c for c in ("code", "name", "country", "geometry") if c in frame]]
+        return simplify_for_display(frame)
+
+    return analysis.memo(("display", level), make)

@@ -216,51 +216,6 @@ def select_rows(
     return _select(records, joined, levels, level, start, end, categories, regions).rows
 
 
-def natural_breaks(values: Sequence[float] | np.ndarray, k: int = 5) -> list[float]:
-    """Fisher-Jenks natural breaks: upper bounds of ``k`` classes of least squared deviation.
-
-    Exact optimum (the classes minimise the summed squared deviation from their means),
-    in O(k n log n): the best start of the last class never moves left as the data
-    grows, so each class is solved by divide and conquer over sorted cumulative sums.
-    mapclassify's pure-Python version is O(k n^2) and took 20-40 s for 3,000 regions.
-    """
-    x = np.sort(np.asarray(values, dtype=float))
-    n = len(x)
-    if n == 0 or k < 1:
-        return []
-    k = min(k, n)
-    s1 = np.concatenate(([0.0], np.cumsum(x)))
-    s2 = np.concatenate(([0.0], np.cumsum(x * x)))
-
-    def deviation(i: np.ndarray, j: int | np.ndarray) -> np.ndarray:  # of x[i:j]
-        total = s1[j] - s1[i]
-        return (s2[j] - s2[i]) - total * total / np.maximum(j - i, 1)
-
-    cost = deviation(np.zeros(n + 1, np.int64), np.arange(n + 1))
-    starts = []
-    for c in range(1, k):
-        best = np.full(n + 1, np.inf)
-        start = np.zeros(n + 1, np.int64)
-        todo = [(c + 1, n, c, n - 1)]  # classes ending at j in [jl, jr] start in [il, ir]
-        while todo:
-            jl, jr, il, ir = todo.pop()
-            if jl > jr:
-                continue
-            j = (jl + jr) // 2
-            i = np.arange(il, min(ir, j - 1) + 1)
-            total = cost[i] + deviation(i, j)
-            b = int(np.argmin(total))
-            best[j], start[j] = total[b], i[b]
-            todo += [(jl, j - 1, il, int(i[b])), (j + 1, jr, int(i[b]), ir)]
-        cost = best
-        starts.append(start)
-    bounds, j = [float(x[-1])], n
-    for start in reversed(starts):
-        j = int(start[j])
-        bounds.append(float(x[j - 1]))
-    return sorted(bounds)
-
-
 # --- the same figures from partial counts (the distributed engine) ---------------------------
 
 PARTIAL_COLUMNS = {

@@ -24,7 +24,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-import warnings
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from crisismap import __version__, aggregate, pipeline, publish
+from crisismap.display import classify
 from crisismap.export import (
     features_geojson_bytes,
     manifest_bytes,
@@ -1169,9 +1169,7 @@ def _png(fig: Any) -> tuple[bytes, tuple[int, int]]:
 
 def _map_regions(analysis: Analysis, figures: Figures) -> Any:
     """Display geometry with the published figures, limited to the countries of the data."""
-    from crisismap.dashboard import display_regions
-
-    shapes = display_regions(analysis, figures.level)
+    shapes = pipeline.display_regions(analysis, figures.level)
     table = figures.regions.set_index("region_code")[["incidents", "suppressed"]]
     frame = shapes.merge(table, how="left", left_on="code", right_index=True)
     frame["suppressed"] = frame["suppressed"].fillna(False).astype(bool)
@@ -1186,16 +1184,8 @@ def _map_regions(analysis: Analysis, figures: Figures) -> Any:
 
 
 def _classes(values: np.ndarray, n: int = 5) -> list[float]:
-    """Upper bounds of natural-breaks classes of the published non-zero figures."""
-    import mapclassify
-
-    values = np.sort(values[values > 0])
-    distinct = np.unique(values)
-    if len(distinct) <= n:
-        return [float(v) for v in distinct]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # "Numba not installed": the pure-Python path is fine
-        return [float(b) for b in mapclassify.FisherJenks(values, k=n).bins]
+    """Upper bounds of the published non-zero figures' classes: the web map's classifier."""
+    return list(classify(values, n).bounds)
 
 
 def _map_png(analysis: Analysis, figures: Figures) -> tuple[bytes, tuple[int, int]]:
