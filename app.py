@@ -17,7 +17,7 @@ from streamlit_folium import st_folium
 from crisismap import dashboard
 from crisismap.errors import CrisismapError
 from crisismap.layers import build_map
-from crisismap.schema import DateOrder, Period
+from crisismap.schema import DateOrder, Period, View
 
 ROOT = Path(__file__).resolve().parent
 DEMO = ROOT / "data" / "incidents" / "demo_sudan_synthetic.csv"
@@ -227,13 +227,15 @@ start, end = (
 )
 
 drill = st.session_state.get("drill")
-filters = dict(
+view = View.parse(
+    level=level,
+    period=unit,
     start=start,
     end=end,
-    categories=categories or None,
-    regions=[code for code, _ in region_filter] or None,
+    categories=categories,
+    regions=[code for code, _ in region_filter],
 )
-periods = dashboard.period_labels(analysis, unit, **filters)
+periods = dashboard.period_labels(analysis, view)
 pcol1, pcol2, pcol3, pcol4 = st.columns([1, 6, 1, 1])
 if "period_idx" not in st.session_state:
     st.session_state.period_idx = 0
@@ -248,29 +250,27 @@ st.session_state.period_idx = choices.index(period)
 playing = pcol4.toggle("Play", help="step through the periods")
 
 # ---------------------------------------------------------------- one library call
-view = dashboard.build_view(
+page = dashboard.build_view(
     analysis,
-    level=level,
-    period_unit=unit,
+    view,
     period=None if period == "All periods" else period,
     drill=drill,
-    **filters,
 )
 
 # ---------------------------------------------------------------- map, charts, tables
 left, right = st.columns([3, 2])
 with left:
     if drill:
-        st.info(f"Drilled down into {dashboard.md(view.drill_name)}.")
+        st.info(f"Drilled down into {dashboard.md(page.drill_name)}.")
         if st.button("Back to all regions"):
             st.session_state.pop("drill", None)
             st.rerun()
-    st.caption(dashboard.md(view.caption))
+    st.caption(dashboard.md(page.caption))
     fmap = build_map(
-        view.regions,
-        view.points,
-        total_points=view.total_points,
-        title=view.title,
+        page.regions,
+        page.points,
+        total_points=page.total_points,
+        title=page.title,
         basemap=None if basemap.startswith("None") else basemap,
     )
     clicked = st_folium(
@@ -281,14 +281,14 @@ with left:
         key="map",
     )
     code = dashboard.clicked_region(clicked)
-    if code and code != drill and dashboard.can_drill(analysis, view.level, code):
+    if code and code != drill and dashboard.can_drill(analysis, page.level, code):
         st.session_state.drill = code
         st.rerun()
 with right:
-    st.subheader(dashboard.md(view.series_title))
-    st.bar_chart(view.series, x="period", y="incidents", color="category", stack=True)
+    st.subheader(dashboard.md(page.series_title))
+    st.bar_chart(page.series, x="period", y="incidents", color="category", stack=True)
     st.subheader("Top regions")
-    st.dataframe(view.top_regions, hide_index=True)
+    st.dataframe(page.top_regions, hide_index=True)
 
 # ---------------------------------------------------------------- exports
 st.subheader("Export this view")
@@ -300,7 +300,7 @@ public = ecol1.toggle(
 k = int(ecol2.number_input("k", min_value=2, max_value=50, value=5)) if public else 5
 if not public:
     st.warning("Internal export: exact small counts and rejected records. SENSITIVE: team only.")
-exports = dashboard.exports(analysis, view, public=public, k=k)
+exports = dashboard.exports(analysis, page, public=public, k=k)
 ecols = st.columns(len(exports))
 for col, item in zip(ecols, exports, strict=True):
     col.download_button(item.label, item.make, file_name=item.filename, mime=item.mime)

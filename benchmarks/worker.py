@@ -127,6 +127,7 @@ def map_task(task: dict[str, Any]) -> dict[str, Any]:
     from crisismap import dashboard, pipeline
     from crisismap.boundaries import BoundarySet
     from crisismap.layers import build_map
+    from crisismap.schema import Period, View
 
     layer = data.load_layer("synth2")
     bset = BoundarySet(
@@ -150,8 +151,8 @@ def map_task(task: dict[str, Any]) -> dict[str, Any]:
             times.append(time.perf_counter() - t0)
         return statistics.median(times), value
 
-    first_view_s = _once(lambda: dashboard.build_view(analysis, level=level))
-    view_s, view = timed(lambda: dashboard.build_view(analysis, level=level))
+    first_view_s = _once(lambda: dashboard.build_view(analysis, View(level)))
+    view_s, view = timed(lambda: dashboard.build_view(analysis, View(level)))
 
     def render(view: Any) -> str:
         fmap = build_map(
@@ -161,7 +162,7 @@ def map_task(task: dict[str, Any]) -> dict[str, Any]:
 
     map_s, html = timed(lambda: render(view))
     categories = dashboard.categories_of(analysis)
-    periods = dashboard.period_labels(analysis, "month")
+    periods = dashboard.period_labels(analysis, View(level, Period.MONTH))
     first, last = dashboard.date_bounds(analysis)
     regions = [c for c, _ in dashboard.region_choices(analysis, level)[:3]]
     changes = {
@@ -174,7 +175,7 @@ def map_task(task: dict[str, Any]) -> dict[str, Any]:
     interaction, interaction_map = {}, {}
     for name, widgets in changes.items():
         interaction[name], changed = timed(
-            lambda w=widgets: dashboard.build_view(analysis, level=level, **w)
+            lambda w=widgets: _build_view(dashboard, analysis, level, w)
         )
         interaction_map[name] = timed(lambda v=changed: render(v))[0]
     filters = dict(start=first, end=last, categories=None, regions=None)
@@ -182,7 +183,9 @@ def map_task(task: dict[str, Any]) -> dict[str, Any]:
         "date_bounds": lambda: dashboard.date_bounds(analysis),
         "categories_of": lambda: dashboard.categories_of(analysis),
         "region_choices": lambda: dashboard.region_choices(analysis, level),
-        "period_labels": lambda: dashboard.period_labels(analysis, "month", **filters),
+        "period_labels": lambda: dashboard.period_labels(
+            analysis, View.parse(level, "month", **filters)
+        ),
     }
     helpers_s = {name: timed(func)[0] for name, func in helpers.items()}
     encoded = html.encode("utf-8")
@@ -221,6 +224,7 @@ def dask_task(task: dict[str, Any]) -> dict[str, Any]:
 
     from benchmarks import data
     from crisismap import distributed
+    from crisismap.schema import Period, View
 
     layer = data.load_layer(task["layer"])
     folder = data.ensure_parquet(layer, task["rows"], task["partition_rows"])
@@ -249,8 +253,7 @@ def dask_task(task: dict[str, Any]) -> dict[str, Any]:
         summary = distributed.summarize_parquet(
             folder,
             {layer.level: layer.frame},
-            level=layer.level,
-            period="month",
+            View(layer.level, Period.MONTH),
             scheduler=address,
         )
     elapsed = time.perf_counter() - start
@@ -272,3 +275,13 @@ def dask_task(task: dict[str, Any]) -> dict[str, Any]:
 
 if __name__ == "__main__":
     print(json.dumps(main(json.loads(sys.argv[1]))), flush=True)
+
+
+def _build_view(dashboard: Any, analysis: Any, level: int, widgets: dict[str, Any]) -> Any:
+    """``dashboard.build_view`` for one widget change (the period slider is not a filter)."""
+    from crisismap.schema import View
+
+    options = dict(widgets)
+    period = options.pop("period", None)
+    unit = options.pop("period_unit", "month")
+    return dashboard.build_view(analysis, View.parse(level, unit, **options), period=period)

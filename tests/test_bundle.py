@@ -22,6 +22,7 @@ from pyproj import Geod
 from crisismap import pipeline, publish
 from crisismap.boundaries import BoundarySet, load_boundaries
 from crisismap.report import bundle
+from crisismap.schema import Period, View
 from tests.hostile import PAYLOADS
 from tests.test_publish import Attacker
 
@@ -223,7 +224,7 @@ def test_published_figures_keep_the_small_count_rule_and_resist_recovery(analysi
     south_west = figures.regions.set_index("region_code").loc["R3"]
     assert south_west["suppressed"] and pd.isna(south_west["incidents"])
     protected = publish.suppress(
-        pipeline.summarize(analysis, level=1, period="month"), k=5
+        pipeline.summarize(analysis, View(1, Period.MONTH)), k=5
     )  # what view_figures protects
     attacker = Attacker(protected)
     assert attacker.by_subtraction() == {} and attacker.by_intervals(lower=1.0) == {}

@@ -16,7 +16,7 @@ import shapely
 from crisismap import aggregate, dashboard, display, pipeline
 from crisismap.boundaries import load_boundaries
 from crisismap.layers import build_map
-from crisismap.schema import IMPRECISE_PERIOD, Period
+from crisismap.schema import IMPRECISE_PERIOD, Period, View
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "data" / "incidents" / "demo_sudan_synthetic.csv"
@@ -52,7 +52,7 @@ def caf(shared_data) -> pipeline.Analysis:
 
 
 def test_view_counts_every_record_and_caps_points(demo):
-    view = dashboard.build_view(demo, level=1, max_points=100)
+    view = dashboard.build_view(demo, View(1), max_points=100)
     assert view.total_points == len(demo.records)
     assert len(view.points) == 100
     assert "100 of" in view.caption
@@ -62,9 +62,9 @@ def test_view_counts_every_record_and_caps_points(demo):
 
 
 def test_period_narrows_map_but_not_export(demo):
-    labels = dashboard.period_labels(demo, Period.MONTH)
+    labels = dashboard.period_labels(demo, View(1, Period.MONTH))
     assert labels[0] == "2023-05" and labels[-1] == "2025-04"
-    view = dashboard.build_view(demo, level=1, period_unit=Period.MONTH, period="2024-01")
+    view = dashboard.build_view(demo, View(1, Period.MONTH), period="2024-01")
     assert 0 < view.total_points < len(demo.records)
     assert set(view.summary["period"]) > {"2024-01", "2024-02"}
     month = view.summary[
@@ -80,7 +80,7 @@ def test_period_narrows_map_but_not_export(demo):
 
 
 def test_filters_apply_to_map_chart_and_tables_alike(demo):
-    view = dashboard.build_view(demo, level=1, categories=["killing"])
+    view = dashboard.build_view(demo, View.parse(1, categories=["killing"]))
     assert set(view.series["category"]) == {"killing"}
     assert view.top_regions["incidents"].sum() <= view.total_points
     assert view.points["category"].str.contains("killing").all()
@@ -94,7 +94,7 @@ def test_default_level_splits_the_main_country(demo, caf):
 def test_drill_down_shows_sub_regions_and_their_series(caf):
     parent = caf.boundaries.levels[1].iloc[0]
     assert dashboard.can_drill(caf, 1, parent["code"])
-    view = dashboard.build_view(caf, level=1, drill=parent["code"])
+    view = dashboard.build_view(caf, View(1), drill=parent["code"])
     assert view.level == 2
     assert view.drill_name == parent["name"]
     children = caf.boundaries.levels[2]
@@ -109,14 +109,14 @@ def test_drill_down_shows_sub_regions_and_their_series(caf):
 
 
 def test_map_payload_is_light_and_offline(demo):
-    view = dashboard.build_view(demo, level=1)
+    view = dashboard.build_view(demo, View(1))
     html = build_map(view.regions, view.points, total_points=view.total_points).get_root().render()
     assert len(html.encode()) < 1_500_000
     assert "cdn." not in html and "unpkg" not in html and "tile.openstreetmap" not in html
 
 
 def test_exports_are_built_lazily_public_by_default_and_match_the_view(demo):
-    view = dashboard.build_view(demo, level=1, period_unit=Period.QUARTER)
+    view = dashboard.build_view(demo, View(1, Period.QUARTER))
     public = {item.label: item for item in dashboard.exports(demo, view)}
     assert not any(i.filename.startswith("SENSITIVE_") for i in public.values())
     assert "Rejected records (CSV)" not in public
@@ -214,7 +214,7 @@ def test_record_views_give_exactly_the_aggregate_figures(mixed, filters):
     expected_rows = aggregate.select_rows(mixed.records, mixed.joined, levels, level=1, **filters)
     assert np.array_equal(selection.rows, expected_rows)
     totals = views.region_totals(levels, 1, selection)
-    pd.testing.assert_frame_equal(totals, pipeline.region_figures(mixed, level=1, **filters))
+    pd.testing.assert_frame_equal(totals, pipeline.region_figures(mixed, View.parse(1, **filters)))
     window = {k: v for k, v in filters.items() if k in ("start", "end")}
     series_filters = {k: v for k, v in filters.items() if k != "regions"}
     chart = views.select(None, level=None, **series_filters)
@@ -251,10 +251,10 @@ def test_period_labels_read_back_to_their_bounds(mixed):
 
 def test_view_equals_the_figures_of_its_filters(mixed):
     view = dashboard.build_view(
-        mixed, level=1, period_unit="month", period="2024-03", categories=["killing"]
+        mixed, View.parse(1, "month", categories=["killing"]), period="2024-03"
     )
     march = dict(start=dt.date(2024, 3, 1), end=dt.date(2024, 3, 31), categories=["killing"])
-    figures = pipeline.region_figures(mixed, level=1, **march)
+    figures = pipeline.region_figures(mixed, View.parse(1, **march))
     shown = view.regions.set_index("code")["incidents"]
     assert (shown == figures["incidents"].reindex(shown.index)).all()
     rows = aggregate.select_rows(mixed.records, mixed.joined, None, level=None, **march)
@@ -263,18 +263,23 @@ def test_view_equals_the_figures_of_its_filters(mixed):
     series = aggregate.time_series(mixed.records, mixed.joined, **killing)
     series = series[series["period"] != IMPRECISE_PERIOD]
     assert view.series["incidents"].tolist() == series["incidents"].tolist()
-    assert view.filters == {"start": None, "end": None, "categories": ["killing"], "regions": None}
+    assert view.view.filters() == {
+        "start": None,
+        "end": None,
+        "categories": ["killing"],
+        "regions": None,
+    }
 
 
 def test_view_summary_is_built_only_when_asked(mixed, monkeypatch):
     calls = []
     real = pipeline.summarize
-    monkeypatch.setattr(pipeline, "summarize", lambda *a, **k: calls.append(k) or real(*a, **k))
-    view = dashboard.build_view(mixed, level=1, categories=["looting"])
+    monkeypatch.setattr(pipeline, "summarize", lambda *a, **k: calls.append(a) or real(*a, **k))
+    view = dashboard.build_view(mixed, View.parse(1, categories=["looting"]))
     assert calls == []
     summary = view.summary
     assert view.summary is summary and len(calls) == 1
-    assert calls[0]["categories"] == ["looting"] and set(summary["category"]) == {"looting"}
+    assert calls[0][1].categories == ("looting",) and set(summary["category"]) == {"looting"}
 
 
 def test_points_are_the_same_spread_sample_as_before(mixed):
@@ -303,7 +308,8 @@ def test_widget_helpers_are_unchanged_and_remembered_per_analysis(mixed):
         mixed.records["date"].min().date(),
         mixed.records["date_end"].max().date(),
     )
-    assert dashboard.period_labels(mixed, "quarter", categories=["torture"])[0] == "2023-Q4"
+    torture = View.parse(1, "quarter", categories=["torture"])
+    assert dashboard.period_labels(mixed, torture)[0] == "2023-Q4"
     memo = mixed.__dict__["_memo"]
     assert {"record_views", "categories", ("regions", 1), "date_bounds"} <= set(memo)
     # a new analysis of the same data has its own memo: nothing is shared between sessions

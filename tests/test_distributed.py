@@ -21,6 +21,7 @@ from crisismap.join import locate as join
 from crisismap.records import presets
 from crisismap.records import read as ingest
 from crisismap.records import validation as validate
+from crisismap.schema import Period, View
 
 # dask's own Parquet reader calls reset_index(inplace=True), deprecated by pandas 3.1
 pytestmark = pytest.mark.filterwarnings("ignore:The inplace keyword")
@@ -120,7 +121,7 @@ def test_partitions_hold_every_record_as_geoparquet(partitions):
 def test_cluster_figures_equal_the_single_machine_figures(partitions, cluster, view):
     folder, records, _ = partitions
     levels = _levels()
-    got = distributed.summarize_parquet(folder, levels, scheduler=cluster, **view)
+    got = _on_cluster(folder, levels, cluster, view)
     want = _local(records, levels, **view)
     pd.testing.assert_frame_equal(got, want)
     assert got.attrs == want.attrs
@@ -129,7 +130,7 @@ def test_cluster_figures_equal_the_single_machine_figures(partitions, cluster, v
 def test_border_points_count_once_by_the_tie_rule_on_the_cluster(partitions, cluster):
     folder, _, _ = partitions
     got = distributed.summarize_parquet(
-        folder, _levels(), level=1, period="month", by_category=False, scheduler=cluster
+        folder, _levels(), View(1, Period.MONTH), by_category=False, scheduler=cluster
     )
     totals = got.groupby("region_code")["incidents"].sum().to_dict()
     # 2 on x = 1 goes to A1 (smallest code); 3 on x = 2 to country A (smallest code), then
@@ -151,7 +152,7 @@ def test_real_ucdp_file_on_world_boundaries_matches_local(cluster, tmp_path, sha
     levels = load_boundaries("world:UKR").levels
     distributed.write_partitions(records, tmp_path, rows_per_partition=700)
     view = {"level": 1, "period": "quarter"}
-    got = distributed.summarize_parquet(tmp_path, levels, scheduler=cluster, **view)
+    got = _on_cluster(tmp_path, levels, cluster, view)
     want = _local(records, levels, **view)
     pd.testing.assert_frame_equal(got, want)
     assert got["incidents"].sum() >= len(records)  # multi-label rows may count twice
@@ -219,3 +220,12 @@ def test_partitions_folder_is_accepted_as_cli_input(partitions, cluster, tmp_pat
     got = pd.read_csv(out)
     # 8 records, record 2 in two categories
     assert int(got["incidents"].sum()) == 9
+
+
+def _on_cluster(source, levels, cluster, view: dict):
+    """``summarize_parquet`` for a view written as keyword arguments (as ``_local`` takes)."""
+    options = dict(view)
+    by_category = options.pop("by_category", True)
+    return distributed.summarize_parquet(
+        source, levels, View.parse(**options), by_category=by_category, scheduler=cluster
+    )

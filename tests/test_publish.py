@@ -21,6 +21,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 
 from crisismap import pipeline, publish
 from crisismap.boundaries import load_boundaries
+from crisismap.schema import Period, View
 
 DIMS = ["region_code", "period", "category"]
 GEOD = Geod(ellps="WGS84")
@@ -281,7 +282,7 @@ def test_no_suppressed_figure_can_be_recovered(table):
 def test_real_ucdp_ukraine_monthly_table_resists_the_attacks(shared_data):
     path = shared_data / "incidents" / "ucdp_ged_ukr" / "ucdp_ged_ukr_2014_2021_hxl.csv"
     analysis = pipeline.analyse(path.read_bytes(), load_boundaries("world:UKR"))
-    cells = pipeline.summarize(analysis, level=1, period="quarter")
+    cells = pipeline.summarize(analysis, View(1, Period.QUARTER))
     protected = publish.suppress(cells, k=5)
     assert protected.settings["primary"] > 10
     # the one non-state conflict incident of the file cannot be read from any total

@@ -15,7 +15,7 @@ from typing import Any
 
 from crisismap import __version__
 from crisismap.errors import CrisismapError
-from crisismap.schema import DateOrder, Period
+from crisismap.schema import DateOrder, View
 
 EXIT_BAD_INPUT = 2
 
@@ -179,72 +179,74 @@ def _print_agreement(analysis: Any) -> None:
         )
 
 
-def cmd_summarize(args: argparse.Namespace) -> int:
-    from crisismap import pipeline
+def _view(args: argparse.Namespace) -> View:
+    """The view the arguments ask for, parsed once (a bad date or period fails here)."""
+    return View.parse(
+        level=args.level,
+        period=args.period,
+        start=args.start,
+        end=args.end,
+        categories=args.category,
+        regions=args.region,
+    )
 
+
+def cmd_summarize(args: argparse.Namespace) -> int:
     out = Path(args.out)
     fmt = out.suffix.lower().lstrip(".")
     if fmt not in {"csv", "xlsx", "geojson"}:
         raise CrisismapError(
             f"--out must end in .csv, .xlsx or .geojson (the format follows it), got {out.name!r}."
         )
-    period = Period.parse(args.period)
+    view = _view(args)
     if args.engine == "dask":
         if args.public:
             raise CrisismapError(
                 "--public is not available with --engine dask yet: run the public export with "
                 "the local engine, or leave --public out."
             )
-        return _summarize_distributed(args, out, fmt, period)
-    analysis = _analyse(args)
-    if args.public:
-        return _summarize_public(args, analysis, out, fmt, period)
-    view = {
-        "level": args.level,
-        "period": period.value,
-        "start": args.start,
-        "end": args.end,
-        "categories": args.category or None,
-    }
-    filters = {k: view[k] for k in ("start", "end", "categories")}
-    summary = pipeline.summarize(
-        analysis, level=args.level, period=period, by_category=not args.no_categories, **filters
-    )
-    data = pipeline.export_summary(analysis, summary, fmt=fmt, level=args.level, **filters)
+        result = _summarize_distributed(args, view)
+    else:
+        from crisismap import pipeline
+
+        analysis = _analyse(args)
+        if args.public:
+            return _summarize_public(args, analysis, view, out, fmt)
+        result = pipeline.summary_result(analysis, view, by_category=not args.no_categories)
+    data = result.export(fmt)
     out.write_bytes(data)
     manifest_path = Path(args.manifest) if args.manifest else out.with_suffix(".manifest.json")
-    manifest_path.write_bytes(pipeline.manifest(analysis, view=view, outputs={out.name: data}))
+    manifest_path.write_bytes(result.manifest({out.name: data}))
     if args.rejected:
         from crisismap.export import to_csv_bytes
 
-        Path(args.rejected).write_bytes(to_csv_bytes(analysis.rejected))
-    totals = pipeline.totals(analysis, args.level)
+        Path(args.rejected).write_bytes(to_csv_bytes(result.rejected))
+    totals = result.totals
+    rejected = f"; {result.report.rejected:,} rejected" if result.report is not None else ""
     _progress(
-        f"wrote {len(summary):,} rows to {out} (+ {manifest_path.name}); "
+        f"wrote {len(result.summary):,} rows to {out} (+ {manifest_path.name}); "
         f"{totals['accepted']:,} accepted records: {totals['in_regions']:,} in regions, "
         f"{totals['__outside__']:,} outside, {totals['__not_attributable__']:,} not attributable "
-        f"at level {args.level}; {analysis.report.rejected:,} rejected"
+        f"at level {view.level}{rejected}"
     )
     return 0
 
 
 def _summarize_public(
-    args: argparse.Namespace, analysis: Any, out: Path, fmt: str, period: Period
+    args: argparse.Namespace, analysis: Any, view: View, out: Path, fmt: str
 ) -> int:
     """``summarize --public``: small cells suppressed (with complements), allow-listed columns."""
     from crisismap import report
 
     figures = report.view_figures(
         analysis,
-        level=args.level,
-        period=period,
-        start=args.start,
-        end=args.end,
-        categories=args.category or None,
+        level=view.level,
+        period=view.period,
+        **view.filters(),
         public=True,
         k=args.k,
     )
-    title = f"Incidents by admin-{args.level} region"
+    title = f"Incidents by admin-{view.level} region"
     files = report.figure_files(analysis, figures, title=title)
     data = {"csv": files["cells.csv"], "xlsx": files["figures.xlsx"]}.get(fmt)
     data = data if data is not None else files["regions.geojson"]
@@ -287,6 +289,7 @@ def _parse_masking(spec: str | None) -> Any:
 def cmd_report(args: argparse.Namespace) -> int:
     from crisismap import report
 
+    view = _view(args)
     masking = _parse_masking(args.mask)
     secret = None
     if masking is not None:
@@ -298,12 +301,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     _progress("building the report bundle (suppression and PDF can take a few seconds)")
     data = report.build_bundle(
         analysis,
-        level=args.level,
-        period=Period.parse(args.period),
-        start=args.start,
-        end=args.end,
-        categories=args.category or None,
-        regions=args.region or None,
+        level=view.level,
+        period=view.period,
+        **view.filters(),
         title=args.title,
         public=public,
         k=args.k,
@@ -313,7 +313,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     out = (
         Path(args.out)
         if args.out
-        else Path(report.bundle_filename(level=args.level, period=args.period, public=public))
+        else Path(report.bundle_filename(level=view.level, period=view.period, public=public))
     )
     out.write_bytes(data)
     label = "public" if public else "SENSITIVE (internal)"
@@ -321,7 +321,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _summarize_distributed(args: argparse.Namespace, out: Path, fmt: str, period: Period) -> int:
+def _summarize_distributed(args: argparse.Namespace, view: View) -> Any:
     """``summarize --engine dask``: join and count on a dask cluster (see crisismap.distributed)."""
     from crisismap import distributed
     from crisismap.boundaries import load_boundaries
@@ -334,43 +334,16 @@ def _summarize_distributed(args: argparse.Namespace, out: Path, fmt: str, period
     if not args.input.exists():
         raise CrisismapError(f"Input {str(args.input)!r} does not exist.")
     _progress(f"loading boundaries {args.boundaries}")
-    result = distributed.summarize_input(
+    return distributed.summarize_input(
         args.input,
         load_boundaries(args.boundaries),
-        level=args.level,
-        period=period,
+        view,
         by_category=not args.no_categories,
-        start=args.start,
-        end=args.end,
-        categories=args.category or None,
         **_input_options(args),
         snap_distance_m=args.snap_m,
         scheduler=args.scheduler,
         progress=_progress,
     )
-    view = {
-        "level": args.level,
-        "period": period.value,
-        "start": args.start,
-        "end": args.end,
-        "categories": args.category or None,
-    }
-    data = result.export(fmt)
-    out.write_bytes(data)
-    manifest_path = Path(args.manifest) if args.manifest else out.with_suffix(".manifest.json")
-    manifest_path.write_bytes(result.manifest(view, {out.name: data}))
-    if args.rejected:
-        from crisismap.export import to_csv_bytes
-
-        Path(args.rejected).write_bytes(to_csv_bytes(result.rejected))
-    totals = result.totals
-    _progress(
-        f"wrote {len(result.summary):,} rows to {out} (+ {manifest_path.name}); "
-        f"{totals['accepted']:,} accepted records: {totals['in_regions']:,} in regions, "
-        f"{totals['__outside__']:,} outside, {totals['__not_attributable__']:,} not attributable "
-        f"at level {args.level}"
-    )
-    return 0
 
 
 def cmd_boundaries(args: argparse.Namespace) -> int:
@@ -510,6 +483,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--start", help="first date to include (YYYY-MM-DD)")
     p.add_argument("--end", help="last date to include (YYYY-MM-DD)")
     p.add_argument("--category", action="append", help="only this category (repeatable)")
+    p.add_argument("--region", action="append", help="only this region code (repeatable)")
     p.add_argument("--no-categories", action="store_true", help="one row per region and period")
     p.add_argument(
         "--public",

@@ -27,7 +27,7 @@ from crisismap.export import to_csv_bytes
 from crisismap.pipeline import Analysis
 from crisismap.problems import PROBLEM_FIELDS, Report
 from crisismap.records import PRESETS, read_csv_bytes
-from crisismap.schema import IMPRECISE_CODE, IMPRECISE_PERIOD, OUTSIDE_CODE, Period
+from crisismap.schema import IMPRECISE_CODE, IMPRECISE_PERIOD, OUTSIDE_CODE, View
 from crisismap.store import DatasetInfo, Workspace
 
 PRESET_CHOICES = ["auto", *PRESETS]
@@ -239,32 +239,26 @@ def default_level(analysis: Analysis) -> int:
     return analysis.levels[-1]
 
 
-def period_labels(
-    analysis: Analysis,
-    unit: Period | str,
-    *,
-    start: Any = None,
-    end: Any = None,
-    categories: Sequence[str] | None = None,
-    regions: Sequence[str] | None = None,
-) -> list[str]:
-    """The period labels spanned by the filtered records, in order.
+def period_labels(analysis: Analysis, view: View) -> list[str]:
+    """The period labels (of ``view.period``) spanned by the filtered records, in order.
 
     Like the chart, they follow the date and category filters, not the region filter.
     """
     views = _record_views(analysis)
+    start, end = view.start, view.end
+    categories = view.filters()["categories"]
     selection = views.select(None, level=None, start=start, end=end, categories=categories)
-    return views.period_labels(selection, period=unit, start=start, end=end)
+    return views.period_labels(selection, period=view.period, start=start, end=end)
 
 
 # ----------------------------------------------------------------------------- the view
 
 
 @dataclass
-class View:
-    """What the page shows for one set of widget values."""
+class Page:
+    """What the page shows for one view and the period and drill-down chosen on it."""
 
-    level: int
+    view: View  # the view the figures and exports are of (the drill-down applied)
     title: str
     caption: str
     regions: gpd.GeoDataFrame  # display geometry + incidents/victims per region
@@ -273,54 +267,48 @@ class View:
     series: pd.DataFrame  # period × category incidents for the chart
     series_title: str
     top_regions: pd.DataFrame
-    filters: dict[str, Any]
-    period_unit: Period
     drill_name: str | None = None
     make_summary: Callable[[], pd.DataFrame] | None = field(default=None, repr=False)
 
+    @property
+    def level(self) -> int:
+        return self.view.level
+
     @cached_property
     def summary(self) -> pd.DataFrame:
-        """Region × period × category figures of the view's filters (the export).
+        """Region × period × category figures of the view (the export).
 
         Built on first use: the page does not show it, and at a million records it
         costs more than everything the page does show.
         """
         if self.make_summary is None:
-            raise ValueError("This view was built without a summary.")
+            raise ValueError("This page was built without a summary.")
         return self.make_summary()
 
 
 def build_view(
     analysis: Analysis,
+    view: View,
     *,
-    level: int,
-    period_unit: Period | str = Period.MONTH,
     period: str | None = None,
     drill: str | None = None,
-    start: Any = None,
-    end: Any = None,
-    categories: Sequence[str] | None = None,
-    regions: Sequence[str] | None = None,
     max_points: int = MAX_MAP_POINTS,
-) -> View:
-    """Everything the dashboard shows for the current widgets, from one analysis.
+) -> Page:
+    """Everything the dashboard shows for one view, from one analysis.
 
-    ``period`` (a label of ``period_unit``) narrows the map and top-regions table to
-    that period; the chart and the export keep every period of the filters. ``drill``
+    ``period`` (a label of ``view.period``) narrows the map and top-regions table to
+    that period; the chart and the export keep every period of the view. ``drill``
     (a region code) shows that region's sub-regions and its own time series.
     """
-    unit = Period.parse(period_unit)
+    unit, start, end = view.period, view.start, view.end
     drill_level = _level_of(analysis, drill) if drill else None
     if drill_level is not None and drill_level + 1 in analysis.boundaries.levels:
-        level = drill_level + 1
-    pipeline.require_level(analysis, level)
-    region_filter = list(regions or []) + ([drill] if drill else [])
-    filters = {
-        "start": start,
-        "end": end,
-        "categories": list(categories) if categories else None,
-        "regions": region_filter or None,
-    }
+        view = view.with_(level=drill_level + 1)
+    level = view.level
+    pipeline.require_level(analysis.boundaries, level)
+    if drill:
+        view = view.with_(regions=[*(view.regions or ()), drill])
+    filters = view.filters()
     map_filters = dict(filters)
     if period:
         p_start, p_end = aggregate.period_bounds(period, unit)
@@ -348,8 +336,8 @@ def build_view(
     total = len(selected.rows)
     when = f"in {period}" if period else "over all periods"
     scope = f"{when} in {drill_name}" if drill_name else when
-    return View(
-        level=level,
+    return Page(
+        view=view,
         title=f"Incidents per admin-{level} region {when}",
         caption=(
             f"{total:,} incidents {scope}; map points show {len(points):,} of "
@@ -361,10 +349,8 @@ def build_view(
         series=series.reset_index(drop=True),
         series_title=f"Incidents per {unit.value}" + (f" in {drill_name}" if drill_name else ""),
         top_regions=top.reset_index(drop=True),
-        filters=filters,
-        period_unit=unit,
         drill_name=drill_name,
-        make_summary=partial(pipeline.summarize, analysis, level=level, period=unit, **filters),
+        make_summary=partial(pipeline.summarize, analysis, view),
     )
 
 
@@ -460,7 +446,7 @@ _MIMES = {
 }
 
 
-def exports(analysis: Analysis, view: View, *, public: bool = True, k: int = 5) -> list[ExportItem]:
+def exports(analysis: Analysis, page: Page, *, public: bool = True, k: int = 5) -> list[ExportItem]:
     """Downloads for the current view, built only when clicked.
 
     Public (the default): small-cell suppression with complements, allow-listed columns
@@ -470,7 +456,8 @@ def exports(analysis: Analysis, view: View, *, public: bool = True, k: int = 5) 
     from crisismap import publish, report
 
     built: dict[str, Any] = {}
-    view_args = {"level": view.level, "period": view.period_unit, **view.filters}
+    view = page.view
+    view_args = {"level": view.level, "period": view.period, **view.filters()}
 
     def once(key: str, make: Callable[[], Any]) -> Any:
         if key not in built:
@@ -483,18 +470,18 @@ def exports(analysis: Analysis, view: View, *, public: bool = True, k: int = 5) 
         )
 
     def figure_file(name: str) -> bytes:
-        files = once("files", lambda: report.figure_files(analysis, figures(), title=view.title))
+        files = once("files", lambda: report.figure_files(analysis, figures(), title=page.title))
         return files[name]
 
     def bundle() -> bytes:
         return once(
             "bundle",
             lambda: report.build_bundle(
-                analysis, **view_args, public=public, k=k, title=view.title
+                analysis, **view_args, public=public, k=k, title=page.title
             ),
         )
 
-    stem = f"crisismap_admin{view.level}_{view.period_unit.value}"
+    stem = f"crisismap_admin{view.level}_{view.period.value}"
     items = [
         ExportItem("Summary (CSV)", f"{stem}.csv", _MIMES["csv"], lambda: figure_file("cells.csv")),
         ExportItem(
@@ -508,7 +495,7 @@ def exports(analysis: Analysis, view: View, *, public: bool = True, k: int = 5) 
         ),
         ExportItem(
             "Report bundle (ZIP)",
-            report.bundle_filename(level=view.level, period=view.period_unit, public=public),
+            report.bundle_filename(level=view.level, period=view.period, public=public),
             "application/zip",
             bundle,
         ),

@@ -24,7 +24,6 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import geopandas as gpd
@@ -34,10 +33,10 @@ import pandas as pd
 from crisismap import aggregate, join
 from crisismap.boundaries import BoundarySet
 from crisismap.errors import InputError
-from crisismap.export import manifest_bytes, regions_geojson_bytes, to_csv_bytes, to_xlsx_bytes
+from crisismap.pipeline import SummaryResult, levels_holding, require_level
 from crisismap.problems import Report
 from crisismap.records import DEFAULT_MAX_BYTES, validate_bytes
-from crisismap.schema import IMPRECISE_CODE, OUTSIDE_CODE, DateOrder, Period
+from crisismap.schema import IMPRECISE_CODE, OUTSIDE_CODE, DateOrder, View
 
 DEFAULT_PARTITION_ROWS = 1_000_000
 # The columns the join and the counting read; the rest stay on disk.
@@ -158,14 +157,9 @@ class _View:
 def summarize_parquet(
     source: str | Path | Sequence[str | Path],
     levels: Any,
+    view: View,
     *,
-    level: int,
-    period: Period | str = Period.MONTH,
     by_category: bool = True,
-    start: Any = None,
-    end: Any = None,
-    categories: Sequence[str] | None = None,
-    regions: Sequence[str] | None = None,
     snap_distance_m: float | None = None,
     scheduler: str | None = None,
     n_workers: int = 2,
@@ -176,28 +170,22 @@ def summarize_parquet(
     levels, ...)`` on all the records at once. ``scheduler`` is a dask scheduler address;
     None starts a local cluster of ``n_workers`` processes for the call.
     """
-    view = _view(level, period, by_category, start, end, categories, regions)
-    parts = _partials(source, levels, view, snap_distance_m, scheduler, n_workers)
-    return _combine(parts, "summary", levels, view)
+    task = _task(view, by_category)
+    parts = _partials(source, levels, task, snap_distance_m, scheduler, n_workers)
+    return _combine(parts, "summary", levels, task)
 
 
-def _view(
-    level: int,
-    period: Period | str,
-    by_category: bool,
-    start: Any,
-    end: Any,
-    categories: Sequence[str] | None,
-    regions: Sequence[str] | None,
-) -> _View:
+def _task(view: View, by_category: bool) -> _View:
+    """The view as the workers receive it (a small picklable value)."""
+    filters = view.filters()
     return _View(
-        level=int(level),
-        period=Period.parse(period).value,
+        level=view.level,
+        period=view.period.value,
         by_category=bool(by_category),
-        start=start,
-        end=end,
-        categories=tuple(categories) if categories is not None else None,
-        regions=tuple(regions) if regions is not None else None,
+        start=filters["start"],
+        end=filters["end"],
+        categories=tuple(filters["categories"]) if filters["categories"] else None,
+        regions=tuple(filters["regions"]) if filters["regions"] else None,
     )
 
 
@@ -318,65 +306,12 @@ def _combine(
 # --- the command line's path: a CSV (or partitions) to exports ---------------------------------
 
 
-@dataclass
-class DistributedSummary:
-    """What ``crisismap summarize --engine dask`` exports, computed on a cluster."""
-
-    summary: pd.DataFrame
-    figures: pd.DataFrame  # per region: incidents, victims, victims_known over the view
-    totals: dict[str, int]
-    levels: dict[int, Any]  # the boundary levels restricted as the local path restricts them
-    level: int
-    report: Report | None
-    rejected: pd.DataFrame
-    boundaries: BoundarySet
-    inputs: list[dict[str, Any]] = field(default_factory=list)
-    parameters: dict[str, Any] = field(default_factory=dict)
-
-    def export(self, fmt: str) -> bytes:
-        """The summary as ``csv``, ``xlsx`` or ``geojson`` bytes (as the local path)."""
-        fmt = fmt.lower().lstrip(".")
-        if fmt == "csv":
-            return to_csv_bytes(self.summary)
-        if fmt == "xlsx":
-            return to_xlsx_bytes({"Summary": self.summary, "Rejected records": self.rejected})
-        if fmt == "geojson":
-            return regions_geojson_bytes(self.levels[self.level], self.figures)
-        raise ValueError(f"Unknown export format {fmt!r}: expected csv, xlsx or geojson.")
-
-    def manifest(self, view: dict[str, Any], outputs: dict[str, bytes]) -> bytes:
-        """The provenance manifest, with the same fields as the local path's."""
-        bset = self.boundaries
-        report = self.report
-        counts = {"level_totals": self.totals}
-        if report is not None:
-            counts = {
-                "records": report.records,
-                "accepted": report.accepted,
-                "rejected": report.rejected,
-                "warned": report.warned,
-                **counts,
-            }
-        return manifest_bytes(
-            inputs=list(self.inputs)
-            + ([{"name": f"boundaries:{bset.name}", "sha256": bset.sha256}] if bset.sha256 else []),
-            outputs=outputs,
-            counts=counts,
-            boundaries={"name": bset.name, "source": bset.source, "version": bset.version},
-            parameters={**self.parameters, **view},
-        )
-
-
 def summarize_input(
     source: str | Path,
     boundaries: BoundarySet,
+    view: View,
     *,
-    level: int,
-    period: Period | str = Period.MONTH,
     by_category: bool = True,
-    start: Any = None,
-    end: Any = None,
-    categories: Sequence[str] | None = None,
     preset: str | None = None,
     overrides: dict[str, str] | None = None,
     date_order: DateOrder | str = DateOrder.AUTO,
@@ -387,21 +322,16 @@ def summarize_input(
     rows_per_partition: int = DEFAULT_PARTITION_ROWS,
     max_bytes: int = DEFAULT_MAX_BYTES,
     progress: Callable[[str], None] = lambda _: None,
-) -> DistributedSummary:
+) -> SummaryResult:
     """A CSV validated here (or a folder of partitions), joined and counted on a cluster.
 
     A CSV is validated on this machine exactly as the local path does, its accepted
     records written to temporary partitions; a folder (or ``.parquet`` file) is read as
     partitions of records already validated. Latitude/longitude swaps are not checked
-    here: the local engine does that.
+    here: the local engine does that. Returns the local engine's result type.
     """
-    if level not in boundaries.levels:
-        available = ", ".join(str(n) for n in sorted(boundaries.levels))
-        raise ValueError(
-            f"Admin level {level} is not in boundary set {boundaries.name!r}: "
-            f"available levels are {available}."
-        )
-    view = _view(level, period, by_category, start, end, categories, None)
+    require_level(boundaries, view.level)
+    task = _task(view, by_category)
     options = {"preset": preset, "overrides": overrides, "date_order": date_order}
     with tempfile.TemporaryDirectory(prefix="crisismap-partitions-") as tmp:
         prepared = _prepare(
@@ -410,26 +340,30 @@ def summarize_input(
         where = f"the cluster at {scheduler}" if scheduler else "a local cluster"
         progress(f"joining and counting on {where}")
         parts = _partials(
-            prepared.partitions, boundaries.levels, view, snap_distance_m, scheduler, n_workers
+            prepared.partitions, boundaries.levels, task, snap_distance_m, scheduler, n_workers
         )
-    levels = _summary_levels(boundaries, parts)
+    present = parts.loc[(parts["kind"] == "top") & (parts["incidents"] > 0), "region_code"]
+    levels = levels_holding(boundaries, present.dropna().unique())
     everything = {"by_category": False, "start": None, "end": None, "categories": None}
     prepared.parameters.update(
-        snap_distance_m=snap_distance_m, fix_swapped=False, engine="dask", scheduler=scheduler
+        snap_distance_m=snap_distance_m,
+        fix_swapped=False,
+        by_category=by_category,
+        engine="dask",
+        scheduler=scheduler,
     )
-    return DistributedSummary(
-        summary=_combine(parts, "summary", levels, view),
-        figures=_region_figures(
-            _combine(parts, "regions", levels, view, by_category=False), levels[level]
-        ),
-        totals=_totals(_combine(parts, "totals", levels, view, **everything)),
-        levels=levels,
-        level=level,
-        report=prepared.report,
-        rejected=prepared.rejected,
+    by_region = _combine(parts, "regions", levels, task, by_category=False)
+    return SummaryResult(
+        view=view,
+        summary=_combine(parts, "summary", levels, task),
+        totals=_totals(_combine(parts, "totals", levels, task, **everything)),
+        regions=levels[view.level],
         boundaries=boundaries,
+        rejected=prepared.rejected,
+        report=prepared.report,
         inputs=prepared.inputs,
         parameters=prepared.parameters,
+        make_figures=lambda: _region_figures(by_region, levels[view.level]),
     )
 
 
@@ -484,18 +418,6 @@ def _prepare(
     )
 
 
-def _summary_levels(boundaries: BoundarySet, parts: pd.DataFrame) -> dict[int, Any]:
-    """The boundary levels cut to the countries holding records, as the local path cuts them."""
-    from crisismap import pipeline
-
-    top = min(boundaries.levels)
-    present = parts.loc[(parts["kind"] == "top") & (parts["incidents"] > 0), "region_code"]
-    standin = SimpleNamespace(
-        boundaries=boundaries, joined=pd.DataFrame({f"adm{top}_code": present.dropna().unique()})
-    )
-    return pipeline.summary_levels(standin)  # type: ignore[arg-type]
-
-
 def _region_figures(by_region: pd.DataFrame, regions: gpd.GeoDataFrame) -> pd.DataFrame:
     """Per region (every region of the level, zeros included): totals over all periods,
     as ``pipeline.region_figures`` gives them."""
@@ -520,7 +442,6 @@ def _totals(table: pd.DataFrame) -> dict[str, int]:
 
 __all__ = [
     "DEFAULT_PARTITION_ROWS",
-    "DistributedSummary",
     "local_cluster",
     "partition_paths",
     "summarize_input",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 import pandas as pd
@@ -27,8 +28,8 @@ from crisismap.schema import (
     OUTSIDE_CODE,
     DateOrder,
     MatchStatus,
-    Period,
     Severity,
+    View,
 )
 
 DEFAULT_MAX_UPLOAD_BYTES = 200 * 1024 * 1024
@@ -307,51 +308,50 @@ def summary_levels(analysis: Analysis) -> dict[int, Any]:
     Without this a world boundary set would list every region of every country
     with zeros; a one-country set is returned unchanged.
     """
-    levels = analysis.boundaries.levels
-    top = min(levels)
+    top = min(analysis.boundaries.levels)
     code_col = f"adm{top}_code"
-    if code_col not in analysis.joined or "country" not in levels[top]:
+    if code_col not in analysis.joined:
+        return analysis.boundaries.levels
+    return levels_holding(analysis.boundaries, analysis.joined[code_col].dropna().unique())
+
+
+def levels_holding(boundaries: BoundarySet, top_codes: Any) -> dict[int, Any]:
+    """The levels of ``boundaries`` cut to the countries of ``top_codes`` (top-level codes).
+
+    Both engines restrict their zero-filled grids with this: the local one from its
+    joined records, the distributed one from its partial counts.
+    """
+    levels = boundaries.levels
+    top = min(levels)
+    if "country" not in levels[top]:
         return levels
-    present_codes = set(analysis.joined[code_col].dropna().unique())
+    present_codes = set(top_codes)
     countries = set(levels[top].loc[levels[top]["code"].isin(present_codes), "country"].dropna())
     if not countries or len(countries) == levels[top]["country"].nunique():
         return levels
     return {n: frame[frame["country"].isin(countries)] for n, frame in levels.items()}
 
 
-def summarize(
-    analysis: Analysis,
-    *,
-    level: int,
-    period: Period | str = Period.MONTH,
-    by_category: bool = True,
-    start: Any = None,
-    end: Any = None,
-    categories: Sequence[str] | None = None,
-    regions: Sequence[str] | None = None,
-) -> pd.DataFrame:
+def summarize(analysis: Analysis, view: View, *, by_category: bool = True) -> pd.DataFrame:
     """Region × period (× category) figures for one view of an analysis."""
-    require_level(analysis, level)
+    require_level(analysis.boundaries, view.level)
     return aggregate.summarize(
         analysis.records,
         analysis.joined,
         summary_levels(analysis),
-        level=level,
-        period=Period.parse(period),
+        level=view.level,
+        period=view.period,
         by_category=by_category,
-        start=start,
-        end=end,
-        categories=categories,
-        regions=regions,
+        **view.filters(),
     )
 
 
-def require_level(analysis: Analysis, level: int) -> None:
-    """Refuse a level the analysis's boundary set lacks, naming the ones it has."""
-    if level not in analysis.boundaries.levels:
-        available = ", ".join(str(n) for n in analysis.levels)
+def require_level(boundaries: BoundarySet, level: int) -> None:
+    """Refuse a level the boundary set lacks, naming the ones it has."""
+    if level not in boundaries.levels:
+        available = ", ".join(str(n) for n in sorted(boundaries.levels))
         raise ValueError(
-            f"Admin level {level} is not in boundary set {analysis.boundaries.name!r}: "
+            f"Admin level {level} is not in boundary set {boundaries.name!r}: "
             f"available levels are {available}."
         )
 
@@ -378,83 +378,107 @@ def totals(analysis: Analysis, level: int) -> dict[str, int]:
     }
 
 
-def manifest(
-    analysis: Analysis,
-    *,
-    view: Mapping[str, Any],
-    outputs: Mapping[str, bytes] | None = None,
-) -> bytes:
-    """Provenance manifest (JSON bytes) for exports of one view of ``analysis``."""
-    report = analysis.report
-    bset = analysis.boundaries
-    return manifest_bytes(
-        inputs=list(analysis.inputs)
-        + ([{"name": f"boundaries:{bset.name}", "sha256": bset.sha256}] if bset.sha256 else []),
-        outputs=outputs,
-        counts={
-            "records": report.records,
-            "accepted": report.accepted,
-            "rejected": report.rejected,
-            "warned": report.warned,
-            **({"level_totals": totals(analysis, int(view["level"]))} if "level" in view else {}),
-        },
-        boundaries={"name": bset.name, "source": bset.source, "version": bset.version},
-        parameters={
-            "sensitivity": "SENSITIVE: internal figures, no small-cell suppression; "
-            "not for publication",
-            **analysis.parameters,
-            **dict(view),
-        },
-    )
-
-
-def region_figures(
-    analysis: Analysis,
-    *,
-    level: int,
-    start: Any = None,
-    end: Any = None,
-    categories: Sequence[str] | None = None,
-    regions: Sequence[str] | None = None,
-) -> pd.DataFrame:
+def region_figures(analysis: Analysis, view: View) -> pd.DataFrame:
     """Per-region totals over a view (each record once), indexed by region code.
 
     Every region of the level is present (zeros included); outside / not-attributable
     buckets are left out (they have no geometry).
     """
-    require_level(analysis, level)
+    require_level(analysis.boundaries, view.level)
     table = aggregate.region_totals(
         analysis.records,
         analysis.joined,
         summary_levels(analysis),
-        level=level,
-        start=start,
-        end=end,
-        categories=categories,
-        regions=regions,
+        level=view.level,
+        **view.filters(),
     )
     table = table[~table["region_code"].isin([OUTSIDE_CODE, IMPRECISE_CODE])]
     return table.set_index("region_code")[["incidents", "victims", "victims_known"]]
 
 
-def export_summary(
-    analysis: Analysis, summary: pd.DataFrame, *, fmt: str, level: int, **view: Any
-) -> bytes:
-    """The regional summary of one view as ``csv``, ``xlsx`` or ``geojson`` bytes.
+@dataclass
+class SummaryResult:
+    """One view's regional summary and what its exports need, whichever engine made it.
 
-    CSV and XLSX hold ``summary`` as shown; GeoJSON holds every region of the level
-    with its totals over the same view (``view`` = the filters used for ``summary``).
+    The local engine (:func:`summary_result`) and the dask engine
+    (:func:`crisismap.distributed.summarize_input`) both return this, so the CLI writes
+    both the same way. ``figures`` (per-region totals, for GeoJSON) is computed on
+    first use.
     """
-    fmt = fmt.lower().lstrip(".")
-    if fmt == "csv":
-        return to_csv_bytes(summary)
-    if fmt == "xlsx":
-        return to_xlsx_bytes({"Summary": summary, "Rejected records": analysis.rejected})
-    if fmt == "geojson":
-        view = {k: v for k, v in view.items() if k in ("start", "end", "categories", "regions")}
-        figures = region_figures(analysis, level=level, **view)
-        return regions_geojson_bytes(summary_levels(analysis)[level], figures)
-    raise ValueError(f"Unknown export format {fmt!r}: expected csv, xlsx or geojson.")
+
+    view: View
+    summary: pd.DataFrame
+    totals: dict[str, int]  # records per bucket at the view's level (see :func:`totals`)
+    regions: Any  # the view level's regions (GeoDataFrame), cut as the summary's grid
+    boundaries: BoundarySet
+    rejected: pd.DataFrame
+    report: Report | None = None  # None when the input was already-validated partitions
+    inputs: list[dict[str, Any]] = field(default_factory=list)
+    parameters: dict[str, Any] = field(default_factory=dict)
+    make_figures: Callable[[], pd.DataFrame] | None = field(default=None, repr=False)
+
+    @cached_property
+    def figures(self) -> pd.DataFrame:
+        """Per region (every region of the level): incidents, victims, victims_known."""
+        if self.make_figures is None:
+            raise ValueError("This summary was built without per-region figures.")
+        return self.make_figures()
+
+    def export(self, fmt: str) -> bytes:
+        """The summary as ``csv``, ``xlsx`` or ``geojson`` bytes.
+
+        CSV and XLSX hold the summary as computed (XLSX adds the rejected records);
+        GeoJSON holds every region of the level with its totals over the same view.
+        """
+        fmt = fmt.lower().lstrip(".")
+        if fmt == "csv":
+            return to_csv_bytes(self.summary)
+        if fmt == "xlsx":
+            return to_xlsx_bytes({"Summary": self.summary, "Rejected records": self.rejected})
+        if fmt == "geojson":
+            return regions_geojson_bytes(self.regions, self.figures)
+        raise ValueError(f"Unknown export format {fmt!r}: expected csv, xlsx or geojson.")
+
+    def manifest(self, outputs: Mapping[str, bytes] | None = None) -> bytes:
+        """Provenance manifest (JSON bytes): inputs, outputs, counts, every parameter."""
+        counts: dict[str, Any] = {}
+        if self.report is not None:
+            counts = {
+                "records": self.report.records,
+                "accepted": self.report.accepted,
+                "rejected": self.report.rejected,
+                "warned": self.report.warned,
+            }
+        bset = self.boundaries
+        return manifest_bytes(
+            inputs=list(self.inputs)
+            + ([{"name": f"boundaries:{bset.name}", "sha256": bset.sha256}] if bset.sha256 else []),
+            outputs=outputs,
+            counts={**counts, "level_totals": self.totals},
+            boundaries={"name": bset.name, "source": bset.source, "version": bset.version},
+            parameters={
+                "sensitivity": "SENSITIVE: internal figures, no small-cell suppression; "
+                "not for publication",
+                **self.parameters,
+                **self.view.to_dict(),
+            },
+        )
+
+
+def summary_result(analysis: Analysis, view: View, *, by_category: bool = True) -> SummaryResult:
+    """The local engine's :class:`SummaryResult` for one view of an analysis."""
+    return SummaryResult(
+        view=view,
+        summary=summarize(analysis, view, by_category=by_category),
+        totals=totals(analysis, view.level),
+        regions=summary_levels(analysis)[view.level],
+        boundaries=analysis.boundaries,
+        rejected=analysis.rejected,
+        report=analysis.report,
+        inputs=list(analysis.inputs),
+        parameters={**analysis.parameters, "by_category": by_category},
+        make_figures=lambda: region_figures(analysis, view),
+    )
 
 
 def display_regions(analysis: Analysis, level: int) -> Any:

@@ -7,7 +7,10 @@ straight in.
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 
 class _ParseableEnum(StrEnum):
@@ -123,3 +126,139 @@ BOUNDARY_COLUMNS: dict[str, str] = {
 # Period bucket for records whose date is known less precisely than the period unit
 # (a "2023" record when summarising by month): counted, never spread or guessed.
 IMPRECISE_PERIOD = "__date_not_attributable__"
+
+
+@dataclass(frozen=True)
+class View:
+    """One view of the data: admin level, period unit, date window, categories, regions.
+
+    Parsed once where a request comes in (CLI arguments, dashboard widgets) and passed
+    inward unchanged: every summary, figure, export and manifest of a view is computed
+    from one of these, so the filters cannot drift apart between steps. ``None`` means
+    "no filter"; an empty category or region list is no filter either.
+    """
+
+    level: int
+    period: Period = Period.MONTH
+    start: dt.date | None = None
+    end: dt.date | None = None
+    categories: tuple[str, ...] | None = None
+    regions: tuple[str, ...] | None = None
+
+    @classmethod
+    def parse(
+        cls,
+        level: int | str,
+        period: Period | str = Period.MONTH,
+        start: Any = None,
+        end: Any = None,
+        categories: Any = None,
+        regions: Any = None,
+    ) -> View:
+        """A view from user values (text or objects), with messages that name the field."""
+        try:
+            level_number = int(level)
+        except (TypeError, ValueError):
+            raise ValueError(f"Expected an admin level such as 1 or 2, got {level!r}.") from None
+        view = cls(
+            level=level_number,
+            period=Period.parse(period),
+            start=_date(start, "start"),
+            end=_date(end, "end"),
+            categories=_names(categories),
+            regions=_names(regions),
+        )
+        if view.start and view.end and view.start > view.end:
+            raise ValueError(
+                f"The date window starts after it ends ({view.start} > {view.end}): "
+                "swap start and end."
+            )
+        return view
+
+    def filters(self) -> dict[str, Any]:
+        """The selection as keyword arguments: ``start``, ``end``, ``categories``, ``regions``."""
+        return {
+            "start": self.start,
+            "end": self.end,
+            "categories": list(self.categories) if self.categories else None,
+            "regions": list(self.regions) if self.regions else None,
+        }
+
+    def with_(self, **changes: Any) -> View:
+        """A copy with some fields changed (parsed like :meth:`parse`)."""
+        values = {
+            "level": self.level,
+            "period": self.period,
+            "start": self.start,
+            "end": self.end,
+            "categories": self.categories,
+            "regions": self.regions,
+        }
+        unknown = set(changes) - set(values)
+        if unknown:
+            raise TypeError(f"View has no field(s) {', '.join(sorted(unknown))}.")
+        return View.parse(**{**values, **changes})
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready fields for manifests and shared links (dates as ISO text)."""
+        return {
+            "level": self.level,
+            "period": self.period.value,
+            "start": self.start.isoformat() if self.start else None,
+            "end": self.end.isoformat() if self.end else None,
+            "categories": list(self.categories) if self.categories else None,
+            "regions": list(self.regions) if self.regions else None,
+        }
+
+
+def _date(value: Any, field_name: str) -> dt.date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if hasattr(value, "date") and callable(value.date):  # pandas.Timestamp, numpy-backed
+        try:
+            return value.date()
+        except ValueError:  # NaT
+            return None
+    text = str(value).strip()
+    for parse in (dt.date.fromisoformat, lambda t: dt.datetime.fromisoformat(t).date()):
+        try:
+            return parse(text)
+        except ValueError:
+            pass
+    try:
+        return dt.datetime.strptime(text, "%Y-%m-%d").date()  # 2024-3-5
+    except ValueError:
+        raise ValueError(
+            f"Expected a date such as 2024-03-05 for {field_name}, got {value!r}."
+        ) from None
+
+
+def _names(values: Any) -> tuple[str, ...] | None:
+    if values is None or isinstance(values, str) and not values:
+        return None
+    if isinstance(values, str):
+        values = [values]
+    names = tuple(str(v) for v in values)
+    return names or None
+
+
+__all__ = [
+    "BOUNDARY_COLUMNS",
+    "CATEGORY_SEPARATOR",
+    "IMPRECISE_CODE",
+    "IMPRECISE_PERIOD",
+    "OUTSIDE_CODE",
+    "RECORD_COLUMNS",
+    "DateOrder",
+    "DatePrecision",
+    "MatchStatus",
+    "Period",
+    "Severity",
+    "View",
+    "stated_code_column",
+    "stated_name_column",
+]

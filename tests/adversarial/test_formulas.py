@@ -32,7 +32,7 @@ import pytest
 from crisismap import dashboard, pipeline
 from crisismap.boundaries import read_boundary_bytes
 from crisismap.export import to_csv_bytes
-from crisismap.schema import Period
+from crisismap.schema import Period, View
 from tests.adversarial import figures
 from tests.adversarial.payloads import (
     FORMULA_PAYLOADS,
@@ -59,13 +59,13 @@ def analysis() -> pipeline.Analysis:
 def _exports(analysis: pipeline.Analysis) -> dict[str, tuple[bytes, pd.DataFrame | None]]:
     """Every download the app offers (public and internal, report bundles included) and
     the CLI's files, with the frame written when the test knows it."""
-    view = dashboard.build_view(analysis, level=1)
+    view = dashboard.build_view(analysis, View(1))
     out: dict[str, tuple[bytes, pd.DataFrame | None]] = {}
     for public in (True, False):
         for item in dashboard.exports(analysis, view, public=public):
             kind = "public" if public else "internal"
             out[f"{item.label} [{kind}] {item.filename}"] = (item.make(), None)
-    summary = pipeline.summarize(analysis, level=1, period=Period.MONTH)
+    summary = pipeline.summarize(analysis, View(1, Period.MONTH))
     join = pipeline.join_table(analysis)
     problems = dashboard.problem_table(analysis.report)
     out["rejected records (CLI --rejected) rejected.csv"] = (
@@ -75,7 +75,7 @@ def _exports(analysis: pipeline.Analysis) -> dict[str, tuple[bytes, pd.DataFrame
     out["join (CLI join --out) joined.csv"] = (to_csv_bytes(join), join)
     out["problems (CLI --problems) problems.csv"] = (to_csv_bytes(problems), problems)
     for fmt in ("csv", "xlsx"):
-        data = pipeline.export_summary(analysis, summary, fmt=fmt, level=1)
+        data = pipeline.summary_result(analysis, View(1, Period.MONTH)).export(fmt)
         out[f"summary (CLI summarize --out) summary.{fmt}"] = (data, summary)
     return out
 

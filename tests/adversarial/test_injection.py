@@ -33,6 +33,7 @@ import pytest
 from crisismap import dashboard, pipeline
 from crisismap.boundaries import read_boundary_bytes
 from crisismap.layers import build_map
+from crisismap.schema import View
 from tests.adversarial import figures
 from tests.adversarial.payloads import SCRIPT_PAYLOADS, boundaries_zip, incidents_csv
 from tests.appserver import CHROMIUM, CHROMIUM_ARGS, keep_offline, running_app
@@ -73,7 +74,7 @@ def map_html(hostile_files) -> str:
     incidents, regions = hostile_files
     boundaries = read_boundary_bytes(regions, "regions.zip")
     analysis = pipeline.analyse(incidents, boundaries, filename="hostile.csv")
-    view = dashboard.build_view(analysis, level=1)
+    view = dashboard.build_view(analysis, View(1))
     fmap = build_map(
         view.regions,
         view.points,

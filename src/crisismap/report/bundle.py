@@ -48,6 +48,7 @@ from crisismap.schema import (
     IMPRECISE_PERIOD,
     OUTSIDE_CODE,
     Period,
+    View,
 )
 
 FIXED_TIME = dt.datetime(2000, 1, 1)  # the XLSX creation date: no clock in a bundle
@@ -132,7 +133,7 @@ def view_figures(
         "categories": list(categories) if categories else None,
         "regions": list(regions) if regions else None,
     }
-    summary = pipeline.summarize(analysis, level=level, period=unit, **filters)
+    summary = pipeline.summarize(analysis, View.parse(level, unit, **filters))
     protected = publish.suppress(summary, k=k if public else 1)
     cells = protected.cells
     if public:
