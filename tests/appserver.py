@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,16 +38,31 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_app(data_dir: Path | None = None, timeout_s: float = 120) -> Iterator[str]:
-    """The app's URL while it runs (with its own workspace when ``data_dir`` is given)."""
+def running_app(
+    data_dir: Path | None = None,
+    timeout_s: float = 120,
+    *,
+    readme: bool = False,
+    args: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
+) -> Iterator[str]:
+    """The app's URL while it runs (with its own workspace when ``data_dir`` is given).
+
+    ``readme=True`` starts it as the README's command does (``streamlit run app.py``, the
+    rest from .streamlit/config.toml), only on a free port; ``args`` are more Streamlit
+    options and ``env`` more environment variables.
+    """
     port = free_port()
-    env = dict(os.environ)
+    env = {**os.environ, **(env or {})}
     if data_dir is not None:
         env["CRISISMAP_DATA_DIR"] = str(data_dir)
+    server_args = ["--server.port", str(port)]
+    if not readme:
+        server_args += ["--server.address", "127.0.0.1", "--server.headless", "true"]
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py")]
-        + ["--server.port", str(port), "--server.address", "127.0.0.1"]
-        + ["--server.headless", "true"],
+        + server_args
+        + list(args),
         cwd=ROOT,
         env=env,
         stdin=subprocess.DEVNULL,
