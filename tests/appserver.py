@@ -60,9 +60,7 @@ def running_app(
     if not readme:
         server_args += ["--server.address", "127.0.0.1", "--server.headless", "true"]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py")]
-        + server_args
-        + list(args),
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py")] + server_args + list(args),
         cwd=ROOT,
         env=env,
         stdin=subprocess.DEVNULL,
