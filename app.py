@@ -1,21 +1,28 @@
 """crisismap dashboard — a thin Streamlit shell over the crisismap library.
 
 Widgets in, one library call, widgets out. Uploaded data lives in this session's
-``st.session_state`` only; the only process-wide cache holds the bundled (public)
-boundaries. Every user string shown here goes through Streamlit's escaped text
-elements; the map escapes its own (see crisismap.layers).
+``st.session_state`` only; the only process-wide caches hold the bundled (public)
+boundaries and workspace paths. Every user string shown here goes through Streamlit's
+escaped text elements; the map escapes its own (see crisismap.layers).
+
+Who may see and do what is decided in the library (crisismap.access: local or team mode,
+sign-in, team, role); every workspace action goes through a GuardedWorkspace that checks
+the role again and writes the audit log (crisismap.guarded).
 """
 
 from __future__ import annotations
 
 import hashlib
+import sys
 from pathlib import Path
 
 import streamlit as st
 from streamlit_folium import st_folium
 
-from crisismap import dashboard
+from crisismap import access, dashboard
+from crisismap.access import Action, Mode, Step
 from crisismap.errors import CrisismapError
+from crisismap.guarded import GuardedWorkspace
 from crisismap.layers import build_map
 from crisismap.schema import DateOrder, Period, View
 
@@ -27,9 +34,9 @@ st.set_page_config(page_title="crisismap", layout="wide")
 
 
 @st.cache_resource
-def workspace():
-    """The team workspace on disk: the object holds only its path, no user data."""
-    return dashboard.open_workspace()
+def workspace(team: str | None, data_dir: str):
+    """A team's workspace on disk (None: the local one): the object holds only its path."""
+    return dashboard.open_workspace(team, data_dir)
 
 
 @st.cache_resource(show_spinner="Loading bundled boundaries…")
@@ -54,22 +61,101 @@ def _session_memo(name: str, key: str, compute):
     return slot[name][1]
 
 
+def _auth_section() -> dict | None:
+    """The ``[auth]`` table of .streamlit/secrets.toml, if there is one."""
+    if not st.secrets.load_if_toml_exists():
+        return None
+    section = st.secrets.get("auth")
+    return section.to_dict() if hasattr(section, "to_dict") else section
+
+
+def _gate(who: access.Access, auth: dict | None) -> None:
+    """Everything a session sees before it is inside one team: then stop."""
+    if who.step is Step.READY:
+        return
+    st.title("crisismap")
+    if who.detail:
+        print(f"crisismap: {who.detail}", file=sys.stderr)
+    if who.step is Step.REFUSE:
+        st.error(who.message)
+    elif who.step is Step.SIGN_IN:
+        st.info(who.message)
+        st.button("Sign in", type="primary", on_click=st.login, args=(access.auth_provider(auth),))
+    else:
+        st.info(dashboard.md(who.message))
+        if who.step is Step.CHOOSE:
+            team = st.radio("Team", list(who.teams), format_func=lambda t: who.team_names[t])
+            if st.button("Open this team", type="primary"):
+                st.session_state.team = team
+                st.rerun()
+        st.button("Sign out", on_click=st.logout)
+    st.stop()
+
+
+# ---------------------------------------------------------------- who is here
+if dashboard.app_mode(st.get_option("server.address")) is Mode.LOCAL:
+    problem = access.local_request_problem(dict(st.context.headers))
+    if problem:
+        st.error(problem)
+        st.stop()
+    who = access.local_access()
+else:
+    auth = _auth_section()
+    who = dashboard.team_access(
+        auth=auth, claims=st.user.to_dict(), chosen=st.session_state.get("team")
+    )
+    _gate(who, auth)
+dashboard.enter_scope(st.session_state, who, keep=["team"])
+try:
+    ws = GuardedWorkspace(workspace(who.team, str(dashboard.default_data_dir())), who)
+    ws.note_sign_in(st.session_state)
+except CrisismapError as exc:
+    st.error(dashboard.md(exc))
+    st.stop()
+scope = who.team or "local"  # widget keys: a new team starts with empty widgets
+
+
+def _sign_out() -> None:
+    ws.note_sign_out()
+    st.logout()
+
+
 # ---------------------------------------------------------------- sidebar: inputs
 with st.sidebar:
+    if who.team is not None:
+        st.caption(
+            f"Signed in as {dashboard.md(who.actor)} · "
+            f"{dashboard.md(who.team_names[who.team])} ({who.role})"
+        )
+        c1, c2 = st.columns(2)
+        c1.button("Sign out", on_click=_sign_out)
+        if len(who.teams) > 1:
+            c2.button("Switch team", on_click=lambda: st.session_state.pop("team", None))
     st.header("1 · Incidents")
-    uploads = st.file_uploader(
-        "Incident CSV files", type=["csv", "tsv", "txt"], accept_multiple_files=True
-    )
+    uploads = None
+    if ws.may(Action.UPLOAD):
+        uploads = st.file_uploader(
+            "Incident CSV files",
+            type=["csv", "tsv", "txt"],
+            accept_multiple_files=True,
+            key=f"incidents-{scope}",
+        )
     try:
-        ws = workspace()
         saved = ws.list_datasets("incidents")
     except CrisismapError as exc:
         st.error(dashboard.md(exc))
-        ws, saved = None, []
+        saved = []
     opened = st.multiselect(
-        "Saved datasets (team workspace)", saved, format_func=dashboard.saved_label
+        "Saved datasets (team workspace)",
+        saved,
+        format_func=dashboard.saved_label,
+        key=f"opened-{scope}",
     )
     uploaded = [(u.name, u.getvalue()) for u in uploads or []]
+    ws.note_uploads(
+        [(u.file_id, data) for u, (_, data) in zip(uploads or [], uploaded, strict=True)],
+        st.session_state,
+    )
     # What the files are, without hashing their bytes on every rerun: an upload's id is
     # new for each upload, a saved dataset is named by its SHA-256.
     identities = [f"upload:{u.file_id}:{u.size}:{u.name}" for u in uploads or []]
@@ -88,7 +174,7 @@ with st.sidebar:
     if not files:
         files = [(DEMO.name, DEMO.read_bytes())]
         identities = [f"demo:{DEMO.name}"]
-        st.caption("Showing the **synthetic demo file** (no real person in it). Upload your own.")
+        st.caption("Showing the **synthetic demo file** (no real person in it).")
 
     with st.expander("Columns and dates", expanded=False):
         preset = st.selectbox("Preset", dashboard.PRESET_CHOICES, index=0)
@@ -106,11 +192,20 @@ with st.sidebar:
                 overrides[field] = choice
 
     st.header("2 · Boundaries")
-    boundary_upload = st.file_uploader(
-        "Your boundaries (COD-AB / geoBoundaries: GeoJSON, GeoPackage, zipped Shapefile, "
-        "GeoParquet, TopoJSON)",
-        type=["geojson", "json", "gpkg", "zip", "parquet", "topojson", "gz"],
-    )
+    boundary_upload = None
+    if ws.may(Action.UPLOAD):
+        boundary_upload = st.file_uploader(
+            "Your boundaries (COD-AB / geoBoundaries: GeoJSON, GeoPackage, zipped Shapefile, "
+            "GeoParquet, TopoJSON)",
+            type=["geojson", "json", "gpkg", "zip", "parquet", "topojson", "gz"],
+            key=f"boundaries-{scope}",
+        )
+    if boundary_upload is not None:
+        ws.note_uploads(
+            [(boundary_upload.file_id, boundary_upload.getvalue())],
+            st.session_state,
+            kind="boundaries",
+        )
     snap_m = st.number_input("Snap points outside regions within (m)", 0, 50_000, 0, step=500)
     fix_swapped = st.checkbox("Swap coordinates detected as swapped", value=False)
     basemap = st.selectbox(
@@ -151,21 +246,42 @@ except CrisismapError as exc:
     st.stop()
 
 # ---------------------------------------------------------------- workspace actions
+sources = [f"upload:{name}" for name, _ in uploaded] + [d.id for d in opened]
 with st.sidebar:
-    if ws is not None and uploaded and st.button("Save uploads to the workspace"):
-        for info in dashboard.save_files(ws, uploaded, analysis):
-            verb = "was already saved as" if info.already_saved else "saved as"
-            st.success(f"{dashboard.md(info.filename)} {verb} “{dashboard.md(info.name)}”.")
-    if saved:
-        with st.expander("Manage saved datasets"):
-            target = st.selectbox("Dataset", saved, format_func=dashboard.saved_label)
-            new_name = st.text_input("New name", value=target.name)
-            if st.button("Rename") and new_name != target.name:
-                ws.rename(target.id, new_name)
-                st.rerun()
-            if st.checkbox("I want to delete this dataset") and st.button("Delete"):
-                ws.delete(target.id)
-                st.rerun()
+    try:
+        if ws.may(Action.SAVE) and uploaded and st.button("Save uploads to the workspace"):
+            for info in dashboard.save_files(ws, uploaded, analysis):
+                verb = "was already saved as" if info.already_saved else "saved as"
+                st.success(f"{dashboard.md(info.filename)} {verb} “{dashboard.md(info.name)}”.")
+        if saved and ws.may(Action.RENAME):
+            with st.expander("Manage saved datasets"):
+                target = st.selectbox("Dataset", saved, format_func=dashboard.saved_label)
+                new_name = st.text_input("New name", value=target.name)
+                if st.button("Rename") and new_name != target.name:
+                    ws.rename(target.id, new_name)
+                    st.rerun()
+                if (
+                    ws.may(Action.DELETE)
+                    and st.checkbox("I want to delete this dataset")
+                    and st.button("Delete (to the trash)")
+                ):
+                    ws.delete(target.id)
+                    st.rerun()
+        trashed = ws.trash() if ws.may(Action.RESTORE) else []
+        if trashed:
+            with st.expander(f"Trash ({len(trashed)})"):
+                gone = st.selectbox("Deleted dataset", trashed, format_func=dashboard.trash_label)
+                if st.button("Restore"):
+                    ws.restore(gone.id)
+                    st.rerun()
+                if ws.may(Action.PURGE) and st.button("Purge now (overwrite the bytes)"):
+                    result = ws.purge(gone.id)
+                    if result.pending:
+                        st.warning("Purge pending: another session is reading; it will retry.")
+                    else:
+                        st.rerun()
+    except CrisismapError as exc:
+        st.error(dashboard.md(exc))
 
 # ---------------------------------------------------------------- validation report
 report = analysis.report
@@ -184,12 +300,9 @@ with st.expander(
     st.dataframe(dashboard.mapping_table(report), hide_index=True)
     st.dataframe(dashboard.problem_counts(report), hide_index=True)
     st.dataframe(dashboard.problem_table(report), hide_index=True)
-    st.download_button(
-        "Rejected records with reasons (CSV)",
-        dashboard.rejected_csv(analysis),
-        file_name="SENSITIVE_rejected_records.csv",
-        mime="text/csv",
-    )
+    if ws.may(Action.EXPORT_INTERNAL):
+        item = ws.internal_export(dashboard.rejected_export(analysis), sources=sources)
+        st.download_button(item.label, item.make, file_name=item.filename, mime=item.mime)
 if len(analysis.conflicts):
     st.warning(
         f"{len(analysis.conflicts):,} records share an id with a record of another file but "
@@ -293,17 +406,39 @@ with right:
 # ---------------------------------------------------------------- exports
 st.subheader("Export this view")
 ecol1, ecol2 = st.columns([3, 1])
-public = ecol1.toggle(
-    "Public export: suppress figures under k incidents, drop free text, sources and ids",
-    value=True,
-)
+public = True
+if ws.may(Action.EXPORT_INTERNAL):
+    public = ecol1.toggle(
+        "Public export: suppress figures under k incidents, drop free text, sources and ids",
+        value=True,
+    )
+else:
+    ecol1.caption("Public exports: figures under k incidents suppressed, no free text or ids.")
 k = int(ecol2.number_input("k", min_value=2, max_value=50, value=5)) if public else 5
 if not public:
     st.warning("Internal export: exact small counts and rejected records. SENSITIVE: team only.")
-exports = dashboard.exports(analysis, page, public=public, k=k)
+exports = ws.exports(
+    dashboard.exports(analysis, page, public=public, k=k),
+    public=public,
+    k=k,
+    view=page.view,
+    sources=sources,
+)
 ecols = st.columns(len(exports))
 for col, item in zip(ecols, exports, strict=True):
     col.download_button(item.label, item.make, file_name=item.filename, mime=item.mime)
+
+# ---------------------------------------------------------------- team administration
+if ws.may(Action.AUDIT) or ws.may(Action.MEMBERS):
+    st.subheader("Team administration" if who.team else "Workspace administration")
+    if ws.may(Action.AUDIT):
+        with st.expander("Audit log"):
+            st.dataframe(ws.audit_table(), hide_index=True)
+            name, make = ws.audit_csv()
+            st.download_button("Audit log (CSV)", make, file_name=name, mime="text/csv")
+    if ws.may(Action.MEMBERS) and who.team is not None:
+        with st.expander("Members"):
+            st.dataframe(ws.members_table(dashboard.load_teams()[0]), hide_index=True)
 
 if playing and periods:
     import time

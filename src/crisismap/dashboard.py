@@ -11,24 +11,28 @@ simplified boundary geometry, keyed by the geometry itself.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, partial
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from crisismap import aggregate, pipeline
+from crisismap import access, aggregate, pipeline
+from crisismap.access import Access, Mode, TeamsConfig
 from crisismap.boundaries import BoundarySet, load_boundaries, read_boundary_bytes
+from crisismap.errors import InputError
 from crisismap.export import to_csv_bytes
 from crisismap.pipeline import Analysis
 from crisismap.problems import PROBLEM_FIELDS, Report
 from crisismap.records import PRESETS, read_csv_bytes
 from crisismap.schema import IMPRECISE_CODE, IMPRECISE_PERIOD, OUTSIDE_CODE, View
-from crisismap.store import DatasetInfo, Workspace
+from crisismap.store import DatasetInfo, Workspace, default_data_dir
 
 PRESET_CHOICES = ["auto", *PRESETS]
 DATE_ORDER_LABELS = {
@@ -90,9 +94,9 @@ def headers_of(files: Sequence[tuple[str, bytes]]) -> list[str]:
     return names
 
 
-def open_workspace() -> Workspace:
-    """The team's workspace on disk (``$CRISISMAP_DATA_DIR``), created on first use."""
-    return Workspace.open()
+def open_workspace(team: str | None = None, data_dir: str | Path | None = None) -> Workspace:
+    """A team's workspace (``None``: the local one) in ``data_dir`` (default: the usual one)."""
+    return Workspace.open(data_dir, team=team)
 
 
 def saved_label(info: DatasetInfo) -> str:
@@ -106,10 +110,22 @@ def saved_label(info: DatasetInfo) -> str:
     return f"{info.name} · saved {info.created[:10]} · {figures}"
 
 
+def trash_label(info: DatasetInfo) -> str:
+    """How a deleted dataset is listed in the trash: name and when it was deleted."""
+    deleted = str(getattr(info, "deleted_at", "") or "")[:16].replace("T", " ")
+    return f"{info.name} · deleted {deleted or 'earlier'}"
+
+
 def save_files(
-    workspace: Workspace, files: Sequence[tuple[str, bytes]], analysis: Analysis
+    workspace: Workspace,
+    files: Sequence[tuple[str, bytes]],
+    analysis: Analysis,
 ) -> list[DatasetInfo]:
-    """Save uploaded incident files with the options and report they were read with."""
+    """Save uploaded incident files with the options and report they were read with.
+
+    ``workspace`` may be a :class:`~crisismap.guarded.GuardedWorkspace`: then the save is
+    checked against the member's role and logged under their name.
+    """
     return [
         workspace.save_dataset(
             name,
@@ -156,6 +172,16 @@ def problem_table(report: Report) -> pd.DataFrame:
 def rejected_csv(analysis: Analysis) -> bytes:
     """The rejected records with their reasons, safe to open in a spreadsheet."""
     return to_csv_bytes(analysis.rejected)
+
+
+def rejected_export(analysis: Analysis) -> ExportItem:
+    """The validation report's download: rejected records with reasons (internal)."""
+    return ExportItem(
+        "Rejected records with reasons (CSV)",
+        "SENSITIVE_rejected_records.csv",
+        "text/csv",
+        lambda: rejected_csv(analysis),
+    )
 
 
 # ----------------------------------------------------------------------------- memo
@@ -530,3 +556,57 @@ def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
             value = str(pd.Timestamp(value).date())
         out[key] = value
     return out
+
+
+# ----------------------------------------------------------------------------- sign-in
+
+
+def teams_file() -> Path:
+    """The teams file this server reads (``$CRISISMAP_TEAMS_FILE`` or the data directory)."""
+    return access.teams_file(default_data_dir())
+
+
+def app_mode(address: str | None) -> Mode:
+    """Local (the README's command) or team mode for a server bound to ``address``."""
+    configured = bool(os.environ.get(access.TEAMS_FILE_ENV, "").strip()) or teams_file().exists()
+    return access.mode_for(address, configured)
+
+
+def load_teams() -> tuple[TeamsConfig | None, str | None]:
+    """The teams file and None, or None and why it cannot be used (None, None: no file)."""
+    path = teams_file()
+    if not os.environ.get(access.TEAMS_FILE_ENV, "").strip() and not path.exists():
+        return None, None
+    try:
+        return TeamsConfig.load(path), None
+    except InputError as exc:
+        return None, str(exc)
+
+
+def team_access(
+    *,
+    auth: Mapping[str, Any] | None,
+    claims: Mapping[str, Any] | None,
+    chosen: str | None,
+    now: dt.datetime | None = None,
+) -> Access:
+    """What this team-mode session may do now (see :func:`crisismap.access.decide`)."""
+    config, error = load_teams()
+    return access.decide(
+        config=config, config_error=error, auth=auth, claims=claims, chosen=chosen, now=now
+    )
+
+
+def enter_scope(state: MutableMapping[str, Any], who: Access, keep: Sequence[str] = ()) -> bool:
+    """Forget this session's data when its user or team changed; True if it did.
+
+    A member of two teams must not carry team A's opened datasets, analysis or uploads
+    into team B's page, exports or audit log.
+    """
+    scope = (who.actor, who.team, who.signed_in_at)
+    if state.get("_scope") == scope:
+        return False
+    for key in [k for k in state if k not in keep]:
+        del state[key]
+    state["_scope"] = scope
+    return True
