@@ -64,7 +64,7 @@ class GuardedWorkspace:
             self.access.require(action)
         except AccessDenied:
             role = str(self.access.role) if self.access.role else None
-            self.workspace.log(self.actor, "denied", target, action=action.value, role=role)
+            self.workspace.log(self.actor, "denied", target, tried=action.value, role=role)
             raise
 
     # -- reading -------------------------------------------------------------------

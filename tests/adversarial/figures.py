@@ -23,6 +23,7 @@ ORDER = [
     "hostile uploads",
     "concurrency and crashes",
     "session isolation",
+    "access control",
 ]
 
 
