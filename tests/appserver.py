@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -45,14 +46,16 @@ def running_app(
     timeout_s: float = 120,
     *,
     readme: bool = False,
+    address: str = "127.0.0.1",
     args: Sequence[str] = (),
     env: Mapping[str, str] | None = None,
 ) -> Iterator[str]:
     """The app's URL while it runs (with its own workspace when ``data_dir`` is given).
 
     ``readme=True`` starts it as the README's command does (``streamlit run app.py``, the
-    rest from .streamlit/config.toml), only on a free port; ``args`` are more Streamlit
-    options and ``env`` more environment variables.
+    rest from .streamlit/config.toml), only on a free port; ``address`` is where it
+    listens (the URL is always 127.0.0.1), ``args`` are more Streamlit options and
+    ``env`` more environment variables.
     """
     port = free_port()
     env = {**os.environ, **(env or {})}
@@ -60,7 +63,7 @@ def running_app(
         env["CRISISMAP_DATA_DIR"] = str(data_dir)
     server_args = ["--server.port", str(port)]
     if not readme:
-        server_args += ["--server.address", "127.0.0.1", "--server.headless", "true"]
+        server_args += ["--server.address", address, "--server.headless", "true"]
     # TEMPORARY: the issue-11 store stand-in until teams-store is merged (then plain streamlit)
     launcher = "tests.store_standin" if store_standin.needed() and not readme else "streamlit"
     proc = subprocess.Popen(
@@ -74,21 +77,54 @@ def running_app(
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail(
-                        f"the Streamlit app did not answer its health check in {timeout_s} s"
-                    )
-                time.sleep(0.5)
+        _wait_for(f"{url}/_stcore/health", timeout_s, "the Streamlit app")
         yield url
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+@contextmanager
+def running_oidc_provider(
+    users: Sequence[Mapping[str, Any]], timeout_s: float = 30
+) -> Iterator[str]:
+    """A real OpenID Connect provider (``oidc-provider-mock``) on 127.0.0.1; its URL.
+
+    ``users`` are claim sets (each with ``sub``): its sign-in page offers one button per
+    user, named by ``sub``.
+    """
+    port = free_port()
+    command = [sys.executable, "-m", "oidc_provider_mock", "--port", str(port)]
+    for claims in users:
+        command += ["--user-claims", json.dumps(dict(claims))]
+    proc = subprocess.Popen(
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for(f"{url}/.well-known/openid-configuration", timeout_s, "the OpenID provider")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def _wait_for(url: str, timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=1) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what} did not answer at {url} in {timeout_s} s")
+        time.sleep(0.3)
 
 
 @dataclass
@@ -99,18 +135,27 @@ class Offline:
     dialogs: list[str] = field(default_factory=list)
 
 
-def keep_offline(context: Any, *allowed: str) -> Offline:
+def keep_offline(context: Any, *allowed: str, quiet_from: tuple[str, ...] = ()) -> Offline:
     """Refuse every request of ``context`` except to ``allowed`` prefixes (and data:,
-    blob:, about:), and dismiss every dialog; both are recorded for the test to assert."""
+    blob:, about:), and dismiss every dialog; both are recorded for the test to assert.
+
+    Requests made by pages under ``quiet_from`` (test infrastructure, such as an OpenID
+    provider's sign-in page) are refused too, but not recorded.
+    """
     seen = Offline()
     local = (*allowed, "data:", "blob:", "about:")
 
     def route(r: Any) -> None:
         if r.request.url.startswith(local):
             r.continue_()
-        else:
+            return
+        try:
+            page_url = r.request.frame.url
+        except Exception:  # a request without a frame (service worker)
+            page_url = ""
+        if not (quiet_from and page_url.startswith(quiet_from)):
             seen.outside.append(r.request.url)
-            r.abort()
+        r.abort()
 
     def dismiss(dialog: Any) -> None:
         seen.dialogs.append(dialog.message)
