@@ -23,10 +23,13 @@ ARTIFACTS = ROOT / "artifacts"
 MAP_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
 ARGS = CHROMIUM_ARGS
 
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists() and not os.environ.get("CI"),
-    reason="Debian chromium not installed (apt-get install chromium)",
-)
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists() and not os.environ.get("CI"),
+        reason="Debian chromium not installed (apt-get install chromium)",
+    ),
+]
 
 
 @pytest.fixture(scope="module")

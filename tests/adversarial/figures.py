@@ -15,6 +15,7 @@ from typing import Any
 SCALE_ENV = "CRISISMAP_RELIABILITY_SCALE"
 JSON_ENV = "CRISISMAP_FIGURES_JSON"
 
+ACCESS = "access control"
 FIGURES: dict[str, dict[str, Any]] = defaultdict(dict)
 ORDER = [
     "malformed CSVs",
@@ -23,7 +24,7 @@ ORDER = [
     "hostile uploads",
     "concurrency and crashes",
     "session isolation",
-    "access control",
+    ACCESS,
 ]
 
 

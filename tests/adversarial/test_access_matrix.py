@@ -37,7 +37,7 @@ from crisismap.schema import View
 from crisismap.store import Workspace
 from tests.adversarial import figures
 
-SUITE = "access control"
+SUITE = figures.ACCESS
 TEAMS = ("own", "other")
 AUTH = {
     "redirect_uri": "https://crisismap.example.org/oauth2callback",
@@ -275,6 +275,8 @@ def _generated(rng: random.Random) -> tuple[Access, tuple[str, Role] | None]:
 
 
 def _report(tally: Tally) -> None:
+    figures.put(SUITE, "actions", len(Action))
+    figures.put(SUITE, "teams", len(TEAMS))
     figures.add(SUITE, "sessions", tally.sessions)
     figures.add(SUITE, "actions tried (every action on own and other team)", tally.tried)
     figures.add(SUITE, "unauthorised actions tried", tally.unauthorised)
