@@ -168,10 +168,10 @@ def open_session(browser, servers):
 def sign_in(page, email: str) -> None:
     from playwright.sync_api import expect
 
-    page.get_by_role("button", name="Sign in").click(timeout=30_000)
-    page.get_by_role("button", name=email, exact=True).click(timeout=30_000)  # provider's page
-    expect(page.get_by_text(f"Signed in as {email}")).to_be_visible(timeout=30_000)
-    expect(page.get_by_test_id("stMetricValue").first).to_be_visible(timeout=30_000)
+    page.get_by_role("button", name="Sign in").click(timeout=60_000)
+    page.get_by_role("button", name=email, exact=True).click(timeout=60_000)  # provider's page
+    expect(page.get_by_text(f"Signed in as {email}")).to_be_visible(timeout=60_000)
+    expect(page.get_by_test_id("stMetricValue").first).to_be_visible(timeout=60_000)
     TAKEN.append((email, "sign-in"))
     figures.add(figures.ACCESS, "browser sign-ins through the OpenID provider")
 
@@ -195,7 +195,7 @@ def test_before_sign_in_only_the_sign_in_button(open_session):
 
     session = open_session(None)
     page = session.page
-    expect(button(page, "Sign in")).to_be_visible(timeout=30_000)
+    expect(button(page, "Sign in")).to_be_visible(timeout=60_000)
     time.sleep(2)  # anything else the server would send arrives by now
     hidden("any button but Sign in", page.get_by_role("button").all_inner_texts() != ["Sign in"])
     assert "Sign in to see your team" in session.sent()
@@ -216,10 +216,10 @@ def test_an_analyst_uploads_and_saves_for_team_alpha(open_session, servers):
         f"id,date,latitude,longitude,category,description\n1,2024-03-05,15.6,32.5,killing,{MARK}\n"
     )
     page.locator('input[type="file"]').first.set_input_files(str(csv))
-    expect(page.get_by_test_id("stMetricValue").first).to_have_text("1", timeout=30_000)
+    expect(page.get_by_test_id("stMetricValue").first).to_have_text("1", timeout=60_000)
     TAKEN.append(("ali@alpha.org", "upload"))
     button(page, "Save uploads to the workspace").click()
-    expect(page.get_by_text("saved as")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("saved as")).to_be_visible(timeout=60_000)
     TAKEN.append(("ali@alpha.org", "save"))
     assert MARK in session.seen()  # the marker is there to be found
 
@@ -274,10 +274,10 @@ def test_an_admin_deletes_restores_reads_the_log_and_signs_out(open_session, ser
     sidebar.get_by_text("I want to delete this dataset").click()
     button(page, "Delete (to the trash)").click()
     TAKEN.append(("ana@alpha.org", "delete"))
-    sidebar.get_by_text("Trash (1)").click(timeout=30_000)
+    sidebar.get_by_text("Trash (1)").click(timeout=60_000)
     button(page, "Restore").click()
     TAKEN.append(("ana@alpha.org", "restore"))
-    expect(sidebar.get_by_text("Trash (1)")).to_have_count(0, timeout=30_000)
+    expect(sidebar.get_by_text("Trash (1)")).to_have_count(0, timeout=60_000)
     page.get_by_text("Audit log", exact=True).click()
     with page.expect_download(timeout=60_000) as download:
         button(page, "Audit log (CSV)").click()
@@ -286,9 +286,9 @@ def test_an_admin_deletes_restores_reads_the_log_and_signs_out(open_session, ser
     TAKEN.append(("ana@alpha.org", "export"))
     button(page, "Sign out").click()
     TAKEN.append(("ana@alpha.org", "sign-out"))
-    page.wait_for_url("**/oauth2/end_session**", timeout=30_000)  # the provider's sign-out
+    page.wait_for_url("**/oauth2/end_session**", timeout=60_000)  # the provider's sign-out
     page.goto(servers.app)
-    expect(button(page, "Sign in")).to_be_visible(timeout=30_000)  # the cookie is gone
+    expect(button(page, "Sign in")).to_be_visible(timeout=60_000)  # the cookie is gone
 
 
 def test_a_server_listening_beyond_loopback_without_a_teams_file_refuses(browser, tmp_path):
@@ -301,7 +301,7 @@ def test_a_server_listening_beyond_loopback_without_a_teams_file_refuses(browser
         session = Session.recording(context.new_page())
         session.page.goto(app)
         refusal = session.page.get_by_test_id("stAlertContentError")
-        expect(refusal).to_contain_text("listens beyond this machine", timeout=30_000)
+        expect(refusal).to_contain_text("listens beyond this machine", timeout=60_000)
         time.sleep(1)
         hidden("any button", session.page.get_by_role("button").count() > 0)
         for absent in ("demo_sudan", "Saved datasets", "Records", "Sign in"):

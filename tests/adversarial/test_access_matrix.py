@@ -3,7 +3,8 @@
 Sessions are decided by the functions the app calls on every rerun
 (``dashboard.team_access`` → ``access.decide``) from a teams file and the claims a
 provider would send, and act through the object the app acts through
-(``GuardedWorkspace`` over ``dashboard.open_workspace(team)``). Each action is tried
+(``GuardedWorkspace`` over ``dashboard.open_workspace(team)``, opened once per team as
+the app's cache does). Each action is tried
 on the session's own team and, with the targets of another team (its dataset and trash
 ids, its audit entries and members), on that team.
 
@@ -59,6 +60,7 @@ name = "Other team"
     for role in ("viewer", "analyst", "admin")
 )
 VIEW = View.parse(level=1, period="month")
+CHANGING = {Action.RENAME, Action.DELETE, Action.RESTORE, Action.PURGE}
 
 
 @dataclass
@@ -75,6 +77,7 @@ class Team:
     marker: str  # in every name and byte of this team's data
     dataset: str = ""
     trashed: str = ""
+    ws: Workspace | None = None  # opened once, as the app's cache does
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +88,10 @@ def world(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("CRISISMAP_DATA_DIR", str(root / "data"))
         patch.setenv("CRISISMAP_TEAMS_FILE", str(root / "teams.toml"))
-        teams = {t: Team(t, f"MARK-{t.upper()}-{uuid.uuid4().hex[:8]}") for t in TEAMS}
+        teams = {
+            t: Team(t, f"MARK-{t.upper()}-{uuid.uuid4().hex[:8]}", ws=dashboard.open_workspace(t))
+            for t in TEAMS
+        }
         for team in teams.values():
             _stock(team)
         yield teams
@@ -93,7 +99,7 @@ def world(tmp_path_factory):
 
 def _stock(team: Team) -> None:
     """(Re)create the team's dataset and trashed dataset, as the store's system user."""
-    ws = dashboard.open_workspace(team.id)
+    ws = team.ws
     data = f"id,note\n1,{team.marker}\n".encode()
     team.dataset = ws.save_dataset(f"{team.marker} dataset", data, actor="system").id
     gone = ws.save_dataset(f"{team.marker} old", data + b"2,x\n", actor="system").id
@@ -109,7 +115,7 @@ def _stock(team: Team) -> None:
 
 def _state(team: Team) -> tuple:
     """What another team's attempt must leave unchanged."""
-    ws = Workspace.open(team=team.id)
+    ws = team.ws
     return (
         [(d.id, d.name) for d in ws.list_datasets()],
         [d.id for d in ws.trash()],
@@ -186,7 +192,7 @@ def run_session(who: Access, expected: tuple[str, Role] | None, teams: dict, tal
             permitted = who.open and allowed(who.role, action) and not foreign
             tally.unauthorised += not permitted
             before = {t.id: _state(t) for t in teams.values() if t.id != home.id}
-            guarded = GuardedWorkspace(dashboard.open_workspace(home.id), who)
+            guarded = GuardedWorkspace(home.ws, who)
             try:
                 result = attempt(guarded, action, target, teams)
                 returned = True
@@ -201,8 +207,9 @@ def run_session(who: Access, expected: tuple[str, Role] | None, teams: dict, tal
             elif not returned:
                 tally.authorised_refused += 1
                 pytest.fail(f"{who.actor} ({who.role}) was refused {action} on its own team")
-            for team in teams.values():
-                _stock(team)
+            if returned and action in CHANGING:
+                for team in teams.values():
+                    _stock(team)
 
 
 def test_every_role_every_action_own_and_other_team(world):
