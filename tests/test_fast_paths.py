@@ -17,8 +17,8 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from crisismap import join
 from crisismap.aggregate import cells as aggregate
-from crisismap.join import locate as join
 from crisismap.records import read as ingest
 
 
