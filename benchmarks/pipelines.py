@@ -72,8 +72,7 @@ def _reference_groupby(joined: gpd.GeoDataFrame) -> pd.Series:
 
 def crisismap(path: Path, level: int, polygons: gpd.GeoDataFrame, *, cold: bool = True) -> Timed:
     """crisismap's steps: read, validate, join, aggregate by region x month x category."""
-    from crisismap import aggregate
-    from crisismap.join import locate as join
+    from crisismap import aggregate, join
     from crisismap.records import presets
     from crisismap.records import read as ingest
     from crisismap.records import validation as validate

@@ -17,9 +17,8 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crisismap import display
+from crisismap import display, join
 from crisismap.aggregate import cells as aggregate
-from crisismap.join import locate as join
 from crisismap.records import read as ingest
 
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from crisismap.join import locate as join
+from crisismap import join
 from crisismap.join import names
 
 
