@@ -395,12 +395,7 @@ def summarize_input(
     partitions of records already validated. Latitude/longitude swaps are not checked
     here: the local engine does that.
     """
-    if level not in boundaries.levels:
-        available = ", ".join(str(n) for n in sorted(boundaries.levels))
-        raise ValueError(
-            f"Admin level {level} is not in boundary set {boundaries.name!r}: "
-            f"available levels are {available}."
-        )
+    aggregate.level_frame(boundaries, level)  # fail early on an unknown level
     view = _view(level, period, by_category, start, end, categories, None)
     options = {"preset": preset, "overrides": overrides, "date_order": date_order}
     with tempfile.TemporaryDirectory(prefix="crisismap-partitions-") as tmp:

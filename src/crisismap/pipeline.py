@@ -348,12 +348,7 @@ def summarize(
 
 def require_level(analysis: Analysis, level: int) -> None:
     """Refuse a level the analysis's boundary set lacks, naming the ones it has."""
-    if level not in analysis.boundaries.levels:
-        available = ", ".join(str(n) for n in analysis.levels)
-        raise ValueError(
-            f"Admin level {level} is not in boundary set {analysis.boundaries.name!r}: "
-            f"available levels are {available}."
-        )
+    aggregate.level_frame(analysis.boundaries, level)
 
 
 def join_table(analysis: Analysis) -> pd.DataFrame:
