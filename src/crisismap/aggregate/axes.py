@@ -33,6 +33,8 @@ IMPRECISE_NAME = "Not attributable at this level"
 
 @dataclass
 class RegionAxis:
+    """The regions of the output, in order, and each record's slot among them."""
+
     slot: np.ndarray  # per record: index into codes
     codes: list[str]
     names: list[str]
@@ -127,6 +129,8 @@ def one_region(n_records: int) -> RegionAxis:
 
 @dataclass
 class PeriodAxis:
+    """Consecutive periods of the output (then the imprecise one), each record's slot."""
+
     slot: np.ndarray  # per record: 0..n-1, or n for the imprecise period
     labels: list[str]
     starts: np.ndarray  # datetime64[D]
@@ -168,6 +172,8 @@ def period_axis_of(
 
 @dataclass
 class CategoryAxis:
+    """The category labels of the output, and the (record, label) pairs counted."""
+
     labels: list[str]  # [""] when not by category
     rows: np.ndarray  # expanded: record position for each (record, label) pair
     slot: np.ndarray  # expanded: label index for each pair

@@ -23,6 +23,9 @@ Rules:
   coarser one.
 * ``incidents_change``/``victims_change`` compare with the previous period of the same
   region and category (NA for the first period and for the imprecise period).
+
+The filters are applied in :mod:`crisismap.aggregate.select`, the rows and columns of
+the grid come from :mod:`crisismap.aggregate.axes`; this module counts and builds the table.
 """
 
 from __future__ import annotations
@@ -206,6 +209,8 @@ def record_victims(records: pd.DataFrame) -> np.ndarray:
 
 @dataclass
 class Counts:
+    """What is counted: one flat cell id and victim figures per (record, label) pair."""
+
     key: np.ndarray  # per (record, label) pair: flat cell id (region, period, category)
     victims: np.ndarray  # the pair's victims, NaN as 0
     known: np.ndarray  # whether the pair's record states victims
