@@ -13,7 +13,8 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crisismap.aggregate import cells as aggregate
+from crisismap import aggregate
+from crisismap.aggregate import cells
 from crisismap.join import locate as join
 from crisismap.schema import IMPRECISE_CODE, IMPRECISE_PERIOD, OUTSIDE_CODE
 
@@ -236,7 +237,7 @@ def test_large_grids_fall_back_to_non_zero_rows(monkeypatch):
     records, joined = make(ROWS)
     kw = {"level": 2, "period": "day", "by_category": False}
     dense = aggregate.summarize(records, joined, LEVELS, **kw)
-    monkeypatch.setattr(aggregate, "MAX_GRID_ROWS", 10)
+    monkeypatch.setattr(cells, "MAX_GRID_ROWS", 10)
     sparse = aggregate.summarize(records, joined, LEVELS, **kw)
     assert sparse.attrs["zero_filled"] is False
     expected = dense[dense["incidents"] > 0].reset_index(drop=True)

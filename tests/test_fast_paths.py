@@ -17,8 +17,8 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crisismap import display, join
-from crisismap.aggregate import cells as aggregate
+from crisismap import aggregate, display, join
+from crisismap.aggregate import cells
 from crisismap.records import read as ingest
 
 
@@ -302,9 +302,9 @@ def _tiny():
 
 def test_sparse_and_dense_counting_give_the_same_table(monkeypatch):
     records, joined, levels = _tiny()
-    monkeypatch.setattr(aggregate, "MAX_GRID_ROWS", 0)  # only the non-zero cells
+    monkeypatch.setattr(cells, "MAX_GRID_ROWS", 0)  # only the non-zero cells
     dense = aggregate.summarize(records, joined, levels, level=1, period="month")
-    monkeypatch.setattr(aggregate, "_DENSE_CELLS", 0)
+    monkeypatch.setattr(cells, "_DENSE_CELLS", 0)
     sparse = aggregate.summarize(records, joined, levels, level=1, period="month")
     pd.testing.assert_frame_equal(dense, sparse)
     assert dense[["region_code", "period", "category", "incidents"]].values.tolist() == [
@@ -323,9 +323,9 @@ def test_sparse_and_dense_counting_give_the_same_table(monkeypatch):
 @pytest.mark.parametrize("grid_rows", [0, 10_000])
 def test_axes_built_on_two_threads_give_the_same_table(monkeypatch, grid_rows):
     records, joined, levels = _tiny()
-    monkeypatch.setattr(aggregate, "MAX_GRID_ROWS", grid_rows)  # dense and zero-filled
+    monkeypatch.setattr(cells, "MAX_GRID_ROWS", grid_rows)  # dense and zero-filled
     one = aggregate.summarize(records, joined, levels, level=1, period="month")
-    monkeypatch.setattr(aggregate, "PARALLEL_MIN_RECORDS", 0)
+    monkeypatch.setattr(cells, "PARALLEL_MIN_RECORDS", 0)
     two = aggregate.summarize(records, joined, levels, level=1, period="month")
     pd.testing.assert_frame_equal(one, two)
     assert one.attrs == two.attrs and int(one["incidents"].sum()) == 6  # x; y counts twice

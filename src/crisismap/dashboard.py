@@ -305,7 +305,7 @@ def build_view(
     if drill_level is not None and drill_level + 1 in analysis.boundaries.levels:
         view = view.with_(level=drill_level + 1)
     level = view.level
-    pipeline.require_level(analysis.boundaries, level)
+    aggregate.level_frame(analysis.boundaries, level)
     if drill:
         view = view.with_(regions=[*(view.regions or ()), drill])
     filters = view.filters()

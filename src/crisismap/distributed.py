@@ -33,7 +33,7 @@ import pandas as pd
 from crisismap import aggregate, join
 from crisismap.boundaries import BoundarySet
 from crisismap.errors import InputError
-from crisismap.pipeline import SummaryResult, levels_holding, require_level
+from crisismap.pipeline import SummaryResult, levels_holding
 from crisismap.problems import Report
 from crisismap.records import DEFAULT_MAX_BYTES, validate_bytes
 from crisismap.schema import IMPRECISE_CODE, OUTSIDE_CODE, DateOrder, View
@@ -330,7 +330,7 @@ def summarize_input(
     partitions of records already validated. Latitude/longitude swaps are not checked
     here: the local engine does that. Returns the local engine's result type.
     """
-    require_level(boundaries, view.level)
+    aggregate.level_frame(boundaries, view.level)  # fail early on an unknown level
     task = _task(view, by_category)
     options = {"preset": preset, "overrides": overrides, "date_order": date_order}
     with tempfile.TemporaryDirectory(prefix="crisismap-partitions-") as tmp:

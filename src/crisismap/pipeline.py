@@ -256,7 +256,7 @@ def levels_holding(boundaries: BoundarySet, top_codes: Any) -> dict[int, Any]:
 
 def summarize(analysis: Analysis, view: View, *, by_category: bool = True) -> pd.DataFrame:
     """Region × period (× category) figures for one view of an analysis."""
-    require_level(analysis.boundaries, view.level)
+    aggregate.level_frame(analysis.boundaries, view.level)
     return aggregate.summarize(
         analysis.records,
         analysis.joined,
@@ -266,16 +266,6 @@ def summarize(analysis: Analysis, view: View, *, by_category: bool = True) -> pd
         by_category=by_category,
         **view.filters(),
     )
-
-
-def require_level(boundaries: BoundarySet, level: int) -> None:
-    """Refuse a level the boundary set lacks, naming the ones it has."""
-    if level not in boundaries.levels:
-        available = ", ".join(str(n) for n in sorted(boundaries.levels))
-        raise ValueError(
-            f"Admin level {level} is not in boundary set {boundaries.name!r}: "
-            f"available levels are {available}."
-        )
 
 
 def join_table(analysis: Analysis) -> pd.DataFrame:
@@ -306,7 +296,7 @@ def region_figures(analysis: Analysis, view: View) -> pd.DataFrame:
     Every region of the level is present (zeros included); outside / not-attributable
     buckets are left out (they have no geometry).
     """
-    require_level(analysis.boundaries, view.level)
+    aggregate.level_frame(analysis.boundaries, view.level)
     table = aggregate.region_totals(
         analysis.records,
         analysis.joined,
