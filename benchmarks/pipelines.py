@@ -76,6 +76,7 @@ def crisismap(path: Path, level: int, polygons: gpd.GeoDataFrame, *, cold: bool 
     from crisismap.records import presets
     from crisismap.records import read as ingest
     from crisismap.records import validation as validate
+    from crisismap.schema import Period, View
 
     if cold:
         join.clear_index_cache()
@@ -90,8 +91,7 @@ def crisismap(path: Path, level: int, polygons: gpd.GeoDataFrame, *, cold: bool 
         result.records,
         joined,
         levels,
-        level=level,
-        period="month",
+        View(level, Period.MONTH),
     )
     timed.result = (result, joined, summary)
     return timed

@@ -234,7 +234,7 @@ def test_record_views_give_exactly_the_aggregate_figures(mixed, filters):
 def test_period_labels_read_back_to_their_bounds(mixed):
     for unit in Period:
         table = aggregate.summarize(
-            mixed.records, mixed.joined, mixed.boundaries.levels, level=0, period=unit
+            mixed.records, mixed.joined, mixed.boundaries.levels, View.parse(level=0, period=unit)
         )
         table = table[table["period"] != IMPRECISE_PERIOD].drop_duplicates("period")
         for label, first, last in zip(

@@ -84,7 +84,12 @@ def _records() -> pd.DataFrame:
 
 
 def _local(records, levels, **view):
-    return aggregate.summarize(records, join.join_points(records, levels), levels, **view)
+    options = dict(view)
+    by_category = options.pop("by_category", True)
+    joined = join.join_points(records, levels)
+    return aggregate.summarize(
+        records, joined, levels, View.parse(**options), by_category=by_category
+    )
 
 
 @pytest.fixture(scope="module")

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from crisismap import aggregate, display, join
 from crisismap.aggregate import cells
 from crisismap.records import read as ingest
+from crisismap.schema import View
 
 
 def _read_both(data: bytes) -> tuple[ingest.RawTable, ingest.RawTable]:
@@ -303,9 +304,9 @@ def _tiny():
 def test_sparse_and_dense_counting_give_the_same_table(monkeypatch):
     records, joined, levels = _tiny()
     monkeypatch.setattr(cells, "MAX_GRID_ROWS", 0)  # only the non-zero cells
-    dense = aggregate.summarize(records, joined, levels, level=1, period="month")
+    dense = aggregate.summarize(records, joined, levels, View.parse(level=1, period="month"))
     monkeypatch.setattr(cells, "_DENSE_CELLS", 0)
-    sparse = aggregate.summarize(records, joined, levels, level=1, period="month")
+    sparse = aggregate.summarize(records, joined, levels, View.parse(level=1, period="month"))
     pd.testing.assert_frame_equal(dense, sparse)
     assert dense[["region_code", "period", "category", "incidents"]].values.tolist() == [
         ["A", "2024-01", "x", 1],
@@ -324,9 +325,9 @@ def test_sparse_and_dense_counting_give_the_same_table(monkeypatch):
 def test_axes_built_on_two_threads_give_the_same_table(monkeypatch, grid_rows):
     records, joined, levels = _tiny()
     monkeypatch.setattr(cells, "MAX_GRID_ROWS", grid_rows)  # dense and zero-filled
-    one = aggregate.summarize(records, joined, levels, level=1, period="month")
+    one = aggregate.summarize(records, joined, levels, View.parse(level=1, period="month"))
     monkeypatch.setattr(cells, "PARALLEL_MIN_RECORDS", 0)
-    two = aggregate.summarize(records, joined, levels, level=1, period="month")
+    two = aggregate.summarize(records, joined, levels, View.parse(level=1, period="month"))
     pd.testing.assert_frame_equal(one, two)
     assert one.attrs == two.attrs and int(one["incidents"].sum()) == 6  # x; y counts twice
 
@@ -341,7 +342,9 @@ def test_category_labels_split_distinct_values_only():
 
 def test_a_filter_that_leaves_a_category_unused_still_counts():
     records, joined, levels = _tiny()
-    table = aggregate.summarize(records, joined, levels, level=1, period="month", regions=["B"])
+    table = aggregate.summarize(
+        records, joined, levels, View.parse(level=1, period="month", regions=["B"])
+    )
     assert table.groupby("category")["incidents"].sum().to_dict() == {
         "__uncategorised__": 1,
         "y": 1,
@@ -359,18 +362,21 @@ def test_a_filter_that_leaves_a_category_unused_still_counts():
 )
 def test_partial_counts_of_any_split_combine_to_the_summary(view):
     records, joined, levels = _tiny()
-    want = aggregate.summarize(records, joined, levels, level=1, **view)
+    options = dict(view)
+    by_category = options.pop("by_category", True)
+    wanted = View.parse(1, **options)
+    want = aggregate.summarize(records, joined, levels, wanted, by_category=by_category)
     parts = [
         aggregate.partial_counts(
             records.iloc[a:b].reset_index(drop=True),
             joined.iloc[a:b].reset_index(drop=True),
             levels,
-            level=1,
-            **view,
+            wanted,
+            by_category=by_category,
         )
         for a, b in ((0, 2), (2, 2), (2, 5))
     ]
-    got = aggregate.summarize_partials(parts, levels, level=1, **view)
+    got = aggregate.summarize_partials(parts, levels, wanted, by_category=by_category)
     pd.testing.assert_frame_equal(got, want)
     assert got.attrs == want.attrs
 

@@ -136,22 +136,11 @@ def _client(scheduler: str | None, n_workers: int) -> Iterator[Any]:
 
 
 @dataclass(frozen=True)
-class _View:
-    level: int
-    period: str
-    by_category: bool
-    start: Any
-    end: Any
-    categories: tuple[str, ...] | None
-    regions: tuple[str, ...] | None
+class _Task:
+    """What every worker counts: the view, and whether categories are split out."""
 
-    def filters(self) -> dict[str, Any]:
-        return {
-            "start": self.start,
-            "end": self.end,
-            "categories": list(self.categories) if self.categories is not None else None,
-            "regions": list(self.regions) if self.regions is not None else None,
-        }
+    view: View
+    by_category: bool
 
 
 def summarize_parquet(
@@ -172,27 +161,17 @@ def summarize_parquet(
     """
     task = _task(view, by_category)
     parts = _partials(source, levels, task, snap_distance_m, scheduler, n_workers)
-    return _combine(parts, "summary", levels, task)
+    return _combine(parts, "summary", levels, view, by_category=by_category)
 
 
-def _task(view: View, by_category: bool) -> _View:
-    """The view as the workers receive it (a small picklable value)."""
-    filters = view.filters()
-    return _View(
-        level=view.level,
-        period=view.period.value,
-        by_category=bool(by_category),
-        start=filters["start"],
-        end=filters["end"],
-        categories=tuple(filters["categories"]) if filters["categories"] else None,
-        regions=tuple(filters["regions"]) if filters["regions"] else None,
-    )
+def _task(view: View, by_category: bool) -> _Task:
+    return _Task(view=view, by_category=bool(by_category))
 
 
 def _partials(
     source: str | Path | Sequence[str | Path],
     levels: Any,
-    view: _View,
+    task: _Task,
     snap_distance_m: float | None,
     scheduler: str | None,
     n_workers: int,
@@ -213,7 +192,7 @@ def _partials(
         counted = frame.map_partitions(
             _count_partition,
             shared,
-            view,
+            task,
             snap_distance_m,
             meta=_meta(),
             align_dataframes=False,
@@ -257,50 +236,43 @@ def _meta() -> pd.DataFrame:
 
 
 def _count_partition(
-    part: pd.DataFrame, levels: dict[int, Any], view: _View, snap_distance_m: float | None
+    part: pd.DataFrame, levels: dict[int, Any], task: _Task, snap_distance_m: float | None
 ) -> pd.DataFrame:
     """Join one partition at every level, then count it four ways (see ``_KINDS``)."""
     records = pd.DataFrame(part.drop(columns="geometry")).reset_index(drop=True)
     if "max_level" in records:
         records["max_level"] = records["max_level"].astype("Int64")
     joined = join.join_points(records, levels, snap_distance_m=snap_distance_m)
-    level = view.level
-    top = min(levels)
+    view = task.view
+    everything = View(view.level, view.period)
     counted = [
         # the view itself
-        aggregate.partial_counts(
-            records, joined, levels, level=level, period=view.period,
-            by_category=view.by_category, **view.filters(),
-        ).assign(kind="summary"),
+        aggregate.partial_counts(records, joined, levels, view, by_category=task.by_category)
+        .assign(kind="summary"),
         # each record once per region over the view: the GeoJSON export's figures
-        aggregate.partial_counts(
-            records, joined, levels, level=level, period=view.period, by_category=False,
-            **view.filters(),
-        ).assign(kind="regions"),
+        aggregate.partial_counts(records, joined, levels, view, by_category=False)
+        .assign(kind="regions"),
         # every record, no filter: the manifest's totals at the level
-        aggregate.partial_counts(
-            records, joined, levels, level=level, period=view.period, by_category=False
-        ).assign(kind="totals"),
+        aggregate.partial_counts(records, joined, levels, everything, by_category=False)
+        .assign(kind="totals"),
         # the top-level regions holding records: which countries the data is about
         aggregate.partial_counts(
-            records, joined, levels, level=top, period=view.period, by_category=False
+            records, joined, levels, View(min(levels), view.period), by_category=False
         ).assign(kind="top"),
     ]  # fmt: skip
     return pd.concat(counted, ignore_index=True)[list(_meta().columns)]
 
 
 def _combine(
-    parts: pd.DataFrame, kind: str, levels: Any, view: _View, **change: Any
+    parts: pd.DataFrame,
+    kind: str,
+    levels: Any,
+    view: View,
+    *,
+    by_category: bool,
 ) -> pd.DataFrame:
-    settings = {
-        "level": view.level,
-        "period": view.period,
-        "by_category": view.by_category,
-        **view.filters(),
-        **change,
-    }
     chosen = parts[parts["kind"] == kind].drop(columns="kind")
-    return aggregate.summarize_partials(chosen, levels, **settings)
+    return aggregate.summarize_partials(chosen, levels, view, by_category=by_category)
 
 
 # --- the command line's path: a CSV (or partitions) to exports ---------------------------------
@@ -344,7 +316,7 @@ def summarize_input(
         )
     present = parts.loc[(parts["kind"] == "top") & (parts["incidents"] > 0), "region_code"]
     levels = levels_holding(boundaries, present.dropna().unique())
-    everything = {"by_category": False, "start": None, "end": None, "categories": None}
+    everything = View(view.level, view.period)
     prepared.parameters.update(
         snap_distance_m=snap_distance_m,
         fix_swapped=False,
@@ -352,11 +324,11 @@ def summarize_input(
         engine="dask",
         scheduler=scheduler,
     )
-    by_region = _combine(parts, "regions", levels, task, by_category=False)
+    by_region = _combine(parts, "regions", levels, view, by_category=False)
     return SummaryResult(
         view=view,
-        summary=_combine(parts, "summary", levels, task),
-        totals=_totals(_combine(parts, "totals", levels, task, **everything)),
+        summary=_combine(parts, "summary", levels, view, by_category=by_category),
+        totals=_totals(_combine(parts, "totals", levels, everything, by_category=False)),
         regions=levels[view.level],
         boundaries=boundaries,
         rejected=prepared.rejected,

@@ -258,13 +258,7 @@ def summarize(analysis: Analysis, view: View, *, by_category: bool = True) -> pd
     """Region × period (× category) figures for one view of an analysis."""
     aggregate.level_frame(analysis.boundaries, view.level)
     return aggregate.summarize(
-        analysis.records,
-        analysis.joined,
-        summary_levels(analysis),
-        level=view.level,
-        period=view.period,
-        by_category=by_category,
-        **view.filters(),
+        analysis.records, analysis.joined, summary_levels(analysis), view, by_category=by_category
     )
 
 
@@ -298,11 +292,7 @@ def region_figures(analysis: Analysis, view: View) -> pd.DataFrame:
     """
     aggregate.level_frame(analysis.boundaries, view.level)
     table = aggregate.region_totals(
-        analysis.records,
-        analysis.joined,
-        summary_levels(analysis),
-        level=view.level,
-        **view.filters(),
+        analysis.records, analysis.joined, summary_levels(analysis), view
     )
     table = table[~table["region_code"].isin([OUTSIDE_CODE, IMPRECISE_CODE])]
     return table.set_index("region_code")[["incidents", "victims", "victims_known"]]

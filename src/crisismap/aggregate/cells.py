@@ -52,7 +52,7 @@ from crisismap.aggregate.axes import (
 from crisismap.aggregate.levels import level_frame
 from crisismap.aggregate.periods import NO_PERIOD, day_ranges, to_dates
 from crisismap.aggregate.select import Selection, selection, series_level
-from crisismap.schema import IMPRECISE_PERIOD, Period
+from crisismap.schema import IMPRECISE_PERIOD, Period, View
 
 MAX_GRID_ROWS = 2_000_000
 # Inputs with at least this many records build the summary's axes on two threads.
@@ -65,14 +65,9 @@ def summarize(
     records: pd.DataFrame,
     joined: pd.DataFrame,
     levels: Any,
+    view: View,
     *,
-    level: int,
-    period: Period | str,
     by_category: bool = True,
-    start: Any = None,
-    end: Any = None,
-    categories: Sequence[str] | None = None,
-    regions: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Region × period (× category) figures at ``level`` (see the module rules).
 
@@ -83,9 +78,9 @@ def summarize(
     ``by_category``), ``incidents``, ``victims`` (NaN counted as 0), ``victims_known``,
     ``incidents_change``, ``victims_change``.
     """
-    period = Period.parse(period)
+    level, period, start, end = view.level, view.period, view.start, view.end
     level_frame(levels, level)  # fail early on an unknown level
-    sel = selection(records, joined, levels, level, start, end, categories, regions)
+    sel = selection(records, joined, levels, level, **view.filters())
     axis, periods, cats = _in_parallel(
         len(records),
         lambda: region_axis(levels, joined, level, sel),
@@ -135,20 +130,13 @@ def time_series(
 
 
 def region_totals(
-    records: pd.DataFrame,
-    joined: pd.DataFrame,
-    levels: Any,
-    *,
-    level: int,
-    start: Any = None,
-    end: Any = None,
-    categories: Sequence[str] | None = None,
-    regions: Sequence[str] | None = None,
+    records: pd.DataFrame, joined: pd.DataFrame, levels: Any, view: View
 ) -> pd.DataFrame:
     """Per region over all time: ``incidents``, ``victims``, ``victims_known``,
     ``first_date``, ``last_date`` (every region of the level, zeros included)."""
+    level = view.level
     level_frame(levels, level)  # fail early on an unknown level
-    sel = selection(records, joined, levels, level, start, end, categories, regions)
+    sel = selection(records, joined, levels, level, **view.filters())
     axis = region_axis(levels, joined, level, sel)
     table = _region_table(records, axis, sel)
     table.attrs.update(sel.notes)

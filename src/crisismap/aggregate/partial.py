@@ -27,7 +27,7 @@ from crisismap.aggregate.codes import equal_mask, factor_codes
 from crisismap.aggregate.levels import level_frame
 from crisismap.aggregate.periods import NO_PERIOD, record_periods
 from crisismap.aggregate.select import Selection, selection
-from crisismap.schema import MatchStatus, Period
+from crisismap.schema import MatchStatus, Period, View
 
 PARTIAL_COLUMNS = {
     "region_code": "str or NA: the record's region at the level (NA: outside or imprecise)",
@@ -48,14 +48,9 @@ def partial_counts(
     records: pd.DataFrame,
     joined: pd.DataFrame,
     levels: Any,
+    view: View,
     *,
-    level: int,
-    period: Period | str,
     by_category: bool = True,
-    start: Any = None,
-    end: Any = None,
-    categories: Sequence[str] | None = None,
-    regions: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Counts of one part of the records, to be combined by :func:`summarize_partials`.
 
@@ -63,8 +58,8 @@ def partial_counts(
     and combined, exactly :func:`summarize` of all records (same filters and rules):
     this is what lets the join and the counting run on many machines.
     """
-    period = Period.parse(period)
-    sel = selection(records, joined, levels, level, start, end, categories, regions)
+    level, period = view.level, view.period
+    sel = selection(records, joined, levels, level, **view.filters())
     cats = category_axis(records, sel, by_category)
     grouped = _grouped_pairs(records, joined, level, period, cats)
     partly = sel.notes.get("partly_in_range", 0)
@@ -160,17 +155,13 @@ def _names_of_codes(
 def summarize_partials(
     partials: Sequence[pd.DataFrame] | pd.DataFrame,
     levels: Any,
+    view: View,
     *,
-    level: int,
-    period: Period | str,
     by_category: bool = True,
-    start: Any = None,
-    end: Any = None,
-    categories: Sequence[str] | None = None,
-    regions: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """:func:`summarize` from the :func:`partial_counts` of every part (same arguments)."""
-    period = Period.parse(period)
+    level, period, start, end = view.level, view.period, view.start, view.end
+    categories, regions = view.filters()["categories"], view.filters()["regions"]
     level_frame(levels, level)  # fail early on an unknown level
     frame = partials if isinstance(partials, pd.DataFrame) else pd.concat(partials)
     partly_in_range = int(frame["partly_in_range"].sum()) if len(frame) else 0
