@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from crisismap.aggregate import cells as aggregate
 from crisismap.join import locate as join
+from crisismap.records import fastcsv
 from crisismap.records import read as ingest
 
 
@@ -122,14 +123,14 @@ def test_a_scan_cut_into_pieces_equals_the_whole_scan(lines, crlf, threads):
     end = "\r\n" if crlf else "\n"
     data = end.join(["id,description,date", *lines]).encode("utf-8")
     offset = data.find(b"\n") + 1 if b"\n" in data else len(data)
-    whole = ingest._scan(data, offset, 1, ord(","))
-    saved = ingest._SCAN_PIECE, ingest._SCAN_THREADS
+    whole = fastcsv._scan(data, offset, 1, ord(","))
+    saved = fastcsv._SCAN_PIECE, fastcsv._SCAN_THREADS
     try:
-        ingest._SCAN_PIECE, ingest._SCAN_THREADS = 1, threads  # cut even tiny files
-        cut = ingest._scan(data, offset, 1, ord(","))
+        fastcsv._SCAN_PIECE, fastcsv._SCAN_THREADS = 1, threads  # cut even tiny files
+        cut = fastcsv._scan(data, offset, 1, ord(","))
         fast = ingest.read_csv_bytes(data)
     finally:
-        ingest._SCAN_PIECE, ingest._SCAN_THREADS = saved
+        fastcsv._SCAN_PIECE, fastcsv._SCAN_THREADS = saved
     for name in ("start", "stop", "empty", "plain"):
         assert getattr(cut, name).tolist() == getattr(whole, name).tolist(), name
     _same(fast, ingest.read_csv_bytes(data, engine="python"))
