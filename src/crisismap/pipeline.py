@@ -19,7 +19,7 @@ from crisismap import aggregate, join
 from crisismap.boundaries import BoundarySet
 from crisismap.errors import InputError
 from crisismap.export import manifest_bytes, regions_geojson_bytes, to_csv_bytes, to_xlsx_bytes
-from crisismap.problems import Problem, Report
+from crisismap.problems import COORDS_SWAPPED, COORDS_SWAPPED_FIXED, Report
 from crisismap.records import combine_records, validate_bytes
 from crisismap.schema import (
     IMPRECISE_CODE,
@@ -27,7 +27,6 @@ from crisismap.schema import (
     DateOrder,
     MatchStatus,
     Period,
-    Severity,
 )
 
 DEFAULT_MAX_UPLOAD_BYTES = 200 * 1024 * 1024
@@ -234,24 +233,16 @@ def _flag_swapped(
     newly_warned = swapped & (records["warnings"] == 0)
     report.warned += int(newly_warned.sum())
     records.loc[swapped, "warnings"] += 1
-    action = (
-        "They were swapped as you asked."
-        if fix
-        else "Check the source; rerun with the swap option to swap them."
-    )
+    kind = COORDS_SWAPPED_FIXED if fix else COORDS_SWAPPED
     for row in records.loc[swapped, ["id", "line", "lat", "lon"]].itertuples(index=False):
         report.add(
-            Problem(
-                code="coords-swapped" if not fix else "coords-swapped-fixed",
-                severity=Severity.WARNING,
-                message=(
-                    f"Latitude {row.lat} / longitude {row.lon} falls outside the countries "
-                    f"this file is about, but inside one with the two swapped. {action}"
-                ),
+            kind.problem(
                 line=int(row.line),
                 column="latitude/longitude",
                 value=f"{row.lat}, {row.lon}",
                 record_id=str(row.id),
+                lat=row.lat,
+                lon=row.lon,
             )
         )
     if fix:

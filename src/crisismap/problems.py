@@ -190,11 +190,12 @@ def catalogue_markdown() -> str:
     lines = [
         "# Problem codes",
         "",
-        "Every problem crisismap reports, generated from `crisismap.problems.CODES` by",
-        "`crisismap.problems.catalogue_markdown()` (a test keeps this file up to date).",
-        "An *error* rejects the record (or, for a file-level problem, the line); a *warning*",
-        "keeps it, flagged. In the messages, `{value}` is the value as written and `{extra}`",
-        "what was read from it.",
+        "Every problem crisismap reports. Generated from `crisismap.problems.CODES` by",
+        "`crisismap.problems.catalogue_markdown()`; a test keeps it up to date.",
+        "",
+        "An *error* rejects the record; a *warning* keeps it, flagged. In the messages,",
+        "`{line}` is the file line, `{value}` the value as written and `{extra}` what was",
+        "read from it; the other fields are named for what they hold.",
         "",
         "| Code | Severity | Description | Message |",
         "| --- | --- | --- | --- |",
@@ -451,8 +452,7 @@ CATEGORY_UNKNOWN_CODE = _declare(
     "category-unknown-code",
     _W,
     "The category is not one of the preset's codes; it was kept as written.",
-    "{value!r} is not a known code for this column (expected {allowed}); it was kept as "
-    "written.",
+    "{value!r} is not a known code for this column (expected {allowed}); it was kept as written.",
 )
 VICTIMS_NEGATIVE = _declare(
     "victims-negative",
