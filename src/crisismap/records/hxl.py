@@ -34,6 +34,7 @@ def take_hxl_row(
 def take_hxl_frame(
     frame: pd.DataFrame, starts: np.ndarray, notes: list[str]
 ) -> tuple[pd.DataFrame, np.ndarray, list[str] | None, int | None]:
+    """:func:`take_hxl_row` for rows already in a frame (the fast path's)."""
     if frame.empty:
         return frame, starts, None, None
     tags = _hxl_tags([str(v) for v in frame.iloc[0]], frame.shape[1])

@@ -70,6 +70,7 @@ class Lines:
 
 
 def first_content_line(lines: list[str]) -> int | None:
+    """Index of the first line that is not blank, or None."""
     for i, line in enumerate(lines):
         if line.strip():
             return i

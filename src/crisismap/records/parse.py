@@ -160,11 +160,13 @@ class Parser:
         return notes
 
     def count_blank(self, index: int) -> None:
+        """Count line ``index`` (0-based) as blank; the first one is named in the notes."""
         self.blank_lines += 1
         if self.first_blank is None or index + 1 < self.first_blank:
             self.first_blank = index + 1
 
     def is_blank(self, row: list[str]) -> bool:
+        """No value at all, or one field of spaces: a blank line, not a record."""
         return not any(row) or (len(row) == 1 and not row[0].strip())
 
     def read_from(self, i: int, out: Records, resume: Callable[[int], bool] | None = None) -> int:
@@ -305,6 +307,7 @@ class Parser:
         return None
 
     def fits(self, row: list[str]) -> bool:
+        """Does ``row`` have the header's width (give or take empty trailing fields)?"""
         n = len(row)
         if n == self.width:
             return True
@@ -399,4 +402,5 @@ def _kind(value: str) -> int:
 
 
 def clip(text: str) -> str:
+    """Raw text as a problem's value: at most ``_RAW_TEXT_LIMIT`` characters."""
     return text if len(text) <= _RAW_TEXT_LIMIT else text[: _RAW_TEXT_LIMIT - 1] + "…"
