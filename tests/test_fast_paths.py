@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from crisismap import aggregate, display, join
 from crisismap.aggregate import cells
+from crisismap.records import fastcsv
 from crisismap.records import read as ingest
 from crisismap.schema import View
 
@@ -123,14 +124,14 @@ def test_a_scan_cut_into_pieces_equals_the_whole_scan(lines, crlf, threads):
     end = "\r\n" if crlf else "\n"
     data = end.join(["id,description,date", *lines]).encode("utf-8")
     offset = data.find(b"\n") + 1 if b"\n" in data else len(data)
-    whole = ingest._scan(data, offset, 1, ord(","))
-    saved = ingest._SCAN_PIECE, ingest._SCAN_THREADS
+    whole = fastcsv._scan(data, offset, 1, ord(","))
+    saved = fastcsv._SCAN_PIECE, fastcsv._SCAN_THREADS
     try:
-        ingest._SCAN_PIECE, ingest._SCAN_THREADS = 1, threads  # cut even tiny files
-        cut = ingest._scan(data, offset, 1, ord(","))
+        fastcsv._SCAN_PIECE, fastcsv._SCAN_THREADS = 1, threads  # cut even tiny files
+        cut = fastcsv._scan(data, offset, 1, ord(","))
         fast = ingest.read_csv_bytes(data)
     finally:
-        ingest._SCAN_PIECE, ingest._SCAN_THREADS = saved
+        fastcsv._SCAN_PIECE, fastcsv._SCAN_THREADS = saved
     for name in ("start", "stop", "empty", "plain"):
         assert getattr(cut, name).tolist() == getattr(whole, name).tolist(), name
     _same(fast, ingest.read_csv_bytes(data, engine="python"))
@@ -162,17 +163,17 @@ def test_a_file_read_through_a_memory_map_equals_its_bytes_read(tmp_path_factory
 
 
 def _validated(data: bytes, parallel_from: int) -> tuple:
-    from crisismap.records import presets
+    from crisismap.records import checks, presets
     from crisismap.records import validation as validate
 
     raw = ingest.read_csv_bytes(data)
     mapping = presets.detect_mapping(raw.header, raw.hxl_tags)
-    saved = validate._PARALLEL_MIN_ROWS
+    saved = checks._PARALLEL_MIN_ROWS
     try:
-        validate._PARALLEL_MIN_ROWS = parallel_from
+        checks._PARALLEL_MIN_ROWS = parallel_from
         return validate.validate(raw, mapping)
     finally:
-        validate._PARALLEL_MIN_ROWS = saved
+        checks._PARALLEL_MIN_ROWS = saved
 
 
 def test_checks_on_two_threads_report_exactly_what_one_thread_reports():
@@ -212,13 +213,14 @@ def test_plain_decimals_by_cast_equal_the_regex(values):
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from crisismap.records import validation as validate
+    from crisismap.records import coordinates
 
     castable = [v for v in values if _arrow_casts(v)]
     for group in (values, castable, *([v] for v in values)):  # whole-column cast and regex
         arr = pa.chunked_array([pa.array(group, pa.large_string())])
-        plain, value = validate._plain_decimals(arr)
-        expected = pc.match_substring_regex(arr, validate._PLAIN).to_numpy(zero_copy_only=False)
+        plain, value = coordinates._plain_decimals(arr)
+        expected = pc.match_substring_regex(arr, coordinates._PLAIN)
+        expected = expected.to_numpy(zero_copy_only=False)
         assert plain.tolist() == expected.tolist()
         want = [float(v) if p else np.nan for v, p in zip(group, expected, strict=True)]
         np.testing.assert_array_equal(value, np.array(want, dtype=float))
@@ -230,13 +232,13 @@ def test_plain_counts_without_regex_equal_the_regex(values):
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from crisismap.records import validation as validate
+    from crisismap.records import counts
 
     digits_only = [v for v in values if not set(v) & set("+-.eE")]
     for group in (values, digits_only, *([v] for v in values)):
         arr = pa.chunked_array([pa.array(group, pa.large_string())], type=pa.large_string())
-        expected = pc.match_substring_regex(arr, validate._PLAIN_COUNT)
-        got = validate._plain_counts(arr)
+        expected = pc.match_substring_regex(arr, counts._PLAIN_COUNT)
+        got = counts._plain_counts(arr)
         assert got.tolist() == expected.to_numpy(zero_copy_only=False).tolist()
 
 
@@ -259,17 +261,17 @@ def test_strip_shortcut_equals_pandas_strip(values, cut):
     """Skipping the strip when no value can need it never changes a value."""
     import pyarrow as pa
 
-    from crisismap.records import validation as validate
+    from crisismap.records import columns
 
     whole = pa.array(["  x", *values, "y "], pa.large_string())[1:-1]  # sliced: offset 1
     chunks = [whole.slice(0, cut), whole.slice(cut)]
     arr = pa.chunked_array(chunks, type=pa.large_string())
     series = pd.Series(pd.array(arr, dtype=pd.StringDtype("pyarrow", np.nan)))
     expected = series.str.strip()
-    got = validate._strip(series)
+    got = columns.strip(series)
     assert got.tolist() == expected.tolist()
     if values and any(v != v.strip() for v in values):
-        assert validate._may_need_strip(arr)
+        assert columns._may_need_strip(arr)
 
 
 # --- aggregate: the dense counting path, natural breaks, partial counts -----------------------

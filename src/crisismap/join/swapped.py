@@ -15,8 +15,8 @@ import pandas as pd
 
 from crisismap.join.inputs import _coordinates, _level_frames, _max_levels, _Regions
 from crisismap.join.locate import _exact, join_points
-from crisismap.problems import Problem, Report
-from crisismap.schema import MatchStatus, Severity
+from crisismap.problems import COORDS_SWAPPED, COORDS_SWAPPED_FIXED, Report
+from crisismap.schema import MatchStatus
 
 
 def check_swapped(
@@ -119,24 +119,16 @@ def _flag_swapped(
     newly_warned = swapped & (records["warnings"] == 0)
     report.warned += int(newly_warned.sum())
     records.loc[swapped, "warnings"] += 1
-    action = (
-        "They were swapped as you asked."
-        if fix
-        else "Check the source; rerun with the swap option to swap them."
-    )
+    kind = COORDS_SWAPPED_FIXED if fix else COORDS_SWAPPED
     for row in records.loc[swapped, ["id", "line", "lat", "lon"]].itertuples(index=False):
         report.add(
-            Problem(
-                code="coords-swapped" if not fix else "coords-swapped-fixed",
-                severity=Severity.WARNING,
-                message=(
-                    f"Latitude {row.lat} / longitude {row.lon} falls outside the countries "
-                    f"this file is about, but inside one with the two swapped. {action}"
-                ),
+            kind.problem(
                 line=int(row.line),
                 column="latitude/longitude",
                 value=f"{row.lat}, {row.lon}",
                 record_id=str(row.id),
+                lat=row.lat,
+                lon=row.lon,
             )
         )
     if fix:
