@@ -14,7 +14,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit_folium import st_folium
 
-from crisismap import dashboard
+from crisismap import dashboard, escape
 from crisismap.errors import CrisismapError
 from crisismap.layers import build_map
 from crisismap.schema import DateOrder, Period, View
@@ -64,7 +64,7 @@ with st.sidebar:
         ws = workspace()
         saved = ws.list_datasets("incidents")
     except CrisismapError as exc:
-        st.error(dashboard.md(exc))
+        st.error(escape.markdown(exc))
         ws, saved = None, []
     opened = st.multiselect(
         "Saved datasets (team workspace)", saved, format_func=dashboard.saved_label
@@ -83,7 +83,7 @@ with st.sidebar:
         files = uploaded + [(d.filename, held[d.id]) for d in opened]
         identities += [f"saved:{d.sha256}:{d.filename}" for d in opened]
     except CrisismapError as exc:
-        st.error(dashboard.md(exc))
+        st.error(escape.markdown(exc))
         files = uploaded
     if not files:
         files = [(DEMO.name, DEMO.read_bytes())]
@@ -147,7 +147,7 @@ try:
         "analysis", key, lambda: dashboard.analyse_files(files, boundaries, **options)
     )
 except CrisismapError as exc:
-    st.error(dashboard.md(exc))
+    st.error(escape.markdown(exc))
     st.stop()
 
 # ---------------------------------------------------------------- workspace actions
@@ -155,7 +155,7 @@ with st.sidebar:
     if ws is not None and uploaded and st.button("Save uploads to the workspace"):
         for info in dashboard.save_files(ws, uploaded, analysis):
             verb = "was already saved as" if info.already_saved else "saved as"
-            st.success(f"{dashboard.md(info.filename)} {verb} “{dashboard.md(info.name)}”.")
+            st.success(f"{escape.markdown(info.filename)} {verb} “{escape.markdown(info.name)}”.")
     if saved:
         with st.expander("Manage saved datasets"):
             target = st.selectbox("Dataset", saved, format_func=dashboard.saved_label)
@@ -261,11 +261,11 @@ page = dashboard.build_view(
 left, right = st.columns([3, 2])
 with left:
     if drill:
-        st.info(f"Drilled down into {dashboard.md(page.drill_name)}.")
+        st.info(f"Drilled down into {escape.markdown(page.drill_name)}.")
         if st.button("Back to all regions"):
             st.session_state.pop("drill", None)
             st.rerun()
-    st.caption(dashboard.md(page.caption))
+    st.caption(escape.markdown(page.caption))
     fmap = build_map(
         page.regions,
         page.points,
@@ -285,7 +285,7 @@ with left:
         st.session_state.drill = code
         st.rerun()
 with right:
-    st.subheader(dashboard.md(page.series_title))
+    st.subheader(escape.markdown(page.series_title))
     st.bar_chart(page.series, x="period", y="incidents", color="category", stack=True)
     st.subheader("Top regions")
     st.dataframe(page.top_regions, hide_index=True)

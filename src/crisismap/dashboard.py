@@ -11,7 +11,6 @@ simplified boundary geometry, keyed by the geometry itself.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, partial
@@ -41,18 +40,6 @@ WEB_BASEMAPS = ["OpenStreetMap", "CartoDB positron"]
 MAX_MAP_POINTS = 3_000
 TOP_REGIONS = 15
 HEADER_SNIFF_BYTES = 64 * 1024
-
-
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~=$:])")
-
-
-def md(text: object) -> str:
-    """User text made inert for Streamlit's markdown elements (st.info, st.caption...).
-
-    Streamlit escapes HTML but still renders markdown: an image link in a region name
-    would make every viewer's browser fetch it. Backslash-escape every markdown sign.
-    """
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
 
 
 # ----------------------------------------------------------------------------- inputs
