@@ -238,14 +238,7 @@ def _summarize_public(
     """``summarize --public``: small cells suppressed (with complements), allow-listed columns."""
     from crisismap import report
 
-    figures = report.view_figures(
-        analysis,
-        level=view.level,
-        period=view.period,
-        **view.filters(),
-        public=True,
-        k=args.k,
-    )
+    figures = report.view_figures(analysis, view, public=True, k=args.k)
     title = f"Incidents by admin-{view.level} region"
     files = report.figure_files(analysis, figures, title=title)
     data = {"csv": files["cells.csv"], "xlsx": files["figures.xlsx"]}.get(fmt)
@@ -301,9 +294,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     _progress("building the report bundle (suppression and PDF can take a few seconds)")
     data = report.build_bundle(
         analysis,
-        level=view.level,
-        period=view.period,
-        **view.filters(),
+        view,
         title=args.title,
         public=public,
         k=args.k,

@@ -444,7 +444,6 @@ def exports(analysis: Analysis, page: Page, *, public: bool = True, k: int = 5) 
 
     built: dict[str, Any] = {}
     view = page.view
-    view_args = {"level": view.level, "period": view.period, **view.filters()}
 
     def once(key: str, make: Callable[[], Any]) -> Any:
         if key not in built:
@@ -452,9 +451,7 @@ def exports(analysis: Analysis, page: Page, *, public: bool = True, k: int = 5) 
         return built[key]
 
     def figures() -> Any:
-        return once(
-            "figures", lambda: report.view_figures(analysis, **view_args, public=public, k=k)
-        )
+        return once("figures", lambda: report.view_figures(analysis, view, public=public, k=k))
 
     def figure_file(name: str) -> bytes:
         files = once("files", lambda: report.figure_files(analysis, figures(), title=page.title))
@@ -463,9 +460,7 @@ def exports(analysis: Analysis, page: Page, *, public: bool = True, k: int = 5) 
     def bundle() -> bytes:
         return once(
             "bundle",
-            lambda: report.build_bundle(
-                analysis, **view_args, public=public, k=k, title=page.title
-            ),
+            lambda: report.build_bundle(analysis, view, public=public, k=k, title=page.title),
         )
 
     stem = f"crisismap_admin{view.level}_{view.period.value}"

@@ -25,8 +25,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import zipfile
-from collections.abc import Sequence
-from typing import Any
 
 import pandas as pd
 
@@ -36,7 +34,7 @@ from crisismap.pipeline import Analysis
 from crisismap.report.figures import MARK, Figures, view_figures, view_points
 from crisismap.report.manifest import bundle_manifest, readme
 from crisismap.report.pdf import render_pdf
-from crisismap.schema import Period
+from crisismap.schema import Period, View
 
 FIXED_TIME = dt.datetime(2000, 1, 1)  # the XLSX creation date: no clock in a bundle
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -44,13 +42,8 @@ ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 def build_bundle(
     analysis: Analysis,
+    view: View,
     *,
-    level: int,
-    period: Period | str = Period.MONTH,
-    start: Any = None,
-    end: Any = None,
-    categories: Sequence[str] | None = None,
-    regions: Sequence[str] | None = None,
     title: str | None = None,
     public: bool = True,
     k: int = publish.DEFAULT_K,
@@ -60,31 +53,15 @@ def build_bundle(
     """The report bundle (ZIP bytes) for one view; see :func:`bundle_files` for its files."""
     return zip_bytes(
         bundle_files(
-            analysis,
-            level=level,
-            period=period,
-            start=start,
-            end=end,
-            categories=categories,
-            regions=regions,
-            title=title,
-            public=public,
-            k=k,
-            masking=masking,
-            secret=secret,
+            analysis, view, title=title, public=public, k=k, masking=masking, secret=secret
         )
     )
 
 
 def bundle_files(
     analysis: Analysis,
+    view: View,
     *,
-    level: int,
-    period: Period | str = Period.MONTH,
-    start: Any = None,
-    end: Any = None,
-    categories: Sequence[str] | None = None,
-    regions: Sequence[str] | None = None,
     title: str | None = None,
     public: bool = True,
     k: int = publish.DEFAULT_K,
@@ -96,17 +73,14 @@ def bundle_files(
     ``masking`` adds ``points.csv`` (masked points); without it no point leaves.
     ``secret`` is the workspace secret that keys displacement (never written anywhere).
     """
-    view = {"start": start, "end": end, "categories": categories, "regions": regions}
-    figures = view_figures(analysis, level=level, period=period, public=public, k=k, **view)
+    figures = view_figures(analysis, view, public=public, k=k)
     title = title or default_title(figures)
     files: dict[str, bytes] = {}
     files["README.txt"] = b""  # placeholder keeps the order; written last
     files["brief.pdf"] = render_pdf(analysis, figures, title=title, masking=masking)
     files.update(figure_files(analysis, figures, title=title))
     if masking is not None:
-        points = view_points(
-            analysis, level=level, masking=masking, secret=secret, public=public, **view
-        )
+        points = view_points(analysis, view, masking=masking, secret=secret, public=public)
         files["points.csv"] = to_csv_bytes(points)
     files["README.txt"] = readme(figures, title, files, masking).encode("utf-8")
     files["manifest.json"] = bundle_manifest(analysis, figures, files, title=title, masking=masking)

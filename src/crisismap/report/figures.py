@@ -11,7 +11,6 @@ the view's records as points, masked when public.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,13 +56,8 @@ class Figures:
 
 def view_figures(
     analysis: Analysis,
+    view: View,
     *,
-    level: int,
-    period: Period | str = Period.MONTH,
-    start: Any = None,
-    end: Any = None,
-    categories: Sequence[str] | None = None,
-    regions: Sequence[str] | None = None,
     public: bool = True,
     k: int = publish.DEFAULT_K,
 ) -> Figures:
@@ -73,14 +67,9 @@ def view_figures(
     with complementary suppression (see :func:`crisismap.publish.suppress`), and only
     allow-listed columns are kept. Internal: the same tables, nothing suppressed.
     """
-    unit = Period.parse(period)
-    filters = {
-        "start": start,
-        "end": end,
-        "categories": list(categories) if categories else None,
-        "regions": list(regions) if regions else None,
-    }
-    summary = pipeline.summarize(analysis, View.parse(level, unit, **filters))
+    level, unit, start, end = view.level, view.period, view.start, view.end
+    filters = view.filters()
+    summary = pipeline.summarize(analysis, view)
     protected = publish.suppress(summary, k=k if public else 1)
     cells = protected.cells
     if public:
@@ -188,12 +177,8 @@ def _problems(analysis: Analysis) -> pd.DataFrame:
 
 def view_points(
     analysis: Analysis,
+    view: View,
     *,
-    level: int,
-    start: Any = None,
-    end: Any = None,
-    categories: Sequence[str] | None = None,
-    regions: Sequence[str] | None = None,
     masking: publish.Masking | None,
     secret: bytes | None,
     public: bool = True,
@@ -206,15 +191,9 @@ def view_points(
     if public and masking is None:
         raise ValueError("A public point export needs location masking (round or displace).")
     levels = pipeline.summary_levels(analysis)
+    level = view.level
     rows = aggregate.select_rows(
-        analysis.records,
-        analysis.joined,
-        levels,
-        level=level,
-        start=start,
-        end=end,
-        categories=categories,
-        regions=regions,
+        analysis.records, analysis.joined, levels, level=level, **view.filters()
     )
     frame = pd.concat([analysis.records, analysis.joined], axis=1).iloc[rows]
     if masking is not None:
