@@ -30,8 +30,7 @@ the grid come from :mod:`crisismap.aggregate.axes`; this module counts and build
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +39,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from crisismap import parallel
 from crisismap.aggregate.axes import (
     CategoryAxis,
     PeriodAxis,
@@ -81,25 +81,19 @@ def summarize(
     level, period, start, end = view.level, view.period, view.start, view.end
     level_frame(levels, level)  # fail early on an unknown level
     sel = selection(records, joined, levels, level, **view.filters())
-    axis, periods, cats = _in_parallel(
-        len(records),
-        lambda: region_axis(levels, joined, level, sel),
-        lambda: period_axis(records, sel.rows, period, start, end),
-        lambda: category_axis(records, sel, by_category),
+    axis, periods, cats = parallel.run_all(
+        [
+            lambda: region_axis(levels, joined, level, sel),
+            lambda: period_axis(records, sel.rows, period, start, end),
+            lambda: category_axis(records, sel, by_category),
+        ],
+        size=len(records),
+        min_size=PARALLEL_MIN_RECORDS,
     )
     counts = _count(records, axis.slot, periods, cats)
     table = cell_table(counts, axis, periods, cats, by_category)
     table.attrs.update(sel.notes)
     return table
-
-
-def _in_parallel(n_records: int, *tasks: Callable[[], Any]) -> list[Any]:
-    """Run independent steps on two threads for large inputs (numpy releases the GIL)."""
-    if n_records < PARALLEL_MIN_RECORDS:
-        return [task() for task in tasks]
-    with ThreadPoolExecutor(2) as pool:
-        futures = [pool.submit(task) for task in tasks]
-        return [f.result() for f in futures]
 
 
 def time_series(

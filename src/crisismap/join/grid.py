@@ -18,8 +18,8 @@ import numpy as np
 import shapely
 from scipy import ndimage
 
+from crisismap import parallel
 from crisismap.join._arrays import _distinct, _ramp, _ramp_from
-from crisismap.join._threads import _CHUNK_MIN, _WORKERS, _chunked, _in_parallel
 from crisismap.join.index import _NO_REGION, _LevelIndex
 
 # Inputs with at least this many points build (or reuse) the grid index.
@@ -140,7 +140,7 @@ def _build_grid(index: _LevelIndex, coords: np.ndarray) -> _Grid | None:
         size *= 1.01
         nx, ny = int(width / size) + 1, int(height / size) + 1
     grid = _Grid(float(xmin), float(ymin), float(size), nx, ny, eps)
-    _, (count, painted) = _in_parallel(
+    _, (count, painted) = parallel.run_all(
         [
             lambda: _root_runs(grid, coords, rings.lengths, rings.owners),
             lambda: _paint(grid, coords, rings.lengths, rings.owners),
@@ -619,7 +619,7 @@ def _grid_candidates(
     ids = None if usable.all() else np.flatnonzero(usable)
     px, py = (x, y) if ids is None else (x[ids], y[ids])
     with index.lock:
-        value = _chunked(lambda cx, cy: _lookup(grid, cx, cy), px, py)
+        value = parallel.chunked(lambda cx, cy: _lookup(grid, cx, cy), px, py)
         pending = np.flatnonzero(value <= -2)
         while True:
             entry = -(value[pending] + 2)
@@ -637,10 +637,12 @@ def _grid_candidates(
             chosen = np.zeros(len(counts), dtype=bool)
             chosen[hot] = True
             moved = pending[chosen[entry]]
-            _in_parallel(
+            parallel.run_all(
                 [
                     lambda part=part: _descend(grid, px, py, value, part)
-                    for part in np.array_split(moved, min(_WORKERS, 1 + len(moved) // _CHUNK_MIN))
+                    for part in np.array_split(
+                        moved, min(parallel.WORKERS, 1 + len(moved) // parallel.MIN_ITEMS)
+                    )
                 ]
             )
             pending = pending[value[pending] <= -2]

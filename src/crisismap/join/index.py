@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 import shapely
 
+from crisismap import parallel
 from crisismap.join._arrays import _ramp_from
-from crisismap.join._threads import _in_parallel
 
 _CACHE_SIZE = 8
 _NO_REGION = -1  # the region index of a point in no region
@@ -99,7 +99,7 @@ def _content_key(
         return seen[2], None, None
     coords = shapely.get_coordinates(geoms)
     halves = np.array_split(coords, 2)
-    (rings, first_half), second_half = _in_parallel(
+    (rings, first_half), second_half = parallel.run_all(
         [
             lambda: (_ring_structure(geoms), hashlib.sha256(halves[0].tobytes()).digest()),
             lambda: hashlib.sha256(halves[1].tobytes()).digest(),

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from crisismap.join._threads import _chunked
+from crisismap import parallel
 from crisismap.join.grid import _ensure_grid, _grid_candidates
 from crisismap.join.index import _NO_REGION, _LevelIndex
 from crisismap.join.inputs import (
@@ -147,7 +147,7 @@ def _exact(
         ids = np.flatnonzero(valid)
         query_i, poly_i = index.tree.query(shapely.points(x[ids], y[ids]))
         point_i = ids[query_i]
-    inside = _chunked(
+    inside = parallel.chunked(
         lambda pts, polys: shapely.intersects_xy(index.geoms[polys], x[pts], y[pts]),
         point_i,
         poly_i,

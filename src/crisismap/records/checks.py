@@ -10,20 +10,20 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from crisismap import parallel
 from crisismap.problems import ProblemType
 from crisismap.records.columns import take
 from crisismap.schema import Severity
 
 # Tables at least this long are checked on two threads (below, threads cost more than they save).
 _PARALLEL_MIN_ROWS = 50_000
-_CHECK_THREADS = 2
 
 
 @dataclass
@@ -67,12 +67,8 @@ class Checks:
         work is in Arrow kernels, which release the GIL: two cores check in parallel.
         """
         parts = [replace(self, issues=[], notes=[]) for _ in steps]
-        if self.n < _PARALLEL_MIN_ROWS:
-            results = [step(part) for step, part in zip(steps, parts, strict=True)]
-        else:
-            with ThreadPoolExecutor(_CHECK_THREADS) as pool:
-                futures = [pool.submit(step, p) for step, p in zip(steps, parts, strict=True)]
-                results = [f.result() for f in futures]  # the first failing check raises
+        calls = [partial(step, part) for step, part in zip(steps, parts, strict=True)]
+        results = parallel.run_all(calls, size=self.n, min_size=_PARALLEL_MIN_ROWS)
         for part in parts:
             self.issues.extend(part.issues)
             self.notes.extend(part.notes)

@@ -14,8 +14,8 @@ from __future__ import annotations
 import csv
 import mmap
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from crisismap import parallel
 from crisismap.records.hxl import take_hxl_frame, take_hxl_row
 from crisismap.records.parse import Parser, Records, RejectedLine
 
@@ -89,10 +90,11 @@ def read_fast(
     offset = len("".join(parser.lines.head[:start]).encode("utf-8"))
     # pyarrow parses the whole file (its own threads) while numpy checks every line;
     # the guess is kept when every line turns out plain, the common case.
-    with ThreadPoolExecutor(1) as pool:
-        guess = pool.submit(_arrow_table, pa.py_buffer(buf)[offset:], width, delimiter)
-        scan = _scan(buf, offset, start, ord(delimiter))
-        whole = guess.result()
+    guess = parallel.in_background(
+        lambda: _arrow_table(pa.py_buffer(buf)[offset:], width, delimiter)
+    )
+    scan = _scan(buf, offset, start, ord(delimiter))
+    whole = guess.result()
     table = _parse_plain(buf, scan, width, ord(delimiter), whole)
     if table is None:
         return None
@@ -149,11 +151,7 @@ def _scan(buf: bytes, offset: int, first: int, delimiter: int) -> _Scan:
     ranges = [(a, b) for a, b in zip(cuts[:-1], cuts[1:], strict=True) if b > a] or [
         (offset, len(buf))
     ]
-    if len(ranges) == 1:
-        pieces = [_scan_range(buf, *ranges[0], delimiter)]
-    else:
-        with ThreadPoolExecutor(len(ranges)) as pool:
-            pieces = list(pool.map(lambda r: _scan_range(buf, *r, delimiter), ranges))
+    pieces = parallel.run_all([partial(_scan_range, buf, lo, hi, delimiter) for lo, hi in ranges])
     start, stop, empty, plain = (np.concatenate(part) for part in zip(*pieces, strict=True))
     return _Scan(first, start, stop, empty, plain)
 
