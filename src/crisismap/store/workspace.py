@@ -534,8 +534,8 @@ class Workspace:
         ).fetchone()
         if purged is not None:
             return InputError(
-                f"{dataset_id} was purged on {purged[0]}: its bytes were overwritten and it "
-                "cannot be restored (only a backup taken before then still holds it)."
+                f"{dataset_id} was purged on {purged[0]}, so it cannot be restored: only a "
+                "backup taken before then still holds it."
             )
         return self._missing(dataset_id)
 
