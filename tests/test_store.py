@@ -115,7 +115,7 @@ def test_rename_and_its_checks(ws):
     assert ws.get_bytes(info.id) == CSV
     with pytest.raises(InputError, match="needs a name"):
         ws.rename(info.id, "   ")
-    with pytest.raises(InputError, match="limit is 200"):
+    with pytest.raises(InputError, match="limit of 200"):
         ws.rename(info.id, "x" * 201)
 
 
@@ -126,17 +126,22 @@ def test_unknown_ids_say_the_dataset_may_have_been_deleted(ws, action):
         getattr(ws, action)(*args)
 
 
-def test_delete_overwrites_the_bytes_on_disk(ws):
+def test_delete_keeps_the_bytes_in_the_trash_and_purge_overwrites_them(ws):
     marker = b"WITNESS-NAME-" + bytes(range(65, 91)) * 40
     info = ws.save_dataset("secret", CSV + marker)
     kept = ws.save_dataset("kept", CSV + b"2,2024-03-02,15.52,32.54,killing,1\n")
     ws.delete(info.id)
     assert [i.id for i in ws.list_datasets()] == [kept.id]
-    on_disk = b"".join(
+    assert marker in _on_disk(ws)  # in the trash: restorable, so still there
+    assert ws.purge(info.id).purged == [info.id]
+    assert marker not in _on_disk(ws)
+    assert ws.check() == []
+
+
+def _on_disk(ws: Workspace) -> bytes:
+    return b"".join(
         p.read_bytes() for p in ws.db_path.parent.iterdir() if p.name.startswith(DB_NAME)
     )
-    assert marker not in on_disk
-    assert ws.check() == []
 
 
 def test_damaged_bytes_are_detected_not_returned(ws):

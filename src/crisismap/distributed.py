@@ -20,7 +20,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
+import shutil
+import signal
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,10 +37,12 @@ import pandas as pd
 from crisismap import aggregate, join
 from crisismap.boundaries import BoundarySet
 from crisismap.errors import InputError
+from crisismap.files import private_dir
 from crisismap.pipeline import SummaryResult, levels_holding
 from crisismap.problems import Report
 from crisismap.records import DEFAULT_MAX_BYTES, validate_bytes
 from crisismap.schema import IMPRECISE_CODE, OUTSIDE_CODE, DateOrder, View
+from crisismap.store import default_data_dir
 
 DEFAULT_PARTITION_ROWS = 1_000_000
 # The columns the join and the counting read; the rest stay on disk.
@@ -52,15 +58,18 @@ def write_partitions(
     *,
     rows_per_partition: int = DEFAULT_PARTITION_ROWS,
     start_index: int = 0,
+    columns: Sequence[str] | None = None,
 ) -> list[Path]:
     """Write validated records as GeoParquet files of at most ``rows_per_partition`` rows.
 
-    Point geometry comes from ``lon``/``lat`` (EPSG:4326); every record column is kept.
-    Files are named ``part-00000.parquet`` … from ``start_index`` so that several inputs
-    can be added to one folder.
+    Point geometry comes from ``lon``/``lat`` (EPSG:4326); every record column is kept,
+    or only ``columns`` when given. Files are named ``part-00000.parquet`` … from
+    ``start_index`` so that several inputs can be added to one folder.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    if columns is not None:
+        records = records[list(columns)]
     paths = []
     for k, lo in enumerate(range(0, max(len(records), 1), rows_per_partition)):
         part = records.iloc[lo : lo + rows_per_partition]
@@ -92,6 +101,90 @@ def partition_paths(source: str | Path | Sequence[str | Path]) -> list[str]:
             )
         return found
     return [str(p) for p in source]
+
+
+# --- scratch partitions: owner-only, never left behind --------------------------------------
+
+SCRATCH_PREFIX = "crisismap-partitions-"
+
+
+@contextlib.contextmanager
+def scratch_folder(data_dir: str | Path | None = None) -> Iterator[Path]:
+    """An owner-only folder for one run's partitions, under ``<data dir>/tmp``.
+
+    Partitions hold records, so they stay beside the workspace (same disk, same
+    owner-only folders) rather than in the shared system temp folder. The folder is
+    removed when the block ends, and also when SIGTERM or SIGINT arrives (then the
+    signal goes on to do what it would have done). A SIGKILLed run cannot clean up: its
+    folder is named after its process (``…-<pid>-<start time>-…``), and the next run
+    removes every folder whose process is gone.
+    """
+    base = Path(data_dir) if data_dir is not None else default_data_dir()
+    if not base.is_dir():
+        private_dir(base)
+    root = private_dir(base / "tmp")
+    remove_orphans(root)
+    folder = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{_owner_tag(os.getpid())}-", dir=root))
+    restore = _remove_on_signal(folder)
+    try:
+        yield folder
+    finally:
+        restore()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def remove_orphans(root: Path) -> list[Path]:
+    """Remove the scratch folders in ``root`` whose process is gone; returns them."""
+    removed = []
+    for folder in root.glob(f"{SCRATCH_PREFIX}*"):
+        pid, _, rest = folder.name.removeprefix(SCRATCH_PREFIX).partition("-")
+        started = rest.partition("-")[0]
+        if pid.isdigit() and _owner_tag(int(pid)) != f"{pid}-{started}":
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+def _owner_tag(pid: int) -> str:
+    """``<pid>-<start time>``: a recycled pid has another start time ("gone" when none)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return f"{pid}-{stat.rpartition(')')[2].split()[19]}"
+    except (OSError, IndexError):
+        pass
+    try:  # no /proc: the pid alone
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return f"{pid}-gone"
+    except PermissionError:
+        pass
+    return f"{pid}-0"
+
+
+def _remove_on_signal(folder: Path) -> Callable[[], None]:
+    """Remove ``folder`` on SIGTERM/SIGINT, then let the signal act; returns the undo."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None  # only the main thread may set handlers (a server's threads)
+    previous: dict[int, Any] = {}
+
+    def handler(signum: int, frame: Any) -> None:
+        shutil.rmtree(folder, ignore_errors=True)
+        restore()
+        earlier = previous.get(signum)
+        if callable(earlier):
+            earlier(signum, frame)  # e.g. Python's KeyboardInterrupt for SIGINT
+        raise SystemExit(128 + signum)
+
+    def restore() -> None:
+        for signum, earlier in previous.items():
+            signal.signal(signum, earlier)
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        earlier = signal.getsignal(signum)
+        if earlier is not signal.SIG_IGN:
+            previous[signum] = earlier
+            signal.signal(signum, handler)
+    return restore
 
 
 # --- the cluster ----------------------------------------------------------------------------
@@ -293,21 +386,24 @@ def summarize_input(
     n_workers: int = 2,
     rows_per_partition: int = DEFAULT_PARTITION_ROWS,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    scratch_dir: str | Path | None = None,
     progress: Callable[[str], None] = lambda _: None,
 ) -> SummaryResult:
     """A CSV validated here (or a folder of partitions), joined and counted on a cluster.
 
-    A CSV is validated on this machine exactly as the local path does, its accepted
-    records written to temporary partitions; a folder (or ``.parquet`` file) is read as
+    A CSV is validated on this machine exactly as the local path does, and the columns
+    its accepted records need for the join and the counts (never descriptions or
+    sources) are written to scratch partitions under ``scratch_dir`` (default: the data
+    directory; see :func:`scratch_folder`). A folder (or ``.parquet`` file) is read as
     partitions of records already validated. Latitude/longitude swaps are not checked
     here: the local engine does that. Returns the local engine's result type.
     """
     aggregate.level_frame(boundaries, view.level)  # fail early on an unknown level
     task = _task(view, by_category)
     options = {"preset": preset, "overrides": overrides, "date_order": date_order}
-    with tempfile.TemporaryDirectory(prefix="crisismap-partitions-") as tmp:
+    with scratch_folder(scratch_dir) as tmp:
         prepared = _prepare(
-            Path(source), Path(tmp), options, encoding, max_bytes, rows_per_partition, progress
+            Path(source), tmp, options, encoding, max_bytes, rows_per_partition, progress
         )
         where = f"the cluster at {scheduler}" if scheduler else "a local cluster"
         progress(f"joining and counting on {where}")
@@ -372,7 +468,7 @@ def _prepare(
         encoding=encoding,
         max_bytes=max_bytes,
     )
-    write_partitions(result.records, tmp, rows_per_partition=rows_per_partition)
+    write_partitions(result.records, tmp, rows_per_partition=rows_per_partition, columns=_NEEDED)
     report = result.report
     return _Prepared(
         tmp,
@@ -416,6 +512,7 @@ __all__ = [
     "DEFAULT_PARTITION_ROWS",
     "local_cluster",
     "partition_paths",
+    "scratch_folder",
     "summarize_input",
     "summarize_parquet",
     "write_partitions",

@@ -10,6 +10,10 @@ markup, template syntax or spreadsheet formulas. Each target has its own rules:
 * **ReportLab markup** (the PDF's paragraphs): :func:`reportlab_markup`; text drawn by
   matplotlib (the PDF's map and chart): :func:`matplotlib_text`.
 * **Spreadsheet cells** (CSV and XLSX): :func:`cell_text`, :func:`neutralise_formula`.
+* **Terminals** (names the CLI prints): :func:`printable`, :func:`printable_json`. Printed
+  raw, ``\\x1b]52;c;…\\x07`` writes the administrator's clipboard, ``\\x1b[2K\\r`` erases
+  the line just printed, and the Unicode bidi overrides make ``evil\\u202egpj.csv`` read
+  as ``evilvsc.jpg``; each such character is shown as a visible escape instead.
 
 A leaf: it imports nothing from crisismap.
 """
@@ -146,3 +150,37 @@ def cell_text(value: Any) -> str:
     if isinstance(value, float | np.floating) and float(value).is_integer():
         return str(int(value))
     return str(value)
+
+
+# ----------------------------------------------------------------------------- terminals
+
+# C0 controls (tab and newline included: a name is one line), DEL, C1 controls.
+_CONTROLS = [*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0)]
+# Bidi marks, embeddings, overrides and isolates; line and paragraph separators.
+_INVISIBLE = [
+    0x061C,
+    0x200E,
+    0x200F,
+    *range(0x202A, 0x202F),
+    *range(0x2066, 0x206A),
+    0x2028,
+    0x2029,
+]
+
+_TABLE = {code: f"\\x{code:02x}" for code in _CONTROLS} | {
+    code: f"\\u{code:04x}" for code in _INVISIBLE
+}
+
+
+def printable(text: object) -> str:
+    """``text`` with every terminal control and bidi override shown as ``\\x1b``/``\\u202e``."""
+    return str(text).translate(_TABLE)
+
+
+# json.dumps escapes C0 inside strings itself (and writes newlines between items).
+_JSON_TABLE = {code: f"\\u{code:04x}" for code in _CONTROLS[0x20:] + _INVISIBLE}
+
+
+def printable_json(text: str) -> str:
+    """JSON text with the same characters as ``\\u001b`` escapes (still valid JSON)."""
+    return text.translate(_JSON_TABLE)
