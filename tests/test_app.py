@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.hostile import hostile_csv
+from tests.helpers.hostile import hostile_csv
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")

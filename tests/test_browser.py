@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.appserver import CHROMIUM, CHROMIUM_ARGS, keep_offline, running_app
-from tests.hostile import hostile_csv
+from tests.helpers.appserver import CHROMIUM, CHROMIUM_ARGS, keep_offline, running_app
+from tests.helpers.hostile import hostile_csv
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "artifacts"

@@ -22,8 +22,8 @@ from pyproj import Geod
 from crisismap import pipeline, publish, report
 from crisismap.boundaries import BoundarySet, load_boundaries
 from crisismap.schema import Period, View
-from tests.hostile import PAYLOADS
-from tests.test_publish import Attacker
+from tests.helpers.attacker import Attacker
+from tests.helpers.hostile import PAYLOADS
 
 SECRET = b"workspace secret used only in tests"
 MONTHLY = View(1, Period.MONTH)

@@ -23,7 +23,7 @@ from crisismap.store import (
     combine_records,
     default_data_dir,
 )
-from tests.adversarial import store_workers
+from tests.helpers import store_workers
 
 CSV = b"id,date,latitude,longitude,category,victims\n1,2024-03-01,15.51,32.53,killing,2\n"
 

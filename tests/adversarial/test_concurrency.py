@@ -17,7 +17,8 @@ from __future__ import annotations
 import threading
 
 from crisismap.store import Workspace
-from tests.adversarial import figures, store_workers
+from tests.adversarial import figures
+from tests.helpers import store_workers
 
 SUITE = "concurrency and crashes"
 WORKERS = 4

@@ -34,7 +34,7 @@ from crisismap.boundaries import read_boundary_bytes
 from crisismap.export import to_csv_bytes
 from crisismap.schema import Period, View
 from tests.adversarial import figures
-from tests.adversarial.payloads import (
+from tests.helpers.payloads import (
     FORMULA_PAYLOADS,
     FORMULA_STARTS,
     boundaries_geojson,

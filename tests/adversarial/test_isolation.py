@@ -21,7 +21,7 @@ from streamlit.testing.v1 import AppTest
 
 from crisismap.store import Workspace
 from tests.adversarial import figures
-from tests.adversarial.payloads import boundaries_geojson, incidents_csv
+from tests.helpers.payloads import boundaries_geojson, incidents_csv
 
 SUITE = "session isolation"
 ROOT = Path(__file__).resolve().parents[2]
