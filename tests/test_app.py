@@ -12,6 +12,7 @@ from tests.helpers.hostile import hostile_csv
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
 TIMEOUT = 60
+pytestmark = pytest.mark.slow  # every test runs the whole app script (~3 s each)
 
 
 def metric(at: AppTest, label: str) -> str:

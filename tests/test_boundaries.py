@@ -552,6 +552,7 @@ def test_geoboundaries_yemen_folder(shared_data):
     assert "parents derived spatially" in notes_text(bs)
 
 
+@pytest.mark.slow
 def test_natural_earth_world_admin1_gz_topojson(shared_data):
     path = (
         shared_data

@@ -335,6 +335,7 @@ def test_an_empty_view_still_builds(analysis, pdf_text):
 # ----------------------------------------------------------------------------- real data
 
 
+@pytest.mark.slow
 def test_real_ucdp_ukraine_bundle(shared_data, pdf_text):
     path = shared_data / "incidents" / "ucdp_ged_ukr" / "ucdp_ged_ukr_2014_2021_hxl.csv"
     analysis = pipeline.analyse(path.read_bytes(), load_boundaries("world:UKR"), filename=path.name)

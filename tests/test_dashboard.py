@@ -115,6 +115,7 @@ def test_map_payload_is_light_and_offline(demo):
     assert "cdn." not in html and "unpkg" not in html and "tile.openstreetmap" not in html
 
 
+@pytest.mark.slow
 def test_exports_are_built_lazily_public_by_default_and_match_the_view(demo):
     view = dashboard.build_view(demo, View(1, Period.QUARTER))
     public = {item.label: item for item in dashboard.exports(demo, view)}

@@ -72,6 +72,7 @@ _LINES = [
 ]
 
 
+@pytest.mark.slow
 @settings(
     max_examples=400, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
 )
@@ -112,6 +113,7 @@ def test_random_bytes_read_the_same_through_both_engines(body):
     _same(*_read_both(("h1,h2,h3\n" + "".join(body)).encode("utf-8")))
 
 
+@pytest.mark.slow
 @settings(
     max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
 )

@@ -163,6 +163,7 @@ def tables(draw):
     return grid(counts, victims), draw(st.sampled_from([3, 5]))
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tables())
 def test_no_suppressed_figure_can_be_recovered(table):

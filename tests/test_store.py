@@ -243,6 +243,7 @@ def test_threads_sharing_one_workspace_lose_nothing(ws):
     assert sorted(ws.get_bytes(i.id) for i in ws.list_datasets()) == sorted(payloads)
 
 
+@pytest.mark.slow
 def test_processes_saving_at_once_lose_nothing_and_store_shared_bytes_once(tmp_path):
     outcome = store_workers.concurrent_saves(tmp_path / "ws", workers=3, count=4)
     assert outcome.lost == [] and outcome.problems == [] and outcome.duplicates == 0
@@ -250,6 +251,7 @@ def test_processes_saving_at_once_lose_nothing_and_store_shared_bytes_once(tmp_p
     assert outcome.stored == len(outcome.committed)
 
 
+@pytest.mark.slow
 def test_writers_killed_mid_write_leave_every_committed_dataset(tmp_path):
     outcome, rounds = store_workers.killed_writers(tmp_path / "ws", rounds=2, writers=2)
     for each in rounds:

@@ -204,6 +204,7 @@ class Case:
     filename: str
     expect: str  # "refused" | "repaired" | "accepted"
     match: str = ""  # in the refusal message, or in a note when repaired
+    slow: bool = False  # a big file (seconds to build): marked slow, out of the quick loop
 
 
 BOUNDARY_CASES = [
@@ -219,7 +220,13 @@ BOUNDARY_CASES = [
         "zip bomb, nested zips", "boundaries", _nested_zip_bomb, "nested.zip", "refused", "archive"
     ),
     Case(
-        "zip of 501 x 1 MiB members", "boundaries", _many_members, "many.zip", "refused", "expand"
+        "zip of 501 x 1 MiB members",
+        "boundaries",
+        _many_members,
+        "many.zip",
+        "refused",
+        "expand",
+        slow=True,
     ),
     Case(
         "gzip bomb (600 MiB of spaces)",
@@ -228,6 +235,7 @@ BOUNDARY_CASES = [
         "adm1.geojson.gz",
         "refused",
         "fold",
+        slow=True,
     ),
     Case(
         "gzip holding a zip",
@@ -324,6 +332,7 @@ BOUNDARY_CASES = [
         lambda: _feature_collection([_circle(1_000_000)]),
         "big.geojson",
         "accepted",
+        slow=True,
     ),
     Case(
         "self-intersecting polygon (bow tie)",
@@ -477,7 +486,13 @@ def _figure_order():
     figures.put(SUITE, "largest memory growth (MB)", 0)
 
 
-@pytest.mark.parametrize("case", BOUNDARY_CASES + INCIDENT_CASES, ids=lambda c: c.name)
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param(c, id=c.name, marks=[pytest.mark.slow] if c.slow else [])
+        for c in BOUNDARY_CASES + INCIDENT_CASES
+    ],
+)
 def test_hostile_upload_is_refused_or_repaired_within_bounds(case):
     data = case.make()
     try:
