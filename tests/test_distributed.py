@@ -117,6 +117,7 @@ def test_partitions_hold_every_record_as_geoparquet(partitions):
     assert back.geometry.x.tolist() == records["lon"].tolist()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "view",
     [
@@ -136,6 +137,7 @@ def test_cluster_figures_equal_the_single_machine_figures(partitions, cluster, v
     assert got.attrs == want.attrs
 
 
+@pytest.mark.slow
 def test_border_points_count_once_by_the_tie_rule_on_the_cluster(partitions, cluster):
     folder, _, _ = partitions
     got = distributed.summarize_parquet(
@@ -154,6 +156,7 @@ def test_border_points_count_once_by_the_tie_rule_on_the_cluster(partitions, clu
     }
 
 
+@pytest.mark.slow
 def test_real_ucdp_file_on_world_boundaries_matches_local(cluster, tmp_path, shared_data):
     path = shared_data / "incidents/ucdp_ged_ukr/ucdp_ged_ukr_2014_2021_hxl.csv"
     raw = ingest.read_csv_file(path)
@@ -168,6 +171,7 @@ def test_real_ucdp_file_on_world_boundaries_matches_local(cluster, tmp_path, sha
     assert (got["region_code"] == "__not_attributable__").any()  # where_prec 4-6
 
 
+@pytest.mark.slow
 def test_cli_dask_engine_writes_the_same_files_as_the_local_engine(cluster, tmp_path, capsys):
     source = tmp_path / "incidents.csv"
     source.write_text(CSV)
@@ -216,6 +220,7 @@ def test_missing_partitions_are_an_input_error(tmp_path):
         distributed.partition_paths(tmp_path / "nowhere")
 
 
+@pytest.mark.slow
 def test_partitions_folder_is_accepted_as_cli_input(partitions, cluster, tmp_path, capsys):
     folder, records, _ = partitions
     boundaries = tmp_path / "adm1.geojson"

@@ -105,6 +105,7 @@ def test_a_few_bad_lines_in_a_large_file_leave_the_rest_to_pyarrow():
 _PIECES = ["a", "b", ",", '"', "\n", "\r\n", " ", "1", "#t", "\x00", "é", '""', ",,"]
 
 
+@pytest.mark.slow
 @settings(
     max_examples=400, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
 )
@@ -139,6 +140,7 @@ def test_a_scan_cut_into_pieces_equals_the_whole_scan(lines, crlf, threads):
     _same(fast, ingest.read_csv_bytes(data, engine="python"))
 
 
+@pytest.mark.slow
 @settings(
     max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
 )
@@ -200,6 +202,7 @@ def test_checks_on_two_threads_report_exactly_what_one_thread_reports():
     assert one.report.rejected >= 8 and one.report.warned >= 2  # the file is dirty
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, database=None)
 @given(
     st.lists(

@@ -257,6 +257,7 @@ def caf_levels(shared_data, numbers=(0, 1, 2, 3)) -> dict[int, gpd.GeoDataFrame]
     return levels
 
 
+@pytest.mark.slow
 def test_caf_grid_and_direct_paths_agree_with_sjoin(shared_data, monkeypatch):
     levels = caf_levels(shared_data)
     rng = np.random.default_rng(7)

@@ -272,6 +272,7 @@ def test_content_key_tells_ring_structure_apart():
     assert join_index._content_key(holed, holed)[0] != join_index._content_key(split, split)[0]
 
 
+@pytest.mark.slow
 @settings(max_examples=30, deadline=None)
 @given(
     seed=st.integers(0, 10_000),

@@ -185,6 +185,7 @@ def ucdp_records(shared_data) -> pd.DataFrame:
     )
 
 
+@pytest.mark.slow
 def test_ucdp_ukraine_states_agree_with_natural_earth(shared_data, ukraine_admin1):
     records = ucdp_records(shared_data)
     joined = join.join_points(records, ukraine_admin1)

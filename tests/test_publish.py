@@ -176,6 +176,7 @@ def test_no_suppressed_figure_can_be_recovered(table):
     assert_unrecoverable(protected)
 
 
+@pytest.mark.slow
 def test_real_ucdp_ukraine_monthly_table_resists_the_attacks(shared_data):
     path = shared_data / "incidents" / "ucdp_ged_ukr" / "ucdp_ged_ukr_2014_2021_hxl.csv"
     analysis = pipeline.analyse(path.read_bytes(), load_boundaries("world:UKR"))

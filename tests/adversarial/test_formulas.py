@@ -143,6 +143,7 @@ def _check_geojson(name: str, data: bytes, analysis: pipeline.Analysis) -> None:
     assert regions <= names, f"{name}: region names changed or lost"
 
 
+@pytest.mark.slow
 def test_no_export_holds_a_cell_a_spreadsheet_would_evaluate(analysis):
     assert analysis.report.rejected >= 2 and analysis.report.accepted >= len(FORMULA_PAYLOADS)
     exports = _exports(analysis)
