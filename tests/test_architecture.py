@@ -28,7 +28,7 @@ SRC = ROOT / "src"
 PACKAGE = "crisismap"
 MAX_LINES = 800
 
-LEAVES = {"errors", "schema", "problems", "escape", "parallel"}
+LEAVES = {"errors", "schema", "problems", "escape", "parallel", "files"}
 STEPS = {"records", "boundaries", "join", "aggregate", "publish", "display"}
 COMPOSITION = {"export", "pipeline", "store", "distributed", "layers", "report"}
 SHELLS = {"dashboard", "cli"}
