@@ -197,6 +197,7 @@ def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
+@pytest.mark.slow
 def test_files_holding_records_are_owner_only(tmp_path, capsys, umask_022):
     rejected, problems = tmp_path / "rejected.csv", tmp_path / "problems.csv"
     rejected.write_text("an old, shared file")

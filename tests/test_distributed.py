@@ -281,6 +281,7 @@ def _scratch(data_dir) -> list:
     return sorted((data_dir / "tmp").glob("crisismap-partitions-*"))
 
 
+@pytest.mark.slow
 def test_scratch_partitions_hold_only_the_needed_columns_in_the_data_dir(
     cluster, inputs, tmp_path, monkeypatch
 ):
@@ -326,6 +327,7 @@ def _run_until_killed(inputs, data_dir):
     return proc, folder
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_a_run_stopped_by_a_signal_removes_its_partitions(inputs, tmp_path, signum):
     proc, folder = _run_until_killed(inputs, tmp_path / "data")
@@ -335,6 +337,7 @@ def test_a_run_stopped_by_a_signal_removes_its_partitions(inputs, tmp_path, sign
     assert not folder.exists() and _scratch(tmp_path / "data") == []
 
 
+@pytest.mark.slow
 def test_the_next_run_removes_what_a_sigkilled_run_left(cluster, inputs, tmp_path, monkeypatch):
     data_dir = tmp_path / "data"
     proc, left = _run_until_killed(inputs, data_dir)
