@@ -9,7 +9,9 @@ a module (inside functions and ``TYPE_CHECKING`` blocks too). ``from crisismap.p
 name`` where ``name`` is a submodule counts as importing that submodule. A *unit* is a
 top-level module (``pipeline``) or package (``records``); the layering and cycle checks run
 on units, and a second cycle check runs on the modules inside each package. The graph is
-read with ``ast`` only; just the ``__all__`` check imports the packages.
+read with ``ast`` only; just the ``__all__`` check imports the packages. The root
+``crisismap/__init__`` (version, GDAL guard, lazy public API) is in no layer; modules
+inside may take from it only what it defines itself.
 """
 
 from __future__ import annotations
@@ -293,29 +295,51 @@ def test_only_layers_imports_folium_and_nothing_imports_streamlit():
 
 
 def packages() -> list[str]:
-    """Every package below the root (the root ``crisismap/__init__.py`` is exempt)."""
-    return [n for n in modules() if is_package(n) and unit(n) is not None]
+    """Every package, the root ``crisismap`` included (its names are imported lazily)."""
+    return [n for n in modules() if is_package(n)]
 
 
-def declared(name: str) -> list[str] | None:
-    """The names in a module's top-level ``__all__`` literal, or None without one."""
-    for node in tree(name).body:
-        targets = node.targets if isinstance(node, ast.Assign) else []
-        if any(isinstance(t, ast.Name) and t.id == "__all__" for t in targets):
-            return list(ast.literal_eval(node.value))
-    return None
+def declares_all(name: str) -> bool:
+    """Whether the module assigns ``__all__`` at its top level."""
+    return any(
+        isinstance(node, ast.Assign)
+        and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets)
+        for node in tree(name).body
+    )
 
 
 @pytest.mark.parametrize("package", packages())
 def test_each_package_declares_its_api_and_every_name_resolves(package):
-    names = declared(package)
-    if names is None:
+    if not declares_all(package):
         pytest.fail(f"{relative(package)} has no __all__ (declare its public API)", pytrace=False)
-    duplicated = sorted({n for n in names if names.count(n) > 1})
     loaded = importlib.import_module(package)
+    names = list(loaded.__all__)
+    duplicated = sorted({n for n in names if names.count(n) > 1})
     missing = [n for n in names if not hasattr(loaded, n)]
     fail_if(
         [f"  {n} is listed twice" for n in duplicated]
         + [f"  {n} is listed but {package} does not define it" for n in missing],
         f"{relative(package)}: __all__ is wrong",
     )
+
+
+def test_no_module_imports_through_the_root_package():
+    """``crisismap/__init__`` hands out names of other modules lazily; a module that took
+    one from there would hide a dependency from the checks above."""
+    defined = set()
+    for node in tree(PACKAGE).body:
+        if isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            defined |= {t.id for t in targets if isinstance(t, ast.Name)}
+        elif isinstance(node, ast.FunctionDef | ast.ClassDef):
+            defined.add(node.name)
+    wrong = []
+    for name in modules():
+        for node in ast.walk(tree(name)):
+            if isinstance(node, ast.ImportFrom) and node.module == PACKAGE and not node.level:
+                wrong += [
+                    f"  {relative(name)}:{node.lineno} imports {alias.name} from {PACKAGE}"
+                    for alias in node.names
+                    if alias.name not in defined and f"{PACKAGE}.{alias.name}" not in modules()
+                ]
+    fail_if(wrong, "names taken from the root package; import them from their own module")
