@@ -1,9 +1,9 @@
 """crisismap dashboard — a thin Streamlit shell over the crisismap library.
 
 Widgets in, one library call, widgets out. Uploaded data lives in this session's
-``st.session_state`` only; the only process-wide caches hold the bundled (public)
-boundaries and workspace paths. Every user string shown here goes through Streamlit's
-escaped text elements; the map escapes its own (see crisismap.layers).
+``st.session_state`` only; the only process-wide cache holds the bundled (public)
+boundaries. Every user string shown here goes through Streamlit's escaped text elements;
+the map escapes its own (see crisismap.layers).
 
 Who may see and do what is decided in the library (crisismap.access: local or team mode,
 sign-in, team, role); every workspace action goes through a GuardedWorkspace that checks
@@ -19,7 +19,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit_folium import st_folium
 
-from crisismap import access, dashboard
+from crisismap import access, dashboard, escape
 from crisismap.access import Action, Mode, Step
 from crisismap.errors import CrisismapError
 from crisismap.guarded import GuardedWorkspace
@@ -31,12 +31,6 @@ DEMO = ROOT / "data" / "incidents" / "demo_sudan_synthetic.csv"
 PERIOD_UNITS = [Period.ISO_WEEK, Period.ACLED_WEEK, Period.MONTH, Period.QUARTER, Period.YEAR]
 
 st.set_page_config(page_title="crisismap", layout="wide")
-
-
-@st.cache_resource
-def workspace(team: str | None, data_dir: str):
-    """A team's workspace on disk (None: the local one): the object holds only its path."""
-    return dashboard.open_workspace(team, data_dir)
 
 
 @st.cache_resource(show_spinner="Loading bundled boundaries…")
@@ -82,7 +76,7 @@ def _gate(who: access.Access, auth: dict | None) -> None:
         st.info(who.message)
         st.button("Sign in", type="primary", on_click=st.login, args=(access.auth_provider(auth),))
     else:
-        st.info(dashboard.md(who.message))
+        st.info(escape.markdown(who.message))
         if who.step is Step.CHOOSE:
             team = st.radio("Team", list(who.teams), format_func=lambda t: who.team_names[t])
             if st.button("Open this team", type="primary"):
@@ -107,10 +101,10 @@ else:
     _gate(who, auth)
 dashboard.enter_scope(st.session_state, who, keep=["team"])
 try:
-    ws = GuardedWorkspace(workspace(who.team, str(dashboard.default_data_dir())), who)
+    ws = GuardedWorkspace(dashboard.open_workspace(who.team, trash_days=who.trash_days), who)
     ws.note_sign_in(st.session_state)
 except CrisismapError as exc:
-    st.error(dashboard.md(exc))
+    st.error(escape.markdown(exc))
     st.stop()
 scope = who.team or "local"  # widget keys: a new team starts with empty widgets
 
@@ -124,8 +118,8 @@ def _sign_out() -> None:
 with st.sidebar:
     if who.team is not None:
         st.caption(
-            f"Signed in as {dashboard.md(who.actor)} · "
-            f"{dashboard.md(who.team_names[who.team])} ({who.role})"
+            f"Signed in as {escape.markdown(who.actor)} · "
+            f"{escape.markdown(who.team_names[who.team])} ({who.role})"
         )
         c1, c2 = st.columns(2)
         c1.button("Sign out", on_click=_sign_out)
@@ -143,7 +137,7 @@ with st.sidebar:
     try:
         saved = ws.list_datasets("incidents")
     except CrisismapError as exc:
-        st.error(dashboard.md(exc))
+        st.error(escape.markdown(exc))
         saved = []
     opened = st.multiselect(
         "Saved datasets (team workspace)",
@@ -169,7 +163,7 @@ with st.sidebar:
         files = uploaded + [(d.filename, held[d.id]) for d in opened]
         identities += [f"saved:{d.sha256}:{d.filename}" for d in opened]
     except CrisismapError as exc:
-        st.error(dashboard.md(exc))
+        st.error(escape.markdown(exc))
         files = uploaded
     if not files:
         files = [(DEMO.name, DEMO.read_bytes())]
@@ -242,7 +236,7 @@ try:
         "analysis", key, lambda: dashboard.analyse_files(files, boundaries, **options)
     )
 except CrisismapError as exc:
-    st.error(dashboard.md(exc))
+    st.error(escape.markdown(exc))
     st.stop()
 
 # ---------------------------------------------------------------- workspace actions
@@ -252,7 +246,9 @@ with st.sidebar:
         if ws.may(Action.SAVE) and uploaded and st.button("Save uploads to the workspace"):
             for info in dashboard.save_files(ws, uploaded, analysis):
                 verb = "was already saved as" if info.already_saved else "saved as"
-                st.success(f"{dashboard.md(info.filename)} {verb} “{dashboard.md(info.name)}”.")
+                st.success(
+                    f"{escape.markdown(info.filename)} {verb} “{escape.markdown(info.name)}”."
+                )
         if saved and ws.may(Action.RENAME):
             with st.expander("Manage saved datasets"):
                 target = st.selectbox("Dataset", saved, format_func=dashboard.saved_label)
@@ -281,7 +277,7 @@ with st.sidebar:
                     else:
                         st.rerun()
     except CrisismapError as exc:
-        st.error(dashboard.md(exc))
+        st.error(escape.markdown(exc))
 
 # ---------------------------------------------------------------- validation report
 report = analysis.report
@@ -374,11 +370,11 @@ page = dashboard.build_view(
 left, right = st.columns([3, 2])
 with left:
     if drill:
-        st.info(f"Drilled down into {dashboard.md(page.drill_name)}.")
+        st.info(f"Drilled down into {escape.markdown(page.drill_name)}.")
         if st.button("Back to all regions"):
             st.session_state.pop("drill", None)
             st.rerun()
-    st.caption(dashboard.md(page.caption))
+    st.caption(escape.markdown(page.caption))
     fmap = build_map(
         page.regions,
         page.points,
@@ -398,7 +394,7 @@ with left:
         st.session_state.drill = code
         st.rerun()
 with right:
-    st.subheader(dashboard.md(page.series_title))
+    st.subheader(escape.markdown(page.series_title))
     st.bar_chart(page.series, x="period", y="incidents", color="category", stack=True)
     st.subheader("Top regions")
     st.dataframe(page.top_regions, hide_index=True)

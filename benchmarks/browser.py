@@ -69,7 +69,7 @@ def measure(size: int, layer: str, steps: int, timeout: float) -> dict[str, Any]
     from playwright.sync_api import sync_playwright
 
     from crisismap.store import Workspace
-    from tests.appserver import CHROMIUM, CHROMIUM_ARGS, keep_offline, running_app
+    from tests.helpers.appserver import CHROMIUM, CHROMIUM_ARGS, keep_offline, running_app
 
     path = data.ensure_incidents(data.load_layer(layer), size)
     workdir = Path(tempfile.mkdtemp(prefix="crisismap-browser-bench-"))

@@ -72,11 +72,11 @@ def _reference_groupby(joined: gpd.GeoDataFrame) -> pd.Series:
 
 def crisismap(path: Path, level: int, polygons: gpd.GeoDataFrame, *, cold: bool = True) -> Timed:
     """crisismap's steps: read, validate, join, aggregate by region x month x category."""
-    from crisismap import aggregate
-    from crisismap.join import locate as join
+    from crisismap import aggregate, join
     from crisismap.records import presets
     from crisismap.records import read as ingest
     from crisismap.records import validation as validate
+    from crisismap.schema import Period, View
 
     if cold:
         join.clear_index_cache()
@@ -91,8 +91,7 @@ def crisismap(path: Path, level: int, polygons: gpd.GeoDataFrame, *, cold: bool 
         result.records,
         joined,
         levels,
-        level=level,
-        period="month",
+        View(level, Period.MONTH),
     )
     timed.result = (result, joined, summary)
     return timed

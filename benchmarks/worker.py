@@ -50,7 +50,7 @@ def main(task: dict[str, Any]) -> dict[str, Any]:
 def pipeline_task(task: dict[str, Any]) -> dict[str, Any]:
     """Floor, reference and crisismap interleaved ``repeats`` times in this one process."""
     from benchmarks import data, pipelines
-    from crisismap.join import locate as join
+    from crisismap import join
 
     layer = data.load_layer(task["layer"])
     path = data.incidents_path(layer.key, task["size"])

@@ -13,9 +13,10 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crisismap.aggregate import cells as aggregate
+from crisismap import aggregate
+from crisismap.aggregate import cells
 from crisismap.join import locate as join
-from crisismap.schema import IMPRECISE_CODE, IMPRECISE_PERIOD, OUTSIDE_CODE
+from crisismap.schema import IMPRECISE_CODE, IMPRECISE_PERIOD, OUTSIDE_CODE, View
 
 LEVELS = {
     1: pd.DataFrame({"code": ["N", "S"], "name": ["North", "South"], "parent_code": "C"}),
@@ -119,7 +120,9 @@ ROWS = [
 
 def test_zero_filled_grid_with_buckets_and_changes():
     records, joined = make(ROWS)
-    table = aggregate.summarize(records, joined, LEVELS, level=2, period="month", by_category=False)
+    table = aggregate.summarize(
+        records, joined, LEVELS, View.parse(level=2, period="month"), by_category=False
+    )
     assert list(table.columns) == [
         "region_code",
         "region_name",
@@ -164,7 +167,7 @@ def test_zero_filled_grid_with_buckets_and_changes():
 
 def test_multi_label_records_count_once_per_category():
     records, joined = make(ROWS)
-    table = aggregate.summarize(records, joined, LEVELS, level=1, period="year")
+    table = aggregate.summarize(records, joined, LEVELS, View.parse(level=1, period="year"))
     got = flat(table[table["incidents"] > 0], ["region_code", "period", "category", "incidents"])
     assert got == [
         ["N", "2024", "__uncategorised__", 1],
@@ -179,16 +182,20 @@ def test_multi_label_records_count_once_per_category():
 
 def test_filters_apply_before_counting():
     records, joined = make(ROWS)
-    kw = {"level": 2, "period": "month", "by_category": False}
+    month = View.parse(2, "month")
     by_date = aggregate.summarize(
-        records, joined, LEVELS, start="2024-01-15", end="2024-03-31", **kw
+        records,
+        joined,
+        LEVELS,
+        month.with_(start="2024-01-15", end="2024-03-31"),
+        by_category=False,
     )
     assert by_date["incidents"].sum() == 3  # r1, r2 (Feb month), r3; the 2024 record straddles
     assert by_date.attrs["partly_in_range"] == 1  # the 2024 record; r0 is wholly before
     assert sorted(by_date["period"].unique()) == ["2024-01", "2024-02", "2024-03"]
 
     killing = aggregate.summarize(
-        records, joined, LEVELS, level=1, period="year", categories=["killing"]
+        records, joined, LEVELS, View.parse(level=1, period="year", categories=["killing"])
     )
     assert flat(killing[killing["incidents"] > 0], ["region_code", "category", "incidents"]) == [
         ["N", "killing", 1],
@@ -196,18 +203,20 @@ def test_filters_apply_before_counting():
     ]
     assert set(killing["category"]) == {"killing"}
 
-    north = aggregate.summarize(records, joined, LEVELS, regions=["N"], **kw)
+    north = aggregate.summarize(
+        records, joined, LEVELS, month.with_(regions=["N"]), by_category=False
+    )
     assert sorted(north["region_code"].unique()) == ["N1", "N2", IMPRECISE_CODE]
     assert north["incidents"].sum() == 3  # two in N1 and the one only known to be in N
     with pytest.raises(ValueError, match="Unknown region"):
-        aggregate.summarize(records, joined, LEVELS, regions=["Atlantis"], **kw)
+        aggregate.summarize(records, joined, LEVELS, month.with_(regions=["Atlantis"]))
     with pytest.raises(ValueError, match="level 3"):
-        aggregate.summarize(records, joined, LEVELS, level=3, period="month")
+        aggregate.summarize(records, joined, LEVELS, View.parse(level=3, period="month"))
 
 
 def test_region_totals_and_time_series():
     records, joined = make(ROWS)
-    totals = aggregate.region_totals(records, joined, LEVELS, level=2)
+    totals = aggregate.region_totals(records, joined, LEVELS, View.parse(level=2))
     cols = ["region_code", "incidents", "victims", "victims_known", "first_date", "last_date"]
     assert flat(totals, cols) == [
         ["N1", 2, 3.0, 1, pd.Timestamp("2024-01-10"), pd.Timestamp("2024-01-20")],
@@ -234,10 +243,10 @@ def test_region_totals_and_time_series():
 
 def test_large_grids_fall_back_to_non_zero_rows(monkeypatch):
     records, joined = make(ROWS)
-    kw = {"level": 2, "period": "day", "by_category": False}
-    dense = aggregate.summarize(records, joined, LEVELS, **kw)
-    monkeypatch.setattr(aggregate, "MAX_GRID_ROWS", 10)
-    sparse = aggregate.summarize(records, joined, LEVELS, **kw)
+    days = View.parse(2, "day")
+    dense = aggregate.summarize(records, joined, LEVELS, days, by_category=False)
+    monkeypatch.setattr(cells, "MAX_GRID_ROWS", 10)
+    sparse = aggregate.summarize(records, joined, LEVELS, days, by_category=False)
     assert sparse.attrs["zero_filled"] is False
     expected = dense[dense["incidents"] > 0].reset_index(drop=True)
     pd.testing.assert_frame_equal(sparse, expected, check_like=False)
@@ -260,6 +269,7 @@ record_rows = st.lists(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(
     rows=record_rows,
@@ -282,18 +292,18 @@ def test_totals_reconcile(rows, period):
     records, joined = make(built)
     n = len(records)
     flat_table = aggregate.summarize(
-        records, joined, LEVELS, level=2, period=period, by_category=False
+        records, joined, LEVELS, View.parse(level=2, period=period), by_category=False
     )
     assert flat_table["incidents"].sum() == n
     assert flat_table["victims"].sum() == pytest.approx(np.nansum(records["victims"]))
     assert flat_table["victims_known"].sum() == records["victims"].notna().sum()
-    by_cat = aggregate.summarize(records, joined, LEVELS, level=2, period=period)
+    by_cat = aggregate.summarize(records, joined, LEVELS, View.parse(level=2, period=period))
     labels_per_record = [max(1, len({x for x in c.split("; ") if x})) for c in records["category"]]
     assert by_cat["incidents"].sum() == sum(labels_per_record)
     series = aggregate.time_series(records, joined, period=period, by_category=False)
     per_period = flat_table.groupby("period")["incidents"].sum()
     assert series.set_index("period")["incidents"].to_dict() == per_period.to_dict()
-    totals = aggregate.region_totals(records, joined, LEVELS, level=1)
+    totals = aggregate.region_totals(records, joined, LEVELS, View.parse(level=1))
     assert totals["incidents"].sum() == n
 
 
@@ -341,12 +351,14 @@ def test_ucdp_ukraine_monthly_summary_reconciles(shared_data, tmp_path):
         }
     )
     joined = join.join_points(records, levels)
-    table = aggregate.summarize(records, joined, levels, level=1, period="month", by_category=False)
+    table = aggregate.summarize(
+        records, joined, levels, View.parse(level=1, period="month"), by_category=False
+    )
     assert table["incidents"].sum() == len(records) == 2989
     assert table["victims"].sum() == records["victims"].sum()
     assert table["period"].iloc[0] == "2014-01"
     assert set(table["region_code"]) >= {"UA-14", "UA-09", OUTSIDE_CODE}
     donetsk = table[table["region_code"] == "UA-14"]
     assert len(donetsk) == table["period"].nunique()  # zero-filled months
-    by_type = aggregate.summarize(records, joined, levels, level=1, period="year")
+    by_type = aggregate.summarize(records, joined, levels, View.parse(level=1, period="year"))
     assert by_type["incidents"].sum() == len(records)  # one label per record

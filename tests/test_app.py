@@ -7,11 +7,12 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.hostile import hostile_csv
+from tests.helpers.hostile import hostile_csv
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
 TIMEOUT = 60
+pytestmark = pytest.mark.slow  # every test runs the whole app script (~3 s each)
 
 
 def metric(at: AppTest, label: str) -> str:

@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from crisismap.store import Workspace
 
+pytestmark = pytest.mark.slow  # every test runs the whole app script (AppTest)
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
 TIMEOUT = 60
@@ -106,8 +107,9 @@ def texts(at: AppTest) -> str:
 
 
 def audit(team: str) -> list[tuple[str, str, str | None]]:
+    """The team's audit log, oldest first, without the store's own (system) entries."""
     ws = Workspace.open(team=team)
-    return [(e.actor, e.action, e.target) for e in ws.audit_log()]
+    return [(e.actor, e.action, e.target) for e in reversed(ws.audit_log()) if e.actor != "system"]
 
 
 def test_without_auth_the_server_refuses_with_one_sentence(team_mode):

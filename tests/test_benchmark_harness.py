@@ -87,6 +87,7 @@ def test_floor_reads_every_row(csv_path):
     assert pipelines.floor(csv_path).result.num_rows == 3_000
 
 
+@pytest.mark.slow
 def test_harness_documents_its_one_command():
     proc = subprocess.run(
         [sys.executable, "-m", "benchmarks", "--help"],

@@ -387,6 +387,7 @@ def test_vrt_inside_a_zip_or_gzip_is_refused(tmp_path):
         read_boundary_bytes(gzip.compress(VRT), "adm1.topo.json.gz")
 
 
+@pytest.mark.slow
 def test_gdal_vrt_driver_is_skipped_when_crisismap_loads_first():
     code = "import crisismap.boundaries as b; print(b.gdal_vrt_disabled())"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
@@ -552,6 +553,7 @@ def test_geoboundaries_yemen_folder(shared_data):
     assert "parents derived spatially" in notes_text(bs)
 
 
+@pytest.mark.slow
 def test_natural_earth_world_admin1_gz_topojson(shared_data):
     path = (
         shared_data

@@ -15,21 +15,18 @@ from pathlib import Path
 
 import pytest
 
-from tests.appserver import CHROMIUM, CHROMIUM_ARGS, keep_offline, running_app
-from tests.hostile import hostile_csv
+from tests.helpers.appserver import CHROMIUM, CHROMIUM_ARGS, keep_offline, running_app
+from tests.helpers.hostile import hostile_csv
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "artifacts"
 MAP_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
 ARGS = CHROMIUM_ARGS
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists() and not os.environ.get("CI"),
-        reason="Debian chromium not installed (apt-get install chromium)",
-    ),
-]
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).exists() and not os.environ.get("CI"),
+    reason="Debian chromium not installed (apt-get install chromium)",
+)
 
 
 @pytest.fixture(scope="module")

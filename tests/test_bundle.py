@@ -19,14 +19,14 @@ import pytest
 import shapely
 from pyproj import Geod
 
-from crisismap import pipeline, publish
+from crisismap import pipeline, publish, report
 from crisismap.boundaries import BoundarySet, load_boundaries
-from crisismap.report import bundle
 from crisismap.schema import Period, View
-from tests.hostile import PAYLOADS
-from tests.test_publish import Attacker
+from tests.helpers.attacker import Attacker
+from tests.helpers.hostile import PAYLOADS
 
 SECRET = b"workspace secret used only in tests"
+MONTHLY = View(1, Period.MONTH)
 NAME_IN_TEXT = "Witness Jane Doe"
 SOURCE_TEXT = "Radio Sentinel 99.1"
 
@@ -102,7 +102,7 @@ def analysis() -> pipeline.Analysis:
 
 @pytest.fixture(scope="module")
 def public_zip(analysis) -> bytes:
-    return bundle.build_bundle(analysis, level=1, period="month", title="Alphaland, Q1 2024")
+    return report.build_bundle(analysis, MONTHLY, title="Alphaland, Q1 2024")
 
 
 def unzip(data: bytes) -> dict[str, bytes]:
@@ -155,7 +155,7 @@ def test_bundle_holds_the_expected_files_in_a_fixed_order(public_zip):
 
 
 def test_two_runs_give_identical_bytes(analysis, public_zip):
-    again = bundle.build_bundle(analysis, level=1, period="month", title="Alphaland, Q1 2024")
+    again = report.build_bundle(analysis, MONTHLY, title="Alphaland, Q1 2024")
     assert again == public_zip
 
 
@@ -216,7 +216,7 @@ def test_figures_agree_between_pdf_csv_xlsx_and_geojson(public_zip, pdf_text):
 
 
 def test_published_figures_keep_the_small_count_rule_and_resist_recovery(analysis):
-    figures = bundle.view_figures(analysis, level=1, period="month", k=5)
+    figures = report.view_figures(analysis, MONTHLY, k=5)
     for frame in [figures.cells, figures.regions, figures.series, figures.periods, figures.totals]:
         shown = frame.loc[~frame["suppressed"], "incidents"].astype(int)
         assert not ((shown > 0) & (shown < 5)).any()
@@ -262,7 +262,7 @@ def test_public_bundle_leaks_no_free_text_sources_or_ids(public_zip, pdf_text):
 
 
 def test_internal_bundle_is_labelled_sensitive_everywhere(analysis, pdf_text):
-    files = unzip(bundle.build_bundle(analysis, level=1, period="month", public=False))
+    files = unzip(report.build_bundle(analysis, MONTHLY, public=False))
     assert all(name.startswith("SENSITIVE_") for name in files)
     assert "Do not publish" in files["SENSITIVE_README.txt"].decode()
     assert json.loads(files["SENSITIVE_manifest.json"])["sensitivity"] == "sensitive"
@@ -274,14 +274,12 @@ def test_internal_bundle_is_labelled_sensitive_everywhere(analysis, pdf_text):
     assert "SENSITIVE" in str(book["About"]["A3"].value)
     regions = csv_frame(files["SENSITIVE_regions.csv"]).set_index("region_code")
     assert regions.loc["R3", "incidents"] == "3"  # nothing suppressed internally
-    assert bundle.bundle_filename(level=1, period="month", public=False).startswith("SENSITIVE_")
+    assert report.bundle_filename(level=1, period="month", public=False).startswith("SENSITIVE_")
 
 
 def test_masked_points_are_displaced_and_stripped(analysis):
     masking = publish.Masking(radius_m=5_000, min_radius_m=500)
-    files = unzip(
-        bundle.build_bundle(analysis, level=1, period="month", masking=masking, secret=SECRET)
-    )
+    files = unzip(report.build_bundle(analysis, MONTHLY, masking=masking, secret=SECRET))
     points = csv_frame(files["points.csv"])
     assert set(points.columns) == {
         "date",
@@ -311,7 +309,7 @@ def test_masked_points_are_displaced_and_stripped(analysis):
 
 def test_public_points_need_masking(analysis):
     with pytest.raises(ValueError, match="needs location masking"):
-        bundle.view_points(analysis, level=1, masking=None, secret=None)
+        report.view_points(analysis, MONTHLY, masking=None, secret=None)
 
 
 def test_hostile_names_and_categories_stay_text(pdf_text):
@@ -322,13 +320,13 @@ def test_hostile_names_and_categories_stay_text(pdf_text):
     data = incidents_csv().replace(b"killing", PAYLOADS[1].encode())
     data = data.replace(b"detention", b"$\\alpha$ arrests")
     analysis = pipeline.analyse(data, hostile, filename="hostile.csv")
-    files = unzip(bundle.build_bundle(analysis, level=1, period="month", public=False))
+    files = unzip(report.build_bundle(analysis, MONTHLY, public=False))
     text = " ".join(pdf_text(files["SENSITIVE_brief.pdf"]).split())
     assert "onerror=" in text and "<b>bold</b> & co" in text and "_hidden" in text
 
 
 def test_an_empty_view_still_builds(analysis, pdf_text):
-    files = unzip(bundle.build_bundle(analysis, level=1, period="month", start="2030-01-01"))
+    files = unzip(report.build_bundle(analysis, MONTHLY.with_(start="2030-01-01")))
     assert "Regional summary" in pdf_text(files["brief.pdf"])
     totals = csv_frame(files["totals.csv"])
     assert totals["incidents"].tolist()[-1] == "0"
@@ -337,10 +335,11 @@ def test_an_empty_view_still_builds(analysis, pdf_text):
 # ----------------------------------------------------------------------------- real data
 
 
+@pytest.mark.slow
 def test_real_ucdp_ukraine_bundle(shared_data, pdf_text):
     path = shared_data / "incidents" / "ucdp_ged_ukr" / "ucdp_ged_ukr_2014_2021_hxl.csv"
     analysis = pipeline.analyse(path.read_bytes(), load_boundaries("world:UKR"), filename=path.name)
-    data = bundle.build_bundle(analysis, level=1, period="year")
+    data = report.build_bundle(analysis, View(1, Period.YEAR))
     files = unzip(data)
     text = " ".join(pdf_text(files["brief.pdf"]).split())
     assert "UCDP Georeferenced Event Dataset" in text and "Natural Earth" in text
@@ -353,4 +352,4 @@ def test_real_ucdp_ukraine_bundle(shared_data, pdf_text):
     assert int(grand["incidents"]) == 2989
     # the single non-state conflict incident of the file (Odessa, May 2014) stays hidden
     assert regions.loc["UA-51", "suppressed"] == "True"
-    assert bundle.build_bundle(analysis, level=1, period="year") == data
+    assert report.build_bundle(analysis, View(1, Period.YEAR)) == data

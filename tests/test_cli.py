@@ -84,6 +84,7 @@ def test_join_lines_point_at_the_records_in_the_file(tmp_path, capsys, shared_da
     assert lines[int(first["line"]) - 1].startswith(first["id"] + ",")
 
 
+@pytest.mark.slow
 def test_summarize_caf_codab_carries_pcodes_and_parents(tmp_path, capsys, shared_data):
     folder = shared_data / "boundaries/caf_codab"
     import geopandas as gpd
@@ -195,6 +196,7 @@ def test_console_script_runs():
     assert done.returncode == 0 and "crisismap" in done.stdout
 
 
+@pytest.mark.slow
 def test_public_summary_suppresses_small_cells_and_internal_is_labelled(tmp_path, capsys):
     out = tmp_path / "public.csv"
     code, _, err = run(
@@ -225,6 +227,7 @@ def test_public_summary_suppresses_small_cells_and_internal_is_labelled(tmp_path
     assert manifest["parameters"]["sensitivity"].startswith("SENSITIVE")
 
 
+@pytest.mark.slow
 def test_report_bundle_from_the_command_line(tmp_path, capsys):
     import zipfile
 

@@ -115,6 +115,7 @@ def test_map_payload_is_light_and_offline(demo):
     assert "cdn." not in html and "unpkg" not in html and "tile.openstreetmap" not in html
 
 
+@pytest.mark.slow
 def test_exports_are_built_lazily_public_by_default_and_match_the_view(demo):
     view = dashboard.build_view(demo, View(1, Period.QUARTER))
     public = {item.label: item for item in dashboard.exports(demo, view)}
@@ -234,7 +235,7 @@ def test_record_views_give_exactly_the_aggregate_figures(mixed, filters):
 def test_period_labels_read_back_to_their_bounds(mixed):
     for unit in Period:
         table = aggregate.summarize(
-            mixed.records, mixed.joined, mixed.boundaries.levels, level=0, period=unit
+            mixed.records, mixed.joined, mixed.boundaries.levels, View.parse(level=0, period=unit)
         )
         table = table[table["period"] != IMPRECISE_PERIOD].drop_duplicates("period")
         for label, first, last in zip(

@@ -7,6 +7,10 @@ test connects to it by address, as it would to a real cluster.
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 
 import geopandas as gpd
 import pandas as pd
@@ -84,7 +88,12 @@ def _records() -> pd.DataFrame:
 
 
 def _local(records, levels, **view):
-    return aggregate.summarize(records, join.join_points(records, levels), levels, **view)
+    options = dict(view)
+    by_category = options.pop("by_category", True)
+    joined = join.join_points(records, levels)
+    return aggregate.summarize(
+        records, joined, levels, View.parse(**options), by_category=by_category
+    )
 
 
 @pytest.fixture(scope="module")
@@ -108,6 +117,7 @@ def test_partitions_hold_every_record_as_geoparquet(partitions):
     assert back.geometry.x.tolist() == records["lon"].tolist()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "view",
     [
@@ -127,6 +137,7 @@ def test_cluster_figures_equal_the_single_machine_figures(partitions, cluster, v
     assert got.attrs == want.attrs
 
 
+@pytest.mark.slow
 def test_border_points_count_once_by_the_tie_rule_on_the_cluster(partitions, cluster):
     folder, _, _ = partitions
     got = distributed.summarize_parquet(
@@ -145,6 +156,7 @@ def test_border_points_count_once_by_the_tie_rule_on_the_cluster(partitions, clu
     }
 
 
+@pytest.mark.slow
 def test_real_ucdp_file_on_world_boundaries_matches_local(cluster, tmp_path, shared_data):
     path = shared_data / "incidents/ucdp_ged_ukr/ucdp_ged_ukr_2014_2021_hxl.csv"
     raw = ingest.read_csv_file(path)
@@ -159,6 +171,7 @@ def test_real_ucdp_file_on_world_boundaries_matches_local(cluster, tmp_path, sha
     assert (got["region_code"] == "__not_attributable__").any()  # where_prec 4-6
 
 
+@pytest.mark.slow
 def test_cli_dask_engine_writes_the_same_files_as_the_local_engine(cluster, tmp_path, capsys):
     source = tmp_path / "incidents.csv"
     source.write_text(CSV)
@@ -207,6 +220,7 @@ def test_missing_partitions_are_an_input_error(tmp_path):
         distributed.partition_paths(tmp_path / "nowhere")
 
 
+@pytest.mark.slow
 def test_partitions_folder_is_accepted_as_cli_input(partitions, cluster, tmp_path, capsys):
     folder, records, _ = partitions
     boundaries = tmp_path / "adm1.geojson"
@@ -229,3 +243,112 @@ def _on_cluster(source, levels, cluster, view: dict):
     return distributed.summarize_parquet(
         source, levels, View.parse(**options), by_category=by_category, scheduler=cluster
     )
+
+
+# --- scratch partitions: only the needed columns, owner-only, never left behind ---------------
+
+WITNESS = "Testimony of AMINA-7731 who saw the convoy"
+RUN_UNTIL_KILLED = """
+import sys, time
+from crisismap import distributed
+from crisismap.boundaries import load_boundaries
+from crisismap.schema import View
+
+def hold(message):
+    if message.startswith("joining"):  # the partitions are written: wait to be killed
+        print("written", flush=True)
+        time.sleep(120)
+
+distributed.summarize_input(
+    sys.argv[1], load_boundaries(sys.argv[2]), View.parse(level=1), progress=hold
+)
+"""
+
+
+@pytest.fixture
+def inputs(tmp_path):
+    """The test CSV with descriptions and sources, and its admin-1 boundaries."""
+    lines = CSV.splitlines()
+    rows = [f"{line},{WITNESS} {k},NGO field report {k}" for k, line in enumerate(lines[1:])]
+    source = tmp_path / "incidents.csv"
+    source.write_text("\n".join([lines[0] + ",description,source", *rows]) + "\n")
+    boundaries = tmp_path / "adm1.geojson"
+    _levels()[1].to_file(boundaries, driver="GeoJSON")
+    return source, boundaries
+
+
+def _scratch(data_dir) -> list:
+    return sorted((data_dir / "tmp").glob("crisismap-partitions-*"))
+
+
+@pytest.mark.slow
+def test_scratch_partitions_hold_only_the_needed_columns_in_the_data_dir(
+    cluster, inputs, tmp_path, monkeypatch
+):
+    import pyarrow.parquet as pq
+
+    source, boundaries = inputs
+    data_dir = tmp_path / "data"
+    monkeypatch.setenv("CRISISMAP_DATA_DIR", str(data_dir))
+    seen = {}
+
+    def look(message: str) -> None:
+        if message.startswith("joining"):
+            (folder,) = _scratch(data_dir)
+            seen["mode"] = folder.stat().st_mode & 0o777
+            paths = sorted(folder.glob("*.parquet"))
+            seen["columns"] = pq.read_schema(paths[0]).names
+            seen["bytes"] = b"".join(p.read_bytes() for p in paths)
+            seen["records"] = pd.concat([pd.read_parquet(p) for p in paths])
+
+    result = distributed.summarize_input(
+        source, load_boundaries(str(boundaries)), View.parse(level=1), scheduler=cluster,
+        progress=look,
+    )  # fmt: skip
+    assert int(result.summary["incidents"].sum()) == 9
+    assert seen["mode"] == 0o700
+    assert seen["columns"] == [*distributed._NEEDED, "geometry"]
+    assert len(seen["records"]) == 8  # every accepted record, without its words
+    assert b"AMINA-7731" not in seen["bytes"] and b"NGO field report" not in seen["bytes"]
+    assert _scratch(data_dir) == []
+
+
+def _run_until_killed(inputs, data_dir):
+    source, boundaries = inputs
+    proc = subprocess.Popen(
+        [sys.executable, "-c", RUN_UNTIL_KILLED, str(source), str(boundaries)],
+        env={**os.environ, "CRISISMAP_DATA_DIR": str(data_dir)},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout.readline().strip() == "written"
+    (folder,) = _scratch(data_dir)
+    assert sorted(p.name for p in folder.iterdir()) == ["part-00000.parquet"]
+    return proc, folder
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_run_stopped_by_a_signal_removes_its_partitions(inputs, tmp_path, signum):
+    proc, folder = _run_until_killed(inputs, tmp_path / "data")
+    proc.send_signal(signum)
+    proc.wait(timeout=60)
+    assert proc.returncode != 0
+    assert not folder.exists() and _scratch(tmp_path / "data") == []
+
+
+@pytest.mark.slow
+def test_the_next_run_removes_what_a_sigkilled_run_left(cluster, inputs, tmp_path, monkeypatch):
+    data_dir = tmp_path / "data"
+    proc, left = _run_until_killed(inputs, data_dir)
+    proc.kill()
+    proc.wait(timeout=60)
+    assert left.exists()  # SIGKILL cannot be caught
+    running = data_dir / "tmp" / f"crisismap-partitions-{distributed._owner_tag(os.getpid())}-x"
+    running.mkdir()  # a run still going in this process: not an orphan
+    monkeypatch.setenv("CRISISMAP_DATA_DIR", str(data_dir))
+    source, boundaries = inputs
+    distributed.summarize_input(
+        source, load_boundaries(str(boundaries)), View.parse(level=1), scheduler=cluster
+    )
+    assert _scratch(data_dir) == [running]

@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
+from crisismap.escape import neutralise_formula
 from crisismap.export import (
     manifest_bytes,
-    neutralise_formula,
     regions_geojson_bytes,
     to_csv_bytes,
     to_xlsx_bytes,

@@ -17,10 +17,11 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crisismap import display
-from crisismap.aggregate import cells as aggregate
-from crisismap.join import locate as join
+from crisismap import aggregate, display, join
+from crisismap.aggregate import cells
+from crisismap.records import fastcsv
 from crisismap.records import read as ingest
+from crisismap.schema import View
 
 
 def _read_both(data: bytes) -> tuple[ingest.RawTable, ingest.RawTable]:
@@ -71,6 +72,7 @@ _LINES = [
 ]
 
 
+@pytest.mark.slow
 @settings(
     max_examples=400, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
 )
@@ -103,6 +105,7 @@ def test_a_few_bad_lines_in_a_large_file_leave_the_rest_to_pyarrow():
 _PIECES = ["a", "b", ",", '"', "\n", "\r\n", " ", "1", "#t", "\x00", "é", '""', ",,"]
 
 
+@pytest.mark.slow
 @settings(
     max_examples=400, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
 )
@@ -111,6 +114,7 @@ def test_random_bytes_read_the_same_through_both_engines(body):
     _same(*_read_both(("h1,h2,h3\n" + "".join(body)).encode("utf-8")))
 
 
+@pytest.mark.slow
 @settings(
     max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
 )
@@ -123,19 +127,20 @@ def test_a_scan_cut_into_pieces_equals_the_whole_scan(lines, crlf, threads):
     end = "\r\n" if crlf else "\n"
     data = end.join(["id,description,date", *lines]).encode("utf-8")
     offset = data.find(b"\n") + 1 if b"\n" in data else len(data)
-    whole = ingest._scan(data, offset, 1, ord(","))
-    saved = ingest._SCAN_PIECE, ingest._SCAN_THREADS
+    whole = fastcsv._scan(data, offset, 1, ord(","))
+    saved = fastcsv._SCAN_PIECE, fastcsv._SCAN_THREADS
     try:
-        ingest._SCAN_PIECE, ingest._SCAN_THREADS = 1, threads  # cut even tiny files
-        cut = ingest._scan(data, offset, 1, ord(","))
+        fastcsv._SCAN_PIECE, fastcsv._SCAN_THREADS = 1, threads  # cut even tiny files
+        cut = fastcsv._scan(data, offset, 1, ord(","))
         fast = ingest.read_csv_bytes(data)
     finally:
-        ingest._SCAN_PIECE, ingest._SCAN_THREADS = saved
+        fastcsv._SCAN_PIECE, fastcsv._SCAN_THREADS = saved
     for name in ("start", "stop", "empty", "plain"):
         assert getattr(cut, name).tolist() == getattr(whole, name).tolist(), name
     _same(fast, ingest.read_csv_bytes(data, engine="python"))
 
 
+@pytest.mark.slow
 @settings(
     max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
 )
@@ -162,17 +167,17 @@ def test_a_file_read_through_a_memory_map_equals_its_bytes_read(tmp_path_factory
 
 
 def _validated(data: bytes, parallel_from: int) -> tuple:
-    from crisismap.records import presets
+    from crisismap.records import checks, presets
     from crisismap.records import validation as validate
 
     raw = ingest.read_csv_bytes(data)
     mapping = presets.detect_mapping(raw.header, raw.hxl_tags)
-    saved = validate._PARALLEL_MIN_ROWS
+    saved = checks._PARALLEL_MIN_ROWS
     try:
-        validate._PARALLEL_MIN_ROWS = parallel_from
+        checks._PARALLEL_MIN_ROWS = parallel_from
         return validate.validate(raw, mapping)
     finally:
-        validate._PARALLEL_MIN_ROWS = saved
+        checks._PARALLEL_MIN_ROWS = saved
 
 
 def test_checks_on_two_threads_report_exactly_what_one_thread_reports():
@@ -197,6 +202,7 @@ def test_checks_on_two_threads_report_exactly_what_one_thread_reports():
     assert one.report.rejected >= 8 and one.report.warned >= 2  # the file is dirty
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, database=None)
 @given(
     st.lists(
@@ -212,13 +218,14 @@ def test_plain_decimals_by_cast_equal_the_regex(values):
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from crisismap.records import validation as validate
+    from crisismap.records import coordinates
 
     castable = [v for v in values if _arrow_casts(v)]
     for group in (values, castable, *([v] for v in values)):  # whole-column cast and regex
         arr = pa.chunked_array([pa.array(group, pa.large_string())])
-        plain, value = validate._plain_decimals(arr)
-        expected = pc.match_substring_regex(arr, validate._PLAIN).to_numpy(zero_copy_only=False)
+        plain, value = coordinates._plain_decimals(arr)
+        expected = pc.match_substring_regex(arr, coordinates._PLAIN)
+        expected = expected.to_numpy(zero_copy_only=False)
         assert plain.tolist() == expected.tolist()
         want = [float(v) if p else np.nan for v, p in zip(group, expected, strict=True)]
         np.testing.assert_array_equal(value, np.array(want, dtype=float))
@@ -230,13 +237,13 @@ def test_plain_counts_without_regex_equal_the_regex(values):
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from crisismap.records import validation as validate
+    from crisismap.records import counts
 
     digits_only = [v for v in values if not set(v) & set("+-.eE")]
     for group in (values, digits_only, *([v] for v in values)):
         arr = pa.chunked_array([pa.array(group, pa.large_string())], type=pa.large_string())
-        expected = pc.match_substring_regex(arr, validate._PLAIN_COUNT)
-        got = validate._plain_counts(arr)
+        expected = pc.match_substring_regex(arr, counts._PLAIN_COUNT)
+        got = counts._plain_counts(arr)
         assert got.tolist() == expected.to_numpy(zero_copy_only=False).tolist()
 
 
@@ -259,17 +266,17 @@ def test_strip_shortcut_equals_pandas_strip(values, cut):
     """Skipping the strip when no value can need it never changes a value."""
     import pyarrow as pa
 
-    from crisismap.records import validation as validate
+    from crisismap.records import columns
 
     whole = pa.array(["  x", *values, "y "], pa.large_string())[1:-1]  # sliced: offset 1
     chunks = [whole.slice(0, cut), whole.slice(cut)]
     arr = pa.chunked_array(chunks, type=pa.large_string())
     series = pd.Series(pd.array(arr, dtype=pd.StringDtype("pyarrow", np.nan)))
     expected = series.str.strip()
-    got = validate._strip(series)
+    got = columns.strip(series)
     assert got.tolist() == expected.tolist()
     if values and any(v != v.strip() for v in values):
-        assert validate._may_need_strip(arr)
+        assert columns._may_need_strip(arr)
 
 
 # --- aggregate: the dense counting path, natural breaks, partial counts -----------------------
@@ -303,10 +310,10 @@ def _tiny():
 
 def test_sparse_and_dense_counting_give_the_same_table(monkeypatch):
     records, joined, levels = _tiny()
-    monkeypatch.setattr(aggregate, "MAX_GRID_ROWS", 0)  # only the non-zero cells
-    dense = aggregate.summarize(records, joined, levels, level=1, period="month")
-    monkeypatch.setattr(aggregate, "_DENSE_CELLS", 0)
-    sparse = aggregate.summarize(records, joined, levels, level=1, period="month")
+    monkeypatch.setattr(cells, "MAX_GRID_ROWS", 0)  # only the non-zero cells
+    dense = aggregate.summarize(records, joined, levels, View.parse(level=1, period="month"))
+    monkeypatch.setattr(cells, "_DENSE_CELLS", 0)
+    sparse = aggregate.summarize(records, joined, levels, View.parse(level=1, period="month"))
     pd.testing.assert_frame_equal(dense, sparse)
     assert dense[["region_code", "period", "category", "incidents"]].values.tolist() == [
         ["A", "2024-01", "x", 1],
@@ -324,10 +331,10 @@ def test_sparse_and_dense_counting_give_the_same_table(monkeypatch):
 @pytest.mark.parametrize("grid_rows", [0, 10_000])
 def test_axes_built_on_two_threads_give_the_same_table(monkeypatch, grid_rows):
     records, joined, levels = _tiny()
-    monkeypatch.setattr(aggregate, "MAX_GRID_ROWS", grid_rows)  # dense and zero-filled
-    one = aggregate.summarize(records, joined, levels, level=1, period="month")
-    monkeypatch.setattr(aggregate, "PARALLEL_MIN_RECORDS", 0)
-    two = aggregate.summarize(records, joined, levels, level=1, period="month")
+    monkeypatch.setattr(cells, "MAX_GRID_ROWS", grid_rows)  # dense and zero-filled
+    one = aggregate.summarize(records, joined, levels, View.parse(level=1, period="month"))
+    monkeypatch.setattr(cells, "PARALLEL_MIN_RECORDS", 0)
+    two = aggregate.summarize(records, joined, levels, View.parse(level=1, period="month"))
     pd.testing.assert_frame_equal(one, two)
     assert one.attrs == two.attrs and int(one["incidents"].sum()) == 6  # x; y counts twice
 
@@ -342,7 +349,9 @@ def test_category_labels_split_distinct_values_only():
 
 def test_a_filter_that_leaves_a_category_unused_still_counts():
     records, joined, levels = _tiny()
-    table = aggregate.summarize(records, joined, levels, level=1, period="month", regions=["B"])
+    table = aggregate.summarize(
+        records, joined, levels, View.parse(level=1, period="month", regions=["B"])
+    )
     assert table.groupby("category")["incidents"].sum().to_dict() == {
         "__uncategorised__": 1,
         "y": 1,
@@ -360,18 +369,21 @@ def test_a_filter_that_leaves_a_category_unused_still_counts():
 )
 def test_partial_counts_of_any_split_combine_to_the_summary(view):
     records, joined, levels = _tiny()
-    want = aggregate.summarize(records, joined, levels, level=1, **view)
+    options = dict(view)
+    by_category = options.pop("by_category", True)
+    wanted = View.parse(1, **options)
+    want = aggregate.summarize(records, joined, levels, wanted, by_category=by_category)
     parts = [
         aggregate.partial_counts(
             records.iloc[a:b].reset_index(drop=True),
             joined.iloc[a:b].reset_index(drop=True),
             levels,
-            level=1,
-            **view,
+            wanted,
+            by_category=by_category,
         )
         for a, b in ((0, 2), (2, 2), (2, 5))
     ]
-    got = aggregate.summarize_partials(parts, levels, level=1, **view)
+    got = aggregate.summarize_partials(parts, levels, wanted, by_category=by_category)
     pd.testing.assert_frame_equal(got, want)
     assert got.attrs == want.attrs
 

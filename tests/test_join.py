@@ -12,8 +12,10 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from crisismap import join
 from crisismap.errors import BoundaryError
-from crisismap.join import locate as join
+from crisismap.join import grid as join_grid
+from crisismap.join import index as join_index
 
 
 def frame(rows: list[tuple], crs: int | None = 4326) -> gpd.GeoDataFrame:
@@ -230,7 +232,7 @@ def test_matches_geopandas_sjoin(grid, xy):
     settings_ = {"GRID_MIN_POINTS": 10**12} if grid is None else {"GRID_MIN_POINTS": 0, **grid}
     with pytest.MonkeyPatch.context() as mp:
         for name, value in settings_.items():
-            mp.setattr(join, name, value)
+            mp.setattr(join_grid, name, value)
         joined = join.join_points(points(xy), {1: level})
     assert flat(joined, 1) == sjoin_expectation(points(xy), level)
 
@@ -255,6 +257,7 @@ def caf_levels(shared_data, numbers=(0, 1, 2, 3)) -> dict[int, gpd.GeoDataFrame]
     return levels
 
 
+@pytest.mark.slow
 def test_caf_grid_and_direct_paths_agree_with_sjoin(shared_data, monkeypatch):
     levels = caf_levels(shared_data)
     rng = np.random.default_rng(7)
@@ -266,16 +269,16 @@ def test_caf_grid_and_direct_paths_agree_with_sjoin(shared_data, monkeypatch):
     xy = np.vstack([random_xy, on_borders])
     recs = points([tuple(p) for p in xy])
 
-    monkeypatch.setattr(join, "GRID_MIN_POINTS", 10**12)
-    join._cache.clear()
+    monkeypatch.setattr(join_grid, "GRID_MIN_POINTS", 10**12)
+    join_index._cache.clear()
     direct = join.join_points(recs, levels)
-    monkeypatch.setattr(join, "GRID_MIN_POINTS", 0)
-    join._cache.clear()
+    monkeypatch.setattr(join_grid, "GRID_MIN_POINTS", 0)
+    join_index._cache.clear()
     gridded = join.join_points(recs, levels)
     pd.testing.assert_frame_equal(direct, gridded)
     # A coarse grid subdivided wherever a point falls near a boundary: blocks in blocks.
-    monkeypatch.setattr(join, "GRID_MAX_CELLS", 4096)
-    monkeypatch.setattr(join, "SUBDIVIDE_MIN_PAIRS", 1)
+    monkeypatch.setattr(join_grid, "GRID_MAX_CELLS", 4096)
+    monkeypatch.setattr(join_grid, "SUBDIVIDE_MIN_PAIRS", 1)
     join.clear_index_cache()
     pd.testing.assert_frame_equal(direct, join.join_points(recs, levels))
 
@@ -308,8 +311,8 @@ def test_missing_or_empty_geometries_and_empty_levels_match_nothing(monkeypatch)
     )
     recs = points([(0.5, 0.5), (5.0, 5.0)])
     for grid_min in (10**12, 0):
-        monkeypatch.setattr(join, "GRID_MIN_POINTS", grid_min)
-        join._cache.clear()
+        monkeypatch.setattr(join_grid, "GRID_MIN_POINTS", grid_min)
+        join_index._cache.clear()
         assert flat(join.join_points(recs, {1: level}), 1) == [["A", "inside"], [None, "outside"]]
         empty = join.join_points(recs, {1: level.iloc[:0]}, snap_distance_m=10)
         assert flat(empty, 1) == [[None, "outside"], [None, "outside"]]

@@ -17,7 +17,9 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crisismap.join import locate as join
+from crisismap import join
+from crisismap.join import grid as join_grid
+from crisismap.join import index as join_index
 
 
 def level(geoms: list, codes: list[str] | None = None) -> gpd.GeoDataFrame:
@@ -32,9 +34,9 @@ def records(xy: np.ndarray) -> pd.DataFrame:
 
 
 def joined(recs: pd.DataFrame, levels: dict, monkeypatch, *, grid: bool, **settings_):
-    monkeypatch.setattr(join, "GRID_MIN_POINTS", 0 if grid else 10**12)
+    monkeypatch.setattr(join_grid, "GRID_MIN_POINTS", 0 if grid else 10**12)
     for name, value in settings_.items():
-        monkeypatch.setattr(join, name, value)
+        monkeypatch.setattr(join_grid, name, value)
     join.clear_index_cache()
     return join.join_points(recs, levels)
 
@@ -160,7 +162,7 @@ def test_points_on_root_and_block_cell_edges(monkeypatch):
     rng = np.random.default_rng(9)
     warm = records(np.repeat(rng.uniform(0, 10, (40, 2)), 50, axis=0))
     joined(warm, lev, monkeypatch, grid=True, GRID_MAX_CELLS=64, SUBDIVIDE_MIN_PAIRS=1)
-    grid = join._cache[next(iter(join._cache))].grid
+    grid = join_index._cache[next(iter(join_index._cache))].grid
     assert grid is not None and len(grid.blocks)
     xs = np.concatenate([grid.x0 + np.arange(grid.nx + 1) * grid.size, grid.b_x0])
     ys = np.concatenate([grid.y0 + np.arange(grid.ny + 1) * grid.size, grid.b_y0])
@@ -179,8 +181,8 @@ def test_crowded_points_nest_blocks_to_the_deepest_level(monkeypatch):
     crowd[:500] = vertex  # many points exactly on a vertex
     recs = records(crowd)
     assert_grid_is_exact(recs, {1: level(geoms)}, monkeypatch, SUBDIVIDE_MIN_PAIRS=32)
-    grid = join._cache[next(iter(join._cache))].grid
-    assert grid.b_depth.max() == join._MAX_DEPTH
+    grid = join_index._cache[next(iter(join_index._cache))].grid
+    assert grid.b_depth.max() == join_grid._MAX_DEPTH
 
 
 def test_points_far_outside_and_non_finite(monkeypatch):
@@ -194,20 +196,20 @@ def test_blocks_are_kept_and_reused_by_later_calls(monkeypatch):
     geoms = voronoi_layer(13, wobble=0.05)
     lev = {1: level(geoms)}
     rng = np.random.default_rng(14)
-    monkeypatch.setattr(join, "GRID_MIN_POINTS", 0)
-    monkeypatch.setattr(join, "GRID_MAX_CELLS", 256)
-    monkeypatch.setattr(join, "SUBDIVIDE_MIN_PAIRS", 1)
+    monkeypatch.setattr(join_grid, "GRID_MIN_POINTS", 0)
+    monkeypatch.setattr(join_grid, "GRID_MAX_CELLS", 256)
+    monkeypatch.setattr(join_grid, "SUBDIVIDE_MIN_PAIRS", 1)
     join.clear_index_cache()
     first = records(hard_points(geoms, rng))
     join.join_points(first, lev)
-    grid = join._cache[next(iter(join._cache))].grid
+    grid = join_index._cache[next(iter(join_index._cache))].grid
     blocks = len(grid.blocks)
     again = join.join_points(first, lev)
     assert len(grid.blocks) == blocks  # nothing new to subdivide
     second = records(rng.uniform(0, 10, (3000, 2)))
     gridded = join.join_points(second, lev)
     assert len(grid.blocks) > blocks
-    monkeypatch.setattr(join, "GRID_MIN_POINTS", 10**12)
+    monkeypatch.setattr(join_grid, "GRID_MIN_POINTS", 10**12)
     join.clear_index_cache()
     pd.testing.assert_frame_equal(join.join_points(first, lev), again)
     pd.testing.assert_frame_equal(join.join_points(second, lev), gridded)
@@ -217,7 +219,7 @@ def test_non_polygon_geometries_fall_back_to_exact_tests(monkeypatch):
     geoms = [*jagged_pair(15), shapely.LineString([(0, 0), (4, 4)])]
     recs = records(hard_points(geoms[:2], np.random.default_rng(16)) + [0, 0])
     assert_grid_is_exact(recs, {1: level(geoms)}, monkeypatch)
-    assert join._cache[next(iter(join._cache))].grid is None
+    assert join_index._cache[next(iter(join_index._cache))].grid is None
 
 
 def test_find_swapped_through_the_grid(monkeypatch):
@@ -225,12 +227,12 @@ def test_find_swapped_through_the_grid(monkeypatch):
     rng = np.random.default_rng(18)
     xy = rng.uniform(-2, 12, (2000, 2))
     recs = pd.DataFrame({"lat": xy[:, 0], "lon": xy[:, 1]})  # swapped on purpose
-    monkeypatch.setattr(join, "GRID_MIN_POINTS", 10**12)
+    monkeypatch.setattr(join_grid, "GRID_MIN_POINTS", 10**12)
     join.clear_index_cache()
     exact = join.find_swapped(recs, {0: level(geoms)})
-    monkeypatch.setattr(join, "GRID_MIN_POINTS", 0)
-    monkeypatch.setattr(join, "GRID_MAX_CELLS", 64)
-    monkeypatch.setattr(join, "SUBDIVIDE_MIN_PAIRS", 1)
+    monkeypatch.setattr(join_grid, "GRID_MIN_POINTS", 0)
+    monkeypatch.setattr(join_grid, "GRID_MAX_CELLS", 64)
+    monkeypatch.setattr(join_grid, "SUBDIVIDE_MIN_PAIRS", 1)
     join.clear_index_cache()
     join.join_points(records(xy), {0: level(geoms)})  # builds the grid
     pd.testing.assert_series_equal(join.find_swapped(recs, {0: level(geoms)}), exact)
@@ -242,9 +244,9 @@ def test_threads_share_one_index(monkeypatch):
     rng = np.random.default_rng(20)
     batches = [records(hard_points(geoms, rng)) for _ in range(4)]
     expected = [joined(b, lev, monkeypatch, grid=False) for b in batches]
-    monkeypatch.setattr(join, "GRID_MIN_POINTS", 0)
-    monkeypatch.setattr(join, "GRID_MAX_CELLS", 128)
-    monkeypatch.setattr(join, "SUBDIVIDE_MIN_PAIRS", 1)
+    monkeypatch.setattr(join_grid, "GRID_MIN_POINTS", 0)
+    monkeypatch.setattr(join_grid, "GRID_MAX_CELLS", 128)
+    monkeypatch.setattr(join_grid, "SUBDIVIDE_MIN_PAIRS", 1)
     join.clear_index_cache()
     got: dict[int, pd.DataFrame] = {}
 
@@ -267,9 +269,10 @@ def test_content_key_tells_ring_structure_apart():
     holed = np.array([shapely.Polygon(outer, [inner])], dtype=object)
     split = np.array([shapely.MultiPolygon([shapely.Polygon(outer), shapely.Polygon(inner)])])
     assert shapely.get_coordinates(holed).tolist() == shapely.get_coordinates(split).tolist()
-    assert join._content_key(holed, holed)[0] != join._content_key(split, split)[0]
+    assert join_index._content_key(holed, holed)[0] != join_index._content_key(split, split)[0]
 
 
+@pytest.mark.slow
 @settings(max_examples=30, deadline=None)
 @given(
     seed=st.integers(0, 10_000),
@@ -281,5 +284,5 @@ def test_random_layers_match_exact_tests(seed, wobble, max_cells, sub):
     geoms = voronoi_layer(seed, n=12, wobble=wobble)
     recs = records(hard_points(geoms, np.random.default_rng(seed), n_random=200))
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(join, "_SUB", sub)
+        mp.setattr(join_grid, "_SUB", sub)
         assert_grid_is_exact(recs, {1: level(geoms)}, mp, GRID_MAX_CELLS=max_cells)

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from crisismap.join import locate as join
+from crisismap import join
 from crisismap.join import names
 
 
@@ -185,6 +185,7 @@ def ucdp_records(shared_data) -> pd.DataFrame:
     )
 
 
+@pytest.mark.slow
 def test_ucdp_ukraine_states_agree_with_natural_earth(shared_data, ukraine_admin1):
     records = ucdp_records(shared_data)
     joined = join.join_points(records, ukraine_admin1)

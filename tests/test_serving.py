@@ -16,7 +16,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from tests.appserver import running_app
+from tests.helpers.appserver import running_app
 
 
 def upgrade_status(url: str, host: str) -> int:

@@ -569,6 +569,7 @@ _cells = {
 }
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, database=None)
 @given(
     rows=st.lists(st.fixed_dictionaries(_cells), min_size=1, max_size=15),

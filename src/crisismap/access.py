@@ -618,6 +618,7 @@ class Access:
     team_names: Mapping[str, str] = field(default_factory=dict)
     signed_in_at: datetime | None = None
     expires_at: datetime | None = None
+    trash_days: float | None = None  # the teams file's, for the team's workspace
 
     @property
     def open(self) -> bool:
@@ -704,4 +705,11 @@ def decide(
         chosen = next(iter(teams)) if len(teams) == 1 else None
     if chosen is None:
         return Access(Step.CHOOSE, "You are a member of several teams: choose one.", **base)
-    return Access(Step.READY, team=chosen, role=teams[chosen], expires_at=expires, **base)
+    return Access(
+        Step.READY,
+        team=chosen,
+        role=teams[chosen],
+        expires_at=expires,
+        trash_days=config.trash_days,
+        **base,
+    )

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, partial
@@ -45,18 +44,6 @@ WEB_BASEMAPS = ["OpenStreetMap", "CartoDB positron"]
 MAX_MAP_POINTS = 3_000
 TOP_REGIONS = 15
 HEADER_SNIFF_BYTES = 64 * 1024
-
-
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~=$:])")
-
-
-def md(text: object) -> str:
-    """User text made inert for Streamlit's markdown elements (st.info, st.caption...).
-
-    Streamlit escapes HTML but still renders markdown: an image link in a region name
-    would make every viewer's browser fetch it. Backslash-escape every markdown sign.
-    """
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
 
 
 # ----------------------------------------------------------------------------- inputs
@@ -94,9 +81,14 @@ def headers_of(files: Sequence[tuple[str, bytes]]) -> list[str]:
     return names
 
 
-def open_workspace(team: str | None = None, data_dir: str | Path | None = None) -> Workspace:
-    """A team's workspace (``None``: the local one) in ``data_dir`` (default: the usual one)."""
-    return Workspace.open(data_dir, team=team)
+def open_workspace(team: str | None = None, *, trash_days: float | None = None) -> Workspace:
+    """A team's workspace (``None``: the local one) in the data directory.
+
+    ``trash_days`` comes from the teams file (the store remembers it for the CLI);
+    opening also purges the trash that is due, so the app opens it on every rerun
+    (about a millisecond: the object holds only a path).
+    """
+    return Workspace.open(team=team, trash_days=trash_days)
 
 
 def saved_label(info: DatasetInfo) -> str:
@@ -112,7 +104,7 @@ def saved_label(info: DatasetInfo) -> str:
 
 def trash_label(info: DatasetInfo) -> str:
     """How a deleted dataset is listed in the trash: name and when it was deleted."""
-    deleted = str(getattr(info, "deleted_at", "") or "")[:16].replace("T", " ")
+    deleted = (info.deleted_at or "")[:16].replace("T", " ")
     return f"{info.name} · deleted {deleted or 'earlier'}"
 
 
@@ -331,7 +323,7 @@ def build_view(
     if drill_level is not None and drill_level + 1 in analysis.boundaries.levels:
         view = view.with_(level=drill_level + 1)
     level = view.level
-    pipeline.require_level(analysis.boundaries, level)
+    aggregate.level_frame(analysis.boundaries, level)
     if drill:
         view = view.with_(regions=[*(view.regions or ()), drill])
     filters = view.filters()
@@ -483,7 +475,6 @@ def exports(analysis: Analysis, page: Page, *, public: bool = True, k: int = 5) 
 
     built: dict[str, Any] = {}
     view = page.view
-    view_args = {"level": view.level, "period": view.period, **view.filters()}
 
     def once(key: str, make: Callable[[], Any]) -> Any:
         if key not in built:
@@ -491,9 +482,7 @@ def exports(analysis: Analysis, page: Page, *, public: bool = True, k: int = 5) 
         return built[key]
 
     def figures() -> Any:
-        return once(
-            "figures", lambda: report.view_figures(analysis, **view_args, public=public, k=k)
-        )
+        return once("figures", lambda: report.view_figures(analysis, view, public=public, k=k))
 
     def figure_file(name: str) -> bytes:
         files = once("files", lambda: report.figure_files(analysis, figures(), title=page.title))
@@ -502,9 +491,7 @@ def exports(analysis: Analysis, page: Page, *, public: bool = True, k: int = 5) 
     def bundle() -> bytes:
         return once(
             "bundle",
-            lambda: report.build_bundle(
-                analysis, **view_args, public=public, k=k, title=page.title
-            ),
+            lambda: report.build_bundle(analysis, view, public=public, k=k, title=page.title),
         )
 
     stem = f"crisismap_admin{view.level}_{view.period.value}"

@@ -20,7 +20,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
+import shutil
+import signal
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,10 +37,12 @@ import pandas as pd
 from crisismap import aggregate, join
 from crisismap.boundaries import BoundarySet
 from crisismap.errors import InputError
-from crisismap.pipeline import SummaryResult, levels_holding, require_level
+from crisismap.files import private_dir
+from crisismap.pipeline import SummaryResult, levels_holding
 from crisismap.problems import Report
 from crisismap.records import DEFAULT_MAX_BYTES, validate_bytes
 from crisismap.schema import IMPRECISE_CODE, OUTSIDE_CODE, DateOrder, View
+from crisismap.store import default_data_dir
 
 DEFAULT_PARTITION_ROWS = 1_000_000
 # The columns the join and the counting read; the rest stay on disk.
@@ -52,15 +58,18 @@ def write_partitions(
     *,
     rows_per_partition: int = DEFAULT_PARTITION_ROWS,
     start_index: int = 0,
+    columns: Sequence[str] | None = None,
 ) -> list[Path]:
     """Write validated records as GeoParquet files of at most ``rows_per_partition`` rows.
 
-    Point geometry comes from ``lon``/``lat`` (EPSG:4326); every record column is kept.
-    Files are named ``part-00000.parquet`` … from ``start_index`` so that several inputs
-    can be added to one folder.
+    Point geometry comes from ``lon``/``lat`` (EPSG:4326); every record column is kept,
+    or only ``columns`` when given. Files are named ``part-00000.parquet`` … from
+    ``start_index`` so that several inputs can be added to one folder.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    if columns is not None:
+        records = records[list(columns)]
     paths = []
     for k, lo in enumerate(range(0, max(len(records), 1), rows_per_partition)):
         part = records.iloc[lo : lo + rows_per_partition]
@@ -92,6 +101,90 @@ def partition_paths(source: str | Path | Sequence[str | Path]) -> list[str]:
             )
         return found
     return [str(p) for p in source]
+
+
+# --- scratch partitions: owner-only, never left behind --------------------------------------
+
+SCRATCH_PREFIX = "crisismap-partitions-"
+
+
+@contextlib.contextmanager
+def scratch_folder(data_dir: str | Path | None = None) -> Iterator[Path]:
+    """An owner-only folder for one run's partitions, under ``<data dir>/tmp``.
+
+    Partitions hold records, so they stay beside the workspace (same disk, same
+    owner-only folders) rather than in the shared system temp folder. The folder is
+    removed when the block ends, and also when SIGTERM or SIGINT arrives (then the
+    signal goes on to do what it would have done). A SIGKILLed run cannot clean up: its
+    folder is named after its process (``…-<pid>-<start time>-…``), and the next run
+    removes every folder whose process is gone.
+    """
+    base = Path(data_dir) if data_dir is not None else default_data_dir()
+    if not base.is_dir():
+        private_dir(base)
+    root = private_dir(base / "tmp")
+    remove_orphans(root)
+    folder = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{_owner_tag(os.getpid())}-", dir=root))
+    restore = _remove_on_signal(folder)
+    try:
+        yield folder
+    finally:
+        restore()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def remove_orphans(root: Path) -> list[Path]:
+    """Remove the scratch folders in ``root`` whose process is gone; returns them."""
+    removed = []
+    for folder in root.glob(f"{SCRATCH_PREFIX}*"):
+        pid, _, rest = folder.name.removeprefix(SCRATCH_PREFIX).partition("-")
+        started = rest.partition("-")[0]
+        if pid.isdigit() and _owner_tag(int(pid)) != f"{pid}-{started}":
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+def _owner_tag(pid: int) -> str:
+    """``<pid>-<start time>``: a recycled pid has another start time ("gone" when none)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return f"{pid}-{stat.rpartition(')')[2].split()[19]}"
+    except (OSError, IndexError):
+        pass
+    try:  # no /proc: the pid alone
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return f"{pid}-gone"
+    except PermissionError:
+        pass
+    return f"{pid}-0"
+
+
+def _remove_on_signal(folder: Path) -> Callable[[], None]:
+    """Remove ``folder`` on SIGTERM/SIGINT, then let the signal act; returns the undo."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None  # only the main thread may set handlers (a server's threads)
+    previous: dict[int, Any] = {}
+
+    def handler(signum: int, frame: Any) -> None:
+        shutil.rmtree(folder, ignore_errors=True)
+        restore()
+        earlier = previous.get(signum)
+        if callable(earlier):
+            earlier(signum, frame)  # e.g. Python's KeyboardInterrupt for SIGINT
+        raise SystemExit(128 + signum)
+
+    def restore() -> None:
+        for signum, earlier in previous.items():
+            signal.signal(signum, earlier)
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        earlier = signal.getsignal(signum)
+        if earlier is not signal.SIG_IGN:
+            previous[signum] = earlier
+            signal.signal(signum, handler)
+    return restore
 
 
 # --- the cluster ----------------------------------------------------------------------------
@@ -136,22 +229,11 @@ def _client(scheduler: str | None, n_workers: int) -> Iterator[Any]:
 
 
 @dataclass(frozen=True)
-class _View:
-    level: int
-    period: str
-    by_category: bool
-    start: Any
-    end: Any
-    categories: tuple[str, ...] | None
-    regions: tuple[str, ...] | None
+class _Task:
+    """What every worker counts: the view, and whether categories are split out."""
 
-    def filters(self) -> dict[str, Any]:
-        return {
-            "start": self.start,
-            "end": self.end,
-            "categories": list(self.categories) if self.categories is not None else None,
-            "regions": list(self.regions) if self.regions is not None else None,
-        }
+    view: View
+    by_category: bool
 
 
 def summarize_parquet(
@@ -172,27 +254,17 @@ def summarize_parquet(
     """
     task = _task(view, by_category)
     parts = _partials(source, levels, task, snap_distance_m, scheduler, n_workers)
-    return _combine(parts, "summary", levels, task)
+    return _combine(parts, "summary", levels, view, by_category=by_category)
 
 
-def _task(view: View, by_category: bool) -> _View:
-    """The view as the workers receive it (a small picklable value)."""
-    filters = view.filters()
-    return _View(
-        level=view.level,
-        period=view.period.value,
-        by_category=bool(by_category),
-        start=filters["start"],
-        end=filters["end"],
-        categories=tuple(filters["categories"]) if filters["categories"] else None,
-        regions=tuple(filters["regions"]) if filters["regions"] else None,
-    )
+def _task(view: View, by_category: bool) -> _Task:
+    return _Task(view=view, by_category=bool(by_category))
 
 
 def _partials(
     source: str | Path | Sequence[str | Path],
     levels: Any,
-    view: _View,
+    task: _Task,
     snap_distance_m: float | None,
     scheduler: str | None,
     n_workers: int,
@@ -213,7 +285,7 @@ def _partials(
         counted = frame.map_partitions(
             _count_partition,
             shared,
-            view,
+            task,
             snap_distance_m,
             meta=_meta(),
             align_dataframes=False,
@@ -257,50 +329,43 @@ def _meta() -> pd.DataFrame:
 
 
 def _count_partition(
-    part: pd.DataFrame, levels: dict[int, Any], view: _View, snap_distance_m: float | None
+    part: pd.DataFrame, levels: dict[int, Any], task: _Task, snap_distance_m: float | None
 ) -> pd.DataFrame:
     """Join one partition at every level, then count it four ways (see ``_KINDS``)."""
     records = pd.DataFrame(part.drop(columns="geometry")).reset_index(drop=True)
     if "max_level" in records:
         records["max_level"] = records["max_level"].astype("Int64")
     joined = join.join_points(records, levels, snap_distance_m=snap_distance_m)
-    level = view.level
-    top = min(levels)
+    view = task.view
+    everything = View(view.level, view.period)
     counted = [
         # the view itself
-        aggregate.partial_counts(
-            records, joined, levels, level=level, period=view.period,
-            by_category=view.by_category, **view.filters(),
-        ).assign(kind="summary"),
+        aggregate.partial_counts(records, joined, levels, view, by_category=task.by_category)
+        .assign(kind="summary"),
         # each record once per region over the view: the GeoJSON export's figures
-        aggregate.partial_counts(
-            records, joined, levels, level=level, period=view.period, by_category=False,
-            **view.filters(),
-        ).assign(kind="regions"),
+        aggregate.partial_counts(records, joined, levels, view, by_category=False)
+        .assign(kind="regions"),
         # every record, no filter: the manifest's totals at the level
-        aggregate.partial_counts(
-            records, joined, levels, level=level, period=view.period, by_category=False
-        ).assign(kind="totals"),
+        aggregate.partial_counts(records, joined, levels, everything, by_category=False)
+        .assign(kind="totals"),
         # the top-level regions holding records: which countries the data is about
         aggregate.partial_counts(
-            records, joined, levels, level=top, period=view.period, by_category=False
+            records, joined, levels, View(min(levels), view.period), by_category=False
         ).assign(kind="top"),
     ]  # fmt: skip
     return pd.concat(counted, ignore_index=True)[list(_meta().columns)]
 
 
 def _combine(
-    parts: pd.DataFrame, kind: str, levels: Any, view: _View, **change: Any
+    parts: pd.DataFrame,
+    kind: str,
+    levels: Any,
+    view: View,
+    *,
+    by_category: bool,
 ) -> pd.DataFrame:
-    settings = {
-        "level": view.level,
-        "period": view.period,
-        "by_category": view.by_category,
-        **view.filters(),
-        **change,
-    }
     chosen = parts[parts["kind"] == kind].drop(columns="kind")
-    return aggregate.summarize_partials(chosen, levels, **settings)
+    return aggregate.summarize_partials(chosen, levels, view, by_category=by_category)
 
 
 # --- the command line's path: a CSV (or partitions) to exports ---------------------------------
@@ -321,21 +386,24 @@ def summarize_input(
     n_workers: int = 2,
     rows_per_partition: int = DEFAULT_PARTITION_ROWS,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    scratch_dir: str | Path | None = None,
     progress: Callable[[str], None] = lambda _: None,
 ) -> SummaryResult:
     """A CSV validated here (or a folder of partitions), joined and counted on a cluster.
 
-    A CSV is validated on this machine exactly as the local path does, its accepted
-    records written to temporary partitions; a folder (or ``.parquet`` file) is read as
+    A CSV is validated on this machine exactly as the local path does, and the columns
+    its accepted records need for the join and the counts (never descriptions or
+    sources) are written to scratch partitions under ``scratch_dir`` (default: the data
+    directory; see :func:`scratch_folder`). A folder (or ``.parquet`` file) is read as
     partitions of records already validated. Latitude/longitude swaps are not checked
     here: the local engine does that. Returns the local engine's result type.
     """
-    require_level(boundaries, view.level)
+    aggregate.level_frame(boundaries, view.level)  # fail early on an unknown level
     task = _task(view, by_category)
     options = {"preset": preset, "overrides": overrides, "date_order": date_order}
-    with tempfile.TemporaryDirectory(prefix="crisismap-partitions-") as tmp:
+    with scratch_folder(scratch_dir) as tmp:
         prepared = _prepare(
-            Path(source), Path(tmp), options, encoding, max_bytes, rows_per_partition, progress
+            Path(source), tmp, options, encoding, max_bytes, rows_per_partition, progress
         )
         where = f"the cluster at {scheduler}" if scheduler else "a local cluster"
         progress(f"joining and counting on {where}")
@@ -344,7 +412,7 @@ def summarize_input(
         )
     present = parts.loc[(parts["kind"] == "top") & (parts["incidents"] > 0), "region_code"]
     levels = levels_holding(boundaries, present.dropna().unique())
-    everything = {"by_category": False, "start": None, "end": None, "categories": None}
+    everything = View(view.level, view.period)
     prepared.parameters.update(
         snap_distance_m=snap_distance_m,
         fix_swapped=False,
@@ -352,11 +420,11 @@ def summarize_input(
         engine="dask",
         scheduler=scheduler,
     )
-    by_region = _combine(parts, "regions", levels, task, by_category=False)
+    by_region = _combine(parts, "regions", levels, view, by_category=False)
     return SummaryResult(
         view=view,
-        summary=_combine(parts, "summary", levels, task),
-        totals=_totals(_combine(parts, "totals", levels, task, **everything)),
+        summary=_combine(parts, "summary", levels, view, by_category=by_category),
+        totals=_totals(_combine(parts, "totals", levels, everything, by_category=False)),
         regions=levels[view.level],
         boundaries=boundaries,
         rejected=prepared.rejected,
@@ -400,7 +468,7 @@ def _prepare(
         encoding=encoding,
         max_bytes=max_bytes,
     )
-    write_partitions(result.records, tmp, rows_per_partition=rows_per_partition)
+    write_partitions(result.records, tmp, rows_per_partition=rows_per_partition, columns=_NEEDED)
     report = result.report
     return _Prepared(
         tmp,
@@ -444,6 +512,7 @@ __all__ = [
     "DEFAULT_PARTITION_ROWS",
     "local_cluster",
     "partition_paths",
+    "scratch_folder",
     "summarize_input",
     "summarize_parquet",
     "write_partitions",

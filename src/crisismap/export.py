@@ -2,9 +2,9 @@
 
 Every export is safe to open in a spreadsheet: text cells that a spreadsheet would
 evaluate (leading ``= + - @``, tab, CR, LF and their full-width forms) are neutralised
-with a leading apostrophe in CSV, every CSV field is quoted (so a bare CR inside a field
-cannot start a new row), and XLSX is written with strings never turned into formulas,
-numbers or links.
+with a leading apostrophe in CSV (see :mod:`crisismap.escape`), every CSV field is quoted
+(so a bare CR inside a field cannot start a new row), and XLSX is written with strings
+never turned into formulas, numbers or links.
 """
 
 from __future__ import annotations
@@ -22,32 +22,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-# Characters that make a spreadsheet treat a cell as a formula or command, incl. the
-# full-width forms LibreOffice and Excel normalise (＝ ＋ － ＠).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
-
-
-def neutralise_formula(text: str) -> str:
-    """Return ``text`` with a leading apostrophe when a spreadsheet would evaluate it."""
-    if text and text.lstrip(" ").startswith(FORMULA_PREFIXES):
-        return "'" + text
-    return text
+from crisismap.escape import cell_text, neutralise_formula
 
 
 def _is_text_column(series: pd.Series) -> bool:
     return pd.api.types.is_string_dtype(series) or series.dtype == object
-
-
-def _cell_text(value: Any) -> str:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return ""
-    if isinstance(value, float) and math.isnan(value):
-        return ""
-    if isinstance(value, pd.Timestamp):
-        return value.date().isoformat() if value == value.normalize() else value.isoformat()
-    if isinstance(value, float | np.floating) and float(value).is_integer():
-        return str(int(value))
-    return str(value)
 
 
 def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -55,7 +34,7 @@ def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(index=frame.index)
     for name in frame.columns:
         col = frame[name]
-        texts = [_cell_text(v) for v in col.tolist()]
+        texts = [cell_text(v) for v in col.tolist()]
         if _is_text_column(col):
             texts = [neutralise_formula(t) for t in texts]
         out[neutralise_formula(str(name))] = texts

@@ -14,7 +14,6 @@ allowed, logged as ``"local"``.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, MutableMapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -25,6 +24,7 @@ import pandas as pd
 from crisismap.access import Access, AccessDenied, Action, TeamsConfig
 from crisismap.schema import View
 from crisismap.store import DatasetInfo, Workspace
+from crisismap.store.audit import to_frame as audit_frame
 
 __all__ = ["Download", "GuardedWorkspace"]
 
@@ -74,12 +74,9 @@ class GuardedWorkspace:
         return self.workspace.list_datasets(kind)
 
     def get_bytes(self, dataset_id: str) -> bytes:
-        """A saved dataset's bytes, logged as ``open``."""
+        """A saved dataset's bytes, logged as ``open`` (by the store, before it returns them)."""
         self.check(Action.VIEW, dataset_id)
-        info = self.workspace.info(dataset_id)
-        data = self.workspace.get_bytes(dataset_id)
-        self.workspace.log(self.actor, "open", dataset_id, name=info.name, sha256=info.sha256)
-        return data
+        return self.workspace.get_bytes(dataset_id, actor=self.actor)
 
     # -- sessions and uploads ----------------------------------------------------------
 
@@ -156,18 +153,7 @@ class GuardedWorkspace:
     def audit_table(self, limit: int = 1000) -> pd.DataFrame:
         """The newest ``limit`` audit entries, newest first, details as JSON text."""
         self.check(Action.AUDIT)
-        rows = [
-            {
-                "time": e.time,
-                "actor": e.actor,
-                "action": e.action,
-                "target": e.target or "",
-                "details": json.dumps(e.details, ensure_ascii=False, sort_keys=True),
-            }
-            for e in self.workspace.audit_log(limit=limit)
-        ]
-        frame = pd.DataFrame(rows, columns=["time", "actor", "action", "target", "details"])
-        return frame.iloc[::-1].reset_index(drop=True)
+        return audit_frame(self.workspace.audit_log(limit=limit))
 
     def members_table(self, config: TeamsConfig | None) -> pd.DataFrame:
         """Who belongs to this team according to the teams file, admins first."""

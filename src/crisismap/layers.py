@@ -6,13 +6,13 @@ Builders return a ``folium.Map`` and never save or render it (the app hands it t
 * **Offline**: no tile layer unless the caller asks for a web basemap, and every
   script and stylesheet points at the copies the app serves itself
   (``static/vendor``, see ``scripts/vendor_static.py``), never at a CDN.
-* **Escaped**: folium does not escape popups or tooltips, so every user string is
-  passed through :func:`text` before it reaches the page: HTML-escaped, and its braces
-  written as character references. branca renders each element's script once more as
-  a Jinja template, so a ``{{ ... }}`` left in a popup or a region name would run as
-  Python on the server (``{{ cycler.__init__.__globals__.os... }}``). Data reaches the
-  page only through :func:`js_data`: one JSON text in a script string literal with
-  ``< > & ' { }`` written as ``\\uXXXX`` escapes, so it can neither close the script
+* **Escaped** (:mod:`crisismap.escape`): folium does not escape popups or tooltips, so
+  every user string is passed through ``html_text`` before it reaches the page:
+  HTML-escaped, and its braces written as character references. branca renders each
+  element's script once more as a Jinja template, so a ``{{ ... }}`` left in a popup or a
+  region name would run as Python on the server (``{{ cycler.__init__.__globals__.os... }}``).
+  Data reaches the page only through ``js_data``: one JSON text in a script string literal
+  with ``< > & ' { }`` written as ``\\uXXXX`` escapes, so it can neither close the script
   nor open a template expression.
 * **Light**: whatever the number of incidents, the page carries aggregated figures
   per region, the regions as TopoJSON (each shared border once, coordinates on a
@@ -23,11 +23,9 @@ Builders return a ``folium.Map`` and never save or render it (the app hands it t
 from __future__ import annotations
 
 import hashlib
-import html
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
 from typing import Any
 
 import folium
@@ -40,6 +38,7 @@ from folium.elements import JSCSSMixin
 from folium.map import Layer
 
 from crisismap.display import ZERO_COLOUR, Classes, classify, topology
+from crisismap.escape import html_text, html_texts, js_data, js_string
 
 DEFAULT_ASSET_BASE = "/app/static/vendor"
 WEB_BASEMAPS = {
@@ -78,66 +77,6 @@ def _offline_map(
             )
         folium.TileLayer(WEB_BASEMAPS[basemap], name=f"{basemap} (web)").add_to(fmap)
     return fmap
-
-
-def text(value: object, limit: int | None = None) -> str:
-    """User text made safe for the map's HTML *and* for branca's template re-rendering.
-
-    Missing values (None, NaN, NA) become ""; ``limit`` cuts the text before escaping.
-    """
-    missing = value is None or (pd.api.types.is_scalar(value) and pd.isna(value))
-    raw = "" if missing else str(value)
-    escaped = html.escape(raw[:limit] if limit is not None else raw)
-    return escaped.replace("{", "&#123;").replace("}", "&#125;")
-
-
-_JS_STRING_ESCAPES = [
-    ("<", "\\u003c"),
-    (">", "\\u003e"),
-    ("&", "\\u0026"),
-    ("'", "\\u0027"),
-    ("{", "\\u007b"),
-    ("}", "\\u007d"),
-    ("\u2028", "\\u2028"),
-    ("\u2029", "\\u2029"),
-]
-
-
-def js_data(value: Any) -> str:
-    """A JavaScript expression evaluating to ``value`` (JSON types), safe inside a script.
-
-    The JSON text travels as one string literal in which ``< > & '`` and braces are
-    ``\\uXXXX`` escapes: it cannot end the script element, and no ``{{``/``{%`` is left
-    for branca's second Jinja pass. ``JSON.parse`` also reads large data faster than a
-    script literal.
-    """
-    return "JSON.parse(" + _js_string(_json(value)) + ")"
-
-
-def _json(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-
-
-def _js_string(json_text: str) -> str:
-    literal = json.dumps(json_text, ensure_ascii=False)
-    for char, escape in _JS_STRING_ESCAPES:  # str.replace: ~20x faster than translate here
-        literal = literal.replace(char, escape)
-    return literal
-
-
-def _texts(values: Sequence[object], limit: int | None = None) -> list[str]:
-    """:func:`text` of many values at once; a text longer than ``limit`` is cut with "…"."""
-    missing = pd.isna(pd.Series(values, dtype=object)).tolist()
-    out = []
-    for value, absent in zip(values, missing, strict=True):
-        if absent:
-            out.append("")
-            continue
-        raw = str(value)
-        if limit is not None and len(raw) > limit:
-            raw = raw[: limit - 1] + "…"
-        out.append(html.escape(raw).replace("{", "&#123;").replace("}", "&#125;"))
-    return out
 
 
 class _Raw(Element):
@@ -190,7 +129,7 @@ def _topology_literal(geometries: np.ndarray) -> str:
         if digest in _topologies:
             _topologies.move_to_end(digest)
             return _topologies[digest]
-    literal = _js_string(_json(topology(geometries)))
+    literal = js_string(topology(geometries))
     with _topologies_lock:
         _topologies[digest] = literal
         while len(_topologies) > TOPOLOGY_CACHE_SIZE:
@@ -278,7 +217,9 @@ def choropleth_layer(
         "label": [
             list(pair)
             for pair in zip(
-                _texts(regions["name"].tolist()), _texts(regions["code"].tolist()), strict=True
+                html_texts(regions["name"].tolist()),
+                html_texts(regions["code"].tolist()),
+                strict=True,
             )
         ],
         "incidents": _whole(regions["incidents"]),
@@ -310,7 +251,7 @@ _POINTS = Template(
 var {{ this.get_name() }}_data = {{ this.data }};
 var {{ this.get_name() }} = (function () {
     var data = {{ this.get_name() }}_data, categories = data.categories;
-    // every text in data.rows is HTML-escaped already (crisismap.layers.text)
+    // every text in data.rows is HTML-escaped already (crisismap.escape.html_texts)
     function popup(row) {
         return function () {
             var parts = ["<b>" + row[2] + "</b>", categories[row[3]],
@@ -353,18 +294,18 @@ def point_rows(points: pd.DataFrame) -> dict[str, Any]:
     points together would carry more than :data:`DESCRIPTION_BUDGET` (a cut ends in …).
     """
     limit = max(80, min(DESCRIPTION_LIMIT, DESCRIPTION_BUDGET // max(len(points), 1)))
-    codes, labels = pd.factorize(pd.Series(_texts(points["category"].tolist()), dtype=object))
+    codes, labels = pd.factorize(pd.Series(html_texts(points["category"].tolist()), dtype=object))
     victims = pd.to_numeric(points["victims"], errors="coerce").to_numpy(
         dtype=float, na_value=np.nan
     )
     columns = zip(
         np.round(points["lat"].to_numpy(dtype=float), 5).tolist(),
         np.round(points["lon"].to_numpy(dtype=float), 5).tolist(),
-        _texts(points["date"].tolist()),
+        html_texts(points["date"].tolist()),
         codes.tolist(),
         [None if np.isnan(v) else (int(v) if v.is_integer() else round(v, 2)) for v in victims],
-        _texts(points["description"].tolist(), limit),
-        _texts(points["id"].tolist()),
+        html_texts(points["description"].tolist(), limit),
+        html_texts(points["id"].tolist()),
         strict=True,
     )
     return {"categories": [str(label) for label in labels], "rows": [list(r) for r in columns]}
@@ -450,7 +391,7 @@ class _Legend(MacroElement):
 
 def legend_html(classes: Classes, *, title: str, shown: int, total: int) -> str:
     """Legend body: title, class swatches, and the "N of M incidents shown" line."""
-    rows = [f"<b>{text(title)}</b>"]
+    rows = [f"<b>{html_text(title)}</b>"]
     rows.append(
         f'<div><span style="background:{ZERO_COLOUR};display:inline-block;width:14px;'
         f'height:10px;border:1px solid #999"></span> 0</div>'
@@ -462,11 +403,11 @@ def legend_html(classes: Classes, *, title: str, shown: int, total: int) -> str:
             label = f"{bound:,.0f}"
         rows.append(
             f'<div><span style="background:{colour};display:inline-block;width:14px;'
-            f'height:10px;border:1px solid #999"></span> {text(label)}</div>'
+            f'height:10px;border:1px solid #999"></span> {html_text(label)}</div>'
         )
         lower = bound
     if classes.method != "none":
-        rows.append(f"<small>{text(classes.method)}</small>")
+        rows.append(f"<small>{html_text(classes.method)}</small>")
     rows.append(
         f'<div class="crisismap-shown"><small>{shown:,} of {total:,} incidents shown as points; '
         "region figures count all of them</small></div>"

@@ -21,14 +21,13 @@ from crisismap.boundaries import BoundarySet
 from crisismap.display import simplify_for_display
 from crisismap.errors import InputError
 from crisismap.export import manifest_bytes, regions_geojson_bytes, to_csv_bytes, to_xlsx_bytes
-from crisismap.problems import Problem, Report
+from crisismap.problems import Report
 from crisismap.records import combine_records, validate_bytes
 from crisismap.schema import (
     IMPRECISE_CODE,
     OUTSIDE_CODE,
     DateOrder,
     MatchStatus,
-    Severity,
     View,
 )
 
@@ -129,11 +128,15 @@ def analyse_files(
 
     progress(f"joining {len(records):,} records to {boundaries.name}")
     joined = join.join_points(records, boundaries.levels, snap_distance_m=snap_distance_m)
-    swapped = _find_swapped(records, joined, boundaries)
-    if swapped.any():
-        records = _flag_swapped(records, swapped, report, fix=fix_swapped)
-        if fix_swapped:
-            joined = join.join_points(records, boundaries.levels, snap_distance_m=snap_distance_m)
+    records, joined = join.check_swapped(
+        records,
+        joined,
+        boundaries.levels,
+        report,
+        main_share=MAIN_COUNTRY_SHARE,
+        fix=fix_swapped,
+        snap_distance_m=snap_distance_m,
+    )
     agreement, disagreements = join.compare_stated(records, joined, boundaries.levels)
     parameters = {
         "preset": report.preset,
@@ -210,87 +213,6 @@ def _combine(
     return records_out, pd.concat(rejected, ignore_index=True), report, conflicts
 
 
-def _find_swapped(
-    records: pd.DataFrame, joined: pd.DataFrame, boundaries: BoundarySet
-) -> pd.Series:
-    """Records whose lat/lon look swapped (see :func:`crisismap.join.find_swapped`).
-
-    Only records outside the countries the file is about can be swapped ones, and the
-    join already says which those are: only they are tested again, swapped.
-    """
-    flagged = pd.Series(False, index=records.index, name="swapped")
-    if records.empty:
-        return flagged
-    top = min(boundaries.levels)
-    reference = _swap_reference(joined, boundaries)
-    code = joined[f"adm{top}_code"]
-    match = joined[f"adm{top}_match"].astype(str)
-    # snapped and imprecise points were outside (or never located) as given
-    candidate = ~code.isin(set(reference["code"])).to_numpy(dtype=bool) | match.isin(
-        [MatchStatus.OUTSIDE.value, MatchStatus.SNAPPED.value, MatchStatus.IMPRECISE.value]
-    ).to_numpy(dtype=bool)
-    if candidate.any():
-        tested = join.find_swapped(records[candidate], {top: reference})
-        flagged[candidate] = tested.to_numpy(dtype=bool)
-    return flagged
-
-
-def _flag_swapped(
-    records: pd.DataFrame, swapped: pd.Series, report: Report, *, fix: bool
-) -> pd.DataFrame:
-    """Warn about each swapped-looking record; swap it only when asked."""
-    records = records.copy()
-    newly_warned = swapped & (records["warnings"] == 0)
-    report.warned += int(newly_warned.sum())
-    records.loc[swapped, "warnings"] += 1
-    action = (
-        "They were swapped as you asked."
-        if fix
-        else "Check the source; rerun with the swap option to swap them."
-    )
-    for row in records.loc[swapped, ["id", "line", "lat", "lon"]].itertuples(index=False):
-        report.add(
-            Problem(
-                code="coords-swapped" if not fix else "coords-swapped-fixed",
-                severity=Severity.WARNING,
-                message=(
-                    f"Latitude {row.lat} / longitude {row.lon} falls outside the countries "
-                    f"this file is about, but inside one with the two swapped. {action}"
-                ),
-                line=int(row.line),
-                column="latitude/longitude",
-                value=f"{row.lat}, {row.lon}",
-                record_id=str(row.id),
-            )
-        )
-    if fix:
-        lat = records.loc[swapped, "lat"].copy()
-        records.loc[swapped, "lat"] = records.loc[swapped, "lon"]
-        records.loc[swapped, "lon"] = lat
-    return records
-
-
-def _swap_reference(joined: pd.DataFrame, boundaries: BoundarySet) -> Any:
-    """The top level, cut to the countries that hold the data (>= 2 % of records each).
-
-    Against a world boundary set a swapped point rarely falls outside every region
-    (13°N 30°E swapped lands in Libya); it falls outside the countries the file is
-    about, and inside one of them once swapped. Shares count points as given (a
-    snapped point was outside).
-    """
-    top = min(boundaries.levels)
-    frame = boundaries.levels[top]
-    if "country" not in frame or frame["country"].nunique() <= 1:
-        return frame
-    as_given = joined[f"adm{top}_match"].astype(str) != MatchStatus.SNAPPED.value
-    codes = joined[f"adm{top}_code"].where(as_given.to_numpy(dtype=bool))
-    share = codes.value_counts(normalize=True)
-    main = frame.loc[frame["code"].isin(share[share >= MAIN_COUNTRY_SHARE].index), "country"]
-    if main.empty:
-        return frame
-    return frame[frame["country"].isin(set(main))]
-
-
 def main_countries(analysis: Analysis) -> set[str]:
     """Countries holding at least ``MAIN_COUNTRY_SHARE`` of the accepted records."""
     levels = analysis.boundaries.levels
@@ -334,26 +256,10 @@ def levels_holding(boundaries: BoundarySet, top_codes: Any) -> dict[int, Any]:
 
 def summarize(analysis: Analysis, view: View, *, by_category: bool = True) -> pd.DataFrame:
     """Region × period (× category) figures for one view of an analysis."""
-    require_level(analysis.boundaries, view.level)
+    aggregate.level_frame(analysis.boundaries, view.level)
     return aggregate.summarize(
-        analysis.records,
-        analysis.joined,
-        summary_levels(analysis),
-        level=view.level,
-        period=view.period,
-        by_category=by_category,
-        **view.filters(),
+        analysis.records, analysis.joined, summary_levels(analysis), view, by_category=by_category
     )
-
-
-def require_level(boundaries: BoundarySet, level: int) -> None:
-    """Refuse a level the boundary set lacks, naming the ones it has."""
-    if level not in boundaries.levels:
-        available = ", ".join(str(n) for n in sorted(boundaries.levels))
-        raise ValueError(
-            f"Admin level {level} is not in boundary set {boundaries.name!r}: "
-            f"available levels are {available}."
-        )
 
 
 def join_table(analysis: Analysis) -> pd.DataFrame:
@@ -384,13 +290,9 @@ def region_figures(analysis: Analysis, view: View) -> pd.DataFrame:
     Every region of the level is present (zeros included); outside / not-attributable
     buckets are left out (they have no geometry).
     """
-    require_level(analysis.boundaries, view.level)
+    aggregate.level_frame(analysis.boundaries, view.level)
     table = aggregate.region_totals(
-        analysis.records,
-        analysis.joined,
-        summary_levels(analysis),
-        level=view.level,
-        **view.filters(),
+        analysis.records, analysis.joined, summary_levels(analysis), view
     )
     table = table[~table["region_code"].isin([OUTSIDE_CODE, IMPRECISE_CODE])]
     return table.set_index("region_code")[["incidents", "victims", "victims_known"]]

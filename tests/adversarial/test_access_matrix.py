@@ -38,6 +38,7 @@ from crisismap.schema import View
 from crisismap.store import Workspace
 from tests.adversarial import figures
 
+pytestmark = pytest.mark.slow  # hundreds of workspace writes
 SUITE = figures.ACCESS
 TEAMS = ("own", "other")
 AUTH = {

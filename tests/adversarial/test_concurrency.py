@@ -16,8 +16,11 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from crisismap.store import Workspace
-from tests.adversarial import figures, store_workers
+from tests.adversarial import figures
+from tests.helpers import store_workers
 
 SUITE = "concurrency and crashes"
 WORKERS = 4
@@ -26,6 +29,7 @@ ROUNDS = figures.scaled(4)
 WRITERS = 3
 
 
+@pytest.mark.slow
 def test_sessions_uploading_at_once_lose_nothing(tmp_path):
     outcome = store_workers.concurrent_saves(tmp_path / "ws", WORKERS, SAVES_EACH)
     figures.add(SUITE, "concurrent uploading processes", WORKERS)
@@ -37,6 +41,7 @@ def test_sessions_uploading_at_once_lose_nothing(tmp_path):
     assert len(outcome.committed) == WORKERS * SAVES_EACH + 3
 
 
+@pytest.mark.slow
 def test_writers_killed_mid_write_leave_every_committed_dataset(tmp_path):
     final, rounds = store_workers.killed_writers(tmp_path / "ws", ROUNDS, WRITERS, seed=7)
     figures.add(SUITE, "kill rounds", ROUNDS)

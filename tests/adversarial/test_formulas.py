@@ -34,7 +34,7 @@ from crisismap.boundaries import read_boundary_bytes
 from crisismap.export import to_csv_bytes
 from crisismap.schema import Period, View
 from tests.adversarial import figures
-from tests.adversarial.payloads import (
+from tests.helpers.payloads import (
     FORMULA_PAYLOADS,
     FORMULA_STARTS,
     boundaries_geojson,
@@ -143,6 +143,7 @@ def _check_geojson(name: str, data: bytes, analysis: pipeline.Analysis) -> None:
     assert regions <= names, f"{name}: region names changed or lost"
 
 
+@pytest.mark.slow
 def test_no_export_holds_a_cell_a_spreadsheet_would_evaluate(analysis):
     assert analysis.report.rejected >= 2 and analysis.report.accepted >= len(FORMULA_PAYLOADS)
     exports = _exports(analysis)

@@ -204,6 +204,7 @@ class Case:
     filename: str
     expect: str  # "refused" | "repaired" | "accepted"
     match: str = ""  # in the refusal message, or in a note when repaired
+    slow: bool = False  # over ~1 s (mostly a big file): marked slow, out of the quick loop
 
 
 BOUNDARY_CASES = [
@@ -214,12 +215,19 @@ BOUNDARY_CASES = [
         "bomb.zip",
         "refused",
         "zip bomb",
+        slow=True,
     ),
     Case(
         "zip bomb, nested zips", "boundaries", _nested_zip_bomb, "nested.zip", "refused", "archive"
     ),
     Case(
-        "zip of 501 x 1 MiB members", "boundaries", _many_members, "many.zip", "refused", "expand"
+        "zip of 501 x 1 MiB members",
+        "boundaries",
+        _many_members,
+        "many.zip",
+        "refused",
+        "expand",
+        slow=True,
     ),
     Case(
         "gzip bomb (600 MiB of spaces)",
@@ -228,6 +236,7 @@ BOUNDARY_CASES = [
         "adm1.geojson.gz",
         "refused",
         "fold",
+        slow=True,
     ),
     Case(
         "gzip holding a zip",
@@ -324,6 +333,7 @@ BOUNDARY_CASES = [
         lambda: _feature_collection([_circle(1_000_000)]),
         "big.geojson",
         "accepted",
+        slow=True,
     ),
     Case(
         "self-intersecting polygon (bow tie)",
@@ -383,6 +393,7 @@ INCIDENT_CASES = [
         lambda: HEADER + STRAY * 50_000,
         "quotes.csv",
         "accepted",
+        slow=True,
     ),
     Case(
         "20,000 stray quotes among 200,000 lines",
@@ -390,6 +401,7 @@ INCIDENT_CASES = [
         lambda: HEADER + (GOOD * 9 + STRAY) * 20_000,
         "some-quotes.csv",
         "accepted",
+        slow=True,
     ),
     Case(
         "one value of 50 MB",
@@ -404,6 +416,7 @@ INCIDENT_CASES = [
         lambda: HEADER + b'1,2024-01-01,15.51,32.52,killing,"' + b"a,b,c\n" * 100_000,
         "runaway.csv",
         "accepted",
+        slow=True,
     ),
     Case(
         "a zip archive uploaded as CSV",
@@ -425,6 +438,7 @@ INCIDENT_CASES = [
         lambda: HEADER + (GOOD.replace(b"text", b"te\0xt")) * 10_000,
         "nul.csv",
         "accepted",
+        slow=True,
     ),
 ]
 
@@ -477,7 +491,13 @@ def _figure_order():
     figures.put(SUITE, "largest memory growth (MB)", 0)
 
 
-@pytest.mark.parametrize("case", BOUNDARY_CASES + INCIDENT_CASES, ids=lambda c: c.name)
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param(c, id=c.name, marks=[pytest.mark.slow] if c.slow else [])
+        for c in BOUNDARY_CASES + INCIDENT_CASES
+    ],
+)
 def test_hostile_upload_is_refused_or_repaired_within_bounds(case):
     data = case.make()
     try:

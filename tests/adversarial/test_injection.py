@@ -35,8 +35,8 @@ from crisismap.boundaries import read_boundary_bytes
 from crisismap.layers import build_map
 from crisismap.schema import View
 from tests.adversarial import figures
-from tests.adversarial.payloads import SCRIPT_PAYLOADS, boundaries_zip, incidents_csv
-from tests.appserver import CHROMIUM, CHROMIUM_ARGS, keep_offline, running_app
+from tests.helpers.appserver import CHROMIUM, CHROMIUM_ARGS, keep_offline, running_app
+from tests.helpers.payloads import SCRIPT_PAYLOADS, boundaries_zip, incidents_csv
 
 SUITE = "script injection"
 ROOT = Path(__file__).resolve().parents[2]

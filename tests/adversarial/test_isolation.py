@@ -21,12 +21,13 @@ from streamlit.testing.v1 import AppTest
 
 from crisismap.store import Workspace
 from tests.adversarial import figures
-from tests.adversarial.payloads import boundaries_geojson, incidents_csv
+from tests.helpers.payloads import boundaries_geojson, incidents_csv
 
 SUITE = "session isolation"
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
 TIMEOUT = 120
+pytestmark = pytest.mark.slow  # every test runs the whole app script (AppTest)
 MARK_A = "ZZsessionAmarker"
 MARK_B = "QQsessionBmarker"
 FILE_A = "session-a-upload.csv"  # listed once saved: the marker is in the content only

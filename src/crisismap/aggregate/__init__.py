@@ -1,22 +1,26 @@
 """Joined records → figures by region × period × category: periods, cells, partial
-counts (the distributed engine) and the dashboard's record views."""
+counts (the distributed engine) and the dashboard's record views.
 
-from crisismap.aggregate.cells import (
-    IMPRECISE_NAME,
-    NO_CATEGORY,
-    OUTSIDE_NAME,
+Read in this order: ``levels`` (the level check), ``codes`` (text columns as integer
+codes), ``periods`` (dates and periods), ``select`` (the filters every view shares),
+``axes`` (regions, periods, categories), ``cells`` (the counting rules, :func:`summarize`
+and the output table), then ``partial`` (the distributed engine's counts) and ``views``
+(the dashboard's).
+"""
+
+from crisismap.aggregate.axes import IMPRECISE_NAME, OUTSIDE_NAME
+from crisismap.aggregate.cells import region_totals, summarize, time_series
+from crisismap.aggregate.codes import NO_CATEGORY, category_labels
+from crisismap.aggregate.levels import level_frame
+from crisismap.aggregate.partial import (
     PARTIAL_COLUMNS,
     PARTIAL_NO_PERIOD,
-    RecordViews,
-    category_labels,
     partial_counts,
-    period_bounds,
-    region_totals,
-    select_rows,
-    summarize,
     summarize_partials,
-    time_series,
 )
+from crisismap.aggregate.periods import period_bounds
+from crisismap.aggregate.select import Selection, select_rows
+from crisismap.aggregate.views import RecordViews
 
 __all__ = [
     "IMPRECISE_NAME",
@@ -25,7 +29,9 @@ __all__ = [
     "PARTIAL_COLUMNS",
     "PARTIAL_NO_PERIOD",
     "RecordViews",
+    "Selection",
     "category_labels",
+    "level_frame",
     "partial_counts",
     "period_bounds",
     "region_totals",

@@ -1,22 +1,44 @@
-"""Administrative boundaries: the bundled world set, user files (COD-AB, geoBoundaries,
-GADM, Natural Earth) unpacked safely, levels detected and assembled into a BoundarySet."""
+"""Admin boundaries: the bundled world set and the files NGOs bring, read safely.
 
-from crisismap.boundaries.load import (
+Sources: ``"world"`` (Natural Earth admin-0 and admin-1 bundled in data/boundaries, see its
+ATTRIBUTION.md), ``"world:UKR,SDN"`` (a subset by ISO 3166-1 alpha-3), or a file or a
+directory of files as published by OCHA (COD-AB), geoBoundaries, Natural Earth or GADM:
+GeoJSON, TopoJSON (also gzipped), GeoPackage (one layer per level is fine), zipped
+Shapefile, GeoParquet.
+
+Every level comes out as a GeoDataFrame with ``schema.BOUNDARY_COLUMNS`` (plus the file's
+own attributes as text) in EPSG:4326, with valid polygons and unique text codes. What was
+detected, repaired, reprojected or derived is said in ``BoundarySet.notes``.
+
+Safety: a boundary file must never make the server read other files. Content is sniffed
+before GDAL sees it (an OGR VRT is refused even when named .geojson), GDAL is opened with
+a forced driver, GDAL's VRT drivers are skipped (``GDAL_SKIP``, set by ``import crisismap``
+before pyogrio loads GDAL), and zips are checked (member count, expanded size, compression
+ratio, member names) before anything is extracted into a private temporary directory.
+
+The modules, in the order a load runs through them: ``load`` (the two entry points),
+``world`` (the bundled set), ``files`` (onto disk, safely), ``formats`` (reading layers),
+``detect`` (which fields are which), ``levels`` and ``geometry`` (building a level),
+``assemble`` (levels into a set); ``model`` holds the BoundarySet and the options,
+``countries`` the country-code tables.
+"""
+
+from crisismap.boundaries.countries import NE_ADM0_TO_ISO3, NE_DISPUTED
+from crisismap.boundaries.formats import gdal_vrt_disabled
+from crisismap.boundaries.geometry import repair_polygons
+from crisismap.boundaries.load import load_boundaries, read_boundary_bytes
+from crisismap.boundaries.model import (
     DEFAULT_MAX_BYTES,
-    NE_ADM0_TO_ISO3,
-    NE_DISPUTED,
-    WORLD_DIR,
+    MAX_EXPANDED_BYTES,
     BoundarySet,
     country_codes,
-    gdal_vrt_disabled,
-    load_boundaries,
-    read_boundary_bytes,
-    repair_polygons,
     subset,
 )
+from crisismap.boundaries.world import WORLD_DIR
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
+    "MAX_EXPANDED_BYTES",
     "NE_ADM0_TO_ISO3",
     "NE_DISPUTED",
     "WORLD_DIR",

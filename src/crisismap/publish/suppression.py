@@ -1,38 +1,28 @@
-"""Responsible publication: small-cell suppression, location masking, column allow-lists.
+"""Small-cell suppression: no published count small enough to single anyone out.
 
 Victims and witnesses are in these records. What leaves in a *public* export must not let
-a reader single anyone out, and must say exactly how it was protected:
+a reader single anyone out, and must say exactly how it was protected.
 
-* **Small-cell suppression** (:func:`suppress`): every published figure (region × period ×
-  category cells *and* every published total) with ``0 < incidents < k`` is suppressed
-  (primary), then further figures are suppressed (complementary) until no suppressed
-  figure can be recovered from the published ones. Zeros are published: a zero singles
-  nobody out, and hiding every zero would hide most of the table. The attacker we defend
-  against knows every published figure, how totals add up, that counts are never
-  negative, whole numbers, and that a suppressed count is at least 1 (zeros being
-  published). A figure counts as recovered when those facts leave it one possible value:
-  "cell = total − known cells" reasoning (iterated, or in any linear combination) and
-  interval reasoning over whole numbers (integer programs, HiGHS via SciPy) find
-  exactly those, and the protection is checked with such programs. Victims of a
-  suppressed cell are suppressed with it and protected the same way (a victims figure
-  pinned at zero is not a disclosure: a published total of zero already says so).
-* **Location masking** (:func:`mask_points`): coordinates rounded to a stated number of
-  decimals, or displaced (geodesic, WGS84) by a bearing and distance drawn from
-  HMAC-SHA256(workspace secret, record id): stable per record across exports, so
-  averaging many exports converges to the displaced point, never to the true one.
-* **Column allow-lists** (:func:`allow_columns`): only named columns leave; free text,
-  sources, record ids and line numbers can never be allowed.
+Every published figure (region × period × category cells *and* every published total)
+with ``0 < incidents < k`` is suppressed (primary), then further figures are suppressed
+(complementary) until no suppressed figure can be recovered from the published ones.
+Zeros are published: a zero singles nobody out, and hiding every zero would hide most of
+the table. The attacker we defend against knows every published figure, how totals add
+up, that counts are never negative, whole numbers, and that a suppressed count is at
+least 1 (zeros being published). A figure counts as recovered when those facts leave it
+one possible value: "cell = total − known cells" reasoning (iterated, or in any linear
+combination) and interval reasoning over whole numbers (integer programs, HiGHS via
+SciPy) find exactly those, and the protection is checked with such programs. Victims of
+a suppressed cell are suppressed with it and protected the same way (a victims figure
+pinned at zero is not a disclosure: a published total of zero already says so).
 
-Internal exports stay available and are labelled (:func:`sensitivity_label`,
-:func:`export_filename`). This module works on frames only: it imports no other step.
+Location masking, column allow-lists and the labels of exports are its siblings in
+this package. This module works on frames only: it imports no other step.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -58,69 +48,10 @@ DIM_ATTRIBUTES: dict[str, tuple[str, ...]] = {
 }
 SUPPRESSED = "suppressed"
 
-PUBLIC = "public"
-SENSITIVE = "sensitive"
-SENSITIVE_PREFIX = "SENSITIVE_"
-SENSITIVE_NOTICE = (
-    "SENSITIVE - internal use only. This file was exported without small-count "
-    "suppression, location masking or column filtering; it may identify victims or "
-    "witnesses. Do not publish or forward it outside the team."
-)
-PUBLIC_NOTICE = (
-    "Public export: figures below {k} incidents are suppressed together with the figures "
-    "needed to protect them; free text, sources and record identifiers are removed."
-)
-
-# Columns that may leave in a public export (everything else is dropped).
-PUBLIC_SUMMARY_COLUMNS: tuple[str, ...] = (
-    "region_code",
-    "region_name",
-    "parent_code",
-    "period",
-    "period_start",
-    "period_end",
-    "category",
-    "incidents",
-    "victims",
-    SUPPRESSED,
-)
-PUBLIC_POINT_COLUMNS: tuple[str, ...] = (
-    "date",
-    "date_end",
-    "date_precision",
-    "category",
-    "victims",
-    "lat",
-    "lon",
-    *(f"adm{n}_{part}" for n in range(6) for part in ("code", "name")),
-)
-# Never public, whatever an allow-list says: free text, sources, identifiers.
-NEVER_PUBLIC: frozenset[str] = frozenset(
-    {
-        "id",
-        "line",
-        "file",
-        "description",
-        "source",
-        "notes",
-        "comments",
-        "text",
-        "narrative",
-        "name",
-        "names",
-        "victim_name",
-        "witness_name",
-        "contact",
-    }
-)
-
 TOTAL_COST_FACTOR = 10.0  # suppressing a total costs this many times a cell of the same value
 MANY_LEFT = 50  # above this many figures to check one by one, one rank test first
 MAX_BATCH_SOLVES = 60  # programs that move many figures at once, while they free some
 _MOVED = 1e-6  # a continuous figure that changed by more than this has moved
-
-
-# ----------------------------------------------------------------------------- suppression
 
 
 @dataclass
@@ -623,262 +554,3 @@ def _solve(
     if res.status == 2:  # infeasible
         return None
     raise RuntimeError(f"Small-cell suppression check failed: {res.message}")
-
-
-# ----------------------------------------------------------------------------- masking
-
-
-@dataclass(frozen=True)
-class Masking:
-    """How point locations are masked in a public export.
-
-    ``method="round"``: latitude and longitude rounded to ``decimals`` (2 ≈ 1.1 km).
-    ``method="displace"``: each point moved by a geodesic distance between
-    ``min_radius_m`` and ``radius_m`` (uniform over that ring's area) in a bearing drawn
-    from HMAC-SHA256(secret, record id) — DHS uses 2 km urban / 5 km rural; a per-record
-    radius can come from ``radius_column`` (metres). With region geometries given, a
-    displaced point is kept inside its record's region (DHS keeps admin-2) by drawing
-    again, up to ``attempts`` times; a point whose draws all fall outside (a region
-    smaller than the ring) keeps its first draw, outside the region.
-    """
-
-    method: str = "displace"
-    decimals: int = 2
-    radius_m: float = 5_000.0
-    min_radius_m: float = 500.0
-    radius_column: str | None = None
-    keep_in_region: bool = True
-    attempts: int = 100
-
-    def __post_init__(self) -> None:
-        if self.method not in ("round", "displace"):
-            raise ValueError(f"Unknown masking method {self.method!r}: expected round or displace.")
-        if self.method == "round" and not 0 <= self.decimals <= 4:
-            raise ValueError(f"Rounding keeps 0 to 4 decimals (4 ≈ 11 m), got {self.decimals}.")
-        if self.method == "displace" and not 0 <= self.min_radius_m < self.radius_m:
-            raise ValueError(
-                f"Displacement needs 0 <= min_radius_m < radius_m, got {self.min_radius_m} "
-                f"and {self.radius_m}."
-            )
-
-    def settings(self) -> dict[str, Any]:
-        """JSON-ready description for manifests and the methodology notes."""
-        if self.method == "round":
-            metres = round(111_320 * 10 ** (-self.decimals))
-            return {
-                "method": "round",
-                "decimals": self.decimals,
-                "approx_precision_m": metres,
-                "description": (
-                    f"coordinates rounded to {self.decimals} decimal places "
-                    f"(about {metres:,} m north-south)"
-                ),
-            }
-        radius = (
-            f"per record from column {self.radius_column!r} (metres)"
-            if self.radius_column
-            else f"{self.radius_m:,.0f} m"
-        )
-        return {
-            "method": "displace",
-            "radius_m": self.radius_m if not self.radius_column else None,
-            "radius_column": self.radius_column,
-            "min_radius_m": self.min_radius_m,
-            "distribution": "bearing uniform; distance uniform over the ring's area",
-            "geodesic": "WGS84 ellipsoid (pyproj.Geod)",
-            "stable": "HMAC-SHA256(workspace secret, record id): same point in every export",
-            "kept_in_region": self.keep_in_region,
-            "description": (
-                f"each point displaced between {self.min_radius_m:,.0f} m and {radius} in a "
-                "bearing and distance fixed per record by a keyed hash (the same in every "
-                "export)" + (", kept inside its admin region" if self.keep_in_region else "")
-            ),
-        }
-
-
-def new_secret() -> bytes:
-    """A fresh 32-byte workspace secret (keep it private, keep it stable)."""
-    return os.urandom(32)
-
-
-def mask_points(
-    points: pd.DataFrame,
-    masking: Masking,
-    *,
-    secret: bytes | None = None,
-    id_column: str = "id",
-    regions: Any = None,
-    region_column: str | None = None,
-) -> pd.DataFrame:
-    """A copy of ``points`` (``lat``/``lon`` in WGS84) with masked coordinates.
-
-    ``regions`` (a GeoDataFrame with ``code`` and ``geometry``) and ``region_column``
-    (each record's region code) keep displaced points inside their region.
-    """
-    out = points.copy()
-    if masking.method == "round":
-        out["lat"] = out["lat"].round(masking.decimals)
-        out["lon"] = out["lon"].round(masking.decimals)
-        return out
-    if not secret:
-        raise ValueError(
-            "Displacing points needs the workspace secret (bytes): without it the "
-            "displacement could not be the same in every export."
-        )
-    radius = (
-        pd.to_numeric(points[masking.radius_column], errors="coerce")
-        .fillna(masking.radius_m)
-        .to_numpy(float)
-        if masking.radius_column
-        else np.full(len(points), masking.radius_m)
-    )
-    lat, lon = displace(
-        points["lat"].to_numpy(float),
-        points["lon"].to_numpy(float),
-        points[id_column].astype("str").tolist(),
-        secret=secret,
-        radius_m=radius,
-        min_radius_m=np.minimum(masking.min_radius_m, radius * 0.99),
-        regions=_region_shapes(points, regions, region_column) if masking.keep_in_region else None,
-        attempts=masking.attempts,
-    )
-    out["lat"], out["lon"] = lat, lon
-    return out
-
-
-def _region_shapes(points: pd.DataFrame, regions: Any, column: str | None) -> list[Any] | None:
-    if regions is None or column is None or column not in points:
-        return None
-    lookup = dict(zip(regions["code"].astype("str"), regions.geometry, strict=True))
-    return [lookup.get(str(c)) if pd.notna(c) else None for c in points[column]]
-
-
-def displace(
-    lat: np.ndarray,
-    lon: np.ndarray,
-    ids: Sequence[str],
-    *,
-    secret: bytes,
-    radius_m: float | np.ndarray,
-    min_radius_m: float | np.ndarray = 0.0,
-    regions: Sequence[Any] | None = None,
-    attempts: int = 100,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Geodesic displacement keyed by ``secret`` and record id (see :class:`Masking`)."""
-    import shapely
-    from pyproj import Geod
-
-    geod = Geod(ellps="WGS84")
-    n = len(lat)
-    r_max = np.broadcast_to(np.asarray(radius_m, float), (n,))
-    r_min = np.broadcast_to(np.asarray(min_radius_m, float), (n,))
-    out_lat, out_lon = np.full(n, np.nan), np.full(n, np.nan)
-    todo = np.flatnonzero(~(np.isnan(lat) | np.isnan(lon)))
-    shapes = list(regions) if regions is not None else [None] * n
-    attempts = max(1, attempts)
-    first_lat, first_lon = np.full(n, np.nan), np.full(n, np.nan)
-    for attempt in range(attempts):
-        if not len(todo):
-            break
-        u = np.array([_uniforms(secret, ids[i], attempt) for i in todo]).reshape(-1, 2)
-        bearing = 360.0 * u[:, 0]
-        dist = np.sqrt(r_min[todo] ** 2 + u[:, 1] * (r_max[todo] ** 2 - r_min[todo] ** 2))
-        new_lon, new_lat, _ = geod.fwd(lon[todo], lat[todo], bearing, dist)
-        if attempt == 0:
-            first_lat[todo], first_lon[todo] = new_lat, new_lon
-        inside = np.array(
-            [
-                shapes[i] is None or bool(shapely.contains_xy(shapes[i], x, y))
-                for i, x, y in zip(todo, new_lon, new_lat, strict=True)
-            ],
-            dtype=bool,
-        )
-        out_lat[todo[inside]], out_lon[todo[inside]] = new_lat[inside], new_lon[inside]
-        todo = todo[~inside]
-    # No draw landed inside the region (tiny region, large radius): keep the first draw.
-    # Privacy before neatness: never the true point, nor a fixed point near it.
-    out_lat[todo], out_lon[todo] = first_lat[todo], first_lon[todo]
-    return np.round(out_lat, 6), np.round(out_lon, 6)
-
-
-def _uniforms(secret: bytes, record_id: str, attempt: int) -> tuple[float, float]:
-    message = b"crisismap-displace-v1\x00" + record_id.encode("utf-8") + b"\x00%d" % attempt
-    digest = hmac.new(secret, message, hashlib.sha256).digest()
-    a = int.from_bytes(digest[:8], "big") / 2.0**64
-    b = int.from_bytes(digest[8:16], "big") / 2.0**64
-    return a, b
-
-
-# ----------------------------------------------------------------------------- columns
-
-
-def allow_columns(frame: pd.DataFrame, allowed: Iterable[str]) -> pd.DataFrame:
-    """``frame`` with only the ``allowed`` columns (in frame order); the rest never leaves.
-
-    Raises ValueError when ``allowed`` names a column that is never public (free text,
-    sources, record ids, line numbers): an allow-list cannot open those.
-    """
-    allowed = list(allowed)
-    refused = sorted(c for c in allowed if str(c).lower() in NEVER_PUBLIC)
-    if refused:
-        raise ValueError(
-            f"Column(s) {', '.join(refused)} can never be in a public export (free text, "
-            "sources and identifiers): remove them from the allow-list."
-        )
-    keep = [c for c in frame.columns if c in set(allowed)]
-    return frame[keep].copy()
-
-
-# ----------------------------------------------------------------------------- labels
-
-
-def sensitivity_label(public: bool, *, k: int = DEFAULT_K) -> dict[str, str]:
-    """``{"sensitivity": ..., "notice": ...}`` for manifests, READMEs and first sheets."""
-    if public:
-        return {"sensitivity": PUBLIC, "notice": PUBLIC_NOTICE.format(k=k)}
-    return {"sensitivity": SENSITIVE, "notice": SENSITIVE_NOTICE}
-
-
-def export_filename(name: str, public: bool) -> str:
-    """``name`` for a public export, ``SENSITIVE_name`` for an internal one."""
-    return name if public else SENSITIVE_PREFIX + name
-
-
-def public_settings(
-    *,
-    public: bool,
-    k: int = DEFAULT_K,
-    masking: Masking | None = None,
-    suppression: Mapping[str, Any] | None = None,
-    columns: Sequence[str] | None = None,
-) -> dict[str, Any]:
-    """Everything a manifest must say about how an export was protected."""
-    settings: dict[str, Any] = {**sensitivity_label(public, k=k), "public": public}
-    if public:
-        settings["suppression"] = dict(suppression or {"k": k})
-        settings["masking"] = masking.settings() if masking else None
-        settings["columns"] = list(columns) if columns is not None else None
-    return settings
-
-
-__all__ = [
-    "CELL_DIMS",
-    "DEFAULT_K",
-    "DEFAULT_MARGINS",
-    "NEVER_PUBLIC",
-    "PUBLIC_POINT_COLUMNS",
-    "PUBLIC_SUMMARY_COLUMNS",
-    "SENSITIVE_NOTICE",
-    "SENSITIVE_PREFIX",
-    "Masking",
-    "Protected",
-    "allow_columns",
-    "displace",
-    "export_filename",
-    "mask_points",
-    "new_secret",
-    "pinned",
-    "public_settings",
-    "sensitivity_label",
-    "suppress",
-]

@@ -1,7 +1,16 @@
-"""CSV bytes → validated records: read (decode, exact and fast CSV paths), map columns
-(presets), validate (dates, coordinates, counts), combine several files."""
+"""CSV bytes → validated records.
 
+Read (:mod:`~crisismap.records.read`: decode, lines and header, exact and fast CSV
+parsing, HXL row, what is set aside), map columns (:mod:`~crisismap.records.presets`),
+validate (:mod:`~crisismap.records.validation`: ids and text fields, dates,
+coordinates, counts), combine several files (:mod:`~crisismap.records.combine`);
+:func:`validate_bytes` chains read, map and validate.
+"""
+
+from crisismap.records.columns import MISSING_TOKENS
 from crisismap.records.combine import Combined, combine_records
+from crisismap.records.dates import EXCEL_SERIAL_RANGE
+from crisismap.records.lines import DELIMITERS
 from crisismap.records.presets import (
     ADMIN_FIELDS,
     AUTO,
@@ -14,6 +23,8 @@ from crisismap.records.presets import (
 )
 from crisismap.records.read import (
     DEFAULT_MAX_BYTES,
+    MAX_COLUMNS,
+    MAX_FIELD_CHARS,
     MAX_RECORD_LINES,
     RawTable,
     RejectedLine,
@@ -27,8 +38,13 @@ __all__ = [
     "ADMIN_FIELDS",
     "AUTO",
     "DEFAULT_MAX_BYTES",
+    "DELIMITERS",
+    "EXCEL_SERIAL_RANGE",
     "FIELDS",
+    "MAX_COLUMNS",
+    "MAX_FIELD_CHARS",
     "MAX_RECORD_LINES",
+    "MISSING_TOKENS",
     "PRESETS",
     "UCDP_VIOLENCE_TYPES",
     "ColumnMapping",

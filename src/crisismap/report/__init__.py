@@ -2,20 +2,17 @@
 CSV/XLSX/GeoJSON, and a manifest with the SHA-256 of every input and output."""
 
 from crisismap.report.bundle import (
-    Figures,
-    attributions,
     build_bundle,
     bundle_filename,
     bundle_files,
-    bundle_manifest,
     default_title,
     figure_files,
     regions_geojson,
-    render_pdf,
-    view_figures,
-    view_points,
     zip_bytes,
 )
+from crisismap.report.figures import Figures, view_figures, view_points
+from crisismap.report.manifest import bundle_manifest
+from crisismap.report.pdf import attributions, render_pdf
 
 __all__ = [
     "Figures",

@@ -18,9 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests import store_standin
-
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -64,10 +62,8 @@ def running_app(
     server_args = ["--server.port", str(port)]
     if not readme:
         server_args += ["--server.address", address, "--server.headless", "true"]
-    # TEMPORARY: the issue-11 store stand-in until teams-store is merged (then plain streamlit)
-    launcher = "tests.store_standin" if store_standin.needed() and not readme else "streamlit"
     proc = subprocess.Popen(
-        [sys.executable, "-m", launcher, "run", str(ROOT / "app.py")] + server_args + list(args),
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py")] + server_args + list(args),
         cwd=ROOT,
         env=env,
         stdin=subprocess.DEVNULL,

@@ -1,6 +1,6 @@
 """Hostile text and the files that carry it, shared by the adversarial suites.
 
-``SCRIPT_PAYLOADS`` extends :data:`tests.hostile.PAYLOADS`: each would set
+``SCRIPT_PAYLOADS`` extends :data:`tests.helpers.hostile.PAYLOADS`: each would set
 ``window.__xss`` (or ``parent``/``top``) if it ran, and the ones that could become
 markup carry ``data-xss`` so that a browser test can also count elements they created.
 ``FORMULA_PAYLOADS`` are cells a spreadsheet would evaluate if written as they are.
@@ -12,7 +12,7 @@ import csv
 import io
 import json
 
-from tests.hostile import PAYLOADS
+from tests.helpers.hostile import PAYLOADS
 
 _RUN = "window.__xss=1;parent.__xss=1;top.__xss=1"
 SCRIPT_PAYLOADS = [

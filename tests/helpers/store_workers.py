@@ -1,6 +1,6 @@
 """Worker processes for the workspace concurrency and crash tests.
 
-Run as ``python -m tests.adversarial.store_workers MODE DATA_DIR SEED LOG [COUNT]`` from
+Run as ``python -m tests.helpers.store_workers MODE DATA_DIR SEED LOG [COUNT]`` from
 the repository root. Each worker saves pseudo-random payloads (deterministic from its
 seed) and appends ``begin <sha256>`` before and ``commit <sha256> <id>`` after each
 save to ``LOG`` with unbuffered ``os.write`` calls, so the log survives SIGKILL: a
@@ -93,7 +93,7 @@ class Outcome:
 
 def start(mode: str, data_dir: Path, seed: int, log: Path, count: int = 10) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.adversarial.store_workers", mode, str(data_dir)]
+        [sys.executable, "-m", "tests.helpers.store_workers", mode, str(data_dir)]
         + [str(seed), str(log), str(count)],
         cwd=ROOT,
         stdin=subprocess.DEVNULL,

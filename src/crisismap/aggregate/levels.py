@@ -1,0 +1,48 @@
+"""The boundary levels every view is given: one check of the level asked for, one message.
+
+The pipeline, the distributed engine and every view here refuse an unknown level the
+same way, by calling :func:`level_frame`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+def level_frame(levels: Any, level: int) -> Any:
+    """The boundary frame of admin ``level``, refusing a level the boundaries lack.
+
+    Parameters
+    ----------
+    levels
+        A ``{level: GeoDataFrame}`` mapping, or an object holding one as ``.levels``
+        (a ``BoundarySet``: the message then names the set).
+    level
+        The admin level asked for.
+
+    Raises
+    ------
+    ValueError
+        When ``level`` is not one of the levels; the message lists the ones there are.
+    """
+    frames = frames_by_level(levels)
+    if level not in frames:
+        name = getattr(levels, "name", None)
+        where = "the boundaries" if name is None else f"boundary set {name!r}"
+        raise ValueError(
+            f"Admin level {level} is not in {where}: available levels are "
+            f"{', '.join(map(str, frames)) or 'none'}."
+        )
+    return frames[level]
+
+
+def frames_by_level(levels: Any) -> dict[int, Any]:
+    """``{level: frame}`` in level order, from a mapping or an object with ``.levels``."""
+    mapping = getattr(levels, "levels", levels)
+    if not isinstance(mapping, Mapping):
+        raise ValueError(
+            f"Expected boundary levels as a {{level: GeoDataFrame}} mapping, got "
+            f"{type(levels).__name__}."
+        )
+    return {int(k): mapping[k] for k in sorted(mapping)}

@@ -1,0 +1,171 @@
+"""The selection shared by every view: date window, category and region filters.
+
+The figures, the map's points and the dashboard's charts count the same records because
+they all select them here (:func:`select_rows` is the public face).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from crisismap.aggregate.codes import NO_CATEGORY, factor_codes, label_sets
+from crisismap.aggregate.levels import frames_by_level
+from crisismap.aggregate.periods import NO_PERIOD, day_number, day_ranges
+
+
+@dataclass
+class Selection:
+    """The records one view counts, and the filters that chose them."""
+
+    rows: np.ndarray  # positions of the selected records
+    categories: list[str] | None  # the category filter, if any
+    regions: list[str] | None  # the region filter, if any
+    notes: dict[str, Any]
+
+
+def select_rows(
+    records: pd.DataFrame,
+    joined: pd.DataFrame,
+    levels: Any,
+    *,
+    level: int | None,
+    start: Any = None,
+    end: Any = None,
+    categories: Sequence[str] | None = None,
+    regions: Sequence[str] | None = None,
+) -> np.ndarray:
+    """Positions of the records a view counts (the same filters as :func:`summarize`).
+
+    The map's points and the figures come from one selection, so they always agree.
+    """
+    return selection(records, joined, levels, level, start, end, categories, regions).rows
+
+
+def selection(
+    records: pd.DataFrame,
+    joined: pd.DataFrame,
+    levels: Any,
+    level: int | None,
+    start: Any,
+    end: Any,
+    categories: Sequence[str] | None,
+    regions: Sequence[str] | None,
+) -> Selection:
+    """The records a view counts: date window, category and region filters."""
+    check_joined(records, joined)
+    return filter_records(
+        records, joined, levels, level, lambda: day_ranges(records), start, end, categories, regions
+    )
+
+
+def check_joined(records: pd.DataFrame, joined: pd.DataFrame) -> None:
+    """Refuse a joined frame that is not row for row the records'."""
+    if len(joined) != len(records):
+        raise ValueError(
+            f"joined has {len(joined):,} rows but records has {len(records):,}: pass the "
+            "frame join_points returned for these same records."
+        )
+
+
+def filter_records(
+    records: pd.DataFrame,
+    joined: pd.DataFrame,
+    levels: Any,
+    level: int | None,
+    days: Callable[[], tuple[np.ndarray, np.ndarray]],
+    start: Any,
+    end: Any,
+    categories: Sequence[str] | None,
+    regions: Sequence[str] | None,
+) -> Selection:
+    """The filters in order; ``days()`` gives the records' day ranges, read only for a window."""
+    keep = np.ones(len(records), dtype=bool)
+    notes: dict[str, Any] = {}
+    if start is not None or end is not None:
+        keep &= _window(*days(), start, end, notes)
+    wanted = places = None
+    if categories is not None:
+        wanted = sorted({str(c) for c in categories})
+        keep &= _has_category(records, wanted)
+    if regions is not None:
+        places = [str(r) for r in regions]
+        keep &= _in_regions(joined, levels, level, places)
+    return Selection(np.flatnonzero(keep), wanted, places, notes)
+
+
+def _window(
+    first: np.ndarray, last: np.ndarray, start: Any, end: Any, notes: dict[str, Any]
+) -> np.ndarray:
+    """Day ranges [first, last] wholly within [start, end]; counts the partly-inside ones."""
+    dated = first != NO_PERIOD
+    inside, overlaps = dated.copy(), dated.copy()
+    if start is not None:
+        day = day_number(start)
+        inside &= first >= day
+        overlaps &= last >= day
+    if end is not None:
+        day = day_number(end)
+        inside &= last <= day
+        overlaps &= first <= day
+    notes["partly_in_range"] = int((overlaps & ~inside).sum())
+    return inside
+
+
+def _has_category(records: pd.DataFrame, wanted: list[str]) -> np.ndarray:
+    """Records with at least one of the ``wanted`` labels (``NO_CATEGORY``: with none)."""
+    combo, labels = label_sets(records)
+    hit = np.array([any(label in wanted for label in ls) for ls in labels], dtype=bool)
+    if NO_CATEGORY in wanted:
+        hit |= np.array([not ls for ls in labels], dtype=bool)
+    return hit[combo] if len(combo) else np.zeros(0, bool)
+
+
+def _in_regions(
+    joined: pd.DataFrame, levels: Any, level: int | None, wanted: list[str]
+) -> np.ndarray:
+    """Records whose region at ``level`` or at any coarser level is in ``wanted``."""
+    known: set[str] = set()
+    keep = np.zeros(len(joined), dtype=bool)
+    for column in _code_columns(joined, level):
+        codes, categories = factor_codes(joined[column])
+        keep |= np.append(categories.isin(wanted), False)[codes]
+        known.update(categories)
+    if levels is not None:
+        for number, frame in frames_by_level(levels).items():
+            if level is None or number <= level:
+                known.update(frame["code"].astype("str").dropna())
+    unknown = [r for r in wanted if r not in known]
+    if unknown:
+        raise ValueError(
+            f"Unknown region code(s) {unknown[:5]}: expected codes of the boundary set at "
+            f"level {level} or a coarser level (e.g. {sorted(known)[:3]})."
+        )
+    return keep
+
+
+def _code_columns(joined: pd.DataFrame, level: int | None) -> list[str]:
+    """The joined ``admN_code`` columns at ``level`` or coarser (every one when None)."""
+    found = []
+    for column in joined.columns:
+        if column.startswith("adm") and column.endswith("_code"):
+            number = column[3:-5]
+            if number.isdigit() and (level is None or int(number) <= level):
+                found.append(column)
+    return found
+
+
+def series_level(joined: pd.DataFrame, region: str | None, level: int | None) -> int | None:
+    """``level``, or else the first joined level (column order) where some record has ``region``."""
+    if region is None or level is not None:
+        return level
+    for column in _code_columns(joined, None):
+        codes, categories = factor_codes(joined[column])
+        position = categories.get_indexer([region])[0]
+        if position >= 0 and (codes == position).any():
+            return int(column[3:-5])
+    return None

@@ -1,0 +1,181 @@
+"""Assembling a BoundarySet from data files on disk: every layer read, detected and built,
+one frame per admin level, parents linked (from the data, else spatially), countries
+inherited from the level above, and a version found in the data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from crisismap.boundaries.detect import detect_schema
+from crisismap.boundaries.formats import Layer, read_layers
+from crisismap.boundaries.levels import build_level
+from crisismap.boundaries.model import BoundarySet, LoadOptions, counted
+from crisismap.errors import BoundaryError
+
+
+def assemble(
+    name: str, files: list[Path], opts: LoadOptions, notes: list[str], digest: str
+) -> BoundarySet:
+    """The set that data files on disk make, named ``name``; ``notes`` so far go with it."""
+    layers = _read_all(name, files, opts, notes)
+    levels, layouts = _build_levels(layers, opts, notes)
+    _link_parents(levels, notes)
+    _inherit_countries(levels)
+    return BoundarySet(
+        name=name,
+        source=f"{', '.join(p.name for p in files)} ({', '.join(dict.fromkeys(layouts))})",
+        version=_version_of(levels),
+        levels=levels,
+        notes=notes + [f"Levels available: {', '.join(map(str, sorted(levels)))}."],
+        sha256=digest,
+    )
+
+
+def _read_all(name: str, files: list[Path], opts: LoadOptions, notes: list[str]) -> list[Layer]:
+    """Every polygon layer of the files; ``level=`` is refused for more than one."""
+    layers: list[Layer] = []
+    for path in files:
+        layers += read_layers(path, notes)
+    if not layers:
+        raise BoundaryError(
+            f"{name}: no polygon layer found in {', '.join(p.name for p in files)}."
+        )
+    if opts.level is not None and len(layers) > 1:
+        raise BoundaryError(
+            f"level={opts.level} was given but {name} has {len(layers)} polygon layers "
+            f"({', '.join(layer.origin for layer in layers)}): load one file at a time."
+        )
+    return layers
+
+
+def _build_levels(
+    layers: list[Layer], opts: LoadOptions, notes: list[str]
+) -> tuple[dict[int, gpd.GeoDataFrame], list[str]]:
+    """One frame per admin level, and the layout each layer was read in."""
+    by_level: dict[int, list[tuple[Layer, gpd.GeoDataFrame]]] = {}
+    layouts: list[str] = []
+    for layer in layers:
+        schema = detect_schema(layer.frame, layer.origin, opts)
+        frame = build_level(layer, schema, opts, notes)
+        by_level.setdefault(schema.level, []).append((layer, frame))
+        layouts.append(_LAYOUTS.get(schema.kind, schema.kind))
+    levels = {n: _pick_one(n, candidates, notes) for n, candidates in sorted(by_level.items())}
+    return levels, layouts
+
+
+_LAYOUTS = {
+    "cod-ab": "OCHA COD-AB fields",
+    "gadm": "GADM fields",
+    "geoboundaries": "geoBoundaries fields",
+    "crisismap": "crisismap fields",
+    "natural-earth-admin0": "Natural Earth fields",
+    "natural-earth-admin1": "Natural Earth fields",
+    "generic": "fields guessed from their names",
+    "override": "fields given by the user",
+}
+
+
+def _pick_one(level: int, candidates, notes) -> gpd.GeoDataFrame:
+    """One frame per level: identical duplicates (same codes) resolve to the preferred format."""
+    if len(candidates) == 1:
+        return candidates[0][1]
+    candidates = sorted(candidates, key=lambda c: (c[0].rank, c[0].origin))
+    first_layer, first = candidates[0]
+    for layer, frame in candidates[1:]:
+        if set(frame["code"]) != set(first["code"]):
+            raise BoundaryError(
+                f"Two inputs give admin level {level} with different regions: "
+                f"{first_layer.origin} ({len(first)} regions) and {layer.origin} "
+                f"({len(frame)} regions). Load them separately or remove one."
+            )
+        notes.append(
+            f"{layer.origin} repeats level {level} of {first_layer.origin} (same codes); "
+            f"{first_layer.origin} was used."
+        )
+    return first
+
+
+def _link_parents(levels: dict[int, gpd.GeoDataFrame], notes: list[str]) -> None:
+    """Check parent codes from the data against the level above; derive missing ones spatially."""
+    for n, frame in levels.items():
+        if n == 0:
+            frame["parent_code"] = pd.Series(pd.NA, index=frame.index, dtype="string")
+            continue
+        above = levels.get(n - 1)
+        if above is None:
+            continue
+        known = set(above["code"])
+        given = frame["parent_code"]
+        ok = given.isin(known)
+        if given.notna().any() and ok.mean() >= 0.5:
+            if (~ok).any():
+                fixed = _spatial_parents(frame[~ok], above)
+                frame.loc[~ok, "parent_code"] = fixed
+                notes.append(
+                    f"Level {n}: {counted(int((~ok).sum()), 'parent code')} missing or not "
+                    f"found at level {n - 1}, derived spatially instead "
+                    f"({int(pd.Series(fixed).notna().sum())} found)."
+                )
+            else:
+                notes.append(
+                    f"Level {n}: parent codes taken from the data; all found at level {n - 1}."
+                )
+            continue
+        if given.notna().any():
+            notes.append(
+                f"Level {n}: the parent codes in the data (e.g. {given.dropna().iloc[0]}) do not "
+                f"match level {n - 1} codes (e.g. {min(known)}); parents were derived "
+                "spatially instead."
+            )
+        derived = _spatial_parents(frame, above)
+        frame["parent_code"] = pd.array(derived, dtype="string")
+        unmatched = int(pd.isna(derived).sum())
+        notes.append(
+            f"Level {n}: parents derived spatially from level {n - 1} (the region containing "
+            f"each region's representative point, else the largest overlap); "
+            f"{counted(unmatched, 'region')} outside every level-{n - 1} region."
+        )
+
+
+def _spatial_parents(children: gpd.GeoDataFrame, parents: gpd.GeoDataFrame) -> np.ndarray:
+    points = shapely.point_on_surface(children.geometry.values)
+    child_idx, parent_idx = parents.sindex.query(points, predicate="intersects")
+    result = np.full(len(children), None, dtype=object)
+    hits = pd.Series(parent_idx).groupby(child_idx).agg(list)
+    codes = parents["code"].to_numpy()
+    for i, found in hits.items():
+        if len(found) == 1:
+            result[i] = codes[found[0]]
+    for i in np.flatnonzero(pd.isna(result)):
+        geom = children.geometry.values[i]
+        candidates = parents.sindex.query(geom, predicate="intersects")
+        if len(candidates):
+            areas = shapely.area(shapely.intersection(geom, parents.geometry.values[candidates]))
+            if areas.max() > 0:
+                result[i] = codes[candidates[int(np.argmax(areas))]]
+    return result
+
+
+def _inherit_countries(levels: dict[int, gpd.GeoDataFrame]) -> None:
+    for n in sorted(levels):
+        above = levels.get(n - 1)
+        frame = levels[n]
+        if above is None or not frame["country"].isna().any():
+            continue
+        lookup = above.set_index("code")["country"]
+        frame["country"] = (
+            frame["country"].fillna(frame["parent_code"].map(lookup)).astype("string")
+        )
+
+
+def _version_of(levels: dict[int, gpd.GeoDataFrame]) -> str:
+    for col in ("valid_on", "source_valid_on", "version_no", "date", "shapeDate"):
+        for frame in levels.values():
+            if col in frame and frame[col].notna().any():
+                return f"{col} {frame[col].dropna().max()}"
+    return "unknown (the files carry no date or version)"

@@ -1,0 +1,83 @@
+"""What a boundary load takes and gives: the options and size limits, and the BoundarySet.
+
+Also what is done to a loaded set (its country codes, a subset by country) and the count
+wording ("1 region", "2 regions") the loading steps' notes share.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+
+import geopandas as gpd
+
+from crisismap.boundaries.countries import country_list
+from crisismap.errors import BoundaryError
+
+DEFAULT_MAX_BYTES = 200 * 1024**2  # an input file or upload
+MAX_EXPANDED_BYTES = 500 * 1024**2  # everything a zip or gzip expands to
+
+
+@dataclass
+class BoundarySet:
+    """Admin levels of one boundary source, ready to join against."""
+
+    name: str
+    source: str
+    version: str
+    levels: dict[int, gpd.GeoDataFrame]
+    notes: list[str] = field(default_factory=list)
+    sha256: str | None = None
+
+    @property
+    def levels_available(self) -> list[int]:
+        return sorted(self.levels)
+
+    def level(self, n: int) -> gpd.GeoDataFrame:
+        """The frame of admin level ``n``; the error lists the levels there are."""
+        if n not in self.levels:
+            have = ", ".join(map(str, self.levels_available)) or "none"
+            raise BoundaryError(
+                f"Admin level {n} is not in boundary set {self.name!r}: "
+                f"available levels are {have}."
+            )
+        return self.levels[n]
+
+
+@dataclass
+class LoadOptions:
+    """The caller's overrides (level, fields, country) and size limits, for every step."""
+
+    level: int | None = None
+    code_field: str | None = None
+    name_field: str | None = None
+    parent_field: str | None = None
+    country: str | None = None
+    max_bytes: int = DEFAULT_MAX_BYTES
+    max_expanded_bytes: int = MAX_EXPANDED_BYTES
+
+
+def country_codes(boundaries: BoundarySet) -> list[str]:
+    """The distinct country codes (ISO 3166-1 alpha-3 where known) across all levels."""
+    codes: set[str] = set()
+    for frame in boundaries.levels.values():
+        codes.update(frame["country"].dropna().astype(str))
+    return sorted(codes)
+
+
+def subset(boundaries: BoundarySet, iso3s: Iterable[str]) -> BoundarySet:
+    """Only the regions of the given countries (ISO 3166-1 alpha-3 or alpha-2)."""
+    wanted = country_list(iso3s, country_codes(boundaries))
+    levels = {
+        n: frame[frame["country"].isin(wanted)].reset_index(drop=True)
+        for n, frame in boundaries.levels.items()
+    }
+    notes = [*boundaries.notes, f"Subset to {', '.join(wanted)}."]
+    return replace(
+        boundaries, name=f"{boundaries.name}:{','.join(wanted)}", levels=levels, notes=notes
+    )
+
+
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """'1 region', '2 regions'."""
+    return f"{count} {noun if count == 1 else plural or noun + 's'}"

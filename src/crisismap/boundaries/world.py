@@ -1,0 +1,59 @@
+"""The bundled world set: Natural Earth admin-0 and admin-1 in the repository's
+data/boundaries (built by scripts/build_boundaries.py, see its ATTRIBUTION.md), whole or
+for some countries."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import geopandas as gpd
+
+from crisismap.boundaries.countries import country_list
+from crisismap.boundaries.model import BoundarySet
+from crisismap.errors import BoundaryError
+
+# src/crisismap/boundaries/world.py -> <repository>/data/boundaries
+WORLD_DIR = Path(__file__).resolve().parents[3] / "data" / "boundaries"
+
+
+def load_world(spec: str) -> BoundarySet:
+    """The bundled set, whole (``"world"``) or for some countries (``"world:UKR,SDN"``)."""
+    meta_path = WORLD_DIR / "world_boundaries.json"
+    files = [WORLD_DIR / "world_admin0.parquet", WORLD_DIR / "world_admin1.parquet"]
+    if not all(p.is_file() for p in [meta_path, *files]):
+        raise BoundaryError(
+            f"The bundled world boundaries are missing from {WORLD_DIR}: rebuild them with "
+            "`uv run python scripts/build_boundaries.py`."
+        )
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    wanted: list[str] | None = None
+    if ":" in spec:
+        admin0_codes = gpd.read_parquet(files[0], columns=["code", "geometry"])["code"]
+        wanted = country_list(spec.split(":", 1)[1].split(","), list(admin0_codes))
+    filters = [("country", "in", wanted)] if wanted else None
+    levels = {n: gpd.read_parquet(p, filters=filters) for n, p in enumerate(files)}
+    source = meta["sources"][0]
+    notes = [
+        "Bundled world boundaries: Natural Earth 10m admin-1 (public domain) via the npm "
+        f"package {source['package']}; admin-0 is the union of each country's admin-1 "
+        "regions. Codes: ISO 3166-1 alpha-3 for countries, ISO 3166-2 where matched for "
+        "regions (see data/boundaries/ATTRIBUTION.md)."
+    ]
+    if wanted:
+        notes.append(f"Subset to {', '.join(wanted)}.")
+    digest = hashlib.sha256()
+    for p in files:
+        digest.update(p.read_bytes())
+    return BoundarySet(
+        name="world" + (f":{','.join(wanted)}" if wanted else ""),
+        source=(
+            "Natural Earth 10m admin-0/admin-1 (public domain) via npm "
+            f"{source['package']} (MIT); ISO codes from {meta['sources'][1]['package']}"
+        ),
+        version=meta["version"],
+        levels=levels,
+        notes=notes,
+        sha256=digest.hexdigest(),
+    )

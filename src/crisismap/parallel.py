@@ -1,0 +1,101 @@
+"""The one thread-pool policy of the library.
+
+numpy, Arrow and GEOS release the GIL, so large array steps gain from running on several
+cores; small inputs do not (handing work to a thread costs more than the work). Every
+step asks here instead of keeping its own pool: :func:`run_all` for independent steps,
+:func:`chunked` for element-wise ones, :func:`in_background` for one task overlapped
+with the caller's own work. There is one shared pool, sized to the cores this process
+may use (at most four), recreated in a forked child; a task running on the pool runs
+its own parallel steps inline, so the pool never waits on itself. Leaf module.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+
+__all__ = ["MIN_ITEMS", "WORKERS", "chunked", "in_background", "run_all"]
+
+WORKERS = min(
+    4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+)
+MIN_ITEMS = 50_000  # rows, records or points below which a step runs inline
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+_worker = threading.local()
+
+
+def run_all(
+    calls: list[Callable[[], Any]], *, size: int | None = None, min_size: int = MIN_ITEMS
+) -> list[Any]:
+    """Results of independent ``calls`` in order: the first in this thread, the rest on
+    the shared pool. Inline when ``size`` (the input's length) is under ``min_size``, on
+    one core, or when already on the pool. The first failing call raises."""
+    inline = (
+        len(calls) < 2
+        or WORKERS < 2
+        or getattr(_worker, "busy", False)
+        or (size is not None and size < min_size)
+    )
+    if inline:
+        return [call() for call in calls]
+    futures = [_shared_pool().submit(_as_worker, call) for call in calls[1:]]
+    return [calls[0](), *(f.result() for f in futures)]
+
+
+def chunked(
+    func: Callable[..., np.ndarray], *arrays: np.ndarray, min_chunk: int = MIN_ITEMS
+) -> np.ndarray:
+    """``func(*arrays)`` computed on slices in parallel (for element-wise steps)."""
+    n = len(arrays[0])
+    parts = min(WORKERS, max(1, n // min_chunk))
+    if parts == 1:
+        return func(*arrays)
+    bounds = np.linspace(0, n, parts + 1).astype(np.int64)
+    calls = [
+        lambda lo=lo, hi=hi: func(*(a[lo:hi] for a in arrays))
+        for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)
+    ]
+    return np.concatenate(run_all(calls))
+
+
+def in_background(call: Callable[[], Any]) -> Future:
+    """Start ``call`` on a thread of its own while the caller works; ``.result()`` joins.
+
+    Its own thread, not the shared pool: the caller's work may itself use the pool.
+    """
+    executor = ThreadPoolExecutor(1, thread_name_prefix="crisismap-background")
+    future = executor.submit(_as_worker, call)
+    executor.shutdown(wait=False)  # the thread ends when the call does
+    return future
+
+
+def _shared_pool() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(WORKERS - 1, thread_name_prefix="crisismap")
+        return _pool
+
+
+def _as_worker(call: Callable[[], Any]) -> Any:
+    """Run a pool task; its own parallel steps run inline (no waiting on the pool from
+    inside it)."""
+    _worker.busy = True
+    return call()
+
+
+def _forget_pool() -> None:
+    """A forked child has none of the pool's threads: it starts its own when needed."""
+    global _pool
+    _pool = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)

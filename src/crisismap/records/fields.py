@@ -1,0 +1,151 @@
+"""Checks of the text fields: ids (given or generated, repeated), categories (split,
+de-duplicated, decoded), free text, and the admin names and codes the file states."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from crisismap.problems import CATEGORY_MISSING, CATEGORY_UNKNOWN_CODE, ID_DUPLICATE, ID_MISSING
+from crisismap.records.checks import Checks
+from crisismap.records.columns import TEXT, arrow, blank, strip, text_take
+from crisismap.schema import CATEGORY_SEPARATOR, stated_code_column, stated_name_column
+
+
+def check_ids(checks: Checks) -> pd.Series:
+    """The ids as given, generated (``gen-`` + a hash of the fields) where there is none."""
+    column = checks.col("id")
+    frame = checks.raw.frame
+    if column is None:
+        checks.notes.append(
+            "No id column: ids were generated as 'gen-' + a hash of each record's fields "
+            "(the same record always gets the same id)."
+        )
+        ids = pd.Series(_content_ids(frame, np.arange(checks.n)), dtype="str")
+    else:
+        ids = strip(frame[column])
+        empty = (ids == "").to_numpy(dtype=bool)
+        if empty.any():
+            filled = ids.to_numpy(dtype=object)
+            filled[empty] = _content_ids(frame, np.flatnonzero(empty))
+            ids = pd.Series(filled, dtype="str")
+            checks.flag(empty, ID_MISSING, column, frame[column], extra=ids)
+    _duplicate_ids(checks, ids, column)
+    return ids
+
+
+def _duplicate_ids(checks: Checks, ids: pd.Series, column: str | None) -> None:
+    series = ids
+    if _strictly_monotonic(series):
+        return  # sorted ids (a common export order) cannot repeat
+    dup = series.duplicated(keep="first").to_numpy()
+    if not dup.any():
+        return
+    first_line = pd.Series(checks.raw.lines).groupby(series).transform("first").to_numpy()
+    variant = None if column else "generated"
+    checks.flag(dup, ID_DUPLICATE, column, ids, extra=first_line, variant=variant)
+
+
+def _strictly_monotonic(series: pd.Series) -> bool:
+    """Strictly increasing or decreasing text (cheaper than hashing a million ids)."""
+    if len(series) < 2 or series.isna().any():
+        return False
+    arr = arrow(series)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    head, tail = arr.slice(0, len(arr) - 1), arr.slice(1)
+    return bool(pc.all(pc.less(head, tail)).as_py()) or bool(pc.all(pc.greater(head, tail)).as_py())
+
+
+def _content_ids(frame: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
+    """``gen-`` + 16 hex digits of SHA-1 over the record's fields (unit-separator joined)."""
+    if not len(rows):
+        return np.array([], dtype=object)
+    sub = frame.iloc[rows]
+    columns = list(sub.columns)
+    if columns:
+        joined = sub[columns[0]].str.cat([sub[c] for c in columns[1:]], sep="\x1f")
+    else:
+        joined = pd.Series([""] * len(rows))
+    return np.array(
+        ["gen-" + hashlib.sha1(t.encode("utf-8")).hexdigest()[:16] for t in joined],
+        dtype=object,
+    )
+
+
+def check_categories(checks: Checks) -> pd.Series:
+    """Category labels split, trimmed, de-duplicated (and decoded) per record."""
+    column = checks.col("category")
+    if column is None:
+        checks.notes.append("No category column: every record has category ''.")
+        return pd.Series([""] * checks.n, dtype="str")
+    text = strip(checks.values(column))
+    codes, uniques = pd.factorize(text)
+    uniques = [str(u) for u in uniques]
+    separator = _category_separator(checks, uniques)
+    labels = checks.mapping.category_labels or {}
+    joined, unknown = [], []
+    for value in uniques:
+        parts = value.split(separator) if separator else [value]
+        seen: dict[str, None] = {}
+        bad = False
+        for part in (p.strip() for p in parts):
+            if not part:
+                continue
+            if labels:
+                bad |= part not in labels
+                part = labels.get(part, part)
+            seen.setdefault(part, None)
+        joined.append(CATEGORY_SEPARATOR.join(seen))
+        unknown.append(bad)
+    empty = np.array([j == "" for j in joined] + [True], dtype=bool)[codes]
+    checks.flag(empty, CATEGORY_MISSING, column, text)
+    if labels:
+        allowed = ", ".join(f"{k} ({v})" for k, v in labels.items())
+        unknown_code = np.array(unknown + [False], dtype=bool)[codes] & ~empty
+        checks.flag(unknown_code, CATEGORY_UNKNOWN_CODE, column, text, allowed=allowed)
+    return text_take(joined + [""], np.where(codes < 0, len(joined), codes))
+
+
+def _category_separator(checks: Checks, uniques: Sequence[str]) -> str | None:
+    separator = checks.mapping.category_separator
+    if separator != "auto":
+        return separator
+    for candidate in (";", "|", ","):
+        if any(candidate in u for u in uniques):
+            checks.notes.append(f"Category labels were split on {candidate!r}.")
+            return candidate
+    if checks.mapping.category_split_on_space and any(" " in u for u in uniques):
+        if all(re.fullmatch(r"[a-z0-9_]+( [a-z0-9_]+)*", u) for u in uniques if u):
+            checks.notes.append("Category values are Kobo choice names: split on spaces.")
+            return " "
+    return None
+
+
+def check_text(checks: Checks, name: str) -> pd.Series:
+    """A free-text field as written, blank values as missing."""
+    column = checks.col(name)
+    if column is None:
+        return pd.Series(pd.array(pa.nulls(checks.n, pa.large_string()), dtype=TEXT))
+    values = checks.values(column)
+    empty = blank(values)
+    return values.where(~empty) if empty.any() else values
+
+
+def check_stated(checks: Checks) -> dict[str, pd.Series]:
+    """The admin names and codes the file states, kept as text for the join to compare."""
+    out: dict[str, pd.Series] = {}
+    for level in range(5):
+        for kind, name_of in (("name", stated_name_column), ("code", stated_code_column)):
+            column = checks.col(f"adm{level}_{kind}")
+            if column is None:
+                continue
+            values = strip(checks.values(column))
+            out[name_of(level)] = values.where(values != "")
+    return out

@@ -1,0 +1,179 @@
+"""The PDF's images: the map and the time-series chart as PNG, drawn by matplotlib.
+
+No browser and no network: the regions are drawn from the display geometry with the
+published figures (suppressed regions hatched), classed by the web map's classifier.
+PNGs carry no metadata, so the same figures give the same bytes.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import numpy as np
+
+from crisismap import pipeline
+from crisismap.display import classify
+from crisismap.escape import matplotlib_text
+from crisismap.pipeline import Analysis
+from crisismap.report.figures import MARK, Figures, display_name
+from crisismap.schema import IMPRECISE_PERIOD
+
+MAP_DPI = 200
+
+
+def _mpl_text(value: Any) -> str:
+    """A code or label as matplotlib text (see :func:`crisismap.escape.matplotlib_text`)."""
+    return matplotlib_text(display_name(value))
+
+
+def _png(fig: Any) -> tuple[bytes, tuple[int, int]]:
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=MAP_DPI, metadata={"Software": None})
+    size = fig.canvas.get_width_height()
+    plt.close(fig)
+    return buffer.getvalue(), size
+
+
+def _map_regions(analysis: Analysis, figures: Figures) -> Any:
+    """Display geometry with the published figures, limited to the countries of the data."""
+    shapes = pipeline.display_regions(analysis, figures.level)
+    table = figures.regions.set_index("region_code")[["incidents", "suppressed"]]
+    frame = shapes.merge(table, how="left", left_on="code", right_index=True)
+    frame["suppressed"] = frame["suppressed"].fillna(False).astype(bool)
+    active = frame["suppressed"] | (frame["incidents"].fillna(0) > 0)
+    if "country" in frame and frame["country"].nunique() > 1:
+        main = pipeline.main_countries(analysis)
+        keep = frame["country"].isin(main) | active
+        frame = frame[keep] if keep.any() else frame
+    if figures.view.get("regions"):
+        frame = frame[frame["code"].isin(figures.regions["region_code"])]
+    return frame
+
+
+def _classes(values: np.ndarray, n: int = 5) -> list[float]:
+    """Upper bounds of the published non-zero figures' classes: the web map's classifier."""
+    return list(classify(values, n).bounds)
+
+
+def map_png(analysis: Analysis, figures: Figures) -> tuple[bytes, tuple[int, int]]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    frame = _map_regions(analysis, figures)
+    published = frame[~frame["suppressed"]]
+    values = published["incidents"].fillna(0).to_numpy(float)
+    bounds = _classes(values)
+    cmap = plt.get_cmap("YlOrRd")
+    shades = [cmap(0.25 + 0.7 * i / max(1, len(bounds) - 1)) for i in range(len(bounds))]
+    fig, ax = plt.subplots(figsize=(8, 5.6))
+    zero = published[published["incidents"].fillna(0) == 0]
+    if len(zero):
+        zero.plot(ax=ax, color="#f7f7f7", edgecolor="#9e9e9e", linewidth=0.4)
+    handles, low = [], float(values[values > 0].min()) if (values > 0).any() else 0.0
+    for i, upper in enumerate(bounds):
+        lower_edge = bounds[i - 1] if i else -np.inf
+        part = published[(published["incidents"] > lower_edge) & (published["incidents"] <= upper)]
+        part = part[part["incidents"] > 0]
+        if len(part):
+            part.plot(ax=ax, color=shades[i], edgecolor="#6e6e6e", linewidth=0.4)
+        start = low if i == 0 else bounds[i - 1] + 1
+        label = f"{start:,.0f}" if start == upper else f"{start:,.0f} - {upper:,.0f}"
+        handles.append(Patch(facecolor=shades[i], edgecolor="#6e6e6e", label=label))
+    hidden = frame[frame["suppressed"]]
+    if len(hidden):
+        hidden.plot(ax=ax, color="#d9d9d9", edgecolor="#6e6e6e", hatch="////", linewidth=0.4)
+    if len(zero):
+        handles.insert(0, Patch(facecolor="#f7f7f7", edgecolor="#9e9e9e", label="0"))
+    if len(hidden):
+        handles.append(
+            Patch(
+                facecolor="#d9d9d9", edgecolor="#6e6e6e", hatch="////", label=f"suppressed ({MARK})"
+            )
+        )
+    ax.set_axis_off()
+    ax.legend(
+        handles=handles,
+        title="Incidents",
+        loc="upper left",
+        bbox_to_anchor=(1.0, 1.0),
+        frameon=False,
+        fontsize=9,
+        title_fontsize=10,
+    )
+    ax.text(
+        1.0,
+        0.0,
+        _mpl_text(f"Boundaries: {analysis.boundaries.name}"),
+        transform=ax.transAxes,
+        fontsize=7,
+        color="#555555",
+        ha="left",
+        va="bottom",
+    )
+    fig.tight_layout()
+    return _png(fig)
+
+
+def chart_png(figures: Figures) -> tuple[bytes, tuple[int, int]]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    series = figures.series[figures.series["period"] != IMPRECISE_PERIOD]
+    periods = list(dict.fromkeys(series["period"]))
+    x = np.arange(len(periods))
+    fig, ax = plt.subplots(figsize=(8, 3.4))
+    colours = plt.get_cmap("tab10")
+    marked = False
+    for i, (category, part) in enumerate(series.groupby("category", sort=True)):
+        part = part.set_index("period").reindex(periods)
+        y = part["incidents"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+        hide = part["suppressed"].fillna(False).to_numpy(bool)
+        ax.plot(
+            x,
+            np.where(hide, np.nan, y),
+            marker="o",
+            markersize=2.5,
+            linewidth=1.4,
+            color=colours(i % 10),
+            label=_mpl_text(category),
+        )
+        if hide.any():
+            ax.plot(
+                x[hide],
+                np.zeros(hide.sum()),
+                linestyle="none",
+                marker="x",
+                markersize=4,
+                color=colours(i % 10),
+            )
+            marked = True
+    step = max(1, len(periods) // 12)
+    ax.set_xticks(
+        x[::step], [_mpl_text(p) for p in periods[::step]], rotation=45, ha="right", fontsize=8
+    )
+    ax.set_ylabel("Incidents")
+    ax.set_ylim(bottom=0)
+    ax.grid(axis="y", color="#e0e0e0", linewidth=0.6)
+    ax.spines[["top", "right"]].set_visible(False)
+    title = "x on the axis: suppressed" if marked else None
+    if series.empty:
+        ax.text(0.5, 0.5, "No incidents in this view", transform=ax.transAxes, ha="center")
+    else:
+        ax.legend(
+            fontsize=8,
+            frameon=False,
+            loc="upper left",
+            bbox_to_anchor=(1.0, 1.0),
+            title=title,
+            title_fontsize=7,
+        )
+    fig.tight_layout()
+    return _png(fig)

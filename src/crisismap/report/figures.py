@@ -1,0 +1,230 @@
+"""The figures of one view, computed once and protected once, and how they are printed.
+
+:func:`view_figures` computes the view through :func:`crisismap.pipeline.summarize` and
+protects it with :func:`crisismap.publish.suppress`; every file of a bundle is written
+from the one :class:`Figures` it returns, so the PDF, the tables and the GeoJSON cannot
+disagree. Region, period and category totals are sums of the cells (an incident with two
+categories counts in each), so a reader can check every sum. :func:`view_points` gives
+the view's records as points, masked when public.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from crisismap import aggregate, pipeline, publish
+from crisismap.pipeline import Analysis
+from crisismap.schema import IMPRECISE_CODE, IMPRECISE_PERIOD, OUTSIDE_CODE, Period, View
+
+MARK = "x"  # a suppressed figure in the PDF (as statistical offices print it)
+SPECIAL_NAMES = {
+    OUTSIDE_CODE: "Outside all regions",
+    IMPRECISE_CODE: "Not attributable at this level",
+    IMPRECISE_PERIOD: "Date not precise enough",
+    aggregate.NO_CATEGORY: "(no category)",
+}
+
+
+@dataclass
+class Figures:
+    """Every figure one bundle publishes, already protected when ``public``."""
+
+    public: bool
+    level: int
+    period: Period
+    view: dict[str, Any]  # the filters, JSON-ready
+    cells: pd.DataFrame  # region × period × category
+    regions: pd.DataFrame  # per region (every region of the level, zeros included)
+    series: pd.DataFrame  # per period × category
+    periods: pd.DataFrame  # per period
+    totals: pd.DataFrame  # per category, then the grand total ("all categories")
+    quality: pd.DataFrame  # item, value: records read/rejected, precision caveats
+    problems: pd.DataFrame  # problem, severity, records
+    suppression: dict[str, Any]
+    first: str  # first day covered
+    last: str  # last day covered
+
+    @property
+    def grand_total(self) -> pd.Series:
+        return self.totals.iloc[-1]
+
+
+def view_figures(
+    analysis: Analysis,
+    view: View,
+    *,
+    public: bool = True,
+    k: int = publish.DEFAULT_K,
+) -> Figures:
+    """The protected figures of one view (the same filters as the dashboard's view).
+
+    Public: cells and every published total with ``0 < incidents < k`` are suppressed,
+    with complementary suppression (see :func:`crisismap.publish.suppress`), and only
+    allow-listed columns are kept. Internal: the same tables, nothing suppressed.
+    """
+    level, unit, start, end = view.level, view.period, view.start, view.end
+    filters = view.filters()
+    summary = pipeline.summarize(analysis, view)
+    protected = publish.suppress(summary, k=k if public else 1)
+    cells = protected.cells
+    if public:
+        cells = publish.allow_columns(cells, publish.PUBLIC_SUMMARY_COLUMNS)
+    totals = pd.concat(
+        [
+            protected.margin("category"),
+            protected.margin().assign(category="all categories"),
+        ],
+        ignore_index=True,
+    )
+    periods_ = protected.margin("period")
+    real = periods_[periods_["period"] != IMPRECISE_PERIOD]
+    first = _day(start) if start is not None else _day(real["period_start"].min())
+    last = _day(end) if end is not None else _day(real["period_end"].max())
+    first, last = first or last or "(no dates)", last or first or "(no dates)"
+    return Figures(
+        public=public,
+        level=level,
+        period=unit,
+        view={k_: _jsonable(v) for k_, v in filters.items()},
+        cells=cells.reset_index(drop=True),
+        regions=protected.margin("region_code"),
+        series=protected.margin("period", "category"),
+        periods=periods_,
+        totals=totals,
+        quality=_quality(analysis, protected, summary),
+        problems=_problems(analysis),
+        suppression=protected.settings,
+        first=first,
+        last=last,
+    )
+
+
+def _day(value: Any) -> str:
+    stamp = pd.Timestamp(value)
+    return "" if pd.isna(stamp) else stamp.date().isoformat()
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dt.date | pd.Timestamp | np.datetime64):
+        return _day(value)
+    return value
+
+
+def _quality(
+    analysis: Analysis, protected: publish.Protected, summary: pd.DataFrame
+) -> pd.DataFrame:
+    """Data-quality facts; counts tied to the view come from the protected totals."""
+    report = analysis.report
+    rows: list[tuple[str, Any]] = [
+        ("Records read", report.records),
+        ("Records accepted", report.accepted),
+        ("Accepted with warnings", report.warned),
+        ("Records rejected", report.rejected),
+    ]
+    by_region = protected.margin("region_code").set_index("region_code")
+    for code, label in [
+        (OUTSIDE_CODE, "Incidents outside every region (in this view)"),
+        (IMPRECISE_CODE, "Incidents located too coarsely for this level (in this view)"),
+    ]:
+        if code in by_region.index:
+            rows.append((label, _published(by_region.loc[code])))
+    by_period = protected.margin("period").set_index("period")
+    if IMPRECISE_PERIOD in by_period.index:
+        rows.append(
+            (
+                "Incidents dated too coarsely for the period unit (in this view)",
+                _published(by_period.loc[IMPRECISE_PERIOD]),
+            )
+        )
+    straddling = int(summary.attrs.get("partly_in_range", 0) or 0)
+    if straddling:
+        rows.append(("Records left out: their dates straddle the start or end", straddling))
+    records = analysis.records
+    if "victims" in records and len(records):
+        rows.append(
+            ("Accepted records that state no victim figure", int(records["victims"].isna().sum()))
+        )
+    if "date_precision" in records and len(records):
+        for precision, n in records["date_precision"].value_counts().sort_index().items():
+            if str(precision) != "day":
+                rows.append((f"Accepted records dated to the {precision} only", int(n)))
+    frame = pd.DataFrame(rows, columns=["item", "value"])
+    frame["value"] = frame["value"].astype("Int64")
+    frame[publish.SUPPRESSED] = frame["value"].isna()
+    return frame
+
+
+def _published(row: pd.Series) -> Any:
+    return None if row["suppressed"] else int(row["incidents"])
+
+
+def _problems(analysis: Analysis) -> pd.DataFrame:
+    rows = [
+        {"problem": code, "severity": sev, "records": n}
+        for (code, sev), n in analysis.report.counts.items()
+    ]
+    frame = pd.DataFrame(rows, columns=["problem", "severity", "records"])
+    return frame.sort_values(["severity", "records", "problem"], ascending=[True, False, True])
+
+
+# ----------------------------------------------------------------------------- points
+
+
+def view_points(
+    analysis: Analysis,
+    view: View,
+    *,
+    masking: publish.Masking | None,
+    secret: bytes | None,
+    public: bool = True,
+) -> pd.DataFrame:
+    """The view's records as points: masked and allow-listed when ``public``.
+
+    Points are never a public export without masking. Note: one row per incident
+    shows counts that small-cell suppression hides in the tables.
+    """
+    if public and masking is None:
+        raise ValueError("A public point export needs location masking (round or displace).")
+    levels = pipeline.summary_levels(analysis)
+    level = view.level
+    rows = aggregate.select_rows(
+        analysis.records, analysis.joined, levels, level=level, **view.filters()
+    )
+    frame = pd.concat([analysis.records, analysis.joined], axis=1).iloc[rows]
+    if masking is not None:
+        frame = publish.mask_points(
+            frame,
+            masking,
+            secret=secret,
+            regions=levels[level],
+            region_column=f"adm{level}_code",
+        )
+    if public:
+        frame = publish.allow_columns(frame, publish.PUBLIC_POINT_COLUMNS)
+        frame = frame.drop(columns=[c for c in frame if c.endswith("_match")], errors="ignore")
+    return frame.reset_index(drop=True)
+
+
+# ----------------------------------------------------------------------------- printing
+
+
+def display_name(value: Any) -> str:
+    """Human label for codes used in the tables (outside, not attributable...)."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    return SPECIAL_NAMES.get(str(value), str(value))
+
+
+def fmt_count(value: Any, suppressed: bool) -> str:
+    """A figure as printed in the PDF: ``x`` when suppressed, thousands separated."""
+    if suppressed:
+        return MARK
+    if value is None or pd.isna(value):
+        return ""
+    number = float(value)
+    return f"{number:,.0f}" if number.is_integer() else f"{number:,.1f}"

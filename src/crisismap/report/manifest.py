@@ -1,0 +1,156 @@
+"""The bundle's manifest and README: what is inside and how to check it.
+
+The manifest lists the SHA-256 of every input and output, the software versions that
+decide the bytes of the outputs and every parameter; the README says the same in words.
+Public manifests carry only whole-file counts.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from crisismap import __version__, pipeline, publish
+from crisismap.export import manifest_bytes
+from crisismap.pipeline import Analysis
+from crisismap.report.figures import MARK, Figures
+
+FILE_NOTES = {
+    "README.txt": "what is in this bundle and how to check it",
+    "brief.pdf": "the brief: map, regional table, time series, notes, methodology",
+    "regions.csv": "incidents and victims per region (the map and the PDF table)",
+    "series.csv": "incidents and victims per period and category (the chart)",
+    "periods.csv": "incidents and victims per period, all categories",
+    "totals.csv": "incidents and victims per category, and the grand total",
+    "cells.csv": "incidents and victims per region, period and category",
+    "data_quality.csv": "records read, accepted, rejected; precision caveats",
+    "problems.csv": "problems found in the input, by kind, with their record counts",
+    "figures.xlsx": "all of the tables above, one sheet each, with an About sheet",
+    "regions.geojson": "the regions with their figures, for GIS",
+    "points.csv": "one row per incident with masked coordinates",
+    "manifest.json": "SHA-256 of every input and output, versions, every parameter",
+}
+
+
+def bundle_manifest(
+    analysis: Analysis,
+    figures: Figures,
+    files: dict[str, bytes],
+    *,
+    title: str,
+    masking: publish.Masking | None = None,
+) -> bytes:
+    """The manifest: inputs and outputs with SHA-256, versions, every parameter.
+
+    Public manifests carry only whole-file counts (records read, rejected...): the
+    per-level totals of :func:`crisismap.pipeline.manifest` are not suppressed.
+    """
+    bset = analysis.boundaries
+    report = analysis.report
+    counts: dict[str, Any] = {
+        "records": report.records,
+        "accepted": report.accepted,
+        "rejected": report.rejected,
+        "warned": report.warned,
+    }
+    if not figures.public:
+        counts["level_totals"] = pipeline.totals(analysis, figures.level)
+    columns = list(publish.PUBLIC_SUMMARY_COLUMNS) if figures.public else None
+    parameters = {
+        **analysis.parameters,
+        "level": figures.level,
+        "period": figures.period.value,
+        **figures.view,
+        "title": title,
+        "publication": publish.public_settings(
+            public=figures.public,
+            k=figures.suppression.get("k", 0),
+            masking=masking,
+            suppression=figures.suppression,
+            columns=columns,
+        ),
+    }
+    outputs = {name: data for name, data in files.items() if name != "manifest.json"}
+    text = manifest_bytes(
+        inputs=list(analysis.inputs)
+        + ([{"name": f"boundaries:{bset.name}", "sha256": bset.sha256}] if bset.sha256 else []),
+        outputs={publish.export_filename(n, figures.public): d for n, d in outputs.items()},
+        counts=counts,
+        boundaries={"name": bset.name, "source": bset.source, "version": bset.version},
+        parameters=parameters,
+    )
+    manifest = json.loads(text)
+    manifest = {
+        "sensitivity": "public" if figures.public else "sensitive",
+        **manifest,
+        "environment": _environment(),
+        "reproduce": (
+            "Run crisismap with the same input files, boundaries and parameters (and, for "
+            "displaced points, the same workspace secret); every output's SHA-256 must match."
+        ),
+    }
+    return (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _environment() -> dict[str, str]:
+    """Versions that decide the bytes of the outputs."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for name in (
+        "pandas",
+        "numpy",
+        "geopandas",
+        "shapely",
+        "pyproj",
+        "scipy",
+        "matplotlib",
+        "mapclassify",
+        "reportlab",
+        "xlsxwriter",
+    ):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def readme(
+    figures: Figures, title: str, files: dict[str, bytes], masking: publish.Masking | None
+) -> str:
+    """The README.txt: the notice, the view, every file with one line on it."""
+    label = publish.sensitivity_label(figures.public, k=figures.suppression.get("k", 0))
+    lines = [title, "=" * min(len(title), 78), "", label["notice"], ""]
+    lines += [
+        f"Admin level {figures.level}, periods of one {figures.period.value}, "
+        f"{figures.first} to {figures.last}.",
+        "",
+        "Files:",
+    ]
+    for name in [*files, "manifest.json"]:
+        shown = publish.export_filename(name, figures.public)
+        lines.append(f"  {shown:<34} {FILE_NOTES.get(name, '')}")
+    lines += [
+        "",
+        "Every figure in brief.pdf is in the CSV files, figures.xlsx and regions.geojson.",
+        "Totals are sums of the cells: an incident with several categories counts in each.",
+    ]
+    if figures.public:
+        lines.append(
+            f"Suppressed figures are blank in the tables (suppressed = True) and '{MARK}' in "
+            "the PDF."
+        )
+    if masking is not None:
+        lines += [
+            "",
+            f"points.csv: {masking.settings()['description']}.",
+            "Caution: one row per incident shows counts that the tables suppress.",
+        ]
+    lines += [
+        "",
+        "Check the files: sha256sum each file and compare with manifest.json (outputs).",
+        f"Made with crisismap {__version__}.",
+        "",
+    ]
+    return "\n".join(lines)
