@@ -273,10 +273,6 @@ def dask_task(task: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-if __name__ == "__main__":
-    print(json.dumps(main(json.loads(sys.argv[1]))), flush=True)
-
-
 def _build_view(dashboard: Any, analysis: Any, level: int, widgets: dict[str, Any]) -> Any:
     """``dashboard.build_view`` for one widget change (the period slider is not a filter)."""
     from crisismap.schema import View
@@ -285,3 +281,7 @@ def _build_view(dashboard: Any, analysis: Any, level: int, widgets: dict[str, An
     period = options.pop("period", None)
     unit = options.pop("period_unit", "month")
     return dashboard.build_view(analysis, View.parse(level, unit, **options), period=period)
+
+
+if __name__ == "__main__":
+    print(json.dumps(main(json.loads(sys.argv[1]))), flush=True)

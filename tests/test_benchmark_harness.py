@@ -98,3 +98,24 @@ def test_harness_documents_its_one_command():
     )
     for option in ("--quick", "--sizes", "--repeats", "--map-sizes", "--dask-rows"):
         assert option in proc.stdout
+
+
+@pytest.mark.slow
+def test_map_worker_rebuilds_the_page_for_every_widget_change(layer, csv_path):
+    """The dashboard benchmark's widget changes all build a page (it once died on one)."""
+    from benchmarks import worker
+    from crisismap import dashboard, pipeline
+    from crisismap.boundaries import BoundarySet
+
+    bset = BoundarySet("synth2", "test", "seeded", {layer.level: layer.frame})
+    analysis = pipeline.analyse(csv_path.read_bytes(), bset, filename=csv_path.name)
+    periods = dashboard.period_labels(analysis, dashboard.View(layer.level))
+    changes = [
+        {"categories": dashboard.categories_of(analysis)[:1]},
+        {"period": periods[len(periods) // 2]},
+        {"period_unit": "week"},
+        {"regions": [c for c, _ in dashboard.region_choices(analysis, layer.level)[:2]]},
+    ]
+    for widgets in changes:
+        page = worker._build_view(dashboard, analysis, layer.level, widgets)
+        assert page.level == layer.level and page.total_points > 0
