@@ -104,6 +104,11 @@ with st.sidebar:
             choice = st.selectbox(f"{field} column", ["(detected)"] + headers, key=f"map_{field}")
             if choice != "(detected)":
                 overrides[field] = choice
+        category_separator = st.selectbox(
+            "Multi-label categories",
+            list(dashboard.CATEGORY_SEPARATOR_LABELS),
+            format_func=dashboard.CATEGORY_SEPARATOR_LABELS.get,
+        )
 
     st.header("2 · Boundaries")
     boundary_upload = st.file_uploader(
@@ -134,6 +139,7 @@ try:
         preset=None if preset == "auto" else preset,
         overrides=overrides,
         date_order=date_order,
+        category_separator=category_separator,
         snap_distance_m=float(snap_m) or None,
         fix_swapped=fix_swapped,
     )
@@ -182,6 +188,8 @@ with st.expander(
 ):
     st.write("Column mapping used:")
     st.dataframe(dashboard.mapping_table(report), hide_index=True)
+    for note in dashboard.category_notes(report):
+        st.caption(escape.markdown(note))
     st.dataframe(dashboard.problem_counts(report), hide_index=True)
     st.dataframe(dashboard.problem_table(report), hide_index=True)
     st.download_button(

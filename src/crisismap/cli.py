@@ -52,6 +52,13 @@ def _add_input_options(parser: argparse.ArgumentParser) -> None:
         help="override the column for a field, e.g. --map date=when (repeatable)",
     )
     parser.add_argument("--encoding", help="force the file encoding (default: detected)")
+    parser.add_argument(
+        "--category-separator",
+        choices=["auto", "none", ";", "|", ","],
+        default=None,
+        help="how multi-label categories are split (default: the preset's choice; auto "
+        "picks the separator whose labels recur across records)",
+    )
 
 
 def _add_join_options(parser: argparse.ArgumentParser) -> None:
@@ -92,6 +99,7 @@ def _input_options(args: argparse.Namespace) -> dict[str, Any]:
         "overrides": _parse_overrides(args.map),
         "date_order": args.date_order,
         "encoding": args.encoding,
+        "category_separator": args.category_separator,
     }
 
 
@@ -155,9 +163,12 @@ def _print_report(name: str, report: Any, limit: int) -> None:
     )
     print(
         f"preset: {report.preset}; encoding: {report.encoding}; delimiter: {report.delimiter!r}; "
-        f"date order: {report.date_order}"
+        f"date order: {report.date_order}; category separator: {report.category_separator}"
     )
     print("mapping: " + ", ".join(f"{k} <- {v}" for k, v in report.mapping.items()))
+    for note in report.notes:
+        if note.startswith("Category labels"):
+            print(f"note: {note}")
     for (code, severity), count in sorted(report.counts.items()):
         print(f"  {severity:<7} {code:<28} {count:>7,}")
     for problem in report.problems[:limit]:

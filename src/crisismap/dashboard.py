@@ -36,6 +36,15 @@ DATE_ORDER_LABELS = {
     "mdy": "month first (12/31/2024)",
 }
 OVERRIDABLE_FIELDS = ["date", "lat", "lon", "coords", "category", "victims", "id", "description"]
+# How multi-label categories are split: None keeps the preset's choice.
+CATEGORY_SEPARATOR_LABELS = {
+    None: "the preset's choice",
+    "auto": "decide from the labels (recurring labels win)",
+    "none": "do not split",
+    ";": "split on ;",
+    "|": "split on |",
+    ",": "split on ,",
+}
 WEB_BASEMAPS = ["OpenStreetMap", "CartoDB positron"]
 MAX_MAP_POINTS = 3_000
 TOP_REGIONS = 15
@@ -121,7 +130,16 @@ def mapping_table(report: Report) -> pd.DataFrame:
             rows += [{"file": key, "field": f, "column": c} for f, c in value.items()]
         else:
             rows.append({"file": "", "field": key, "column": value})
+    if report.category_separator:  # how the category column was split, and why (in the notes)
+        rows.append(
+            {"file": "", "field": "category separator", "column": report.category_separator}
+        )
     return pd.DataFrame(rows, columns=["file", "field", "column"])
+
+
+def category_notes(report: Report) -> list[str]:
+    """Why the category column was split as it was (one sentence per file)."""
+    return [n for n in report.notes if "Category labels" in n or "Kobo choice names" in n]
 
 
 def problem_counts(report: Report) -> pd.DataFrame:

@@ -66,6 +66,7 @@ class Report:
     encoding: str | None = None
     delimiter: str | None = None
     date_order: str | None = None
+    category_separator: str | None = None  # how multi-label categories were split
     problems: list[Problem] = field(default_factory=list)
     counts: Counter = field(default_factory=Counter)
     limit: int = DEFAULT_PROBLEM_LIMIT
@@ -108,6 +109,7 @@ class Report:
             "encoding": self.encoding,
             "delimiter": self.delimiter,
             "date_order": self.date_order,
+            "category_separator": self.category_separator,
             "problem_counts": [
                 {"code": code, "severity": sev, "count": n}
                 for (code, sev), n in sorted(self.counts.items())

@@ -88,7 +88,8 @@ def check_categories(checks: Checks) -> pd.Series:
     text = strip(checks.values(column))
     codes, uniques = pd.factorize(text)
     uniques = [str(u) for u in uniques]
-    separator = _category_separator(checks, uniques)
+    counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
+    separator = _category_separator(checks, uniques, counts)
     labels = checks.mapping.category_labels or {}
     joined, unknown = [], []
     for value in uniques:
@@ -113,19 +114,70 @@ def check_categories(checks: Checks) -> pd.Series:
     return text_take(joined + [""], np.where(codes < 0, len(joined), codes))
 
 
-def _category_separator(checks: Checks, uniques: Sequence[str]) -> str | None:
+def _category_separator(checks: Checks, uniques: Sequence[str], counts: np.ndarray) -> str | None:
     separator = checks.mapping.category_separator
     if separator != "auto":
+        checks.category_separator_used = _separator_name(separator)
         return separator
-    for candidate in (";", "|", ","):
-        if any(candidate in u for u in uniques):
-            checks.notes.append(f"Category labels were split on {candidate!r}.")
-            return candidate
-    if checks.mapping.category_split_on_space and any(" " in u for u in uniques):
-        if all(re.fullmatch(r"[a-z0-9_]+( [a-z0-9_]+)*", u) for u in uniques if u):
+    choice, why = choose_separator(uniques, counts)
+    checks.category_separator_used = _separator_name(choice)
+    checks.notes.append(why)
+    if choice is None and checks.mapping.category_split_on_space:
+        if any(" " in u for u in uniques) and all(
+            re.fullmatch(r"[a-z0-9_]+( [a-z0-9_]+)*", u) for u in uniques if u
+        ):
             checks.notes.append("Category values are Kobo choice names: split on spaces.")
+            checks.category_separator_used = "space (Kobo)"
             return " "
-    return None
+    return choice
+
+
+SEPARATOR_CANDIDATES = (";", "|", ",")
+
+
+def _separator_name(separator: str | None) -> str:
+    return repr(separator) if separator else "none"
+
+
+def choose_separator(uniques: Sequence[str], counts: Sequence[int]) -> tuple[str | None, str]:
+    """The multi-label separator whose labels recur most, and why (a sentence).
+
+    Each candidate (no split, ``;``, ``|``, ``,``) splits every distinct value; a label
+    recurs when two records or more hold it. The candidate with the fewest labels held
+    by one record only wins: a separator that cuts labels inside themselves
+    (``|`` in ``2b. Penurie d'eau | Water shortage, 2a. …``) leaves one-off pieces, and
+    not splitting a multi-label column leaves one-off combinations. Ties go to the
+    smaller vocabulary, then to splitting. When no label recurs under any candidate
+    there is no evidence: the first separator present (``;``, ``|``, ``,``) is used.
+    ``counts[i]`` is how many records hold ``uniques[i]``.
+    """
+    scores: dict[str | None, tuple[int, int]] = {}
+    for candidate in (*SEPARATOR_CANDIDATES, None):
+        if candidate is not None and not any(candidate in u for u in uniques):
+            continue
+        held: dict[str, int] = {}
+        for value, n in zip(uniques, counts, strict=True):
+            parts = value.split(candidate) if candidate else [value]
+            for label in {p.strip() for p in parts} - {""}:
+                held[label] = held.get(label, 0) + int(n)
+        scores[candidate] = (sum(1 for n in held.values() if n == 1), len(held))
+    order = list(scores)
+    if all(once == size for once, size in scores.values()):
+        best = order[0]
+        reason = "no label is held by two records, so the first separator present was used"
+    else:
+        best = min(order, key=lambda c: scores[c])
+        reason = "it leaves the fewest labels held by one record only"
+    verdict = (
+        f"Category labels were split on {best!r}" if best else "Category labels were not split"
+    )
+    if len(scores) == 1:
+        return best, f"{verdict} (no value holds ';', '|' or ',')."
+    described = "; ".join(
+        f"{_separator_name(c)}: {size:,} labels, {once:,} held by one record only"
+        for c, (once, size) in scores.items()
+    )
+    return best, f"{verdict}: {reason} ({described})."
 
 
 def check_text(checks: Checks, name: str) -> pd.Series:

@@ -60,6 +60,28 @@ PRESETS = ("ucdp", "acled", "kobo", "ushahidi", "hxl", "generic")
 _PRESET_ALIASES = {"ucdp-ged": "ucdp", "ucdp_ged": "ucdp", "ged": "ucdp", "kobotoolbox": "kobo"}
 
 AUTO = "auto"  # category separator: detect from the values (one of ; | ,)
+NO_SPLIT = "none"  # category separator: every value is one label
+SEPARATOR_CHOICES = (AUTO, NO_SPLIT, ";", "|", ",")
+
+
+def parse_separator(value: str | None) -> str | None:
+    """A user's category-separator choice: ``auto``, ``none``, ``;``, ``|`` or ``,``.
+
+    Returns None for "the preset's choice" (no value given), ``""`` for no split.
+    """
+    if value is None:
+        return None
+    text = str(value).strip().strip("'\"").lower() or str(value).strip()
+    if text in (AUTO, NO_SPLIT):
+        return AUTO if text == AUTO else ""
+    if text in SEPARATOR_CHOICES:
+        return text
+    allowed = ", ".join(SEPARATOR_CHOICES)
+    raise MappingError(
+        f"Unknown category separator {value!r}: expected one of {allowed} "
+        "(auto decides from the labels each one gives)."
+    )
+
 
 UCDP_VIOLENCE_TYPES = {
     "1": "state-based conflict",
@@ -135,8 +157,9 @@ def detect_mapping(
         ``{field: column}`` applied last; a ``None`` column unmaps the field. Field names
         may use :data:`ALIASES` (``country``, ``latitude``, …).
     category_separator
-        Separator of multi-label categories (``"auto"`` detects ``;``, ``|`` or ``,``);
-        by default the preset's choice.
+        Separator of multi-label categories: ``"auto"`` decides from the labels each of
+        ``;``, ``|``, ``,`` and no split gives, ``"none"`` (or ``""``) keeps each value
+        whole; by default the preset's choice.
     precision_scheme
         How to read ``location_precision`` when it is set by an override.
 
@@ -150,6 +173,7 @@ def detect_mapping(
     tags = list(hxl_tags) if hxl_tags else None
     base = _choose_preset(header, tags, preset)
     mapping = _apply_overrides(base, header, overrides or {})
+    category_separator = parse_separator(category_separator)
     if category_separator is not None:
         mapping = _replace(mapping, category_separator=category_separator or None)
     if precision_scheme is not None:
@@ -421,7 +445,7 @@ def _match_ushahidi(header: list[str], index: dict[str, str]) -> ColumnMapping |
                 if lon:
                     fields["lat"], fields["lon"] = name, lon
                     break
-    return ColumnMapping(preset="ushahidi", fields=fields, category_separator=",")
+    return ColumnMapping(preset="ushahidi", fields=fields)  # labels decide the separator
 
 
 # HXL: (tag, required attributes) → field; the first matching column wins.

@@ -26,8 +26,9 @@ Rules, in the order a record meets them (codes in brackets; E = rejects, W = kep
   infinite/NaN [coords-not-finite E], out of range [coords-out-of-range E], exactly
   (0, 0) [coords-zero E], fewer than 2 decimals [coords-low-precision W]. Swapped
   lat/lon can only be seen against boundaries: the join step checks it.
-- **category**: labels split on the mapping's separator (detected ``;`` then ``|`` then
-  ``,`` when "auto"), trimmed, de-duplicated, joined with ``CATEGORY_SEPARATOR``; none
+- **category**: labels split on the mapping's separator (when "auto", the one of no split,
+  ``;``, ``|``, ``,`` whose labels recur most: see ``fields.choose_separator``), trimmed,
+  de-duplicated, joined with ``CATEGORY_SEPARATOR``; none
   [category-missing W] (kept, with category ""); unknown coded value [category-unknown-code W].
 - **victims**: non-negative integers; ``""``, ``NA``, ``unknown`` … are NaN silently;
   negative [victims-negative W], fractional [victims-not-integer W], text
@@ -187,6 +188,7 @@ def _report(
         encoding=raw.encoding,
         delimiter=raw.delimiter,
         date_order=checks.date_order_used,
+        category_separator=checks.category_separator_used,
         limit=limit,
         notes=list(raw.notes) + checks.notes,
     )
