@@ -61,8 +61,8 @@ def ushahidi_2x(n: int = 120, seed: int = 1) -> tuple[bytes, list[set[str]]]:
                 "Abidjan",
                 "Water points closed, families queueing",
                 ", ".join(labels),
-                f"{5.3 + (i % 10) / 100:.4f}",
-                f"{-4.0 + (i % 7) / 100:.4f}",
+                f"{6.8 + (i % 10) / 100:.4f}",
+                f"{-5.3 + (i % 7) / 100:.4f}",
                 "YES",
                 "NO" if i % 4 else "YES",
             ]

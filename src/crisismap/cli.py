@@ -55,7 +55,6 @@ def _add_input_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--category-separator",
         choices=["auto", "none", ";", "|", ","],
-        default=None,
         help="how multi-label categories are split (default: the preset's choice; auto "
         "picks the separator whose labels recur across records)",
     )
@@ -78,6 +77,12 @@ def _add_join_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="swap latitude/longitude of records detected as swapped",
     )
+
+
+def _add_flag_filters(parser: argparse.ArgumentParser) -> None:
+    for name in ("approved", "verified"):
+        help_text = f"count only records the file marks {name} (e.g. Ushahidi's {name.upper()})"
+        parser.add_argument(f"--{name}-only", action="store_true", help=help_text)
 
 
 def _parse_overrides(pairs: Sequence[str]) -> dict[str, str]:
@@ -166,9 +171,8 @@ def _print_report(name: str, report: Any, limit: int) -> None:
         f"date order: {report.date_order}; category separator: {report.category_separator}"
     )
     print("mapping: " + ", ".join(f"{k} <- {v}" for k, v in report.mapping.items()))
-    for note in report.notes:
-        if note.startswith("Category labels"):
-            print(f"note: {note}")
+    for note in [n for n in report.notes if n.startswith("Category labels")]:
+        print(f"note: {note}")
     for (code, severity), count in sorted(report.counts.items()):
         print(f"  {severity:<7} {code:<28} {count:>7,}")
     for problem in report.problems[:limit]:
@@ -210,6 +214,8 @@ def _view(args: argparse.Namespace) -> View:
         end=args.end,
         categories=args.category,
         regions=args.region,
+        approved_only=args.approved_only,
+        verified_only=args.verified_only,
     )
 
 
@@ -232,6 +238,7 @@ def cmd_summarize(args: argparse.Namespace) -> int:
         from crisismap import pipeline
 
         analysis = _analyse(args)
+        pipeline.check_flag_filters(analysis, view)
         if args.public:
             return _summarize_public(args, analysis, view, out, fmt)
         result = pipeline.summary_result(analysis, view, by_category=not args.no_categories)
@@ -304,7 +311,7 @@ def _parse_masking(spec: str | None) -> Any:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from crisismap import report
+    from crisismap import pipeline, report
 
     view = _view(args)
     masking = _parse_masking(args.mask)
@@ -318,6 +325,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             _actor(), "export", None, command="report", internal=args.internal, mask=args.mask
         )
     analysis = _analyse(args)
+    pipeline.check_flag_filters(analysis, view)
     public = not args.internal
     _progress("building the report bundle (suppression and PDF can take a few seconds)")
     data = report.build_bundle(
@@ -713,6 +721,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--end", help="last date to include (YYYY-MM-DD)")
     p.add_argument("--category", action="append", help="only this category (repeatable)")
     p.add_argument("--region", action="append", help="only this region code (repeatable)")
+    _add_flag_filters(p)
     p.add_argument("--no-categories", action="store_true", help="one row per region and period")
     p.add_argument(
         "--public",
@@ -745,6 +754,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--end", help="last date to include (YYYY-MM-DD)")
     p.add_argument("--category", action="append", help="only this category (repeatable)")
     p.add_argument("--region", action="append", help="only this region code (repeatable)")
+    _add_flag_filters(p)
     p.add_argument("--title", help="title of the brief")
     p.add_argument("--k", type=int, default=5, help="suppress cells under k incidents (default 5)")
     p.add_argument(

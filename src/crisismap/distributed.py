@@ -400,6 +400,11 @@ def summarize_input(
     here: the local engine does that. Returns the local engine's result type.
     """
     aggregate.level_frame(boundaries, view.level)  # fail early on an unknown level
+    if view.approved_only or view.verified_only:  # the partitions carry no approval flags
+        raise InputError(
+            "Counting only approved or verified records is not available with the dask engine "
+            "yet: use the local engine, or leave the filter out."
+        )
     task = _task(view, by_category)
     options = {
         "preset": preset,

@@ -90,6 +90,17 @@ def analyse(
     return analyse_files([(filename, data)], boundaries, **options)
 
 
+def check_flag_filters(analysis: Analysis, view: View) -> None:
+    """Refuse an approval filter the records cannot answer (it would count everything)."""
+    for wanted, name in ((view.approved_only, "approved"), (view.verified_only, "verified")):
+        if wanted and name not in analysis.records.columns:
+            raise InputError(
+                f"Counting only {name} records needs a column saying whether each record is "
+                f"{name} (such as Ushahidi's {name.upper()} column; map one with --map "
+                f"{name}=COLUMN) and the file has none: leave the filter out or map the column."
+            )
+
+
 def analyse_files(
     files: Sequence[tuple[str, bytes]],
     boundaries: BoundarySet,

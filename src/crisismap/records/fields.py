@@ -190,6 +190,47 @@ def check_text(checks: Checks, name: str) -> pd.Series:
     return values.where(~empty) if empty.any() else values
 
 
+# How approval / verification flags and post statuses read (lower case, trimmed).
+FLAG_VALUES = {
+    **dict.fromkeys(("yes", "y", "true", "t", "1", "approved", "verified", "published"), True),
+    **dict.fromkeys(
+        ("no", "n", "false", "f", "0", "unapproved", "unverified", "draft", "in review",
+         "review", "pending", "archived"),
+        False,
+    ),
+}  # fmt: skip
+FLAG_FIELDS = ("approved", "verified")
+
+
+def check_flags(checks: Checks) -> dict[str, pd.Series]:
+    """``approved`` / ``verified`` as true/false (NA when blank or unreadable), when mapped.
+
+    The report says how many records are not approved or not verified, so a user knows
+    what the ``approved only`` / ``verified only`` filters leave out.
+    """
+    out: dict[str, pd.Series] = {}
+    for name in FLAG_FIELDS:
+        column = checks.col(name)
+        if column is None:
+            continue
+        text = strip(checks.values(column)).str.lower()
+        codes, uniques = pd.factorize(text)
+        read = [FLAG_VALUES.get(str(u)) for u in uniques] + [None]
+        values = pd.array([read[c] for c in codes], dtype="boolean")
+        out[name] = pd.Series(values)
+        no, unknown = int((values == False).sum()), int(values.isna().sum())  # noqa: E712
+        checks.notes.append(
+            f"{no:,} of {checks.n:,} records are not {name} (column {column!r})"
+            + (
+                f"; {unknown:,} have no readable value (counted as not {name} by the "
+                f"'{name} only' filter)."
+                if unknown
+                else "."
+            )
+        )
+    return out
+
+
 def check_stated(checks: Checks) -> dict[str, pd.Series]:
     """The admin names and codes the file states, kept as text for the join to compare."""
     out: dict[str, pd.Series] = {}

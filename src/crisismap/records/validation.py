@@ -37,6 +37,8 @@ Rules, in the order a record meets them (codes in brackets; E = rejects, W = kep
   UCDP where_prec 1–2 → NA (any level), 3 → 2, 4 → 1, 5–6 → 0, 7 → -1; ACLED
   geo_precision 1–2 → NA, 3 → 1. Unknown value [precision-invalid W] → NA.
 - stated admin names and codes are kept as text in ``stated_adm{N}_name`` / ``_code``.
+- ``approved`` / ``verified`` (Ushahidi's APPROVED / VERIFIED, or a post status) are kept
+  as true/false columns (NA when unreadable); the notes count the records that are not.
 
 This module is the recipe and the result; the checks live by field in
 :mod:`~crisismap.records.fields` (ids, categories, text), :mod:`~crisismap.records.dates`,
@@ -61,7 +63,13 @@ from crisismap.records.columns import take
 from crisismap.records.coordinates import check_coordinates
 from crisismap.records.counts import check_max_level, check_victims
 from crisismap.records.dates import check_dates
-from crisismap.records.fields import check_categories, check_ids, check_stated, check_text
+from crisismap.records.fields import (
+    check_categories,
+    check_flags,
+    check_ids,
+    check_stated,
+    check_text,
+)
 from crisismap.schema import RECORD_COLUMNS, DateOrder, Severity
 
 if TYPE_CHECKING:
@@ -121,19 +129,30 @@ def validate(
 
 def _check_fields(checks: Checks, order: DateOrder) -> tuple[dict[str, Any], pd.Series]:
     """Every field checked (two checks at a time on large tables): the columns, the ids."""
-    ids, dates, (lat, lon), category, subcategory, victims, description, source, level, stated = (
-        checks.run_all(
-            check_ids,
-            lambda c: check_dates(c, order),
-            check_coordinates,
-            check_categories,
-            lambda c: check_text(c, "subcategory"),
-            check_victims,
-            lambda c: check_text(c, "description"),
-            lambda c: check_text(c, "source"),
-            check_max_level,
-            check_stated,
-        )
+    (
+        ids,
+        dates,
+        (lat, lon),
+        category,
+        subcategory,
+        victims,
+        description,
+        source,
+        level,
+        stated,
+        flags,
+    ) = checks.run_all(
+        check_ids,
+        lambda c: check_dates(c, order),
+        check_coordinates,
+        check_categories,
+        lambda c: check_text(c, "subcategory"),
+        check_victims,
+        lambda c: check_text(c, "description"),
+        lambda c: check_text(c, "source"),
+        check_max_level,
+        check_stated,
+        check_flags,
     )
     columns: dict[str, Any] = {
         "id": ids,
@@ -148,6 +167,7 @@ def _check_fields(checks: Checks, order: DateOrder) -> tuple[dict[str, Any], pd.
         "source": source,
         "max_level": level,
         **stated,
+        **flags,
     }
     return columns, ids
 
