@@ -79,7 +79,11 @@ def _add_join_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _add_flag_filters(parser: argparse.ArgumentParser) -> None:
+def _add_view_filters(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--start", help="first date to include (YYYY-MM-DD)")
+    parser.add_argument("--end", help="last date to include (YYYY-MM-DD)")
+    parser.add_argument("--category", action="append", help="only this category (repeatable)")
+    parser.add_argument("--region", action="append", help="only this region code (repeatable)")
     for name in ("approved", "verified"):
         help_text = f"count only records the file marks {name} (e.g. Ushahidi's {name.upper()})"
         parser.add_argument(f"--{name}-only", action="store_true", help=help_text)
@@ -154,6 +158,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if args.json:
         summary = report.summary()
         summary["file"] = args.input.name
+        summary["checked_against_boundaries"] = False  # swapped / outside: see the note
         summary["problems"] = [p.to_dict() for p in report.problems[: args.max_problems]]
         print(json.dumps(summary, ensure_ascii=False, default=str))
     else:
@@ -162,6 +167,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _print_report(name: str, report: Any, limit: int) -> None:
+    from crisismap.problems import UNJOINED_NOTE
+
     print(
         f"{name}: {report.records:,} records, {report.accepted:,} accepted "
         f"({report.warned:,} with warnings), {report.rejected:,} rejected"
@@ -171,7 +178,7 @@ def _print_report(name: str, report: Any, limit: int) -> None:
         f"date order: {report.date_order}; category separator: {report.category_separator}"
     )
     print("mapping: " + ", ".join(f"{k} <- {v}" for k, v in report.mapping.items()))
-    for note in [n for n in report.notes if n.startswith("Category labels")]:
+    for note in [n for n in report.notes if n.startswith("Category labels")] + [UNJOINED_NOTE]:
         print(f"note: {note}")
     for (code, severity), count in sorted(report.counts.items()):
         print(f"  {severity:<7} {code:<28} {count:>7,}")
@@ -717,11 +724,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="OUT.csv|OUT.xlsx|OUT.geojson")
     p.add_argument("--manifest", help="provenance manifest path (default: beside --out)")
     p.add_argument("--rejected", metavar="OUT.csv", help="also write rejected records with reasons")
-    p.add_argument("--start", help="first date to include (YYYY-MM-DD)")
-    p.add_argument("--end", help="last date to include (YYYY-MM-DD)")
-    p.add_argument("--category", action="append", help="only this category (repeatable)")
-    p.add_argument("--region", action="append", help="only this region code (repeatable)")
-    _add_flag_filters(p)
+    _add_view_filters(p)
     p.add_argument("--no-categories", action="store_true", help="one row per region and period")
     p.add_argument(
         "--public",
@@ -750,11 +753,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_join_options(p)
     p.add_argument("--level", type=int, required=True, help="admin level to report at")
     p.add_argument("--period", default="month", help="week, acled-week, month, quarter or year")
-    p.add_argument("--start", help="first date to include (YYYY-MM-DD)")
-    p.add_argument("--end", help="last date to include (YYYY-MM-DD)")
-    p.add_argument("--category", action="append", help="only this category (repeatable)")
-    p.add_argument("--region", action="append", help="only this region code (repeatable)")
-    _add_flag_filters(p)
+    _add_view_filters(p)
     p.add_argument("--title", help="title of the brief")
     p.add_argument("--k", type=int, default=5, help="suppress cells under k incidents (default 5)")
     p.add_argument(
