@@ -165,3 +165,28 @@ def test_cli_verified_only(tmp_path: Path, capsys):
     code = main(["summarize", str(plain), *argv[2:], "--out", str(out), "--approved-only"])
     assert code == 2
     assert "needs a column saying whether each record is approved" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_app_offers_the_separator_and_the_approval_filters():
+    from streamlit.testing.v1 import AppTest
+
+    from tests.test_app import APP, TIMEOUT, metric, select
+
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    assert not [c for c in at.checkbox if c.label == "Verified records only"]  # demo: no flag
+    data, _ = ushahidi_2x(40)
+    at.file_uploader[0].set_value(("ushahidi.csv", data, "text/csv")).run()
+    assert not at.exception, at.exception
+    assert metric(at, "Preset") == "ushahidi"
+    categories = next(m for m in at.multiselect if m.label == "Categories")
+    assert len(categories.options) == 10  # the bilingual labels, whole
+    select(at, "Multi-label categories").set_value("|").run()
+    categories = next(m for m in at.multiselect if m.label == "Categories")
+    assert len(categories.options) > 10  # split inside the labels, as asked
+    select(at, "Multi-label categories").set_value(None).run()
+    verified = next(c for c in at.checkbox if c.label == "Verified records only")
+    verified.check().run()
+    assert not at.exception, at.exception
+    assert any("10 incidents" in c.value for c in at.caption)
