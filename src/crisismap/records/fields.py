@@ -140,44 +140,73 @@ def _separator_name(separator: str | None) -> str:
 
 
 def choose_separator(uniques: Sequence[str], counts: Sequence[int]) -> tuple[str | None, str]:
-    """The multi-label separator whose labels recur most, and why (a sentence).
+    """The multi-label separator of a column, decided from the labels each candidate gives.
 
-    Each candidate (no split, ``;``, ``|``, ``,``) splits every distinct value; a label
-    recurs when two records or more hold it. The candidate with the fewest labels held
-    by one record only wins: a separator that cuts labels inside themselves
-    (``|`` in ``2b. Penurie d'eau | Water shortage, 2a. …``) leaves one-off pieces, and
-    not splitting a multi-label column leaves one-off combinations. Ties go to the
-    smaller vocabulary, then to splitting. When no label recurs under any candidate
-    there is no evidence: the first separator present (``;``, ``|``, ``,``) is used.
-    ``counts[i]`` is how many records hold ``uniques[i]``.
+    Each separator present (``;``, ``|``, ``,``) splits every distinct value; a label held
+    by one record only is a "one-off". The separator leaving clearly fewer one-off labels
+    wins (``,`` over ``|`` in ``2b. Penurie d'eau | Water shortage, 2a. …``, where ``|``
+    cuts labels inside themselves); when the evidence is thin (a few labels apart), the
+    order ``;``, ``|``, ``,`` decides. Then no split is chosen when the separator's pieces
+    never recur apart (no piece in two different values, no empty or repeated piece) while
+    whole values holding it recur: the character is part of the labels. ``counts[i]`` is
+    how many records hold ``uniques[i]``. Returns the separator (None: no split) and why.
     """
-    scores: dict[str | None, tuple[int, int]] = {}
-    for candidate in (*SEPARATOR_CANDIDATES, None):
-        if candidate is not None and not any(candidate in u for u in uniques):
-            continue
-        held: dict[str, int] = {}
-        for value, n in zip(uniques, counts, strict=True):
-            parts = value.split(candidate) if candidate else [value]
-            for label in {p.strip() for p in parts} - {""}:
-                held[label] = held.get(label, 0) + int(n)
-        scores[candidate] = (sum(1 for n in held.values() if n == 1), len(held))
-    order = list(scores)
-    if all(once == size for once, size in scores.values()):
-        best = order[0]
-        reason = "no label is held by two records, so the first separator present was used"
+    present = [c for c in SEPARATOR_CANDIDATES if any(c in u for u in uniques)]
+    if not present:
+        return None, "Category labels were not split (no value holds ';', '|' or ',')."
+    stats = {c: _split_stats(uniques, counts, c) for c in present}
+    best = min(present, key=lambda c: (stats[c][0], stats[c][1], present.index(c)))
+    default = present[0]
+    gain = stats[default][0] - stats[best][0]
+    if best != default and gain < max(_CLEAR_GAIN, 0.1 * stats[default][0]):
+        best, reason = default, "the labels give no clear reason to prefer another separator"
+    elif best != default:
+        reason = "it leaves clearly fewer labels held by one record only"
     else:
-        best = min(order, key=lambda c: scores[c])
         reason = "it leaves the fewest labels held by one record only"
+    once, size, evidence, whole_repeats = stats[best]
+    if evidence == 0 and whole_repeats >= _CLEAR_GAIN + 2:
+        best = None
+        reason = (
+            f"no piece between the {present[0]!r} recurs apart from its value while "
+            f"{whole_repeats:,} whole values recur, so the character is part of the labels"
+        )
+    described = "; ".join(
+        f"{c!r}: {n:,} labels, {o:,} held by one record only" for c, (o, n, _, _) in stats.items()
+    )
     verdict = (
         f"Category labels were split on {best!r}" if best else "Category labels were not split"
     )
-    if len(scores) == 1:
-        return best, f"{verdict} (no value holds ';', '|' or ',')."
-    described = "; ".join(
-        f"{_separator_name(c)}: {size:,} labels, {once:,} held by one record only"
-        for c, (once, size) in scores.items()
-    )
     return best, f"{verdict}: {reason} ({described})."
+
+
+_CLEAR_GAIN = 3  # one-off labels fewer than this apart are no evidence either way
+
+
+def _split_stats(
+    uniques: Sequence[str], counts: Sequence[int], separator: str
+) -> tuple[int, int, int, int]:
+    """One-off labels, labels, evidence for splitting, and recurring values holding it.
+
+    Evidence: pieces found in two different values, plus values with an empty or a
+    repeated piece (a label does not start with its separator or repeat itself).
+    """
+    held: dict[str, int] = {}
+    values_with: dict[str, int] = {}
+    evidence = whole_repeats = 0
+    for value, n in zip(uniques, counts, strict=True):
+        if separator not in value:
+            pieces = [value.strip()] if value.strip() else []
+        else:
+            pieces = [p.strip() for p in value.split(separator)]
+            evidence += int("" in pieces or len(set(pieces)) < len(pieces))
+            whole_repeats += int(n >= 2)
+        for label in set(pieces) - {""}:
+            held[label] = held.get(label, 0) + int(n)
+            values_with[label] = values_with.get(label, 0) + 1
+    once = sum(1 for n in held.values() if n == 1)
+    evidence += sum(1 for n in values_with.values() if n >= 2)
+    return once, len(held), evidence, whole_repeats
 
 
 def check_text(checks: Checks, name: str) -> pd.Series:
