@@ -52,6 +52,12 @@ def _add_input_options(parser: argparse.ArgumentParser) -> None:
         help="override the column for a field, e.g. --map date=when (repeatable)",
     )
     parser.add_argument("--encoding", help="force the file encoding (default: detected)")
+    parser.add_argument(
+        "--category-separator",
+        choices=["auto", "none", ";", "|", ","],
+        help="how multi-label categories are split (default: the preset's choice; auto "
+        "picks the separator whose labels recur across records)",
+    )
 
 
 def _add_join_options(parser: argparse.ArgumentParser) -> None:
@@ -73,6 +79,16 @@ def _add_join_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_view_filters(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--start", help="first date to include (YYYY-MM-DD)")
+    parser.add_argument("--end", help="last date to include (YYYY-MM-DD)")
+    parser.add_argument("--category", action="append", help="only this category (repeatable)")
+    parser.add_argument("--region", action="append", help="only this region code (repeatable)")
+    for name in ("approved", "verified"):
+        help_text = f"count only records the file marks {name} (e.g. Ushahidi's {name.upper()})"
+        parser.add_argument(f"--{name}-only", action="store_true", help=help_text)
+
+
 def _parse_overrides(pairs: Sequence[str]) -> dict[str, str]:
     overrides: dict[str, str] = {}
     for pair in pairs:
@@ -92,6 +108,7 @@ def _input_options(args: argparse.Namespace) -> dict[str, Any]:
         "overrides": _parse_overrides(args.map),
         "date_order": args.date_order,
         "encoding": args.encoding,
+        "category_separator": args.category_separator,
     }
 
 
@@ -141,6 +158,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if args.json:
         summary = report.summary()
         summary["file"] = args.input.name
+        summary["checked_against_boundaries"] = False  # swapped / outside: see the note
         summary["problems"] = [p.to_dict() for p in report.problems[: args.max_problems]]
         print(json.dumps(summary, ensure_ascii=False, default=str))
     else:
@@ -149,15 +167,19 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _print_report(name: str, report: Any, limit: int) -> None:
+    from crisismap.problems import UNJOINED_NOTE
+
     print(
         f"{name}: {report.records:,} records, {report.accepted:,} accepted "
         f"({report.warned:,} with warnings), {report.rejected:,} rejected"
     )
     print(
         f"preset: {report.preset}; encoding: {report.encoding}; delimiter: {report.delimiter!r}; "
-        f"date order: {report.date_order}"
+        f"date order: {report.date_order}; category separator: {report.category_separator}"
     )
     print("mapping: " + ", ".join(f"{k} <- {v}" for k, v in report.mapping.items()))
+    for note in [n for n in report.notes if n.startswith("Category labels")] + [UNJOINED_NOTE]:
+        print(f"note: {note}")
     for (code, severity), count in sorted(report.counts.items()):
         print(f"  {severity:<7} {code:<28} {count:>7,}")
     for problem in report.problems[:limit]:
@@ -199,6 +221,8 @@ def _view(args: argparse.Namespace) -> View:
         end=args.end,
         categories=args.category,
         regions=args.region,
+        approved_only=args.approved_only,
+        verified_only=args.verified_only,
     )
 
 
@@ -221,6 +245,7 @@ def cmd_summarize(args: argparse.Namespace) -> int:
         from crisismap import pipeline
 
         analysis = _analyse(args)
+        pipeline.check_flag_filters(analysis, view)
         if args.public:
             return _summarize_public(args, analysis, view, out, fmt)
         result = pipeline.summary_result(analysis, view, by_category=not args.no_categories)
@@ -293,7 +318,7 @@ def _parse_masking(spec: str | None) -> Any:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from crisismap import report
+    from crisismap import pipeline, report
 
     view = _view(args)
     masking = _parse_masking(args.mask)
@@ -307,6 +332,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             _actor(), "export", None, command="report", internal=args.internal, mask=args.mask
         )
     analysis = _analyse(args)
+    pipeline.check_flag_filters(analysis, view)
     public = not args.internal
     _progress("building the report bundle (suppression and PDF can take a few seconds)")
     data = report.build_bundle(
@@ -698,10 +724,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="OUT.csv|OUT.xlsx|OUT.geojson")
     p.add_argument("--manifest", help="provenance manifest path (default: beside --out)")
     p.add_argument("--rejected", metavar="OUT.csv", help="also write rejected records with reasons")
-    p.add_argument("--start", help="first date to include (YYYY-MM-DD)")
-    p.add_argument("--end", help="last date to include (YYYY-MM-DD)")
-    p.add_argument("--category", action="append", help="only this category (repeatable)")
-    p.add_argument("--region", action="append", help="only this region code (repeatable)")
+    _add_view_filters(p)
     p.add_argument("--no-categories", action="store_true", help="one row per region and period")
     p.add_argument(
         "--public",
@@ -730,10 +753,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_join_options(p)
     p.add_argument("--level", type=int, required=True, help="admin level to report at")
     p.add_argument("--period", default="month", help="week, acled-week, month, quarter or year")
-    p.add_argument("--start", help="first date to include (YYYY-MM-DD)")
-    p.add_argument("--end", help="last date to include (YYYY-MM-DD)")
-    p.add_argument("--category", action="append", help="only this category (repeatable)")
-    p.add_argument("--region", action="append", help="only this region code (repeatable)")
+    _add_view_filters(p)
     p.add_argument("--title", help="title of the brief")
     p.add_argument("--k", type=int, default=5, help="suppress cells under k incidents (default 5)")
     p.add_argument(

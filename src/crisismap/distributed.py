@@ -381,6 +381,7 @@ def summarize_input(
     overrides: dict[str, str] | None = None,
     date_order: DateOrder | str = DateOrder.AUTO,
     encoding: str | None = None,
+    category_separator: str | None = None,
     snap_distance_m: float | None = None,
     scheduler: str | None = None,
     n_workers: int = 2,
@@ -399,8 +400,18 @@ def summarize_input(
     here: the local engine does that. Returns the local engine's result type.
     """
     aggregate.level_frame(boundaries, view.level)  # fail early on an unknown level
+    if view.approved_only or view.verified_only:  # the partitions carry no approval flags
+        raise InputError(
+            "Counting only approved or verified records is not available with the dask engine "
+            "yet: use the local engine, or leave the filter out."
+        )
     task = _task(view, by_category)
-    options = {"preset": preset, "overrides": overrides, "date_order": date_order}
+    options = {
+        "preset": preset,
+        "overrides": overrides,
+        "date_order": date_order,
+        "category_separator": category_separator,
+    }
     with scratch_folder(scratch_dir) as tmp:
         prepared = _prepare(
             Path(source), tmp, options, encoding, max_bytes, rows_per_partition, progress
@@ -465,6 +476,7 @@ def _prepare(
         preset=options["preset"],
         overrides=options["overrides"],
         date_order=options["date_order"],
+        category_separator=options["category_separator"],
         encoding=encoding,
         max_bytes=max_bytes,
     )

@@ -82,7 +82,8 @@ IMPRECISE_CODE = "__not_attributable__"
 
 # --- The validated-records contract -------------------------------------------------
 # ``validate`` returns a pandas DataFrame with exactly these columns (plus any
-# ``stated_adm{N}_name`` / ``stated_adm{N}_code`` columns the file provides).
+# ``stated_adm{N}_name`` / ``stated_adm{N}_code`` columns the file provides, and
+# ``approved`` / ``verified``, nullable booleans, when the file has them).
 RECORD_COLUMNS: dict[str, str] = {
     "id": "str: record id from the file, or a stable generated one (sha1 of the raw line)",
     "line": "int: 1-based physical line in the file where the record starts",
@@ -130,7 +131,8 @@ IMPRECISE_PERIOD = "__date_not_attributable__"
 
 @dataclass(frozen=True)
 class View:
-    """One view of the data: admin level, period unit, date window, categories, regions.
+    """One view of the data: admin level, period unit, date window, categories, regions,
+    and whether only approved / verified records count.
 
     Parsed once where a request comes in (CLI arguments, dashboard widgets) and passed
     inward unchanged: every summary, figure, export and manifest of a view is computed
@@ -144,6 +146,8 @@ class View:
     end: dt.date | None = None
     categories: tuple[str, ...] | None = None
     regions: tuple[str, ...] | None = None
+    approved_only: bool = False
+    verified_only: bool = False
 
     @classmethod
     def parse(
@@ -154,6 +158,8 @@ class View:
         end: Any = None,
         categories: Any = None,
         regions: Any = None,
+        approved_only: Any = False,
+        verified_only: Any = False,
     ) -> View:
         """A view from user values (text or objects), with messages that name the field."""
         try:
@@ -167,6 +173,8 @@ class View:
             end=_date(end, "end"),
             categories=_names(categories),
             regions=_names(regions),
+            approved_only=_flag(approved_only, "approved_only"),
+            verified_only=_flag(verified_only, "verified_only"),
         )
         if view.start and view.end and view.start > view.end:
             raise ValueError(
@@ -176,13 +184,20 @@ class View:
         return view
 
     def filters(self) -> dict[str, Any]:
-        """The selection as keyword arguments: ``start``, ``end``, ``categories``, ``regions``."""
+        """The selection as keyword arguments: ``start``, ``end``, ``categories``, ``regions``
+        (and ``approved_only`` / ``verified_only`` when set)."""
         return {
             "start": self.start,
             "end": self.end,
             "categories": list(self.categories) if self.categories else None,
             "regions": list(self.regions) if self.regions else None,
+            **self._flags(),
         }
+
+    def _flags(self) -> dict[str, bool]:
+        """The approval filters that are on (none for most files, which have no such flag)."""
+        flags = {"approved_only": self.approved_only, "verified_only": self.verified_only}
+        return {k: v for k, v in flags.items() if v}
 
     def with_(self, **changes: Any) -> View:
         """A copy with some fields changed (parsed like :meth:`parse`)."""
@@ -193,6 +208,8 @@ class View:
             "end": self.end,
             "categories": self.categories,
             "regions": self.regions,
+            "approved_only": self.approved_only,
+            "verified_only": self.verified_only,
         }
         unknown = set(changes) - set(values)
         if unknown:
@@ -208,7 +225,19 @@ class View:
             "end": self.end.isoformat() if self.end else None,
             "categories": list(self.categories) if self.categories else None,
             "regions": list(self.regions) if self.regions else None,
+            **self._flags(),
         }
+
+
+def _flag(value: Any, field_name: str) -> bool:
+    if isinstance(value, bool) or value is None:
+        return bool(value)
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("", "0", "false", "no", "off"):
+        return False
+    raise ValueError(f"Expected yes or no for {field_name}, got {value!r}.")
 
 
 def _date(value: Any, field_name: str) -> dt.date | None:

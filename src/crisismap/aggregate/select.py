@@ -1,4 +1,4 @@
-"""The selection shared by every view: date window, category and region filters.
+"""The selection shared by every view: date window, category, region and approval filters.
 
 The figures, the map's points and the dashboard's charts count the same records because
 they all select them here (:func:`select_rows` is the public face).
@@ -38,12 +38,25 @@ def select_rows(
     end: Any = None,
     categories: Sequence[str] | None = None,
     regions: Sequence[str] | None = None,
+    approved_only: bool = False,
+    verified_only: bool = False,
 ) -> np.ndarray:
     """Positions of the records a view counts (the same filters as :func:`summarize`).
 
     The map's points and the figures come from one selection, so they always agree.
     """
-    return selection(records, joined, levels, level, start, end, categories, regions).rows
+    return selection(
+        records,
+        joined,
+        levels,
+        level,
+        start,
+        end,
+        categories,
+        regions,
+        approved_only=approved_only,
+        verified_only=verified_only,
+    ).rows
 
 
 def selection(
@@ -55,11 +68,24 @@ def selection(
     end: Any,
     categories: Sequence[str] | None,
     regions: Sequence[str] | None,
+    *,
+    approved_only: bool = False,
+    verified_only: bool = False,
 ) -> Selection:
-    """The records a view counts: date window, category and region filters."""
+    """The records a view counts: date window, category, region and approval filters."""
     check_joined(records, joined)
     return filter_records(
-        records, joined, levels, level, lambda: day_ranges(records), start, end, categories, regions
+        records,
+        joined,
+        levels,
+        level,
+        lambda: day_ranges(records),
+        start,
+        end,
+        categories,
+        regions,
+        approved_only=approved_only,
+        verified_only=verified_only,
     )
 
 
@@ -82,10 +108,21 @@ def filter_records(
     end: Any,
     categories: Sequence[str] | None,
     regions: Sequence[str] | None,
+    *,
+    approved_only: bool = False,
+    verified_only: bool = False,
 ) -> Selection:
-    """The filters in order; ``days()`` gives the records' day ranges, read only for a window."""
+    """The filters in order; ``days()`` gives the records' day ranges, read only for a window.
+
+    ``approved_only`` / ``verified_only`` keep the records whose flag is true (an unreadable
+    flag is not true); a file without the flag column has nothing to filter on, and the
+    shells refuse the option for it.
+    """
     keep = np.ones(len(records), dtype=bool)
     notes: dict[str, Any] = {}
+    for wanted_flag, column in ((approved_only, "approved"), (verified_only, "verified")):
+        if wanted_flag and column in records.columns:
+            keep &= records[column].fillna(False).to_numpy(dtype=bool)
     if start is not None or end is not None:
         keep &= _window(*days(), start, end, notes)
     wanted = places = None
