@@ -20,8 +20,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from rapidfuzz import fuzz
-from unidecode import unidecode
 
 from crisismap.schema import MatchStatus, stated_code_column, stated_name_column
 
@@ -74,6 +72,8 @@ def normalise_name(name: str) -> str:
     """
     if name is None or (not isinstance(name, str) and pd.isna(name)):
         return ""
+    from unidecode import unidecode  # imported when names are compared, not by every command
+
     text = _APOSTROPHES.sub("", unidecode(str(name)).casefold())
     words = _NON_ALNUM.sub(" ", text).split()
     kept = [w for w in words if w not in _ADMIN_WORDS and w not in _ARTICLES]
@@ -95,6 +95,8 @@ def _names_match(a: str, b: str) -> bool:
     key_a, key_b = _sound_key(a), _sound_key(b)
     if len(key_a) >= 2 and key_a == key_b:
         return True
+    from rapidfuzz import fuzz  # ~0.1 s to import: only when names are compared
+
     return fuzz.ratio(a, b) >= SIMILARITY_THRESHOLD
 
 
