@@ -49,19 +49,33 @@ def to_csv_bytes(frame: pd.DataFrame) -> bytes:
     header = ",".join(_quoted_text(neutralise_formula(str(name))) for name in frame.columns)
     if frame.shape[1] == 0 or len(frame) == 0:
         return (header + "\r\n" + "\r\n" * len(frame)).encode("utf-8")
-    quoted = [
-        pc.replace_substring(_safe_texts(frame.iloc[:, i]), '"', '""')
-        for i in range(frame.shape[1])
-    ]
+    quoted = [_quoted_texts(frame.iloc[:, i]) for i in range(frame.shape[1])]
     text, nothing = pa.large_string(), pa.scalar("", pa.large_string())
     quoted[0] = pc.binary_join_element_wise(pa.scalar('"', text), quoted[0], nothing)
     quoted[-1] = pc.binary_join_element_wise(quoted[-1], pa.scalar('"\r\n', text), nothing)
     rows = pc.binary_join_element_wise(*quoted, pa.scalar('","', text))
-    return (header + "\r\n").encode("utf-8") + _string_bytes(rows)
+    return b"".join([(header + "\r\n").encode("utf-8"), _string_bytes(rows)])
 
 
 def _quoted_text(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
+
+
+def _quoted_texts(series: pd.Series) -> Any:
+    """The column's safe texts with quotes doubled; a categorical's once per category."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        categories = pd.Series(series.dtype.categories)
+        texts = _column_texts(categories)
+        if _is_text_column(series):
+            texts = neutralise_formulas(texts)
+        quoted = pc.replace_substring(texts, '"', '""')
+        with_missing = pa.concat_arrays([quoted, pa.array([""], pa.large_string())])
+        codes = series.cat.codes.to_numpy()
+        return with_missing.take(np.where(codes < 0, len(categories), codes))
+    return pc.replace_substring(_safe_texts(series), '"', '""')
 
 
 def _safe_texts(series: pd.Series) -> Any:
@@ -75,10 +89,11 @@ def _column_texts(series: pd.Series) -> Any:
     import pyarrow as pa
 
     dtype = series.dtype
-    if isinstance(dtype, pd.CategoricalDtype):
-        categories = _column_texts(pd.Series(dtype.categories)).to_numpy(zero_copy_only=False)
-        with_missing = np.append(categories, "").astype(object)  # code -1 (missing) picks ""
-        return pa.array(with_missing[series.cat.codes.to_numpy()], pa.large_string())
+    if isinstance(dtype, pd.CategoricalDtype):  # each category's text once, then a take
+        categories = _column_texts(pd.Series(dtype.categories))
+        with_missing = pa.concat_arrays([categories, pa.array([""], pa.large_string())])
+        codes = series.cat.codes.to_numpy()
+        return with_missing.take(np.where(codes < 0, len(categories), codes))
     if pd.api.types.is_bool_dtype(dtype):
         flags = series.to_numpy(dtype=object, na_value=None)
         texts = np.where(pd.isna(series), "", np.where(flags == True, "True", "False"))  # noqa: E712
@@ -130,12 +145,12 @@ def _datetime_texts(series: pd.Series) -> Any:
     return pa.array(days, mask=~present).cast(pa.large_string()).fill_null("")
 
 
-def _string_bytes(rows: Any) -> bytes:
+def _string_bytes(rows: Any) -> memoryview:
     """The UTF-8 bytes of a large_string array's values, end to end (its data buffer)."""
     rows = rows.combine_chunks() if hasattr(rows, "combine_chunks") else rows
     _, offsets, data = rows.buffers()
     ends = np.frombuffer(offsets, dtype=np.int64)[rows.offset : rows.offset + len(rows) + 1]
-    return data.to_pybytes()[ends[0] : ends[-1]]
+    return memoryview(data)[ends[0] : ends[-1]]
 
 
 def _xlsx_value(value: Any) -> Any:
