@@ -124,7 +124,7 @@ def _analyse(args: argparse.Namespace, *, with_join: bool = True) -> Any:
 
     data = _read_input(args.input)
     _progress(f"loading boundaries {args.boundaries}")
-    boundaries = load_boundaries(args.boundaries)
+    boundaries = load_boundaries(args.boundaries, cache_dir=_boundary_cache())
     return pipeline.analyse(
         data,
         boundaries,
@@ -134,6 +134,13 @@ def _analyse(args: argparse.Namespace, *, with_join: bool = True) -> Any:
         fix_swapped=args.fix_swapped,
         progress=_progress,
     )
+
+
+def _boundary_cache() -> Path:
+    """Where prepared boundary sets are kept: ``<data dir>/cache`` (public geometry only)."""
+    from crisismap.store import default_data_dir
+
+    return default_data_dir() / "cache"
 
 
 def _validated(args: argparse.Namespace, data: bytes) -> Any:
@@ -370,7 +377,7 @@ def _summarize_distributed(args: argparse.Namespace, view: View) -> Any:
     _progress(f"loading boundaries {args.boundaries}")
     return distributed.summarize_input(
         args.input,
-        load_boundaries(args.boundaries),
+        load_boundaries(args.boundaries, cache_dir=_boundary_cache()),
         view,
         by_category=not args.no_categories,
         **_input_options(args),
@@ -383,7 +390,7 @@ def _summarize_distributed(args: argparse.Namespace, view: View) -> Any:
 def cmd_boundaries(args: argparse.Namespace) -> int:
     from crisismap.boundaries import load_boundaries
 
-    bset = load_boundaries(args.source)
+    bset = load_boundaries(args.source, cache_dir=_boundary_cache())
     print(f"{bset.name}: {bset.source} ({bset.version})")
     for level, frame in sorted(bset.levels.items()):
         print(f"  admin-{level}: {len(frame):,} regions")

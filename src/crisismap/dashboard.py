@@ -27,7 +27,7 @@ from crisismap.pipeline import Analysis
 from crisismap.problems import PROBLEM_FIELDS, Report
 from crisismap.records import PRESETS, read_csv_bytes
 from crisismap.schema import IMPRECISE_CODE, IMPRECISE_PERIOD, OUTSIDE_CODE, View
-from crisismap.store import DatasetInfo, Workspace
+from crisismap.store import DatasetInfo, Workspace, default_data_dir
 
 PRESET_CHOICES = ["auto", *PRESETS]
 DATE_ORDER_LABELS = {
@@ -60,8 +60,12 @@ def load_bundled() -> BoundarySet:
 
 
 def read_uploaded_boundaries(data: bytes, filename: str) -> BoundarySet:
-    """A user's boundary upload (COD-AB, geoBoundaries...), checked for safety."""
-    return read_boundary_bytes(data, filename)
+    """A user's boundary upload (COD-AB, geoBoundaries...), checked for safety.
+
+    Prepared once and kept in ``<data dir>/cache`` (public geometry, keyed by the bytes),
+    so the same file opens in milliseconds in every later session and server process.
+    """
+    return read_boundary_bytes(data, filename, cache_dir=default_data_dir() / "cache")
 
 
 def analyse_files(

@@ -27,9 +27,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pycountry
-from rapidfuzz import fuzz
-from unidecode import unidecode
 
 from crisismap.schema import MatchStatus, stated_code_column, stated_name_column
 
@@ -83,6 +80,8 @@ def normalise_name(name: str) -> str:
     """
     if name is None or (not isinstance(name, str) and pd.isna(name)):
         return ""
+    from unidecode import unidecode  # imported when names are compared, not by every command
+
     text = _APOSTROPHES.sub("", unidecode(str(name)).casefold())
     words = _NON_ALNUM.sub(" ", text).split()
     kept = [w for w in words if w not in _ADMIN_WORDS and w not in _ARTICLES]
@@ -108,6 +107,8 @@ def country_code(name: Any) -> str | None:
         return None
     text = str(name).strip()
     if re.fullmatch(r"[A-Z]{2,3}", text):
+        import pycountry  # imported when names are compared, not by every command
+
         found = pycountry.countries.get(**{f"alpha_{len(text)}": text})
         if found is not None:
             return found.alpha_3
@@ -126,6 +127,8 @@ def _country_index() -> dict[str, str]:
     a name before its comma ("Tanzania" of "Tanzania, United Republic of") when unambiguous."""
     index: dict[str, str] = {}
     short: dict[str, set[str]] = {}
+    import pycountry
+
     for country in pycountry.countries:
         for attr in ("name", "official_name", "common_name"):
             value = getattr(country, attr, None)
@@ -153,6 +156,8 @@ def _names_match(a: str, b: str) -> bool:
     key_a, key_b = _sound_key(a), _sound_key(b)
     if len(key_a) >= 2 and key_a == key_b:
         return True
+    from rapidfuzz import fuzz  # ~0.1 s to import: only when names are compared
+
     return fuzz.ratio(a, b) >= SIMILARITY_THRESHOLD
 
 
