@@ -98,3 +98,11 @@ def test_harness_documents_its_one_command():
     )
     for option in ("--quick", "--sizes", "--repeats", "--map-sizes", "--dask-rows"):
         assert option in proc.stdout
+
+
+def test_the_mostly_empty_fields_input_is_mostly_empty_quoted_fields():
+    raw = ingest.read_csv_bytes(data.empty_fields_csv(50_000))
+    assert raw.rejected == [] and len(raw.header) == 100 and len(raw.frame) > 100
+    values = raw.frame.to_numpy().ravel()
+    assert (values == "").mean() > 0.9
+    assert data.empty_fields_csv(50_000).count(b'""') > 0.9 * values.size
