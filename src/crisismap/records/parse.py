@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import itertools
+import operator
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -379,9 +380,12 @@ class Parser:
                 keep[j] = True
         kept = list(itertools.compress(rows, keep))
         starts = np.fromiter(itertools.compress(records.starts, keep), dtype=np.int64) + 1
-        columns = list(zip(*kept, strict=True)) if kept else [()] * self.width
+        # column by column: transposing every row at once held a second pointer per value
         frame = pd.DataFrame(
-            {name: pd.array(col, dtype="str") for name, col in zip(header, columns, strict=True)},
+            {
+                name: pd.array(list(map(operator.itemgetter(i), kept)), dtype="str")
+                for i, name in enumerate(header)
+            },
             index=pd.RangeIndex(len(kept)),
         )
         return frame, starts, self.rejected
