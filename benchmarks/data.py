@@ -297,3 +297,37 @@ def ensure_parquet(layer: Layer, rows: int, partition_rows: int) -> Path:
         distributed.write_partitions(records, folder, rows_per_partition=n, start_index=k)
     done.write_text(f"{rows} rows in partitions of {partition_rows}\n")
     return folder
+
+
+# --- mostly empty fields (a Kobo-style export of a long form, most questions unanswered) ----------
+
+
+def empty_fields_path(megabytes: int) -> Path:
+    return OUT / f"empty_fields_{megabytes}mb.csv"
+
+
+def ensure_empty_fields(megabytes: int) -> Path:
+    """A CSV of about ``megabytes`` MB whose fields are mostly ``""`` (written once)."""
+    path = empty_fields_path(megabytes)
+    if not path.is_file():
+        OUT.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(empty_fields_csv(megabytes * 1_000_000))
+        tmp.replace(path)
+    return path
+
+
+def empty_fields_csv(size: int, columns: int = 100) -> bytes:
+    """About ``size`` bytes: every field quoted, 6 filled and ``columns - 6`` empty per row."""
+    header = ["id", "date", "latitude", "longitude", "category", "description"]
+    blank = ',""' * (columns - len(header))
+    header += [f"q{i}" for i in range(len(header), columns)]
+    row = '"{0}","2024-01-{1:02d}","{2:.4f}","{3:.4f}","killing",""' + blank + "\n"
+    lines = [",".join(header) + "\n"]
+    total, i = len(lines[0]), 0
+    while total < size:
+        line = row.format(i, 1 + i % 28, 4 + (i % 97) / 100, 18 + (i % 89) / 100)
+        lines.append(line)
+        total += len(line)
+        i += 1
+    return "".join(lines).encode("ascii")

@@ -79,6 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="do not compile crisismap's bytecode before the whole-command runs",
     )
     parser.add_argument(
+        "--empty-fields-mb",
+        default="20,50",
+        help="sizes (MB) of the mostly-empty-fields input for reading memory ('' to skip)",
+    )
+    parser.add_argument(
         "--dask-rows",
         type=int,
         default=0,
@@ -103,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     map_sizes = [int(s) for s in args.map_sizes.split(",") if s]
     command_sizes = [int(s) for s in args.command_sizes.split(",") if s]
     if args.only_command:
-        sizes, map_sizes, args.dask_rows = [], [], 0
+        sizes, map_sizes, args.dask_rows, args.empty_fields_mb = [], [], 0, ""
     results: dict[str, Any] = {"environment": _environment(), "pipeline": [], "map": []}
     _header(results["environment"])
     _prepare(layers if sizes else [], sizes, map_sizes)
@@ -119,6 +124,12 @@ def main(argv: list[str] | None = None) -> int:
             row = _pipeline(layer, size, repeats, memory=not args.no_memory)
             results["pipeline"].append(row)
             _print_pipeline(row)
+
+    empty_sizes = [int(s) for s in args.empty_fields_mb.split(",") if s]
+    if empty_sizes and not args.no_memory:
+        print('\n== reading memory: mostly empty fields (every field quoted, 94 of 100 "") ==')
+        print("peak RSS of a fresh process over its size after imports, divided by the file size")
+        results["read_memory"] = [_read_memory(mb) for mb in empty_sizes]
 
     if map_sizes:
         print("\n== dashboard: map payload and interaction (synthetic admin-2, 3,000 regions) ==")
@@ -227,6 +238,21 @@ def _pipeline(layer: str, size: int, repeats: int, *, memory: bool) -> dict[str,
             row["memory"][name] = _run(
                 {"kind": "memory", "layer": layer, "size": size, "pipeline": name}
             )
+    return row
+
+
+def _read_memory(megabytes: int) -> dict[str, Any]:
+    data.ensure_empty_fields(megabytes)
+    row: dict[str, Any] = {"megabytes": megabytes}
+    for step in ("read", "validate"):
+        run = _run({"kind": "read_memory", "megabytes": megabytes, "step": step})
+        run["ratio"] = (run["peak_mb"] - run["baseline_mb"]) * 2**20 / run["bytes"]
+        row[step] = run
+        print(
+            f"  {run['bytes'] / 1e6:>6.1f} MB {step:<9} peak {run['peak_mb']:>7.0f} MB "
+            f"(after imports {run['baseline_mb']:.0f} MB): {run['ratio']:.1f}x the file, "
+            f"{run['seconds']:.1f} s"
+        )
     return row
 
 

@@ -194,3 +194,11 @@ def test_writer_mode_times_the_summary_and_the_join_table(tmp_path):
     assert row["summary"]["rows"] == 25_000 and row["summary"]["identical"]
     assert row["join table"]["rows"] == 800
     assert row["join table"]["bytes"] > 800 * 17 * 3
+
+
+def test_the_mostly_empty_fields_input_is_mostly_empty_quoted_fields():
+    raw = ingest.read_csv_bytes(data.empty_fields_csv(50_000))
+    assert raw.rejected == [] and len(raw.header) == 100 and len(raw.frame) > 100
+    values = raw.frame.to_numpy().ravel()
+    assert (values == "").mean() > 0.9
+    assert data.empty_fields_csv(50_000).count(b'""') > 0.9 * values.size

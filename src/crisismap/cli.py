@@ -1,7 +1,8 @@
 """The ``crisismap`` command line: the same pipeline as the app, for batch work.
 
-Bad input ends with one clear sentence on stderr and exit code 2, never a traceback;
-a traceback means a bug.
+Bad input ends with one clear sentence on stderr and exit code 2, never a traceback:
+every error a user can cause is a :class:`~crisismap.errors.CrisismapError` (or an
+``OSError`` from the file system). Anything else is a bug: a traceback and exit code 1.
 """
 
 from __future__ import annotations
@@ -788,12 +789,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Numeric options and the least each accepts (argparse checks only their type).
+_MINIMUMS = {"k": 1, "max_problems": 0, "limit": 0, "wait": 0, "older_than": 0, "snap_m": 0}
+
+
+def _check_numbers(args: argparse.Namespace) -> None:
+    """Refuse a negative or non-finite number where an option needs a count or a length."""
+    for name, least in _MINIMUMS.items():
+        value = getattr(args, name, None)
+        if value is not None and not (abs(value) < float("inf") and value >= least):
+            option = "--" + name.replace("_", "-")
+            raise CrisismapError(f"{option} expects a number of {least} or more, got {value}.")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        _check_numbers(args)
         return int(args.func(args) or 0)
-    except (CrisismapError, ValueError) as exc:
+    except CrisismapError as exc:
         print(f"crisismap: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except OSError as exc:

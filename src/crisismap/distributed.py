@@ -218,7 +218,14 @@ def _client(scheduler: str | None, n_workers: int) -> Iterator[Any]:
     from distributed import Client
 
     if scheduler:
-        with Client(scheduler) as client:
+        try:
+            client = Client(scheduler, timeout=30)
+        except (ValueError, OSError, TimeoutError) as exc:
+            raise InputError(
+                f"Could not connect to the dask scheduler at {scheduler!r} ({exc}): expected "
+                "the address of a running scheduler, such as tcp://10.0.0.5:8786."
+            ) from exc
+        with client:
             yield client
         return
     with local_cluster(n_workers) as address, Client(address) as client:

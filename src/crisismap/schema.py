@@ -1,6 +1,6 @@
 """Closed vocabularies and the column contract shared by every pipeline step.
 
-Leaf module: imports nothing from crisismap. Enums parse case-insensitively and list
+Leaf module: imports only the errors leaf. Enums parse case-insensitively and list
 the allowed values on failure (habit 6), so the CLI and the app can pass user text
 straight in.
 """
@@ -8,9 +8,12 @@ straight in.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
+
+from crisismap.errors import InvalidValueError
 
 
 class _ParseableEnum(StrEnum):
@@ -25,7 +28,8 @@ class _ParseableEnum(StrEnum):
             if text == member.value or text == member.name.lower().replace("_", "-"):
                 return member
         allowed = ", ".join(m.value for m in cls)
-        raise ValueError(f"Unknown {cls.__name__} {value!r}: expected one of {allowed}.")
+        what = re.sub(r"(?<!^)(?=[A-Z])", " ", cls.__name__).lower()  # DateOrder: date order
+        raise InvalidValueError(f"Unknown {what} {value!r}: expected one of {allowed}.")
 
     def __str__(self) -> str:
         return self.value
@@ -165,7 +169,9 @@ class View:
         try:
             level_number = int(level)
         except (TypeError, ValueError):
-            raise ValueError(f"Expected an admin level such as 1 or 2, got {level!r}.") from None
+            raise InvalidValueError(
+                f"Expected an admin level such as 1 or 2, got {level!r}."
+            ) from None
         view = cls(
             level=level_number,
             period=Period.parse(period),
@@ -177,7 +183,7 @@ class View:
             verified_only=_flag(verified_only, "verified_only"),
         )
         if view.start and view.end and view.start > view.end:
-            raise ValueError(
+            raise InvalidValueError(
                 f"The date window starts after it ends ({view.start} > {view.end}): "
                 "swap start and end."
             )
@@ -261,7 +267,7 @@ def _date(value: Any, field_name: str) -> dt.date | None:
     try:
         return dt.datetime.strptime(text, "%Y-%m-%d").date()  # 2024-3-5
     except ValueError:
-        raise ValueError(
+        raise InvalidValueError(
             f"Expected a date such as 2024-03-05 for {field_name}, got {value!r}."
         ) from None
 

@@ -16,6 +16,7 @@ import pandas as pd
 from crisismap.aggregate.codes import NO_CATEGORY, factor_codes, label_sets
 from crisismap.aggregate.levels import frames_by_level
 from crisismap.aggregate.periods import NO_PERIOD, day_number, day_ranges
+from crisismap.errors import InvalidValueError
 
 
 @dataclass
@@ -178,11 +179,17 @@ def _in_regions(
                 known.update(frame["code"].astype("str").dropna())
     unknown = [r for r in wanted if r not in known]
     if unknown:
-        raise ValueError(
-            f"Unknown region code(s) {unknown[:5]}: expected codes of the boundary set at "
-            f"level {level} or a coarser level (e.g. {sorted(known)[:3]})."
+        raise InvalidValueError(
+            f"Unknown region code(s) {_listed(unknown)}: expected codes of the boundary set "
+            f"at level {level} or a coarser level (e.g. {_listed(sorted(known), 3)})."
         )
     return keep
+
+
+def _listed(values: list[str], limit: int = 5) -> str:
+    """Quoted values for a message, at most ``limit`` of them."""
+    shown = ", ".join(f"'{v}'" for v in values[:limit])
+    return shown + (f" and {len(values) - limit:,} more" if len(values) > limit else "")
 
 
 def _code_columns(joined: pd.DataFrame, level: int | None) -> list[str]:
