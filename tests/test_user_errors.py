@@ -128,7 +128,7 @@ def test_a_bug_is_not_turned_into_a_sentence(monkeypatch, files, capsys):
     def broken(args):
         raise ValueError("a bug")
 
-    monkeypatch.setattr(cli, "cmd_validate", broken)
+    monkeypatch.setattr(cli.commands, "cmd_validate", broken)
     with pytest.raises(ValueError, match="a bug"):
         cli.main(["validate", str(files["incidents"])])
 
@@ -137,7 +137,7 @@ def test_a_bug_exits_1_with_a_traceback(files):
     code = (
         "import sys, crisismap.cli as c\n"
         "def boom(args): raise KeyError('bug')\n"
-        "c.cmd_boundaries = boom\n"
+        "c.commands.cmd_boundaries = boom\n"
         f"sys.exit(c.main(['boundaries', {str(files['boundaries'])!r}]))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
