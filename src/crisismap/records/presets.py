@@ -691,18 +691,21 @@ def _require_essentials(mapping: ColumnMapping, header: list[str]) -> None:
                 "what you mean)"
             )
         missing.append(
-            "no date column was found: name it with overrides={'date': '<column>'} "
-            f"(or date_start and date_end for ranges){hint}"
+            "no date column was found: choose it (--map date=COLUMN on the command line, "
+            "'date column' under 'Columns and dates' in the dashboard; date_start and date_end "
+            f"for ranges){hint}"
         )
     if not ("coords" in fields or ("lat" in fields and "lon" in fields)):
         missing.append(
-            "no coordinate columns were found: name them with overrides={'lat': '<column>', "
-            "'lon': '<column>'} or {'coords': '<column>'} for one 'lat, lon' column"
+            "no coordinate columns were found: choose them (--map lat=COLUMN --map lon=COLUMN, "
+            "or --map coords=COLUMN for one 'lat, lon' column; the same fields under 'Columns "
+            "and dates' in the dashboard)"
         )
     if "location_precision" in fields and mapping.precision_scheme is None:
         missing.append(
             f"column {fields['location_precision']!r} is mapped to location_precision but its "
-            "scheme is unknown: pass precision_scheme='ucdp', 'acled' or 'admin-level'"
+            "its codes are unknown: choose the preset whose precision codes it uses (ucdp or "
+            "acled), or leave the column unmapped"
         )
     if missing:
         raise MappingError(
