@@ -184,6 +184,11 @@ with st.sidebar:
             choice = st.selectbox(f"{field} column", ["(detected)"] + headers, key=f"map_{field}")
             if choice != "(detected)":
                 overrides[field] = choice
+        category_separator = st.selectbox(
+            "Multi-label categories",
+            list(dashboard.CATEGORY_SEPARATOR_LABELS),
+            format_func=dashboard.CATEGORY_SEPARATOR_LABELS.get,
+        )
 
     st.header("2 · Boundaries")
     boundary_upload = None
@@ -223,6 +228,7 @@ try:
         preset=None if preset == "auto" else preset,
         overrides=overrides,
         date_order=date_order,
+        category_separator=category_separator,
         snap_distance_m=float(snap_m) or None,
         fix_swapped=fix_swapped,
     )
@@ -294,6 +300,8 @@ with st.expander(
 ):
     st.write("Column mapping used:")
     st.dataframe(dashboard.mapping_table(report), hide_index=True)
+    for note in dashboard.category_notes(report) + dashboard.flag_notes(report):
+        st.caption(escape.markdown(note))
     st.dataframe(dashboard.problem_counts(report), hide_index=True)
     st.dataframe(dashboard.problem_table(report), hide_index=True)
     if ws.may(Action.EXPORT_INTERNAL):
@@ -334,6 +342,9 @@ start, end = (
     if isinstance(date_range, tuple)
     else (date_range, date_range)
 )
+flags = dashboard.flag_filters(analysis)  # only the approval flags the file has
+approved_only = "approved" in flags and st.checkbox("Approved records only")
+verified_only = "verified" in flags and st.checkbox("Verified records only")
 
 drill = st.session_state.get("drill")
 view = View.parse(
@@ -343,6 +354,8 @@ view = View.parse(
     end=end,
     categories=categories,
     regions=[code for code, _ in region_filter],
+    approved_only=approved_only,
+    verified_only=verified_only,
 )
 periods = dashboard.period_labels(analysis, view)
 pcol1, pcol2, pcol3, pcol4 = st.columns([1, 6, 1, 1])

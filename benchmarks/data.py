@@ -170,26 +170,32 @@ def _fractal(coords: np.ndarray, depth: int, seed: int) -> np.ndarray:
 # --- incidents ---------------------------------------------------------------------------
 
 
-def incidents_path(layer: str, n: int, defects: float = 0.0) -> Path:
+def incidents_path(layer: str, n: int, defects: float = 0.0, *, bbox: bool = False) -> Path:
     suffix = f"_d{defects:g}" if defects else ""
-    return OUT / f"incidents_{layer}_{n}{suffix}.csv"
+    return OUT / f"incidents_{layer}{'_bbox' if bbox else ''}_{n}{suffix}.csv"
 
 
-def ensure_incidents(layer: Layer, n: int, defects: float = 0.0) -> Path:
+def ensure_incidents(layer: Layer, n: int, defects: float = 0.0, *, bbox: bool = False) -> Path:
     """The CSV of ``n`` incidents over ``layer`` (written once, reused while it exists)."""
-    path = incidents_path(layer.key, n, defects)
+    path = incidents_path(layer.key, n, defects, bbox=bbox)
     if not path.is_file():
         OUT.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(incidents_csv(layer, n, defects=defects))
+        tmp.write_bytes(incidents_csv(layer, n, defects=defects, bbox=bbox))
         tmp.replace(path)
     return path
 
 
-def incidents_csv(layer: Layer, n: int, *, defects: float = 0.0, seed: int = SEED) -> bytes:
-    """``n`` incidents as CSV bytes (``defects``: share of lines given a typical defect)."""
+def incidents_csv(
+    layer: Layer, n: int, *, defects: float = 0.0, seed: int = SEED, bbox: bool = False
+) -> bytes:
+    """``n`` incidents as CSV bytes (``defects``: share of lines given a typical defect).
+
+    ``bbox``: spread evenly over the layer's bounding box instead of around hotspots (over
+    the Central African Republic about half of them fall outside the country).
+    """
     rng = np.random.default_rng(seed + n + zlib.crc32(layer.key.encode()))  # 32-bit: exact
-    lon, lat = _points(layer, n, rng)
+    lon, lat = _bbox_points(layer, n, rng) if bbox else _points(layer, n, rng)
     days = rng.integers(0, 7 * 365, n) + np.datetime64("2018-01-01", "D")
     victims = rng.geometric(0.25, n) - 1
     has_victims = rng.random(n) > 0.2
@@ -233,6 +239,12 @@ def _points(layer: Layer, n: int, rng: np.random.Generator) -> tuple[np.ndarray,
     zero = (np.round(lat, 4) == 0) & (np.round(lon, 5) == 0)
     lat[zero] = 0.5
     return lon, lat
+
+
+def _bbox_points(layer: Layer, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Points spread evenly over the layer's bounding box."""
+    xmin, ymin, xmax, ymax = shapely.total_bounds(layer.frame.geometry.to_numpy())
+    return rng.uniform(xmin, xmax, n), rng.uniform(ymin, ymax, n)
 
 
 def _add_defects(data: bytes, share: float, rng: np.random.Generator) -> bytes:
@@ -285,3 +297,37 @@ def ensure_parquet(layer: Layer, rows: int, partition_rows: int) -> Path:
         distributed.write_partitions(records, folder, rows_per_partition=n, start_index=k)
     done.write_text(f"{rows} rows in partitions of {partition_rows}\n")
     return folder
+
+
+# --- mostly empty fields (a Kobo-style export of a long form, most questions unanswered) ----------
+
+
+def empty_fields_path(megabytes: int) -> Path:
+    return OUT / f"empty_fields_{megabytes}mb.csv"
+
+
+def ensure_empty_fields(megabytes: int) -> Path:
+    """A CSV of about ``megabytes`` MB whose fields are mostly ``""`` (written once)."""
+    path = empty_fields_path(megabytes)
+    if not path.is_file():
+        OUT.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(empty_fields_csv(megabytes * 1_000_000))
+        tmp.replace(path)
+    return path
+
+
+def empty_fields_csv(size: int, columns: int = 100) -> bytes:
+    """About ``size`` bytes: every field quoted, 6 filled and ``columns - 6`` empty per row."""
+    header = ["id", "date", "latitude", "longitude", "category", "description"]
+    blank = ',""' * (columns - len(header))
+    header += [f"q{i}" for i in range(len(header), columns)]
+    row = '"{0}","2024-01-{1:02d}","{2:.4f}","{3:.4f}","killing",""' + blank + "\n"
+    lines = [",".join(header) + "\n"]
+    total, i = len(lines[0]), 0
+    while total < size:
+        line = row.format(i, 1 + i % 28, 4 + (i % 97) / 100, 18 + (i % 89) / 100)
+        lines.append(line)
+        total += len(line)
+        i += 1
+    return "".join(lines).encode("ascii")

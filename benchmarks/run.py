@@ -63,6 +63,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory runs")
     parser.add_argument(
+        "--command-sizes",
+        default="1000000",
+        help="incident counts for the whole-command section: `crisismap summarize` and the "
+        "reference script as fresh processes, CAF COD-AB admin-3 x month ('' to skip)",
+    )
+    parser.add_argument(
+        "--only-command",
+        action="store_true",
+        help="run only the whole-command and CSV-writer sections",
+    )
+    parser.add_argument(
+        "--no-compile",
+        action="store_true",
+        help="do not compile crisismap's bytecode before the whole-command runs",
+    )
+    parser.add_argument(
+        "--empty-fields-mb",
+        default="20,50",
+        help="sizes (MB) of the mostly-empty-fields input for reading memory ('' to skip)",
+    )
+    parser.add_argument(
         "--dask-rows",
         type=int,
         default=0,
@@ -81,21 +102,34 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.quick:
         args.sizes, args.repeats, args.map_sizes = "100000", 2, "1000"
+        args.command_sizes = "100000"
     sizes = [int(s) for s in args.sizes.split(",") if s]
     layers = [s for s in args.layers.split(",") if s]
     map_sizes = [int(s) for s in args.map_sizes.split(",") if s]
+    command_sizes = [int(s) for s in args.command_sizes.split(",") if s]
+    if args.only_command:
+        sizes, map_sizes, args.dask_rows, args.empty_fields_mb = [], [], 0, ""
     results: dict[str, Any] = {"environment": _environment(), "pipeline": [], "map": []}
     _header(results["environment"])
-    _prepare(layers, sizes, map_sizes)
+    _prepare(layers if sizes else [], sizes, map_sizes)
+    if command_sizes:
+        results["command"] = _whole_command(command_sizes, args)
 
-    print("\n== read + validate + join + aggregate (region x month x category) ==")
-    print("median seconds per stage; peak RSS of a fresh process running one pipeline once")
-    for layer in layers:
+    if sizes:
+        print("\n== the core: read + validate + join + aggregate (region x month x category) ==")
+        print("median seconds per stage; peak RSS of a fresh process running one pipeline once")
+    for layer in layers if sizes else []:
         for size in sizes:
             repeats = args.repeats if size <= 2_000_000 else args.large_repeats
             row = _pipeline(layer, size, repeats, memory=not args.no_memory)
             results["pipeline"].append(row)
             _print_pipeline(row)
+
+    empty_sizes = [int(s) for s in args.empty_fields_mb.split(",") if s]
+    if empty_sizes and not args.no_memory:
+        print('\n== reading memory: mostly empty fields (every field quoted, 94 of 100 "") ==')
+        print("peak RSS of a fresh process over its size after imports, divided by the file size")
+        results["read_memory"] = [_read_memory(mb) for mb in empty_sizes]
 
     if map_sizes:
         print("\n== dashboard: map payload and interaction (synthetic admin-2, 3,000 regions) ==")
@@ -142,6 +176,26 @@ def _prepare(layers: list[str], sizes: list[int], map_sizes: list[int]) -> None:
     print(f"inputs ready in {data.OUT} ({time.perf_counter() - started:.0f} s)")
 
 
+def _whole_command(sizes: list[int], args: argparse.Namespace) -> dict[str, Any]:
+    """The whole ``crisismap summarize`` against the reference script, then the CSV writer."""
+    from benchmarks import command
+
+    layer = data.load_layer("caf3")
+    paths = {size: data.ensure_incidents(layer, size, bbox=True) for size in sizes}
+    print("\n== what users run: `crisismap summarize` and the reference, fresh processes ==")
+    rows = []
+    for size, path in paths.items():
+        repeats = args.repeats if size <= 2_000_000 else args.large_repeats
+        row = command.measure(path, repeats=repeats, compile_bytecode=not args.no_compile)
+        command.print_command(row)
+        rows.append(row)
+    print("\n== writing CSV (crisismap.export.to_csv_bytes), in one process, median s ==")
+    biggest = max(sizes)
+    writer = command.writer(paths[biggest], repeats=args.repeats)
+    command.print_writer(writer)
+    return {"runs": rows, "writer": writer}
+
+
 def _run(task: dict[str, Any]) -> dict[str, Any]:
     env = dict(
         os.environ, PYTHONPATH=str(data.ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")
@@ -184,6 +238,21 @@ def _pipeline(layer: str, size: int, repeats: int, *, memory: bool) -> dict[str,
             row["memory"][name] = _run(
                 {"kind": "memory", "layer": layer, "size": size, "pipeline": name}
             )
+    return row
+
+
+def _read_memory(megabytes: int) -> dict[str, Any]:
+    data.ensure_empty_fields(megabytes)
+    row: dict[str, Any] = {"megabytes": megabytes}
+    for step in ("read", "validate"):
+        run = _run({"kind": "read_memory", "megabytes": megabytes, "step": step})
+        run["ratio"] = (run["peak_mb"] - run["baseline_mb"]) * 2**20 / run["bytes"]
+        row[step] = run
+        print(
+            f"  {run['bytes'] / 1e6:>6.1f} MB {step:<9} peak {run['peak_mb']:>7.0f} MB "
+            f"(after imports {run['baseline_mb']:.0f} MB): {run['ratio']:.1f}x the file, "
+            f"{run['seconds']:.1f} s"
+        )
     return row
 
 

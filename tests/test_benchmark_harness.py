@@ -20,6 +20,10 @@ from crisismap.records import read as ingest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def command_caf() -> Path:
+    return data.SHARED_DATA / "boundaries" / "caf_codab"
+
+
 @pytest.fixture(scope="module")
 def layer() -> data.Layer:
     return data.Layer("synth2", 2, data.synthetic_admin2(n_regions=40, depth=3))
@@ -96,5 +100,105 @@ def test_harness_documents_its_one_command():
         cwd=ROOT,
         check=True,
     )
-    for option in ("--quick", "--sizes", "--repeats", "--map-sizes", "--dask-rows"):
+    for option in (
+        "--quick",
+        "--sizes",
+        "--repeats",
+        "--map-sizes",
+        "--dask-rows",
+        "--command-sizes",
+        "--only-command",
+    ):
         assert option in proc.stdout
+
+
+@pytest.mark.slow
+def test_map_worker_rebuilds_the_page_for_every_widget_change(layer, csv_path):
+    """The dashboard benchmark's widget changes all build a page (it once died on one)."""
+    from benchmarks import worker
+    from crisismap import dashboard, pipeline
+    from crisismap.boundaries import BoundarySet
+
+    bset = BoundarySet("synth2", "test", "seeded", {layer.level: layer.frame})
+    analysis = pipeline.analyse(csv_path.read_bytes(), bset, filename=csv_path.name)
+    periods = dashboard.period_labels(analysis, dashboard.View(layer.level))
+    changes = [
+        {"categories": dashboard.categories_of(analysis)[:1]},
+        {"period": periods[len(periods) // 2]},
+        {"period_unit": "week"},
+        {"regions": [c for c, _ in dashboard.region_choices(analysis, layer.level)[:2]]},
+    ]
+    for widgets in changes:
+        page = worker._build_view(dashboard, analysis, layer.level, widgets)
+        assert page.level == layer.level and page.total_points > 0
+
+
+def test_bbox_incidents_spread_over_the_whole_box(layer):
+    raw = ingest.read_csv_bytes(data.incidents_csv(layer, 2_000, bbox=True))
+    assert raw.n_records == 2_000 and raw.rejected == []
+    assert data.incidents_csv(layer, 300, bbox=True) == data.incidents_csv(layer, 300, bbox=True)
+    assert data.incidents_csv(layer, 300, bbox=True) != data.incidents_csv(layer, 300)
+    assert data.incidents_path("caf3", 10, bbox=True).name == "incidents_caf3_bbox_10.csv"
+
+
+def test_the_command_check_counts_cells_and_ignores_the_outside_rows(tmp_path):
+    from benchmarks import command
+
+    ours, ref = tmp_path / "ours.csv", tmp_path / "ref.csv"
+    ours.write_text(
+        "region_code,period,incidents\nCF1,2024-01,3\nCF1,2024-02,0\nCF2,2024-01,1\n"
+        "__outside__,2024-01,9\n"
+    )
+    ref.write_text("region_code,period,incidents\nCF1,2024-01,3\nCF2,2024-01,2\n")
+    check = command.agreement(ours, ref)
+    assert check == {
+        "cells": 2,
+        "cells_differing": 1,
+        "in_regions_crisismap": 4,
+        "in_regions_reference": 5,
+    }
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not command_caf().is_dir(), reason="needs ../shared/data")
+def test_whole_command_mode_runs_both_commands_as_fresh_processes(tmp_path):
+    from benchmarks import command
+
+    layer = data.load_layer("caf3")
+    path = tmp_path / "incidents.csv"
+    path.write_bytes(data.incidents_csv(layer, 1_500, bbox=True))
+    row = command.measure(path, repeats=1, compile_bytecode=False)
+    assert row["size"] == 1_500
+    assert row["check"]["cells_differing"] == 0
+    assert 0 < row["check"]["in_regions_crisismap"] < 1_500  # about half lie outside CAF
+    assert row["check"]["in_regions_crisismap"] == row["check"]["in_regions_reference"]
+    for name in ("crisismap", "reference"):
+        assert row[name]["median"] > row["startup"]["python"]["median"] > 0
+        assert row[name]["peak_mb"] > 50  # geopandas alone is more than that
+    assert set(row["bytecode"]) == {
+        "PYTHONDONTWRITEBYTECODE",
+        "site_packages_compiled",
+        "crisismap_compiled",
+    }
+    assert row["first_run"]["seconds"] > 0 and row["ratio_whole"] > 0
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not command_caf().is_dir(), reason="needs ../shared/data")
+def test_writer_mode_times_the_summary_and_the_join_table(tmp_path):
+    from benchmarks import command
+
+    path = tmp_path / "incidents.csv"
+    path.write_bytes(data.incidents_csv(data.load_layer("caf3"), 800, bbox=True))
+    row = command.writer(path, repeats=1)
+    assert row["summary"]["rows"] == 25_000 and row["summary"]["identical"]
+    assert row["join table"]["rows"] == 800
+    assert row["join table"]["bytes"] > 800 * 17 * 3
+
+
+def test_the_mostly_empty_fields_input_is_mostly_empty_quoted_fields():
+    raw = ingest.read_csv_bytes(data.empty_fields_csv(50_000))
+    assert raw.rejected == [] and len(raw.header) == 100 and len(raw.frame) > 100
+    values = raw.frame.to_numpy().ravel()
+    assert (values == "").mean() > 0.9
+    assert data.empty_fields_csv(50_000).count(b'""') > 0.9 * values.size

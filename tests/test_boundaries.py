@@ -99,9 +99,9 @@ def test_overrides_name_the_fields_and_level(tmp_path):
         tmp_path / "regions.geojson",
         [({"kod": "R-1", "nazva": "One"}, box(30, 50, 31, 51))],
     )
-    with pytest.raises(BoundaryError, match="columns are kod, nazva. Pass code_field="):
+    with pytest.raises(BoundaryError, match="columns are kod, nazva. Rename the column"):
         load_boundaries(path)
-    with pytest.raises(BoundaryError, match="pass level="):
+    with pytest.raises(BoundaryError, match="name the file after its level"):
         load_boundaries(path, code_field="kod")
     bs = load_boundaries(path, level=1, code_field="kod", name_field="nazva", country="UKR")
     assert bs.level(1)[["code", "name", "country"]].values.tolist() == [["R-1", "One", "UKR"]]

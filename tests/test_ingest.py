@@ -132,9 +132,9 @@ def test_quote_inside_an_unquoted_value_is_kept():
     assert rows(read('id,desc\n1,He said "stop" twice\n')) == [[2, "1", 'He said "stop" twice']]
 
 
-def test_runaway_quote_is_capped_by_record_lines():
+def test_runaway_quote_that_never_closes_sets_aside_its_line_only():
     lines = "".join(f"{i},text {i}\n" for i in range(2, 50))
-    raw = read('id,desc\n1,"open\n' + lines, max_record_lines=10)
+    raw = read('id,desc\n1,"open\n' + lines)
     assert rejected(raw) == [[2, "quote-unclosed"]]
     assert len(raw.frame) == 48
 

@@ -20,7 +20,7 @@ from crisismap.join import names
     [
         ("Donetsk oblast", "donetsk"),
         ("Donets'k", "donetsk"),
-        ("Kiev Special Republican city", "kiev"),
+        ("Kiev Special Republican city", "kiev city"),  # a city stays a city
         ("Autonomous Republic of Crimea", "crimea"),
         ("Al-Hasakah", "hasakah"),
         ("  Ivano-Frankivs’k  ", "ivano frankivsk"),

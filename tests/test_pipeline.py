@@ -15,19 +15,21 @@ def world():
     return load_boundaries("world")
 
 
-def _csv(rows: list[tuple[str, float, float]]) -> bytes:
-    lines = ["id,date,latitude,longitude,category"]
+def _csv(rows: list[tuple[str, float, float]], countries: list[str] | None = None) -> bytes:
+    lines = ["id,date,latitude,longitude,category" + (",country" if countries else "")]
     for k, (i, lat, lon) in enumerate(rows):
-        lines.append(f"{i},2024-01-0{1 + k % 9},{lat:.4f},{lon:.4f},killing")
+        country = f",{countries[k]}" if countries else ""
+        lines.append(f"{i},2024-01-0{1 + k % 9},{lat:.4f},{lon:.4f},killing{country}")
     return ("\n".join(lines) + "\n").encode()
 
 
-def _sudan_file() -> bytes:
+def _sudan_file(*, stated: bool = True) -> bytes:
     rows = [(f"S{k}", 13.0 + (k % 10) * 0.1, 30.0 + (k % 7) * 0.1) for k in range(200)]
     rows.append(("SWAP1", 30.1, 13.2))  # Sudan written lon/lat: lands in Libya as given
     rows.append(("SWAP2", 29.8, 12.9))  # 2 of 203 records: under the 2 % share of a country
     rows.append(("CHAD", 12.1, 15.05))  # a real point in Chad: swapped it is in the sea
-    return _csv(rows)
+    countries = ["Sudan"] * 202 + ["Chad"]
+    return _csv(rows, countries if stated else None)
 
 
 def test_swapped_points_are_flagged_against_the_countries_the_file_is_about(world):
@@ -37,6 +39,14 @@ def test_swapped_points_are_flagged_against_the_countries_the_file_is_about(worl
     codes = dict(zip(analysis.records["id"], analysis.joined["adm0_code"], strict=True))
     assert codes["SWAP1"] == "LBY" and codes["CHAD"] == "TCD"  # flagged, not moved
     assert analysis.report.warned == 2
+    message = next(p.message for p in analysis.report.problems if p.record_id == "SWAP1")
+    assert "not where the record says it is (Sudan)" in message
+
+
+def test_a_point_in_a_less_frequent_country_is_no_evidence_without_a_stated_place(world):
+    # Without a country column, landing in Libya is what a correct Libyan record does too.
+    analysis = pipeline.analyse(_sudan_file(stated=False), world, filename="sudan.csv")
+    assert not [p for p in analysis.report.problems if p.code == "coords-swapped"]
 
 
 def test_swapped_points_are_swapped_and_rejoined_only_on_request(world):

@@ -40,6 +40,15 @@ DATE_ORDER_LABELS = {
     "mdy": "month first (12/31/2024)",
 }
 OVERRIDABLE_FIELDS = ["date", "lat", "lon", "coords", "category", "victims", "id", "description"]
+# How multi-label categories are split: None keeps the preset's choice.
+CATEGORY_SEPARATOR_LABELS = {
+    None: "the preset's choice",
+    "auto": "decide from the labels (recurring labels win)",
+    "none": "do not split",
+    ";": "split on ;",
+    "|": "split on |",
+    ",": "split on ,",
+}
 WEB_BASEMAPS = ["OpenStreetMap", "CartoDB positron"]
 MAX_MAP_POINTS = 3_000
 TOP_REGIONS = 15
@@ -55,8 +64,12 @@ def load_bundled() -> BoundarySet:
 
 
 def read_uploaded_boundaries(data: bytes, filename: str) -> BoundarySet:
-    """A user's boundary upload (COD-AB, geoBoundaries...), checked for safety."""
-    return read_boundary_bytes(data, filename)
+    """A user's boundary upload (COD-AB, geoBoundaries...), checked for safety.
+
+    Prepared once and kept in ``<data dir>/cache`` (public geometry, keyed by the bytes),
+    so the same file opens in milliseconds in every later session and server process.
+    """
+    return read_boundary_bytes(data, filename, cache_dir=default_data_dir() / "cache")
 
 
 def analyse_files(
@@ -142,7 +155,26 @@ def mapping_table(report: Report) -> pd.DataFrame:
             rows += [{"file": key, "field": f, "column": c} for f, c in value.items()]
         else:
             rows.append({"file": "", "field": key, "column": value})
+    if report.category_separator:  # how the category column was split, and why (in the notes)
+        rows.append(
+            {"file": "", "field": "category separator", "column": report.category_separator}
+        )
     return pd.DataFrame(rows, columns=["file", "field", "column"])
+
+
+def category_notes(report: Report) -> list[str]:
+    """Why the category column was split as it was (one sentence per file)."""
+    return [n for n in report.notes if "Category labels" in n or "Kobo choice names" in n]
+
+
+def flag_notes(report: Report) -> list[str]:
+    """How many records are not approved / not verified (when the file says)."""
+    return [n for n in report.notes if "records are not approved" in n or "not verified" in n]
+
+
+def flag_filters(analysis: Analysis) -> list[str]:
+    """The approval flags the records carry (``approved``, ``verified``): the filters offered."""
+    return [f for f in ("approved", "verified") if f in analysis.records.columns]
 
 
 def problem_counts(report: Report) -> pd.DataFrame:
@@ -260,12 +292,20 @@ def default_level(analysis: Analysis) -> int:
 def period_labels(analysis: Analysis, view: View) -> list[str]:
     """The period labels (of ``view.period``) spanned by the filtered records, in order.
 
-    Like the chart, they follow the date and category filters, not the region filter.
+    Like the chart, they follow the date, category and approval filters, not the region filter.
     """
     views = _record_views(analysis)
     start, end = view.start, view.end
     categories = view.filters()["categories"]
-    selection = views.select(None, level=None, start=start, end=end, categories=categories)
+    selection = views.select(
+        None,
+        level=None,
+        start=start,
+        end=end,
+        categories=categories,
+        approved_only=view.approved_only,
+        verified_only=view.verified_only,
+    )
     return views.period_labels(selection, period=view.period, start=start, end=end)
 
 
@@ -345,6 +385,8 @@ def build_view(
         end=end,
         categories=filters["categories"],
         regions=[drill] if drill else None,
+        approved_only=view.approved_only,
+        verified_only=view.verified_only,
     )
     series = views.time_series(series_rows, period=unit, start=start, end=end)
     series = series[series["period"] != IMPRECISE_PERIOD][["period", "category", "incidents"]]

@@ -218,7 +218,14 @@ def _client(scheduler: str | None, n_workers: int) -> Iterator[Any]:
     from distributed import Client
 
     if scheduler:
-        with Client(scheduler) as client:
+        try:
+            client = Client(scheduler, timeout=30)
+        except (ValueError, OSError, TimeoutError) as exc:
+            raise InputError(
+                f"Could not connect to the dask scheduler at {scheduler!r} ({exc}): expected "
+                "the address of a running scheduler, such as tcp://10.0.0.5:8786."
+            ) from exc
+        with client:
             yield client
         return
     with local_cluster(n_workers) as address, Client(address) as client:
@@ -381,6 +388,7 @@ def summarize_input(
     overrides: dict[str, str] | None = None,
     date_order: DateOrder | str = DateOrder.AUTO,
     encoding: str | None = None,
+    category_separator: str | None = None,
     snap_distance_m: float | None = None,
     scheduler: str | None = None,
     n_workers: int = 2,
@@ -399,8 +407,18 @@ def summarize_input(
     here: the local engine does that. Returns the local engine's result type.
     """
     aggregate.level_frame(boundaries, view.level)  # fail early on an unknown level
+    if view.approved_only or view.verified_only:  # the partitions carry no approval flags
+        raise InputError(
+            "Counting only approved or verified records is not available with the dask engine "
+            "yet: use the local engine, or leave the filter out."
+        )
     task = _task(view, by_category)
-    options = {"preset": preset, "overrides": overrides, "date_order": date_order}
+    options = {
+        "preset": preset,
+        "overrides": overrides,
+        "date_order": date_order,
+        "category_separator": category_separator,
+    }
     with scratch_folder(scratch_dir) as tmp:
         prepared = _prepare(
             Path(source), tmp, options, encoding, max_bytes, rows_per_partition, progress
@@ -465,6 +483,7 @@ def _prepare(
         preset=options["preset"],
         overrides=options["overrides"],
         date_order=options["date_order"],
+        category_separator=options["category_separator"],
         encoding=encoding,
         max_bytes=max_bytes,
     )

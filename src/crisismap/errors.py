@@ -13,6 +13,12 @@ class CrisismapError(Exception):
     """Base class: the message is a full sentence meant for the user."""
 
 
+class InvalidValueError(CrisismapError, ValueError):
+    """A value the user gave (a level, a period, a date, a region code, an option) is not
+    one that is allowed; the message lists what is. Also a ``ValueError``, as Python's own
+    parsers raise for a value of the right type but the wrong content."""
+
+
 class InputError(CrisismapError):
     """An input file as a whole cannot be used (wrong format, unreadable, empty)."""
 

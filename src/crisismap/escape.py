@@ -139,6 +139,20 @@ def neutralise_formula(text: str) -> str:
     return text
 
 
+# The same test over a whole column: optional spaces, then one of the prefixes.
+_FORMULA_START = "^ *[" + "".join(FORMULA_PREFIXES).replace("-", "\\-") + "]"
+
+
+def neutralise_formulas(texts: Any) -> Any:
+    """:func:`neutralise_formula` of a whole pyarrow string array at once (no Python loop)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    live = pc.match_substring_regex(texts, _FORMULA_START)
+    apostrophe, nothing = pa.scalar("'", texts.type), pa.scalar("", texts.type)
+    return pc.if_else(live, pc.binary_join_element_wise(apostrophe, texts, nothing), texts)
+
+
 def cell_text(value: Any) -> str:
     """A value as CSV text: missing is "", whole floats lose ".0", midnight is a date."""
     if value is None or value is pd.NA or value is pd.NaT:

@@ -83,10 +83,22 @@ def analyse(
 
     Every input record ends in ``records`` (accepted, possibly with warnings) or in
     ``rejected`` with its reasons; ``report.accepted + report.rejected == report.records``.
-    Options: ``preset``, ``overrides``, ``date_order``, ``encoding``, ``snap_distance_m``,
+    Options: ``preset``, ``overrides``, ``date_order``, ``encoding``, ``category_separator``,
+    ``snap_distance_m``,
     ``fix_swapped``, ``max_bytes``, ``progress`` (see :func:`analyse_files`).
     """
     return analyse_files([(filename, data)], boundaries, **options)
+
+
+def check_flag_filters(analysis: Analysis, view: View) -> None:
+    """Refuse an approval filter the records cannot answer (it would count everything)."""
+    for wanted, name in ((view.approved_only, "approved"), (view.verified_only, "verified")):
+        if wanted and name not in analysis.records.columns:
+            raise InputError(
+                f"Counting only {name} records needs a column saying whether each record is "
+                f"{name} (such as Ushahidi's {name.upper()} column; map one with --map "
+                f"{name}=COLUMN) and the file has none: leave the filter out or map the column."
+            )
 
 
 def analyse_files(
@@ -100,6 +112,7 @@ def analyse_files(
     snap_distance_m: float | None = None,
     fix_swapped: bool = False,
     max_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
+    category_separator: str | None = None,
     progress: Progress = _quiet,
 ) -> Analysis:
     """Validate each ``(filename, bytes)`` file, then join all accepted records at once.
@@ -121,6 +134,7 @@ def analyse_files(
             date_order=date_order,
             encoding=encoding,
             max_bytes=max_bytes,
+            category_separator=category_separator,
         )
         progress(f"validated {result.report.records:,} records of {name}")
         parts.append(result)
@@ -143,6 +157,7 @@ def analyse_files(
         "mapping": report.mapping,
         "date_order": report.date_order or date_order.value,
         "encoding": report.encoding,
+        "category_separator": report.category_separator,
         "snap_distance_m": snap_distance_m,
         "fix_swapped": fix_swapped,
     }
@@ -198,6 +213,9 @@ def _combine(
     report.encoding = ", ".join(sorted({p.report.encoding or "?" for p in parts}))
     report.date_order = ", ".join(sorted({p.report.date_order or "?" for p in parts}))
     report.delimiter = ", ".join(sorted({repr(p.report.delimiter) for p in parts}))
+    report.category_separator = ", ".join(
+        sorted({p.report.category_separator or "?" for p in parts})
+    )
     combined = combine_records(records)
     merged = combined.summary["records_in"] - combined.summary["records_out"]
     if merged:

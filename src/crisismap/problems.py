@@ -46,6 +46,13 @@ class Problem:
         }
 
 
+# What a report from validation alone (crisismap validate) leaves out, said where it is shown.
+UNJOINED_NOTE = (
+    "swapped coordinates and points outside every region are checked against boundaries by "
+    "join, summarize, report and the dashboard, not here: those warnings are not in these counts."
+)
+
+
 PROBLEM_FIELDS = ["file", "line", "column", "code", "severity", "message", "value", "record_id"]
 
 
@@ -66,6 +73,7 @@ class Report:
     encoding: str | None = None
     delimiter: str | None = None
     date_order: str | None = None
+    category_separator: str | None = None  # how multi-label categories were split
     problems: list[Problem] = field(default_factory=list)
     counts: Counter = field(default_factory=Counter)
     limit: int = DEFAULT_PROBLEM_LIMIT
@@ -108,6 +116,7 @@ class Report:
             "encoding": self.encoding,
             "delimiter": self.delimiter,
             "date_order": self.date_order,
+            "category_separator": self.category_separator,
             "problem_counts": [
                 {"code": code, "severity": sev, "count": n}
                 for (code, sev), n in sorted(self.counts.items())
@@ -489,14 +498,19 @@ COORDS_SWAPPED = _declare(
     "coords-swapped",
     _W,
     "Latitude and longitude look swapped (judged against the boundaries); only flagged.",
-    "Latitude {lat} / longitude {lon} falls outside the countries this file is about, but "
-    "inside one with the two swapped. Check the source; rerun with the swap option to swap "
-    "them.",
+    "Latitude {lat} / longitude {lon} is outside every region (in the sea or off the map), "
+    "and with the two swapped it falls in one of the countries this file is about. Check the "
+    "source; rerun with the swap option to swap them.",
+    stated="Latitude {lat} / longitude {lon} is not where the record says it is ({stated}); "
+    "with the two swapped it is. Check the source; rerun with the swap option to swap them.",
 )
 COORDS_SWAPPED_FIXED = _declare(
     "coords-swapped-fixed",
     _W,
     "Latitude and longitude looked swapped and were swapped, as asked.",
-    "Latitude {lat} / longitude {lon} falls outside the countries this file is about, but "
-    "inside one with the two swapped. They were swapped as you asked.",
+    "Latitude {lat} / longitude {lon} is outside every region (in the sea or off the map), "
+    "and with the two swapped it falls in one of the countries this file is about. They were "
+    "swapped as you asked.",
+    stated="Latitude {lat} / longitude {lon} is not where the record says it is ({stated}); "
+    "with the two swapped it is. They were swapped as you asked.",
 )

@@ -1,6 +1,6 @@
 """Closed vocabularies and the column contract shared by every pipeline step.
 
-Leaf module: imports nothing from crisismap. Enums parse case-insensitively and list
+Leaf module: imports only the errors leaf. Enums parse case-insensitively and list
 the allowed values on failure (habit 6), so the CLI and the app can pass user text
 straight in.
 """
@@ -8,9 +8,12 @@ straight in.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
+
+from crisismap.errors import InvalidValueError
 
 
 class _ParseableEnum(StrEnum):
@@ -25,7 +28,8 @@ class _ParseableEnum(StrEnum):
             if text == member.value or text == member.name.lower().replace("_", "-"):
                 return member
         allowed = ", ".join(m.value for m in cls)
-        raise ValueError(f"Unknown {cls.__name__} {value!r}: expected one of {allowed}.")
+        what = re.sub(r"(?<!^)(?=[A-Z])", " ", cls.__name__).lower()  # DateOrder: date order
+        raise InvalidValueError(f"Unknown {what} {value!r}: expected one of {allowed}.")
 
     def __str__(self) -> str:
         return self.value
@@ -82,7 +86,8 @@ IMPRECISE_CODE = "__not_attributable__"
 
 # --- The validated-records contract -------------------------------------------------
 # ``validate`` returns a pandas DataFrame with exactly these columns (plus any
-# ``stated_adm{N}_name`` / ``stated_adm{N}_code`` columns the file provides).
+# ``stated_adm{N}_name`` / ``stated_adm{N}_code`` columns the file provides, and
+# ``approved`` / ``verified``, nullable booleans, when the file has them).
 RECORD_COLUMNS: dict[str, str] = {
     "id": "str: record id from the file, or a stable generated one (sha1 of the raw line)",
     "line": "int: 1-based physical line in the file where the record starts",
@@ -130,7 +135,8 @@ IMPRECISE_PERIOD = "__date_not_attributable__"
 
 @dataclass(frozen=True)
 class View:
-    """One view of the data: admin level, period unit, date window, categories, regions.
+    """One view of the data: admin level, period unit, date window, categories, regions,
+    and whether only approved / verified records count.
 
     Parsed once where a request comes in (CLI arguments, dashboard widgets) and passed
     inward unchanged: every summary, figure, export and manifest of a view is computed
@@ -144,6 +150,8 @@ class View:
     end: dt.date | None = None
     categories: tuple[str, ...] | None = None
     regions: tuple[str, ...] | None = None
+    approved_only: bool = False
+    verified_only: bool = False
 
     @classmethod
     def parse(
@@ -154,12 +162,16 @@ class View:
         end: Any = None,
         categories: Any = None,
         regions: Any = None,
+        approved_only: Any = False,
+        verified_only: Any = False,
     ) -> View:
         """A view from user values (text or objects), with messages that name the field."""
         try:
             level_number = int(level)
         except (TypeError, ValueError):
-            raise ValueError(f"Expected an admin level such as 1 or 2, got {level!r}.") from None
+            raise InvalidValueError(
+                f"Expected an admin level such as 1 or 2, got {level!r}."
+            ) from None
         view = cls(
             level=level_number,
             period=Period.parse(period),
@@ -167,22 +179,31 @@ class View:
             end=_date(end, "end"),
             categories=_names(categories),
             regions=_names(regions),
+            approved_only=_flag(approved_only, "approved_only"),
+            verified_only=_flag(verified_only, "verified_only"),
         )
         if view.start and view.end and view.start > view.end:
-            raise ValueError(
+            raise InvalidValueError(
                 f"The date window starts after it ends ({view.start} > {view.end}): "
                 "swap start and end."
             )
         return view
 
     def filters(self) -> dict[str, Any]:
-        """The selection as keyword arguments: ``start``, ``end``, ``categories``, ``regions``."""
+        """The selection as keyword arguments: ``start``, ``end``, ``categories``, ``regions``
+        (and ``approved_only`` / ``verified_only`` when set)."""
         return {
             "start": self.start,
             "end": self.end,
             "categories": list(self.categories) if self.categories else None,
             "regions": list(self.regions) if self.regions else None,
+            **self._flags(),
         }
+
+    def _flags(self) -> dict[str, bool]:
+        """The approval filters that are on (none for most files, which have no such flag)."""
+        flags = {"approved_only": self.approved_only, "verified_only": self.verified_only}
+        return {k: v for k, v in flags.items() if v}
 
     def with_(self, **changes: Any) -> View:
         """A copy with some fields changed (parsed like :meth:`parse`)."""
@@ -193,6 +214,8 @@ class View:
             "end": self.end,
             "categories": self.categories,
             "regions": self.regions,
+            "approved_only": self.approved_only,
+            "verified_only": self.verified_only,
         }
         unknown = set(changes) - set(values)
         if unknown:
@@ -208,7 +231,19 @@ class View:
             "end": self.end.isoformat() if self.end else None,
             "categories": list(self.categories) if self.categories else None,
             "regions": list(self.regions) if self.regions else None,
+            **self._flags(),
         }
+
+
+def _flag(value: Any, field_name: str) -> bool:
+    if isinstance(value, bool) or value is None:
+        return bool(value)
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("", "0", "false", "no", "off"):
+        return False
+    raise ValueError(f"Expected yes or no for {field_name}, got {value!r}.")
 
 
 def _date(value: Any, field_name: str) -> dt.date | None:
@@ -232,7 +267,7 @@ def _date(value: Any, field_name: str) -> dt.date | None:
     try:
         return dt.datetime.strptime(text, "%Y-%m-%d").date()  # 2024-3-5
     except ValueError:
-        raise ValueError(
+        raise InvalidValueError(
             f"Expected a date such as 2024-03-05 for {field_name}, got {value!r}."
         ) from None
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from crisismap.errors import InvalidValueError
+
 
 def level_frame(levels: Any, level: int) -> Any:
     """The boundary frame of admin ``level``, refusing a level the boundaries lack.
@@ -23,14 +25,14 @@ def level_frame(levels: Any, level: int) -> Any:
 
     Raises
     ------
-    ValueError
+    InvalidValueError
         When ``level`` is not one of the levels; the message lists the ones there are.
     """
     frames = frames_by_level(levels)
     if level not in frames:
         name = getattr(levels, "name", None)
         where = "the boundaries" if name is None else f"boundary set {name!r}"
-        raise ValueError(
+        raise InvalidValueError(
             f"Admin level {level} is not in {where}: available levels are "
             f"{', '.join(map(str, frames)) or 'none'}."
         )

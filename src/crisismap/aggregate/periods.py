@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from crisismap.aggregate.codes import factor_codes
+from crisismap.errors import InvalidValueError
 from crisismap.schema import DatePrecision, Period
 
 NO_PERIOD = np.iinfo(np.int64).min  # the day number or ordinal of a missing date
@@ -49,10 +50,10 @@ def period_bounds(label: str, period: Period | str) -> tuple[Any, Any]:
     try:
         ordinal = ordinals(np.array([day_number(_first_day_of_label(text, period))]), period)
     except (ValueError, TypeError) as exc:
-        raise ValueError(wrong) from exc
+        raise InvalidValueError(wrong) from exc
     starts, ends = period_days(ordinal, period)
     if period_labels(ordinal, starts, period) != [text]:
-        raise ValueError(wrong)
+        raise InvalidValueError(wrong)
     return pd.Timestamp(starts[0]).date(), pd.Timestamp(ends[0]).date()
 
 
@@ -78,7 +79,7 @@ def day_number(value: Any) -> int:
     """The day number of one ``start``/``end`` argument; raises on a value that is no date."""
     day = pd.Timestamp(value)
     if pd.isna(day):
-        raise ValueError(f"Expected a date such as 2024-03-05 for start/end, got {value!r}.")
+        raise InvalidValueError(f"Expected a date such as 2024-03-05 for start/end, got {value!r}.")
     return int(np.datetime64(day.date(), "D").astype(np.int64))
 
 

@@ -1,4 +1,4 @@
-"""The selection shared by every view: date window, category and region filters.
+"""The selection shared by every view: date window, category, region and approval filters.
 
 The figures, the map's points and the dashboard's charts count the same records because
 they all select them here (:func:`select_rows` is the public face).
@@ -16,6 +16,7 @@ import pandas as pd
 from crisismap.aggregate.codes import NO_CATEGORY, factor_codes, label_sets
 from crisismap.aggregate.levels import frames_by_level
 from crisismap.aggregate.periods import NO_PERIOD, day_number, day_ranges
+from crisismap.errors import InvalidValueError
 
 
 @dataclass
@@ -38,12 +39,25 @@ def select_rows(
     end: Any = None,
     categories: Sequence[str] | None = None,
     regions: Sequence[str] | None = None,
+    approved_only: bool = False,
+    verified_only: bool = False,
 ) -> np.ndarray:
     """Positions of the records a view counts (the same filters as :func:`summarize`).
 
     The map's points and the figures come from one selection, so they always agree.
     """
-    return selection(records, joined, levels, level, start, end, categories, regions).rows
+    return selection(
+        records,
+        joined,
+        levels,
+        level,
+        start,
+        end,
+        categories,
+        regions,
+        approved_only=approved_only,
+        verified_only=verified_only,
+    ).rows
 
 
 def selection(
@@ -55,11 +69,24 @@ def selection(
     end: Any,
     categories: Sequence[str] | None,
     regions: Sequence[str] | None,
+    *,
+    approved_only: bool = False,
+    verified_only: bool = False,
 ) -> Selection:
-    """The records a view counts: date window, category and region filters."""
+    """The records a view counts: date window, category, region and approval filters."""
     check_joined(records, joined)
     return filter_records(
-        records, joined, levels, level, lambda: day_ranges(records), start, end, categories, regions
+        records,
+        joined,
+        levels,
+        level,
+        lambda: day_ranges(records),
+        start,
+        end,
+        categories,
+        regions,
+        approved_only=approved_only,
+        verified_only=verified_only,
     )
 
 
@@ -82,10 +109,21 @@ def filter_records(
     end: Any,
     categories: Sequence[str] | None,
     regions: Sequence[str] | None,
+    *,
+    approved_only: bool = False,
+    verified_only: bool = False,
 ) -> Selection:
-    """The filters in order; ``days()`` gives the records' day ranges, read only for a window."""
+    """The filters in order; ``days()`` gives the records' day ranges, read only for a window.
+
+    ``approved_only`` / ``verified_only`` keep the records whose flag is true (an unreadable
+    flag is not true); a file without the flag column has nothing to filter on, and the
+    shells refuse the option for it.
+    """
     keep = np.ones(len(records), dtype=bool)
     notes: dict[str, Any] = {}
+    for wanted_flag, column in ((approved_only, "approved"), (verified_only, "verified")):
+        if wanted_flag and column in records.columns:
+            keep &= records[column].fillna(False).to_numpy(dtype=bool)
     if start is not None or end is not None:
         keep &= _window(*days(), start, end, notes)
     wanted = places = None
@@ -141,11 +179,17 @@ def _in_regions(
                 known.update(frame["code"].astype("str").dropna())
     unknown = [r for r in wanted if r not in known]
     if unknown:
-        raise ValueError(
-            f"Unknown region code(s) {unknown[:5]}: expected codes of the boundary set at "
-            f"level {level} or a coarser level (e.g. {sorted(known)[:3]})."
+        raise InvalidValueError(
+            f"Unknown region code(s) {_listed(unknown)}: expected codes of the boundary set "
+            f"at level {level} or a coarser level (e.g. {_listed(sorted(known), 3)})."
         )
     return keep
+
+
+def _listed(values: list[str], limit: int = 5) -> str:
+    """Quoted values for a message, at most ``limit`` of them."""
+    shown = ", ".join(f"'{v}'" for v in values[:limit])
+    return shown + (f" and {len(values) - limit:,} more" if len(values) > limit else "")
 
 
 def _code_columns(joined: pd.DataFrame, level: int | None) -> list[str]:

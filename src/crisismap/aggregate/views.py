@@ -52,11 +52,23 @@ class RecordViews:
         end: Any = None,
         categories: Sequence[str] | None = None,
         regions: Sequence[str] | None = None,
+        approved_only: bool = False,
+        verified_only: bool = False,
     ) -> Selection:
         """The records a view counts (``.rows``): the filters of :func:`summarize`."""
         days = (self._first_day, self._last_day)
         return filter_records(
-            self.records, self.joined, levels, level, lambda: days, start, end, categories, regions
+            self.records,
+            self.joined,
+            levels,
+            level,
+            lambda: days,
+            start,
+            end,
+            categories,
+            regions,
+            approved_only=approved_only,
+            verified_only=verified_only,
         )
 
     def region_totals(self, levels: Any, level: int, selection: Selection) -> pd.DataFrame:

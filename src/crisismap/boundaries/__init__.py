@@ -20,7 +20,9 @@ The modules, in the order a load runs through them: ``load`` (the two entry poin
 ``world`` (the bundled set), ``files`` (onto disk, safely), ``formats`` (reading layers),
 ``detect`` (which fields are which), ``levels`` and ``geometry`` (building a level),
 ``assemble`` (levels into a set); ``model`` holds the BoundarySet and the options,
-``countries`` the country-code tables.
+``countries`` the country-code tables; ``cache`` keeps prepared sets on disk when the
+caller passes ``cache_dir`` (the CLI and the dashboard pass ``<data dir>/cache``), so a
+folder or upload read once opens in milliseconds later, in any process.
 """
 
 from crisismap.boundaries.countries import NE_ADM0_TO_ISO3, NE_DISPUTED

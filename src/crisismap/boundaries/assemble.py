@@ -47,7 +47,7 @@ def _read_all(name: str, files: list[Path], opts: LoadOptions, notes: list[str])
         )
     if opts.level is not None and len(layers) > 1:
         raise BoundaryError(
-            f"level={opts.level} was given but {name} has {len(layers)} polygon layers "
+            f"Admin level {opts.level} was given but {name} has {len(layers)} polygon layers "
             f"({', '.join(layer.origin for layer in layers)}): load one file at a time."
         )
     return layers

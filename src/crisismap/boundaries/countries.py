@@ -10,9 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import pycountry
-
 from crisismap.errors import BoundaryError
+
+
+def _pycountry():
+    """pycountry, imported on first use (its import reads a large JSON table)."""
+    import pycountry
+
+    return pycountry
+
 
 NE_ADM0_TO_ISO3: dict[str, str] = {
     "ALD": "ALA",  # Aland
@@ -49,7 +55,7 @@ def to_iso3(value: str) -> str | None:
         return None
     if code in NE_ADM0_TO_ISO3:
         return NE_ADM0_TO_ISO3[code]
-    if len(code) == 2 and (country := pycountry.countries.get(alpha_2=code)):
+    if len(code) == 2 and (country := _pycountry().countries.get(alpha_2=code)):
         return country.alpha_3
     return code
 
@@ -59,7 +65,7 @@ def iso3_from_name(name: str) -> str | None:
     if name.strip().lower() == "kosovo":
         return "XKX"
     try:
-        return pycountry.countries.lookup(name).alpha_3
+        return _pycountry().countries.lookup(name).alpha_3
     except LookupError:
         return None
 
@@ -72,7 +78,7 @@ def country_list(codes: Iterable[str], known: Iterable[str]) -> list[str]:
         code = str(raw).strip().upper()
         if not code:
             continue
-        if len(code) == 2 and (c := pycountry.countries.get(alpha_2=code)):
+        if len(code) == 2 and (c := _pycountry().countries.get(alpha_2=code)):
             code = c.alpha_3
         if code not in known_set:
             example = ", ".join(sorted(known_set)[:5])

@@ -79,12 +79,13 @@ def detect_schema(frame: gpd.GeoDataFrame, origin: str, opts: LoadOptions) -> La
     if schema.code is None:
         raise BoundaryError(
             f"No code field found in {origin}: its columns are {', '.join(cols.values())}. "
-            "Pass code_field= (and name_field=) to say which column holds the region codes."
+            "Rename the column that holds the region codes to a usual name such as ADM1_PCODE "
+            "or shapeID, or name it as the code field when loading the file."
         )
     if schema.level is None or schema.level < 0:
         raise BoundaryError(
-            f"Could not tell the admin level of {origin} (code field {schema.code!r}): pass "
-            "level=, or name the file after its level (e.g. adm2.geojson)."
+            f"Could not tell the admin level of {origin} (code field {schema.code!r}): name "
+            "the file after its level (e.g. adm2.geojson), or give the level when loading it."
         )
     return schema
 

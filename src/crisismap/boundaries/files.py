@@ -30,11 +30,27 @@ def check_size(size: int, name: str, limit: int) -> None:
         )
 
 
+MAX_NAME_BYTES = 255  # the longest file name Linux, macOS and Windows file systems keep
+
+
 def safe_basename(filename: str) -> str:
     """An uploaded file's name without folders or unusual characters."""
     base = re.split(r"[\\/]", str(filename))[-1].strip()
     base = re.sub(r"[^\w.\-]+", "_", base).lstrip(".")
+    check_name_length(base)
     return base or "upload"
+
+
+def check_name_length(name: str, archive: str | None = None) -> None:
+    """Refuse a file name the file system cannot hold (over 255 bytes in UTF-8)."""
+    size = len(name.encode("utf-8", "surrogatepass"))
+    if size > MAX_NAME_BYTES:
+        where = f" inside {archive[:60]!r}" if archive else ""
+        raise BoundaryError(
+            f"The file name {name[:40] + '…'!r}{where} is {size:,} bytes long; file names "
+            f"can be at most {MAX_NAME_BYTES} bytes. Rename the file to a shorter name and "
+            "try again."
+        )
 
 
 def strip_suffixes(name: str) -> str:
@@ -153,6 +169,8 @@ def _check_member_name(name: str, archive: str) -> None:
             f"{archive} was refused: member {name!r} would be written outside the "
             "extraction folder (an absolute or '..' path, a 'zip-slip')."
         )
+    for part in parts:
+        check_name_length(part, archive)
 
 
 def _unzip(path: Path, dest: Path, opts: LoadOptions, notes: list[str]) -> None:

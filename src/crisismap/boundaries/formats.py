@@ -12,14 +12,19 @@ GDAL's VRT drivers are skipped by ``crisismap/__init__.py`` before GDAL loads;
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
+import shapely
+import shapely.errors
 
 from crisismap.boundaries.files import read_head, sniff
-from crisismap.boundaries.model import MAX_EXPANDED_BYTES
+from crisismap.boundaries.geometry import feature_list
+from crisismap.boundaries.model import MAX_EXPANDED_BYTES, counted
 from crisismap.errors import BoundaryError, UnsafeInputError
 
 MAX_FEATURES = 250_000  # per layer
@@ -56,6 +61,12 @@ def read_layers(path: Path, notes: list[str]) -> list[Layer]:
             raise BoundaryError(
                 f"{path.name} is Parquet but not GeoParquet ({exc}): expected a file "
                 "written by geopandas/GDAL with 'geo' metadata."
+            ) from exc
+        except shapely.errors.GEOSException as exc:
+            raise BoundaryError(
+                f"{path.name} has a geometry that cannot be read ({str(exc).split(': ')[-1]}). "
+                "A polygon's rings must close (end on their first point) and have at least "
+                "four points; fix the file in a GIS such as QGIS and export it again."
             ) from exc
         return [Layer(frame, path.name, rank)]
     if kind in ("zip", "gzip"):
@@ -169,6 +180,24 @@ def _referenced(refs: Any, lengths: list[int]) -> int:
     return total
 
 
+def _malformed(target: str, layer: str, origin: str, exc: Exception) -> BoundaryError:
+    """A geometry GEOS cannot build (a ring that does not close, too few points)."""
+    import pyogrio
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        frame = pyogrio.read_dataframe(target, layer=layer, on_invalid="ignore", columns=[])
+    bad = np.flatnonzero(frame.geometry.isna().to_numpy())
+    which = f" (feature {feature_list(bad)})" if len(bad) else ""
+    detail = str(exc).split(": ")[-1]
+    return BoundaryError(
+        f"{origin} has {counted(len(bad), 'geometry', 'geometries') if len(bad) else 'a geometry'}"
+        f" that cannot be read{which}: {detail}. A polygon's rings must close (end on "
+        "their first point) and have at least four points; fix the file in a GIS such as "
+        "QGIS and export it again."
+    )
+
+
 def _read_ogr(path: Path, driver: str | None, rank: int, notes: list[str]) -> list[Layer]:
     """Read every polygon layer with GDAL, the driver forced (Shapefile: sniffed instead)."""
     import pyogrio
@@ -198,12 +227,16 @@ def _read_ogr(path: Path, driver: str | None, rank: int, notes: list[str]) -> li
         if info.get("features", 0) > MAX_FEATURES:
             raise _expands(origin, f"{info['features']:,} features", f"{MAX_FEATURES:,}")
         try:
-            frame = pyogrio.read_dataframe(target, layer=layer_name, datetime_as_string=True)
+            with warnings.catch_warnings():  # GDAL's and GEOS's: the errors below say it
+                warnings.simplefilter("ignore", RuntimeWarning)
+                frame = pyogrio.read_dataframe(target, layer=layer_name, datetime_as_string=True)
         except (DataSourceError, DataLayerError) as exc:
             raise BoundaryError(
                 f"{origin} could not be read ({exc}). Check that it opens in a GIS such as "
                 "QGIS, and export it again."
             ) from exc
+        except shapely.errors.GEOSException as exc:
+            raise _malformed(target, layer_name, origin, exc) from exc
         if "geometry" not in frame or frame.geometry.isna().all():
             notes.append(f"Skipped {origin}: it has no geometries.")
             continue

@@ -19,6 +19,7 @@ WGS84 = CRS.from_epsg(4326)
 def to_wgs84(frame: gpd.GeoDataFrame, origin: str, notes: list[str]) -> gpd.GeoDataFrame:
     """EPSG:4326 with lon/lat order; a file without CRS must already look like lon/lat."""
     geoms = frame.geometry.values
+    _check_finite(geoms, origin)
     if frame.crs is None:
         if not _fits_lonlat(geoms):
             raise BoundaryError(
@@ -50,6 +51,25 @@ def to_wgs84(frame: gpd.GeoDataFrame, origin: str, notes: list[str]) -> gpd.GeoD
             "the file's CRS is wrong; fix it in a GIS and export again."
         )
     return frame.set_geometry(gpd.GeoSeries(geoms, index=frame.index, crs=WGS84), crs=WGS84)
+
+
+def _check_finite(geoms: Any, origin: str) -> None:
+    """Refuse coordinates that are not numbers (NaN, infinity): GEOS cannot repair them."""
+    coords, index = shapely.get_coordinates(np.asarray(geoms, dtype=object), return_index=True)
+    bad = np.unique(index[~np.isfinite(coords).all(axis=1)])
+    if len(bad):
+        raise BoundaryError(
+            f"{origin} has coordinates that are not numbers (NaN or infinity) in "
+            f"{counted(len(bad), 'feature')} (feature {feature_list(bad)}): fix or delete "
+            "those features in a GIS such as QGIS and export the file again."
+        )
+
+
+def feature_list(indices: Any, limit: int = 5) -> str:
+    """1-based feature numbers, at most ``limit`` of them, for a message."""
+    numbers = [str(int(i) + 1) for i in indices[:limit]]
+    more = f" and {len(indices) - limit:,} more" if len(indices) > limit else ""
+    return ", ".join(numbers) + more
 
 
 def _fits_lonlat(geoms) -> bool:

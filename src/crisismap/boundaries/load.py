@@ -6,8 +6,10 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
+from crisismap.boundaries import cache
 from crisismap.boundaries.assemble import assemble
 from crisismap.boundaries.files import (
     check_size,
@@ -37,6 +39,7 @@ def load_boundaries(
     country: str | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     max_expanded_bytes: int = MAX_EXPANDED_BYTES,
+    cache_dir: str | os.PathLike | None = None,
 ) -> BoundarySet:
     """Load ``"world"``, ``"world:UKR,SDN"``, a boundary file or a directory of files.
 
@@ -51,6 +54,10 @@ def load_boundaries(
         a single polygon layer; ``country`` (ISO 3166-1 alpha-3) fills a missing country.
     max_bytes, max_expanded_bytes
         Refuse inputs larger than this, and archives expanding to more than this.
+    cache_dir
+        Where prepared sets are kept (see :mod:`crisismap.boundaries.cache`; the shells
+        pass ``<data dir>/cache``): a file or folder loaded before, with the same bytes
+        and options, is opened from there in milliseconds. None: no cache.
     """
     opts = LoadOptions(
         level, code_field, name_field, parent_field, country, max_bytes, max_expanded_bytes
@@ -60,9 +67,10 @@ def load_boundaries(
         return load_world(text)  # a local folder called "world" is reachable as ./world
     path = Path(text)
     if path.is_dir():
-        return _load_directory(path, opts)
+        return _cached(path, opts, cache_dir, _load_directory)
     if path.is_file():
-        return _load_file(path, opts)
+        check_size(path.stat().st_size, path.name, opts.max_bytes)
+        return _cached(path, opts, cache_dir, _load_file)
     raise BoundaryError(
         f"Boundary source {text!r} not found: expected 'world', 'world:<ISO3>' "
         "(e.g. world:UKR), or the path of a boundary file or folder."
@@ -80,13 +88,37 @@ def read_boundary_bytes(
     country: str | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     max_expanded_bytes: int = MAX_EXPANDED_BYTES,
+    cache_dir: str | os.PathLike | None = None,
 ) -> BoundarySet:
-    """Load an uploaded boundary file (same formats and overrides as ``load_boundaries``)."""
+    """Load an uploaded boundary file (same formats, overrides and cache as ``load_boundaries``)."""
     opts = LoadOptions(
         level, code_field, name_field, parent_field, country, max_bytes, max_expanded_bytes
     )
     safe_name = safe_basename(filename)
     check_size(len(data), safe_name, max_bytes)
+    if cache_dir is None:
+        return _read_upload(data, safe_name, opts)
+    key = cache.bytes_key(data, safe_name, opts)
+    return cache.load_cached(key, Path(cache_dir), lambda: _read_upload(data, safe_name, opts))
+
+
+def _cached(
+    path: Path,
+    opts: LoadOptions,
+    cache_dir: str | os.PathLike | None,
+    load: Callable[[Path, LoadOptions], BoundarySet],
+) -> BoundarySet:
+    """``load(path, opts)``, through the cache of prepared sets when there is one."""
+    if cache_dir is None:
+        return load(path, opts)
+    files = cache.source_files(path)
+    check_size(sum(p.stat().st_size for p in files), path.name, opts.max_expanded_bytes)
+    key = cache.source_key(files, path.name, opts)
+    return cache.load_cached(key, Path(cache_dir), lambda: load(path, opts))
+
+
+def _read_upload(data: bytes, safe_name: str, opts: LoadOptions) -> BoundarySet:
+    """An upload, written to a private temporary folder and assembled from there."""
     with tempfile.TemporaryDirectory(prefix="crisismap-upload-") as tmp:
         upload = _save_upload(data, safe_name, Path(tmp) / "upload")
         work = Path(tmp) / "work"

@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 import shapely
-from scipy import ndimage
 
 from crisismap import parallel
 from crisismap.join._arrays import _distinct, _ramp, _ramp_from
@@ -413,6 +412,8 @@ def _subdivide(index: _LevelIndex, grid: _Grid, targets: np.ndarray, coords: np.
     mark, mark_poly = _sub_boundary_cells(grid, coords, ox, oy, sub, root)
     mixed = np.zeros(len(targets) * n_sub, dtype=bool)
     mixed[mark] = True
+    from scipy import ndimage  # scipy costs ~0.1 s to import: only when a grid is refined
+
     # A connected set of unmarked sub-cells holds no boundary: one exact test per set.
     labels, n_sets = ndimage.label(~mixed.reshape(-1, _SUB, _SUB), structure=_PLANES)
     labels = labels.ravel()

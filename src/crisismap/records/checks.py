@@ -54,6 +54,7 @@ class Checks:
     issues: list[Issue] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     date_order_used: str | None = None
+    category_separator_used: str | None = None
 
     @property
     def n(self) -> int:
@@ -73,6 +74,9 @@ class Checks:
             self.issues.extend(part.issues)
             self.notes.extend(part.notes)
             self.date_order_used = part.date_order_used or self.date_order_used
+            self.category_separator_used = (
+                part.category_separator_used or self.category_separator_used
+            )
         return results
 
     def col(self, name: str) -> str | None:

@@ -88,7 +88,8 @@ def check_categories(checks: Checks) -> pd.Series:
     text = strip(checks.values(column))
     codes, uniques = pd.factorize(text)
     uniques = [str(u) for u in uniques]
-    separator = _category_separator(checks, uniques)
+    counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
+    separator = _category_separator(checks, uniques, counts)
     labels = checks.mapping.category_labels or {}
     joined, unknown = [], []
     for value in uniques:
@@ -113,19 +114,99 @@ def check_categories(checks: Checks) -> pd.Series:
     return text_take(joined + [""], np.where(codes < 0, len(joined), codes))
 
 
-def _category_separator(checks: Checks, uniques: Sequence[str]) -> str | None:
+def _category_separator(checks: Checks, uniques: Sequence[str], counts: np.ndarray) -> str | None:
     separator = checks.mapping.category_separator
     if separator != "auto":
+        checks.category_separator_used = _separator_name(separator)
         return separator
-    for candidate in (";", "|", ","):
-        if any(candidate in u for u in uniques):
-            checks.notes.append(f"Category labels were split on {candidate!r}.")
-            return candidate
-    if checks.mapping.category_split_on_space and any(" " in u for u in uniques):
-        if all(re.fullmatch(r"[a-z0-9_]+( [a-z0-9_]+)*", u) for u in uniques if u):
+    choice, why = choose_separator(uniques, counts)
+    checks.category_separator_used = _separator_name(choice)
+    checks.notes.append(why)
+    if choice is None and checks.mapping.category_split_on_space:
+        if any(" " in u for u in uniques) and all(
+            re.fullmatch(r"[a-z0-9_]+( [a-z0-9_]+)*", u) for u in uniques if u
+        ):
             checks.notes.append("Category values are Kobo choice names: split on spaces.")
+            checks.category_separator_used = "space (Kobo)"
             return " "
-    return None
+    return choice
+
+
+SEPARATOR_CANDIDATES = (";", "|", ",")
+
+
+def _separator_name(separator: str | None) -> str:
+    return repr(separator) if separator else "none"
+
+
+def choose_separator(uniques: Sequence[str], counts: Sequence[int]) -> tuple[str | None, str]:
+    """The multi-label separator of a column, decided from the labels each candidate gives.
+
+    Each separator present (``;``, ``|``, ``,``) splits every distinct value; a label held
+    by one record only is a "one-off". The separator leaving clearly fewer one-off labels
+    wins (``,`` over ``|`` in ``2b. Penurie d'eau | Water shortage, 2a. …``, where ``|``
+    cuts labels inside themselves); when the evidence is thin (a few labels apart), the
+    order ``;``, ``|``, ``,`` decides. Then no split is chosen when the separator's pieces
+    never recur apart (no piece in two different values, no empty or repeated piece) while
+    whole values holding it recur: the character is part of the labels. ``counts[i]`` is
+    how many records hold ``uniques[i]``. Returns the separator (None: no split) and why.
+    """
+    present = [c for c in SEPARATOR_CANDIDATES if any(c in u for u in uniques)]
+    if not present:
+        return None, "Category labels were not split (no value holds ';', '|' or ',')."
+    stats = {c: _split_stats(uniques, counts, c) for c in present}
+    best = min(present, key=lambda c: (stats[c][0], stats[c][1], present.index(c)))
+    default = present[0]
+    gain = stats[default][0] - stats[best][0]
+    if best != default and gain < max(_CLEAR_GAIN, 0.1 * stats[default][0]):
+        best, reason = default, "the labels give no clear reason to prefer another separator"
+    elif best != default:
+        reason = "it leaves clearly fewer labels held by one record only"
+    else:
+        reason = "it leaves the fewest labels held by one record only"
+    once, size, evidence, whole_repeats = stats[best]
+    if evidence == 0 and whole_repeats >= _CLEAR_GAIN + 2:
+        best = None
+        reason = (
+            f"no piece between the {present[0]!r} recurs apart from its value while "
+            f"{whole_repeats:,} whole values recur, so the character is part of the labels"
+        )
+    described = "; ".join(
+        f"{c!r}: {n:,} labels, {o:,} held by one record only" for c, (o, n, _, _) in stats.items()
+    )
+    verdict = (
+        f"Category labels were split on {best!r}" if best else "Category labels were not split"
+    )
+    return best, f"{verdict}: {reason} ({described})."
+
+
+_CLEAR_GAIN = 3  # one-off labels fewer than this apart are no evidence either way
+
+
+def _split_stats(
+    uniques: Sequence[str], counts: Sequence[int], separator: str
+) -> tuple[int, int, int, int]:
+    """One-off labels, labels, evidence for splitting, and recurring values holding it.
+
+    Evidence: pieces found in two different values, plus values with an empty or a
+    repeated piece (a label does not start with its separator or repeat itself).
+    """
+    held: dict[str, int] = {}
+    values_with: dict[str, int] = {}
+    evidence = whole_repeats = 0
+    for value, n in zip(uniques, counts, strict=True):
+        if separator not in value:
+            pieces = [value.strip()] if value.strip() else []
+        else:
+            pieces = [p.strip() for p in value.split(separator)]
+            evidence += int("" in pieces or len(set(pieces)) < len(pieces))
+            whole_repeats += int(n >= 2)
+        for label in set(pieces) - {""}:
+            held[label] = held.get(label, 0) + int(n)
+            values_with[label] = values_with.get(label, 0) + 1
+    once = sum(1 for n in held.values() if n == 1)
+    evidence += sum(1 for n in values_with.values() if n >= 2)
+    return once, len(held), evidence, whole_repeats
 
 
 def check_text(checks: Checks, name: str) -> pd.Series:
@@ -136,6 +217,47 @@ def check_text(checks: Checks, name: str) -> pd.Series:
     values = checks.values(column)
     empty = blank(values)
     return values.where(~empty) if empty.any() else values
+
+
+# How approval / verification flags and post statuses read (lower case, trimmed).
+FLAG_VALUES = {
+    **dict.fromkeys(("yes", "y", "true", "t", "1", "approved", "verified", "published"), True),
+    **dict.fromkeys(
+        ("no", "n", "false", "f", "0", "unapproved", "unverified", "draft", "in review",
+         "review", "pending", "archived"),
+        False,
+    ),
+}  # fmt: skip
+FLAG_FIELDS = ("approved", "verified")
+
+
+def check_flags(checks: Checks) -> dict[str, pd.Series]:
+    """``approved`` / ``verified`` as true/false (NA when blank or unreadable), when mapped.
+
+    The report says how many records are not approved or not verified, so a user knows
+    what the ``approved only`` / ``verified only`` filters leave out.
+    """
+    out: dict[str, pd.Series] = {}
+    for name in FLAG_FIELDS:
+        column = checks.col(name)
+        if column is None:
+            continue
+        text = strip(checks.values(column)).str.lower()
+        codes, uniques = pd.factorize(text)
+        read = [FLAG_VALUES.get(str(u)) for u in uniques] + [None]
+        values = pd.array([read[c] for c in codes], dtype="boolean")
+        out[name] = pd.Series(values)
+        no, unknown = int((values == False).sum()), int(values.isna().sum())  # noqa: E712
+        checks.notes.append(
+            f"{no:,} of {checks.n:,} records are not {name} (column {column!r})"
+            + (
+                f"; {unknown:,} have no readable value (counted as not {name} by the "
+                f"'{name} only' filter)."
+                if unknown
+                else "."
+            )
+        )
+    return out
 
 
 def check_stated(checks: Checks) -> dict[str, pd.Series]:

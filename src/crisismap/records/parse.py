@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import itertools
+import operator
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -81,10 +82,9 @@ class Parser:
     the next line, so nothing is swallowed.
     """
 
-    def __init__(self, lines: Lines, delimiter: str, max_record_lines: int) -> None:
+    def __init__(self, lines: Lines, delimiter: str) -> None:
         self.lines = lines
         self.delimiter = delimiter
-        self.max_record_lines = max(1, max_record_lines)
         self.width = 0
         self.optional_tail = 0
         self.rejected: list[RejectedLine] = []
@@ -193,11 +193,7 @@ class Parser:
                     out.append(s, s, row)
                     if self.fits(row):  # a broken record is no model of the others
                         self.template = row
-            elif (
-                e - s + 1 > self.max_record_lines
-                or self._swallows(s, e)
-                or (not self.fits(row) and self._resyncs(s + 1, e))
-            ):
+            elif self._stray(s, e, row):
                 self._reject_unclosed(s, e)
                 return s + 1
             else:
@@ -222,6 +218,39 @@ class Parser:
             return s + 1
         self._reject_span(s, e, QUOTE_MALFORMED, error=error)
         return e + 1
+
+    def _stray(self, s: int, e: int, row: list[str]) -> bool:
+        """Is the closed multi-line record s..e a stray quote rather than one long value?
+
+        Decided from the record's shape, never from its length: a quoted value that closes
+        and gives the header's width is one record unless most lines inside it read as
+        records of their own (a stray quote paired with another one far below).
+        """
+        if not self.fits(row):
+            return self._swallows(s, e) or self._resyncs(s + 1, e)
+        if e - s < 3:
+            return self._swallows(s, e)
+        return self._mostly_records(s, e)
+
+    def _mostly_records(self, s: int, e: int) -> bool:
+        """Do more than half of the non-blank lines inside s..e read as records alike?
+
+        A testimony may hold a line or two shaped like a record (names separated by
+        commas); rows swallowed by a stray quote are nearly all records.
+        """
+        first = [f.strip().strip('"') for f in self.lines[s].rstrip("\r\n").split(self.delimiter)]
+        template = self.template or self._lookahead(e + 1)
+        models = [m for m in (first if self.fits(first) else None, template) if m is not None]
+        if not models or self.width < 2:
+            return False
+        records = lines = 0
+        for k in range(s + 1, e):
+            if not self.lines[k].strip():
+                continue
+            lines += 1
+            row = self._alone(k)
+            records += row is not None and any(_alike(row, m) for m in models)
+        return 2 * records > lines
 
     def _swallows(self, s: int, e: int) -> bool:
         """Would the record s..e swallow lines that read as records on their own?
@@ -272,7 +301,7 @@ class Parser:
         """Does every line ``s``..``e``, split on the delimiter with quotes ignored, have
         the header's width? Then each is a record of its own (stray quotes on
         neighbouring lines pair up into a broken multi-line record otherwise)."""
-        if self.width < 3 or e - s + 1 > self.max_record_lines:
+        if self.width < 3:
             return False
         return all(
             self.fits(self.lines[k].rstrip("\r\n").split(self.delimiter)) for k in range(s, e + 1)
@@ -351,9 +380,12 @@ class Parser:
                 keep[j] = True
         kept = list(itertools.compress(rows, keep))
         starts = np.fromiter(itertools.compress(records.starts, keep), dtype=np.int64) + 1
-        columns = list(zip(*kept, strict=True)) if kept else [()] * self.width
+        # column by column: transposing every row at once held a second pointer per value
         frame = pd.DataFrame(
-            {name: pd.array(col, dtype="str") for name, col in zip(header, columns, strict=True)},
+            {
+                name: pd.array(list(map(operator.itemgetter(i), kept)), dtype="str")
+                for i, name in enumerate(header)
+            },
             index=pd.RangeIndex(len(kept)),
         )
         return frame, starts, self.rejected

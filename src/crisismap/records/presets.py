@@ -11,7 +11,8 @@ Canonical fields
 ``coords`` column: ``"lat, lon"``, ``"lat lon [alt acc]"`` as in Kobo geopoints, or WKT
 ``POINT (lon lat)``), ``category`` (multi-label), ``subcategory``, ``victims``,
 ``description``, ``source``, ``location_precision`` (read with a :class:`PrecisionScheme`),
-and the admin units the file states: ``adm0_name`` … ``adm4_name``, ``adm0_code`` …
+``approved`` / ``verified`` (yes/no flags, or a post status such as ``published``), and
+the admin units the file states: ``adm0_name`` … ``adm4_name``, ``adm0_code`` …
 ``adm4_code`` (``country`` is an alias of ``adm0_name``, ``country_code`` of ``adm0_code``).
 """
 
@@ -39,6 +40,8 @@ FIELDS: tuple[str, ...] = (
     "description",
     "source",
     "location_precision",
+    "approved",
+    "verified",
     *ADMIN_FIELDS,
 )
 ALIASES = {
@@ -60,6 +63,28 @@ PRESETS = ("ucdp", "acled", "kobo", "ushahidi", "hxl", "generic")
 _PRESET_ALIASES = {"ucdp-ged": "ucdp", "ucdp_ged": "ucdp", "ged": "ucdp", "kobotoolbox": "kobo"}
 
 AUTO = "auto"  # category separator: detect from the values (one of ; | ,)
+NO_SPLIT = "none"  # category separator: every value is one label
+SEPARATOR_CHOICES = (AUTO, NO_SPLIT, ";", "|", ",")
+
+
+def parse_separator(value: str | None) -> str | None:
+    """A user's category-separator choice: ``auto``, ``none``, ``;``, ``|`` or ``,``.
+
+    Returns None for "the preset's choice" (no value given), ``""`` for no split.
+    """
+    if value is None:
+        return None
+    text = str(value).strip().strip("'\"").lower() or str(value).strip()
+    if text in (AUTO, NO_SPLIT):
+        return AUTO if text == AUTO else ""
+    if text in SEPARATOR_CHOICES:
+        return text
+    allowed = ", ".join(SEPARATOR_CHOICES)
+    raise MappingError(
+        f"Unknown category separator {value!r}: expected one of {allowed} "
+        "(auto decides from the labels each one gives)."
+    )
+
 
 UCDP_VIOLENCE_TYPES = {
     "1": "state-based conflict",
@@ -135,8 +160,9 @@ def detect_mapping(
         ``{field: column}`` applied last; a ``None`` column unmaps the field. Field names
         may use :data:`ALIASES` (``country``, ``latitude``, …).
     category_separator
-        Separator of multi-label categories (``"auto"`` detects ``;``, ``|`` or ``,``);
-        by default the preset's choice.
+        Separator of multi-label categories: ``"auto"`` decides from the labels each of
+        ``;``, ``|``, ``,`` and no split gives, ``"none"`` (or ``""``) keeps each value
+        whole; by default the preset's choice.
     precision_scheme
         How to read ``location_precision`` when it is set by an override.
 
@@ -150,6 +176,7 @@ def detect_mapping(
     tags = list(hxl_tags) if hxl_tags else None
     base = _choose_preset(header, tags, preset)
     mapping = _apply_overrides(base, header, overrides or {})
+    category_separator = parse_separator(category_separator)
     if category_separator is not None:
         mapping = _replace(mapping, category_separator=category_separator or None)
     if precision_scheme is not None:
@@ -280,6 +307,8 @@ _GENERIC: dict[str, tuple[str, ...]] = {
         "event_description", "comments", "text", "title", "incident_title",
     ),
     "source": ("source", "sources", "source_url", "reference", "source_article", "url", "link"),
+    "approved": ("approved",),
+    "verified": ("verified",),
     "adm0_name": ("country", "country_name", "adm0", "adm0_name", "admin0", "admin0_name"),
     "adm0_code": (
         "iso3", "country_code", "iso", "adm0_pcode", "adm0_code", "admin0pcode", "admin0_pcode",
@@ -399,19 +428,32 @@ def _find_case(header: list[str], name: str) -> str | None:
     return None
 
 
+# Ushahidi 2.x ("Download reports" in the admin panel) writes
+#   #,INCIDENT TITLE,INCIDENT DATE,LOCATION,DESCRIPTION,CATEGORY,LATITUDE,LONGITUDE,
+#   [custom form fields,]FIRST NAME,LAST NAME,EMAIL,APPROVED,VERIFIED
+# (as in the 2.x export plugin lmmrssa/Ushahidi-plugin-exportreports, export_csv.php; some
+# deployments name the first column "Serial"), categories joined by ", ". The current
+# platform (3.x+) exports the native post fields "Post ID", "Post Status", "Created (UTC)",
+# "Updated (UTC)", "Post Date (UTC)", "Contact ID", "Contact", "Sets", then each survey
+# field under its label, a location field as "<label>.lat" / "<label>.lon"
+# (FormAttributeRepository::getByForms and Formatter/Post/CSV.php in ushahidi/platform,
+# found with the search tool). Post Status is published / draft (in review) / archived.
 def _match_ushahidi(header: list[str], index: dict[str, str]) -> ColumnMapping | None:
-    v2 = {"#", "incident_title", "incident_date"} <= index.keys()
-    v3 = "post_id" in index and ("title" in index or "post_status" in index)
+    titled = {"incident_title", "incident_date"} <= index.keys()
+    v2 = titled and bool({"#", "serial"} & index.keys())
+    v3 = "post_id" in index and bool({"title", "post_status", "post_date"} & index.keys())
     if not (v2 or v3):
         return None
     spec = {
-        "id": ("post_id", "#"),
+        "id": ("post_id", "#", "serial"),
         "date": ("incident_date", "post_date", "date"),
         "lat": ("latitude", "location_lat", "lat"),
         "lon": ("longitude", "location_lon", "lon", "lng"),
         "category": ("categories", "category"),
         "description": ("description", "incident_description", "title", "incident_title"),
         "source": ("source", "source_url", "url"),
+        "approved": ("approved", "post_status", "status"),
+        "verified": ("verified",),
     }
     fields = _collect(index, spec)
     if "lat" not in fields:  # v3 exports a location field as "<label>.lat" / "<label>.lon"
@@ -421,7 +463,7 @@ def _match_ushahidi(header: list[str], index: dict[str, str]) -> ColumnMapping |
                 if lon:
                     fields["lat"], fields["lon"] = name, lon
                     break
-    return ColumnMapping(preset="ushahidi", fields=fields, category_separator=",")
+    return ColumnMapping(preset="ushahidi", fields=fields)  # labels decide the separator
 
 
 # HXL: (tag, required attributes) → field; the first matching column wins.
@@ -649,18 +691,21 @@ def _require_essentials(mapping: ColumnMapping, header: list[str]) -> None:
                 "what you mean)"
             )
         missing.append(
-            "no date column was found: name it with overrides={'date': '<column>'} "
-            f"(or date_start and date_end for ranges){hint}"
+            "no date column was found: choose it (--map date=COLUMN on the command line, "
+            "'date column' under 'Columns and dates' in the dashboard; date_start and date_end "
+            f"for ranges){hint}"
         )
     if not ("coords" in fields or ("lat" in fields and "lon" in fields)):
         missing.append(
-            "no coordinate columns were found: name them with overrides={'lat': '<column>', "
-            "'lon': '<column>'} or {'coords': '<column>'} for one 'lat, lon' column"
+            "no coordinate columns were found: choose them (--map lat=COLUMN --map lon=COLUMN, "
+            "or --map coords=COLUMN for one 'lat, lon' column; the same fields under 'Columns "
+            "and dates' in the dashboard)"
         )
     if "location_precision" in fields and mapping.precision_scheme is None:
         missing.append(
             f"column {fields['location_precision']!r} is mapped to location_precision but its "
-            "scheme is unknown: pass precision_scheme='ucdp', 'acled' or 'admin-level'"
+            "its codes are unknown: choose the preset whose precision codes it uses (ucdp or "
+            "acled), or leave the column unmapped"
         )
     if missing:
         raise MappingError(

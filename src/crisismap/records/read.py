@@ -48,7 +48,6 @@ __all__ = [
     "DEFAULT_MAX_BYTES",
     "MAX_COLUMNS",
     "MAX_FIELD_CHARS",
-    "MAX_RECORD_LINES",
     "RawTable",
     "RejectedLine",
     "read_csv_bytes",
@@ -56,10 +55,6 @@ __all__ = [
 ]
 
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
-# A quoted field may span lines, but a record longer than this is read as a stray
-# quote that would otherwise swallow the following rows (MAX_FIELD_CHARS bounds it in
-# characters as well).
-MAX_RECORD_LINES = 100
 # Real exports have tens of columns (Kobo: hundreds); each costs a column of its own.
 MAX_COLUMNS = 10_000
 # Files at least this large are read through a memory map (see read_csv_file).
@@ -114,7 +109,7 @@ def read_csv_file(
             mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
         if csv.field_size_limit() < MAX_FIELD_CHARS:
             csv.field_size_limit(MAX_FIELD_CHARS)
-        table = _read_utf8(mapped, _Options(options["filename"], None, MAX_RECORD_LINES))
+        table = _read_utf8(mapped, _Options(options["filename"], None))
         if table is not None:
             return table
     return read_csv_bytes(path.read_bytes(), max_bytes=max_bytes, **options)
@@ -127,7 +122,6 @@ def read_csv_bytes(
     max_bytes: int = DEFAULT_MAX_BYTES,
     encoding: str | None = None,
     delimiter: str | None = None,
-    max_record_lines: int = MAX_RECORD_LINES,
     engine: str = "auto",
 ) -> RawTable:
     """Parse CSV bytes into a :class:`RawTable` of text columns.
@@ -146,8 +140,6 @@ def read_csv_bytes(
         guess is reported as a file-level problem.
     delimiter
         Force the delimiter; by default the most frequent of ``, ; TAB |`` in the header.
-    max_record_lines
-        Longest record (in physical lines) accepted before a quote is treated as stray.
     engine
         ``auto`` reads files without quotes, irregular lines or NUL bytes with pyarrow
         (fast) and everything else with Python's csv module; ``python`` always uses the
@@ -158,7 +150,7 @@ def read_csv_bytes(
     _check_size(len(data), max_bytes, filename)
     if csv.field_size_limit() < MAX_FIELD_CHARS:  # process-wide: only ever raised
         csv.field_size_limit(MAX_FIELD_CHARS)
-    options = _Options(filename, delimiter, max_record_lines)
+    options = _Options(filename, delimiter)
     if engine == "auto" and encoding is None:
         table = _read_utf8(data, options)
         if table is not None:
@@ -181,7 +173,6 @@ def read_csv_bytes(
 class _Options:
     filename: str | None
     delimiter: str | None
-    max_record_lines: int
 
 
 def _read_utf8(data: bytes, options: _Options) -> RawTable | None:
@@ -231,7 +222,7 @@ def _read(
     notes: list[str] = []
     filename = options.filename
     first, delimiter = _locate_header(lines, options.delimiter, filename, notes)
-    parser = Parser(lines, delimiter, options.max_record_lines)
+    parser = Parser(lines, delimiter)
     header_end, original = parser.header(first)
     if len(original) > MAX_COLUMNS:
         raise InputError(

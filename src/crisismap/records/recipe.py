@@ -19,12 +19,20 @@ def validate_bytes(
     date_order: DateOrder | str = DateOrder.AUTO,
     encoding: str | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    category_separator: str | None = None,
 ) -> ValidationResult:
     """Read CSV bytes, detect (or apply) the column mapping, validate every record.
 
     Every input record ends in ``result.records`` (accepted, possibly with warnings) or
-    ``result.rejected`` with its reasons; the report counts both.
+    ``result.rejected`` with its reasons; the report counts both. ``category_separator``
+    (``auto``, ``none``, ``;``, ``|``, ``,``) replaces the preset's multi-label choice.
     """
     raw = read_csv_bytes(data, filename=filename, max_bytes=max_bytes, encoding=encoding)
-    mapping = detect_mapping(raw.header, raw.hxl_tags, preset=preset, overrides=overrides)
+    mapping = detect_mapping(
+        raw.header,
+        raw.hxl_tags,
+        preset=preset,
+        overrides=overrides,
+        category_separator=category_separator,
+    )
     return validate(raw, mapping, date_order=DateOrder.parse(date_order))

@@ -26,8 +26,9 @@ Rules, in the order a record meets them (codes in brackets; E = rejects, W = kep
   infinite/NaN [coords-not-finite E], out of range [coords-out-of-range E], exactly
   (0, 0) [coords-zero E], fewer than 2 decimals [coords-low-precision W]. Swapped
   lat/lon can only be seen against boundaries: the join step checks it.
-- **category**: labels split on the mapping's separator (detected ``;`` then ``|`` then
-  ``,`` when "auto"), trimmed, de-duplicated, joined with ``CATEGORY_SEPARATOR``; none
+- **category**: labels split on the mapping's separator (when "auto", the one of no split,
+  ``;``, ``|``, ``,`` whose labels recur most: see ``fields.choose_separator``), trimmed,
+  de-duplicated, joined with ``CATEGORY_SEPARATOR``; none
   [category-missing W] (kept, with category ""); unknown coded value [category-unknown-code W].
 - **victims**: non-negative integers; ``""``, ``NA``, ``unknown`` … are NaN silently;
   negative [victims-negative W], fractional [victims-not-integer W], text
@@ -36,6 +37,8 @@ Rules, in the order a record meets them (codes in brackets; E = rejects, W = kep
   UCDP where_prec 1–2 → NA (any level), 3 → 2, 4 → 1, 5–6 → 0, 7 → -1; ACLED
   geo_precision 1–2 → NA, 3 → 1. Unknown value [precision-invalid W] → NA.
 - stated admin names and codes are kept as text in ``stated_adm{N}_name`` / ``_code``.
+- ``approved`` / ``verified`` (Ushahidi's APPROVED / VERIFIED, or a post status) are kept
+  as true/false columns (NA when unreadable); the notes count the records that are not.
 
 This module is the recipe and the result; the checks live by field in
 :mod:`~crisismap.records.fields` (ids, categories, text), :mod:`~crisismap.records.dates`,
@@ -60,7 +63,13 @@ from crisismap.records.columns import take
 from crisismap.records.coordinates import check_coordinates
 from crisismap.records.counts import check_max_level, check_victims
 from crisismap.records.dates import check_dates
-from crisismap.records.fields import check_categories, check_ids, check_stated, check_text
+from crisismap.records.fields import (
+    check_categories,
+    check_flags,
+    check_ids,
+    check_stated,
+    check_text,
+)
 from crisismap.schema import RECORD_COLUMNS, DateOrder, Severity
 
 if TYPE_CHECKING:
@@ -120,19 +129,30 @@ def validate(
 
 def _check_fields(checks: Checks, order: DateOrder) -> tuple[dict[str, Any], pd.Series]:
     """Every field checked (two checks at a time on large tables): the columns, the ids."""
-    ids, dates, (lat, lon), category, subcategory, victims, description, source, level, stated = (
-        checks.run_all(
-            check_ids,
-            lambda c: check_dates(c, order),
-            check_coordinates,
-            check_categories,
-            lambda c: check_text(c, "subcategory"),
-            check_victims,
-            lambda c: check_text(c, "description"),
-            lambda c: check_text(c, "source"),
-            check_max_level,
-            check_stated,
-        )
+    (
+        ids,
+        dates,
+        (lat, lon),
+        category,
+        subcategory,
+        victims,
+        description,
+        source,
+        level,
+        stated,
+        flags,
+    ) = checks.run_all(
+        check_ids,
+        lambda c: check_dates(c, order),
+        check_coordinates,
+        check_categories,
+        lambda c: check_text(c, "subcategory"),
+        check_victims,
+        lambda c: check_text(c, "description"),
+        lambda c: check_text(c, "source"),
+        check_max_level,
+        check_stated,
+        check_flags,
     )
     columns: dict[str, Any] = {
         "id": ids,
@@ -147,6 +167,7 @@ def _check_fields(checks: Checks, order: DateOrder) -> tuple[dict[str, Any], pd.
         "source": source,
         "max_level": level,
         **stated,
+        **flags,
     }
     return columns, ids
 
@@ -187,6 +208,7 @@ def _report(
         encoding=raw.encoding,
         delimiter=raw.delimiter,
         date_order=checks.date_order_used,
+        category_separator=checks.category_separator_used,
         limit=limit,
         notes=list(raw.notes) + checks.notes,
     )

@@ -23,6 +23,10 @@ from crisismap.schema import CATEGORY_SEPARATOR, IMPRECISE_CODE, IMPRECISE_PERIO
 MAX_TABLE_REGIONS = 400  # PDF table rows; the CSV always has every region
 SERIES_COLUMNS = 6  # category columns per printed time-series table
 MAX_ZERO_NAMES = 60  # regions without incidents named in the PDF (all are in regions.csv)
+# A name or code longer than this is shortened in the PDF (with an ellipsis): a table row
+# cannot break across pages, so a name of thousands of characters stopped the whole
+# bundle. The CSV and spreadsheet files keep every name whole.
+MAX_NAME_CHARS = 160
 
 
 def render_pdf(
@@ -414,7 +418,7 @@ def _zero_note(analysis: Analysis, figures: Figures, zero: pd.DataFrame) -> str:
     named = zero[inside]
     text = f"No incidents recorded in {len(zero):,} region(s)"
     if len(named) and len(named) <= MAX_ZERO_NAMES:
-        names = ", ".join(sorted(display_name(n) for n in named["region_name"]))
+        names = ", ".join(sorted(shorten(display_name(n)) for n in named["region_name"]))
         others = len(zero) - len(named)
         text += f", among them {names}" if others else f": {names}"
         if others:
@@ -513,9 +517,11 @@ def _methodology(
     view = figures.view
     filters = []
     if view.get("categories"):
-        filters.append("categories: " + ", ".join(display_name(c) for c in view["categories"]))
+        filters.append(
+            "categories: " + ", ".join(shorten(display_name(c)) for c in view["categories"])
+        )
     if view.get("regions"):
-        filters.append("regions: " + ", ".join(str(r) for r in view["regions"]))
+        filters.append("regions: " + ", ".join(shorten(str(r)) for r in view["regions"]))
     paragraphs = [
         f"Incident records ({', '.join(i['name'] for i in analysis.inputs)}; preset "
         f"{analysis.report.preset}) were validated record by record: each is accepted, accepted "
@@ -603,4 +609,9 @@ def _attributions(analysis: Analysis, styles: dict[str, Any]) -> list[Any]:
 
 def markup(text: Any) -> str:
     """A code or name (as :func:`display_name` shows it) as ReportLab paragraph text."""
-    return reportlab_markup(display_name(text))
+    return reportlab_markup(shorten(display_name(text)))
+
+
+def shorten(text: str, limit: int = MAX_NAME_CHARS) -> str:
+    """``text`` cut to ``limit`` characters, an ellipsis marking the cut."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

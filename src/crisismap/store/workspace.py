@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from crisismap.errors import InputError, StoreError
+from crisismap.errors import InputError, InvalidValueError, StoreError
 from crisismap.records.combine import Combined, combine_records
 from crisismap.store import audit, backup, db, trash
 from crisismap.store.audit import AuditEntry
@@ -386,7 +386,9 @@ class Workspace:
         Purges left pending earlier are retried here too.
         """
         if older_than_days is not None and not float(older_than_days) >= 0:
-            raise ValueError(f"older_than_days must be 0 or more, got {older_than_days!r}.")
+            raise InvalidValueError(
+                f"The age of datasets to purge must be 0 or more days, got {older_than_days!r}."
+            )
         with self._connect() as conn:
             with write(conn):
                 rows = trash.select(conn, dataset_id, older_than_days)
@@ -568,7 +570,9 @@ def _trash_days(conn: sqlite3.Connection, given: float | None) -> float:
         return stored if stored is not None else DEFAULT_TRASH_DAYS
     days = float(given)
     if not days >= 0:
-        raise ValueError(f"trash_days must be 0 or more, got {given!r}.")
+        raise InvalidValueError(
+            f"Days in the trash before purging must be 0 or more, got {given!r}."
+        )
     if days != stored:
         with write(conn):
             conn.execute(

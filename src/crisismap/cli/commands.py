@@ -1,0 +1,257 @@
+"""validate, join, summarize, report, boundaries: the pipeline's commands."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from crisismap.cli.common import (
+    actor,
+    analyse,
+    boundary_cache,
+    input_options,
+    progress,
+    read_input,
+    validated,
+    view_of,
+    write_output,
+)
+from crisismap.errors import CrisismapError
+from crisismap.schema import View
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from crisismap.export import to_csv_bytes
+
+    result = validated(args, read_input(args.input))
+    report = result.report
+    if args.rejected:
+        write_output(args.rejected, to_csv_bytes(result.rejected))
+    if args.problems:
+        import pandas as pd
+
+        frame = pd.DataFrame([p.to_dict() for p in report.problems])
+        write_output(args.problems, to_csv_bytes(frame))
+    if args.json:
+        summary = report.summary()
+        summary["file"] = args.input.name
+        summary["checked_against_boundaries"] = False  # swapped / outside: see the note
+        summary["problems"] = [p.to_dict() for p in report.problems[: args.max_problems]]
+        print(json.dumps(summary, ensure_ascii=False, default=str))
+    else:
+        _print_report(args.input.name, report, args.max_problems)
+    return 0
+
+
+def _print_report(name: str, report: Any, limit: int) -> None:
+    from crisismap.problems import UNJOINED_NOTE
+
+    print(
+        f"{name}: {report.records:,} records, {report.accepted:,} accepted "
+        f"({report.warned:,} with warnings), {report.rejected:,} rejected"
+    )
+    print(
+        f"preset: {report.preset}; encoding: {report.encoding}; delimiter: {report.delimiter!r}; "
+        f"date order: {report.date_order}; category separator: {report.category_separator}"
+    )
+    print("mapping: " + ", ".join(f"{k} <- {v}" for k, v in report.mapping.items()))
+    for note in [n for n in report.notes if n.startswith("Category labels")] + [UNJOINED_NOTE]:
+        print(f"note: {note}")
+    for (code, severity), count in sorted(report.counts.items()):
+        print(f"  {severity:<7} {code:<28} {count:>7,}")
+    for problem in report.problems[:limit]:
+        where = f"line {problem.line}" if problem.line else "file"
+        column = f", column {problem.column}" if problem.column else ""
+        print(f"  {where}{column}: [{problem.code}] {problem.message}")
+    if len(report.problems) > limit or report.truncated:
+        print("  … more problems not shown (use --json or --problems FILE for all)")
+
+
+def cmd_join(args: argparse.Namespace) -> int:
+    from crisismap import pipeline
+    from crisismap.export import to_csv_bytes
+
+    analysis = analyse(args)
+    table = pipeline.join_table(analysis)
+    write_output(args.out, to_csv_bytes(table))
+    progress(f"wrote {len(table):,} joined records to {args.out}")
+    _print_agreement(analysis)
+    return 0
+
+
+def _print_agreement(analysis: Any) -> None:
+    if analysis.agreement is None or analysis.agreement.empty:
+        return
+    for row in analysis.agreement.itertuples(index=False):
+        progress(
+            f"stated admin-{row.level} names: {row.agree:,} of {row.compared:,} agree "
+            f"({row.agreement_rate:.1%}); {row.disagree:,} disagreements"
+        )
+
+
+def cmd_summarize(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    fmt = out.suffix.lower().lstrip(".")
+    if fmt not in {"csv", "xlsx", "geojson"}:
+        raise CrisismapError(
+            f"--out must end in .csv, .xlsx or .geojson (the format follows it), got {out.name!r}."
+        )
+    view = view_of(args)
+    if args.engine == "dask":
+        if args.public:
+            raise CrisismapError(
+                "--public is not available with --engine dask yet: run the public export with "
+                "the local engine, or leave --public out."
+            )
+        result = _summarize_distributed(args, view)
+    else:
+        from crisismap import pipeline
+
+        analysis = analyse(args)
+        pipeline.check_flag_filters(analysis, view)
+        if args.public:
+            return _summarize_public(args, analysis, view, out, fmt)
+        result = pipeline.summary_result(analysis, view, by_category=not args.no_categories)
+    data = result.export(fmt)
+    write_output(out, data)  # no --public: internal figures, small counts included
+    manifest_path = Path(args.manifest) if args.manifest else out.with_suffix(".manifest.json")
+    write_output(manifest_path, result.manifest({out.name: data}), records=False)
+    if args.rejected:
+        from crisismap.export import to_csv_bytes
+
+        write_output(args.rejected, to_csv_bytes(result.rejected))
+    totals = result.totals
+    rejected = f"; {result.report.rejected:,} rejected" if result.report is not None else ""
+    progress(
+        f"wrote {len(result.summary):,} rows to {out} (+ {manifest_path.name}); "
+        f"{totals['accepted']:,} accepted records: {totals['in_regions']:,} in regions, "
+        f"{totals['__outside__']:,} outside, {totals['__not_attributable__']:,} not attributable "
+        f"at level {view.level}{rejected}"
+    )
+    return 0
+
+
+def _summarize_public(
+    args: argparse.Namespace, analysis: Any, view: View, out: Path, fmt: str
+) -> int:
+    """``summarize --public``: small cells suppressed (with complements), allow-listed columns."""
+    from crisismap import report
+
+    figures = report.view_figures(analysis, view, public=True, k=args.k)
+    title = f"Incidents by admin-{view.level} region"
+    files = report.figure_files(analysis, figures, title=title)
+    data = {"csv": files["cells.csv"], "xlsx": files["figures.xlsx"]}.get(fmt)
+    data = data if data is not None else files["regions.geojson"]
+    write_output(out, data, records=False)
+    manifest_path = Path(args.manifest) if args.manifest else out.with_suffix(".manifest.json")
+    write_output(
+        manifest_path,
+        report.bundle_manifest(analysis, figures, {out.name: data}, title=title),
+        records=False,
+    )
+    hidden = figures.suppression.get("suppressed_cells", "?")
+    progress(
+        f"wrote public figures to {out} (+ {manifest_path.name}): cells under {args.k} "
+        f"incidents suppressed with their complements ({hidden} figures hidden)"
+    )
+    return 0
+
+
+def _parse_masking(spec: str | None) -> Any:
+    """``round:2`` or ``displace:5000[:500]`` → publish.Masking."""
+    if not spec:
+        return None
+    from crisismap.publish import Masking
+
+    method, _, rest = spec.partition(":")
+    parts = [p for p in rest.split(":") if p]
+    try:
+        if method == "round":
+            return Masking(method="round", decimals=int(parts[0]) if parts else 2)
+        if method == "displace":
+            radius = float(parts[0]) if parts else 5000.0
+            minimum = float(parts[1]) if len(parts) > 1 else min(500.0, radius / 10)
+            return Masking(method="displace", radius_m=radius, min_radius_m=minimum)
+    except ValueError:
+        pass
+    raise CrisismapError(
+        f"--mask expects round:DECIMALS or displace:RADIUS_M[:MIN_RADIUS_M] (e.g. displace:5000), "
+        f"got {spec!r}."
+    )
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from crisismap import pipeline, report
+
+    view = view_of(args)
+    masking = _parse_masking(args.mask)
+    secret = None
+    if masking is not None:  # masked points are keyed on the workspace's secret
+        from crisismap.store import Workspace
+
+        workspace = Workspace.open(team=args.team)
+        secret = workspace.secret
+        workspace.log(
+            actor(), "export", None, command="report", internal=args.internal, mask=args.mask
+        )
+    analysis = analyse(args)
+    pipeline.check_flag_filters(analysis, view)
+    public = not args.internal
+    progress("building the report bundle (suppression and PDF can take a few seconds)")
+    data = report.build_bundle(
+        analysis,
+        view,
+        title=args.title,
+        public=public,
+        k=args.k,
+        masking=masking,
+        secret=secret,
+    )
+    out = (
+        Path(args.out)
+        if args.out
+        else Path(report.bundle_filename(level=view.level, period=view.period, public=public))
+    )
+    write_output(out, data, records=not public)
+    label = "public" if public else "SENSITIVE (internal)"
+    progress(f"wrote the {label} report bundle to {out} ({len(data):,} bytes)")
+    return 0
+
+
+def _summarize_distributed(args: argparse.Namespace, view: View) -> Any:
+    """``summarize --engine dask``: join and count on a dask cluster (see crisismap.distributed)."""
+    from crisismap import distributed
+    from crisismap.boundaries import load_boundaries
+
+    if args.fix_swapped:
+        raise CrisismapError(
+            "--fix-swapped is not available with --engine dask: check and fix swapped "
+            "coordinates with the local engine first, or leave the option out."
+        )
+    if not args.input.exists():
+        raise CrisismapError(f"Input {str(args.input)!r} does not exist.")
+    progress(f"loading boundaries {args.boundaries}")
+    return distributed.summarize_input(
+        args.input,
+        load_boundaries(args.boundaries, cache_dir=boundary_cache()),
+        view,
+        by_category=not args.no_categories,
+        **input_options(args),
+        snap_distance_m=args.snap_m,
+        scheduler=args.scheduler,
+        progress=progress,
+    )
+
+
+def cmd_boundaries(args: argparse.Namespace) -> int:
+    from crisismap.boundaries import load_boundaries
+
+    bset = load_boundaries(args.source, cache_dir=boundary_cache())
+    print(f"{bset.name}: {bset.source} ({bset.version})")
+    for level, frame in sorted(bset.levels.items()):
+        print(f"  admin-{level}: {len(frame):,} regions")
+    for note in bset.notes:
+        print(f"  note: {note}")
+    return 0

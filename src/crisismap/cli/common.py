@@ -1,0 +1,171 @@
+"""What every command shares: input and view options, reading the input, progress, outputs."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from crisismap.errors import CrisismapError
+from crisismap.schema import DateOrder, View
+
+EXIT_BAD_INPUT = 2
+
+
+def progress(message: str) -> None:
+    print(f"crisismap: {message}", file=sys.stderr, flush=True)
+
+
+def write_output(path: str | Path, data: bytes, *, records: bool = True) -> None:
+    """Write an output file: owner-only (0600) when it holds records, as usual when public."""
+    from crisismap.files import write_private
+
+    if records:
+        write_private(path, data)
+    else:
+        Path(path).write_bytes(data)
+
+
+def add_input_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("input", type=Path, help="incident CSV file")
+    parser.add_argument("--preset", help="column preset: acled, ucdp, hxl, ushahidi, kobo, generic")
+    parser.add_argument(
+        "--date-order",
+        default="auto",
+        choices=[d.value for d in DateOrder],
+        help="how to read ambiguous dates like 03/04/2024 (default: decided from the column)",
+    )
+    parser.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="FIELD=COLUMN",
+        help="override the column for a field, e.g. --map date=when (repeatable)",
+    )
+    parser.add_argument("--encoding", help="force the file encoding (default: detected)")
+    parser.add_argument(
+        "--category-separator",
+        choices=["auto", "none", ";", "|", ","],
+        help="how multi-label categories are split (default: the preset's choice; auto "
+        "picks the separator whose labels recur across records)",
+    )
+
+
+def add_join_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--boundaries",
+        required=True,
+        help="boundary file or directory, or a bundled set: world, world:ISO3",
+    )
+    parser.add_argument(
+        "--snap-m",
+        type=float,
+        default=None,
+        help="snap points outside every region to the nearest one within this many metres",
+    )
+    parser.add_argument(
+        "--fix-swapped",
+        action="store_true",
+        help="swap latitude/longitude of records detected as swapped",
+    )
+
+
+def add_view_filters(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--start", help="first date to include (YYYY-MM-DD)")
+    parser.add_argument("--end", help="last date to include (YYYY-MM-DD)")
+    parser.add_argument("--category", action="append", help="only this category (repeatable)")
+    parser.add_argument("--region", action="append", help="only this region code (repeatable)")
+    for name in ("approved", "verified"):
+        help_text = f"count only records the file marks {name} (e.g. Ushahidi's {name.upper()})"
+        parser.add_argument(f"--{name}-only", action="store_true", help=help_text)
+
+
+def parse_overrides(pairs: Sequence[str]) -> dict[str, str]:
+    overrides: dict[str, str] = {}
+    for pair in pairs:
+        field, sep, column = pair.partition("=")
+        if not sep or not field.strip() or not column.strip():
+            raise CrisismapError(
+                f"--map expects FIELD=COLUMN (e.g. --map date=event_date), got {pair!r}."
+            )
+        overrides[field.strip()] = column.strip()
+    return overrides
+
+
+def input_options(args: argparse.Namespace) -> dict[str, Any]:
+    """How to read the input file: the options every input command shares."""
+    return {
+        "preset": args.preset,
+        "overrides": parse_overrides(args.map),
+        "date_order": args.date_order,
+        "encoding": args.encoding,
+        "category_separator": args.category_separator,
+    }
+
+
+def read_input(path: Path) -> bytes:
+    if not path.is_file():
+        raise CrisismapError(f"Input file {str(path)!r} does not exist or is not a file.")
+    return path.read_bytes()
+
+
+def analyse(args: argparse.Namespace, *, with_join: bool = True) -> Any:
+    from crisismap import pipeline
+    from crisismap.boundaries import load_boundaries
+
+    data = read_input(args.input)
+    progress(f"loading boundaries {args.boundaries}")
+    boundaries = load_boundaries(args.boundaries, cache_dir=boundary_cache())
+    return pipeline.analyse(
+        data,
+        boundaries,
+        filename=args.input.name,
+        **input_options(args),
+        snap_distance_m=args.snap_m,
+        fix_swapped=args.fix_swapped,
+        progress=progress,
+    )
+
+
+def boundary_cache() -> Path:
+    """Where prepared boundary sets are kept: ``<data dir>/cache`` (public geometry only)."""
+    from crisismap.store import default_data_dir
+
+    return default_data_dir() / "cache"
+
+
+def validated(args: argparse.Namespace, data: bytes) -> Any:
+    """Read, map and validate the input file's bytes as the input options say."""
+    from crisismap.records import validate_bytes
+
+    return validate_bytes(data, filename=args.input.name, **input_options(args))
+
+
+def view_of(args: argparse.Namespace) -> View:
+    """The view the arguments ask for, parsed once (a bad date or period fails here)."""
+    return View.parse(
+        level=args.level,
+        period=args.period,
+        start=args.start,
+        end=args.end,
+        categories=args.category,
+        regions=args.region,
+        approved_only=args.approved_only,
+        verified_only=args.verified_only,
+    )
+
+
+def actor() -> str:
+    """Who runs this command, for the audit log: ``cli:$USER``."""
+    user = os.environ.get("USER", "").strip()
+    if not user:
+        import getpass
+
+        try:
+            user = getpass.getuser()
+        except (KeyError, OSError):
+            user = "unknown"
+    return f"cli:{user}"

@@ -1,0 +1,134 @@
+"""The parser and the entry point: a user error is one sentence and exit 2, a bug a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from crisismap import __version__
+from crisismap.cli import commands
+from crisismap.cli.common import (
+    EXIT_BAD_INPUT,
+    add_input_options,
+    add_join_options,
+    add_view_filters,
+)
+from crisismap.cli.workspace import add_workspace_parser
+from crisismap.errors import CrisismapError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="crisismap",
+        description="Validate incident records, join them to admin boundaries, aggregate, export.",
+    )
+    parser.add_argument("--version", action="version", version=f"crisismap {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("validate", help="validate an incident file and report every problem")
+    add_input_options(p)
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--rejected", metavar="OUT.csv", help="write rejected records with reasons")
+    p.add_argument("--problems", metavar="OUT.csv", help="write every problem found")
+    p.add_argument("--max-problems", type=int, default=50, help="problems to print (default 50)")
+    p.set_defaults(func=commands.cmd_validate)
+
+    p = sub.add_parser("join", help="attribute each accepted record to a region at every level")
+    add_input_options(p)
+    add_join_options(p)
+    p.add_argument("--out", required=True, metavar="OUT.csv")
+    p.set_defaults(func=commands.cmd_join)
+
+    p = sub.add_parser("summarize", help="region x period x category figures, exported")
+    add_input_options(p)
+    add_join_options(p)
+    p.add_argument("--level", type=int, required=True, help="admin level to summarise at")
+    p.add_argument(
+        "--period", default="month", help="day, week, acled-week, month, quarter or year"
+    )
+    p.add_argument("--out", required=True, metavar="OUT.csv|OUT.xlsx|OUT.geojson")
+    p.add_argument("--manifest", help="provenance manifest path (default: beside --out)")
+    p.add_argument("--rejected", metavar="OUT.csv", help="also write rejected records with reasons")
+    add_view_filters(p)
+    p.add_argument("--no-categories", action="store_true", help="one row per region and period")
+    p.add_argument(
+        "--public",
+        action="store_true",
+        help="for publication: suppress cells under --k incidents (with complements) and keep "
+        "only allow-listed columns; without it the output is SENSITIVE (team only)",
+    )
+    p.add_argument("--k", type=int, default=5, help="with --public: the small-cell threshold")
+    p.add_argument(
+        "--engine",
+        choices=["local", "dask"],
+        default="local",
+        help="local: this process; dask: join and count on a dask cluster (INPUT may also be "
+        "a folder of Parquet partitions of validated records)",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="dask scheduler address, e.g. tcp://10.0.0.5:8786 (with --engine dask; "
+        "default: a local cluster)",
+    )
+    p.set_defaults(func=commands.cmd_summarize)
+
+    p = sub.add_parser("report", help="one ZIP: PDF brief, figures, manifest (public by default)")
+    add_input_options(p)
+    add_join_options(p)
+    p.add_argument("--level", type=int, required=True, help="admin level to report at")
+    p.add_argument("--period", default="month", help="week, acled-week, month, quarter or year")
+    add_view_filters(p)
+    p.add_argument("--title", help="title of the brief")
+    p.add_argument("--k", type=int, default=5, help="suppress cells under k incidents (default 5)")
+    p.add_argument(
+        "--internal",
+        action="store_true",
+        help="no suppression: a SENSITIVE bundle for the team, never for publication",
+    )
+    p.add_argument(
+        "--mask",
+        metavar="round:D|displace:R[:MIN]",
+        help="add masked incident points (rounded to D decimals, or displaced R metres)",
+    )
+    p.add_argument("--out", metavar="REPORT.zip", help="default: crisismap_report_adminN_P.zip")
+    p.add_argument(
+        "--team",
+        help="with --mask: key the masking on this team's workspace (default: the local one)",
+    )
+    p.set_defaults(func=commands.cmd_report)
+
+    add_workspace_parser(sub)
+
+    p = sub.add_parser("boundaries", help="describe a boundary source")
+    p.add_argument("source", help="boundary file or directory, or world, world:ISO3")
+    p.set_defaults(func=commands.cmd_boundaries)
+    return parser
+
+
+# Numeric options and the least each accepts (argparse checks only their type).
+_MINIMUMS = {"k": 1, "max_problems": 0, "limit": 0, "wait": 0, "older_than": 0, "snap_m": 0}
+
+
+def _check_numbers(args: argparse.Namespace) -> None:
+    """Refuse a negative or non-finite number where an option needs a count or a length."""
+    for name, least in _MINIMUMS.items():
+        value = getattr(args, name, None)
+        if value is not None and not (abs(value) < float("inf") and value >= least):
+            option = "--" + name.replace("_", "-")
+            raise CrisismapError(f"{option} expects a number of {least} or more, got {value}.")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        _check_numbers(args)
+        return int(args.func(args) or 0)
+    except CrisismapError as exc:
+        print(f"crisismap: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as exc:
+        print(f"crisismap: error: {exc.strerror or exc}: {exc.filename or ''}", file=sys.stderr)
+        return EXIT_BAD_INPUT
