@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from crisismap.access import Access, AccessDenied, Action, Role, Step, TeamsConfig, local_access
+from crisismap.errors import InputError
 from crisismap.guarded import GuardedWorkspace
 from crisismap.schema import View
 from crisismap.store import Workspace
@@ -190,3 +191,15 @@ def test_local_mode_may_do_everything_as_local(tmp_path):
         ("local", "delete"),
         ("local", "restore"),
     ]
+
+
+def test_saving_a_deleted_file_again_does_not_undo_an_admins_delete(ws):
+    info = ws.save_dataset("witness list", CSV, actor="analyst@alpha.org")
+    GuardedWorkspace(ws, member(Role.ADMIN)).delete(info.id)
+    analyst = GuardedWorkspace(ws, member(Role.ANALYST))
+    with pytest.raises(InputError, match="in the trash: an admin can restore it"):
+        analyst.save_dataset("witness list (again)", CSV)
+    assert [d.id for d in ws.trash()] == [info.id] and ws.list_datasets() == []
+    admin = GuardedWorkspace(ws, member(Role.ADMIN))
+    assert admin.save_dataset("witness list", CSV).id == info.id  # an admin may bring it back
+    assert [d.id for d in ws.list_datasets()] == [info.id]

@@ -124,7 +124,13 @@ class GuardedWorkspace:
 
     def save_dataset(self, name: str, data: bytes, **options: Any) -> DatasetInfo:
         self.check(Action.SAVE, name)
-        return self.workspace.save_dataset(name, data, actor=self.actor, **options)
+        return self.workspace.save_dataset(
+            name,
+            data,
+            actor=self.actor,
+            restore_from_trash=self.may(Action.RESTORE),  # else saving would undo a delete
+            **options,
+        )
 
     def rename(self, dataset_id: str, name: str) -> DatasetInfo:
         self.check(Action.RENAME, dataset_id)

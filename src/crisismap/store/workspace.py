@@ -165,6 +165,7 @@ class Workspace:
         options: Mapping[str, Any] | None = None,
         report_summary: Mapping[str, Any] | None = None,
         actor: str = "local",
+        restore_from_trash: bool = True,
     ) -> DatasetInfo:
         """Store ``data`` as a new immutable dataset, or return the one with the same bytes.
 
@@ -187,7 +188,9 @@ class Workspace:
             Who saves it (the audit entry's actor).
 
         The same bytes saved again while their dataset is in the trash bring it back
-        under the new name (logged ``save`` with ``from_trash``).
+        under the new name (logged ``save`` with ``from_trash``), unless
+        ``restore_from_trash`` is False (a member who may not restore): then an
+        :class:`~crisismap.errors.InputError` says so and nothing changes.
         """
         kind = check_kind(kind)
         name = check_name(name)
@@ -208,6 +211,11 @@ class Workspace:
             if existing is not None and existing[9] is None:
                 audit.record(conn, actor, "save", existing[0], logged | {"already_saved": True})
                 return _info(existing, already_saved=True)
+            if existing is not None and not restore_from_trash:
+                raise InputError(
+                    f"This file is the dataset {existing[2]!r}, which is in the trash: an admin "
+                    "can restore it from the trash; saving it again cannot."
+                )
             if existing is not None:
                 conn.execute(
                     "UPDATE datasets SET name = ?, deleted_at = NULL, deleted_by = NULL "
