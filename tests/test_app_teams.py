@@ -15,6 +15,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from crisismap.store import Workspace
+from tests.helpers.teams import teams_toml
 
 pytestmark = pytest.mark.slow  # every test runs the whole app script (AppTest)
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,33 +28,10 @@ AUTH = {
     "client_secret": "not-a-secret",
     "server_metadata_url": "http://127.0.0.1:9400/.well-known/openid-configuration",
 }
-TEAMS = """\
-session_hours = 2
-[teams.alpha]
-name = "Team Alpha"
-[teams.beta]
-name = "Team Beta"
-[[members]]
-email = "ana@alpha.org"
-team = "alpha"
-role = "admin"
-[[members]]
-email = "ali@alpha.org"
-team = "alpha"
-role = "analyst"
-[[members]]
-email = "vic@alpha.org"
-team = "alpha"
-role = "viewer"
-[[members]]
-group = "beta-analysts"
-team = "beta"
-role = "analyst"
-[[members]]
-email = "ana@alpha.org"
-team = "beta"
-role = "viewer"
-"""
+TEAMS = teams_toml(
+    session_hours=2,
+    extra='[[members]]\nemail = "ana@alpha.org"\nteam = "beta"\nrole = "viewer"\n',
+)
 CSV = b"id,date,latitude,longitude,category\nw1,2024-03-05,15.6,32.5,killing\n"
 
 

@@ -30,6 +30,7 @@ from tests.helpers.appserver import (
     running_app,
     running_oidc_provider,
 )
+from tests.helpers.teams import teams_toml
 
 pytestmark = [
     pytest.mark.browser,
@@ -40,29 +41,7 @@ pytestmark = [
 ]
 
 MARK = f"alpha-secret-{uuid.uuid4().hex[:8]}"  # in team Alpha's dataset name and content
-TEAMS = """\
-session_hours = 1
-[teams.alpha]
-name = "Team Alpha"
-[teams.beta]
-name = "Team Beta"
-[[members]]
-email = "ana@alpha.org"
-team = "alpha"
-role = "admin"
-[[members]]
-email = "ali@alpha.org"
-team = "alpha"
-role = "analyst"
-[[members]]
-email = "vic@alpha.org"
-team = "alpha"
-role = "viewer"
-[[members]]
-group = "beta-analysts"
-team = "beta"
-role = "analyst"
-"""
+TEAMS = teams_toml(session_hours=1)
 USERS = [
     {"sub": "ana@alpha.org", "email": "ana@alpha.org"},
     {"sub": "ali@alpha.org", "email": "ali@alpha.org"},
