@@ -137,7 +137,7 @@ def save_files(
             data,
             kind="incidents",
             filename=name,
-            options=_jsonable(analysis.parameters),
+            options=dict(analysis.parameters),
             report_summary=analysis.report.summary() if len(files) == 1 else {},
         )
         for name, data in files
@@ -577,16 +577,6 @@ def exports(analysis: Analysis, page: Page, *, public: bool = True, k: int = 5) 
     ]
 
 
-def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
-    """Dates as ISO text, so view parameters can go into JSON manifests and the store."""
-    out = {}
-    for key, value in values.items():
-        if isinstance(value, dt.date | pd.Timestamp | np.datetime64):
-            value = str(pd.Timestamp(value).date())
-        out[key] = value
-    return out
-
-
 # ----------------------------------------------------------------------------- sign-in
 
 
@@ -595,19 +585,22 @@ def teams_file() -> Path:
     return access.teams_file(default_data_dir())
 
 
+def _teams_configured() -> bool:
+    """A teams file is named in the environment or lies in the data directory."""
+    return bool(os.environ.get(access.TEAMS_FILE_ENV, "").strip()) or teams_file().exists()
+
+
 def app_mode(address: str | None) -> Mode:
     """Local (the README's command) or team mode for a server bound to ``address``."""
-    configured = bool(os.environ.get(access.TEAMS_FILE_ENV, "").strip()) or teams_file().exists()
-    return access.mode_for(address, configured)
+    return access.mode_for(address, _teams_configured())
 
 
 def load_teams() -> tuple[TeamsConfig | None, str | None]:
     """The teams file and None, or None and why it cannot be used (None, None: no file)."""
-    path = teams_file()
-    if not os.environ.get(access.TEAMS_FILE_ENV, "").strip() and not path.exists():
+    if not _teams_configured():
         return None, None
     try:
-        return TeamsConfig.load(path), None
+        return TeamsConfig.load(teams_file()), None
     except InputError as exc:
         return None, str(exc)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from enum import StrEnum
 from typing import Any
 
@@ -207,16 +207,7 @@ class View:
 
     def with_(self, **changes: Any) -> View:
         """A copy with some fields changed (parsed like :meth:`parse`)."""
-        values = {
-            "level": self.level,
-            "period": self.period,
-            "start": self.start,
-            "end": self.end,
-            "categories": self.categories,
-            "regions": self.regions,
-            "approved_only": self.approved_only,
-            "verified_only": self.verified_only,
-        }
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
         unknown = set(changes) - set(values)
         if unknown:
             raise TypeError(f"View has no field(s) {', '.join(sorted(unknown))}.")

@@ -62,22 +62,17 @@ def running_app(
     server_args = ["--server.port", str(port)]
     if not readme:
         server_args += ["--server.address", address, "--server.headless", "true"]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py")] + server_args + list(args),
+    command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py")]
+    with _serving(
+        command + server_args + list(args),
+        port,
+        "/_stcore/health",
+        "the Streamlit app",
+        timeout_s,
         cwd=ROOT,
         env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_for(f"{url}/_stcore/health", timeout_s, "the Streamlit app")
+    ) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 @contextmanager
@@ -93,16 +88,28 @@ def running_oidc_provider(
     command = [sys.executable, "-m", "oidc_provider_mock", "--port", str(port)]
     for claims in users:
         command += ["--user-claims", json.dumps(dict(claims))]
+    with _serving(
+        command, port, "/.well-known/openid-configuration", "the OpenID provider", timeout_s
+    ) as url:
+        yield url
+
+
+@contextmanager
+def _serving(
+    command: list[str], port: int, ready_path: str, what: str, timeout_s: float, **popen: Any
+) -> Iterator[str]:
+    """Run ``command`` (a server on 127.0.0.1:``port``) until ``ready_path`` answers; stop it."""
     proc = subprocess.Popen(
         command,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
+        **popen,
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_for(f"{url}/.well-known/openid-configuration", timeout_s, "the OpenID provider")
+        _wait_for(f"{url}{ready_path}", timeout_s, what)
         yield url
     finally:
         proc.terminate()

@@ -10,11 +10,9 @@ the view's records as points, masked when public.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from crisismap import aggregate, pipeline, publish
@@ -90,7 +88,7 @@ def view_figures(
         public=public,
         level=level,
         period=unit,
-        view={k_: _jsonable(v) for k_, v in filters.items()},
+        view={k_: v for k_, v in view.to_dict().items() if k_ in filters},
         cells=cells.reset_index(drop=True),
         regions=protected.margin("region_code"),
         series=protected.margin("period", "category"),
@@ -107,12 +105,6 @@ def view_figures(
 def _day(value: Any) -> str:
     stamp = pd.Timestamp(value)
     return "" if pd.isna(stamp) else stamp.date().isoformat()
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dt.date | pd.Timestamp | np.datetime64):
-        return _day(value)
-    return value
 
 
 def _quality(
