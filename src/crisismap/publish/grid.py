@@ -43,7 +43,6 @@ from typing import Any
 
 import numpy as np
 
-from crisismap.errors import CrisismapError
 
 ROOT = 0  # part number of the whole axis; part p of a partition is p + 1
 _COMBO_SHIFT, _R_SHIFT, _T_SHIFT = 56, 36, 20
@@ -74,7 +73,7 @@ class Axis:
             raise ValueError(f"axis {self.name}: one label list per partition")
 
 
-class UnprotectableError(CrisismapError):
+class UnprotectableError(ValueError):
     """A figure cannot be hidden without changing a figure an earlier release published."""
 
 
