@@ -235,7 +235,7 @@ def test_pdf_has_title_period_sections_and_page_numbers(public_zip, pdf_text):
     for expected in [
         "Alphaland, Q1 2024",
         "2024-01-01 to 2024-03-31",
-        "PUBLIC. Figures below 5 incidents are suppressed",
+        "PUBLIC. Figures below 5 incidents are hidden",
         "Regional summary",
         "Incidents over time",
         "Data quality",

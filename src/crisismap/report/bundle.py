@@ -28,7 +28,7 @@ import zipfile
 
 import pandas as pd
 
-from crisismap import __version__, pipeline, publish
+from crisismap import __version__, pipeline, publish, releases
 from crisismap.export import features_geojson_bytes, to_csv_bytes, to_xlsx_bytes
 from crisismap.pipeline import Analysis
 from crisismap.report.figures import MARK, Figures, view_figures, view_points
@@ -49,11 +49,19 @@ def build_bundle(
     k: int = publish.DEFAULT_K,
     masking: publish.Masking | None = None,
     secret: bytes | None = None,
+    ledger: releases.Ledger | None = None,
 ) -> bytes:
     """The report bundle (ZIP bytes) for one view; see :func:`bundle_files` for its files."""
     return zip_bytes(
         bundle_files(
-            analysis, view, title=title, public=public, k=k, masking=masking, secret=secret
+            analysis,
+            view,
+            title=title,
+            public=public,
+            k=k,
+            masking=masking,
+            secret=secret,
+            ledger=ledger,
         )
     )
 
@@ -67,13 +75,15 @@ def bundle_files(
     k: int = publish.DEFAULT_K,
     masking: publish.Masking | None = None,
     secret: bytes | None = None,
+    ledger: releases.Ledger | None = None,
 ) -> dict[str, bytes]:
     """Every file of the bundle, in ZIP order (names prefixed SENSITIVE_ when internal).
 
     ``masking`` adds ``points.csv`` (masked points); without it no point leaves.
     ``secret`` is the workspace secret that keys displacement (never written anywhere).
+    ``ledger`` keeps public releases of the same data consistent across processes.
     """
-    figures = view_figures(analysis, view, public=public, k=k)
+    figures = view_figures(analysis, view, public=public, k=k, ledger=ledger)
     title = title or default_title(figures)
     files: dict[str, bytes] = {}
     files["README.txt"] = b""  # placeholder keeps the order; written last

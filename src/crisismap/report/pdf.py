@@ -249,9 +249,9 @@ def _banner(figures: Figures, styles: dict[str, Any], width: float) -> Any:
     if figures.public:
         k = figures.suppression.get("k", 0)
         text = (
-            f"PUBLIC. Figures below {k} incidents are suppressed ({MARK}), together with "
-            "the figures that would reveal them. No free text, names, sources or exact "
-            "locations are included."
+            f"PUBLIC. Figures below {k} incidents are hidden ({MARK}), together with the "
+            "figures that would reveal them in this or any other public release of this data. "
+            "No free text, names, sources or exact locations are included."
         )
         color = "#2b5d8a"
     else:
@@ -540,14 +540,18 @@ def _methodology(
     s = figures.suppression
     if figures.public:
         paragraphs.append(
-            f"Small-count protection: every published figure with fewer than {s['k']} "
-            "incidents is suppressed (zeros are published), and further figures are "
-            "suppressed until none of the suppressed ones can be worked out from the "
-            "published cells and totals (by subtraction, any combination of the totals, or "
-            "the fact that counts are whole and not negative). Victim figures are suppressed "
-            f"with their cells. {s.get('suppressed_figures', 0):,} of {s.get('figures', 0):,} "
-            "figures are suppressed. Published totals: per region, per period and category, "
-            "per period, per category, and overall."
+            f"Small-count protection: every figure with 1 to {s['k'] - 1} incidents is hidden "
+            f"({MARK}). All public releases of this data read one protected grid of figures "
+            "(every region level; ISO weeks, months, quarters, years and the whole span; each "
+            "category and all categories), so figures from any number of public releases — "
+            "other periods, levels, date windows or categories — cannot be combined to work "
+            "out a hidden figure: for every hidden figure there is another table, with no "
+            "negative count, that agrees with every published figure and differs in the "
+            "hidden one. A few further figures (sometimes zeros) are hidden for that. Date "
+            "windows cover whole periods; a total over a window is the sum of the whole years, "
+            "quarters and months (or weeks) inside it, and is hidden when one of them is. "
+            f"Victim figures are hidden with their cells. {s.get('suppressed_figures', 0):,} of "
+            f"{s.get('figures', 0):,} figures in this brief are hidden."
         )
     else:
         paragraphs.append("No small-count protection was applied: this brief is for internal use.")
