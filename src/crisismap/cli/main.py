@@ -68,8 +68,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--period", default="month", help="day, week, acled-week, month, quarter or year"
     )
-    p.add_argument("--out", required=True, metavar="OUT.csv|OUT.xlsx|OUT.geojson")
-    p.add_argument("--manifest", help="provenance manifest path (default: beside --out)")
+    p.add_argument(
+        "--out",
+        required=True,
+        metavar="OUT.csv|OUT.xlsx|OUT.geojson",
+        help="where the figures go (the format follows the ending); with --internal the "
+        "file is written as SENSITIVE_<OUT> beside it",
+    )
+    p.add_argument(
+        "--manifest",
+        help="provenance manifest path (default: beside --out; SENSITIVE_ with --internal)",
+    )
     p.add_argument("--rejected", metavar="OUT.csv", help=REJECTED_HELP)
     add_view_filters(p)
     p.add_argument(
@@ -82,8 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--engine",
         choices=["local", "dask"],
         default="local",
-        help="local: this process; dask: join and count on a dask cluster (INPUT may also be "
-        "a folder of Parquet partitions of validated records)",
+        help="local: this process; dask (with --internal): join and count on a dask cluster "
+        "(INPUT may also be a folder of Parquet partitions of validated records)",
     )
     p.add_argument(
         "--scheduler",
@@ -93,7 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=commands.cmd_summarize)
 
-    p = sub.add_parser("report", help="one ZIP: PDF brief, figures, manifest (public by default)")
+    p = sub.add_parser(
+        "report", help="one ZIP: PDF brief, figures, manifest (public unless --internal)"
+    )
     add_input_options(p)
     add_join_options(p)
     p.add_argument("--level", type=int, required=True, help="admin level to report at")
@@ -106,7 +117,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="round:D|displace:R[:MIN]",
         help="add masked incident points (rounded to D decimals, or displaced R metres)",
     )
-    p.add_argument("--out", metavar="REPORT.zip", help="default: crisismap_report_adminN_P.zip")
+    p.add_argument(
+        "--out",
+        metavar="REPORT.zip",
+        help="default: crisismap_report_adminN_P.zip (SENSITIVE_ first with --internal)",
+    )
     p.add_argument(
         "--team",
         help="key the masking and the manifest's input fingerprints on this team's "
