@@ -25,7 +25,7 @@ import pandas as pd
 from crisismap import access, aggregate, pipeline
 from crisismap.access import Access, Mode, TeamsConfig
 from crisismap.boundaries import BoundarySet, load_boundaries, read_boundary_bytes
-from crisismap.errors import InputError
+from crisismap.errors import InputError, InvalidValueError
 from crisismap.export import to_csv_bytes
 from crisismap.pipeline import Analysis
 from crisismap.problems import PROBLEM_FIELDS, Report
@@ -506,14 +506,27 @@ _MIMES = {
 }
 
 
-def exports(analysis: Analysis, page: Page, *, public: bool = True, k: int = 5) -> list[ExportItem]:
+def exports(
+    analysis: Analysis,
+    page: Page,
+    *,
+    public: bool = True,
+    k: int = 5,
+    secret: bytes | None = None,
+) -> list[ExportItem]:
     """Downloads for the current view, built only when clicked.
 
-    Public (the default): small-cell suppression with complements, allow-listed columns
-    (crisismap.publish), and the report bundle. Internal: the full summary, the
-    rejected records and a bundle, every file name starting ``SENSITIVE_``.
+    Public (the default): small-cell suppression with complements (k of 2 or more),
+    allow-listed columns (crisismap.publish), and the report bundle, whose manifest names
+    the uploads only by a fingerprint keyed with the workspace ``secret``. Internal: the
+    full summary, the rejected records and a bundle, every file name starting
+    ``SENSITIVE_``.
     """
     from crisismap import publish, report
+
+    refusal = publish.public_k_refusal(k, option="k") if public else None
+    if refusal:
+        raise InvalidValueError(refusal)
 
     built: dict[str, Any] = {}
     view = page.view
@@ -533,7 +546,9 @@ def exports(analysis: Analysis, page: Page, *, public: bool = True, k: int = 5) 
     def bundle() -> bytes:
         return once(
             "bundle",
-            lambda: report.build_bundle(analysis, view, public=public, k=k, title=page.title),
+            lambda: report.build_bundle(
+                analysis, view, public=public, k=k, title=page.title, secret=secret
+            ),
         )
 
     stem = f"crisismap_admin{view.level}_{view.period.value}"

@@ -43,7 +43,6 @@ from typing import Any
 
 import numpy as np
 
-
 ROOT = 0  # part number of the whole axis; part p of a partition is p + 1
 _COMBO_SHIFT, _R_SHIFT, _T_SHIFT = 56, 36, 20
 _R_MAX, _T_MAX, _C_MAX = 1 << 20, 1 << 16, 1 << 20

@@ -72,11 +72,9 @@ def view_figures(
     filters = view.filters()
     if public:
         releases.check_public_view(view)
-        if k < 2:
-            raise InvalidValueError(
-                f"A public export needs k of at least 2 (got {k}): with k below 2 nothing is "
-                f"protected. Use --k 2 or more, or make an --internal export."
-            )
+        refusal = publish.public_k_refusal(k, option="k")
+        if refusal:
+            raise InvalidValueError(refusal)
     summary = pipeline.summarize(analysis, view)
     if public:
         protected = _from_grid(releases.public_tables(analysis, view, summary, k=k, ledger=ledger))

@@ -523,7 +523,7 @@ def _methodology(
     if view.get("regions"):
         filters.append("regions: " + ", ".join(shorten(str(r)) for r in view["regions"]))
     paragraphs = [
-        f"Incident records ({', '.join(i['name'] for i in analysis.inputs)}; preset "
+        f"Incident records ({_inputs_named(analysis, figures.public)}; preset "
         f"{analysis.report.preset}) were validated record by record: each is accepted, accepted "
         "with warnings or rejected with a reason; none is silently dropped or changed.",
         f"Boundaries: {bset.name} ({bset.source}; version {bset.version}). Each incident is "
@@ -560,14 +560,28 @@ def _methodology(
             f"Point locations (points.csv): {masking.settings()['description']}. One row per "
             "incident: the point file shows counts that the tables suppress."
         )
+    listed = (
+        "the SHA-256 of every output file (input files are named by a fingerprint keyed "
+        "with the team's workspace secret, never by name or plain hash)"
+        if figures.public
+        else "the SHA-256 of every input and output file"
+    )
     paragraphs.append(
-        "Reproducibility: manifest.json lists the SHA-256 of every input and output file, the "
-        "software versions and every parameter; the same inputs and parameters give "
-        "byte-identical files."
+        f"Reproducibility: manifest.json lists {listed}, the software versions and every "
+        "parameter; the same inputs and parameters give byte-identical files."
     )
     out: list[Any] = [Paragraph("Methodology", styles["h2"])]
     out += [Paragraph(reportlab_markup(text), styles["body"]) for text in paragraphs]
     return out
+
+
+def _inputs_named(analysis: Analysis, public: bool) -> str:
+    """The incident files as the methodology names them: by count only when public (a file
+    name can hold a witness's or a village's name)."""
+    if not public:
+        return ", ".join(i["name"] for i in analysis.inputs)
+    count = len(analysis.inputs)
+    return f"{count} file" + ("" if count == 1 else "s")
 
 
 def attributions(analysis: Analysis) -> list[str]:
