@@ -16,6 +16,7 @@ from crisismap.cli.common import (
     output_path,
     progress,
     read_input,
+    release_ledger,
     validated,
     view_of,
     workspace_secret,
@@ -173,7 +174,7 @@ def _summarize_public(
     allow-listed columns, no rejected record, the input named only by a keyed fingerprint."""
     from crisismap import report
 
-    figures = report.view_figures(analysis, view, public=True, k=args.k)
+    figures = report.view_figures(analysis, view, public=True, k=args.k, ledger=release_ledger())
     title = f"Incidents by admin-{view.level} region"
     files = report.figure_files(analysis, figures, title=title)
     data = {"csv": files["cells.csv"], "xlsx": files["figures.xlsx"]}.get(fmt)
@@ -259,6 +260,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         k=args.k,
         masking=masking,
         secret=secret,
+        ledger=release_ledger(args.team) if public else None,
     )
     out = output_path(
         args.out or report.bundle_filename(level=view.level, period=view.period, public=public),
