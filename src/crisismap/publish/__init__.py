@@ -17,7 +17,15 @@ from crisismap.publish.labels import (
     public_settings,
     sensitivity_label,
 )
-from crisismap.publish.masking import Masking, displace, mask_points, new_secret
+from crisismap.publish.masking import (
+    Masking,
+    displace,
+    finer_columns,
+    mask_points,
+    new_secret,
+    published_pairs,
+    secret_fingerprint,
+)
 from crisismap.publish.suppression import (
     CELL_DIMS,
     DEFAULT_K,
@@ -48,10 +56,13 @@ __all__ = [
     "allow_columns",
     "displace",
     "export_filename",
+    "finer_columns",
     "mask_points",
     "new_secret",
     "pinned",
     "public_settings",
+    "published_pairs",
+    "secret_fingerprint",
     "sensitivity_label",
     "suppress",
 ]
