@@ -228,6 +228,7 @@ def bundle(analysis, **options) -> dict[str, bytes]:
         return {info.filename: archive.read(info) for info in archive.infolist()}
 
 
+@pytest.mark.slow
 def test_the_bundle_counts_left_out_points_and_names_the_secret(analysis, pdf_text):  # noqa: F811
     import json
 
@@ -247,6 +248,7 @@ def test_the_bundle_counts_left_out_points_and_names_the_secret(analysis, pdf_te
     assert "one row per incident shows counts" not in readme
 
 
+@pytest.mark.slow
 def test_points_keyed_on_generated_ids_carry_a_warning(pdf_text):  # noqa: F811
     import json
 

@@ -92,10 +92,18 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="round:D|displace:R[:MIN]",
         help="add masked incident points (rounded to D decimals, or displaced R metres)",
     )
+    p.add_argument(
+        "--id-column",
+        metavar="NAME",
+        help="the file's id column, which keys each displaced point (the same as --map "
+        "id=NAME); without one, ids are generated from each record's fields and points move "
+        "whenever a column is added or changed",
+    )
     p.add_argument("--out", metavar="REPORT.zip", help="default: crisismap_report_adminN_P.zip")
     p.add_argument(
         "--team",
-        help="with --mask: key the masking on this team's workspace (default: the local one)",
+        help="with --mask: key the masking on this team's workspace (default: the local one; "
+        "make it first with `crisismap workspace init`)",
     )
     p.set_defaults(func=commands.cmd_report)
 
