@@ -226,7 +226,7 @@ def view_points(
             region_column=f"adm{level}_code",
         )
     if public:
-        frame = _as_cells(frame, pairs)
+        frame = _as_cells(frame, pairs, level)
         frame = frame.drop(columns=publish.finer_columns(list(frame.columns), level))
         frame = publish.allow_columns(frame, publish.PUBLIC_POINT_COLUMNS)
         frame = frame.drop(columns=[c for c in frame if c.endswith("_match")], errors="ignore")
@@ -237,8 +237,10 @@ def view_points(
     return frame
 
 
-def _as_cells(frame: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
-    """Each point's period and categories as the view counts them, in place of its dates."""
+def _as_cells(frame: pd.DataFrame, pairs: pd.DataFrame, level: int) -> pd.DataFrame:
+    """Each point's cell as the tables name it: the view's period in place of its dates,
+    the categories the view counts, and the region code of its row (``__outside__`` or
+    ``__not_attributable__`` too, as in cells.csv)."""
     by_row = pairs.groupby("row", sort=False)
     labels = by_row["category"].agg(
         lambda ls: CATEGORY_SEPARATOR.join(x for x in ls if x != aggregate.NO_CATEGORY) or None
@@ -246,6 +248,8 @@ def _as_cells(frame: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
     out = frame.drop(columns=["date", "date_end", "date_precision"], errors="ignore")
     out["period"] = by_row["period"].first().reindex(out.index).to_numpy()
     out["category"] = pd.array(labels.reindex(out.index).to_numpy(), dtype="str")
+    code = by_row["region_code"].first().reindex(out.index)
+    out[f"adm{level}_code"] = pd.array(code.to_numpy(), dtype="str")
     return out
 
 
