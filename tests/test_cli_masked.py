@@ -143,3 +143,18 @@ def test_generated_ids_are_warned_about_and_an_id_column_keeps_points_still(
 def test_id_column_and_a_different_map_id_are_refused(tmp_path, capsys, data_dir):
     code, err, _ = report(capsys, tmp_path, "--id-column", "ref", "--map", "id=other")
     assert code == 2 and "both name the id column" in err
+
+
+def test_the_secret_is_made_with_the_workspace_and_must_predate_the_export(tmp_path):
+    from datetime import UTC, datetime
+
+    from crisismap.errors import InputError
+
+    before = datetime.now(UTC)
+    ws = Workspace.open(tmp_path / "new")
+    with sqlite3.connect(ws.db_path) as conn:  # made by opening, before anyone asked for it
+        assert conn.execute("SELECT 1 FROM meta WHERE key = 'secret'").fetchone() == (1,)
+    assert before <= ws.secret_created <= datetime.now(UTC)
+    with pytest.raises(InputError, match="got its displacement secret just now"):
+        ws.export_secret(before)  # an export that began before the workspace existed
+    assert ws.export_secret(datetime.now(UTC)) == ws.secret == Workspace.open(ws.db_path).secret

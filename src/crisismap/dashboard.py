@@ -506,12 +506,50 @@ _MIMES = {
 }
 
 
-def exports(analysis: Analysis, page: Page, *, public: bool = True, k: int = 5) -> list[ExportItem]:
+# Incident points the report bundle may carry (see crisismap.report.view_points).
+POINT_CHOICES = {
+    "none": "No incident points",
+    "displace": "Points displaced 0.5-5 km (kept in their region)",
+    "round": "Points rounded to 2 decimals (about 1 km)",
+}
+
+
+def point_masking(choice: str) -> Any:
+    """The :class:`crisismap.publish.Masking` of a :data:`POINT_CHOICES` key (None: no points)."""
+    from crisismap import publish
+
+    if choice == "displace":
+        return publish.Masking(radius_m=5_000, min_radius_m=500)
+    if choice == "round":
+        return publish.Masking(method="round", decimals=2)
+    return None
+
+
+def generated_id_warning(analysis: Analysis) -> str | None:
+    """The warning for records keyed on generated ids (None when every record has its id)."""
+    from crisismap import report
+
+    ids = analysis.records["id"].astype("str") if "id" in analysis.records else None
+    generated = 0 if ids is None else int(ids.str.startswith("gen-").sum())
+    return report.id_warning(generated, len(analysis.records)) if generated else None
+
+
+def exports(
+    analysis: Analysis,
+    page: Page,
+    *,
+    public: bool = True,
+    k: int = 5,
+    masking: Any = None,
+    secret: Callable[[], bytes | None] | None = None,
+) -> list[ExportItem]:
     """Downloads for the current view, built only when clicked.
 
     Public (the default): small-cell suppression with complements, allow-listed columns
     (crisismap.publish), and the report bundle. Internal: the full summary, the
     rejected records and a bundle, every file name starting ``SENSITIVE_``.
+    ``masking`` adds masked points to the bundle; ``secret`` gives the workspace's
+    displacement secret when the bundle is built (not before: only on a click).
     """
     from crisismap import publish, report
 
@@ -533,7 +571,15 @@ def exports(analysis: Analysis, page: Page, *, public: bool = True, k: int = 5) 
     def bundle() -> bytes:
         return once(
             "bundle",
-            lambda: report.build_bundle(analysis, view, public=public, k=k, title=page.title),
+            lambda: report.build_bundle(
+                analysis,
+                view,
+                public=public,
+                k=k,
+                title=page.title,
+                masking=masking,
+                secret=secret() if secret is not None and masking is not None else None,
+            ),
         )
 
     stem = f"crisismap_admin{view.level}_{view.period.value}"
