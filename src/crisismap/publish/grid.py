@@ -49,7 +49,7 @@ _R_MAX, _T_MAX, _C_MAX = 1 << 20, 1 << 16, 1 << 20
 MAX_PARTNERS = 8  # partners tried per axis for one primary
 MAX_TRIES = 24  # moves with every even corner non-empty, looked at per template
 MAX_FEASIBLE = 4  # feasible moves compared per template
-MAX_EVALUATED = 10  # feasible moves compared per primary, over every template
+MAX_EVALUATED = 6  # feasible moves compared per primary, over every template
 TOTAL_WEIGHT = 8  # hiding a total costs this many times a cell of the same value, per axis
 
 
@@ -87,6 +87,7 @@ class _AxisIndex:
     partners: dict[tuple[int, int], list[int]]  # (column, part) -> candidate partner parts
     coarser: dict[tuple[int, int], list[tuple[int, ...]]]  # (column, part) -> its atoms' parts
     label_to_part: list[dict[str, int]]  # per partition: label -> part number (1-based)
+    _closest: dict[tuple[Any, ...], list[int]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, axis: Axis) -> tuple[_AxisIndex, np.ndarray]:
@@ -115,6 +116,10 @@ class _AxisIndex:
         """``candidates`` ordered by how many coarser parts they share with ``atom`` (a
         week that a year end cuts is paired with a week of the same year as the record)."""
         mine = self.up[atom, 1:col].tolist()
+        memo_key = (col, tuple(candidates[:2]), len(candidates), tuple(mine))
+        cached = self._closest.get(memo_key)
+        if cached is not None:
+            return cached
 
         def shared(part: int) -> int:
             return (
@@ -126,7 +131,9 @@ class _AxisIndex:
                 else 0
             )
 
-        return sorted(candidates, key=lambda q: -shared(q))
+        ordered = sorted(candidates, key=lambda q: -shared(q))
+        self._closest[memo_key] = ordered
+        return ordered
 
 
 def _partners(up: np.ndarray, col: int) -> dict[tuple[int, int], list[int]]:
@@ -229,9 +236,17 @@ class Grid:
                 index[1].up[base[:, 1], ti],
                 index[2].up[base[:, 2], 1] if ci else 0,
             )
-        flat = keys.reshape(-1)
+        # figures only for combos that can be published (structural pieces are looked
+        # up through ``keys``, never counted)
+        shown = [
+            j
+            for j, (ri, ti, _) in enumerate(combos)
+            if ri <= len(region.partitions) - region.structural
+            and ti <= len(time.partitions) - time.structural
+        ]
+        flat = keys[:, shown].reshape(-1)
         nodes, where = np.unique(flat, return_inverse=True)
-        reps = np.repeat(np.arange(len(base)), len(combos))
+        reps = np.repeat(np.arange(len(base)), len(shown))
         values = np.bincount(where, weights=count[reps], minlength=len(nodes)).astype(np.int64)
         node_victims = np.bincount(where, weights=base_victims[reps], minlength=len(nodes))
         node_known = np.bincount(where, weights=base_known[reps], minlength=len(nodes))
@@ -551,7 +566,8 @@ class Grid:
         factors = []
         for d in range(3):
             up = self.index[d].up
-            cols = range(up.shape[1]) if d < 2 else range(2)
+            # structural pieces are never published: nothing to hide there
+            cols = range(up.shape[1] - self.axes[d].structural) if d < 2 else range(2)
             if x[d] == y[d]:
                 factors.append([(col, int(up[x[d], col])) for col in cols])
             else:
