@@ -4,22 +4,36 @@ numpy, Arrow and GEOS release the GIL, so large array steps gain from running on
 cores; small inputs do not (handing work to a thread costs more than the work). Every
 step asks here instead of keeping its own pool: :func:`run_all` for independent steps,
 :func:`chunked` for element-wise ones, :func:`in_background` for one task overlapped
-with the caller's own work. There is one shared pool, sized to the cores this process
-may use (at most four), recreated in a forked child; a task running on the pool runs
-its own parallel steps inline, so the pool never waits on itself. Leaf module.
+with the caller's own work, :func:`run_limited` for long work the caller may give up on
+(a time limit, a Cancel button, Ctrl-C, a server shutting down). There is one shared
+pool, sized to the cores this process may use (at most four), recreated in a forked
+child; a task running on the pool runs its own parallel steps inline, so the pool never
+waits on itself. Leaf module.
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
-__all__ = ["MIN_ITEMS", "WORKERS", "chunked", "in_background", "run_all"]
+from crisismap.errors import TimeLimitError
+
+__all__ = [
+    "MIN_ITEMS",
+    "WORKERS",
+    "Cancelled",
+    "chunked",
+    "in_background",
+    "run_all",
+    "run_limited",
+]
 
 WORKERS = min(
     4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
@@ -74,6 +88,74 @@ def in_background(call: Callable[[], Any]) -> Future:
     future = executor.submit(_as_worker, call)
     executor.shutdown(wait=False)  # the thread ends when the call does
     return future
+
+
+class Cancelled(Exception):
+    """The caller of :func:`run_limited` stopped the work (its ``cancel`` event was set)."""
+
+
+def run_limited(
+    call: Callable[[], Any],
+    *,
+    time_limit: float | None = None,
+    cancel: threading.Event | None = None,
+    on_wait: Callable[[float], None] | None = None,
+    poll: float = 0.2,
+    what: str = "The work",
+) -> Any:
+    """``call()`` on a daemon thread of its own, waited for by the caller, who may give up.
+
+    Every ``poll`` seconds the caller checks ``cancel`` (raises :class:`Cancelled`) and
+    ``time_limit`` in seconds (raises :class:`~crisismap.errors.TimeLimitError`, naming
+    ``what``), then calls ``on_wait(seconds so far)`` (a progress display; whatever it raises,
+    such as a Streamlit rerun or Ctrl-C, passes through). Whenever the caller stops waiting,
+    the call is stopped too: :class:`Cancelled` is raised inside it at its next Python step
+    (a C call it is in finishes first). Its thread is a daemon, so a process that exits
+    (SIGTERM, Ctrl-C) never waits for it. ``call``'s own result or exception comes back
+    unchanged.
+    """
+    done = threading.Event()
+    outcome: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            try:
+                outcome["value"] = call()
+            except BaseException as exc:  # handed to the caller, or dropped after a stop
+                outcome["error"] = exc
+            finally:
+                done.set()
+        except Cancelled:  # a stop that arrived just as the call ended
+            pass
+
+    worker = threading.Thread(target=work, name="crisismap-limited", daemon=True)
+    started = time.monotonic()
+    worker.start()
+    try:
+        while not done.wait(poll):
+            elapsed = time.monotonic() - started
+            if cancel is not None and cancel.is_set():
+                raise Cancelled(f"{what} was cancelled after {elapsed:.0f} s.")
+            if time_limit is not None and elapsed >= time_limit:
+                raise TimeLimitError(
+                    f"{what} took longer than the time limit of {time_limit:g} s and was stopped."
+                )
+            if on_wait is not None:
+                on_wait(elapsed)
+    except BaseException:
+        _stop(worker, done)
+        raise
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+def _stop(worker: threading.Thread, done: threading.Event) -> None:
+    """Raise :class:`Cancelled` inside ``worker`` (CPython's asynchronous exception)."""
+    if not done.is_set() and worker.ident is not None:
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(
+            ctypes.c_ulong(worker.ident), ctypes.py_object(Cancelled)
+        )
 
 
 def _shared_pool() -> ThreadPoolExecutor:
