@@ -32,7 +32,16 @@ MAX_LINES = 800
 
 LEAVES = {"errors", "schema", "problems", "escape", "parallel", "files", "access"}
 STEPS = {"records", "boundaries", "join", "aggregate", "publish", "display"}
-COMPOSITION = {"export", "pipeline", "store", "distributed", "layers", "report", "guarded"}
+COMPOSITION = {
+    "export",
+    "pipeline",
+    "store",
+    "distributed",
+    "layers",
+    "report",
+    "guarded",
+    "prepared",
+}
 SHELLS = {"dashboard", "cli"}
 LAYER_OF = {
     **dict.fromkeys(LEAVES, "leaf"),

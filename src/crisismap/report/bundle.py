@@ -49,11 +49,19 @@ def build_bundle(
     k: int = publish.DEFAULT_K,
     masking: publish.Masking | None = None,
     secret: bytes | None = None,
+    figures: Figures | None = None,
 ) -> bytes:
     """The report bundle (ZIP bytes) for one view; see :func:`bundle_files` for its files."""
     return zip_bytes(
         bundle_files(
-            analysis, view, title=title, public=public, k=k, masking=masking, secret=secret
+            analysis,
+            view,
+            title=title,
+            public=public,
+            k=k,
+            masking=masking,
+            secret=secret,
+            figures=figures,
         )
     )
 
@@ -67,13 +75,19 @@ def bundle_files(
     k: int = publish.DEFAULT_K,
     masking: publish.Masking | None = None,
     secret: bytes | None = None,
+    figures: Figures | None = None,
 ) -> dict[str, bytes]:
     """Every file of the bundle, in ZIP order (names prefixed SENSITIVE_ when internal).
 
     ``masking`` adds ``points.csv`` (masked points); without it no point leaves.
     ``secret`` is the workspace secret that keys displacement (never written anywhere).
+    ``figures``: the view's figures when already computed with the same ``public`` and
+    ``k`` (the dashboard computes a view once for all its downloads).
     """
-    figures = view_figures(analysis, view, public=public, k=k)
+    if figures is None:
+        figures = view_figures(analysis, view, public=public, k=k)
+    elif figures.public != public:
+        raise ValueError("The figures given are not of the bundle's kind (public or internal).")
     title = title or default_title(figures)
     files: dict[str, bytes] = {}
     files["README.txt"] = b""  # placeholder keeps the order; written last
