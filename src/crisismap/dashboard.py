@@ -558,10 +558,12 @@ def exports(analysis: Analysis, page: Page, *, public: bool = True, k: int = 5) 
     from crisismap import publish, report
 
     view = page.view
-    made = dict(public=public, k=k, title=page.title, time_limit=export_time_limit())
+
+    def made() -> dict[str, Any]:
+        return dict(public=public, k=k, title=page.title, time_limit=export_time_limit())
 
     def figure_file(name: str) -> bytes:
-        return prepared.figure_files(analysis, view, **made)[name]
+        return prepared.figure_files(analysis, view, **made())[name]
 
     stem = f"crisismap_admin{view.level}_{view.period.value}"
     items = [
@@ -579,7 +581,7 @@ def exports(analysis: Analysis, page: Page, *, public: bool = True, k: int = 5) 
             "Report bundle (ZIP)",
             report.bundle_filename(level=view.level, period=view.period, public=public),
             "application/zip",
-            lambda: prepared.bundle(analysis, view, **made),
+            lambda: prepared.bundle(analysis, view, **made()),
         ),
     ]
     if not public:

@@ -13,8 +13,10 @@ waits on itself. Leaf module.
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -114,25 +116,10 @@ def run_limited(
     (SIGTERM, Ctrl-C) never waits for it. ``call``'s own result or exception comes back
     unchanged.
     """
-    done = threading.Event()
-    outcome: dict[str, Any] = {}
-
-    def work() -> None:
-        try:
-            try:
-                outcome["value"] = call()
-            except BaseException as exc:  # handed to the caller, or dropped after a stop
-                outcome["error"] = exc
-            finally:
-                done.set()
-        except Cancelled:  # a stop that arrived just as the call ended
-            pass
-
-    worker = threading.Thread(target=work, name="crisismap-limited", daemon=True)
+    job = _Limited(call)
     started = time.monotonic()
-    worker.start()
     try:
-        while not done.wait(poll):
+        while not job.done.wait(poll):
             elapsed = time.monotonic() - started
             if cancel is not None and cancel.is_set():
                 raise Cancelled(f"{what} was cancelled after {elapsed:.0f} s.")
@@ -143,19 +130,77 @@ def run_limited(
             if on_wait is not None:
                 on_wait(elapsed)
     except BaseException:
-        _stop(worker, done)
+        job.stop()
         raise
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["value"]
+    if "error" in job.outcome:
+        raise job.outcome["error"]
+    return job.outcome["value"]
 
 
-def _stop(worker: threading.Thread, done: threading.Event) -> None:
-    """Raise :class:`Cancelled` inside ``worker`` (CPython's asynchronous exception)."""
-    if not done.is_set() and worker.ident is not None:
+class _Limited:
+    """One :func:`run_limited` call: its daemon thread, its outcome, and how to stop it."""
+
+    running: set[_Limited] = set()  # started and not finished (for the exit below)
+
+    def __init__(self, call: Callable[[], Any]) -> None:
+        self.call = call
+        self.done = threading.Event()
+        self.stopped = False
+        self.outcome: dict[str, Any] = {}
+        self.thread = threading.Thread(target=self._work, name="crisismap-limited", daemon=True)
+        with _pool_lock:
+            self.running.add(self)
+        self.thread.start()
+
+    def _work(self) -> None:
+        try:
+            try:
+                self.outcome["value"] = self.call()
+            except BaseException as exc:  # handed to the caller, or dropped after a stop
+                self.outcome["error"] = exc
+            finally:
+                self.done.set()
+                with _pool_lock:
+                    self.running.discard(self)
+        except Cancelled:  # a stop that arrived just as the call ended
+            pass
+
+    def stop(self) -> None:
+        """Raise :class:`Cancelled` inside the call at its next Python step (once)."""
+        with _pool_lock:
+            if self.stopped or self.done.is_set() or self.thread.ident is None:
+                return
+            self.stopped = True
         ctypes.pythonapi.PyThreadState_SetAsyncExc(
-            ctypes.c_ulong(worker.ident), ctypes.py_object(Cancelled)
+            ctypes.c_ulong(self.thread.ident), ctypes.py_object(Cancelled)
         )
+
+
+EXIT_GRACE_S = 5.0
+
+
+@atexit.register
+def _stop_limited_at_exit() -> None:
+    """Stop limited calls still running when the process exits, and wait a moment for them.
+
+    They are daemon threads, so nothing waits for them, but one still inside a C++ call (a
+    HiGHS solve) when the interpreter finalises is killed there and aborts the process
+    ("terminate called without an active exception"). Stopped, each ends at the end of its
+    current C call (milliseconds); one that does not within :data:`EXIT_GRACE_S` is left
+    behind by exiting at once.
+    """
+    deadline = time.monotonic() + EXIT_GRACE_S
+    with _pool_lock:
+        jobs = list(_Limited.running)
+    for job in jobs:
+        job.stop()
+    for job in jobs:
+        job.thread.join(max(0.0, deadline - time.monotonic()))
+    if any(job.thread.is_alive() for job in jobs):
+        sys.stderr.write("crisismap: exiting without waiting for stopped work still in a C call.\n")
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+        os._exit(1)
 
 
 def _shared_pool() -> ThreadPoolExecutor:
