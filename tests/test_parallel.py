@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 
@@ -120,3 +122,27 @@ def test_whatever_the_progress_callback_raises_stops_the_call_and_passes_through
 def test_the_limited_call_runs_on_a_daemon_thread():
     """A process that exits (SIGTERM, Ctrl-C) does not wait for it."""
     assert parallel.run_limited(lambda: threading.current_thread().daemon) is True
+
+
+STUCK = """
+import atexit, sys, time
+atexit.register(print, "finalised", flush=True)  # runs after parallel's handler, if at all
+from crisismap import parallel
+from crisismap.errors import TimeLimitError
+try:
+    parallel.run_limited(lambda: time.sleep(60), time_limit=0.2)  # one long native call
+except TimeLimitError:
+    print("stopped waiting", flush=True)
+    parallel.set_exit_status(2)
+    sys.exit(2)
+"""
+
+
+@pytest.mark.slow  # starts a Python process
+def test_a_process_exits_at_once_with_its_status_when_stopped_work_is_stuck_in_a_native_call():
+    """Finalising with a thread inside native code crashes (C++ abort, OpenBLAS segfault):
+    the exit skips it, keeping the status the program chose."""
+    begun = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", STUCK], capture_output=True, text=True, timeout=30)
+    assert (done.returncode, done.stdout) == (2, "stopped waiting\n"), done.stderr
+    assert time.monotonic() - begun < 20  # not the 60 s of the call

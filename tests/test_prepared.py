@@ -191,3 +191,38 @@ def test_the_status_says_what_is_protected(analysis):
     assert dashboard.waiting_sentence(3.4, 120) == (
         "Working for 3 s (it stops at 120 s). Cancel stops it and keeps the page usable."
     )
+
+
+def test_the_command_line_stops_at_its_time_limit_with_the_same_sentence(
+    tmp_path, monkeypatch, capsys
+):
+    from crisismap.cli import main
+
+    def endless(*_args, **_kwargs):
+        while True:
+            time.sleep(0.01)
+
+    monkeypatch.setattr(report, "view_figures", endless)
+    incidents = tmp_path / "twelve.csv"
+    incidents.write_bytes(CSV)
+    out = tmp_path / "summary.csv"
+    common = ["--boundaries", "world:SDN", "--level", "1", "--period", "quarter"]
+    code = main(
+        ["summarize", str(incidents), *common, "--public", "--time-limit", "0.3"]
+        + [
+            "--out",
+            str(out),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and not out.exists()
+    assert (
+        "crisismap: error: Protecting the figures of this view (admin-1 regions by quarter) "
+        "took longer than the time limit of 0.3 s and was stopped: choose a coarser period"
+    ) in err
+    assert "--time-limit (or $CRISISMAP_EXPORT_TIME_LIMIT) sets the limit." in err
+    code = main(["report", str(incidents), *common, "--time-limit", "-1", "--out", str(out)])
+    assert code == 2
+    assert "The time limit must be a number of seconds (0 for no limit), got -1.0" in (
+        capsys.readouterr().err
+    )

@@ -35,6 +35,7 @@ __all__ = [
     "in_background",
     "run_all",
     "run_limited",
+    "set_exit_status",
 ]
 
 WORKERS = min(
@@ -176,18 +177,29 @@ class _Limited:
         )
 
 
-EXIT_GRACE_S = 5.0
+EXIT_GRACE_S = 1.0
+_exit_status = 0
+
+
+def set_exit_status(code: int) -> None:
+    """The status to exit with should stopped work still be inside a native call at exit
+    (the CLI sets its own; a server's is 0)."""
+    global _exit_status
+    _exit_status = code
 
 
 @atexit.register
 def _stop_limited_at_exit() -> None:
-    """Stop limited calls still running when the process exits, and wait a moment for them.
+    """Stop limited calls still running when the process exits; exit at once if one is stuck.
 
-    They are daemon threads, so nothing waits for them, but one still inside a C++ call (a
-    HiGHS solve) when the interpreter finalises is killed there and aborts the process
-    ("terminate called without an active exception"). Stopped, each ends at the end of its
-    current C call (milliseconds); one that does not within :data:`EXIT_GRACE_S` is left
-    behind by exiting at once.
+    They are daemon threads, so nothing waits for them; but a thread still inside native
+    code while the interpreter finalises crashes the exit: a C++ call (a HiGHS solve)
+    aborts it as it returns ("terminate called without an active exception", seen on
+    Ctrl-C), and OpenBLAS's exit handlers pull buffers from under a running SVD (a
+    segfault). Stopped, each ends when its current native call returns (one HiGHS solve:
+    milliseconds); one still running after :data:`EXIT_GRACE_S` is left behind by exiting
+    at once with :func:`set_exit_status`'s status (buffers flushed, nothing else to finish:
+    this runs after the program's own exit handling).
     """
     deadline = time.monotonic() + EXIT_GRACE_S
     with _pool_lock:
@@ -197,10 +209,12 @@ def _stop_limited_at_exit() -> None:
     for job in jobs:
         job.thread.join(max(0.0, deadline - time.monotonic()))
     if any(job.thread.is_alive() for job in jobs):
-        sys.stderr.write("crisismap: exiting without waiting for stopped work still in a C call.\n")
         for stream in (sys.stdout, sys.stderr):
-            stream.flush()
-        os._exit(1)
+            try:
+                stream.flush()
+            except (OSError, ValueError, AttributeError):  # closed or replaced
+                pass
+        os._exit(_exit_status)
 
 
 def _shared_pool() -> ThreadPoolExecutor:

@@ -139,7 +139,7 @@ def _summarize_public(
     """``summarize --public``: small cells suppressed (with complements), allow-listed columns."""
     from crisismap import report
 
-    figures = report.view_figures(analysis, view, public=True, k=args.k)
+    figures = _limited_figures(args, analysis, view, public=True)
     title = f"Incidents by admin-{view.level} region"
     files = report.figure_files(analysis, figures, title=title)
     data = {"csv": files["cells.csv"], "xlsx": files["figures.xlsx"]}.get(fmt)
@@ -157,6 +157,20 @@ def _summarize_public(
         f"incidents suppressed with their complements ({hidden} figures hidden)"
     )
     return 0
+
+
+def _limited_figures(args: argparse.Namespace, analysis: Any, view: View, *, public: bool) -> Any:
+    """The view's figures within ``--time-limit`` (or $CRISISMAP_EXPORT_TIME_LIMIT, 120 s)."""
+    from crisismap import prepared
+
+    return prepared.view_figures(
+        analysis,
+        view,
+        public=public,
+        k=args.k,
+        time_limit=prepared.export_time_limit(args.time_limit),
+        setting=f"--time-limit (or ${prepared.TIME_LIMIT_ENV})",
+    )
 
 
 def _parse_masking(spec: str | None) -> Any:
@@ -208,6 +222,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         k=args.k,
         masking=masking,
         secret=secret,
+        figures=_limited_figures(args, analysis, view, public=public),
     )
     out = (
         Path(args.out)

@@ -17,6 +17,8 @@ from crisismap.cli.common import (
 from crisismap.cli.workspace import add_workspace_parser
 from crisismap.errors import CrisismapError
 
+EXIT_INTERRUPTED = 130  # the shell's status for a command stopped by Ctrl-C
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -59,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
         "only allow-listed columns; without it the output is SENSITIVE (team only)",
     )
     p.add_argument("--k", type=int, default=5, help="with --public: the small-cell threshold")
+    _add_time_limit(p)
     p.add_argument(
         "--engine",
         choices=["local", "dask"],
@@ -82,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_view_filters(p)
     p.add_argument("--title", help="title of the brief")
     p.add_argument("--k", type=int, default=5, help="suppress cells under k incidents (default 5)")
+    _add_time_limit(p)
     p.add_argument(
         "--internal",
         action="store_true",
@@ -107,6 +111,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_time_limit(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--time-limit",
+        type=float,
+        metavar="SECONDS",
+        help="stop protecting the figures after this long, with a sentence saying what to do "
+        "(default: $CRISISMAP_EXPORT_TIME_LIMIT or 120; 0: no limit)",
+    )
+
+
 # Numeric options and the least each accepts (argparse checks only their type).
 _MINIMUMS = {"k": 1, "max_problems": 0, "limit": 0, "wait": 0, "older_than": 0, "snap_m": 0}
 
@@ -125,10 +139,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         _check_numbers(args)
-        return int(args.func(args) or 0)
+        return _exiting(int(args.func(args) or 0))
     except CrisismapError as exc:
         print(f"crisismap: error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return _exiting(EXIT_BAD_INPUT)
     except OSError as exc:
         print(f"crisismap: error: {exc.strerror or exc}: {exc.filename or ''}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return _exiting(EXIT_BAD_INPUT)
+    except KeyboardInterrupt:
+        print("crisismap: interrupted (Ctrl-C): nothing more was written.", file=sys.stderr)
+        return _exiting(EXIT_INTERRUPTED)
+
+
+def _exiting(code: int) -> int:
+    """``code``, also told to crisismap.parallel: should stopped work still be inside a
+    native call at exit, the process leaves at once with this status."""
+    limited = sys.modules.get("crisismap.parallel")  # not imported: nothing ran limited
+    if limited is not None:
+        limited.set_exit_status(code)
+    return code
