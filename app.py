@@ -427,7 +427,7 @@ k = int(ecol2.number_input("k", min_value=2, max_value=50, value=5)) if public e
 if not public:
     st.warning("Internal export: exact small counts and rejected records. SENSITIVE: team only.")
 exports = ws.exports(
-    dashboard.exports(analysis, page, public=public, k=k),
+    dashboard.exports(analysis, page, public=public, k=k, secret=ws.workspace.secret),
     public=public,
     k=k,
     view=page.view,
@@ -461,7 +461,7 @@ if not ready and prepare.button("Prepare the downloads of this view", type="prim
             status.update(label="Stopped: this view took too long.", state="error")
             st.error(escape.markdown(exc))
         except CrisismapError as exc:
-            status.update(label="Stopped.", state="error")
+            status.update(label="This view cannot be exported as it is.", state="error")
             st.error(escape.markdown(exc))
     cancel.empty()
 if ready:

@@ -97,11 +97,11 @@ def measure(
     with tempfile.TemporaryDirectory(prefix="crisismap-bench-command-") as tmp:
         work = Path(tmp)
         env = dict(os.environ, CRISISMAP_DATA_DIR=str(work / "data"))
-        ours_out, ref_out = work / "summary.csv", work / "reference.csv"
-        ours = [
+        ours_out, ref_out = work / "SENSITIVE_summary.csv", work / "reference.csv"
+        ours = [  # internal figures, as the reference script makes (no suppression)
             python, "-m", "crisismap.cli", "summarize", str(incidents), "--boundaries",
             str(boundaries), "--level", str(level), "--period", "month", "--no-categories",
-            "--out", str(ours_out),
+            "--internal", "--out", str(ours_out),
         ]  # fmt: skip
         reference = [
             python, str(REFERENCE), str(incidents), str(boundaries / f"caf_admin{level}.parquet"),

@@ -41,6 +41,7 @@ COMPOSITION = {
     "report",
     "guarded",
     "prepared",
+    "releases",
 }
 SHELLS = {"dashboard", "cli"}
 LAYER_OF = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import hmac
 import io
 import json
 import os
@@ -21,6 +22,7 @@ from pyproj import Geod
 
 from crisismap import pipeline, publish, report
 from crisismap.boundaries import BoundarySet, load_boundaries
+from crisismap.errors import InvalidValueError
 from crisismap.schema import Period, View
 from tests.helpers.attacker import Attacker
 from tests.helpers.hostile import PAYLOADS
@@ -166,11 +168,7 @@ def test_manifest_lists_every_input_and_output_with_its_hash(analysis, public_zi
     assert {o["name"]: o["sha256"] for o in manifest["outputs"]} == {
         name: hashlib.sha256(data).hexdigest() for name, data in files.items()
     }
-    assert manifest["inputs"][0] == {
-        "name": "cases.csv",
-        "sha256": hashlib.sha256(incidents_csv()).hexdigest(),
-        "bytes": len(incidents_csv()),
-    }
+    assert manifest["inputs"][0] == {"name": "incident file 1"}  # no name, hash or size
     assert manifest["inputs"][1]["name"] == "boundaries:squares"
     params = manifest["parameters"]
     assert (params["level"], params["period"], params["title"]) == (
@@ -235,7 +233,7 @@ def test_pdf_has_title_period_sections_and_page_numbers(public_zip, pdf_text):
     for expected in [
         "Alphaland, Q1 2024",
         "2024-01-01 to 2024-03-31",
-        "PUBLIC. Figures below 5 incidents are suppressed",
+        "PUBLIC. Figures below 5 incidents are hidden",
         "Regional summary",
         "Incidents over time",
         "Data quality",
@@ -261,6 +259,28 @@ def test_public_bundle_leaks_no_free_text_sources_or_ids(public_zip, pdf_text):
     assert set(cells.columns) <= set(publish.PUBLIC_SUMMARY_COLUMNS)
 
 
+def test_public_bundle_names_the_input_only_by_a_keyed_fingerprint(analysis, pdf_text):
+    raw = incidents_csv()
+    digest = hashlib.sha256(raw).hexdigest()
+    public = unzip(report.build_bundle(analysis, MONTHLY, secret=SECRET))
+    everything = b"".join(public.values())
+    assert b"cases.csv" not in everything and digest.encode() not in everything
+    assert "cases.csv" not in pdf_text(public["brief.pdf"])
+    keyed = hmac.new(SECRET, bytes.fromhex(digest), hashlib.sha256).hexdigest()
+    entry = json.loads(public["manifest.json"])["inputs"][0]
+    assert entry["name"] == "incident file 1" and entry["fingerprint"] == f"hmac-sha256:{keyed}"
+    internal = unzip(report.build_bundle(analysis, MONTHLY, public=False))
+    entry = json.loads(internal["SENSITIVE_manifest.json"])["inputs"][0]
+    assert entry == {"name": "cases.csv", "sha256": digest, "bytes": len(raw)}
+    assert "cases.csv" in pdf_text(internal["SENSITIVE_brief.pdf"])
+
+
+@pytest.mark.parametrize("k", [1, 0, -3])
+def test_a_public_bundle_refuses_k_below_2(analysis, k):
+    with pytest.raises(InvalidValueError, match="--internal"):
+        report.build_bundle(analysis, MONTHLY, k=k)
+
+
 def test_internal_bundle_is_labelled_sensitive_everywhere(analysis, pdf_text):
     files = unzip(report.build_bundle(analysis, MONTHLY, public=False))
     assert all(name.startswith("SENSITIVE_") for name in files)
@@ -270,7 +290,7 @@ def test_internal_bundle_is_labelled_sensitive_everywhere(analysis, pdf_text):
     assert "SENSITIVE - internal use only" in text
     assert text.count("SENSITIVE - internal use only, do not publish") == text.count("Page ")
     book = openpyxl.load_workbook(io.BytesIO(files["SENSITIVE_figures.xlsx"]))
-    assert book.sheetnames[0] == "About"
+    assert book.sheetnames[0] == "About" and "Rejected records" not in book.sheetnames
     assert "SENSITIVE" in str(book["About"]["A3"].value)
     regions = csv_frame(files["SENSITIVE_regions.csv"]).set_index("region_code")
     assert regions.loc["R3", "incidents"] == "3"  # nothing suppressed internally

@@ -53,9 +53,12 @@ def test_validate_ucdp_file_is_detected_and_every_record_accounted(capsys, share
 def test_join_ucdp_to_world_ukr_agrees_with_stated_admin1(tmp_path, capsys, shared_data):
     path = shared_data / "incidents/ucdp_ged_ukr/ucdp_ged_ukr_2014_2021_hxl.csv"
     out = tmp_path / "joined.csv"
-    code, _, err = run(capsys, "join", path, "--boundaries", "world:UKR", "--out", out)
+    code, _, err = run(
+        capsys, "join", path, "--boundaries", "world:UKR", "--internal", "--out", out
+    )
     assert code == 0, err
-    joined = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert not out.exists()  # internal: written as SENSITIVE_joined.csv
+    joined = pd.read_csv(tmp_path / "SENSITIVE_joined.csv", dtype=str, keep_default_na=False)
     assert list(joined.columns[:2]) == ["id", "line"]
     for n in (0, 1):
         assert {f"adm{n}_code", f"adm{n}_name", f"adm{n}_match"} <= set(joined.columns)
@@ -76,8 +79,10 @@ def test_join_ucdp_to_world_ukr_agrees_with_stated_admin1(tmp_path, capsys, shar
 
 def test_join_lines_point_at_the_records_in_the_file(tmp_path, capsys, shared_data):
     path = shared_data / "incidents/ucdp_ged_ukr/ucdp_ged_ukr_2014_2019_hxl_oldlayout.csv"
-    out = tmp_path / "joined.csv"
-    assert run(capsys, "join", path, "--boundaries", "world:UKR", "--out", out)[0] == 0
+    out = tmp_path / "SENSITIVE_joined.csv"
+    assert (
+        run(capsys, "join", path, "--boundaries", "world:UKR", "--internal", "--out", out)[0] == 0
+    )
     joined = pd.read_csv(out, dtype=str, keep_default_na=False)
     lines = path.read_text(encoding="utf-8").splitlines()
     first = joined.iloc[0]
@@ -112,24 +117,25 @@ def test_summarize_caf_codab_carries_pcodes_and_parents(tmp_path, capsys, shared
         "2",
         "--period",
         "month",
+        "--internal",
         "--out",
         out,
     )
     assert code == 0, err
-    summary = pd.read_csv(out, dtype=str, keep_default_na=False)
+    summary = pd.read_csv(tmp_path / "SENSITIVE_summary.csv", dtype=str, keep_default_na=False)
     real = summary[~summary["region_code"].str.startswith("__")]
     assert set(real["region_code"]) == set(adm2["adm2_pcode"])
     parents = dict(zip(adm2["adm2_pcode"], adm2["adm1_pcode"], strict=True))
     for code_, parent in zip(real["region_code"], real["parent_code"], strict=True):
         assert parents[code_] == parent
     assert real["incidents"].astype(int).sum() == len(adm2)
-    manifest = json.loads((tmp_path / "summary.manifest.json").read_text())
+    manifest = json.loads((tmp_path / "SENSITIVE_summary.manifest.json").read_text())
     assert manifest["counts"]["accepted"] == len(adm2)
-    assert manifest["inputs"][0]["sha256"]
+    assert manifest["inputs"][0]["sha256"] and manifest["inputs"][0]["name"] == "caf.csv"
 
 
 @pytest.mark.parametrize("fmt", ["xlsx", "geojson"])
-def test_summarize_other_formats(tmp_path, capsys, fmt):
+def test_summarize_other_formats_internal(tmp_path, capsys, fmt):
     out = tmp_path / f"summary.{fmt}"
     code, _, err = run(
         capsys,
@@ -141,16 +147,21 @@ def test_summarize_other_formats(tmp_path, capsys, fmt):
         "1",
         "--period",
         "quarter",
+        "--internal",
         "--out",
         out,
     )
     assert code == 0, err
+    out = tmp_path / f"SENSITIVE_summary.{fmt}"
+    assert out.stat().st_mode & 0o777 == 0o600
     if fmt == "xlsx":
         book = openpyxl.load_workbook(out)
-        assert {"Summary", "Rejected records"} <= set(book.sheetnames)
+        assert book.sheetnames == ["About", "Summary"]  # rejected records: only --rejected
+        assert str(book["About"]["A2"].value).startswith("SENSITIVE - internal use only")
         assert all(c.data_type != "f" for row in book["Summary"].iter_rows() for c in row)
     else:
         doc = json.loads(out.read_text())
+        assert doc["sensitivity"] == "sensitive" and doc["notice"].startswith("SENSITIVE")
         props = [f["properties"] for f in doc["features"]]
         from crisismap.boundaries import load_boundaries
 
@@ -209,7 +220,7 @@ def test_public_summary_suppresses_small_cells_and_internal_is_labelled(tmp_path
         "1",
         "--period",
         "quarter",
-        "--public",
+        "--public",  # the old scripts' no-op alias: public is the default
         "--out",
         out,
     )
@@ -222,9 +233,12 @@ def test_public_summary_suppresses_small_cells_and_internal_is_labelled(tmp_path
     manifest = json.loads((tmp_path / "public.manifest.json").read_text())
     assert manifest["parameters"]["publication"]["sensitivity"] == "public"
     internal = tmp_path / "internal.csv"
-    run(capsys, "summarize", DEMO, "--boundaries", "world:SDN", "--level", "1", "--out", internal)
-    manifest = json.loads((tmp_path / "internal.manifest.json").read_text())
+    argv = ("summarize", DEMO, "--boundaries", "world:SDN", "--level", "1", "--out", internal)
+    assert run(capsys, *argv, "--internal")[0] == 0
+    manifest = json.loads((tmp_path / "SENSITIVE_internal.manifest.json").read_text())
     assert manifest["parameters"]["sensitivity"].startswith("SENSITIVE")
+    code, _, err = run(capsys, *argv, "--internal", "--public")
+    assert code == 2 and "opposite" in err
 
 
 @pytest.mark.slow

@@ -199,20 +199,33 @@ def mode(path: Path) -> int:
 
 @pytest.mark.slow
 def test_files_holding_records_are_owner_only(tmp_path, capsys, umask_022):
-    rejected, problems = tmp_path / "rejected.csv", tmp_path / "problems.csv"
+    # files holding raw values are named SENSITIVE_ whatever name was asked for
+    rejected, problems = tmp_path / "SENSITIVE_rejected.csv", tmp_path / "problems.csv"
     rejected.write_text("an old, shared file")
     rejected.chmod(0o644)
     code = run(capsys, "validate", DEMO, "--rejected", rejected, "--problems", problems)[0]
+    problems = tmp_path / "SENSITIVE_problems.csv"
     assert code == 0 and mode(rejected) == mode(problems) == 0o600
     assert "an old, shared file" not in rejected.read_text()
     sdn = ("--boundaries", "world:SDN")
-    joined = tmp_path / "joined.csv"
-    assert run(capsys, "join", DEMO, *sdn, "--out", joined)[0] == 0
-    internal, public = tmp_path / "internal.csv", tmp_path / "public.csv"
-    also = tmp_path / "also-rejected.csv"
+    joined = tmp_path / "SENSITIVE_joined.csv"
+    assert run(capsys, "join", DEMO, *sdn, "--internal", "--out", tmp_path / "joined.csv")[0] == 0
+    internal, public = tmp_path / "SENSITIVE_internal.csv", tmp_path / "public.csv"
+    also = tmp_path / "SENSITIVE_also-rejected.csv"
     level = ("--level", "1")
-    run(capsys, "summarize", DEMO, *sdn, *level, "--out", internal, "--rejected", also)
-    run(capsys, "summarize", DEMO, *sdn, *level, "--out", public, "--public")
+    run(
+        capsys,
+        "summarize",
+        DEMO,
+        *sdn,
+        *level,
+        "--internal",
+        "--out",
+        tmp_path / "internal.csv",
+        "--rejected",
+        tmp_path / "also-rejected.csv",
+    )
+    run(capsys, "summarize", DEMO, *sdn, *level, "--out", public)
     bundle = tmp_path / "SENSITIVE_bundle.zip"
     assert run(capsys, "report", DEMO, *sdn, *level, "--internal", "--out", bundle)[0] == 0
     ws = Workspace.open(tmp_path / "ws")
@@ -222,7 +235,7 @@ def test_files_holding_records_are_owner_only(tmp_path, capsys, umask_022):
         run(capsys, "workspace", "--data-dir", tmp_path / "ws", "export", info.id, exported)[0] == 0
     )
     assert exported.read_bytes() == DEMO.read_bytes()
-    for path in (joined, internal, also, bundle, exported):
+    for path in (joined, internal, internal.with_suffix(".manifest.json"), also, bundle, exported):
         assert mode(path) == 0o600, path
     assert mode(public) == 0o644  # public figures: suppressed, shareable
     last = ws.audit_log(1)[0]

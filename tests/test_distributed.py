@@ -189,12 +189,14 @@ def test_cli_dask_engine_writes_the_same_files_as_the_local_engine(cluster, tmp_
                 str(boundaries),
                 "--level",
                 "1",
+                "--internal",
                 "--out",
                 str(out),
                 *extra,
             ]
         )
         assert code == 0, capsys.readouterr().err
+        out = out.with_name(f"SENSITIVE_{engine}.csv")
         outputs[engine] = (
             out.read_bytes(),
             json.loads(out.with_suffix(".manifest.json").read_text()),
@@ -209,10 +211,15 @@ def test_cli_dask_engine_refuses_what_it_cannot_do(tmp_path, capsys):
     out = tmp_path / "x.csv"
     code = main(
         ["summarize", str(tmp_path / "missing.csv"), "--boundaries", "world", "--level", "1",
-         "--out", str(out), "--engine", "dask", "--fix-swapped"]
+         "--out", str(out), "--engine", "dask", "--fix-swapped", "--internal"]
     )  # fmt: skip
     assert code == 2
     assert "--fix-swapped is not available with --engine dask" in capsys.readouterr().err
+    code = main(
+        ["summarize", str(tmp_path / "missing.csv"), "--boundaries", "world", "--level", "1",
+         "--out", str(out), "--engine", "dask"]
+    )  # fmt: skip
+    assert code == 2 and "add --internal" in capsys.readouterr().err
 
 
 def test_missing_partitions_are_an_input_error(tmp_path):
@@ -228,10 +235,10 @@ def test_partitions_folder_is_accepted_as_cli_input(partitions, cluster, tmp_pat
     out = tmp_path / "from_parts.csv"
     code = main(
         ["summarize", str(folder), "--boundaries", str(boundaries), "--level", "1",
-         "--out", str(out), "--engine", "dask", "--scheduler", cluster]
+         "--out", str(out), "--engine", "dask", "--scheduler", cluster, "--internal"]
     )  # fmt: skip
     assert code == 0, capsys.readouterr().err
-    got = pd.read_csv(out)
+    got = pd.read_csv(out.with_name("SENSITIVE_from_parts.csv"))
     # 8 records, record 2 in two categories
     assert int(got["incidents"].sum()) == 9
 

@@ -99,7 +99,7 @@ def test_the_cli_join_reports_what_the_dashboard_reports(tmp_path: Path, capsys,
     path = tmp_path / "world.csv"
     path.write_bytes(data)
     out = tmp_path / "j.csv"
-    assert main(["join", str(path), "--boundaries", "world", "--out", str(out)]) == 0
+    assert main(["join", str(path), "--boundaries", "world", "--internal", "--out", str(out)]) == 0
     capsys.readouterr()
     shown = dashboard.analyse_files([("world.csv", data)], world)
     counted = pipeline.analyse(data, world, filename="world.csv")

@@ -75,7 +75,14 @@ CASES = {
     ),
     "level": (_SUMMARIZE + ("--level", "3"), "available levels are 1"),
     "region": (_SUMMARIZE + ("--level", "1", "--region", "NOPE"), "code(s) 'NOPE'"),
-    "k": (_SUMMARIZE + ("--level", "1", "--public", "--k", "-3"), "--k expects"),
+    "k": (_SUMMARIZE + ("--level", "1", "--public", "--k", "-3"), "needs k of 2 or more"),
+    "k-one": (_SUMMARIZE + ("--level", "1", "--k", "1"), "--k 1 was given"),
+    "k-zero": (_SUMMARIZE + ("--level", "1", "--k", "0"), "--internal"),
+    "join-public": (
+        ("join", "{incidents}", "--boundaries", "{boundaries}", "--out", "{out}"),
+        "add --internal",
+    ),
+    "public-and-internal": (_SUMMARIZE + ("--level", "1", "--public", "--internal"), "opposite"),
     "snap": (
         (
             "join",

@@ -158,8 +158,8 @@ def test_cli_verified_only(tmp_path: Path, capsys):
     path.write_bytes(data)
     out = tmp_path / "verified.csv"
     argv = ["summarize", str(path), "--boundaries", "world:CIV", "--level", "0"]
-    assert main([*argv, "--out", str(out), "--verified-only", "--no-categories"]) == 0
-    assert pd.read_csv(out)["incidents"].sum() == 10
+    assert main([*argv, "--out", str(out), "--verified-only", "--no-categories", "--internal"]) == 0
+    assert pd.read_csv(tmp_path / "SENSITIVE_verified.csv")["incidents"].sum() == 10
     plain = tmp_path / "plain.csv"
     plain.write_text("id,date,lat,lon,category\n1,2011-03-01,5.3,-4.0,X\n")
     code = main(["summarize", str(plain), *argv[2:], "--out", str(out), "--approved-only"])

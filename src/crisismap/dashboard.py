@@ -25,7 +25,7 @@ import pandas as pd
 from crisismap import access, aggregate, pipeline, prepared
 from crisismap.access import Access, Mode, TeamsConfig
 from crisismap.boundaries import BoundarySet, load_boundaries, read_boundary_bytes
-from crisismap.errors import InputError
+from crisismap.errors import InputError, InvalidValueError
 from crisismap.export import to_csv_bytes
 from crisismap.pipeline import Analysis
 from crisismap.problems import PROBLEM_FIELDS, Report
@@ -547,15 +547,28 @@ def prepare_exports(
     )
 
 
-def exports(analysis: Analysis, page: Page, *, public: bool = True, k: int = 5) -> list[ExportItem]:
+def exports(
+    analysis: Analysis,
+    page: Page,
+    *,
+    public: bool = True,
+    k: int = 5,
+    secret: bytes | None = None,
+) -> list[ExportItem]:
     """Downloads for the current view, built only when clicked.
 
-    Public (the default): small-cell suppression with complements, allow-listed columns
-    (crisismap.publish), and the report bundle. Internal: the full summary, the
-    rejected records and a bundle, every file name starting ``SENSITIVE_``. Every file
-    is written from the view's one set of figures, computed once (crisismap.prepared).
+    Public (the default): small-cell suppression with complements (k of 2 or more),
+    allow-listed columns (crisismap.publish), and the report bundle, whose manifest names
+    the uploads only by a fingerprint keyed with the workspace ``secret``. Internal: the
+    full summary, the rejected records and a bundle, every file name starting
+    ``SENSITIVE_``. Every file is written from the view's one set of figures, computed
+    once (crisismap.prepared).
     """
     from crisismap import publish, report
+
+    refusal = publish.public_k_refusal(k, option="k") if public else None
+    if refusal:
+        raise InvalidValueError(refusal)
 
     view = page.view
 
@@ -581,7 +594,7 @@ def exports(analysis: Analysis, page: Page, *, public: bool = True, k: int = 5) 
             "Report bundle (ZIP)",
             report.bundle_filename(level=view.level, period=view.period, public=public),
             "application/zip",
-            lambda: prepared.bundle(analysis, view, **made()),
+            lambda: prepared.bundle(analysis, view, secret=secret, **made()),
         ),
     ]
     if not public:

@@ -9,6 +9,7 @@ callers own their results (per session in the app).
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -345,18 +346,26 @@ class SummaryResult:
         return self.make_figures()
 
     def export(self, fmt: str) -> bytes:
-        """The summary as ``csv``, ``xlsx`` or ``geojson`` bytes.
+        """The internal summary as ``csv``, ``xlsx`` or ``geojson`` bytes.
 
-        CSV and XLSX hold the summary as computed (XLSX adds the rejected records);
-        GeoJSON holds every region of the level with its totals over the same view.
+        CSV and XLSX hold the summary as computed, unprotected: XLSX opens on an "About"
+        sheet saying SENSITIVE, GeoJSON (every region of the level with its totals over
+        the same view) carries ``sensitivity`` and ``notice`` members; CSV stays a plain
+        table (its ``SENSITIVE_`` name and manifest say it). No rejected record is in
+        them: raw rejected values go only to the file asked for (``--rejected``).
         """
+        from crisismap.publish import SENSITIVE, SENSITIVE_NOTICE
+
         fmt = fmt.lower().lstrip(".")
         if fmt == "csv":
             return to_csv_bytes(self.summary)
         if fmt == "xlsx":
-            return to_xlsx_bytes({"Summary": self.summary, "Rejected records": self.rejected})
+            about = pd.DataFrame({"About this file": [SENSITIVE_NOTICE]})
+            return to_xlsx_bytes({"About": about, "Summary": self.summary})
         if fmt == "geojson":
-            return regions_geojson_bytes(self.regions, self.figures)
+            collection = json.loads(regions_geojson_bytes(self.regions, self.figures))
+            labelled = {"sensitivity": SENSITIVE, "notice": SENSITIVE_NOTICE, **collection}
+            return json.dumps(labelled, ensure_ascii=False).encode("utf-8")
         raise ValueError(f"Unknown export format {fmt!r}: expected csv, xlsx or geojson.")
 
     def manifest(self, outputs: Mapping[str, bytes] | None = None) -> bytes:

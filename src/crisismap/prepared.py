@@ -169,17 +169,24 @@ def figure_files(
 
 
 def bundle(
-    analysis: Analysis, view: View, *, public: bool, k: int, title: str, **limits: Any
+    analysis: Analysis,
+    view: View,
+    *,
+    public: bool,
+    k: int,
+    title: str,
+    secret: bytes | None = None,
+    **limits: Any,
 ) -> bytes:
-    """The view's report bundle (:func:`crisismap.report.build_bundle`) from its one set of
-    figures, made once."""
+    """The view's report bundle (:func:`crisismap.report.build_bundle`, ``secret`` the
+    workspace's) from its one set of figures, made once."""
     figures = view_figures(analysis, view, public=public, k=k, **limits)
     return _files(
         analysis,
         _key(view, public, k),
-        ("bundle", title),
+        ("bundle", title, secret),
         lambda: report.build_bundle(
-            analysis, view, public=public, k=k, title=title, figures=figures
+            analysis, view, public=public, k=k, title=title, secret=secret, figures=figures
         ),
     )
 

@@ -72,11 +72,11 @@ def _exports(analysis: pipeline.Analysis) -> dict[str, tuple[bytes, pd.DataFrame
         to_csv_bytes(analysis.rejected),
         analysis.rejected,
     )
-    out["join (CLI join --out) joined.csv"] = (to_csv_bytes(join), join)
+    out["join (CLI join --internal --out) SENSITIVE_joined.csv"] = (to_csv_bytes(join), join)
     out["problems (CLI --problems) problems.csv"] = (to_csv_bytes(problems), problems)
     for fmt in ("csv", "xlsx"):
         data = pipeline.summary_result(analysis, View(1, Period.MONTH)).export(fmt)
-        out[f"summary (CLI summarize --out) summary.{fmt}"] = (data, summary)
+        out[f"summary (CLI summarize --internal --out) SENSITIVE_summary.{fmt}"] = (data, summary)
     return out
 
 
@@ -131,7 +131,7 @@ def _check_xlsx(name: str, data: bytes, frame: pd.DataFrame | None) -> None:
     figures.add(SUITE, "formula cells in XLSX", formulas)
     assert formulas == 0, name
     if frame is not None:
-        summary = book.worksheets[0]
+        summary = book["Summary"] if "Summary" in book.sheetnames else book.worksheets[0]
         assert summary.max_row - 1 == len(frame), f"{name}: {summary.max_row - 1} rows"
 
 

@@ -12,10 +12,13 @@ from crisismap.cli.common import (
     analyse,
     boundary_cache,
     input_options,
+    is_public,
+    output_path,
     progress,
     read_input,
     validated,
     view_of,
+    workspace_secret,
     write_output,
 )
 from crisismap.errors import CrisismapError
@@ -28,12 +31,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
     result = validated(args, read_input(args.input))
     report = result.report
     if args.rejected:
-        write_output(args.rejected, to_csv_bytes(result.rejected))
+        _write_rejected(args.rejected, result.rejected)
     if args.problems:
         import pandas as pd
 
         frame = pd.DataFrame([p.to_dict() for p in report.problems])
-        write_output(args.problems, to_csv_bytes(frame))
+        path = output_path(args.problems, public=False)  # messages quote raw values
+        write_output(path, to_csv_bytes(frame))
+        progress(f"wrote every problem to {path} (SENSITIVE: quotes raw values; 0600)")
     if args.json:
         summary = report.summary()
         summary["file"] = args.input.name
@@ -43,6 +48,16 @@ def cmd_validate(args: argparse.Namespace) -> int:
     else:
         _print_report(args.input.name, report, args.max_problems)
     return 0
+
+
+def _write_rejected(path: str | Path, rejected: Any) -> Path:
+    """The rejected records (raw values) where the user asked: SENSITIVE_-named, 0600."""
+    from crisismap.export import to_csv_bytes
+
+    out = output_path(path, public=False)
+    write_output(out, to_csv_bytes(rejected))
+    progress(f"wrote {len(rejected):,} rejected records to {out} (SENSITIVE: raw values; 0600)")
+    return out
 
 
 def _print_report(name: str, report: Any, limit: int) -> None:
@@ -73,10 +88,18 @@ def cmd_join(args: argparse.Namespace) -> int:
     from crisismap import pipeline
     from crisismap.export import to_csv_bytes
 
+    if not args.internal:
+        raise CrisismapError(
+            "join writes every accepted record with its raw values (names, descriptions, "
+            "exact places), so its output is internal only: add --internal (the file is "
+            f"written as {output_path(args.out, public=False).name}, readable by you only). "
+            "For figures you can publish, use summarize or report."
+        )
+    out = output_path(args.out, public=False)
     analysis = analyse(args)
     table = pipeline.join_table(analysis)
-    write_output(args.out, to_csv_bytes(table))
-    progress(f"wrote {len(table):,} joined records to {args.out}")
+    write_output(out, to_csv_bytes(table))
+    progress(f"wrote {len(table):,} joined records to {out} (SENSITIVE; 0600)")
     _print_agreement(analysis)
     return 0
 
@@ -99,33 +122,43 @@ def cmd_summarize(args: argparse.Namespace) -> int:
             f"--out must end in .csv, .xlsx or .geojson (the format follows it), got {out.name!r}."
         )
     view = view_of(args)
+    public = is_public(args)
+    if public and args.engine == "dask":
+        raise CrisismapError(
+            "--engine dask makes internal figures only for now: add --internal (the output "
+            "is written as SENSITIVE_..., for the team only), or use the local engine for "
+            "public figures."
+        )
+    if public and args.no_categories:
+        raise CrisismapError(
+            "--no-categories is available for internal figures only for now: public "
+            "figures are per category, with totals per region, per period and overall. "
+            "Leave --no-categories out, or add --internal for one row per region and period."
+        )
     if args.engine == "dask":
-        if args.public:
-            raise CrisismapError(
-                "--public is not available with --engine dask yet: run the public export with "
-                "the local engine, or leave --public out."
-            )
         result = _summarize_distributed(args, view)
     else:
         from crisismap import pipeline
 
         analysis = analyse(args)
         pipeline.check_flag_filters(analysis, view)
-        if args.public:
+        if public:
             return _summarize_public(args, analysis, view, out, fmt)
         result = pipeline.summary_result(analysis, view, by_category=not args.no_categories)
+    out = output_path(out, public=False)
     data = result.export(fmt)
-    write_output(out, data)  # no --public: internal figures, small counts included
-    manifest_path = Path(args.manifest) if args.manifest else out.with_suffix(".manifest.json")
-    write_output(manifest_path, result.manifest({out.name: data}), records=False)
+    write_output(out, data)  # internal figures, small counts included: 0600
+    manifest_path = output_path(
+        args.manifest or out.with_suffix(".manifest.json"), public=False
+    )  # the file's name and SHA-256, per-level totals: internal too
+    write_output(manifest_path, result.manifest({out.name: data}))
     if args.rejected:
-        from crisismap.export import to_csv_bytes
-
-        write_output(args.rejected, to_csv_bytes(result.rejected))
+        _write_rejected(args.rejected, result.rejected)
     totals = result.totals
     rejected = f"; {result.report.rejected:,} rejected" if result.report is not None else ""
     progress(
-        f"wrote {len(result.summary):,} rows to {out} (+ {manifest_path.name}); "
+        f"wrote SENSITIVE internal figures, {len(result.summary):,} rows, to {out} "
+        f"(+ {manifest_path.name}; both readable by you only); "
         f"{totals['accepted']:,} accepted records: {totals['in_regions']:,} in regions, "
         f"{totals['__outside__']:,} outside, {totals['__not_attributable__']:,} not attributable "
         f"at level {view.level}{rejected}"
@@ -136,7 +169,8 @@ def cmd_summarize(args: argparse.Namespace) -> int:
 def _summarize_public(
     args: argparse.Namespace, analysis: Any, view: View, out: Path, fmt: str
 ) -> int:
-    """``summarize --public``: small cells suppressed (with complements), allow-listed columns."""
+    """Public ``summarize`` (the default): small cells suppressed (with complements),
+    allow-listed columns, no rejected record, the input named only by a keyed fingerprint."""
     from crisismap import report
 
     figures = _limited_figures(args, analysis, view, public=True)
@@ -146,15 +180,16 @@ def _summarize_public(
     data = data if data is not None else files["regions.geojson"]
     write_output(out, data, records=False)
     manifest_path = Path(args.manifest) if args.manifest else out.with_suffix(".manifest.json")
-    write_output(
-        manifest_path,
-        report.bundle_manifest(analysis, figures, {out.name: data}, title=title),
-        records=False,
+    manifest = report.bundle_manifest(
+        analysis, figures, {out.name: data}, title=title, secret=workspace_secret()
     )
-    hidden = figures.suppression.get("suppressed_cells", "?")
+    write_output(manifest_path, manifest, records=False)
+    if args.rejected:
+        _write_rejected(args.rejected, analysis.rejected)
     progress(
-        f"wrote public figures to {out} (+ {manifest_path.name}): cells under {args.k} "
-        f"incidents suppressed with their complements ({hidden} figures hidden)"
+        f"wrote public figures to {out} (+ {manifest_path.name}): figures under {args.k} "
+        f"incidents suppressed with their complements ({hidden_figures(figures):,} figures "
+        "hidden)"
     )
     return 0
 
@@ -171,6 +206,21 @@ def _limited_figures(args: argparse.Namespace, analysis: Any, view: View, *, pub
         time_limit=prepared.export_time_limit(args.time_limit),
         setting=f"--time-limit (or ${prepared.TIME_LIMIT_ENV})",
     )
+
+
+def hidden_figures(figures: Any) -> int:
+    """How many published figures suppression hid: the settings' count, else the flags.
+
+    Read defensively: the count is ``suppressed_figures`` in the suppression settings;
+    without it, the suppressed flags of every published table (cells and totals) are summed.
+    """
+    import numbers
+
+    count = figures.suppression.get("suppressed_figures")
+    if isinstance(count, numbers.Integral) and not isinstance(count, bool):
+        return int(count)
+    tables = (figures.cells, figures.regions, figures.series, figures.periods, figures.totals)
+    return int(sum(table["suppressed"].sum() for table in tables if "suppressed" in table))
 
 
 def _parse_masking(spec: str | None) -> Any:
@@ -200,19 +250,20 @@ def cmd_report(args: argparse.Namespace) -> int:
     from crisismap import pipeline, report
 
     view = view_of(args)
+    public = is_public(args)
     masking = _parse_masking(args.mask)
     secret = None
-    if masking is not None:  # masked points are keyed on the workspace's secret
+    if masking is not None or public:  # masked points and input fingerprints: its secret
         from crisismap.store import Workspace
 
         workspace = Workspace.open(team=args.team)
         secret = workspace.secret
-        workspace.log(
-            actor(), "export", None, command="report", internal=args.internal, mask=args.mask
-        )
+        if masking is not None:
+            workspace.log(
+                actor(), "export", None, command="report", internal=not public, mask=args.mask
+            )
     analysis = analyse(args)
     pipeline.check_flag_filters(analysis, view)
-    public = not args.internal
     progress("building the report bundle (suppression and PDF can take a few seconds)")
     data = report.build_bundle(
         analysis,
@@ -224,10 +275,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         secret=secret,
         figures=_limited_figures(args, analysis, view, public=public),
     )
-    out = (
-        Path(args.out)
-        if args.out
-        else Path(report.bundle_filename(level=view.level, period=view.period, public=public))
+    out = output_path(
+        args.out or report.bundle_filename(level=view.level, period=view.period, public=public),
+        public=public,
     )
     write_output(out, data, records=not public)
     label = "public" if public else "SENSITIVE (internal)"

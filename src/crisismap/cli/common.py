@@ -29,6 +29,66 @@ def write_output(path: str | Path, data: bytes, *, records: bool = True) -> None
         Path(path).write_bytes(data)
 
 
+def add_publication_options(parser: argparse.ArgumentParser, *, what: str) -> None:
+    """--internal, --k and the old --public: public figures unless --internal is given."""
+    parser.add_argument(
+        "--internal",
+        action="store_true",
+        help=f"no small-count protection: {what} for the team only, named SENSITIVE_..., "
+        "labelled SENSITIVE inside and readable by you only; never for publication",
+    )
+    parser.add_argument(
+        "--public",
+        action="store_true",
+        help="accepted for old scripts and does nothing: output is public unless --internal",
+    )
+    parser.add_argument(
+        "--k",
+        type=int,
+        default=5,
+        help="public output: suppress figures under k incidents, with their complements "
+        "(2 or more; default 5)",
+    )
+
+
+def is_public(args: argparse.Namespace) -> bool:
+    """Public unless the user asked for internal output (``--public`` is a no-op alias)."""
+    internal = bool(getattr(args, "internal", False))
+    if internal and getattr(args, "public", False):
+        raise CrisismapError(
+            "--public and --internal ask for opposite things: leave out --internal for "
+            "public figures (the default), or --public for an internal SENSITIVE_ output."
+        )
+    return not internal
+
+
+def check_publication(args: argparse.Namespace) -> None:
+    """Refuse a public output whose k cannot protect anyone (k < 2)."""
+    if hasattr(args, "k") and is_public(args):
+        from crisismap.publish import public_k_refusal
+
+        refusal = public_k_refusal(args.k)
+        if refusal:
+            raise CrisismapError(refusal)
+
+
+def output_path(path: str | Path, *, public: bool) -> Path:
+    """Where an output goes: as given when public, ``SENSITIVE_<name>`` beside it when not."""
+    from crisismap.publish import SENSITIVE_PREFIX, export_filename
+
+    path = Path(path)
+    if public or path.name.startswith(SENSITIVE_PREFIX):
+        return path
+    return path.with_name(export_filename(path.name, public=False))
+
+
+def workspace_secret(team: str | None = None) -> bytes:
+    """The workspace's secret (local or ``team``'s): keys masking and input fingerprints."""
+    from crisismap.store import Workspace
+
+    return Workspace.open(team=team).secret
+
+
 def add_input_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("input", type=Path, help="incident CSV file")
     parser.add_argument("--preset", help="column preset: acled, ucdp, hxl, ushahidi, kobo, generic")

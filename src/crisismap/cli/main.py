@@ -12,12 +12,19 @@ from crisismap.cli.common import (
     EXIT_BAD_INPUT,
     add_input_options,
     add_join_options,
+    add_publication_options,
     add_view_filters,
+    check_publication,
 )
 from crisismap.cli.workspace import add_workspace_parser
 from crisismap.errors import CrisismapError
 
 EXIT_INTERRUPTED = 130  # the shell's status for a command stopped by Ctrl-C
+
+REJECTED_HELP = (
+    "also write the rejected records with their reasons: raw values, so the file is "
+    "internal, named SENSITIVE_<OUT> and readable by you only"
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,43 +38,64 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="validate an incident file and report every problem")
     add_input_options(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--rejected", metavar="OUT.csv", help="write rejected records with reasons")
-    p.add_argument("--problems", metavar="OUT.csv", help="write every problem found")
+    p.add_argument("--rejected", metavar="OUT.csv", help=REJECTED_HELP)
+    p.add_argument(
+        "--problems",
+        metavar="OUT.csv",
+        help="write every problem found (they quote raw values: named SENSITIVE_..., 0600)",
+    )
     p.add_argument("--max-problems", type=int, default=50, help="problems to print (default 50)")
     p.set_defaults(func=commands.cmd_validate)
 
-    p = sub.add_parser("join", help="attribute each accepted record to a region at every level")
+    p = sub.add_parser(
+        "join", help="attribute each accepted record to a region at every level (internal)"
+    )
     add_input_options(p)
     add_join_options(p)
+    p.add_argument(
+        "--internal",
+        action="store_true",
+        help="required: the joined table holds every record with its raw values, so it is "
+        "internal only (written as SENSITIVE_<OUT>, readable by you only)",
+    )
     p.add_argument("--out", required=True, metavar="OUT.csv")
     p.set_defaults(func=commands.cmd_join)
 
-    p = sub.add_parser("summarize", help="region x period x category figures, exported")
+    p = sub.add_parser(
+        "summarize", help="region x period x category figures, exported (public unless --internal)"
+    )
     add_input_options(p)
     add_join_options(p)
     p.add_argument("--level", type=int, required=True, help="admin level to summarise at")
     p.add_argument(
         "--period", default="month", help="day, week, acled-week, month, quarter or year"
     )
-    p.add_argument("--out", required=True, metavar="OUT.csv|OUT.xlsx|OUT.geojson")
-    p.add_argument("--manifest", help="provenance manifest path (default: beside --out)")
-    p.add_argument("--rejected", metavar="OUT.csv", help="also write rejected records with reasons")
-    add_view_filters(p)
-    p.add_argument("--no-categories", action="store_true", help="one row per region and period")
     p.add_argument(
-        "--public",
-        action="store_true",
-        help="for publication: suppress cells under --k incidents (with complements) and keep "
-        "only allow-listed columns; without it the output is SENSITIVE (team only)",
+        "--out",
+        required=True,
+        metavar="OUT.csv|OUT.xlsx|OUT.geojson",
+        help="where the figures go (the format follows the ending); with --internal the "
+        "file is written as SENSITIVE_<OUT> beside it",
     )
-    p.add_argument("--k", type=int, default=5, help="with --public: the small-cell threshold")
+    p.add_argument(
+        "--manifest",
+        help="provenance manifest path (default: beside --out; SENSITIVE_ with --internal)",
+    )
+    p.add_argument("--rejected", metavar="OUT.csv", help=REJECTED_HELP)
+    add_view_filters(p)
+    p.add_argument(
+        "--no-categories",
+        action="store_true",
+        help="one row per region and period (with --internal)",
+    )
+    add_publication_options(p, what="exact figures")
     _add_time_limit(p)
     p.add_argument(
         "--engine",
         choices=["local", "dask"],
         default="local",
-        help="local: this process; dask: join and count on a dask cluster (INPUT may also be "
-        "a folder of Parquet partitions of validated records)",
+        help="local: this process; dask (with --internal): join and count on a dask cluster "
+        "(INPUT may also be a folder of Parquet partitions of validated records)",
     )
     p.add_argument(
         "--scheduler",
@@ -77,29 +105,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=commands.cmd_summarize)
 
-    p = sub.add_parser("report", help="one ZIP: PDF brief, figures, manifest (public by default)")
+    p = sub.add_parser(
+        "report", help="one ZIP: PDF brief, figures, manifest (public unless --internal)"
+    )
     add_input_options(p)
     add_join_options(p)
     p.add_argument("--level", type=int, required=True, help="admin level to report at")
     p.add_argument("--period", default="month", help="week, acled-week, month, quarter or year")
     add_view_filters(p)
     p.add_argument("--title", help="title of the brief")
-    p.add_argument("--k", type=int, default=5, help="suppress cells under k incidents (default 5)")
+    add_publication_options(p, what="a bundle with exact figures and the input file names")
     _add_time_limit(p)
-    p.add_argument(
-        "--internal",
-        action="store_true",
-        help="no suppression: a SENSITIVE bundle for the team, never for publication",
-    )
     p.add_argument(
         "--mask",
         metavar="round:D|displace:R[:MIN]",
         help="add masked incident points (rounded to D decimals, or displaced R metres)",
     )
-    p.add_argument("--out", metavar="REPORT.zip", help="default: crisismap_report_adminN_P.zip")
+    p.add_argument(
+        "--out",
+        metavar="REPORT.zip",
+        help="default: crisismap_report_adminN_P.zip (SENSITIVE_ first with --internal)",
+    )
     p.add_argument(
         "--team",
-        help="with --mask: key the masking on this team's workspace (default: the local one)",
+        help="key the masking and the manifest's input fingerprints on this team's "
+        "workspace secret (default: the local workspace's)",
     )
     p.set_defaults(func=commands.cmd_report)
 
@@ -121,8 +151,9 @@ def _add_time_limit(p: argparse.ArgumentParser) -> None:
     )
 
 
-# Numeric options and the least each accepts (argparse checks only their type).
-_MINIMUMS = {"k": 1, "max_problems": 0, "limit": 0, "wait": 0, "older_than": 0, "snap_m": 0}
+# Numeric options and the least each accepts (argparse checks only their type); --k is
+# checked by check_publication (2 or more for public output, not used with --internal).
+_MINIMUMS = {"max_problems": 0, "limit": 0, "wait": 0, "older_than": 0, "snap_m": 0}
 
 
 def _check_numbers(args: argparse.Namespace) -> None:
@@ -139,6 +170,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         _check_numbers(args)
+        check_publication(args)
         return _exiting(int(args.func(args) or 0))
     except CrisismapError as exc:
         print(f"crisismap: error: {exc}", file=sys.stderr)

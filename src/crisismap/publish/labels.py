@@ -6,6 +6,8 @@ READMEs and first sheets, and every protection setting in the manifest.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -24,6 +26,51 @@ PUBLIC_NOTICE = (
     "Public export: figures below {k} incidents are suppressed together with the figures "
     "needed to protect them; free text, sources and record identifiers are removed."
 )
+
+
+MIN_PUBLIC_K = 2  # k = 1 suppresses nothing: a published 1 is one person
+FINGERPRINT = "hmac-sha256"
+
+
+def public_k_refusal(k: object, *, option: str = "--k") -> str | None:
+    """Why ``k`` cannot protect a public output (the sentence to show), or None if it can.
+
+    The shells raise their own error with it: this package works on values alone.
+    """
+    if not isinstance(k, bool) and isinstance(k, int) and k >= MIN_PUBLIC_K:
+        return None
+    return (
+        f"{option} {k} was given, but a public output needs k of {MIN_PUBLIC_K} or more "
+        "(below 2 nothing is suppressed, and a published 1 points at one incident). "
+        f"Give {option} {MIN_PUBLIC_K} or more (default 5), or, for unprotected figures "
+        "for the team only, ask for internal output with --internal (files named "
+        "SENSITIVE_...)."
+    )
+
+
+def keyed_fingerprint(sha256_hex: str, secret: bytes) -> str:
+    """A file's fingerprint for public manifests: HMAC-SHA256 of its SHA-256, keyed by the
+    workspace secret, so the team can tell which file it was and nobody else can check a guess."""
+    digest = hmac.new(secret, bytes.fromhex(sha256_hex), hashlib.sha256).hexdigest()
+    return f"{FINGERPRINT}:{digest}"
+
+
+def public_inputs(
+    inputs: Sequence[Mapping[str, Any]], secret: bytes | None
+) -> list[dict[str, Any]]:
+    """How a public manifest names the incident files: never by name, SHA-256 or size.
+
+    With the workspace secret each file gets a :func:`keyed_fingerprint`; without it only
+    its position (``incident file 1``) is said.
+    """
+    out: list[dict[str, Any]] = []
+    for number, item in enumerate(inputs, start=1):
+        entry: dict[str, Any] = {"name": f"incident file {number}"}
+        if secret is not None and item.get("sha256"):
+            entry["fingerprint"] = keyed_fingerprint(str(item["sha256"]), secret)
+            entry["fingerprint_key"] = "the workspace secret (HMAC-SHA256 of the file's SHA-256)"
+        out.append(entry)
+    return out
 
 
 def sensitivity_label(public: bool, *, k: int = DEFAULT_K) -> dict[str, str]:

@@ -28,7 +28,8 @@ import zipfile
 
 import pandas as pd
 
-from crisismap import __version__, pipeline, publish
+from crisismap import __version__, pipeline, publish, releases
+from crisismap.errors import InvalidValueError
 from crisismap.export import features_geojson_bytes, to_csv_bytes, to_xlsx_bytes
 from crisismap.pipeline import Analysis
 from crisismap.report.figures import MARK, Figures, view_figures, view_points
@@ -50,6 +51,7 @@ def build_bundle(
     masking: publish.Masking | None = None,
     secret: bytes | None = None,
     figures: Figures | None = None,
+    ledger: releases.Ledger | None = None,
 ) -> bytes:
     """The report bundle (ZIP bytes) for one view; see :func:`bundle_files` for its files."""
     return zip_bytes(
@@ -62,6 +64,7 @@ def build_bundle(
             masking=masking,
             secret=secret,
             figures=figures,
+            ledger=ledger,
         )
     )
 
@@ -76,16 +79,24 @@ def bundle_files(
     masking: publish.Masking | None = None,
     secret: bytes | None = None,
     figures: Figures | None = None,
+    ledger: releases.Ledger | None = None,
 ) -> dict[str, bytes]:
     """Every file of the bundle, in ZIP order (names prefixed SENSITIVE_ when internal).
 
     ``masking`` adds ``points.csv`` (masked points); without it no point leaves.
-    ``secret`` is the workspace secret that keys displacement (never written anywhere).
+    ``secret`` is the workspace secret that keys displacement and the public manifest's
+    fingerprints of the input files (never written anywhere). Public bundles need
+    ``k >= 2`` and never name an input file or give its plain SHA-256. Rejected records
+    (raw values) are never in a bundle: they are their own, explicitly asked-for export.
+    ``ledger`` keeps public releases of the same data consistent across processes.
     ``figures``: the view's figures when already computed with the same ``public`` and
     ``k`` (the dashboard computes a view once for all its downloads).
     """
+    refusal = publish.public_k_refusal(k, option="k") if public else None
+    if refusal:
+        raise InvalidValueError(refusal)
     if figures is None:
-        figures = view_figures(analysis, view, public=public, k=k)
+        figures = view_figures(analysis, view, public=public, k=k, ledger=ledger)
     elif figures.public != public:
         raise ValueError("The figures given are not of the bundle's kind (public or internal).")
     title = title or default_title(figures)
@@ -97,7 +108,9 @@ def bundle_files(
         points = view_points(analysis, view, masking=masking, secret=secret, public=public)
         files["points.csv"] = to_csv_bytes(points)
     files["README.txt"] = readme(figures, title, files, masking).encode("utf-8")
-    files["manifest.json"] = bundle_manifest(analysis, figures, files, title=title, masking=masking)
+    files["manifest.json"] = bundle_manifest(
+        analysis, figures, files, title=title, masking=masking, secret=secret
+    )
     return {publish.export_filename(name, public): data for name, data in files.items()}
 
 
@@ -129,7 +142,7 @@ def zip_bytes(files: dict[str, bytes]) -> bytes:
 
 
 def figure_files(analysis: Analysis, figures: Figures, *, title: str) -> dict[str, bytes]:
-    """The figures as CSV, XLSX and GeoJSON (the same numbers as the PDF)."""
+    """The figures as CSV, XLSX and GeoJSON (the same numbers as the PDF); no record."""
     tables = _tables(figures)
     files = {f"{name}.csv": to_csv_bytes(frame) for name, frame in tables.items()}
     sheets = {"About": _about_sheet(figures, title)}
@@ -143,8 +156,6 @@ def figure_files(analysis: Analysis, figures: Figures, *, title: str) -> dict[st
         "problems": "Problems",
     }
     sheets |= {sheet_names[name]: frame for name, frame in tables.items()}
-    if not figures.public:
-        sheets["Rejected records"] = analysis.rejected
     files["figures.xlsx"] = to_xlsx_bytes(sheets, created=FIXED_TIME)
     files["regions.geojson"] = regions_geojson(analysis, figures)
     return files

@@ -15,7 +15,8 @@ from typing import Any
 
 import pandas as pd
 
-from crisismap import aggregate, pipeline, publish
+from crisismap import aggregate, pipeline, publish, releases
+from crisismap.errors import InvalidValueError
 from crisismap.pipeline import Analysis
 from crisismap.schema import IMPRECISE_CODE, IMPRECISE_PERIOD, OUTSIDE_CODE, Period, View
 
@@ -58,17 +59,27 @@ def view_figures(
     *,
     public: bool = True,
     k: int = publish.DEFAULT_K,
+    ledger: releases.Ledger | None = None,
 ) -> Figures:
     """The protected figures of one view (the same filters as the dashboard's view).
 
-    Public: cells and every published total with ``0 < incidents < k`` are suppressed,
-    with complementary suppression (see :func:`crisismap.publish.suppress`), and only
-    allow-listed columns are kept. Internal: the same tables, nothing suppressed.
+    Public: every figure is read from the dataset's protected publication grid
+    (:mod:`crisismap.releases`), so any number of public exports of the same data stay
+    consistent (kept in ``ledger`` across processes); only allow-listed columns are kept.
+    Internal: the same tables, nothing suppressed.
     """
     level, unit, start, end = view.level, view.period, view.start, view.end
     filters = view.filters()
+    if public:
+        releases.check_public_view(view)
+        refusal = publish.public_k_refusal(k, option="k")
+        if refusal:
+            raise InvalidValueError(refusal)
     summary = pipeline.summarize(analysis, view)
-    protected = publish.suppress(summary, k=k if public else 1)
+    if public:
+        protected = _from_grid(releases.public_tables(analysis, view, summary, k=k, ledger=ledger))
+    else:
+        protected = publish.suppress(summary, k=1)
     cells = protected.cells
     if public:
         cells = publish.allow_columns(cells, publish.PUBLIC_SUMMARY_COLUMNS)
@@ -100,6 +111,19 @@ def view_figures(
         first=first,
         last=last,
     )
+
+
+def _from_grid(tables: releases.PublicTables) -> publish.Protected:
+    """The grid's tables in the shape of :class:`crisismap.publish.Protected`."""
+    totals = tables.totals
+    margins = {
+        ("region_code",): tables.regions,
+        ("period", "category"): tables.series,
+        ("period",): tables.periods,
+        ("category",): totals.iloc[:-1].reset_index(drop=True),
+        (): totals.iloc[-1:].drop(columns=["category"]).reset_index(drop=True),
+    }
+    return publish.Protected(tables.cells, margins, tables.settings)
 
 
 def _day(value: Any) -> str:

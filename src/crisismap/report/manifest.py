@@ -28,7 +28,7 @@ FILE_NOTES = {
     "figures.xlsx": "all of the tables above, one sheet each, with an About sheet",
     "regions.geojson": "the regions with their figures, for GIS",
     "points.csv": "one row per incident with masked coordinates",
-    "manifest.json": "SHA-256 of every input and output, versions, every parameter",
+    "manifest.json": "SHA-256 of every output, the inputs, versions, every parameter",
 }
 
 
@@ -39,11 +39,16 @@ def bundle_manifest(
     *,
     title: str,
     masking: publish.Masking | None = None,
+    secret: bytes | None = None,
 ) -> bytes:
     """The manifest: inputs and outputs with SHA-256, versions, every parameter.
 
     Public manifests carry only whole-file counts (records read, rejected...): the
-    per-level totals of :func:`crisismap.pipeline.manifest` are not suppressed.
+    per-level totals of :func:`crisismap.pipeline.manifest` are not suppressed. They
+    never name an incident file nor give its SHA-256 (a file name can hold a witness's
+    or a village's name; a plain hash confirms a guessed file): each file is named by
+    its position and, given the workspace ``secret``, a keyed fingerprint
+    (:func:`crisismap.publish.public_inputs`). Internal manifests keep both.
     """
     bset = analysis.boundaries
     report = analysis.report
@@ -72,7 +77,11 @@ def bundle_manifest(
     }
     outputs = {name: data for name, data in files.items() if name != "manifest.json"}
     text = manifest_bytes(
-        inputs=list(analysis.inputs)
+        inputs=(
+            publish.public_inputs(analysis.inputs, secret)
+            if figures.public
+            else list(analysis.inputs)
+        )
         + ([{"name": f"boundaries:{bset.name}", "sha256": bset.sha256}] if bset.sha256 else []),
         outputs={publish.export_filename(n, figures.public): d for n, d in outputs.items()},
         counts=counts,

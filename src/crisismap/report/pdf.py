@@ -249,9 +249,9 @@ def _banner(figures: Figures, styles: dict[str, Any], width: float) -> Any:
     if figures.public:
         k = figures.suppression.get("k", 0)
         text = (
-            f"PUBLIC. Figures below {k} incidents are suppressed ({MARK}), together with "
-            "the figures that would reveal them. No free text, names, sources or exact "
-            "locations are included."
+            f"PUBLIC. Figures below {k} incidents are hidden ({MARK}), together with the "
+            "figures that would reveal them in this or any other public release of this data. "
+            "No free text, names, sources or exact locations are included."
         )
         color = "#2b5d8a"
     else:
@@ -523,7 +523,7 @@ def _methodology(
     if view.get("regions"):
         filters.append("regions: " + ", ".join(shorten(str(r)) for r in view["regions"]))
     paragraphs = [
-        f"Incident records ({', '.join(i['name'] for i in analysis.inputs)}; preset "
+        f"Incident records ({_inputs_named(analysis, figures.public)}; preset "
         f"{analysis.report.preset}) were validated record by record: each is accepted, accepted "
         "with warnings or rejected with a reason; none is silently dropped or changed.",
         f"Boundaries: {bset.name} ({bset.source}; version {bset.version}). Each incident is "
@@ -540,14 +540,18 @@ def _methodology(
     s = figures.suppression
     if figures.public:
         paragraphs.append(
-            f"Small-count protection: every published figure with fewer than {s['k']} "
-            "incidents is suppressed (zeros are published), and further figures are "
-            "suppressed until none of the suppressed ones can be worked out from the "
-            "published cells and totals (by subtraction, any combination of the totals, or "
-            "the fact that counts are whole and not negative). Victim figures are suppressed "
-            f"with their cells. {s.get('suppressed_figures', 0):,} of {s.get('figures', 0):,} "
-            "figures are suppressed. Published totals: per region, per period and category, "
-            "per period, per category, and overall."
+            f"Small-count protection: every figure with 1 to {s['k'] - 1} incidents is hidden "
+            f"({MARK}). All public releases of this data read one protected grid of figures "
+            "(every region level; ISO weeks, months, quarters, years and the whole span; each "
+            "category and all categories), so figures from any number of public releases — "
+            "other periods, levels, date windows or categories — cannot be combined to work "
+            "out a hidden figure: for every hidden figure there is another table, with no "
+            "negative count, that agrees with every published figure and differs in the "
+            "hidden one. A few further figures (sometimes zeros) are hidden for that. Date "
+            "windows cover whole periods; a total over a window is the sum of the whole years, "
+            "quarters and months (or weeks) inside it, and is hidden when one of them is. "
+            f"Victim figures are hidden with their cells. {s.get('suppressed_figures', 0):,} of "
+            f"{s.get('figures', 0):,} figures in this brief are hidden."
         )
     else:
         paragraphs.append("No small-count protection was applied: this brief is for internal use.")
@@ -556,14 +560,28 @@ def _methodology(
             f"Point locations (points.csv): {masking.settings()['description']}. One row per "
             "incident: the point file shows counts that the tables suppress."
         )
+    listed = (
+        "the SHA-256 of every output file (input files are named by a fingerprint keyed "
+        "with the team's workspace secret, never by name or plain hash)"
+        if figures.public
+        else "the SHA-256 of every input and output file"
+    )
     paragraphs.append(
-        "Reproducibility: manifest.json lists the SHA-256 of every input and output file, the "
-        "software versions and every parameter; the same inputs and parameters give "
-        "byte-identical files."
+        f"Reproducibility: manifest.json lists {listed}, the software versions and every "
+        "parameter; the same inputs and parameters give byte-identical files."
     )
     out: list[Any] = [Paragraph("Methodology", styles["h2"])]
     out += [Paragraph(reportlab_markup(text), styles["body"]) for text in paragraphs]
     return out
+
+
+def _inputs_named(analysis: Analysis, public: bool) -> str:
+    """The incident files as the methodology names them: by count only when public (a file
+    name can hold a witness's or a village's name)."""
+    if not public:
+        return ", ".join(i["name"] for i in analysis.inputs)
+    count = len(analysis.inputs)
+    return f"{count} file" + ("" if count == 1 else "s")
 
 
 def attributions(analysis: Analysis) -> list[str]:

@@ -1,0 +1,514 @@
+"""One protected publication grid per dataset: the figures every public export reads.
+
+Why: small-cell suppression protects one table at a time, and exports combine. Yearly
+totals with ``--start`` a month apart give that month by difference; a month table
+against a quarter table, admin-1 against admin-2, one category against all do the same.
+So public figures are not protected table by table: they are read from one lattice of
+every figure any public export may publish, protected as a whole, and kept (see
+:mod:`crisismap.releases`) so later exports of the same data stay consistent with it.
+
+**The lattice.** The base units are (record, category label) pairs, each placed on three
+axes: regions (one partition per boundary level: the pair's region, or outside, or not
+attributable at that level), time (one partition per grain: ISO week, month, quarter,
+year — the period, or not attributable at that grain) and categories (the label). A
+*node* is one part of one partition, or the whole axis, on each axis: (admin-1 region,
+month, label) is a cell, (admin-1 region, whole span, all labels) a region's total,
+(all regions, month, all labels) a period's total. Its value is the number of pairs in
+it; victims are summed alike and published or hidden with the incidents.
+
+**Protection.** A node with ``0 < incidents < k`` is a *primary*. For each primary we
+build a *move*: base cells with signs (+1/-1) chosen from the primary and partners in
+sibling parts (same parent region, same parent period, another label), so that taking
+the move away gives another table with no negative count. Every node on which the move
+does not sum to zero is hidden. Published figures therefore have the same value in
+that other table, while the primary (and every hidden node the move touches) differs
+by one: no combination of published figures, however many exports they come from, can
+pin a hidden figure. Moves that pair on every axis the primary is split by touch only
+cells, never a total; partners are chosen so the fewest and smallest figures are hidden.
+
+**Releases.** :meth:`Grid.release` protects the nodes of the partitions one export
+publishes. Nodes already published by an earlier release are never hidden later: a move
+that would touch one is not used. What was hidden, and which partitions were published,
+is the state a ledger keeps (:meth:`Grid.state`).
+
+Works on arrays only: it imports no other step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from itertools import combinations, product
+from typing import Any
+
+import numpy as np
+
+ROOT = 0  # part number of the whole axis; part p of a partition is p + 1
+_COMBO_SHIFT, _R_SHIFT, _T_SHIFT = 56, 36, 20
+_R_MAX, _T_MAX, _C_MAX = 1 << 20, 1 << 16, 1 << 20
+MAX_PARTNERS = 8  # partners tried per axis for one primary
+MAX_TRIES = 400  # partner combinations tried per template
+MAX_FEASIBLE = 2  # feasible moves compared per template
+TOTAL_WEIGHT = 8  # hiding a total costs this many times a cell of the same value, per axis
+
+
+@dataclass(frozen=True)
+class Axis:
+    """One axis of the lattice: partitions of the base pairs, coarsest first.
+
+    ``parts[:, i]`` is each pair's part in partition ``i`` (0-based), ``labels[i]`` the
+    label of each part of partition ``i``.
+    """
+
+    name: str
+    partitions: tuple[str, ...]
+    parts: np.ndarray  # (n_pairs, n_partitions) int
+    labels: tuple[tuple[str, ...], ...]
+
+    def __post_init__(self) -> None:
+        if self.parts.ndim != 2 or self.parts.shape[1] != len(self.partitions):
+            raise ValueError(f"axis {self.name}: parts must have one column per partition")
+        if len(self.labels) != len(self.partitions):
+            raise ValueError(f"axis {self.name}: one label list per partition")
+
+
+class UnprotectableError(ValueError):
+    """A figure cannot be hidden without changing a figure an earlier release published."""
+
+
+@dataclass
+class _AxisIndex:
+    """Atoms (distinct part tuples) of one axis, their parts with ROOT, and siblings."""
+
+    up: np.ndarray  # (n_atoms, n_partitions + 1): column 0 ROOT, then part + 1
+    atom_of: dict[tuple[int, int], int]  # (partition column, part number) -> one atom in it
+    partners: dict[tuple[int, int], list[int]]  # (column, part) -> candidate partner parts
+    label_to_part: list[dict[str, int]]  # per partition: label -> part number (1-based)
+
+    @classmethod
+    def build(cls, axis: Axis) -> tuple[_AxisIndex, np.ndarray]:
+        parts = np.asarray(axis.parts, dtype=np.int64)
+        if len(parts):
+            atoms, atom_of_pair = np.unique(parts, axis=0, return_inverse=True)
+        else:
+            atoms, atom_of_pair = np.zeros((0, parts.shape[1]), np.int64), np.zeros(0, np.int64)
+        n_atoms, n_parts = atoms.shape
+        up = np.zeros((n_atoms, n_parts + 1), np.int64)
+        up[:, 1:] = atoms + 1
+        atom_of: dict[tuple[int, int], int] = {}
+        for col in range(1, n_parts + 1):
+            values, first = np.unique(up[:, col], return_index=True)
+            atom_of.update(((col, int(v)), int(a)) for v, a in zip(values, first, strict=True))
+        partners: dict[tuple[int, int], list[int]] = {}
+        for col in range(1, n_parts + 1):
+            partners.update(_partners(up, col))
+        label_to_part = [{label: i + 1 for i, label in enumerate(labels)} for labels in axis.labels]
+        return cls(up, atom_of, partners, label_to_part), atom_of_pair
+
+
+def _partners(up: np.ndarray, col: int) -> dict[tuple[int, int], list[int]]:
+    """Candidate partners of each part of a partition, closest first.
+
+    Closest: parts sharing the coarser parts of the part's atoms (same parent region, same
+    month for a week), nearest in order (adjacent periods); then the nearest others. A move
+    between close parts changes no coarser figure.
+    """
+    used = np.unique(up[:, col])
+    order = {int(p): i for i, p in enumerate(used.tolist())}
+    # the coarser parts of one atom of each part (col 0 is ROOT: all share it)
+    first = np.unique(up[:, col], return_index=True)[1]
+    coarser = {int(up[a, col]): tuple(up[a, :col].tolist()) for a in first}
+    groups: dict[tuple[int, ...], list[int]] = {}
+    for p in used.tolist():
+        groups.setdefault(coarser[p], []).append(p)
+    out: dict[tuple[int, int], list[int]] = {}
+    listed = used.tolist()
+    for p in listed:
+        near = sorted((q for q in groups[coarser[p]] if q != p), key=lambda q: abs(q - p))
+        near = near[: 2 * MAX_PARTNERS]
+        i = order[p]
+        seen = set(near)
+        others: list[int] = []
+        for step in range(1, len(listed)):
+            for j in (i - step, i + step):
+                if 0 <= j < len(listed) and listed[j] != p and listed[j] not in seen:
+                    others.append(listed[j])
+            if len(others) >= MAX_PARTNERS:
+                break
+        out[(col, p)] = near + others[:MAX_PARTNERS]
+    return out
+
+
+@dataclass
+class Grid:
+    """The lattice of one dataset, and what has been hidden and published from it."""
+
+    k: int
+    axes: tuple[Axis, Axis, Axis]
+    index: tuple[_AxisIndex, _AxisIndex, _AxisIndex]
+    base: np.ndarray  # (n_base, 3) atom per axis
+    base_count: np.ndarray
+    keys: np.ndarray  # (n_base, n_combos) node key of each base cell in each combo
+    values: dict[int, int]  # node key -> incidents (absent: zero)
+    victims: dict[int, float]
+    victims_known: dict[int, int]
+    combos: list[tuple[int, int, int]]
+    hidden: set[int] = field(default_factory=set)
+    _count: dict[tuple[int, int, int], int] = field(default_factory=dict)
+    published: set[tuple[int, int, int]] = field(default_factory=set)
+    _first_base: dict[int, dict[int, int]] = field(default_factory=dict)
+
+    # --- building --------------------------------------------------------------------------
+
+    @classmethod
+    def build(
+        cls,
+        region: Axis,
+        time: Axis,
+        category: Axis,
+        *,
+        k: int,
+        victims: np.ndarray | None = None,
+        victims_known: np.ndarray | None = None,
+    ) -> Grid:
+        """The lattice of the pairs placed on three axes (one row per pair in each)."""
+        if k < 2:
+            raise ValueError(f"the publication grid needs k >= 2, got {k}")
+        n = len(region.parts)
+        if len(time.parts) != n or len(category.parts) != n:
+            raise ValueError("every axis must place the same pairs")
+        if category.parts.shape[1] != 1:
+            raise ValueError("the category axis has exactly one partition")
+        indexed = [_AxisIndex.build(axis) for axis in (region, time, category)]
+        index = tuple(i for i, _ in indexed)
+        atoms = np.column_stack([a for _, a in indexed]) if n else np.zeros((0, 3), np.int64)
+        base, inverse = (
+            np.unique(atoms, axis=0, return_inverse=True)
+            if n
+            else (np.zeros((0, 3), np.int64), np.zeros(0, np.int64))
+        )
+        inverse = inverse.reshape(-1)
+        count = np.bincount(inverse, minlength=len(base)).astype(np.int64)
+        vict = np.zeros(n) if victims is None else np.nan_to_num(np.asarray(victims, float))
+        known = np.zeros(n) if victims_known is None else np.asarray(victims_known, float)
+        base_victims = np.bincount(inverse, weights=vict, minlength=len(base))
+        base_known = np.bincount(inverse, weights=known, minlength=len(base))
+        for idx, limit in zip(index, (_R_MAX, _T_MAX, _C_MAX), strict=True):
+            if idx.up.shape[0] and idx.up.max() >= limit:
+                raise ValueError("too many parts on one axis for the publication grid")
+        combos = list(product(range(index[0].up.shape[1]), range(index[1].up.shape[1]), range(2)))
+        keys = np.empty((len(base), len(combos)), np.int64)
+        for j, (ri, ti, ci) in enumerate(combos):
+            keys[:, j] = _pack(
+                j,
+                index[0].up[base[:, 0], ri],
+                index[1].up[base[:, 1], ti],
+                index[2].up[base[:, 2], 1] if ci else 0,
+            )
+        flat = keys.reshape(-1)
+        nodes, where = np.unique(flat, return_inverse=True)
+        reps = np.repeat(np.arange(len(base)), len(combos))
+        values = np.bincount(where, weights=count[reps], minlength=len(nodes)).astype(np.int64)
+        node_victims = np.bincount(where, weights=base_victims[reps], minlength=len(nodes))
+        node_known = np.bincount(where, weights=base_known[reps], minlength=len(nodes))
+        listed = nodes.tolist()
+        return cls(
+            k=int(k),
+            axes=(region, time, category),
+            index=index,  # type: ignore[arg-type]
+            base=base,
+            base_count=count,
+            keys=keys,
+            values=dict(zip(listed, values.tolist(), strict=True)),
+            victims=dict(zip(listed, node_victims.tolist(), strict=True)),
+            victims_known=dict(zip(listed, node_known.astype(np.int64).tolist(), strict=True)),
+            combos=combos,
+        )
+
+    def __post_init__(self) -> None:
+        self._combo_index = {c: i for i, c in enumerate(self.combos)}
+        self._base_rows = [tuple(row) for row in self.base.tolist()]
+        self._count = {
+            (int(r), int(t), int(c)): int(n)
+            for (r, t, c), n in zip(self.base.tolist(), self.base_count.tolist(), strict=True)
+        }
+
+    # --- naming nodes ----------------------------------------------------------------------
+
+    def combo(self, region: str | None, time: str | None, category: bool) -> tuple[int, int, int]:
+        """The combo of a region partition, a time partition (None: whole axis), by label."""
+        ri = 0 if region is None else self.axes[0].partitions.index(region) + 1
+        ti = 0 if time is None else self.axes[1].partitions.index(time) + 1
+        return (ri, ti, 1 if category else 0)
+
+    def node(
+        self, region: tuple[str, str] | None, time: tuple[str, str] | None, label: str | None
+    ) -> int | None:
+        """The key of a node named by (partition, label) per axis; None when no pair has it."""
+        combo = self.combo(
+            None if region is None else region[0],
+            None if time is None else time[0],
+            label is not None,
+        )
+        parts = []
+        for axis_i, named in enumerate((region, time)):
+            if named is None:
+                parts.append(ROOT)
+                continue
+            col = combo[axis_i]
+            part = self.index[axis_i].label_to_part[col - 1].get(named[1])
+            if part is None:
+                return None
+            parts.append(part)
+        cat = ROOT
+        if label is not None:
+            cat = self.index[2].label_to_part[0].get(label)
+            if cat is None:
+                return None
+        return _pack(self._combo_index.get(combo), parts[0], parts[1], cat)
+
+    def figure(self, key: int | None) -> tuple[int, float, int, bool]:
+        """(incidents, victims, victims known, hidden) of a node; an absent node is zero."""
+        if key is None:
+            return 0, 0.0, 0, False
+        return (
+            self.values.get(key, 0),
+            self.victims.get(key, 0.0),
+            self.victims_known.get(key, 0),
+            key in self.hidden,
+        )
+
+    # --- protecting ------------------------------------------------------------------------
+
+    def release(self, combos: Iterable[tuple[int, int, int]]) -> int:
+        """Protect the nodes of ``combos`` (consistently with earlier releases); new primaries."""
+        wanted = [c for c in dict.fromkeys(combos) if c not in self.published]
+        if not wanted:
+            return 0
+        ids = [self._combo_index.get(c) for c in wanted]
+        primaries = [
+            key
+            for key, value in self.values.items()
+            if 0 < value < self.k and (key >> _COMBO_SHIFT) in ids and key not in self.hidden
+        ]
+        primaries.sort(key=lambda key: (-self._roots(key), key))
+        published_ids = {self._combo_index.get(c) for c in self.published}
+        done = 0
+        for key in primaries:
+            if key in self.hidden:
+                continue
+            affected = self._protect(key, published_ids)
+            self.hidden.update(affected)
+            done += 1
+        self.published.update(wanted)
+        return done
+
+    def _roots(self, key: int) -> int:
+        ri, ti, ci = self.combos[key >> _COMBO_SHIFT]
+        return (ri == 0) + (ti == 0) + (ci == 0)
+
+    def _protect(self, key: int, published_ids: set[int]) -> set[int]:
+        combo_id = key >> _COMBO_SHIFT
+        combo = self.combos[combo_id]
+        parts = _unpack(key)
+        splittable = [d for d in range(3) if combo[d] != 0]
+        templates = [
+            tuple(d)
+            for size in range(len(splittable), -1, -1)
+            for d in combinations(splittable, size)
+        ]
+        for template in templates:
+            best: tuple[float, set[int]] | None = None
+            tried = 0
+            for move in self._candidates(combo_id, combo, parts, template):
+                tried += 1
+                if tried > MAX_FEASIBLE:
+                    break
+                affected = self._affected(move)
+                if key not in affected or self._blocked(affected, published_ids):
+                    continue
+                cost = self._cost(affected)
+                if best is None or cost < best[0]:
+                    best = (cost, affected)
+                if cost == 0:
+                    break
+            if best is not None:
+                return best[1]
+        raise UnprotectableError(
+            "A small figure of this export cannot be hidden without changing a figure an "
+            "earlier public release of the same data already published. Publish a coarser "
+            "table (a coarser period or region level), or start a new release series."
+        )
+
+    def _candidates(
+        self,
+        combo_id: int,
+        combo: tuple[int, int, int],
+        parts: tuple[int, int, int],
+        template: tuple[int, ...],
+    ) -> Iterable[list[tuple[int, int, int, int]]]:
+        """Moves (base cells as atom triples with signs) pairing on the ``template`` axes."""
+        rep = self._rep(combo_id, parts)
+        if rep is None:
+            return
+        # Every corner is built from one atom per axis and side (the primary's, or one
+        # partner atom), so the move factorises over the axes: it sums to zero on every
+        # node that holds both sides of some paired axis, whatever its other parts.
+        finest = [self.index[d].up.shape[1] - 1 for d in range(3)]
+        x_part = [int(self.index[d].up[rep[d], finest[d]]) for d in range(3)]
+        choices = [self.index[d].partners.get((combo[d], parts[d]), []) for d in template]
+        if any(not c for c in choices):
+            return
+        corners = list(product((0, 1), repeat=len(template)))
+        even = [bits for bits in corners[1:] if sum(bits) % 2 == 0]
+        tries = 0
+        limit = MAX_TRIES if len(template) < 3 else MAX_TRIES // 8
+        for partner in product(*choices):
+            tries += 1
+            if tries > limit:
+                return
+            y_atom: dict[int, int] = {}
+            feasible = True
+            for bits in even:
+                lookup, node_parts = list(finest), list(x_part)
+                for d, bit, y in zip(template, bits, partner, strict=True):
+                    if not bit:
+                        continue
+                    if d in y_atom:
+                        node_parts[d] = int(self.index[d].up[y_atom[d], finest[d]])
+                    else:
+                        lookup[d], node_parts[d] = combo[d], y
+                found = self._rep(self._combo_index[tuple(lookup)], tuple(node_parts))
+                if found is None:
+                    feasible = False
+                    break
+                for d, bit in zip(template, bits, strict=True):
+                    if bit:
+                        y_atom.setdefault(d, found[d])
+            if not feasible:
+                continue
+            for d, y in zip(template, partner, strict=True):
+                if d not in y_atom:
+                    y_atom[d] = self.index[d].atom_of[(combo[d], y)]
+            move = []
+            for bits in corners:
+                on = dict(zip(template, bits, strict=True))
+                cell = [y_atom[d] if on.get(d) else rep[d] for d in range(3)]
+                sign = -1 if sum(bits) % 2 else 1
+                if sign > 0 and self._count.get(tuple(cell), 0) < 1:
+                    break  # taking the move away would leave a negative count
+                move.append((cell[0], cell[1], cell[2], sign))
+            else:
+                yield move
+
+    def _rep(self, combo_id: int, parts: tuple[int, int, int]) -> tuple[int, int, int] | None:
+        """A base cell with incidents inside the node (None when the node is empty)."""
+        table = self._first_base.get(combo_id)
+        if table is None:
+            nodes, first = np.unique(self.keys[:, combo_id], return_index=True)
+            table = dict(zip(nodes.tolist(), first.tolist(), strict=True))
+            self._first_base[combo_id] = table
+        row = table.get(
+            (combo_id << _COMBO_SHIFT) | (parts[0] << _R_SHIFT) | (parts[1] << _T_SHIFT) | parts[2]
+        )
+        return None if row is None else self._base_rows[row]  # type: ignore[return-value]
+
+    def _affected(self, move: list[tuple[int, int, int, int]]) -> set[int]:
+        """Nodes on which the move does not sum to zero.
+
+        The move factorises over the axes (one atom per side), so a node's sum is the
+        product of one factor per axis: on a paired axis +1 / -1 for parts holding only
+        the primary's / only the partner's atom, 0 where both or neither; on an unpaired
+        axis 1 for every part holding the atom.
+        """
+        x = move[0]
+        y = move[-1]  # the corner opposite the primary: the partner on every paired axis
+        factors = []
+        for d in range(3):
+            up = self.index[d].up
+            cols = range(up.shape[1]) if d < 2 else range(2)
+            if x[d] == y[d]:
+                factors.append([(col, int(up[x[d], col])) for col in cols])
+            else:
+                entries = []
+                for col in cols:
+                    a, b = int(up[x[d], col]), int(up[y[d], col])
+                    if a != b:
+                        entries += [(col, a), (col, b)]
+                factors.append(entries)
+        index = self._combo_index
+        return {
+            (index[(ri, ti, ci)] << _COMBO_SHIFT)
+            | (r << _R_SHIFT)
+            | (t << _T_SHIFT)
+            | (c if ci else 0)
+            for ri, r in factors[0]
+            for ti, t in factors[1]
+            for ci, c in factors[2]
+        }
+
+    def _blocked(self, affected: set[int], published_ids: set[int]) -> bool:
+        if not published_ids:
+            return False
+        return any(
+            (node >> _COMBO_SHIFT) in published_ids and node not in self.hidden for node in affected
+        )
+
+    def _cost(self, affected: set[int]) -> float:
+        cost = 0.0
+        for node in affected:
+            if node in self.hidden:
+                continue
+            cost += (self.values.get(node, 0) + 1) * TOTAL_WEIGHT ** self._roots(node)
+        return cost
+
+    # --- the ledger's state ----------------------------------------------------------------
+
+    def state(self) -> dict[str, Any]:
+        """What a ledger keeps: k, published partitions, hidden nodes (JSON-ready)."""
+        return {
+            "k": self.k,
+            "published": sorted(
+                [self._combo_name(c) for c in self.published], key=lambda x: str(x)
+            ),
+            "hidden": sorted(self.hidden),
+        }
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Take up a ledger's state (same data, same k)."""
+        if int(state["k"]) != self.k:
+            raise ValueError("a release ledger is restored with its own k")
+        self.hidden = set(int(x) for x in state["hidden"])
+        self.published = {self._combo_of(name) for name in state["published"]}
+
+    def _combo_name(self, combo: tuple[int, int, int]) -> list[Any]:
+        ri, ti, ci = combo
+        return [
+            None if ri == 0 else self.axes[0].partitions[ri - 1],
+            None if ti == 0 else self.axes[1].partitions[ti - 1],
+            bool(ci),
+        ]
+
+    def _combo_of(self, name: Sequence[Any]) -> tuple[int, int, int]:
+        return self.combo(name[0], name[1], bool(name[2]))
+
+
+def _pack(combo: int, r: Any, t: Any, c: Any) -> Any:
+    return (
+        (
+            (np.int64(combo) << _COMBO_SHIFT)
+            | (np.int64(r) << _R_SHIFT)
+            | (np.int64(t) << _T_SHIFT)
+            | np.int64(c)
+        )
+        if isinstance(r, np.ndarray)
+        else (combo << _COMBO_SHIFT) | (int(r) << _R_SHIFT) | (int(t) << _T_SHIFT) | int(c)
+    )
+
+
+def _unpack(key: int) -> tuple[int, int, int]:
+    return (
+        (key >> _R_SHIFT) & (_R_MAX - 1),
+        (key >> _T_SHIFT) & (_T_MAX - 1),
+        key & (_C_MAX - 1),
+    )

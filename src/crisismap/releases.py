@@ -1,0 +1,475 @@
+"""Public releases: every public figure read from one protected grid, kept in a ledger.
+
+Why: an NGO publishes the same data many times (every month "since 2014", a quarter
+for a brief, admin-2 for a partner). Each export protected on its own can be combined
+with the others to pin a hidden figure. Here every public view is read from the
+dataset's publication grid (:mod:`crisismap.publish.grid`): cells and totals are nodes of
+that grid, protected together, and the grid's state (k, what was hidden, what was
+published) is kept in a release ledger next to the workspace data, so a later export —
+another window, period, level or category — never publishes a figure that undoes an
+earlier one.
+
+Rules of public views (checked before any work): periods are ISO weeks, months, quarters
+or years; a date window covers whole periods of the view's unit; one k per dataset.
+Totals over a window are sums of the coarsest whole periods inside it (years, quarters,
+months — or weeks), each a node of the grid; a total is hidden when any of its parts
+is. Anything computed from published figures adds nothing a reader could not compute.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from crisismap import aggregate, files
+from crisismap.aggregate.axes import category_axis
+from crisismap.aggregate.cells import record_victims
+from crisismap.aggregate.periods import (
+    day_number,
+    ordinals,
+    period_days,
+    period_labels,
+    record_periods,
+)
+from crisismap.aggregate.select import selection
+from crisismap.errors import InvalidValueError
+from crisismap.publish.grid import Axis, Grid
+from crisismap.schema import (
+    IMPRECISE_CODE,
+    IMPRECISE_PERIOD,
+    OUTSIDE_CODE,
+    MatchStatus,
+    Period,
+    View,
+)
+
+# Two grids per dataset, each a nested family (coarsest first): calendar periods, and ISO
+# weeks (which cross month and year ends, so they cannot share the calendar grid's nesting).
+CALENDAR = (Period.YEAR, Period.QUARTER, Period.MONTH)
+WEEKS = (Period.ISO_WEEK,)
+GRAINS = CALENDAR + WEEKS
+PUBLIC_PERIODS = frozenset(GRAINS)
+
+
+def family(period: Period) -> tuple[Period, ...]:
+    """The grid a public period is read from: one grid holds every grain, so figures
+    shared by weekly and calendar releases (a region's total) are protected once."""
+    return GRAINS
+
+
+_TILE_GRAINS = {
+    Period.YEAR: (Period.YEAR,),
+    Period.QUARTER: (Period.YEAR, Period.QUARTER),
+    Period.MONTH: (Period.YEAR, Period.QUARTER, Period.MONTH),
+    Period.ISO_WEEK: (Period.ISO_WEEK,),
+}
+LEDGER_VERSION = 1
+METHOD = "publication grid with small-cell suppression and complementary moves"
+
+
+def check_public_view(view: View) -> None:
+    """Refuse, before any work, a public view the grid cannot publish consistently."""
+    if view.period not in PUBLIC_PERIODS:
+        raise InvalidValueError(
+            f"Public releases use ISO weeks, months, quarters or years; got "
+            f"{view.period.value!r}. Days and ACLED weeks are too fine to publish safely: "
+            f"choose --period week, month, quarter or year, or make an --internal export."
+        )
+    for name, value, first in (("start", view.start, True), ("end", view.end, False)):
+        if value is None:
+            continue
+        day = day_number(value)
+        ordinal = ordinals(np.array([day]), view.period)
+        starts, ends = period_days(ordinal, view.period)
+        bound = starts[0] if first else ends[0]
+        if int(bound.astype(np.int64)) != day:
+            raise InvalidValueError(
+                f"Public releases cover whole {view.period.value}s: --{name} "
+                f"{pd.Timestamp(value).date()} is not the {'first' if first else 'last'} day "
+                f"of a {view.period.value}. Use --{name} {pd.Timestamp(bound).date()} (or leave "
+                f"it out), or make an --internal export. Windows that cut periods could be "
+                f"compared with each other to reveal hidden figures."
+            )
+
+
+@dataclass
+class Ledger:
+    """Where the grid's state of each dataset is kept (a private directory)."""
+
+    directory: Path
+
+    def path(self, dataset: str) -> Path:
+        return self.directory / f"{dataset}.json"
+
+    def load(self, dataset: str) -> dict[str, Any] | None:
+        path = self.path(dataset)
+        if not path.exists():
+            return None
+        state = json.loads(path.read_text(encoding="utf-8"))
+        if state.get("version") != LEDGER_VERSION:
+            raise InvalidValueError(
+                f"The release ledger {path} was written by another version of crisismap "
+                f"(version {state.get('version')!r}, expected {LEDGER_VERSION})."
+            )
+        return state
+
+    def save(self, dataset: str, state: dict[str, Any], release: dict[str, Any]) -> None:
+        old = self.load(dataset) or {}
+        log = list(old.get("releases", [])) + [release]
+        data = {"version": LEDGER_VERSION, **state, "releases": log}
+        files.private_dir(self.directory)
+        files.write_private(self.path(dataset), json.dumps(data, sort_keys=True).encode("utf-8"))
+
+
+def dataset_key(analysis: Any, view: View) -> str:
+    """Which data a grid is of: the input files, the boundaries, the record filters, and
+    the grid family (calendar periods or ISO weeks)."""
+    parts = {
+        "family": [g.value for g in family(view.period)],
+        "inputs": sorted(str(i.get("sha256")) for i in analysis.inputs),
+        "boundaries": str(getattr(analysis.boundaries, "sha256", "") or analysis.boundaries.name),
+        "levels": list(analysis.levels),
+        "records": len(analysis.records),
+        "approved_only": view.approved_only,
+        "verified_only": view.verified_only,
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:24]
+
+
+def grid_of(analysis: Any, view: View, k: int, ledger: Ledger | None = None) -> Grid:
+    """The dataset's grid at ``k`` (built once per analysis; restored from the ledger)."""
+    dataset = dataset_key(analysis, view)
+    state = ledger.load(dataset) if ledger is not None else None
+    if state is not None and int(state["k"]) != int(k):
+        raise InvalidValueError(
+            f"This data was already published with k={state['k']}; releases of the same data "
+            f"with another k (here {k}) could be combined to reveal small figures. Use "
+            f"--k {state['k']}, or make an --internal export."
+        )
+    grid = analysis.memo(
+        ("publication-grid", dataset, int(k)), lambda: build_grid(analysis, view, k)
+    )
+    if state is not None:
+        grid.restore(state)
+    return grid
+
+
+def build_grid(analysis: Any, view: View, k: int) -> Grid:
+    """The lattice of the analysis' records (those the view's record filters keep)."""
+    records, joined = analysis.records, analysis.joined
+    sel = selection(
+        records,
+        joined,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        approved_only=view.approved_only,
+        verified_only=view.verified_only,
+    )
+    cats = category_axis(records, sel, True)
+    rows = cats.rows
+    region = _region_axis(joined, analysis.levels, rows)
+    time = _time_axis(records, rows, family(view.period))
+    category = Axis("category", ("category",), cats.slot.reshape(-1, 1), (tuple(cats.labels),))
+    victims = record_victims(records)[rows]
+    return Grid.build(
+        region,
+        time,
+        category,
+        k=k,
+        victims=np.nan_to_num(victims),
+        victims_known=~np.isnan(victims),
+    )
+
+
+def _region_axis(joined: pd.DataFrame, levels: Sequence[int], rows: np.ndarray) -> Axis:
+    columns, labels, names = [], [], []
+    for level in levels:
+        code = joined[f"adm{level}_code"].astype("str").to_numpy(dtype=object, na_value=None)
+        match = joined.get(f"adm{level}_match")
+        imprecise = (
+            np.zeros(len(joined), bool)
+            if match is None
+            else (match.astype("str") == MatchStatus.IMPRECISE.value).to_numpy(bool, na_value=False)
+        )
+        text = np.where(
+            pd.isna(code), np.where(imprecise, IMPRECISE_CODE, OUTSIDE_CODE), code
+        ).astype(str)
+        part, uniques = pd.factorize(text[rows], sort=True)
+        columns.append(part)
+        labels.append(tuple(str(u) for u in uniques))
+        names.append(f"adm{level}")
+    parts = np.column_stack(columns) if columns else np.zeros((len(rows), 0), np.int64)
+    return Axis("region", tuple(names), parts, tuple(labels))
+
+
+def _time_axis(records: pd.DataFrame, rows: np.ndarray, grains: Sequence[Period]) -> Axis:
+    columns, labels = [], []
+    for grain in grains:
+        first, precise = record_periods(records, grain)
+        first, precise = first[rows], precise[rows]
+        used = np.unique(first[precise])
+        starts, _ = period_days(used, grain)
+        names = period_labels(used, starts, grain) + [IMPRECISE_PERIOD]
+        part = np.where(precise, np.searchsorted(used, first), len(used))
+        columns.append(part)
+        labels.append(tuple(names))
+    return Axis("time", tuple(g.value for g in grains), np.column_stack(columns), tuple(labels))
+
+
+# --- reading a view from the grid -------------------------------------------------------------
+
+
+@dataclass
+class PublicTables:
+    """A view's tables read from the grid, in the shape the report's figures use."""
+
+    cells: pd.DataFrame
+    regions: pd.DataFrame
+    series: pd.DataFrame
+    periods: pd.DataFrame
+    totals: pd.DataFrame  # per category, then "all categories"
+    settings: dict[str, Any]
+
+
+def public_tables(
+    analysis: Any,
+    view: View,
+    summary: pd.DataFrame,
+    *,
+    k: int,
+    ledger: Ledger | None = None,
+) -> PublicTables:
+    """The view's cells and totals as the grid publishes them (hidden: NA + ``suppressed``).
+
+    ``summary`` is :func:`crisismap.pipeline.summarize` of the view (the cells' rows,
+    names and bounds); its figures are replaced by the grid's.
+    """
+    check_public_view(view)
+    grid = grid_of(analysis, view, k, ledger)
+    reader = _Reader(grid, analysis, view, summary)
+    new = grid.release(grid.combos)  # the whole lattice at once: no order to exploit
+    cells = reader.cells()
+    regions = reader.regions()
+    series = reader.series()
+    periods = reader.periods()
+    totals = reader.totals()
+    frames = [cells, regions, series, periods, totals]
+    shown = sum(len(f) for f in frames)
+    hidden = sum(int(f["suppressed"].sum()) for f in frames)
+    settings = {
+        "method": METHOD,
+        "k": int(k),
+        "rule": f"a figure is hidden when 0 < incidents < {k}",
+        "zeros": "published, except zeros hidden with a small figure next to them",
+        "applies_to": ["incidents", "victims"],
+        "grid": {
+            "regions": list(grid.axes[0].partitions),
+            "periods": list(grid.axes[1].partitions) + ["whole span"],
+            "categories": "each category and all categories",
+        },
+        "windows": "whole periods; totals are sums of the coarsest whole periods inside",
+        "figures": int(shown),
+        "suppressed_figures": int(hidden),
+        "protection": (
+            "every public export of this data reads one protected grid: for each hidden "
+            "figure there is another table, with no negative count, in which every figure "
+            "published by any release is unchanged and the hidden one differs"
+        ),
+        "dataset": dataset_key(analysis, view),
+    }
+    if ledger is not None:
+        ledger.save(
+            settings["dataset"],
+            grid.state(),
+            {"view": view.to_dict(), "new_primaries": int(new)},
+        )
+    return PublicTables(cells, regions, series, periods, totals, settings)
+
+
+class _Reader:
+    """Looks the view's figures up in the grid (vectorised per table)."""
+
+    def __init__(self, grid: Grid, analysis: Any, view: View, summary: pd.DataFrame) -> None:
+        self.grid, self.view, self.summary = grid, view, summary
+        self.level_name = f"adm{view.level}"
+        self.grain = view.period.value
+        self.windowed = view.start is not None or view.end is not None
+        self.tiles = _tiles(view, summary) if self.windowed else [None]
+        cats = view.categories
+        self.labels: list[str | None] = [None] if cats is None else list(cats)
+        self.region_nodes = self._region_filter(analysis, view)
+
+    def _region_filter(self, analysis: Any, view: View) -> list[tuple[str, str] | None]:
+        if view.regions is None:
+            return [None]
+        found: list[tuple[str, str] | None] = []
+        names = self.grid.axes[0].partitions
+        for code in view.regions:
+            for i in range(len(names) - 1, -1, -1):
+                if code in self.grid.index[0].label_to_part[i]:
+                    found.append((names[i], code))
+                    break
+        return found
+
+    # one figure per row: sum of nodes over region × time × label lists
+    def _sum(
+        self,
+        regions: list[list[tuple[str, str] | None]],
+        times: list[list[tuple[str, str] | None]],
+        labels: list[list[str | None]],
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        g = self.grid
+        n = len(regions)
+        incidents = np.zeros(n, np.int64)
+        victims = np.zeros(n)
+        hidden = np.zeros(n, bool)
+        for i in range(n):
+            for r in regions[i]:
+                for t in times[i]:
+                    for c in labels[i]:
+                        value, vict, _, hide = g.figure(g.node(r, t, c))
+                        incidents[i] += value
+                        victims[i] += vict
+                        hidden[i] |= hide
+        return incidents, victims, hidden
+
+    def _apply(self, frame: pd.DataFrame, figures: tuple[np.ndarray, ...]) -> pd.DataFrame:
+        incidents, victims, hidden = figures
+        out = frame.copy()
+        out["incidents"] = pd.array(np.where(hidden, 0, incidents), dtype="Int64")
+        out.loc[hidden, "incidents"] = pd.NA
+        out["victims"] = np.where(hidden, np.nan, victims)
+        out["suppressed"] = hidden
+        return out
+
+    def cells(self) -> pd.DataFrame:
+        s = self.summary
+        g = self.grid
+        ci = g.combos.index(g.combo(self.level_name, self.grain, True))
+        rmap = g.index[0].label_to_part[g.axes[0].partitions.index(self.level_name)]
+        tmap = g.index[1].label_to_part[g.axes[1].partitions.index(self.grain)]
+        cmap = g.index[2].label_to_part[0]
+        r = s["region_code"].astype(object).map(rmap).fillna(-1).to_numpy(np.int64)
+        t = s["period"].astype(object).map(tmap).fillna(-1).to_numpy(np.int64)
+        c = (
+            s["category"].astype(object).map(cmap).fillna(-1).to_numpy(np.int64)
+            if "category" in s
+            else np.full(len(s), -1)
+        )
+        valid = (r >= 0) & (t >= 0) & (c >= 0)
+        keys = (ci << 56) | (np.maximum(r, 0) << 36) | (np.maximum(t, 0) << 20) | np.maximum(c, 0)
+        hidden = valid & np.isin(keys, np.fromiter(g.hidden, np.int64, len(g.hidden)))
+        if self.windowed:
+            hidden |= (s["period"].astype(object) == IMPRECISE_PERIOD).to_numpy(bool)
+        out = s.copy()
+        out["incidents"] = pd.array(np.where(hidden, 0, s["incidents"]), dtype="Int64")
+        out.loc[hidden, "incidents"] = pd.NA
+        out["victims"] = np.where(hidden, np.nan, s["victims"].to_numpy(float))
+        for column in ("incidents_change", "victims_change"):
+            if column in out:
+                out[column] = out[column].astype("Float64")
+                out.loc[hidden, column] = pd.NA
+        out["suppressed"] = hidden
+        return out
+
+    def regions(self) -> pd.DataFrame:
+        s = self.summary
+        attrs = [c for c in ("region_code", "region_name", "parent_code") if c in s]
+        frame = s[attrs].drop_duplicates("region_code").reset_index(drop=True)
+        regions = [[(self.level_name, str(code))] for code in frame["region_code"]]
+        n = len(frame)
+        return self._apply(frame, self._sum(regions, [self.tiles] * n, [self.labels] * n))
+
+    def _periods_frame(self, by_category: bool) -> pd.DataFrame:
+        s = self.summary
+        keys = ["period"] + (["category"] if by_category and "category" in s else [])
+        attrs = [c for c in ("period_start", "period_end") if c in s]
+        frame = s[keys + attrs].drop_duplicates(keys).reset_index(drop=True)
+        return frame
+
+    def series(self) -> pd.DataFrame:
+        frame = self._periods_frame(True)
+        n = len(frame)
+        times = [[(self.grain, str(p))] for p in frame["period"]]
+        labels = [[str(c)] for c in frame["category"]] if "category" in frame else [self.labels] * n
+        out = self._apply(frame, self._sum([self.region_nodes] * n, times, labels))
+        return self._hide_imprecise(out)
+
+    def periods(self) -> pd.DataFrame:
+        frame = self._periods_frame(False)
+        n = len(frame)
+        times = [[(self.grain, str(p))] for p in frame["period"]]
+        out = self._apply(frame, self._sum([self.region_nodes] * n, times, [self.labels] * n))
+        return self._hide_imprecise(out)
+
+    def _hide_imprecise(self, frame: pd.DataFrame) -> pd.DataFrame:
+        if not self.windowed:
+            return frame
+        mask = (frame["period"].astype(object) == IMPRECISE_PERIOD).to_numpy(bool)
+        frame.loc[mask, "incidents"] = pd.NA
+        frame.loc[mask, "victims"] = np.nan
+        frame.loc[mask, "suppressed"] = True
+        return frame
+
+    def totals(self) -> pd.DataFrame:
+        s = self.summary
+        cats = list(dict.fromkeys(str(c) for c in s["category"])) if "category" in s else []
+        frame = pd.DataFrame({"category": cats + ["all categories"]})
+        labels = [[c] for c in cats] + [self.labels]
+        n = len(frame)
+        return self._apply(frame, self._sum([self.region_nodes] * n, [self.tiles] * n, labels))
+
+
+def _tiles(view: View, summary: pd.DataFrame) -> list[tuple[str, str] | None]:
+    """The coarsest whole periods (of the grid's grains) that tile the view's window.
+
+    An open end is the first or last period of the data (the summary's periods).
+    """
+    grains = _TILE_GRAINS[view.period]
+    real = summary[summary["period"].astype(object) != IMPRECISE_PERIOD]
+    if not len(real):
+        return []
+    lo = day_number(view.start if view.start is not None else real["period_start"].min())
+    hi = day_number(view.end if view.end is not None else real["period_end"].max())
+    tiles: list[tuple[str, str] | None] = []
+    day = lo
+    while day <= hi:
+        for grain in grains:
+            ordinal = ordinals(np.array([day]), grain)
+            starts, ends = period_days(ordinal, grain)
+            first = int(starts[0].astype(np.int64))
+            last = int(ends[0].astype(np.int64))
+            if first == day and last <= hi:
+                tiles.append((grain.value, period_labels(ordinal, starts, grain)[0]))
+                day = last + 1
+                break
+        else:  # check_public_view guarantees whole periods of the view's unit
+            raise AssertionError("window does not tile into whole periods")
+    return tiles
+
+
+__all__ = [
+    "GRAINS",
+    "METHOD",
+    "PUBLIC_PERIODS",
+    "Ledger",
+    "PublicTables",
+    "build_grid",
+    "check_public_view",
+    "dataset_key",
+    "grid_of",
+    "public_tables",
+]
+
+_ = aggregate  # the figures' rows come from aggregate.summarize through the pipeline
