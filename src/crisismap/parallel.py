@@ -233,9 +233,12 @@ def _as_worker(call: Callable[[], Any]) -> Any:
 
 
 def _forget_pool() -> None:
-    """A forked child has none of the pool's threads: it starts its own when needed."""
-    global _pool
+    """A forked child has none of the pool's threads (nor limited calls' threads): it starts
+    its own when needed."""
+    global _pool, _pool_lock
     _pool = None
+    _pool_lock = threading.Lock()  # another thread may have held it at the fork
+    _Limited.running.clear()
 
 
 if hasattr(os, "register_at_fork"):
