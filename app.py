@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import streamlit as st
@@ -426,8 +427,37 @@ else:
 k = int(ecol2.number_input("k", min_value=2, max_value=50, value=5)) if public else 5
 if not public:
     st.warning("Internal export: exact small counts and rejected records. SENSITIVE: team only.")
+pcol1, pcol2 = st.columns([3, 2])
+points = pcol1.selectbox(
+    "Incident points in the report bundle",
+    list(dashboard.POINT_CHOICES),
+    format_func=dashboard.POINT_CHOICES.get,
+    help="Public points appear only in published cells, with the period instead of the date.",
+)
+masking = dashboard.point_masking(points)
+if masking is not None:
+    # the same setting as "id column" under "Columns and dates" (one mapping, two places)
+    st.session_state["points_id"] = st.session_state.get("map_id", "(detected)")
+    pcol2.selectbox(
+        "Id column for masked points",
+        ["(detected)"] + headers,
+        key="points_id",
+        on_change=lambda: st.session_state.update(map_id=st.session_state["points_id"]),
+        help="Each displaced point is keyed on its record's id: with the file's id column, "
+        "every export puts it in the same place.",
+    )
+    id_warning = dashboard.generated_id_warning(analysis)
+    if id_warning and masking.method == "displace":
+        st.warning(escape.markdown(id_warning))
 exports = ws.exports(
-    dashboard.exports(analysis, page, public=public, k=k, secret=ws.workspace.secret),
+    dashboard.exports(
+        analysis,
+        page,
+        public=public,
+        k=k,
+        masking=masking,
+        secret=lambda: ws.workspace.export_secret(datetime.now(UTC)),
+    ),
     public=public,
     k=k,
     view=page.view,

@@ -54,9 +54,9 @@ def calls(monkeypatch) -> list[tuple[View, bool, int]]:
     seen: list[tuple[View, bool, int]] = []
     real = report.view_figures
 
-    def counted(analysis, view, *, public=True, k=5):
+    def counted(analysis, view, *, public=True, k=5, **more):
         seen.append((view, public, k))
-        return real(analysis, view, public=public, k=k)
+        return real(analysis, view, public=public, k=k, **more)
 
     monkeypatch.setattr(report, "view_figures", counted)
     return seen

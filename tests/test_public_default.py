@@ -275,7 +275,7 @@ def test_the_dashboards_exports_refuse_k_below_2_and_hide_the_upload(analysis):
         with pytest.raises(InvalidValueError, match="--internal"):
             dashboard.exports(analysis, page, k=k)
     secret = b"a workspace secret for this test"
-    items = {i.label: i for i in dashboard.exports(analysis, page, secret=secret)}
+    items = {i.label: i for i in dashboard.exports(analysis, page, secret=lambda: secret)}
     assert not any(i.filename.startswith("SENSITIVE_") for i in items.values())
     bundle = zipfile.ZipFile(io.BytesIO(items["Report bundle (ZIP)"].make()))
     manifest = json.loads(bundle.read("manifest.json"))

@@ -547,22 +547,53 @@ def prepare_exports(
     )
 
 
+# Incident points the report bundle may carry (see crisismap.report.view_points).
+POINT_CHOICES = {
+    "none": "No incident points",
+    "displace": "Points displaced 0.5-5 km (kept in their region)",
+    "round": "Points rounded to 2 decimals (about 1 km)",
+}
+
+
+def point_masking(choice: str) -> Any:
+    """The :class:`crisismap.publish.Masking` of a :data:`POINT_CHOICES` key (None: no points)."""
+    from crisismap import publish
+
+    if choice == "displace":
+        return publish.Masking(radius_m=5_000, min_radius_m=500)
+    if choice == "round":
+        return publish.Masking(method="round", decimals=2)
+    return None
+
+
+def generated_id_warning(analysis: Analysis) -> str | None:
+    """The warning for records keyed on generated ids (None when every record has its id)."""
+    from crisismap import report
+
+    ids = analysis.records["id"].astype("str") if "id" in analysis.records else None
+    generated = 0 if ids is None else int(ids.str.startswith("gen-").sum())
+    return report.id_warning(generated, len(analysis.records)) if generated else None
+
+
 def exports(
     analysis: Analysis,
     page: Page,
     *,
     public: bool = True,
     k: int = 5,
-    secret: bytes | None = None,
+    masking: Any = None,
+    secret: Callable[[], bytes | None] | None = None,
 ) -> list[ExportItem]:
     """Downloads for the current view, built only when clicked.
 
-    Public (the default): small-cell suppression with complements (k of 2 or more),
-    allow-listed columns (crisismap.publish), and the report bundle, whose manifest names
-    the uploads only by a fingerprint keyed with the workspace ``secret``. Internal: the
-    full summary, the rejected records and a bundle, every file name starting
-    ``SENSITIVE_``. Every file is written from the view's one set of figures, computed
-    once (crisismap.prepared).
+    Public (the default): figures from the dataset's protected publication grid (k of 2
+    or more), allow-listed columns (crisismap.publish), and the report bundle, whose
+    manifest names the uploads only by a fingerprint keyed with the workspace secret.
+    Internal: the full summary, the rejected records and a bundle, every file name
+    starting ``SENSITIVE_``. ``masking`` adds masked points to the bundle; ``secret``
+    gives the workspace's secret when the bundle is built (not before: only on a click).
+    Every file is written from the view's one set of figures, computed once
+    (crisismap.prepared).
     """
     from crisismap import publish, report
 
@@ -594,7 +625,13 @@ def exports(
             "Report bundle (ZIP)",
             report.bundle_filename(level=view.level, period=view.period, public=public),
             "application/zip",
-            lambda: prepared.bundle(analysis, view, secret=secret, **made()),
+            lambda: prepared.bundle(
+                analysis,
+                view,
+                masking=masking,
+                secret=secret() if secret is not None else None,
+                **made(),
+            ),
         ),
     ]
     if not public:

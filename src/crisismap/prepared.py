@@ -119,6 +119,7 @@ def view_figures(
     cancel: threading.Event | None = None,
     on_wait: Callable[[float], None] | None = None,
     setting: str = f"${TIME_LIMIT_ENV}",
+    ledger: Any = None,
 ) -> Figures:
     """The view's figures (:func:`crisismap.report.view_figures`), computed once per analysis.
 
@@ -126,16 +127,19 @@ def view_figures(
     Past ``time_limit`` seconds the work stops and :class:`~crisismap.errors.TimeLimitError`
     says what to do instead (``setting`` names where the limit is set); ``cancel`` and
     ``on_wait`` are those of :func:`crisismap.parallel.run_limited`. Nothing is kept from
-    work that was stopped.
+    work that was stopped. ``ledger``: the CLI's release ledger
+    (:func:`crisismap.report.view_figures`); figures made with one are kept apart.
     """
-    slot = _slot(analysis, _key(view, public, k))
+    slot = _slot(analysis, _key(view, public, k) + ((id(ledger),) if ledger is not None else ()))
     if slot.figures is not None:
         return slot.figures
 
     def compute() -> Figures:
         with slot.lock:  # one computation per view, however many downloads ask
             if slot.figures is None:
-                slot.figures = report.view_figures(analysis, view, public=public, k=k)
+                slot.figures = report.view_figures(
+                    analysis, view, public=public, k=k, ledger=ledger
+                )
             return slot.figures
 
     try:
@@ -175,29 +179,37 @@ def bundle(
     public: bool,
     k: int,
     title: str,
+    masking: Any = None,
     secret: bytes | None = None,
     **limits: Any,
 ) -> bytes:
-    """The view's report bundle (:func:`crisismap.report.build_bundle`, ``secret`` the
-    workspace's) from its one set of figures, made once."""
+    """The view's report bundle (:func:`crisismap.report.build_bundle`: ``masking`` adds
+    masked points keyed on the workspace's ``secret``) from its one set of figures, made once."""
     figures = view_figures(analysis, view, public=public, k=k, **limits)
     return _files(
         analysis,
         _key(view, public, k),
-        ("bundle", title, secret),
+        ("bundle", title, repr(masking), secret),
         lambda: report.build_bundle(
-            analysis, view, public=public, k=k, title=title, secret=secret, figures=figures
+            analysis,
+            view,
+            public=public,
+            k=k,
+            title=title,
+            masking=masking,
+            secret=secret,
+            figures=figures,
         ),
     )
 
 
-def _key(view: View, public: bool, k: int) -> tuple[View, bool, int]:
+def _key(view: View, public: bool, k: int) -> tuple[Any, ...]:
     # The view itself (frozen; parsed again so list filters become tuples); k changes
     # nothing internal.
     return (view.with_(), public, k if public else 0)
 
 
-def _slot(analysis: Analysis, key: tuple[View, bool, int]) -> _Slot:
+def _slot(analysis: Analysis, key: tuple[Any, ...]) -> _Slot:
     """The view's slot (made if new), now the most recently used; the oldest are dropped."""
     with _CREATING:
         slots = analysis.memo(_SLOTS, OrderedDict)
@@ -208,9 +220,7 @@ def _slot(analysis: Analysis, key: tuple[View, bool, int]) -> _Slot:
         return slot
 
 
-def _files(
-    analysis: Analysis, key: tuple[View, bool, int], name: Any, make: Callable[[], Any]
-) -> Any:
+def _files(analysis: Analysis, key: tuple[Any, ...], name: Any, make: Callable[[], Any]) -> Any:
     """``make()`` kept in the view's slot under ``name`` (files are quick next to figures)."""
     slot = _slot(analysis, key)
     if name not in slot.files:

@@ -25,6 +25,7 @@ ORDER = [
     "concurrency and crashes",
     "session isolation",
     ACCESS,
+    "masked points",
 ]
 
 

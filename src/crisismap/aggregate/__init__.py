@@ -12,6 +12,7 @@ from crisismap.aggregate.axes import IMPRECISE_NAME, OUTSIDE_NAME
 from crisismap.aggregate.cells import region_totals, summarize, time_series
 from crisismap.aggregate.codes import NO_CATEGORY, category_labels
 from crisismap.aggregate.levels import level_frame
+from crisismap.aggregate.pairs import record_cells
 from crisismap.aggregate.partial import (
     PARTIAL_COLUMNS,
     PARTIAL_NO_PERIOD,
@@ -34,6 +35,7 @@ __all__ = [
     "level_frame",
     "partial_counts",
     "period_bounds",
+    "record_cells",
     "region_totals",
     "select_rows",
     "summarize",

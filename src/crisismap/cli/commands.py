@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from crisismap.cli.common import (
     output_path,
     progress,
     read_input,
+    release_ledger,
     validated,
     view_of,
     workspace_secret,
@@ -173,7 +175,7 @@ def _summarize_public(
     allow-listed columns, no rejected record, the input named only by a keyed fingerprint."""
     from crisismap import report
 
-    figures = _limited_figures(args, analysis, view, public=True)
+    figures = _limited_figures(args, analysis, view, public=True, ledger=release_ledger())
     title = f"Incidents by admin-{view.level} region"
     files = report.figure_files(analysis, figures, title=title)
     data = {"csv": files["cells.csv"], "xlsx": files["figures.xlsx"]}.get(fmt)
@@ -194,7 +196,9 @@ def _summarize_public(
     return 0
 
 
-def _limited_figures(args: argparse.Namespace, analysis: Any, view: View, *, public: bool) -> Any:
+def _limited_figures(
+    args: argparse.Namespace, analysis: Any, view: View, *, public: bool, ledger: Any = None
+) -> Any:
     """The view's figures within ``--time-limit`` (or $CRISISMAP_EXPORT_TIME_LIMIT, 120 s)."""
     from crisismap import prepared
 
@@ -203,6 +207,7 @@ def _limited_figures(args: argparse.Namespace, analysis: Any, view: View, *, pub
         view,
         public=public,
         k=args.k,
+        ledger=ledger,
         time_limit=prepared.export_time_limit(args.time_limit),
         setting=f"--time-limit (or ${prepared.TIME_LIMIT_ENV})",
     )
@@ -249,22 +254,18 @@ def _parse_masking(spec: str | None) -> Any:
 def cmd_report(args: argparse.Namespace) -> int:
     from crisismap import pipeline, report
 
+    started = datetime.now(UTC)  # a displacement secret must be older than this export
+    _id_column(args)
     view = view_of(args)
     public = is_public(args)
     masking = _parse_masking(args.mask)
-    secret = None
-    if masking is not None or public:  # masked points and input fingerprints: its secret
-        from crisismap.store import Workspace
-
-        workspace = Workspace.open(team=args.team)
-        secret = workspace.secret
-        if masking is not None:
-            workspace.log(
-                actor(), "export", None, command="report", internal=not public, mask=args.mask
-            )
+    secret = _masking_secret(args, masking, started)  # refuses before anything is made
+    if secret is None and public:  # the manifest's input fingerprints are keyed on it
+        secret = workspace_secret(args.team)
     analysis = analyse(args)
     pipeline.check_flag_filters(analysis, view)
     progress("building the report bundle (suppression and PDF can take a few seconds)")
+    ledger = release_ledger(args.team) if public else None
     data = report.build_bundle(
         analysis,
         view,
@@ -273,7 +274,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         k=args.k,
         masking=masking,
         secret=secret,
-        figures=_limited_figures(args, analysis, view, public=public),
+        ledger=ledger,
+        figures=_limited_figures(args, analysis, view, public=public, ledger=ledger),
     )
     out = output_path(
         args.out or report.bundle_filename(level=view.level, period=view.period, public=public),
@@ -282,7 +284,70 @@ def cmd_report(args: argparse.Namespace) -> int:
     write_output(out, data, records=not public)
     label = "public" if public else "SENSITIVE (internal)"
     progress(f"wrote the {label} report bundle to {out} ({len(data):,} bytes)")
+    if masking is not None:
+        _report_points(data, public)
     return 0
+
+
+def _id_column(args: argparse.Namespace) -> None:
+    """``--id-column NAME`` is ``--map id=NAME``: the ids masked points are keyed on."""
+    if not getattr(args, "id_column", None):
+        return
+    mapped = [m for m in args.map if m.partition("=")[0].strip() == "id"]
+    if mapped and mapped != [f"id={args.id_column}"]:
+        raise CrisismapError(
+            f"--id-column {args.id_column} and --map {mapped[0]} both name the id column: "
+            "give one of them."
+        )
+    args.map = [*args.map, f"id={args.id_column}"]
+
+
+def _masking_secret(args: argparse.Namespace, masking: Any, started: datetime) -> bytes | None:
+    """The workspace secret that keys displacement: made with the workspace, never here.
+
+    A data directory without a workspace is refused before anything is created in it,
+    so no export can mint its own secret.
+    """
+    if masking is None:
+        return None
+    from crisismap.store import Workspace, default_data_dir
+
+    displace = masking.method == "displace"
+    if displace and not Workspace.exists(team=args.team):
+        where = f"team {args.team!r} in " if args.team else ""
+        team = f" --team {args.team}" if args.team else ""
+        raise CrisismapError(
+            f"Displaced points need the workspace's secret, but there is no workspace for "
+            f"{where}{default_data_dir()} yet: a secret made now would be made for this one "
+            "export, and exports keyed on different secrets can be averaged to narrow each "
+            "point down. Create the workspace once with `crisismap workspace init"
+            f"{team}` (or open it in the dashboard), keep using that data directory "
+            "($CRISISMAP_DATA_DIR), then run this report again."
+        )
+    workspace = Workspace.open(team=args.team)
+    workspace.log(actor(), "export", None, command="report", internal=args.internal, mask=args.mask)
+    return workspace.export_secret(started) if displace else None
+
+
+def _report_points(bundle: bytes, public: bool) -> None:
+    """What the bundle's manifest says about its points, on stderr."""
+    import io
+    import zipfile
+
+    from crisismap import publish, report
+
+    with zipfile.ZipFile(io.BytesIO(bundle)) as archive:
+        name = publish.export_filename("manifest.json", public)
+        said = json.loads(archive.read(name))["parameters"]["publication"].get("points") or {}
+    if said.get("left_out"):
+        progress(
+            f"{said['points']:,} masked points; {said['left_out']:,} record(s) left out: "
+            "every cell of theirs is suppressed"
+        )
+    if said.get("secret_fingerprint"):
+        progress(f"points displaced with the workspace secret {said['secret_fingerprint']}")
+    if said.get("generated_ids"):
+        progress("warning: " + report.id_warning(said["generated_ids"], said["points"]))
 
 
 def _summarize_distributed(args: argparse.Namespace, view: View) -> Any:

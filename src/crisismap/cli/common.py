@@ -89,6 +89,15 @@ def workspace_secret(team: str | None = None) -> bytes:
     return Workspace.open(team=team).secret
 
 
+def release_ledger(team: str | None = None) -> Any:
+    """The workspace's release ledger (``<workspace folder>/releases``): public releases of
+    the same data stay consistent with each other and keep one k."""
+    from crisismap import releases
+    from crisismap.store import Workspace
+
+    return releases.Ledger(Workspace.open(team=team).db_path.parent / "releases")
+
+
 def add_input_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("input", type=Path, help="incident CSV file")
     parser.add_argument("--preset", help="column preset: acled, ucdp, hxl, ushahidi, kobo, generic")

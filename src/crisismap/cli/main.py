@@ -122,14 +122,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="add masked incident points (rounded to D decimals, or displaced R metres)",
     )
     p.add_argument(
+        "--id-column",
+        metavar="NAME",
+        help="the file's id column, which keys each displaced point (the same as --map "
+        "id=NAME); without one, ids are generated from each record's fields and points move "
+        "whenever a column is added or changed",
+    )
+    p.add_argument(
         "--out",
         metavar="REPORT.zip",
         help="default: crisismap_report_adminN_P.zip (SENSITIVE_ first with --internal)",
     )
     p.add_argument(
         "--team",
-        help="key the masking and the manifest's input fingerprints on this team's "
-        "workspace secret (default: the local workspace's)",
+        help="key the masking and the manifest's input fingerprints on this team's workspace "
+        "secret (default: the local workspace's; make it first with `crisismap workspace init`)",
     )
     p.set_defaults(func=commands.cmd_report)
 

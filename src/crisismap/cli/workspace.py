@@ -42,8 +42,35 @@ def cmd_workspace(args: argparse.Namespace) -> int:
 
     if args.action == "restore-backup":
         return _ws_restore_backup(args)
+    if args.action == "init":
+        return _ws_init(args)
     ws = Workspace.open(getattr(args, "data_dir", None), team=getattr(args, "team", None))
     return _WORKSPACE_ACTIONS[args.action](args, ws)
+
+
+def _ws_init(args: argparse.Namespace) -> int:
+    """Create the workspace, and with it the one secret its displaced points are keyed on."""
+    from crisismap.publish import secret_fingerprint
+    from crisismap.store import Workspace
+
+    data_dir, team = getattr(args, "data_dir", None), getattr(args, "team", None)
+    existed = Workspace.exists(data_dir, team=team)
+    ws = Workspace.open(data_dir, team=team)
+    fingerprint = secret_fingerprint(ws.secret)
+    if existed:
+        print(
+            f"The workspace {ws.db_path} already exists; its displacement secret "
+            f"(fingerprint {fingerprint}) is kept: every masked export reuses it."
+        )
+        return 0
+    ws.log(actor(), "init", None, secret_fingerprint=fingerprint)
+    print(
+        f"Created the workspace {ws.db_path} with its displacement secret (fingerprint "
+        f"{fingerprint}). Every masked export from it reuses that secret, so keep using this "
+        f"data directory and back it up with {_again(args, 'backup FILE')}: never make a "
+        "new workspace for one export."
+    )
+    return 0
 
 
 def _ws_list(args: argparse.Namespace, ws: Any) -> int:
@@ -260,6 +287,7 @@ def add_workspace_parser(sub: Any) -> None:
     def action(name: str, text: str) -> argparse.ArgumentParser:
         return actions.add_parser(name, parents=common, help=text)
 
+    action("init", "create the workspace and its displacement secret (once, before exports)")
     q = action("list", "saved datasets, newest first")
     q.add_argument("--kind", choices=["incidents", "boundaries"])
     q.add_argument("--json", action="store_true", help="print a JSON list")

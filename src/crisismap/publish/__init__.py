@@ -21,7 +21,15 @@ from crisismap.publish.labels import (
     public_settings,
     sensitivity_label,
 )
-from crisismap.publish.masking import Masking, displace, mask_points, new_secret
+from crisismap.publish.masking import (
+    Masking,
+    displace,
+    finer_columns,
+    mask_points,
+    new_secret,
+    published_pairs,
+    secret_fingerprint,
+)
 from crisismap.publish.suppression import (
     CELL_DIMS,
     DEFAULT_K,
@@ -54,12 +62,15 @@ __all__ = [
     "displace",
     "export_filename",
     "keyed_fingerprint",
+    "finer_columns",
     "mask_points",
     "new_secret",
     "pinned",
     "public_inputs",
     "public_k_refusal",
     "public_settings",
+    "published_pairs",
+    "secret_fingerprint",
     "sensitivity_label",
     "suppress",
 ]

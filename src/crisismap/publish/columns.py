@@ -25,10 +25,10 @@ PUBLIC_SUMMARY_COLUMNS: tuple[str, ...] = (
     "victims",
     SUPPRESSED,
 )
+# Points carry the view's period, not their dates: a date would place them in finer
+# periods whose figures other exports suppress (see report.view_points).
 PUBLIC_POINT_COLUMNS: tuple[str, ...] = (
-    "date",
-    "date_end",
-    "date_precision",
+    "period",
     "category",
     "victims",
     "lat",

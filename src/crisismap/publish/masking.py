@@ -92,6 +92,58 @@ def new_secret() -> bytes:
     return os.urandom(32)
 
 
+FINGERPRINT_MESSAGE = b"crisismap secret fingerprint"
+
+
+def secret_fingerprint(secret: bytes) -> str:
+    """16 hex digits naming a secret in manifests: HMAC-SHA256(secret, a fixed message).
+
+    Two exports with the same fingerprint were displaced with the same secret; the
+    fingerprint tells nothing about the secret itself.
+    """
+    return hmac.new(secret, FINGERPRINT_MESSAGE, hashlib.sha256).hexdigest()[:16]
+
+
+# ----------------------------------------------------------------------------- what points say
+
+
+def finer_columns(columns: Sequence[str], level: int) -> list[str]:
+    """The ``admN_code`` / ``admN_name`` / ``admN_match`` columns finer than ``level``.
+
+    A public point is kept inside its region at ``level`` only: a finer region's code or
+    name would tell which finer region holds it, and counting points per finer region
+    would give back the figures suppression hides there.
+    """
+    finer = []
+    for column in columns:
+        head, _, part = str(column).partition("_")
+        if head.startswith("adm") and head[3:].isdigit() and part in ("code", "name", "match"):
+            if int(head[3:]) > level:
+                finer.append(column)
+    return finer
+
+
+def published_pairs(pairs: pd.DataFrame, cells: pd.DataFrame) -> np.ndarray:
+    """Which counted (record, label) pairs fall in a published cell (a boolean per pair).
+
+    ``pairs`` has one row per counted pair: ``row``, ``region_code``, ``period``,
+    ``category``; ``cells`` is the published table with its boolean ``suppressed``
+    column. A pair is published only when its cell is present and not suppressed.
+
+    A public point shows its published pairs only: a record with no published pair is
+    left out, and a multi-label record keeps only the labels whose cells are published.
+    Counting points per cell then gives each published figure exactly and 0 in every
+    suppressed cell. (Leaving a multi-label record out altogether would make a
+    published cell's points fall short of its figure, and the shortfall would count
+    records in the suppressed cells of its other labels.)
+    """
+    keys = ["region_code", "period", "category"]
+    shown = cells.loc[~cells["suppressed"].astype(bool), keys].astype("str").drop_duplicates()
+    index = pd.MultiIndex.from_frame(shown)
+    wanted = pd.MultiIndex.from_frame(pairs[keys].astype("str"))
+    return wanted.isin(index)
+
+
 def mask_points(
     points: pd.DataFrame,
     masking: Masking,

@@ -13,6 +13,7 @@ from crisismap.report.bundle import (
 from crisismap.report.figures import Figures, view_figures, view_points
 from crisismap.report.manifest import bundle_manifest
 from crisismap.report.pdf import attributions, render_pdf
+from crisismap.report.points import id_warning, points_notes, points_summary
 
 __all__ = [
     "Figures",
@@ -23,6 +24,9 @@ __all__ = [
     "bundle_manifest",
     "default_title",
     "figure_files",
+    "id_warning",
+    "points_notes",
+    "points_summary",
     "regions_geojson",
     "render_pdf",
     "view_figures",

@@ -35,6 +35,7 @@ from crisismap.pipeline import Analysis
 from crisismap.report.figures import MARK, Figures, view_figures, view_points
 from crisismap.report.manifest import bundle_manifest, readme
 from crisismap.report.pdf import render_pdf
+from crisismap.report.points import points_notes, points_summary
 from crisismap.schema import Period, View
 
 FIXED_TIME = dt.datetime(2000, 1, 1)  # the XLSX creation date: no clock in a bundle
@@ -83,12 +84,14 @@ def bundle_files(
 ) -> dict[str, bytes]:
     """Every file of the bundle, in ZIP order (names prefixed SENSITIVE_ when internal).
 
-    ``masking`` adds ``points.csv`` (masked points); without it no point leaves.
+    ``masking`` adds ``points.csv`` (masked points, public ones only in published cells:
+    see :func:`~crisismap.report.figures.view_points`); without it no point leaves.
     ``secret`` is the workspace secret that keys displacement and the public manifest's
-    fingerprints of the input files (never written anywhere). Public bundles need
-    ``k >= 2`` and never name an input file or give its plain SHA-256. Rejected records
-    (raw values) are never in a bundle: they are their own, explicitly asked-for export.
-    ``ledger`` keeps public releases of the same data consistent across processes.
+    fingerprints of the input files (never written anywhere; the manifest names it by
+    fingerprint). Public bundles need ``k >= 2`` and never name an input file or give its
+    plain SHA-256. Rejected records (raw values) are never in a bundle: they are their
+    own, explicitly asked-for export. ``ledger`` keeps public releases of the same data
+    consistent across processes.
     ``figures``: the view's figures when already computed with the same ``public`` and
     ``k`` (the dashboard computes a view once for all its downloads).
     """
@@ -100,16 +103,25 @@ def bundle_files(
     elif figures.public != public:
         raise ValueError("The figures given are not of the bundle's kind (public or internal).")
     title = title or default_title(figures)
+    points = summary = None
+    notes: list[str] = []
+    if masking is not None:
+        points = view_points(
+            analysis, view, masking=masking, secret=secret, public=public, figures=figures
+        )
+        summary = points_summary(points, figures, masking, secret)
+        notes = points_notes(summary, masking)
     files: dict[str, bytes] = {}
     files["README.txt"] = b""  # placeholder keeps the order; written last
-    files["brief.pdf"] = render_pdf(analysis, figures, title=title, masking=masking)
+    files["brief.pdf"] = render_pdf(
+        analysis, figures, title=title, masking=masking, point_notes=notes
+    )
     files.update(figure_files(analysis, figures, title=title))
-    if masking is not None:
-        points = view_points(analysis, view, masking=masking, secret=secret, public=public)
+    if points is not None:
         files["points.csv"] = to_csv_bytes(points)
-    files["README.txt"] = readme(figures, title, files, masking).encode("utf-8")
+    files["README.txt"] = readme(figures, title, files, masking, notes).encode("utf-8")
     files["manifest.json"] = bundle_manifest(
-        analysis, figures, files, title=title, masking=masking, secret=secret
+        analysis, figures, files, title=title, masking=masking, secret=secret, points=summary
     )
     return {publish.export_filename(name, public): data for name, data in files.items()}
 

@@ -13,12 +13,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from crisismap import aggregate, pipeline, publish, releases
 from crisismap.errors import InvalidValueError
 from crisismap.pipeline import Analysis
-from crisismap.schema import IMPRECISE_CODE, IMPRECISE_PERIOD, OUTSIDE_CODE, Period, View
+from crisismap.schema import (
+    CATEGORY_SEPARATOR,
+    IMPRECISE_CODE,
+    IMPRECISE_PERIOD,
+    OUTSIDE_CODE,
+    Period,
+    View,
+)
 
 MARK = "x"  # a suppressed figure in the PDF (as statistical offices print it)
 SPECIAL_NAMES = {
@@ -198,20 +206,41 @@ def view_points(
     masking: publish.Masking | None,
     secret: bytes | None,
     public: bool = True,
+    figures: Figures | None = None,
+    k: int = publish.DEFAULT_K,
 ) -> pd.DataFrame:
-    """The view's records as points: masked and allow-listed when ``public``.
+    """The view's records as points: masked, allow-listed and cut to published cells when
+    ``public``.
 
-    Points are never a public export without masking. Note: one row per incident
-    shows counts that small-cell suppression hides in the tables.
+    Public points say no more than the published tables: a record is a point only in
+    the cells (region at the view's level, period, category) that ``figures`` publishes
+    (computed with ``k`` when not given), with only those cells' categories (see
+    :func:`crisismap.publish.published_pairs`), so counting points per cell gives each
+    published figure and 0 in every suppressed one. Points carry the view's period
+    instead of dates and no region code or name finer than the view's level (the level
+    displacement keeps them in). ``attrs["left_out"]`` counts the records left out
+    (every cell of theirs suppressed); ``attrs["generated_ids"]`` the points keyed on
+    generated ids.
     """
     if public and masking is None:
         raise ValueError("A public point export needs location masking (round or displace).")
     levels = pipeline.summary_levels(analysis)
     level = view.level
-    rows = aggregate.select_rows(
-        analysis.records, analysis.joined, levels, level=level, **view.filters()
-    )
-    frame = pd.concat([analysis.records, analysis.joined], axis=1).iloc[rows]
+    if public:
+        figures = figures if figures is not None else view_figures(analysis, view, k=k)
+        pairs = aggregate.record_cells(analysis.records, analysis.joined, levels, view)
+        published = publish.published_pairs(pairs, figures.cells)
+        rows = np.unique(pairs["row"].to_numpy()[published])
+        left_out = np.setdiff1d(pairs["row"].to_numpy(), rows)
+        pairs = pairs[published]
+    else:
+        rows = aggregate.select_rows(
+            analysis.records, analysis.joined, levels, level=level, **view.filters()
+        )
+        left_out = np.zeros(0, np.int64)
+    frame = pd.concat([analysis.records, analysis.joined], axis=1)
+    frame = frame.reset_index(drop=True).iloc[rows]  # index = record position, as in pairs
+    generated = int(frame["id"].astype("str").str.startswith("gen-").sum()) if "id" in frame else 0
     if masking is not None:
         frame = publish.mask_points(
             frame,
@@ -221,9 +250,31 @@ def view_points(
             region_column=f"adm{level}_code",
         )
     if public:
+        frame = _as_cells(frame, pairs, level)
+        frame = frame.drop(columns=publish.finer_columns(list(frame.columns), level))
         frame = publish.allow_columns(frame, publish.PUBLIC_POINT_COLUMNS)
         frame = frame.drop(columns=[c for c in frame if c.endswith("_match")], errors="ignore")
-    return frame.reset_index(drop=True)
+        order = [c for c in ("period", f"adm{level}_code", "category", "lat", "lon") if c in frame]
+        frame = frame.sort_values(order, kind="stable", na_position="last")
+    frame = frame.reset_index(drop=True)
+    frame.attrs.update(left_out=len(left_out), generated_ids=generated)
+    return frame
+
+
+def _as_cells(frame: pd.DataFrame, pairs: pd.DataFrame, level: int) -> pd.DataFrame:
+    """Each point's cell as the tables name it: the view's period in place of its dates,
+    the categories the view counts, and the region code of its row (``__outside__`` or
+    ``__not_attributable__`` too, as in cells.csv)."""
+    by_row = pairs.groupby("row", sort=False)
+    labels = by_row["category"].agg(
+        lambda ls: CATEGORY_SEPARATOR.join(x for x in ls if x != aggregate.NO_CATEGORY) or None
+    )
+    out = frame.drop(columns=["date", "date_end", "date_precision"], errors="ignore")
+    out["period"] = by_row["period"].first().reindex(out.index).to_numpy()
+    out["category"] = pd.array(labels.reindex(out.index).to_numpy(), dtype="str")
+    code = by_row["region_code"].first().reindex(out.index)
+    out[f"adm{level}_code"] = pd.array(code.to_numpy(), dtype="str")
+    return out
 
 
 # ----------------------------------------------------------------------------- printing

@@ -8,6 +8,7 @@ Public manifests carry only whole-file counts.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from crisismap import __version__, pipeline, publish
@@ -27,7 +28,7 @@ FILE_NOTES = {
     "problems.csv": "problems found in the input, by kind, with their record counts",
     "figures.xlsx": "all of the tables above, one sheet each, with an About sheet",
     "regions.geojson": "the regions with their figures, for GIS",
-    "points.csv": "one row per incident with masked coordinates",
+    "points.csv": "one row per incident with masked coordinates (public: published cells only)",
     "manifest.json": "SHA-256 of every output, the inputs, versions, every parameter",
 }
 
@@ -40,8 +41,12 @@ def bundle_manifest(
     title: str,
     masking: publish.Masking | None = None,
     secret: bytes | None = None,
+    points: Mapping[str, Any] | None = None,
 ) -> bytes:
     """The manifest: inputs and outputs with SHA-256, versions, every parameter.
+
+    ``points`` (from :func:`crisismap.report.points.points_summary`) says how many masked
+    points were left out and why, and names the displacement secret by fingerprint.
 
     Public manifests carry only whole-file counts (records read, rejected...): the
     per-level totals of :func:`crisismap.pipeline.manifest` are not suppressed. They
@@ -75,6 +80,8 @@ def bundle_manifest(
             columns=columns,
         ),
     }
+    if points is not None:
+        parameters["publication"]["points"] = dict(points)
     outputs = {name: data for name, data in files.items() if name != "manifest.json"}
     text = manifest_bytes(
         inputs=(
@@ -126,7 +133,11 @@ def _environment() -> dict[str, str]:
 
 
 def readme(
-    figures: Figures, title: str, files: dict[str, bytes], masking: publish.Masking | None
+    figures: Figures,
+    title: str,
+    files: dict[str, bytes],
+    masking: publish.Masking | None,
+    point_notes: Sequence[str] = (),
 ) -> str:
     """The README.txt: the notice, the view, every file with one line on it."""
     label = publish.sensitivity_label(figures.public, k=figures.suppression.get("k", 0))
@@ -154,7 +165,12 @@ def readme(
         lines += [
             "",
             f"points.csv: {masking.settings()['description']}.",
-            "Caution: one row per incident shows counts that the tables suppress.",
+            *(
+                []
+                if figures.public
+                else ["Caution: one row per incident shows counts that public tables suppress."]
+            ),
+            *point_notes,
         ]
     lines += [
         "",

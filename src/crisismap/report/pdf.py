@@ -9,6 +9,7 @@ images from :mod:`crisismap.report.charts`. Every user text reaches a paragraph 
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
@@ -35,8 +36,13 @@ def render_pdf(
     *,
     title: str,
     masking: publish.Masking | None = None,
+    point_notes: Sequence[str] = (),
 ) -> bytes:
-    """The PDF brief (A4), byte-reproducible (ReportLab invariant mode)."""
+    """The PDF brief (A4), byte-reproducible (ReportLab invariant mode).
+
+    ``point_notes`` are the sentences on masked points (left out, secret, ids) for the
+    methodology.
+    """
     from reportlab.lib.pagesizes import A4
     from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate
 
@@ -58,6 +64,8 @@ def render_pdf(
     frame = Frame(doc.leftMargin, doc.bottomMargin, doc.width, doc.height, id="body")
     doc.addPageTemplates([PageTemplate(id="page", frames=[frame])])
     story = _story(analysis, figures, title=title, masking=masking, styles=styles, width=doc.width)
+    at = len(story) - len(_attributions(analysis, styles))  # masked points before the credits
+    story[at:at] = _point_notes(point_notes, styles)
     doc.build(story, canvasmaker=_numbered_canvas(_footer(figures)))
     return buffer.getvalue()
 
@@ -558,7 +566,12 @@ def _methodology(
     if masking is not None:
         paragraphs.append(
             f"Point locations (points.csv): {masking.settings()['description']}. One row per "
-            "incident: the point file shows counts that the tables suppress."
+            "incident"
+            + (
+                " counted in a published cell (see Masked points)."
+                if figures.public
+                else ": the point file shows every count."
+            )
         )
     listed = (
         "the SHA-256 of every output file (input files are named by a fingerprint keyed "
@@ -582,6 +595,15 @@ def _inputs_named(analysis: Analysis, public: bool) -> str:
         return ", ".join(i["name"] for i in analysis.inputs)
     count = len(analysis.inputs)
     return f"{count} file" + ("" if count == 1 else "s")
+
+
+def _point_notes(notes: Sequence[str], styles: dict[str, Any]) -> list[Any]:
+    from reportlab.platypus import Paragraph
+
+    if not notes:
+        return []
+    out: list[Any] = [Paragraph("Masked points", styles["h2"])]
+    return out + [Paragraph(reportlab_markup(note), styles["body"]) for note in notes]
 
 
 def attributions(analysis: Analysis) -> list[str]:

@@ -108,8 +108,14 @@ class Workspace:
         with workspace._connect() as conn:
             db.initialise(conn, db_path)
             workspace.trash_days = _trash_days(conn, trash_days)
+            _make_secret(conn)  # with the workspace, never later by an export
         workspace.purge_due(actor="system", wait=OPEN_PURGE_WAIT_S)
         return workspace
+
+    @staticmethod
+    def exists(path: str | os.PathLike[str] | None = None, *, team: str | None = None) -> bool:
+        """Whether the workspace is already on disk (checked without creating anything)."""
+        return db.database_path(path, team).is_file()
 
     def _connect(self) -> Any:
         return db.connect(self.db_path)
@@ -124,16 +130,44 @@ class Workspace:
 
     @property
     def secret(self) -> bytes:
-        """32 random bytes created once per workspace (keys for stable location masking)."""
+        """32 random bytes made once with the workspace (keys for stable location masking)."""
         if self._secret is None:
-            with self._change() as conn:
-                conn.execute(
-                    "INSERT OR IGNORE INTO meta(key, value) VALUES ('secret', ?)",
-                    (secrets.token_bytes(32),),
-                )
-                value = conn.execute("SELECT value FROM meta WHERE key='secret'").fetchone()[0]
-            self._secret = bytes(value)
+            with self._connect() as conn:
+                row = conn.execute("SELECT value FROM meta WHERE key='secret'").fetchone()
+            if row is None:  # opened by an older version since: make it now
+                with self._connect() as conn:
+                    _make_secret(conn)
+                return self.secret
+            self._secret = bytes(row[0])
         return self._secret
+
+    @property
+    def secret_created(self) -> datetime | None:
+        """When the secret was made (None: before crisismap recorded it, so long ago)."""
+        with self._connect() as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key='secret_created'").fetchone()
+        return None if row is None else datetime.fromisoformat(str(row[0]))
+
+    def export_secret(self, started: datetime) -> bytes:
+        """The secret for an export that began at ``started`` (an aware UTC time).
+
+        Refuses a secret made after the export began, such as one a fresh data
+        directory's workspace gets when this very export opens it: points displaced
+        with a secret made for one export can be averaged with those of other exports
+        made the same way, each a new independent draw around the true location.
+        """
+        secret = self.secret
+        created = self.secret_created
+        if created is not None and created >= started:
+            raise InputError(
+                f"The workspace {self.db_path} got its displacement secret just now "
+                f"({created.isoformat(timespec='seconds')}), during this export: points "
+                "displaced with a secret made for one export can be averaged with other "
+                "such exports, each a new draw around the true place. Export from the "
+                "workspace your team always uses, or create this one once with `crisismap "
+                "workspace init` (--data-dir/--team as needed) and export again."
+            )
+        return secret
 
     # -- the audit log ------------------------------------------------------------------
 
@@ -568,6 +602,22 @@ def _info(row: Sequence[Any], *, already_saved: bool = False) -> DatasetInfo:
         deleted_at=row[9],
         deleted_by=row[10],
     )
+
+
+def _make_secret(conn: sqlite3.Connection) -> None:
+    """Give the workspace its secret (and its creation time) if it has none yet."""
+    if conn.execute("SELECT 1 FROM meta WHERE key='secret'").fetchone() is not None:
+        return
+    with write(conn):
+        made = datetime.now(UTC).isoformat(timespec="microseconds")
+        inserted = conn.execute(
+            "INSERT OR IGNORE INTO meta(key, value) VALUES ('secret', ?)",
+            (secrets.token_bytes(32),),
+        ).rowcount
+        if inserted:  # another process may have made it meanwhile
+            conn.execute(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES ('secret_created', ?)", (made,)
+            )
 
 
 def _trash_days(conn: sqlite3.Connection, given: float | None) -> float:
