@@ -37,11 +37,16 @@ def _dataset(seed: int, n: int, *, weeks: bool = True, days: int = 200) -> tuple
     )
     columns = [year, quarter, month] + ([week] if weeks else [])
     names = ("year", "quarter", "month") + (("week",) if weeks else ())
+    if weeks:  # the pieces weeks and months cut each other into, never published
+        _, piece = np.unique(np.column_stack(columns), axis=0, return_inverse=True)
+        columns.append(piece.reshape(-1))
+        names = (*names, "pieces")
     t_axis = Axis(
         "time",
         names,
         np.column_stack(columns),
         tuple(tuple(str(i) for i in range(int(c.max()) + 1)) for c in columns),
+        structural=1 if weeks else 0,
     )
     label = rng.integers(0, 3, n)
     c_axis = Axis("category", ("category",), label.reshape(-1, 1), (("a", "b", "c"),))
@@ -63,7 +68,8 @@ def _attack(grid: Grid) -> tuple[int, list[tuple[int, int, int]]]:
                 | (int(c_up[c, 1]) if cc else 0)
             )
             nodes.setdefault(key, []).append(j)
-    published = [key for key in nodes if key not in grid.hidden]
+    publishable = {i for i, combo in enumerate(grid.combos) if grid.publishable(combo)}
+    published = [key for key in nodes if key not in grid.hidden and (key >> 56) in publishable]
     matrix = lil_matrix((len(published), len(cells)))
     for i, key in enumerate(published):
         matrix[i, nodes[key]] = 1

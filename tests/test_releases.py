@@ -74,25 +74,17 @@ def test_views_of_one_dataset_agree_wherever_they_meet(ukraine):
         if (code, quarter, category) not in quarters.index:
             continue
         q = quarters.loc[(code, quarter, category)]
-        if not group["suppressed"].any() and not q["suppressed"]:
+        # records dated within the quarter but not to one month count in the quarter only
+        vague_key = (code, IMPRECISE_PERIOD, category)
+        vague = months.loc[vague_key] if vague_key in months.index else None
+        no_vague = vague is None or (not vague["suppressed"] and int(vague["incidents"]) == 0)
+        if no_vague and not group["suppressed"].any() and not q["suppressed"]:
             assert int(q["incidents"]) == int(group["incidents"].sum())
             checked += 1
         # a published quarter minus its published months never isolates one hidden month
-        # (records dated within the quarter but not to one month count in the quarter)
-        vague = (
-            months.loc[(code, IMPRECISE_PERIOD, category)]
-            if (
-                code,
-                IMPRECISE_PERIOD,
-                category,
-            )
-            in months.index
-            else None
-        )
-        no_vague = vague is None or (not vague["suppressed"] and int(vague["incidents"]) == 0)
         if not q["suppressed"] and int(group["suppressed"].sum()) == 1 and no_vague:
             pytest.fail(f"{code} {quarter} {category}: one hidden month under a published quarter")
-    assert checked > 50
+    assert checked > 20
     # every small figure is hidden, in every view
     for f in figures.values():
         cells = f.cells

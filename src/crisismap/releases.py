@@ -209,8 +209,7 @@ def _region_axis(joined: pd.DataFrame, levels: Sequence[int], rows: np.ndarray) 
         columns.append(part)
         labels.append(tuple(str(u) for u in uniques))
         names.append(f"adm{level}")
-    parts = np.column_stack(columns) if columns else np.zeros((len(rows), 0), np.int64)
-    return Axis("region", tuple(names), parts, tuple(labels))
+    return _with_atoms("region", columns, names, labels, len(rows))
 
 
 def _time_axis(records: pd.DataFrame, rows: np.ndarray, grains: Sequence[Period]) -> Axis:
@@ -224,7 +223,29 @@ def _time_axis(records: pd.DataFrame, rows: np.ndarray, grains: Sequence[Period]
         part = np.where(precise, np.searchsorted(used, first), len(used))
         columns.append(part)
         labels.append(tuple(names))
-    return Axis("time", tuple(g.value for g in grains), np.column_stack(columns), tuple(labels))
+    return _with_atoms("time", columns, [g.value for g in grains], labels, len(rows))
+
+
+def _with_atoms(
+    name: str, columns: list[np.ndarray], names: list[str], labels: list[tuple[str, ...]], n: int
+) -> Axis:
+    """The axis with a last, structural partition: each distinct combination of parts
+    (an ISO week cut by a month end is two pieces; a record located only at country level
+    is its country's piece of "not attributable"), so moves are built from whole pieces."""
+    parts = np.column_stack(columns) if columns else np.zeros((n, 0), np.int64)
+    if len(parts):
+        _, atom = np.unique(parts, axis=0, return_inverse=True)
+        atom = atom.reshape(-1)
+    else:
+        atom = np.zeros(0, np.int64)
+    count = int(atom.max()) + 1 if len(atom) else 0
+    return Axis(
+        name,
+        (*names, f"{name} pieces"),
+        np.column_stack([parts, atom]) if len(parts) else np.zeros((n, len(names) + 1), np.int64),
+        (*labels, tuple(str(i) for i in range(count))),
+        structural=1,
+    )
 
 
 # --- reading a view from the grid -------------------------------------------------------------
@@ -314,9 +335,10 @@ class _Reader:
         if view.regions is None:
             return [None]
         found: list[tuple[str, str] | None] = []
-        names = self.grid.axes[0].partitions
+        axis = self.grid.axes[0]
+        names = axis.partitions
         for code in view.regions:
-            for i in range(len(names) - 1, -1, -1):
+            for i in range(len(names) - 1 - axis.structural, -1, -1):
                 if code in self.grid.index[0].label_to_part[i]:
                     found.append((names[i], code))
                     break

@@ -47,8 +47,9 @@ ROOT = 0  # part number of the whole axis; part p of a partition is p + 1
 _COMBO_SHIFT, _R_SHIFT, _T_SHIFT = 56, 36, 20
 _R_MAX, _T_MAX, _C_MAX = 1 << 20, 1 << 16, 1 << 20
 MAX_PARTNERS = 8  # partners tried per axis for one primary
-MAX_TRIES = 400  # partner combinations tried per template
-MAX_FEASIBLE = 2  # feasible moves compared per template
+MAX_TRIES = 24  # moves with every even corner non-empty, looked at per template
+MAX_FEASIBLE = 4  # feasible moves compared per template
+MAX_EVALUATED = 10  # feasible moves compared per primary, over every template
 TOTAL_WEIGHT = 8  # hiding a total costs this many times a cell of the same value, per axis
 
 
@@ -64,6 +65,7 @@ class Axis:
     partitions: tuple[str, ...]
     parts: np.ndarray  # (n_pairs, n_partitions) int
     labels: tuple[tuple[str, ...], ...]
+    structural: int = 0  # trailing partitions never published (e.g. week x month pieces)
 
     def __post_init__(self) -> None:
         if self.parts.ndim != 2 or self.parts.shape[1] != len(self.partitions):
@@ -83,6 +85,7 @@ class _AxisIndex:
     up: np.ndarray  # (n_atoms, n_partitions + 1): column 0 ROOT, then part + 1
     atom_of: dict[tuple[int, int], int]  # (partition column, part number) -> one atom in it
     partners: dict[tuple[int, int], list[int]]  # (column, part) -> candidate partner parts
+    coarser: dict[tuple[int, int], list[tuple[int, ...]]]  # (column, part) -> its atoms' parts
     label_to_part: list[dict[str, int]]  # per partition: label -> part number (1-based)
 
     @classmethod
@@ -100,10 +103,30 @@ class _AxisIndex:
             values, first = np.unique(up[:, col], return_index=True)
             atom_of.update(((col, int(v)), int(a)) for v, a in zip(values, first, strict=True))
         partners: dict[tuple[int, int], list[int]] = {}
+        coarser: dict[tuple[int, int], list[tuple[int, ...]]] = {}
         for col in range(1, n_parts + 1):
             partners.update(_partners(up, col))
+            for row in np.unique(up[:, : col + 1], axis=0).tolist():
+                coarser.setdefault((col, row[col]), []).append(tuple(row[1:col]))
         label_to_part = [{label: i + 1 for i, label in enumerate(labels)} for labels in axis.labels]
-        return cls(up, atom_of, partners, label_to_part), atom_of_pair
+        return cls(up, atom_of, partners, coarser, label_to_part), atom_of_pair
+
+    def closest(self, col: int, candidates: list[int], atom: int) -> list[int]:
+        """``candidates`` ordered by how many coarser parts they share with ``atom`` (a
+        week that a year end cuts is paired with a week of the same year as the record)."""
+        mine = self.up[atom, 1:col].tolist()
+
+        def shared(part: int) -> int:
+            return (
+                max(
+                    sum(a == b for a, b in zip(mine, other, strict=True))
+                    for other in self.coarser.get((col, part), [()])
+                )
+                if mine
+                else 0
+            )
+
+        return sorted(candidates, key=lambda q: -shared(q))
 
 
 def _partners(up: np.ndarray, col: int) -> dict[tuple[int, int], list[int]]:
@@ -157,6 +180,7 @@ class Grid:
     _count: dict[tuple[int, int, int], int] = field(default_factory=dict)
     published: set[tuple[int, int, int]] = field(default_factory=set)
     _first_base: dict[int, dict[int, int]] = field(default_factory=dict)
+    _free_index: dict[tuple[int, int], tuple[np.ndarray, list[int]]] = field(default_factory=dict)
 
     # --- building --------------------------------------------------------------------------
 
@@ -227,6 +251,7 @@ class Grid:
 
     def __post_init__(self) -> None:
         self._combo_index = {c: i for i, c in enumerate(self.combos)}
+        self._structural_ids = {i for i, c in enumerate(self.combos) if not self.publishable(c)}
         self._base_rows = [tuple(row) for row in self.base.tolist()]
         self._count = {
             (int(r), int(t), int(c)): int(n)
@@ -280,12 +305,26 @@ class Grid:
 
     # --- protecting ------------------------------------------------------------------------
 
+    def publishable(self, combo: tuple[int, int, int]) -> bool:
+        """Whether a combo's nodes can be published (structural partitions never are).
+
+        A structural partition (such as the pieces weeks and months cut each other into)
+        only lets moves be built from whole atoms, so that every move factorises.
+        """
+        for d in range(2):
+            axis = self.axes[d]
+            if axis.structural and combo[d] > len(axis.partitions) - axis.structural:
+                return False
+        return True
+
     def release(self, combos: Iterable[tuple[int, int, int]]) -> int:
         """Protect the nodes of ``combos`` (consistently with earlier releases); new primaries."""
-        wanted = [c for c in dict.fromkeys(combos) if c not in self.published]
+        wanted = [
+            c for c in dict.fromkeys(combos) if c not in self.published and self.publishable(c)
+        ]
         if not wanted:
             return 0
-        ids = [self._combo_index.get(c) for c in wanted]
+        ids = {self._combo_index[c] for c in wanted}
         primaries = [
             key
             for key, value in self.values.items()
@@ -317,23 +356,27 @@ class Grid:
             for size in range(len(splittable), -1, -1)
             for d in combinations(splittable, size)
         ]
+        best: tuple[float, set[int]] | None = None
+        budget = MAX_EVALUATED
         for template in templates:
-            best: tuple[float, set[int]] | None = None
             tried = 0
             for move in self._candidates(combo_id, combo, parts, template):
                 tried += 1
-                if tried > MAX_FEASIBLE:
+                budget -= 1
+                if tried > MAX_FEASIBLE or budget < 0:
                     break
                 affected = self._affected(move)
                 if key not in affected or self._blocked(affected, published_ids):
                     continue
-                cost = self._cost(affected)
+                cost, cheap = self._cost(affected)
                 if best is None or cost < best[0]:
                     best = (cost, affected)
-                if cost == 0:
-                    break
-            if best is not None:
-                return best[1]
+                if cheap:  # hides nothing of k or more that is not hidden already
+                    return affected
+            if budget < 0:
+                break
+        if best is not None:
+            return best[1]
         raise UnprotectableError(
             "A small figure of this export cannot be hidden without changing a figure an "
             "earlier public release of the same data already published. Publish a coarser "
@@ -356,59 +399,141 @@ class Grid:
         # node that holds both sides of some paired axis, whatever its other parts.
         finest = [self.index[d].up.shape[1] - 1 for d in range(3)]
         x_part = [int(self.index[d].up[rep[d], finest[d]]) for d in range(3)]
-        choices = [self.index[d].partners.get((combo[d], parts[d]), []) for d in template]
+        choices = [
+            self.index[d].closest(
+                combo[d], self.index[d].partners.get((combo[d], parts[d]), []), rep[d]
+            )
+            for d in template
+        ]
         if any(not c for c in choices):
             return
         corners = list(product((0, 1), repeat=len(template)))
         even = [bits for bits in corners[1:] if sum(bits) % 2 == 0]
+        allowed = {d: set(c) for d, c in zip(template, choices, strict=True)}
+        ordered = dict(zip(template, choices, strict=True))
         tries = 0
-        limit = MAX_TRIES if len(template) < 3 else MAX_TRIES // 8
-        for partner in product(*choices):
+        for y_atom in self._search(combo, template, even, x_part, finest, allowed, ordered, {}):
             tries += 1
-            if tries > limit:
+            if tries > MAX_TRIES:
                 return
-            y_atom: dict[int, int] = {}
-            feasible = True
-            for bits in even:
-                lookup, node_parts = list(finest), list(x_part)
-                for d, bit, y in zip(template, bits, partner, strict=True):
-                    if not bit:
-                        continue
-                    if d in y_atom:
-                        node_parts[d] = int(self.index[d].up[y_atom[d], finest[d]])
-                    else:
-                        lookup[d], node_parts[d] = combo[d], y
-                found = self._rep(self._combo_index[tuple(lookup)], tuple(node_parts))
-                if found is None:
-                    feasible = False
-                    break
-                for d, bit in zip(template, bits, strict=True):
-                    if bit:
-                        y_atom.setdefault(d, found[d])
-            if not feasible:
-                continue
-            for d, y in zip(template, partner, strict=True):
-                if d not in y_atom:
-                    y_atom[d] = self.index[d].atom_of[(combo[d], y)]
-            move = []
-            for bits in corners:
-                on = dict(zip(template, bits, strict=True))
-                cell = [y_atom[d] if on.get(d) else rep[d] for d in range(3)]
-                sign = -1 if sum(bits) % 2 else 1
-                if sign > 0 and self._count.get(tuple(cell), 0) < 1:
-                    break  # taking the move away would leave a negative count
-                move.append((cell[0], cell[1], cell[2], sign))
-            else:
-                yield move
+            for d in template:
+                if d not in y_atom:  # a one-axis move: any atom of the closest partner
+                    y_atom[d] = self.index[d].atom_of[(combo[d], ordered[d][0])]
+            yield from self._moves(rep, template, corners, y_atom)
+        if not even and template:  # one-axis moves: the next closest partners too
+            d = template[0]
+            for y in ordered[d][1:MAX_PARTNERS]:
+                atom = {d: self.index[d].atom_of[(combo[d], y)]}
+                yield from self._moves(rep, template, corners, atom)
 
-    def _rep(self, combo_id: int, parts: tuple[int, int, int]) -> tuple[int, int, int] | None:
-        """A base cell with incidents inside the node (None when the node is empty)."""
+    def _moves(
+        self,
+        rep: tuple[int, int, int],
+        template: tuple[int, ...],
+        corners: list[tuple[int, ...]],
+        y_atom: dict[int, int],
+    ) -> Iterable[list[tuple[int, int, int, int]]]:
+        """The move of one choice of partner atoms, unless it would empty a base cell."""
+        move = []
+        for bits in corners:
+            on = dict(zip(template, bits, strict=True))
+            cell = [y_atom[d] if on.get(d) else rep[d] for d in range(3)]
+            sign = -1 if sum(bits) % 2 else 1
+            if sign > 0 and self._count.get(tuple(cell), 0) < 1:
+                return  # taking the move away would leave a negative count
+            move.append((cell[0], cell[1], cell[2], sign))
+        yield move
+
+    def _search(
+        self,
+        combo: tuple[int, int, int],
+        template: tuple[int, ...],
+        even: list[tuple[int, ...]],
+        x_part: list[int],
+        finest: list[int],
+        allowed: dict[int, set[int]],
+        ordered: dict[int, list[int]],
+        y_atom: dict[int, int],
+    ) -> Iterable[dict[int, int]]:
+        """Partner atoms for which every even corner (taken away with the primary) holds
+        incidents, found among the nodes that hold some (not by trying every partner)."""
+        if not even:
+            yield dict(y_atom)
+            return
+        bits, rest = even[0], even[1:]
+        lookup, node = list(finest), list(x_part)
+        unknown = []
+        for d, bit in zip(template, bits, strict=True):
+            if not bit:
+                continue
+            if d in y_atom:
+                node[d] = int(self.index[d].up[y_atom[d], finest[d]])
+            else:
+                lookup[d] = combo[d]
+                unknown.append(d)
+        combo_id = self._combo_index[tuple(lookup)]
+        if not unknown:
+            found = self._rep(combo_id, tuple(node))  # type: ignore[arg-type]
+            if found is not None:
+                yield from self._search(
+                    combo, template, rest, x_part, finest, allowed, ordered, y_atom
+                )
+            return
+        first, free = (None, unknown[0]) if len(unknown) == 1 else (unknown[0], unknown[1])
+        for y_first in [None] if first is None else ordered[first]:
+            if first is not None:
+                node[first] = y_first
+            present = set(self._free(combo_id, free, node))
+            for y in ordered[free]:  # closest partners first
+                if y not in present:
+                    continue
+                node[free] = y
+                found = self._rep(combo_id, tuple(node))  # type: ignore[arg-type]
+                if found is None:
+                    continue
+                known = dict(y_atom)
+                for d in unknown:
+                    known[d] = found[d]
+                yield from self._search(
+                    combo, template, rest, x_part, finest, allowed, ordered, known
+                )
+
+    def _free(self, combo_id: int, free: int, node: list[int]) -> list[int]:
+        """Parts on axis ``free`` of the non-empty nodes that match ``node`` elsewhere."""
+        index = self._free_index.get((combo_id, free))
+        if index is None:
+            nodes = np.fromiter(self._table(combo_id).keys(), np.int64)
+            shift = (_R_SHIFT, _T_SHIFT, 0)[free]
+            width = (_R_MAX, _T_MAX, _C_MAX)[free]
+            mask = np.int64((width - 1) << shift)
+            context = nodes & ~mask
+            order = np.argsort(context, kind="stable")
+            index = (context[order], ((nodes[order] & mask) >> shift).tolist())
+            self._free_index[(combo_id, free)] = index
+        contexts, parts = index
+        parts_of = [node[0], node[1], node[2]]
+        parts_of[free] = 0
+        key = (
+            (combo_id << _COMBO_SHIFT)
+            | (parts_of[0] << _R_SHIFT)
+            | (parts_of[1] << _T_SHIFT)
+            | parts_of[2]
+        )
+        lo = int(np.searchsorted(contexts, key, "left"))
+        hi = int(np.searchsorted(contexts, key, "right"))
+        return parts[lo:hi]
+
+    def _table(self, combo_id: int) -> dict[int, int]:
         table = self._first_base.get(combo_id)
         if table is None:
             nodes, first = np.unique(self.keys[:, combo_id], return_index=True)
             table = dict(zip(nodes.tolist(), first.tolist(), strict=True))
             self._first_base[combo_id] = table
-        row = table.get(
+        return table
+
+    def _rep(self, combo_id: int, parts: tuple[int, int, int]) -> tuple[int, int, int] | None:
+        """A base cell with incidents inside the node (None when the node is empty)."""
+        row = self._table(combo_id).get(
             (combo_id << _COMBO_SHIFT) | (parts[0] << _R_SHIFT) | (parts[1] << _T_SHIFT) | parts[2]
         )
         return None if row is None else self._base_rows[row]  # type: ignore[return-value]
@@ -454,13 +579,19 @@ class Grid:
             (node >> _COMBO_SHIFT) in published_ids and node not in self.hidden for node in affected
         )
 
-    def _cost(self, affected: set[int]) -> float:
+    def _cost(self, affected: set[int]) -> tuple[float, bool]:
+        """What hiding ``affected`` costs (totals weigh more), and whether it is cheap:
+        nothing newly hidden holds ``k`` or more incidents."""
         cost = 0.0
+        cheap = True
+        structural = self._structural_ids
         for node in affected:
-            if node in self.hidden:
+            if node in self.hidden or (node >> _COMBO_SHIFT) in structural:
                 continue
-            cost += (self.values.get(node, 0) + 1) * TOTAL_WEIGHT ** self._roots(node)
-        return cost
+            value = self.values.get(node, 0)
+            cost += (value + 1) * TOTAL_WEIGHT ** self._roots(node)
+            cheap = cheap and value < self.k
+        return cost, cheap
 
     # --- the ledger's state ----------------------------------------------------------------
 
