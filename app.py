@@ -22,7 +22,7 @@ from streamlit_folium import st_folium
 
 from crisismap import access, dashboard, escape
 from crisismap.access import Action, Mode, Step
-from crisismap.errors import CrisismapError
+from crisismap.errors import CrisismapError, TimeLimitError
 from crisismap.guarded import GuardedWorkspace
 from crisismap.layers import build_map
 from crisismap.schema import DateOrder, Period, View
@@ -463,9 +463,41 @@ exports = ws.exports(
     view=page.view,
     sources=sources,
 )
-ecols = st.columns(len(exports))
-for col, item in zip(ecols, exports, strict=True):
-    col.download_button(item.label, item.make, file_name=item.filename, mime=item.mime)
+ready = dashboard.exports_ready(analysis, page, public=public, k=k)
+if not ready and st.session_state.get("cancel-export"):
+    st.info("Cancelled: nothing was prepared. The page is yours again.")
+prepare = st.empty()
+if not ready and prepare.button("Prepare the downloads of this view", type="primary"):
+    cancel = st.empty()
+    cancel.button("Cancel", key="cancel-export")  # pressing it reruns: the work stops
+    with st.status(
+        dashboard.protecting_sentence(page, public=public, k=k), expanded=True
+    ) as status:
+        clock = st.empty()
+        try:  # the one library call; each tick of the clock lets Streamlit stop it
+            dashboard.prepare_exports(
+                analysis,
+                page,
+                public=public,
+                k=k,
+                on_wait=lambda s: clock.caption(
+                    dashboard.waiting_sentence(s, dashboard.export_time_limit())
+                ),
+            )
+            status.update(label="The downloads are ready.", state="complete")
+            prepare.empty()
+            ready = True
+        except TimeLimitError as exc:
+            status.update(label="Stopped: this view took too long.", state="error")
+            st.error(escape.markdown(exc))
+        except CrisismapError as exc:
+            status.update(label="This view cannot be exported as it is.", state="error")
+            st.error(escape.markdown(exc))
+    cancel.empty()
+if ready:
+    ecols = st.columns(len(exports))
+    for col, item in zip(ecols, exports, strict=True):
+        col.download_button(item.label, item.make, file_name=item.filename, mime=item.mime)
 
 # ---------------------------------------------------------------- team administration
 if ws.may(Action.AUDIT) or ws.may(Action.MEMBERS):

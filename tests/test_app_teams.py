@@ -129,7 +129,7 @@ def test_roles_decide_the_controls(team_mode):
         for label in labels(viewer)
     )
     assert "download:Rejected records with reasons (CSV)" not in labels(viewer)
-    assert "download:Summary (CSV)" in labels(viewer)
+    assert "Prepare the downloads of this view" in labels(viewer)  # public exports
     assert "uploader" in labels(analyst)
     assert (
         "Public export: suppress figures under k incidents, drop free text, sources and ids"

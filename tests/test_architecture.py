@@ -40,6 +40,7 @@ COMPOSITION = {
     "layers",
     "report",
     "guarded",
+    "prepared",
     "releases",
 }
 SHELLS = {"dashboard", "cli"}

@@ -147,7 +147,15 @@ def test_hostile_upload_stays_text_and_popups_are_escaped(page):
 
 
 def test_downloaded_summary_matches_the_view(page):
+    """The view is prepared once under a visible status, then its downloads come at once."""
+    from playwright.sync_api import expect
+
     _map(page)
+    page.get_by_role("button", name="Prepare the downloads of this view").click()
+    expect(page.get_by_text("Protecting the figures of this view (admin-1 regions")).to_be_visible(
+        timeout=30_000
+    )
+    expect(page.get_by_text("The downloads are ready.")).to_be_visible(timeout=120_000)
     button = page.get_by_role("button", name="Summary (CSV)")
     with page.expect_download(timeout=60_000) as info:
         button.click()

@@ -249,6 +249,8 @@ def test_a_viewer_sees_alpha_data_but_no_uploader_save_delete_or_internal_export
         hidden(absent, button(page, absent).count() > 0)
     hidden("the internal export switch", page.get_by_text("Public export: suppress").count() > 0)
     hidden("dataset management", page.get_by_text("Manage saved datasets").count() > 0)
+    button(page, "Prepare the downloads of this view").click()
+    expect(page.get_by_text("The downloads are ready.")).to_be_visible(timeout=120_000)
     header = download(page, "Summary (CSV)").read_text(encoding="utf-8-sig").splitlines()[0]
     assert "suppressed" in header and "description" not in header  # public
     TAKEN.append(("vic@alpha.org", "export"))

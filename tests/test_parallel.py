@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
+import time
 
 import numpy as np
 import pytest
 
 from crisismap import parallel
+from crisismap.errors import TimeLimitError
 
 
 def _thread() -> str:
@@ -56,3 +60,89 @@ def test_background_work_overlaps_and_joins():
     started = threading.Event()
     future = parallel.in_background(lambda: started.set() or "done")
     assert future.result(timeout=10) == "done" and started.is_set()
+
+
+# --------------------------------------------------------------------------- run_limited
+
+
+def _spin(stopped: threading.Event, seconds: float = 30) -> str:
+    """Python-level busy work (as the suppression is) that notes whether it was stopped."""
+    end = time.monotonic() + seconds
+    try:
+        while time.monotonic() < end:
+            sum(range(1_000))
+    except parallel.Cancelled:
+        stopped.set()
+        raise
+    return "finished"
+
+
+def test_a_limited_call_returns_its_result_or_raises_its_own_error():
+    assert parallel.run_limited(lambda: 6 * 7, time_limit=5) == 42
+
+    def boom() -> None:
+        raise ValueError("bad view")
+
+    with pytest.raises(ValueError, match="bad view"):
+        parallel.run_limited(boom, time_limit=5)
+
+
+def test_the_time_limit_stops_the_call_and_says_what_took_too_long():
+    stopped = threading.Event()
+    begun = time.monotonic()
+    with pytest.raises(TimeLimitError, match=r"^Counting took longer than .* 0\.3 s"):
+        parallel.run_limited(lambda: _spin(stopped), time_limit=0.3, poll=0.05, what="Counting")
+    assert time.monotonic() - begun < 5
+    assert stopped.wait(5)  # the worker itself stopped, it does not run on unseen
+
+
+def test_a_cancel_event_stops_the_call():
+    stopped, cancel = threading.Event(), threading.Event()
+    threading.Timer(0.2, cancel.set).start()
+    with pytest.raises(parallel.Cancelled):
+        parallel.run_limited(lambda: _spin(stopped), cancel=cancel, poll=0.05)
+    assert stopped.wait(5)
+
+
+def test_whatever_the_progress_callback_raises_stops_the_call_and_passes_through():
+    """A Streamlit rerun (Cancel button, shutdown) or Ctrl-C arrive through ``on_wait``."""
+    stopped, seen = threading.Event(), []
+
+    def on_wait(elapsed: float) -> None:
+        seen.append(elapsed)
+        if len(seen) == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        parallel.run_limited(lambda: _spin(stopped), on_wait=on_wait, poll=0.05)
+    assert stopped.wait(5)
+    assert seen == sorted(seen) and seen[0] > 0
+
+
+def test_the_limited_call_runs_on_a_daemon_thread():
+    """A process that exits (SIGTERM, Ctrl-C) does not wait for it."""
+    assert parallel.run_limited(lambda: threading.current_thread().daemon) is True
+
+
+STUCK = """
+import atexit, sys, time
+atexit.register(print, "finalised", flush=True)  # runs after parallel's handler, if at all
+from crisismap import parallel
+from crisismap.errors import TimeLimitError
+try:
+    parallel.run_limited(lambda: time.sleep(60), time_limit=0.2)  # one long native call
+except TimeLimitError:
+    print("stopped waiting", flush=True)
+    parallel.set_exit_status(2)
+    sys.exit(2)
+"""
+
+
+@pytest.mark.slow  # starts a Python process
+def test_a_process_exits_at_once_with_its_status_when_stopped_work_is_stuck_in_a_native_call():
+    """Finalising with a thread inside native code crashes (C++ abort, OpenBLAS segfault):
+    the exit skips it, keeping the status the program chose."""
+    begun = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", STUCK], capture_output=True, text=True, timeout=30)
+    assert (done.returncode, done.stdout) == (2, "stopped waiting\n"), done.stderr
+    assert time.monotonic() - begun < 20  # not the 60 s of the call

@@ -22,7 +22,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from crisismap import access, aggregate, pipeline
+from crisismap import access, aggregate, pipeline, prepared
 from crisismap.access import Access, Mode, TeamsConfig
 from crisismap.boundaries import BoundarySet, load_boundaries, read_boundary_bytes
 from crisismap.errors import InputError, InvalidValueError
@@ -506,6 +506,47 @@ _MIMES = {
 }
 
 
+def export_time_limit() -> float | None:
+    """Seconds a view's export may take on this server (``$CRISISMAP_EXPORT_TIME_LIMIT``,
+    default 120; 0: no limit)."""
+    return prepared.export_time_limit()
+
+
+def exports_ready(analysis: Analysis, page: Page, *, public: bool = True, k: int = 5) -> bool:
+    """The view's figures are prepared: its downloads are quick."""
+    return prepared.cached_figures(analysis, page.view, public=public, k=k) is not None
+
+
+def protecting_sentence(page: Page, *, public: bool = True, k: int = 5) -> str:
+    """What the status says while the view's figures are prepared."""
+    return prepared.protecting_sentence(page.view, public=public, k=k, incidents=page.total_points)
+
+
+def waiting_sentence(elapsed: float, limit: float | None) -> str:
+    """How long it has worked, and when it will stop."""
+    stop = f" (it stops at {limit:g} s)" if limit else ""
+    return f"Working for {elapsed:.0f} s{stop}. Cancel stops it and keeps the page usable."
+
+
+def prepare_exports(
+    analysis: Analysis,
+    page: Page,
+    *,
+    public: bool = True,
+    k: int = 5,
+    on_wait: Callable[[float], None] | None = None,
+) -> None:
+    """Compute (once) the figures every download of the view is written from.
+
+    Stops after :func:`export_time_limit` seconds with a
+    :class:`~crisismap.errors.TimeLimitError` that says what to do, or as soon as
+    ``on_wait`` raises (Streamlit does when the user presses Cancel or the server stops).
+    """
+    prepared.view_figures(
+        analysis, page.view, public=public, k=k, time_limit=export_time_limit(), on_wait=on_wait
+    )
+
+
 # Incident points the report bundle may carry (see crisismap.report.view_points).
 POINT_CHOICES = {
     "none": "No incident points",
@@ -551,6 +592,8 @@ def exports(
     Internal: the full summary, the rejected records and a bundle, every file name
     starting ``SENSITIVE_``. ``masking`` adds masked points to the bundle; ``secret``
     gives the workspace's secret when the bundle is built (not before: only on a click).
+    Every file is written from the view's one set of figures, computed once
+    (crisismap.prepared).
     """
     from crisismap import publish, report
 
@@ -558,34 +601,13 @@ def exports(
     if refusal:
         raise InvalidValueError(refusal)
 
-    built: dict[str, Any] = {}
     view = page.view
 
-    def once(key: str, make: Callable[[], Any]) -> Any:
-        if key not in built:
-            built[key] = make()
-        return built[key]
-
-    def figures() -> Any:
-        return once("figures", lambda: report.view_figures(analysis, view, public=public, k=k))
+    def made() -> dict[str, Any]:
+        return dict(public=public, k=k, title=page.title, time_limit=export_time_limit())
 
     def figure_file(name: str) -> bytes:
-        files = once("files", lambda: report.figure_files(analysis, figures(), title=page.title))
-        return files[name]
-
-    def bundle() -> bytes:
-        return once(
-            "bundle",
-            lambda: report.build_bundle(
-                analysis,
-                view,
-                public=public,
-                k=k,
-                title=page.title,
-                masking=masking,
-                secret=secret() if secret is not None else None,
-            ),
-        )
+        return prepared.figure_files(analysis, view, **made())[name]
 
     stem = f"crisismap_admin{view.level}_{view.period.value}"
     items = [
@@ -603,7 +625,13 @@ def exports(
             "Report bundle (ZIP)",
             report.bundle_filename(level=view.level, period=view.period, public=public),
             "application/zip",
-            bundle,
+            lambda: prepared.bundle(
+                analysis,
+                view,
+                masking=masking,
+                secret=secret() if secret is not None else None,
+                **made(),
+            ),
         ),
     ]
     if not public:

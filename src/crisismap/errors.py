@@ -37,3 +37,8 @@ class MappingError(InputError):
 
 class StoreError(CrisismapError):
     """The workspace cannot be used: unreadable, from a newer version, or corrupt."""
+
+
+class TimeLimitError(CrisismapError):
+    """Work took longer than the time limit the user or the server set and was stopped; the
+    message says what took too long and what to do instead."""

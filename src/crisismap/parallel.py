@@ -4,22 +4,39 @@ numpy, Arrow and GEOS release the GIL, so large array steps gain from running on
 cores; small inputs do not (handing work to a thread costs more than the work). Every
 step asks here instead of keeping its own pool: :func:`run_all` for independent steps,
 :func:`chunked` for element-wise ones, :func:`in_background` for one task overlapped
-with the caller's own work. There is one shared pool, sized to the cores this process
-may use (at most four), recreated in a forked child; a task running on the pool runs
-its own parallel steps inline, so the pool never waits on itself. Leaf module.
+with the caller's own work, :func:`run_limited` for long work the caller may give up on
+(a time limit, a Cancel button, Ctrl-C, a server shutting down). There is one shared
+pool, sized to the cores this process may use (at most four), recreated in a forked
+child; a task running on the pool runs its own parallel steps inline, so the pool never
+waits on itself. Leaf module.
 """
 
 from __future__ import annotations
 
+import atexit
+import ctypes
 import os
+import sys
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
-__all__ = ["MIN_ITEMS", "WORKERS", "chunked", "in_background", "run_all"]
+from crisismap.errors import TimeLimitError
+
+__all__ = [
+    "MIN_ITEMS",
+    "WORKERS",
+    "Cancelled",
+    "chunked",
+    "in_background",
+    "run_all",
+    "run_limited",
+    "set_exit_status",
+]
 
 WORKERS = min(
     4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
@@ -76,6 +93,130 @@ def in_background(call: Callable[[], Any]) -> Future:
     return future
 
 
+class Cancelled(Exception):
+    """The caller of :func:`run_limited` stopped the work (its ``cancel`` event was set)."""
+
+
+def run_limited(
+    call: Callable[[], Any],
+    *,
+    time_limit: float | None = None,
+    cancel: threading.Event | None = None,
+    on_wait: Callable[[float], None] | None = None,
+    poll: float = 0.2,
+    what: str = "The work",
+) -> Any:
+    """``call()`` on a daemon thread of its own, waited for by the caller, who may give up.
+
+    Every ``poll`` seconds the caller checks ``cancel`` (raises :class:`Cancelled`) and
+    ``time_limit`` in seconds (raises :class:`~crisismap.errors.TimeLimitError`, naming
+    ``what``), then calls ``on_wait(seconds so far)`` (a progress display; whatever it raises,
+    such as a Streamlit rerun or Ctrl-C, passes through). Whenever the caller stops waiting,
+    the call is stopped too: :class:`Cancelled` is raised inside it at its next Python step
+    (a C call it is in finishes first). Its thread is a daemon, so a process that exits
+    (SIGTERM, Ctrl-C) never waits for it. ``call``'s own result or exception comes back
+    unchanged.
+    """
+    job = _Limited(call)
+    started = time.monotonic()
+    try:
+        while not job.done.wait(poll):
+            elapsed = time.monotonic() - started
+            if cancel is not None and cancel.is_set():
+                raise Cancelled(f"{what} was cancelled after {elapsed:.0f} s.")
+            if time_limit is not None and elapsed >= time_limit:
+                raise TimeLimitError(
+                    f"{what} took longer than the time limit of {time_limit:g} s and was stopped."
+                )
+            if on_wait is not None:
+                on_wait(elapsed)
+    except BaseException:
+        job.stop()
+        raise
+    if "error" in job.outcome:
+        raise job.outcome["error"]
+    return job.outcome["value"]
+
+
+class _Limited:
+    """One :func:`run_limited` call: its daemon thread, its outcome, and how to stop it."""
+
+    running: set[_Limited] = set()  # started and not finished (for the exit below)
+
+    def __init__(self, call: Callable[[], Any]) -> None:
+        self.call = call
+        self.done = threading.Event()
+        self.stopped = False
+        self.outcome: dict[str, Any] = {}
+        self.thread = threading.Thread(target=self._work, name="crisismap-limited", daemon=True)
+        with _pool_lock:
+            self.running.add(self)
+        self.thread.start()
+
+    def _work(self) -> None:
+        try:
+            try:
+                self.outcome["value"] = self.call()
+            except BaseException as exc:  # handed to the caller, or dropped after a stop
+                self.outcome["error"] = exc
+            finally:
+                self.done.set()
+                with _pool_lock:
+                    self.running.discard(self)
+        except Cancelled:  # a stop that arrived just as the call ended
+            pass
+
+    def stop(self) -> None:
+        """Raise :class:`Cancelled` inside the call at its next Python step (once)."""
+        with _pool_lock:
+            if self.stopped or self.done.is_set() or self.thread.ident is None:
+                return
+            self.stopped = True
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(
+            ctypes.c_ulong(self.thread.ident), ctypes.py_object(Cancelled)
+        )
+
+
+EXIT_GRACE_S = 1.0
+_exit_status = 0
+
+
+def set_exit_status(code: int) -> None:
+    """The status to exit with should stopped work still be inside a native call at exit
+    (the CLI sets its own; a server's is 0)."""
+    global _exit_status
+    _exit_status = code
+
+
+@atexit.register
+def _stop_limited_at_exit() -> None:
+    """Stop limited calls still running when the process exits; exit at once if one is stuck.
+
+    They are daemon threads, so nothing waits for them; but a thread still inside native
+    code while the interpreter finalises crashes the exit: a C++ call (a HiGHS solve)
+    aborts it as it returns ("terminate called without an active exception", seen on
+    Ctrl-C), and OpenBLAS's exit handlers pull buffers from under a running SVD (a
+    segfault). Stopped, each ends when its current native call returns (one HiGHS solve:
+    milliseconds); one still running after :data:`EXIT_GRACE_S` is left behind by exiting
+    at once with :func:`set_exit_status`'s status (buffers flushed, nothing else to finish:
+    this runs after the program's own exit handling).
+    """
+    deadline = time.monotonic() + EXIT_GRACE_S
+    with _pool_lock:
+        jobs = list(_Limited.running)
+    for job in jobs:
+        job.stop()
+    for job in jobs:
+        job.thread.join(max(0.0, deadline - time.monotonic()))
+    if any(job.thread.is_alive() for job in jobs):
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError, AttributeError):  # closed or replaced
+                pass
+        os._exit(_exit_status)
+
+
 def _shared_pool() -> ThreadPoolExecutor:
     global _pool
     with _pool_lock:
@@ -92,9 +233,12 @@ def _as_worker(call: Callable[[], Any]) -> Any:
 
 
 def _forget_pool() -> None:
-    """A forked child has none of the pool's threads: it starts its own when needed."""
-    global _pool
+    """A forked child has none of the pool's threads (nor limited calls' threads): it starts
+    its own when needed."""
+    global _pool, _pool_lock
     _pool = None
+    _pool_lock = threading.Lock()  # another thread may have held it at the fork
+    _Limited.running.clear()
 
 
 if hasattr(os, "register_at_fork"):

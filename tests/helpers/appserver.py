@@ -47,13 +47,15 @@ def running_app(
     address: str = "127.0.0.1",
     args: Sequence[str] = (),
     env: Mapping[str, str] | None = None,
+    started: list[subprocess.Popen] | None = None,
 ) -> Iterator[str]:
     """The app's URL while it runs (with its own workspace when ``data_dir`` is given).
 
     ``readme=True`` starts it as the README's command does (``streamlit run app.py``, the
     rest from .streamlit/config.toml), only on a free port; ``address`` is where it
     listens (the URL is always 127.0.0.1), ``args`` are more Streamlit options and
-    ``env`` more environment variables.
+    ``env`` more environment variables. ``started`` receives the server's process (for
+    tests that signal it).
     """
     port = free_port()
     env = {**os.environ, **(env or {})}
@@ -71,6 +73,7 @@ def running_app(
         timeout_s,
         cwd=ROOT,
         env=env,
+        started=started,
     ) as url:
         yield url
 
@@ -96,7 +99,13 @@ def running_oidc_provider(
 
 @contextmanager
 def _serving(
-    command: list[str], port: int, ready_path: str, what: str, timeout_s: float, **popen: Any
+    command: list[str],
+    port: int,
+    ready_path: str,
+    what: str,
+    timeout_s: float,
+    started: list[subprocess.Popen] | None = None,
+    **popen: Any,
 ) -> Iterator[str]:
     """Run ``command`` (a server on 127.0.0.1:``port``) until ``ready_path`` answers; stop it."""
     proc = subprocess.Popen(
@@ -107,6 +116,8 @@ def _serving(
         start_new_session=True,
         **popen,
     )
+    if started is not None:
+        started.append(proc)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_for(f"{url}{ready_path}", timeout_s, what)

@@ -175,7 +175,7 @@ def _summarize_public(
     allow-listed columns, no rejected record, the input named only by a keyed fingerprint."""
     from crisismap import report
 
-    figures = report.view_figures(analysis, view, public=True, k=args.k, ledger=release_ledger())
+    figures = _limited_figures(args, analysis, view, public=True, ledger=release_ledger())
     title = f"Incidents by admin-{view.level} region"
     files = report.figure_files(analysis, figures, title=title)
     data = {"csv": files["cells.csv"], "xlsx": files["figures.xlsx"]}.get(fmt)
@@ -194,6 +194,23 @@ def _summarize_public(
         "hidden)"
     )
     return 0
+
+
+def _limited_figures(
+    args: argparse.Namespace, analysis: Any, view: View, *, public: bool, ledger: Any = None
+) -> Any:
+    """The view's figures within ``--time-limit`` (or $CRISISMAP_EXPORT_TIME_LIMIT, 120 s)."""
+    from crisismap import prepared
+
+    return prepared.view_figures(
+        analysis,
+        view,
+        public=public,
+        k=args.k,
+        ledger=ledger,
+        time_limit=prepared.export_time_limit(args.time_limit),
+        setting=f"--time-limit (or ${prepared.TIME_LIMIT_ENV})",
+    )
 
 
 def hidden_figures(figures: Any) -> int:
@@ -248,6 +265,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     analysis = analyse(args)
     pipeline.check_flag_filters(analysis, view)
     progress("building the report bundle (suppression and PDF can take a few seconds)")
+    ledger = release_ledger(args.team) if public else None
     data = report.build_bundle(
         analysis,
         view,
@@ -256,7 +274,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         k=args.k,
         masking=masking,
         secret=secret,
-        ledger=release_ledger(args.team) if public else None,
+        ledger=ledger,
+        figures=_limited_figures(args, analysis, view, public=public, ledger=ledger),
     )
     out = output_path(
         args.out or report.bundle_filename(level=view.level, period=view.period, public=public),

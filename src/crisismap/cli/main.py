@@ -19,6 +19,8 @@ from crisismap.cli.common import (
 from crisismap.cli.workspace import add_workspace_parser
 from crisismap.errors import CrisismapError
 
+EXIT_INTERRUPTED = 130  # the shell's status for a command stopped by Ctrl-C
+
 REJECTED_HELP = (
     "also write the rejected records with their reasons: raw values, so the file is "
     "internal, named SENSITIVE_<OUT> and readable by you only"
@@ -87,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="one row per region and period (with --internal)",
     )
     add_publication_options(p, what="exact figures")
+    _add_time_limit(p)
     p.add_argument(
         "--engine",
         choices=["local", "dask"],
@@ -112,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_view_filters(p)
     p.add_argument("--title", help="title of the brief")
     add_publication_options(p, what="a bundle with exact figures and the input file names")
+    _add_time_limit(p)
     p.add_argument(
         "--mask",
         metavar="round:D|displace:R[:MIN]",
@@ -144,6 +148,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_time_limit(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--time-limit",
+        type=float,
+        metavar="SECONDS",
+        help="stop protecting the figures after this long, with a sentence saying what to do "
+        "(default: $CRISISMAP_EXPORT_TIME_LIMIT or 120; 0: no limit)",
+    )
+
+
 # Numeric options and the least each accepts (argparse checks only their type); --k is
 # checked by check_publication (2 or more for public output, not used with --internal).
 _MINIMUMS = {"max_problems": 0, "limit": 0, "wait": 0, "older_than": 0, "snap_m": 0}
@@ -164,10 +178,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         _check_numbers(args)
         check_publication(args)
-        return int(args.func(args) or 0)
+        return _exiting(int(args.func(args) or 0))
     except CrisismapError as exc:
         print(f"crisismap: error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return _exiting(EXIT_BAD_INPUT)
     except OSError as exc:
         print(f"crisismap: error: {exc.strerror or exc}: {exc.filename or ''}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return _exiting(EXIT_BAD_INPUT)
+    except KeyboardInterrupt:
+        print("crisismap: interrupted (Ctrl-C): nothing more was written.", file=sys.stderr)
+        return _exiting(EXIT_INTERRUPTED)
+
+
+def _exiting(code: int) -> int:
+    """``code``, also told to crisismap.parallel: should stopped work still be inside a
+    native call at exit, the process leaves at once with this status."""
+    limited = sys.modules.get("crisismap.parallel")  # not imported: nothing ran limited
+    if limited is not None:
+        limited.set_exit_status(code)
+    return code

@@ -51,6 +51,7 @@ def build_bundle(
     k: int = publish.DEFAULT_K,
     masking: publish.Masking | None = None,
     secret: bytes | None = None,
+    figures: Figures | None = None,
     ledger: releases.Ledger | None = None,
 ) -> bytes:
     """The report bundle (ZIP bytes) for one view; see :func:`bundle_files` for its files."""
@@ -63,6 +64,7 @@ def build_bundle(
             k=k,
             masking=masking,
             secret=secret,
+            figures=figures,
             ledger=ledger,
         )
     )
@@ -77,6 +79,7 @@ def bundle_files(
     k: int = publish.DEFAULT_K,
     masking: publish.Masking | None = None,
     secret: bytes | None = None,
+    figures: Figures | None = None,
     ledger: releases.Ledger | None = None,
 ) -> dict[str, bytes]:
     """Every file of the bundle, in ZIP order (names prefixed SENSITIVE_ when internal).
@@ -89,11 +92,16 @@ def bundle_files(
     plain SHA-256. Rejected records (raw values) are never in a bundle: they are their
     own, explicitly asked-for export. ``ledger`` keeps public releases of the same data
     consistent across processes.
+    ``figures``: the view's figures when already computed with the same ``public`` and
+    ``k`` (the dashboard computes a view once for all its downloads).
     """
     refusal = publish.public_k_refusal(k, option="k") if public else None
     if refusal:
         raise InvalidValueError(refusal)
-    figures = view_figures(analysis, view, public=public, k=k, ledger=ledger)
+    if figures is None:
+        figures = view_figures(analysis, view, public=public, k=k, ledger=ledger)
+    elif figures.public != public:
+        raise ValueError("The figures given are not of the bundle's kind (public or internal).")
     title = title or default_title(figures)
     points = summary = None
     notes: list[str] = []
