@@ -449,6 +449,7 @@ if masking is not None:
     id_warning = dashboard.generated_id_warning(analysis)
     if id_warning and masking.method == "displace":
         st.warning(escape.markdown(id_warning))
+ledger = dashboard.release_ledger(ws.workspace) if public else None
 exports = ws.exports(
     dashboard.exports(
         analysis,
@@ -457,13 +458,14 @@ exports = ws.exports(
         k=k,
         masking=masking,
         secret=lambda: ws.workspace.export_secret(datetime.now(UTC)),
+        ledger=ledger,
     ),
     public=public,
     k=k,
     view=page.view,
     sources=sources,
 )
-ready = dashboard.exports_ready(analysis, page, public=public, k=k)
+ready = dashboard.exports_ready(analysis, page, public=public, k=k, ledger=ledger)
 if not ready and st.session_state.get("cancel-export"):
     st.info("Cancelled: nothing was prepared. The page is yours again.")
 prepare = st.empty()
@@ -480,6 +482,7 @@ if not ready and prepare.button("Prepare the downloads of this view", type="prim
                 page,
                 public=public,
                 k=k,
+                ledger=ledger,
                 on_wait=lambda s: clock.caption(
                     dashboard.waiting_sentence(s, dashboard.export_time_limit())
                 ),

@@ -165,8 +165,11 @@ def test_downloaded_summary_matches_the_view(page):
     assert "description" not in rows[0]  # public by default: no free text
     shown = [int(r["incidents"]) for r in rows if r["suppressed"] == "False"]
     assert not any(0 < n < 5 for n in shown)
+    # Khartoum holds about 940 of the demo's incidents; the publication grid hides its small
+    # monthly cells and their complements (protected for every release of the data at once),
+    # and publishes the rest exactly
     khartoum = sum(int(r["incidents"] or 0) for r in rows if r["region_code"] == "SD-KH")
-    assert khartoum > 500
+    assert khartoum > 250
 
 
 def test_own_boundaries_and_click_to_drill_down(page, tmp_path, shared_data):

@@ -512,14 +512,25 @@ def export_time_limit() -> float | None:
     return prepared.export_time_limit()
 
 
-def exports_ready(analysis: Analysis, page: Page, *, public: bool = True, k: int = 5) -> bool:
+def exports_ready(
+    analysis: Analysis, page: Page, *, public: bool = True, k: int = 5, ledger: Any = None
+) -> bool:
     """The view's figures are prepared: its downloads are quick."""
-    return prepared.cached_figures(analysis, page.view, public=public, k=k) is not None
+    figures = prepared.cached_figures(analysis, page.view, public=public, k=k, ledger=ledger)
+    return figures is not None
 
 
 def protecting_sentence(page: Page, *, public: bool = True, k: int = 5) -> str:
     """What the status says while the view's figures are prepared."""
     return prepared.protecting_sentence(page.view, public=public, k=k, incidents=page.total_points)
+
+
+def release_ledger(workspace: Any) -> Any:
+    """The workspace's release ledger: public exports of the same data stay consistent
+    with each other, whoever makes them and in whatever session."""
+    from crisismap import releases
+
+    return releases.Ledger(Path(workspace.db_path).parent / "releases")
 
 
 def waiting_sentence(elapsed: float, limit: float | None) -> str:
@@ -535,6 +546,7 @@ def prepare_exports(
     public: bool = True,
     k: int = 5,
     on_wait: Callable[[float], None] | None = None,
+    ledger: Any = None,
 ) -> None:
     """Compute (once) the figures every download of the view is written from.
 
@@ -543,7 +555,13 @@ def prepare_exports(
     ``on_wait`` raises (Streamlit does when the user presses Cancel or the server stops).
     """
     prepared.view_figures(
-        analysis, page.view, public=public, k=k, time_limit=export_time_limit(), on_wait=on_wait
+        analysis,
+        page.view,
+        public=public,
+        k=k,
+        time_limit=export_time_limit(),
+        on_wait=on_wait,
+        ledger=ledger,
     )
 
 
@@ -583,6 +601,7 @@ def exports(
     k: int = 5,
     masking: Any = None,
     secret: Callable[[], bytes | None] | None = None,
+    ledger: Any = None,
 ) -> list[ExportItem]:
     """Downloads for the current view, built only when clicked.
 
@@ -604,7 +623,9 @@ def exports(
     view = page.view
 
     def made() -> dict[str, Any]:
-        return dict(public=public, k=k, title=page.title, time_limit=export_time_limit())
+        return dict(
+            public=public, k=k, title=page.title, time_limit=export_time_limit(), ledger=ledger
+        )
 
     def figure_file(name: str) -> bytes:
         return prepared.figure_files(analysis, view, **made())[name]

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from crisismap import parallel, publish, report
+from crisismap import parallel, publish, releases, report
 from crisismap.errors import InvalidValueError, TimeLimitError
 from crisismap.pipeline import Analysis
 from crisismap.report import Figures
@@ -102,10 +102,13 @@ def too_slow_sentence(view: View, limit: float, *, public: bool, setting: str) -
     )
 
 
-def cached_figures(analysis: Analysis, view: View, *, public: bool, k: int) -> Figures | None:
+def cached_figures(
+    analysis: Analysis, view: View, *, public: bool, k: int, ledger: Any = None
+) -> Figures | None:
     """The view's figures if they are prepared already (nothing is computed)."""
+    view = _published(analysis, view, public)
     with _CREATING:
-        slot = analysis.memo(_SLOTS, OrderedDict).get(_key(view, public, k))
+        slot = analysis.memo(_SLOTS, OrderedDict).get(_key(view, public, k) + _ledger_key(ledger))
     return None if slot is None else slot.figures
 
 
@@ -130,7 +133,8 @@ def view_figures(
     work that was stopped. ``ledger``: the CLI's release ledger
     (:func:`crisismap.report.view_figures`); figures made with one are kept apart.
     """
-    slot = _slot(analysis, _key(view, public, k) + ((id(ledger),) if ledger is not None else ()))
+    view = _published(analysis, view, public)
+    slot = _slot(analysis, _key(view, public, k) + _ledger_key(ledger))
     if slot.figures is not None:
         return slot.figures
 
@@ -164,9 +168,10 @@ def figure_files(
     ``limits``: ``time_limit``, ``cancel``, ``on_wait`` as for :func:`view_figures`.
     """
     figures = view_figures(analysis, view, public=public, k=k, **limits)
+    view = _published(analysis, view, public)
     return _files(
         analysis,
-        _key(view, public, k),
+        _key(view, public, k) + _ledger_key(limits.get("ledger")),
         ("tables", title),
         lambda: report.figure_files(analysis, figures, title=title),
     )
@@ -186,9 +191,10 @@ def bundle(
     """The view's report bundle (:func:`crisismap.report.build_bundle`: ``masking`` adds
     masked points keyed on the workspace's ``secret``) from its one set of figures, made once."""
     figures = view_figures(analysis, view, public=public, k=k, **limits)
+    view = _published(analysis, view, public)
     return _files(
         analysis,
-        _key(view, public, k),
+        _key(view, public, k) + _ledger_key(limits.get("ledger")),
         ("bundle", title, repr(masking), secret),
         lambda: report.build_bundle(
             analysis,
@@ -201,6 +207,15 @@ def bundle(
             figures=figures,
         ),
     )
+
+
+def _published(analysis: Analysis, view: View, public: bool) -> View:
+    """Public figures cover whole periods (crisismap.releases.public_view)."""
+    return releases.public_view(analysis, view) if public else view
+
+
+def _ledger_key(ledger: Any) -> tuple[Any, ...]:
+    return () if ledger is None else (str(ledger.directory),)
 
 
 def _key(view: View, public: bool, k: int) -> tuple[Any, ...]:

@@ -99,6 +99,32 @@ def check_public_view(view: View) -> None:
             )
 
 
+def public_view(analysis: Any, view: View) -> View:
+    """The view a public export of ``view`` publishes: its window made of whole periods.
+
+    A window that holds every record is no window (the whole span: the dashboard's
+    default date range); otherwise its ends move out to the first and last day of their
+    periods. The command line refuses such a window instead (the user typed the dates).
+    """
+    if view.period not in PUBLIC_PERIODS or (view.start is None and view.end is None):
+        return view
+    dates = pd.to_datetime(analysis.records.get("date"), errors="coerce")
+    ends = pd.to_datetime(analysis.records.get("date_end", dates), errors="coerce")
+    first, last = dates.min(), ends.max() if ends is not None else dates.max()
+    start, end = view.start, view.end
+    if (start is None or pd.isna(first) or pd.Timestamp(start) <= first) and (
+        end is None or pd.isna(last) or pd.Timestamp(end) >= last
+    ):
+        return view.with_(start=None, end=None)
+    if start is not None:
+        ordinal = ordinals(np.array([day_number(start)]), view.period)
+        start = pd.Timestamp(period_days(ordinal, view.period)[0][0]).date()
+    if end is not None:
+        ordinal = ordinals(np.array([day_number(end)]), view.period)
+        end = pd.Timestamp(period_days(ordinal, view.period)[1][0]).date()
+    return view.with_(start=start, end=end)
+
+
 @dataclass
 class Ledger:
     """Where the grid's state of each dataset is kept (a private directory)."""
@@ -489,6 +515,7 @@ __all__ = [
     "PublicTables",
     "build_grid",
     "check_public_view",
+    "public_view",
     "dataset_key",
     "grid_of",
     "public_tables",

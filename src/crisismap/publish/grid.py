@@ -48,8 +48,9 @@ _COMBO_SHIFT, _R_SHIFT, _T_SHIFT = 56, 36, 20
 _R_MAX, _T_MAX, _C_MAX = 1 << 20, 1 << 16, 1 << 20
 MAX_PARTNERS = 8  # partners tried per axis for one primary
 MAX_TRIES = 24  # moves with every even corner non-empty, looked at per template
-MAX_FEASIBLE = 4  # feasible moves compared per template
-MAX_EVALUATED = 6  # feasible moves compared per primary, over every template
+MAX_FEASIBLE = 16  # feasible moves compared per template
+MAX_EVALUATED = 32  # feasible moves compared per primary, over every template
+TOTAL_EVALUATED = 120_000  # ... and per release: large grids compare fewer per primary
 TOTAL_WEIGHT = 8  # hiding a total costs this many times a cell of the same value, per axis
 
 
@@ -185,6 +186,7 @@ class Grid:
     combos: list[tuple[int, int, int]]
     hidden: set[int] = field(default_factory=set)
     _count: dict[tuple[int, int, int], int] = field(default_factory=dict)
+    _evaluate: int = MAX_EVALUATED
     published: set[tuple[int, int, int]] = field(default_factory=set)
     _first_base: dict[int, dict[int, int]] = field(default_factory=dict)
     _free_index: dict[tuple[int, int], tuple[np.ndarray, list[int]]] = field(default_factory=dict)
@@ -347,6 +349,7 @@ class Grid:
         ]
         primaries.sort(key=lambda key: (-self._roots(key), key))
         published_ids = {self._combo_index.get(c) for c in self.published}
+        self._evaluate = max(4, min(MAX_EVALUATED, TOTAL_EVALUATED // max(len(primaries), 1)))
         done = 0
         for key in primaries:
             if key in self.hidden:
@@ -372,13 +375,13 @@ class Grid:
             for d in combinations(splittable, size)
         ]
         best: tuple[float, set[int]] | None = None
-        budget = MAX_EVALUATED
+        budget = self._evaluate
         for template in templates:
             tried = 0
             for move in self._candidates(combo_id, combo, parts, template):
                 tried += 1
                 budget -= 1
-                if tried > MAX_FEASIBLE or budget < 0:
+                if tried > min(MAX_FEASIBLE, self._evaluate) or budget < 0:
                     break
                 affected = self._affected(move)
                 if key not in affected or self._blocked(affected, published_ids):
