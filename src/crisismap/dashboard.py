@@ -628,7 +628,7 @@ def exports(
         )
 
     def figure_file(name: str) -> bytes:
-        return prepared.figure_files(analysis, view, **made())[name]
+        return prepared.figure_files(analysis, view, only=name, **made())[name]
 
     stem = f"crisismap_admin{view.level}_{view.period.value}"
     items = [

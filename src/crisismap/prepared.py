@@ -161,10 +161,18 @@ def view_figures(
 
 
 def figure_files(
-    analysis: Analysis, view: View, *, public: bool, k: int, title: str, **limits: Any
+    analysis: Analysis,
+    view: View,
+    *,
+    public: bool,
+    k: int,
+    title: str,
+    only: str | None = None,
+    **limits: Any,
 ) -> dict[str, bytes]:
     """The view's CSV, XLSX and GeoJSON files (:func:`crisismap.report.figure_files`), once.
 
+    ``only`` builds just that file (a workbook of a large grid takes long to write).
     ``limits``: ``time_limit``, ``cancel``, ``on_wait`` as for :func:`view_figures`.
     """
     figures = view_figures(analysis, view, public=public, k=k, **limits)
@@ -172,8 +180,8 @@ def figure_files(
     return _files(
         analysis,
         _key(view, public, k) + _ledger_key(limits.get("ledger")),
-        ("tables", title),
-        lambda: report.figure_files(analysis, figures, title=title),
+        ("tables", title, only),
+        lambda: report.figure_files(analysis, figures, title=title, only=only),
     )
 
 

@@ -177,9 +177,8 @@ def _summarize_public(
 
     figures = _limited_figures(args, analysis, view, public=True, ledger=release_ledger())
     title = f"Incidents by admin-{view.level} region"
-    files = report.figure_files(analysis, figures, title=title)
-    data = {"csv": files["cells.csv"], "xlsx": files["figures.xlsx"]}.get(fmt)
-    data = data if data is not None else files["regions.geojson"]
+    wanted = {"csv": "cells.csv", "xlsx": "figures.xlsx"}.get(fmt, "regions.geojson")
+    data = report.figure_files(analysis, figures, title=title, only=wanted)[wanted]
     write_output(out, data, records=False)
     manifest_path = Path(args.manifest) if args.manifest else out.with_suffix(".manifest.json")
     manifest = report.bundle_manifest(

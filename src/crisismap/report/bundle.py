@@ -153,9 +153,20 @@ def zip_bytes(files: dict[str, bytes]) -> bytes:
 # ----------------------------------------------------------------------------- tables
 
 
-def figure_files(analysis: Analysis, figures: Figures, *, title: str) -> dict[str, bytes]:
-    """The figures as CSV, XLSX and GeoJSON (the same numbers as the PDF); no record."""
+def figure_files(
+    analysis: Analysis, figures: Figures, *, title: str, only: str | None = None
+) -> dict[str, bytes]:
+    """The figures as CSV, XLSX and GeoJSON (the same numbers as the PDF); no record.
+
+    ``only`` names the one file wanted (``cells.csv``, ``figures.xlsx``,
+    ``regions.geojson``...): a workbook of every table is slow to write for a large grid.
+    """
     tables = _tables(figures)
+    if only is not None and only.endswith(".csv"):
+        name = only.removesuffix(".csv")
+        return {only: to_csv_bytes(tables[name])}
+    if only == "regions.geojson":
+        return {only: regions_geojson(analysis, figures)}
     files = {f"{name}.csv": to_csv_bytes(frame) for name, frame in tables.items()}
     sheets = {"About": _about_sheet(figures, title)}
     sheet_names = {
