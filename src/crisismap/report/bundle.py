@@ -168,7 +168,18 @@ def figure_files(
     if only == "regions.geojson":
         return {only: regions_geojson(analysis, figures)}
     files = {f"{name}.csv": to_csv_bytes(frame) for name, frame in tables.items()}
-    sheets = {"About": _about_sheet(figures, title)}
+    # The workbook lists the cells that hold incidents or are hidden: a zero-filled grid
+    # (every region x period x category) is mostly zeros and slow to write as a workbook.
+    cells = tables["cells"]
+    listed = cells[cells["incidents"].isna() | (cells["incidents"].fillna(0) != 0)]
+    if "suppressed" in cells:
+        listed = cells[cells["suppressed"].astype(bool) | (cells["incidents"].fillna(0) != 0)]
+    note = (
+        f"The Cells sheet lists the {len(listed):,} cells that hold incidents or are hidden; "
+        f"the other {len(cells) - len(listed):,} are zeros (cells.csv lists every cell)."
+    )
+    tables = {**tables, "cells": listed}
+    sheets = {"About": _about_sheet(figures, title, note)}
     sheet_names = {
         "regions": "Regions",
         "series": "Time series",
@@ -199,7 +210,7 @@ def _tables(figures: Figures) -> dict[str, pd.DataFrame]:
     }
 
 
-def _about_sheet(figures: Figures, title: str) -> pd.DataFrame:
+def _about_sheet(figures: Figures, title: str, note: str = "") -> pd.DataFrame:
     label = publish.sensitivity_label(figures.public, k=figures.suppression.get("k", 0))
     lines = [
         title,
@@ -210,6 +221,8 @@ def _about_sheet(figures: Figures, title: str) -> pd.DataFrame:
     ]
     if figures.public:
         lines.append(f"Suppressed figures are blank, with suppressed = True ({MARK} in the PDF).")
+    if note:
+        lines.append(note)
     lines.append(f"Made with crisismap {__version__}.")
     return pd.DataFrame({"About this file": lines})
 
