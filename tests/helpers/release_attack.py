@@ -82,6 +82,7 @@ class Figure:
     category: str | None
     value: int | None  # None: hidden
     is_cell: bool
+    implicit: bool = False  # a row the export leaves out, so zero (see Release.add)
 
 
 @dataclass
@@ -94,9 +95,20 @@ class Release:
     zeros_published: bool = True  # every export's settings say zeros are never hidden
 
     def add(self, export: Export, figures: Sequence[tuple]) -> None:
+        """The export's figures, and a zero for each special row it leaves out: the grid is
+        zero-filled, but "outside", "not attributable" and "date not attributable" rows
+        appear only when some record falls there (crisismap.aggregate.cells)."""
         index = len(self.exports)
         self.exports.append(export)
-        self.figures += [Figure(index, *f) for f in figures]
+        added = [Figure(index, *f) for f in figures]
+        self.figures += added
+        if not any(f.is_cell for f in added):
+            return
+        if not any(f.period_start == IMPRECISE_PERIOD for f in added):
+            self.figures.append(Figure(index, None, IMPRECISE_PERIOD, None, 0, False, True))
+        for code in (OUTSIDE_CODE, IMPRECISE_CODE):
+            if not any(f.region == code for f in added):
+                self.figures.append(Figure(index, code, None, None, 0, False, True))
 
 
 # ----------------------------------------------------------------------------- reading
@@ -298,7 +310,12 @@ class Model:
             for i, f in enumerate(self.release.figures)
             if f.value is not None and f.value != int(self.true_values[i])
         ]
-        assert not wrong, f"model disagrees with {len(wrong)} published figures: {wrong[:3]}"
+        assert not wrong, f"model disagrees with {len(wrong)} published figures: {wrong[:3]}" + (
+            " (implicit=True: a special row left out was not zero; has the rule that such rows "
+            "appear only when non-empty changed? Then change Release.add.)"
+            if any(f.implicit for _, f, _ in wrong)
+            else ""
+        )
 
 
 # ----------------------------------------------------------------------------- attack
