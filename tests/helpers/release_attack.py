@@ -182,6 +182,7 @@ def truth_of(records: pd.DataFrame, joined: pd.DataFrame, max_level: int) -> Tru
         codes[level] = np.where(code.isna(), special, code.astype(str)).astype(object)
     first = _days(records["date"])
     last = _days(records["date_end"]) if "date_end" in records else first
+    assert (first > -(2**40)).all(), "model: every record has a date"
     last = np.where(last < -(2**40), first, last)
     if "date_precision" in records:
         assert set(records["date_precision"].astype(str)) <= {"day"}, "model: day dates only"
@@ -256,8 +257,8 @@ class Model:
         seg_b = np.searchsorted(self.cuts, t.last, side="right") - 1
         record_time = pair_type[seg_a, seg_b]
         assert (record_time >= 0).all()
-        # regions: every finest region of the boundary set the records use, plus the
-        # special combinations the records show (their rows are published when non-empty)
+        # regions: the combinations of codes the records have (a region without records is
+        # zero in every figure, and zeros are published; special rows show when non-empty)
         region_rows = t.regions.drop_duplicates().reset_index(drop=True)
         self.region_types = region_rows
         region_key = pd.MultiIndex.from_frame(t.regions)
