@@ -74,6 +74,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="run only the whole-command and CSV-writer sections",
     )
     parser.add_argument(
+        "--only-public",
+        action="store_true",
+        help="run only the public-figures section (issue 12): `crisismap summarize --public` "
+        "and the public report on 10k world admin-1 and 100k CAF admin-2 incidents, against "
+        "their targets (benchmarks/public.py)",
+    )
+    parser.add_argument(
+        "--public-repeats", type=int, default=3, help="timed runs per public case (median)"
+    )
+    parser.add_argument(
+        "--public-timeout",
+        type=float,
+        default=600.0,
+        help="stop a public run after this many seconds and report it as unfinished",
+    )
+    parser.add_argument(
         "--no-compile",
         action="store_true",
         help="do not compile crisismap's bytecode before the whole-command runs",
@@ -100,6 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.only_public:
+        return _public(args)
     if args.quick:
         args.sizes, args.repeats, args.map_sizes = "100000", 2, "1000"
         args.command_sizes = "100000"
@@ -160,6 +178,20 @@ def main(argv: list[str] | None = None) -> int:
 
 
 # --- running ---------------------------------------------------------------------------------
+
+
+def _public(args: argparse.Namespace) -> int:
+    """Only the public-figures section (see benchmarks/public.py)."""
+    from benchmarks import public
+
+    environment = _environment()
+    _header(environment)
+    public.print_header(args.public_repeats, args.public_timeout)
+    rows = public.measure(repeats=args.public_repeats, timeout=args.public_timeout)
+    if args.json:
+        args.json.write_text(json.dumps({"environment": environment, "public": rows}, indent=2))
+        print(f"\nfigures written to {args.json}")
+    return 0
 
 
 def _prepare(layers: list[str], sizes: list[int], map_sizes: list[int]) -> None:

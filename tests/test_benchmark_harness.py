@@ -6,6 +6,7 @@ the harness measures the right thing.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -202,3 +203,35 @@ def test_the_mostly_empty_fields_input_is_mostly_empty_quoted_fields():
     values = raw.frame.to_numpy().ravel()
     assert (values == "").mean() > 0.9
     assert data.empty_fields_csv(50_000).count(b'""') > 0.9 * values.size
+
+
+# --- the public-figures section (benchmarks/public.py) ------------------------------------
+
+
+@pytest.mark.slow
+def test_public_benchmark_times_public_figures_in_a_fresh_process(shared_data, tmp_path):
+    """Each case asks for public figures, and a run reports its own peak memory (VmHWM of
+    the new process, not the runner's) and its exit."""
+    from benchmarks import public
+
+    incidents = tmp_path / "incidents.csv"
+    incidents.write_text(
+        "id,date,latitude,longitude,category\n"
+        "a,2024-01-05,4.40,18.55,killing\n"
+        "b,2024-02-07,4.41,18.56,killing\n"
+    )
+    for case in public.cases():
+        argv = public.command(case, incidents, tmp_path)
+        assert argv[0] in ("summarize", "report") and "--internal" not in argv
+        assert argv[0] == "report" or "--public" in argv
+    case = next(c for c in public.cases() if c["input"][0] == "caf2")
+    env = dict(
+        os.environ,
+        CRISISMAP_DATA_DIR=str(tmp_path / "data"),
+        CRISISMAP_BENCH_PEAK=str(tmp_path / "peak"),
+    )
+    run = public.run_once(public.command(case, incidents, tmp_path), env, timeout=300)
+    assert run["timed_out"] is None and run["seconds"] > 0
+    assert 20 < run["peak_mb"] < 4000
+    written = (tmp_path / "public.csv").read_text()
+    assert '"suppressed"' in written.splitlines()[0]  # the public columns

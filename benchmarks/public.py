@@ -1,0 +1,218 @@
+"""Public figures at NGO scale (issue 12, point 4): ``crisismap summarize --public`` and the
+public report bundle, each as a fresh process, against the issue's targets.
+
+Inputs (seeded, generated once under ``benchmarks/out/``):
+
+* 10,000 incidents over the bundled Natural Earth admin-1 of five countries
+  (``world:SDN,SSD,TCD,CAF,COD``, 2018–2024, eight categories);
+* 100,000 incidents over OCHA COD-AB CAF admin-2 (72 sub-prefectures, ``../shared/data``).
+
+Runs: 10k × month (target ≤ 3 s), 10k × week (≤ 10 s), 100k CAF admin-2 × month (≤ 15 s),
+and the report bundle (``crisismap report``, public, k = 5) for 10k × month. Each is timed
+from spawn to exit (median of ``repeats``) with its peak resident memory (``VmHWM`` of the
+process itself); a first run with an empty data directory prepares the boundary set and is
+reported apart. A run that passes ``timeout`` seconds is stopped and reported as such.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks import data
+
+WORLD = "world:SDN,SSD,TCD,CAF,COD"
+CAF_DIR = data.SHARED_DATA / "boundaries" / "caf_codab"
+# What the peak memory is read from: the process's own high-water mark, at exit
+# (ru_maxrss would carry over the runner's, see benchmarks/worker.py::peak_mb).
+_RUN = """
+import atexit, os, sys
+def _peak():
+    with open("/proc/self/status") as status:
+        kb = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+    with open(os.environ["CRISISMAP_BENCH_PEAK"], "w") as out:
+        out.write(str(kb))
+atexit.register(_peak)
+from crisismap.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def cases() -> list[dict[str, Any]]:
+    """(name, input, command arguments, target seconds) of each timed run."""
+    return [
+        {
+            "name": "10k world admin-1 x month",
+            "input": ("world5", 10_000),
+            "argv": ["summarize", "--boundaries", WORLD, "--level", "1", "--period", "month"],
+            "target": 3.0,
+        },
+        {
+            "name": "10k world admin-1 x week",
+            "input": ("world5", 10_000),
+            "argv": ["summarize", "--boundaries", WORLD, "--level", "1", "--period", "week"],
+            "target": 10.0,
+        },
+        {
+            "name": "100k CAF admin-2 x month",
+            "input": ("caf2", 100_000),
+            "argv": [
+                "summarize",
+                "--boundaries",
+                str(CAF_DIR),
+                "--level",
+                "2",
+                "--period",
+                "month",
+            ],
+            "target": 15.0,
+        },
+        {
+            "name": "report bundle, 10k world admin-1 x month",
+            "input": ("world5", 10_000),
+            "argv": ["report", "--boundaries", WORLD, "--level", "1", "--period", "month"],
+            "target": None,
+        },
+    ]
+
+
+def layer(key: str) -> data.Layer:
+    from crisismap.boundaries import load_boundaries
+
+    if key == "world5":
+        return data.Layer(key, 1, data._slim(load_boundaries(WORLD).levels[1]))
+    if key == "caf2":
+        if not CAF_DIR.is_dir():
+            raise SystemExit(f"COD-AB CAF not found at {CAF_DIR}: set CRISISMAP_SHARED_DATA.")
+        return data.Layer(key, 2, data._slim(load_boundaries(CAF_DIR).levels[2]))
+    raise SystemExit(f"Unknown public-benchmark layer {key!r}: expected world5 or caf2.")
+
+
+def prepare() -> dict[tuple[str, int], Path]:
+    """Generate each input once (not timed)."""
+    paths = {}
+    for key, n in sorted({c["input"] for c in cases()}):
+        path = data.incidents_path(key, n)
+        if not path.is_file():
+            print(f"generating {n:,} incidents over {key} ...", flush=True)
+            data.ensure_incidents(layer(key), n)
+        paths[(key, n)] = path
+    return paths
+
+
+def command(case: dict[str, Any], incidents: Path, work: Path) -> list[str]:
+    """The CLI arguments of one case: public figures (``report`` is public unless
+    ``--internal``), written under ``work``."""
+    name, *options = case["argv"]
+    out = work / ("bundle.zip" if name == "report" else "public.csv")
+    argv = [name, str(incidents), *options, "--out", str(out)]
+    return [*argv, "--public"] if name == "summarize" else argv
+
+
+def run_once(argv: list[str], env: dict[str, str], timeout: float) -> dict[str, Any]:
+    """Seconds from spawn to exit and peak memory (MB) of one fresh process."""
+    peak = Path(env["CRISISMAP_BENCH_PEAK"])
+    peak.unlink(missing_ok=True)
+    with tempfile.TemporaryFile() as errors:
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            [sys.executable, "-c", _RUN, *argv],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=errors,
+            env=env,
+            start_new_session=True,
+        )
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            return {"seconds": None, "timed_out": timeout, "peak_mb": None}
+        seconds = time.perf_counter() - start
+        if proc.returncode != 0:
+            errors.seek(0)
+            tail = errors.read().decode(errors="replace")[-2000:]
+            raise SystemExit(f"crisismap {' '.join(argv)} failed:\n{tail}")
+    peak_mb = int(peak.read_text()) / 1024 if peak.is_file() else None
+    return {"seconds": seconds, "timed_out": None, "peak_mb": peak_mb}
+
+
+def measure(*, repeats: int = 3, timeout: float = 600.0) -> list[dict[str, Any]]:
+    """Every case: a first run (prepares the boundary set), then ``repeats`` timed runs."""
+    paths = prepare()
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="crisismap-bench-public-") as tmp:
+        work = Path(tmp)
+        env = dict(
+            os.environ,
+            CRISISMAP_DATA_DIR=str(work / "data"),
+            CRISISMAP_BENCH_PEAK=str(work / "peak"),
+        )
+        for case in cases():
+            incidents = paths[case["input"]]
+            argv = command(case, incidents, work)
+            first = run_once(argv, env, timeout)
+            runs = (
+                [first]
+                if first["timed_out"]
+                else [run_once(argv, env, timeout) for _ in range(repeats)]
+            )
+            done = [r["seconds"] for r in runs if r["seconds"] is not None]
+            median = statistics.median(done) if done and len(done) == len(runs) else None
+            peaks = [r["peak_mb"] for r in runs if r["peak_mb"] is not None]
+            row = {
+                "name": case["name"],
+                "records": case["input"][1],
+                "command": "crisismap " + " ".join(argv),
+                "target_s": case["target"],
+                "first_run_s": first["seconds"],
+                "runs_s": [None if r["seconds"] is None else round(r["seconds"], 2) for r in runs],
+                "median_s": median,
+                "timed_out_after_s": timeout if median is None else None,
+                "peak_mb": max(peaks) if peaks else None,
+                "ratio_to_target": (
+                    median / case["target"] if median is not None and case["target"] else None
+                ),
+                "load_average": os.getloadavg(),
+            }
+            rows.append(row)
+            print_row(row)
+    return rows
+
+
+def print_header(repeats: int, timeout: float) -> None:
+    print(
+        "\n== public figures at NGO scale: `crisismap summarize --public` and `report`, "
+        "fresh processes =="
+    )
+    print(
+        f"median of {repeats} runs after a first run that prepares the boundary set; peak = VmHWM; "
+        f"runs stopped after {timeout:.0f} s"
+    )
+    print(
+        f"  {'':<44}{'median s':>10}{'target s':>10}{'ratio':>8}{'peak MB':>9}   runs / first run"
+    )
+
+
+def print_row(row: dict[str, Any]) -> None:
+    target = "" if row["target_s"] is None else f"{row['target_s']:.0f}"
+    if row["median_s"] is None:
+        median, ratio = f">{row['timed_out_after_s']:.0f}", "-"
+    else:
+        median = f"{row['median_s']:.2f}"
+        ratio = "" if row["ratio_to_target"] is None else f"{row['ratio_to_target']:.1f}x"
+    peak = "-" if row["peak_mb"] is None else f"{row['peak_mb']:.0f}"
+    first = "-" if row["first_run_s"] is None else f"{row['first_run_s']:.1f}"
+    load = ", ".join(f"{x:.1f}" for x in row["load_average"])
+    print(
+        f"  {row['name']:<44}{median:>10}{target:>10}{ratio:>8}{peak:>9}   "
+        f"{row['runs_s']} / {first}  (load {load})",
+        flush=True,
+    )
