@@ -516,13 +516,22 @@ def exports_ready(
     analysis: Analysis, page: Page, *, public: bool = True, k: int = 5, ledger: Any = None
 ) -> bool:
     """The view's figures are prepared: its downloads are quick."""
-    figures = prepared.cached_figures(analysis, page.view, public=public, k=k, ledger=ledger)
+    view = _public_view(analysis, page.view, public)
+    figures = prepared.cached_figures(analysis, view, public=public, k=k, ledger=ledger)
     return figures is not None
 
 
 def protecting_sentence(page: Page, *, public: bool = True, k: int = 5) -> str:
     """What the status says while the view's figures are prepared."""
     return prepared.protecting_sentence(page.view, public=public, k=k, incidents=page.total_points)
+
+
+def _public_view(analysis: Analysis, view: View, public: bool) -> View:
+    """A public export covers whole periods: the date range widens to them (the default
+    range, every record, is the whole span) — crisismap.releases.public_view."""
+    from crisismap import releases
+
+    return releases.public_view(analysis, view) if public else view
 
 
 def release_ledger(workspace: Any) -> Any:
@@ -556,7 +565,7 @@ def prepare_exports(
     """
     prepared.view_figures(
         analysis,
-        page.view,
+        _public_view(analysis, page.view, public),
         public=public,
         k=k,
         time_limit=export_time_limit(),
@@ -620,7 +629,7 @@ def exports(
     if refusal:
         raise InvalidValueError(refusal)
 
-    view = page.view
+    view = _public_view(analysis, page.view, public)
 
     def made() -> dict[str, Any]:
         return dict(

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from crisismap import parallel, publish, releases, report
+from crisismap import parallel, publish, report
 from crisismap.errors import InvalidValueError, TimeLimitError
 from crisismap.pipeline import Analysis
 from crisismap.report import Figures
@@ -218,8 +218,10 @@ def bundle(
 
 
 def _published(analysis: Analysis, view: View, public: bool) -> View:
-    """Public figures cover whole periods (crisismap.releases.public_view)."""
-    return releases.public_view(analysis, view) if public else view
+    """The view as given: the dashboard widens a public window to whole periods itself
+    (:func:`crisismap.releases.public_view`); the command line refuses one that cuts a
+    period, so the user knows which dates were published."""
+    return view
 
 
 def _ledger_key(ledger: Any) -> tuple[Any, ...]:

@@ -179,6 +179,13 @@ def grid_of(analysis: Any, view: View, k: int, ledger: Ledger | None = None) -> 
             f"with another k (here {k}) could be combined to reveal small figures. Use "
             f"--k {state['k']}, or make an --internal export."
         )
+    first_k = analysis.memo(("publication-k", dataset), lambda: int(k))
+    if first_k != int(k):  # the same rule without a ledger, for this analysis
+        raise InvalidValueError(
+            f"This data was already published with k={first_k}; releases of the same data "
+            f"with another k (here {k}) could be combined to reveal small figures. Use "
+            f"--k {first_k}, or make an --internal export."
+        )
     grid = analysis.memo(
         ("publication-grid", dataset, int(k)), lambda: build_grid(analysis, view, k)
     )
@@ -304,6 +311,7 @@ def public_tables(
     """
     check_public_view(view)
     grid = grid_of(analysis, view, k, ledger)
+    summary = _every_row(summary, windowed=view.start is not None or view.end is not None)
     reader = _Reader(grid, analysis, view, summary)
     new = grid.release(grid.combos)  # the whole lattice at once: no order to exploit
     cells = reader.cells()
@@ -326,6 +334,14 @@ def public_tables(
             "categories": "each category and all categories",
         },
         "windows": "whole periods; totals are sums of the coarsest whole periods inside",
+        "window_tiles": None
+        if not reader.windowed
+        else [
+            [grain, label, str(first), str(last)]
+            for grain, label, first, last in (
+                window_tiles(view.period, *reader.bounds) if reader.bounds else []
+            )
+        ],
         "figures": int(shown),
         "suppressed_figures": int(hidden),
         "protection": (
@@ -344,6 +360,56 @@ def public_tables(
     return PublicTables(cells, regions, series, periods, totals, settings)
 
 
+def _every_row(summary: pd.DataFrame, *, windowed: bool) -> pd.DataFrame:
+    """The summary with a row for every special region and the imprecise period, always.
+
+    The internal summary shows "outside", "not attributable" and "date not attributable"
+    rows only when some record falls there; in a public table the row's presence would
+    itself say whether a hidden figure is zero. So public tables always carry them (their
+    figures come from the grid, hidden or not), except the imprecise period of a dated
+    window, which is no figure of the grid: it is never shown.
+    """
+    if not len(summary):
+        return summary
+    period_cols = [c for c in ("period", "period_start", "period_end") if c in summary]
+    region_cols = [c for c in ("region_code", "region_name", "parent_code") if c in summary]
+    periods = summary[period_cols].drop_duplicates("period")
+    periods = periods[periods["period"].astype(object) != IMPRECISE_PERIOD]
+    if not windowed:
+        imprecise = pd.DataFrame({"period": [IMPRECISE_PERIOD]})
+        periods = pd.concat([periods, imprecise], ignore_index=True)
+    regions = summary[region_cols].drop_duplicates("region_code")
+    specials = pd.DataFrame(
+        {
+            "region_code": [OUTSIDE_CODE, IMPRECISE_CODE],
+            "region_name": [aggregate.OUTSIDE_NAME, aggregate.IMPRECISE_NAME],
+        }
+    )
+    regions = pd.concat(
+        [regions[~regions["region_code"].isin([OUTSIDE_CODE, IMPRECISE_CODE])], specials],
+        ignore_index=True,
+    )
+    grid = regions.merge(periods, how="cross")
+    if "category" in summary:
+        cats = summary[["category"]].drop_duplicates()
+        grid = grid.merge(cats, how="cross")
+    keys = ["region_code", "period"] + (["category"] if "category" in summary else [])
+    have = summary.set_index(keys).index
+    missing = grid[~grid.set_index(keys).index.isin(have)]
+    if windowed:
+        summary = summary[summary["period"].astype(object) != IMPRECISE_PERIOD]
+    if not len(missing):
+        return summary.reset_index(drop=True)
+    fill = missing.assign(incidents=0, victims=0.0)
+    if "victims_known" in summary:
+        fill = fill.assign(victims_known=0)
+    out = pd.concat([summary, fill[[c for c in summary.columns if c in fill]]], ignore_index=True)
+    for column in summary.columns:
+        if column in ("incidents", "victims_known"):
+            out[column] = out[column].astype(summary[column].dtype)
+    return out.reset_index(drop=True)
+
+
 class _Reader:
     """Looks the view's figures up in the grid (vectorised per table)."""
 
@@ -352,7 +418,12 @@ class _Reader:
         self.level_name = f"adm{view.level}"
         self.grain = view.period.value
         self.windowed = view.start is not None or view.end is not None
-        self.tiles = _tiles(view, summary) if self.windowed else [None]
+        self.bounds = _bounds(view, summary) if self.windowed else None
+        self.tiles = (
+            [(g, label) for g, label, _, _ in window_tiles(view.period, *self.bounds)]
+            if self.bounds
+            else ([] if self.windowed else [None])
+        )
         cats = view.categories
         self.labels: list[str | None] = [None] if cats is None else list(cats)
         self.region_nodes = self._region_filter(analysis, view)
@@ -479,18 +550,27 @@ class _Reader:
         return self._apply(frame, self._sum([self.region_nodes] * n, [self.tiles] * n, labels))
 
 
-def _tiles(view: View, summary: pd.DataFrame) -> list[tuple[str, str] | None]:
-    """The coarsest whole periods (of the grid's grains) that tile the view's window.
-
-    An open end is the first or last period of the data (the summary's periods).
-    """
-    grains = _TILE_GRAINS[view.period]
+def _bounds(view: View, summary: pd.DataFrame) -> tuple[Any, Any] | None:
+    """The first and last day of a public window (an open end: the data's first or last
+    period in the view); None when the view has no period with records."""
     real = summary[summary["period"].astype(object) != IMPRECISE_PERIOD]
     if not len(real):
-        return []
-    lo = day_number(view.start if view.start is not None else real["period_start"].min())
-    hi = day_number(view.end if view.end is not None else real["period_end"].max())
-    tiles: list[tuple[str, str] | None] = []
+        return None
+    lo = view.start if view.start is not None else real["period_start"].min()
+    hi = view.end if view.end is not None else real["period_end"].max()
+    return lo, hi
+
+
+def window_tiles(period: Period, start: Any, end: Any) -> list[tuple[str, str, Any, Any]]:
+    """(grain, label, first day, last day) of the coarsest whole periods that tile
+    ``start``..``end`` (whole periods of ``period``): years, quarters, months — or weeks.
+
+    A public total over a window is the sum of these grid figures; a record counts in it
+    when its dates lie within one of them.
+    """
+    grains = _TILE_GRAINS[Period.parse(period)]
+    lo, hi = day_number(start), day_number(end)
+    tiles: list[tuple[str, str, Any, Any]] = []
     day = lo
     while day <= hi:
         for grain in grains:
@@ -499,7 +579,15 @@ def _tiles(view: View, summary: pd.DataFrame) -> list[tuple[str, str] | None]:
             first = int(starts[0].astype(np.int64))
             last = int(ends[0].astype(np.int64))
             if first == day and last <= hi:
-                tiles.append((grain.value, period_labels(ordinal, starts, grain)[0]))
+                label = period_labels(ordinal, starts, grain)[0]
+                tiles.append(
+                    (
+                        grain.value,
+                        label,
+                        pd.Timestamp(starts[0]).date(),
+                        pd.Timestamp(ends[0]).date(),
+                    )
+                )
                 day = last + 1
                 break
         else:  # check_public_view guarantees whole periods of the view's unit
@@ -516,6 +604,7 @@ __all__ = [
     "build_grid",
     "check_public_view",
     "public_view",
+    "window_tiles",
     "dataset_key",
     "grid_of",
     "public_tables",

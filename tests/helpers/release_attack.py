@@ -61,6 +61,9 @@ class Export:
     k: int = 5
     by_category: bool = True
     via: str = "library"  # or "cli"
+    # a public window's totals: sums of these whole periods (first, last day), from the
+    # export's settings (crisismap.releases.window_tiles); None when the window is whole
+    tiles: tuple[tuple[int, int], ...] | None = None
 
     def label(self) -> str:
         window = f"{self.start}..{self.end}" if self.start or self.end else "whole span"
@@ -104,7 +107,9 @@ class Release:
         self.figures += added
         if not any(f.is_cell for f in added):
             return
-        if not any(f.period_start == IMPRECISE_PERIOD for f in added):
+        windowed = export.start is not None or export.end is not None
+        # a public window never shows its "date not attributable" row (no figure of the grid)
+        if not windowed and not any(f.period_start == IMPRECISE_PERIOD for f in added):
             self.figures.append(Figure(index, None, IMPRECISE_PERIOD, None, 0, False, True))
         for code in (OUTSIDE_CODE, IMPRECISE_CODE):
             if not any(f.region == code for f in added):
@@ -230,8 +235,14 @@ class Model:
     def _slots(self, a_day: np.ndarray, b_day: np.ndarray) -> np.ndarray:
         """Per (first, last) day pair and export: period ordinal, or not in window, or
         not in one period."""
-        out = np.empty((len(a_day), len(self.release.exports)), dtype=np.int64)
-        for j, e in enumerate(self.release.exports):
+        exports = self.release.exports
+        out = np.empty((len(a_day), 2 * len(exports)), dtype=np.int64)
+        for j, e in enumerate(exports):
+            # the tile a pair lies in (-1: none), for window totals made of whole periods
+            tile = np.full(len(a_day), -1)
+            for i, (first, last) in enumerate(e.tiles or ()):
+                tile[(a_day >= first) & (b_day >= first) & (a_day <= last) & (b_day <= last)] = i
+            out[:, len(exports) + j] = tile
             oa, ob = ordinals(a_day, e.period), ordinals(b_day, e.period)
             slot = np.where(oa == ob, oa, NO_ONE_PERIOD)
             inside = np.ones(len(a_day), dtype=bool)
@@ -280,7 +291,9 @@ class Model:
             e = self.release.exports[f.export]
             slot = self.time_slots[:, f.export]
             ok_t = slot != NOT_IN_WINDOW
-            if f.period_start == IMPRECISE_PERIOD:
+            if f.period_start is None and e.tiles is not None:  # a public window's total
+                ok_t = self.time_slots[:, len(self.release.exports) + f.export] >= 0
+            elif f.period_start == IMPRECISE_PERIOD:
                 ok_t &= slot == NO_ONE_PERIOD
             elif f.period_start is not None:
                 o = ordinals(np.array([day_number(f.period_start)]), e.period)[0]

@@ -20,6 +20,7 @@ import pandas as pd
 import shapely
 
 from crisismap import report
+from crisismap.aggregate.periods import day_number
 from crisismap.cli import main
 from crisismap.errors import CrisismapError
 from crisismap.schema import View
@@ -54,7 +55,10 @@ def make_exports(
         if settings.get("zeros", "published") != "published":
             release.zeros_published = False
         # the k the export really applied (a dataset-wide k may replace the one asked for)
-        applied = replace(export, k=int(settings.get("k", export.k)))
+        tiles = settings.get("window_tiles")
+        if tiles is not None:
+            tiles = tuple((day_number(first), day_number(last)) for _, _, first, last in tiles)
+        applied = replace(export, k=int(settings.get("k", export.k)), tiles=tiles)
         release.add(applied, figures_of_tables(tables))
 
 
