@@ -82,12 +82,14 @@ def test_every_download_of_a_view_computes_its_figures_once(analysis, calls):
     assert first == again
     assert calls == [(page.view, True, 5)]
     assert dashboard.exports_ready(analysis, page)
-    # another k, internal figures and another view are other figures
-    _download_all(analysis, page, k=3)
+    # internal figures and another view are other figures; another k for the same data
+    # is refused (releases with two k could be combined)
+    with pytest.raises(InvalidValueError, match="already published with k=5"):
+        _download_all(analysis, page, k=3)
     _download_all(analysis, page, public=False)
     other = dashboard.build_view(analysis, View(1, Period.QUARTER))
     _download_all(analysis, other)
-    _download_all(analysis, page, k=3)
+    _download_all(analysis, page, public=False)
     assert calls == [
         (page.view, True, 5),
         (page.view, True, 3),

@@ -76,7 +76,7 @@ def test_counting_points_recovers_no_suppressed_cell(analysis, releases):
             key = (cell.region_code, cell.period, cell.category)
             n = counted.get(key, 0)
             if cell.suppressed:
-                true = int(truth.loc[key, "incidents"])
+                true = int(truth.loc[key, "incidents"]) if key in truth.index else 0
                 if 0 < true < K:
                     tried += 1
                     recovered += int(n == true)
