@@ -127,3 +127,21 @@ def test_a_second_k_for_the_same_data_is_refused(tmp_path, monkeypatch, shared_d
         == 0
     )
     assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "c.csv").read_bytes()
+
+
+def test_the_ledger_keeps_apart_two_readings_of_one_file(tmp_path, shared_data):
+    """The same file read with other options is other data: its grid is not restored
+    from the first one's ledger state (that would publish its small figures)."""
+    path = shared_data / UCDP
+    boundaries = load_boundaries("world:UKR")
+    plain = pipeline.analyse(path.read_bytes(), boundaries, filename=path.name)
+    snapped = pipeline.analyse(
+        path.read_bytes(), boundaries, filename=path.name, snap_distance_m=50_000
+    )
+    ledger = releases.Ledger(tmp_path / "releases")
+    view = View.parse(level=1, period="quarter")
+    report.view_figures(plain, view, public=True, k=5, ledger=ledger)
+    cells = report.view_figures(snapped, view, public=True, k=5, ledger=ledger).cells
+    shown = cells.loc[~cells["suppressed"], "incidents"].astype(int)
+    assert not ((shown > 0) & (shown < 5)).any()
+    assert len(list((tmp_path / "releases").glob("*.json"))) == 2

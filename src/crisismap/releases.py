@@ -170,17 +170,15 @@ def dataset_key(analysis: Any, view: View) -> str:
 
 
 def grid_of(analysis: Any, view: View, k: int, ledger: Ledger | None = None) -> Grid:
-    """The dataset's grid at ``k`` (built once per analysis; restored from the ledger)."""
+    """The dataset's grid at ``k`` (built once per analysis; restored from the ledger).
+
+    The ledger is keyed by the grid's content (:meth:`Grid.digest`), not by the input
+    file: the same file read with other options (a category separator, a snap distance)
+    is other data with another grid.
+    """
     dataset = dataset_key(analysis, view)
-    state = ledger.load(dataset) if ledger is not None else None
-    if state is not None and int(state["k"]) != int(k):
-        raise InvalidValueError(
-            f"This data was already published with k={state['k']}; releases of the same data "
-            f"with another k (here {k}) could be combined to reveal small figures. Use "
-            f"--k {state['k']}, or make an --internal export."
-        )
     first_k = analysis.memo(("publication-k", dataset), lambda: int(k))
-    if first_k != int(k):  # the same rule without a ledger, for this analysis
+    if first_k != int(k):  # one k per dataset, for this analysis (with or without a ledger)
         raise InvalidValueError(
             f"This data was already published with k={first_k}; releases of the same data "
             f"with another k (here {k}) could be combined to reveal small figures. Use "
@@ -189,6 +187,13 @@ def grid_of(analysis: Any, view: View, k: int, ledger: Ledger | None = None) -> 
     grid = analysis.memo(
         ("publication-grid", dataset, int(k)), lambda: build_grid(analysis, view, k)
     )
+    state = ledger.load(grid.digest()) if ledger is not None else None
+    if state is not None and int(state["k"]) != int(k):
+        raise InvalidValueError(
+            f"This data was already published with k={state['k']}; releases of the same data "
+            f"with another k (here {k}) could be combined to reveal small figures. Use "
+            f"--k {state['k']}, or make an --internal export."
+        )
     if state is not None:
         grid.restore(state)
     return grid
@@ -349,7 +354,7 @@ def public_tables(
             "figure there is another table, with no negative count, in which every figure "
             "published by any release is unchanged and the hidden one differs"
         ),
-        "dataset": dataset_key(analysis, view),
+        "dataset": grid.digest(),
     }
     if ledger is not None:
         ledger.save(

@@ -612,6 +612,19 @@ class Grid:
             cheap = cheap and value < self.k
         return cost, cheap
 
+    def digest(self) -> str:
+        """What the grid is of (its axes, parts and counts; not k): the ledger's key."""
+        import hashlib
+        import json
+
+        digest = hashlib.sha256()
+        for axis in self.axes:
+            head = [axis.name, list(axis.partitions), [list(x) for x in axis.labels]]
+            digest.update(json.dumps(head).encode("utf-8"))
+            digest.update(np.ascontiguousarray(axis.parts, dtype=np.int64).tobytes())
+        digest.update(np.ascontiguousarray(self.base_count, dtype=np.int64).tobytes())
+        return digest.hexdigest()[:24]
+
     # --- the ledger's state ----------------------------------------------------------------
 
     def state(self) -> dict[str, Any]:
