@@ -349,7 +349,7 @@ class Grid:
         ]
         primaries.sort(key=lambda key: (-self._roots(key), key))
         published_ids = {self._combo_index.get(c) for c in self.published}
-        self._evaluate = max(4, min(MAX_EVALUATED, TOTAL_EVALUATED // max(len(primaries), 1)))
+        self._evaluate = max(2, min(MAX_EVALUATED, TOTAL_EVALUATED // max(len(primaries), 1)))
         done = 0
         for key in primaries:
             if key in self.hidden:
