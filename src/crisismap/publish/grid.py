@@ -181,8 +181,10 @@ class Grid:
     base_count: np.ndarray
     keys: np.ndarray  # (n_base, n_combos) node key of each base cell in each combo
     values: dict[int, int]  # node key -> incidents (absent: zero)
-    victims: dict[int, float]
-    victims_known: dict[int, int]
+    node_keys: np.ndarray  # sorted keys of the non-empty nodes (of publishable combos)
+    node_values: np.ndarray  # their incidents
+    victims: np.ndarray  # their victims
+    victims_known: np.ndarray  # their records that state victims
     combos: list[tuple[int, int, int]]
     hidden: set[int] = field(default_factory=set)
     _count: dict[tuple[int, int, int], int] = field(default_factory=dict)
@@ -261,8 +263,10 @@ class Grid:
             base_count=count,
             keys=keys,
             values=dict(zip(listed, values.tolist(), strict=True)),
-            victims=dict(zip(listed, node_victims.tolist(), strict=True)),
-            victims_known=dict(zip(listed, node_known.astype(np.int64).tolist(), strict=True)),
+            node_keys=nodes,
+            node_values=values,
+            victims=node_victims,
+            victims_known=node_known.astype(np.int64),
             combos=combos,
         )
 
@@ -313,10 +317,13 @@ class Grid:
         """(incidents, victims, victims known, hidden) of a node; an absent node is zero."""
         if key is None:
             return 0, 0.0, 0, False
+        i = int(np.searchsorted(self.node_keys, key))
+        if i >= len(self.node_keys) or int(self.node_keys[i]) != key:
+            return 0, 0.0, 0, key in self.hidden
         return (
-            self.values.get(key, 0),
-            self.victims.get(key, 0.0),
-            self.victims_known.get(key, 0),
+            int(self.node_values[i]),
+            float(self.victims[i]),
+            int(self.victims_known[i]),
             key in self.hidden,
         )
 
@@ -342,11 +349,9 @@ class Grid:
         if not wanted:
             return 0
         ids = {self._combo_index[c] for c in wanted}
-        primaries = [
-            key
-            for key, value in self.values.items()
-            if 0 < value < self.k and (key >> _COMBO_SHIFT) in ids and key not in self.hidden
-        ]
+        small = (self.node_values > 0) & (self.node_values < self.k)
+        small &= np.isin(self.node_keys >> _COMBO_SHIFT, np.fromiter(ids, np.int64))
+        primaries = [key for key in self.node_keys[small].tolist() if key not in self.hidden]
         primaries.sort(key=lambda key: (-self._roots(key), key))
         published_ids = {self._combo_index.get(c) for c in self.published}
         self._evaluate = max(2, min(MAX_EVALUATED, TOTAL_EVALUATED // max(len(primaries), 1)))
