@@ -539,7 +539,7 @@ def release_ledger(workspace: Any) -> Any:
     with each other, whoever makes them and in whatever session."""
     from crisismap import releases
 
-    return releases.Ledger(Path(workspace.db_path).parent / "releases")
+    return releases.Ledger.beside(workspace)
 
 
 def waiting_sentence(elapsed: float, limit: float | None) -> str:

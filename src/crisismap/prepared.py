@@ -106,7 +106,6 @@ def cached_figures(
     analysis: Analysis, view: View, *, public: bool, k: int, ledger: Any = None
 ) -> Figures | None:
     """The view's figures if they are prepared already (nothing is computed)."""
-    view = _published(analysis, view, public)
     with _CREATING:
         slot = analysis.memo(_SLOTS, OrderedDict).get(_key(view, public, k) + _ledger_key(ledger))
     return None if slot is None else slot.figures
@@ -133,7 +132,6 @@ def view_figures(
     work that was stopped. ``ledger``: the CLI's release ledger
     (:func:`crisismap.report.view_figures`); figures made with one are kept apart.
     """
-    view = _published(analysis, view, public)
     slot = _slot(analysis, _key(view, public, k) + _ledger_key(ledger))
     if slot.figures is not None:
         return slot.figures
@@ -176,7 +174,6 @@ def figure_files(
     ``limits``: ``time_limit``, ``cancel``, ``on_wait`` as for :func:`view_figures`.
     """
     figures = view_figures(analysis, view, public=public, k=k, **limits)
-    view = _published(analysis, view, public)
     return _files(
         analysis,
         _key(view, public, k) + _ledger_key(limits.get("ledger")),
@@ -199,7 +196,6 @@ def bundle(
     """The view's report bundle (:func:`crisismap.report.build_bundle`: ``masking`` adds
     masked points keyed on the workspace's ``secret``) from its one set of figures, made once."""
     figures = view_figures(analysis, view, public=public, k=k, **limits)
-    view = _published(analysis, view, public)
     return _files(
         analysis,
         _key(view, public, k) + _ledger_key(limits.get("ledger")),
@@ -215,13 +211,6 @@ def bundle(
             figures=figures,
         ),
     )
-
-
-def _published(analysis: Analysis, view: View, public: bool) -> View:
-    """The view as given: the dashboard widens a public window to whole periods itself
-    (:func:`crisismap.releases.public_view`); the command line refuses one that cuts a
-    period, so the user knows which dates were published."""
-    return view
 
 
 def _ledger_key(ledger: Any) -> tuple[Any, ...]:

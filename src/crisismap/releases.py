@@ -131,6 +131,11 @@ class Ledger:
 
     directory: Path
 
+    @classmethod
+    def beside(cls, workspace: Any) -> Ledger:
+        """The ledger of a workspace (``<workspace folder>/releases``), local or a team's."""
+        return cls(Path(workspace.db_path).parent / "releases")
+
     def path(self, dataset: str) -> Path:
         return self.directory / f"{dataset}.json"
 
@@ -179,24 +184,24 @@ def grid_of(analysis: Any, view: View, k: int, ledger: Ledger | None = None) -> 
     dataset = dataset_key(analysis, view)
     first_k = analysis.memo(("publication-k", dataset), lambda: int(k))
     if first_k != int(k):  # one k per dataset, for this analysis (with or without a ledger)
-        raise InvalidValueError(
-            f"This data was already published with k={first_k}; releases of the same data "
-            f"with another k (here {k}) could be combined to reveal small figures. Use "
-            f"--k {first_k}, or make an --internal export."
-        )
+        raise _another_k(first_k, k)
     grid = analysis.memo(
         ("publication-grid", dataset, int(k)), lambda: build_grid(analysis, view, k)
     )
     state = ledger.load(grid.digest()) if ledger is not None else None
     if state is not None and int(state["k"]) != int(k):
-        raise InvalidValueError(
-            f"This data was already published with k={state['k']}; releases of the same data "
-            f"with another k (here {k}) could be combined to reveal small figures. Use "
-            f"--k {state['k']}, or make an --internal export."
-        )
+        raise _another_k(int(state["k"]), k)
     if state is not None:
         grid.restore(state)
     return grid
+
+
+def _another_k(first: int, k: int) -> InvalidValueError:
+    return InvalidValueError(
+        f"This data was already published with k={first}; releases of the same data with "
+        f"another k (here {k}) could be combined to reveal small figures. Use --k {first}, "
+        f"or make an --internal export."
+    )
 
 
 def build_grid(analysis: Any, view: View, k: int) -> Grid:
@@ -614,5 +619,3 @@ __all__ = [
     "grid_of",
     "public_tables",
 ]
-
-_ = aggregate  # the figures' rows come from aggregate.summarize through the pipeline

@@ -95,7 +95,7 @@ def release_ledger(team: str | None = None) -> Any:
     from crisismap import releases
     from crisismap.store import Workspace
 
-    return releases.Ledger(Workspace.open(team=team).db_path.parent / "releases")
+    return releases.Ledger.beside(Workspace.open(team=team))
 
 
 def add_input_options(parser: argparse.ArgumentParser) -> None:

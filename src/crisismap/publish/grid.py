@@ -113,11 +113,12 @@ class _AxisIndex:
         label_to_part = [{label: i + 1 for i, label in enumerate(labels)} for labels in axis.labels]
         return cls(up, atom_of, partners, coarser, label_to_part), atom_of_pair
 
-    def closest(self, col: int, candidates: list[int], atom: int) -> list[int]:
+    def closest(self, col: int, part: int, atom: int) -> list[int]:
         """``candidates`` ordered by how many coarser parts they share with ``atom`` (a
         week that a year end cuts is paired with a week of the same year as the record)."""
         mine = self.up[atom, 1:col].tolist()
-        memo_key = (col, tuple(candidates[:2]), len(candidates), tuple(mine))
+        candidates = self.partners.get((col, part), [])
+        memo_key = (col, part, tuple(mine))
         cached = self._closest.get(memo_key)
         if cached is not None:
             return cached
@@ -422,20 +423,14 @@ class Grid:
         # node that holds both sides of some paired axis, whatever its other parts.
         finest = [self.index[d].up.shape[1] - 1 for d in range(3)]
         x_part = [int(self.index[d].up[rep[d], finest[d]]) for d in range(3)]
-        choices = [
-            self.index[d].closest(
-                combo[d], self.index[d].partners.get((combo[d], parts[d]), []), rep[d]
-            )
-            for d in template
-        ]
+        choices = [self.index[d].closest(combo[d], parts[d], rep[d]) for d in template]
         if any(not c for c in choices):
             return
         corners = list(product((0, 1), repeat=len(template)))
         even = [bits for bits in corners[1:] if sum(bits) % 2 == 0]
-        allowed = {d: set(c) for d, c in zip(template, choices, strict=True)}
         ordered = dict(zip(template, choices, strict=True))
         tries = 0
-        for y_atom in self._search(combo, template, even, x_part, finest, allowed, ordered, {}):
+        for y_atom in self._search(combo, template, even, x_part, finest, ordered, {}):
             tries += 1
             if tries > MAX_TRIES:
                 return
@@ -474,7 +469,6 @@ class Grid:
         even: list[tuple[int, ...]],
         x_part: list[int],
         finest: list[int],
-        allowed: dict[int, set[int]],
         ordered: dict[int, list[int]],
         y_atom: dict[int, int],
     ) -> Iterable[dict[int, int]]:
@@ -498,9 +492,7 @@ class Grid:
         if not unknown:
             found = self._rep(combo_id, tuple(node))  # type: ignore[arg-type]
             if found is not None:
-                yield from self._search(
-                    combo, template, rest, x_part, finest, allowed, ordered, y_atom
-                )
+                yield from self._search(combo, template, rest, x_part, finest, ordered, y_atom)
             return
         first, free = (None, unknown[0]) if len(unknown) == 1 else (unknown[0], unknown[1])
         for y_first in [None] if first is None else ordered[first]:
@@ -517,9 +509,7 @@ class Grid:
                 known = dict(y_atom)
                 for d in unknown:
                     known[d] = found[d]
-                yield from self._search(
-                    combo, template, rest, x_part, finest, allowed, ordered, known
-                )
+                yield from self._search(combo, template, rest, x_part, finest, ordered, known)
 
     def _free(self, combo_id: int, free: int, node: list[int]) -> list[int]:
         """Parts on axis ``free`` of the non-empty nodes that match ``node`` elsewhere."""
