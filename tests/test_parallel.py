@@ -146,3 +146,51 @@ def test_a_process_exits_at_once_with_its_status_when_stopped_work_is_stuck_in_a
     done = subprocess.run([sys.executable, "-c", STUCK], capture_output=True, text=True, timeout=30)
     assert (done.returncode, done.stdout) == (2, "stopped waiting\n"), done.stderr
     assert time.monotonic() - begun < 20  # not the 60 s of the call
+
+
+def _pid_bytes() -> bytes:
+    import os
+
+    return str(os.getpid()).encode()
+
+
+def test_in_child_runs_inline_outside_processes_allowed():
+    import os
+
+    assert parallel.in_child(_pid_bytes).result() == str(os.getpid()).encode()
+
+
+@pytest.mark.skipif(parallel.WORKERS < 2, reason="one core: in_child always runs inline")
+def test_in_child_forks_only_inside_processes_allowed_and_hands_back_bytes():
+    import os
+
+    big = b"x" * 5_000_000  # more than a pipe holds: the child waits for the reader
+    with parallel.processes_allowed():
+        other = parallel.in_child(_pid_bytes)
+        large = parallel.in_child(lambda: big)
+        assert large.result() == big
+        assert other.result() != str(os.getpid()).encode()
+    assert parallel.in_child(_pid_bytes).result() == str(os.getpid()).encode()
+
+
+@pytest.mark.skipif(parallel.WORKERS < 2, reason="one core: in_child always runs inline")
+def test_in_child_raises_the_childs_own_error_in_the_parent():
+    from crisismap.errors import InvalidValueError
+
+    def refuse() -> bytes:
+        raise InvalidValueError("a region name does not fit the page")
+
+    class Unpicklable(Exception):
+        def __reduce__(self):
+            raise TypeError("no pickling")
+
+    def bug() -> bytes:
+        raise Unpicklable("internal")
+
+    with parallel.processes_allowed():
+        failing = parallel.in_child(refuse)
+        broken = parallel.in_child(bug)
+        with pytest.raises(InvalidValueError, match="does not fit the page"):
+            failing.result()
+        with pytest.raises(RuntimeError, match="Unpicklable: internal"):
+            broken.result()

@@ -5,21 +5,26 @@ cores; small inputs do not (handing work to a thread costs more than the work). 
 step asks here instead of keeping its own pool: :func:`run_all` for independent steps,
 :func:`chunked` for element-wise ones, :func:`in_background` for one task overlapped
 with the caller's own work, :func:`run_limited` for long work the caller may give up on
-(a time limit, a Cancel button, Ctrl-C, a server shutting down). There is one shared
-pool, sized to the cores this process may use (at most four), recreated in a forked
-child; a task running on the pool runs its own parallel steps inline, so the pool never
-waits on itself. Leaf module.
+(a time limit, a Cancel button, Ctrl-C, a server shutting down), :func:`in_child` for
+pure-Python work (the PDF) overlapped in a forked process where the process allows it.
+There is one shared pool, sized to the cores this process may use (at most four),
+recreated in a forked child; a task running on the pool runs its own parallel steps
+inline, so the pool never waits on itself. Leaf module.
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import ctypes
 import os
+import pickle
+import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+import traceback
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -33,6 +38,8 @@ __all__ = [
     "Cancelled",
     "chunked",
     "in_background",
+    "in_child",
+    "processes_allowed",
     "run_all",
     "run_limited",
     "set_exit_status",
@@ -91,6 +98,88 @@ def in_background(call: Callable[[], Any]) -> Future:
     future = executor.submit(_as_worker, call)
     executor.shutdown(wait=False)  # the thread ends when the call does
     return future
+
+
+_processes_allowed = False
+
+
+@contextlib.contextmanager
+def processes_allowed() -> Iterator[None]:
+    """Let :func:`in_child` fork inside this block: for a single-command process (the CLI)
+    whose only other threads are this module's, idle.
+
+    Never in a server: forking a process whose other threads may hold locks (the import
+    lock, a logging handler's) can leave the child waiting forever.
+    """
+    global _processes_allowed
+    before, _processes_allowed = _processes_allowed, True
+    try:
+        yield
+    finally:
+        _processes_allowed = before
+
+
+class _Done:
+    """A result already there (``in_child`` ran inline)."""
+
+    def __init__(self, call: Callable[[], bytes]) -> None:
+        self._value = call()
+
+    def result(self) -> bytes:
+        return self._value
+
+
+class _Child:
+    """A forked child computing ``bytes``; :meth:`result` reads them (or its exception)."""
+
+    def __init__(self, call: Callable[[], bytes]) -> None:
+        read, write = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:  # the child: compute, send, leave without running exit handlers
+            os.close(read)
+            for name in ("SIGINT", "SIGTERM"):
+                signal.signal(getattr(signal, name), signal.SIG_DFL)
+            try:
+                payload = b"\0" + call()
+            except BaseException as exc:  # handed to the parent, raised there
+                try:
+                    payload = b"\1" + pickle.dumps(exc)
+                except Exception:
+                    payload = b"\2" + traceback.format_exc().encode("utf-8", "replace")
+            try:
+                with os.fdopen(write, "wb") as out:
+                    out.write(payload)
+            finally:
+                os._exit(0)
+        os.close(write)
+        self._read = read
+
+    def result(self) -> bytes:
+        with os.fdopen(self._read, "rb") as source:
+            payload = source.read()
+        _, status = os.waitpid(self.pid, 0)
+        if not payload:
+            raise RuntimeError(f"A forked worker ended without a result (wait status {status}).")
+        kind, body = payload[:1], payload[1:]
+        if kind == b"\0":
+            return body
+        if kind == b"\1":
+            raise pickle.loads(body)
+        raise RuntimeError(f"A forked worker failed:\n{body.decode('utf-8', 'replace')}")
+
+
+def in_child(call: Callable[[], bytes]) -> _Child | _Done:
+    """Start ``call`` (returning bytes) in a forked child while the caller works;
+    ``.result()`` gives its bytes or raises its exception.
+
+    For pure-Python work that threads cannot overlap (the GIL): ReportLab and matplotlib
+    drawing the PDF while xlsxwriter writes the workbook. Inline (at once, in this
+    process) unless inside :func:`processes_allowed`, there are two cores, and
+    the platform forks.
+    """
+    if not _processes_allowed or WORKERS < 2 or not hasattr(os, "fork"):
+        return _Done(call)
+    return _Child(call)
 
 
 class Cancelled(Exception):

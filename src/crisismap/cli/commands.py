@@ -251,7 +251,7 @@ def _parse_masking(spec: str | None) -> Any:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from crisismap import pipeline, report
+    from crisismap import parallel, pipeline, report
 
     started = datetime.now(UTC)  # a displacement secret must be older than this export
     _id_column(args)
@@ -265,17 +265,19 @@ def cmd_report(args: argparse.Namespace) -> int:
     pipeline.check_flag_filters(analysis, view)
     progress("building the report bundle (suppression and PDF can take a few seconds)")
     ledger = release_ledger(args.team) if public else None
-    data = report.build_bundle(
-        analysis,
-        view,
-        title=args.title,
-        public=public,
-        k=args.k,
-        masking=masking,
-        secret=secret,
-        ledger=ledger,
-        figures=_limited_figures(args, analysis, view, public=public, ledger=ledger),
-    )
+    figures = _limited_figures(args, analysis, view, public=public, ledger=ledger)
+    with parallel.processes_allowed():  # the PDF drawn in a child while the tables are written
+        data = report.build_bundle(
+            analysis,
+            view,
+            title=args.title,
+            public=public,
+            k=args.k,
+            masking=masking,
+            secret=secret,
+            ledger=ledger,
+            figures=figures,
+        )
     out = output_path(
         args.out or report.bundle_filename(level=view.level, period=view.period, public=public),
         public=public,

@@ -28,7 +28,7 @@ import zipfile
 
 import pandas as pd
 
-from crisismap import __version__, pipeline, publish, releases
+from crisismap import __version__, parallel, pipeline, publish, releases
 from crisismap.errors import InvalidValueError
 from crisismap.export import features_geojson_bytes, to_csv_bytes, to_xlsx_bytes
 from crisismap.pipeline import Analysis
@@ -113,10 +113,12 @@ def bundle_files(
         notes = points_notes(summary, masking)
     files: dict[str, bytes] = {}
     files["README.txt"] = b""  # placeholder keeps the order; written last
-    files["brief.pdf"] = render_pdf(
-        analysis, figures, title=title, masking=masking, point_notes=notes
+    pdf = parallel.in_child(  # ReportLab and xlsxwriter are pure Python: two processes
+        lambda: render_pdf(analysis, figures, title=title, masking=masking, point_notes=notes)
     )
-    files.update(figure_files(analysis, figures, title=title))
+    tables = figure_files(analysis, figures, title=title)
+    files["brief.pdf"] = pdf.result()
+    files.update(tables)
     if points is not None:
         files["points.csv"] = to_csv_bytes(points)
     files["README.txt"] = readme(figures, title, files, masking, notes).encode("utf-8")
