@@ -66,7 +66,13 @@ def render_pdf(
     story = _story(analysis, figures, title=title, masking=masking, styles=styles, width=doc.width)
     at = len(story) - len(_attributions(analysis, styles))  # masked points before the credits
     story[at:at] = _point_notes(point_notes, styles)
-    doc.build(story, canvasmaker=_numbered_canvas(_footer(figures)))
+    from reportlab import rl_config
+
+    ascii85, rl_config.useA85 = rl_config.useA85, 0  # binary streams: its ASCII85 is Python
+    try:
+        doc.build(story, canvasmaker=_numbered_canvas(_footer(figures)))
+    finally:
+        rl_config.useA85 = ascii85
     return buffer.getvalue()
 
 
@@ -449,7 +455,16 @@ def _series_table(figures: Figures, styles: dict[str, Any], width: float) -> lis
 
     series = figures.series
     cats = list(dict.fromkeys(series["category"]))
-    lookup = series.set_index(["period", "category"])
+    lookup = {  # (period, category) -> (incidents, suppressed): no pandas lookup per cell
+        (period, category): (incidents, bool(hidden))
+        for period, category, incidents, hidden in zip(
+            series["period"].tolist(),
+            series["category"].tolist(),
+            series["incidents"].tolist(),
+            series["suppressed"].tolist(),
+            strict=True,
+        )
+    }
     head = styles["cell"].clone("head", fontName=_FONT_BOLD, fontSize=7, leading=8.5)
     out: list[Any] = [
         Paragraph(
@@ -468,8 +483,7 @@ def _series_table(figures: Figures, styles: dict[str, Any], width: float) -> lis
         for row in figures.periods.itertuples(index=False):
             line = [Paragraph(reportlab_markup(display_name(row.period)), styles["cell"])]
             for cat in chunk:
-                cell = lookup.loc[(row.period, cat)]
-                line.append(fmt_count(cell["incidents"], bool(cell["suppressed"])))
+                line.append(fmt_count(*lookup[(row.period, cat)]))
             if last:
                 line.append(fmt_count(row.incidents, bool(row.suppressed)))
             rows.append(line)
