@@ -119,45 +119,50 @@ def processes_allowed() -> Iterator[None]:
         _processes_allowed = before
 
 
-class _Done:
-    """A result already there (``in_child`` ran inline)."""
+class _Inline:
+    """:func:`in_child` where forking is not allowed: the call runs at :meth:`result`."""
 
-    def __init__(self, call: Callable[[], bytes]) -> None:
-        self._value = call()
+    def __init__(self, call: Callable[[Any], bytes]) -> None:
+        self._call = call
+        self._arg: Any = None
+
+    def send(self, arg: Any) -> None:
+        self._arg = arg
 
     def result(self) -> bytes:
-        return self._value
+        return self._call(self._arg)
+
+    def close(self) -> None:
+        pass
 
 
 class _Child:
-    """A forked child computing ``bytes``; :meth:`result` reads them (or its exception)."""
+    """A forked child: ``warm()`` at once, then ``call(arg)`` once :meth:`send` gives
+    ``arg`` (pickled through a pipe); :meth:`result` reads its bytes or its exception."""
 
-    def __init__(self, call: Callable[[], bytes]) -> None:
-        read, write = os.pipe()
+    def __init__(self, call: Callable[[Any], bytes], warm: Callable[[], None] | None) -> None:
+        to_child, self._to_child = os.pipe()
+        self._from_child, from_parent = os.pipe()
         self.pid = os.fork()
-        if self.pid == 0:  # the child: compute, send, leave without running exit handlers
-            os.close(read)
-            for name in ("SIGINT", "SIGTERM"):
-                signal.signal(getattr(signal, name), signal.SIG_DFL)
-            try:
-                payload = b"\0" + call()
-            except BaseException as exc:  # handed to the parent, raised there
-                try:
-                    payload = b"\1" + pickle.dumps(exc)
-                except Exception:
-                    payload = b"\2" + traceback.format_exc().encode("utf-8", "replace")
-            try:
-                with os.fdopen(write, "wb") as out:
-                    out.write(payload)
-            finally:
-                os._exit(0)
-        os.close(write)
-        self._read = read
+        if self.pid == 0:  # never returns: the child leaves without running exit handlers
+            os.close(self._to_child)
+            os.close(self._from_child)
+            _child_main(call, warm, to_child, from_parent)
+        os.close(to_child)
+        os.close(from_parent)
+        self._done = False
+
+    def send(self, arg: Any) -> None:
+        with os.fdopen(self._to_child, "wb") as out:
+            pickle.dump(arg, out, protocol=pickle.HIGHEST_PROTOCOL)
+        self._to_child = -1
 
     def result(self) -> bytes:
-        with os.fdopen(self._read, "rb") as source:
+        with os.fdopen(self._from_child, "rb") as source:
             payload = source.read()
+        self._from_child = -1
         _, status = os.waitpid(self.pid, 0)
+        self._done = True
         if not payload:
             raise RuntimeError(f"A forked worker ended without a result (wait status {status}).")
         kind, body = payload[:1], payload[1:]
@@ -167,19 +172,72 @@ class _Child:
             raise pickle.loads(body)
         raise RuntimeError(f"A forked worker failed:\n{body.decode('utf-8', 'replace')}")
 
+    def close(self) -> None:
+        """Stop the child unless its result was read (the caller failed or gave up)."""
+        if self._done:
+            return
+        self._done = True
+        for fd in (self._to_child, self._from_child):
+            if fd >= 0:
+                os.close(fd)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGKILL)
+        os.waitpid(self.pid, 0)
 
-def in_child(call: Callable[[], bytes]) -> _Child | _Done:
-    """Start ``call`` (returning bytes) in a forked child while the caller works;
-    ``.result()`` gives its bytes or raises its exception.
 
-    For pure-Python work that threads cannot overlap (the GIL): ReportLab and matplotlib
-    drawing the PDF while xlsxwriter writes the workbook. Inline (at once, in this
-    process) unless inside :func:`processes_allowed`, there are two cores, and
-    the platform forks.
+def _child_main(
+    call: Callable[[Any], bytes], warm: Callable[[], None] | None, source: int, sink: int
+) -> None:
+    for name in ("SIGINT", "SIGTERM"):
+        signal.signal(getattr(signal, name), signal.SIG_DFL)
+    status = 0
+    try:
+        received: dict[str, bytes] = {}
+        # the parent may send a large argument while warm() runs: read it meanwhile
+        reader = threading.Thread(target=lambda: received.update(data=_read_all(source)))
+        reader.start()
+        if warm is not None:
+            with contextlib.suppress(Exception):  # only a head start: the call meets it again
+                warm()
+        reader.join()
+        if not received.get("data"):
+            os._exit(0)  # the parent gave up before sending
+        try:
+            payload = b"\0" + call(pickle.loads(received["data"]))
+        except BaseException as exc:  # handed to the parent, raised there
+            try:
+                payload = b"\1" + pickle.dumps(exc)
+            except Exception:
+                payload = b"\2" + traceback.format_exc().encode("utf-8", "replace")
+        with os.fdopen(sink, "wb") as out:
+            out.write(payload)
+    except BaseException:
+        status = 1
+    finally:
+        os._exit(status)
+
+
+def _read_all(fd: int) -> bytes:
+    with os.fdopen(fd, "rb") as source:
+        return source.read()
+
+
+def in_child(
+    call: Callable[[Any], bytes], *, warm: Callable[[], None] | None = None
+) -> _Child | _Inline:
+    """``call(arg)`` (returning bytes) in a forked child while the caller works on.
+
+    The child runs ``warm()`` (imports, say) at once, while the caller computes what it
+    needs; ``.send(arg)`` hands that over, ``.result()`` gives the bytes or raises the
+    child's own exception, ``.close()`` (in a ``finally``) stops a child whose result was
+    never read. For pure-Python work that threads cannot overlap (the GIL): ReportLab and
+    matplotlib drawing the PDF while xlsxwriter writes the workbook. Inline (``call`` runs
+    at ``.result()``, in this process) unless inside :func:`processes_allowed`, with two
+    cores, on a platform that forks.
     """
     if not _processes_allowed or WORKERS < 2 or not hasattr(os, "fork"):
-        return _Done(call)
-    return _Child(call)
+        return _Inline(call)
+    return _Child(call, warm)
 
 
 class Cancelled(Exception):

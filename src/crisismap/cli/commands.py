@@ -265,7 +265,6 @@ def cmd_report(args: argparse.Namespace) -> int:
     pipeline.check_flag_filters(analysis, view)
     progress("building the report bundle (suppression and PDF can take a few seconds)")
     ledger = release_ledger(args.team) if public else None
-    figures = _limited_figures(args, analysis, view, public=public, ledger=ledger)
     with parallel.processes_allowed():  # the PDF drawn in a child while the tables are written
         data = report.build_bundle(
             analysis,
@@ -276,7 +275,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             masking=masking,
             secret=secret,
             ledger=ledger,
-            figures=figures,
+            figures=lambda: _limited_figures(args, analysis, view, public=public, ledger=ledger),
         )
     out = output_path(
         args.out or report.bundle_filename(level=view.level, period=view.period, public=public),

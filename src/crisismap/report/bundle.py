@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import zipfile
+from collections.abc import Callable
 
 import pandas as pd
 
@@ -51,7 +52,7 @@ def build_bundle(
     k: int = publish.DEFAULT_K,
     masking: publish.Masking | None = None,
     secret: bytes | None = None,
-    figures: Figures | None = None,
+    figures: Figures | Callable[[], Figures] | None = None,
     ledger: releases.Ledger | None = None,
 ) -> bytes:
     """The report bundle (ZIP bytes) for one view; see :func:`bundle_files` for its files."""
@@ -79,7 +80,7 @@ def bundle_files(
     k: int = publish.DEFAULT_K,
     masking: publish.Masking | None = None,
     secret: bytes | None = None,
-    figures: Figures | None = None,
+    figures: Figures | Callable[[], Figures] | None = None,
     ledger: releases.Ledger | None = None,
 ) -> dict[str, bytes]:
     """Every file of the bundle, in ZIP order (names prefixed SENSITIVE_ when internal).
@@ -93,31 +94,41 @@ def bundle_files(
     own, explicitly asked-for export. ``ledger`` keeps public releases of the same data
     consistent across processes.
     ``figures``: the view's figures when already computed with the same ``public`` and
-    ``k`` (the dashboard computes a view once for all its downloads).
+    ``k`` (the dashboard computes a view once for all its downloads), or a function
+    computing them (the CLI's, under its time limit).
     """
     refusal = publish.public_k_refusal(k, option="k") if public else None
     if refusal:
         raise InvalidValueError(refusal)
-    if figures is None:
-        figures = view_figures(analysis, view, public=public, k=k, ledger=ledger)
-    elif figures.public != public:
-        raise ValueError("The figures given are not of the bundle's kind (public or internal).")
-    title = title or default_title(figures)
-    points = summary = None
-    notes: list[str] = []
-    if masking is not None:
-        points = view_points(
-            analysis, view, masking=masking, secret=secret, public=public, figures=figures
-        )
-        summary = points_summary(points, figures, masking, secret)
-        notes = points_notes(summary, masking)
-    files: dict[str, bytes] = {}
-    files["README.txt"] = b""  # placeholder keeps the order; written last
-    pdf = parallel.in_child(  # ReportLab and xlsxwriter are pure Python: two processes
-        lambda: render_pdf(analysis, figures, title=title, masking=masking, point_notes=notes)
+    # ReportLab and xlsxwriter are pure Python: the PDF is drawn in a child process (where
+    # the caller allows it) that imports its libraries while the figures are protected
+    pdf = parallel.in_child(
+        lambda job: render_pdf(analysis, job[0], title=job[1], masking=masking, point_notes=job[2]),
+        warm=_import_drawing,
     )
-    tables = figure_files(analysis, figures, title=title)
-    files["brief.pdf"] = pdf.result()
+    try:
+        if figures is None:
+            figures = view_figures(analysis, view, public=public, k=k, ledger=ledger)
+        elif callable(figures):
+            figures = figures()
+        if figures.public != public:
+            raise ValueError("The figures given are not of the bundle's kind (public or internal).")
+        title = title or default_title(figures)
+        points = summary = None
+        notes: list[str] = []
+        if masking is not None:
+            points = view_points(
+                analysis, view, masking=masking, secret=secret, public=public, figures=figures
+            )
+            summary = points_summary(points, figures, masking, secret)
+            notes = points_notes(summary, masking)
+        pdf.send((figures, title, notes))
+        files: dict[str, bytes] = {}
+        files["README.txt"] = b""  # placeholder keeps the order; written last
+        tables = figure_files(analysis, figures, title=title)
+        files["brief.pdf"] = pdf.result()
+    finally:
+        pdf.close()
     files.update(tables)
     if points is not None:
         files["points.csv"] = to_csv_bytes(points)
@@ -126,6 +137,15 @@ def bundle_files(
         analysis, figures, files, title=title, masking=masking, secret=secret, points=summary
     )
     return {publish.export_filename(name, public): data for name, data in files.items()}
+
+
+def _import_drawing() -> None:
+    """What drawing the PDF imports (a forked child's head start)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot
+    import reportlab.platypus  # noqa: F401
 
 
 def bundle_filename(*, level: int, period: Period | str, public: bool) -> str:
