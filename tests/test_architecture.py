@@ -42,6 +42,7 @@ COMPOSITION = {
     "guarded",
     "prepared",
     "releases",
+    "trends",
 }
 SHELLS = {"dashboard", "cli"}
 LAYER_OF = {

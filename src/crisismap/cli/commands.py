@@ -212,6 +212,50 @@ def _limited_figures(
     )
 
 
+def cmd_trends(args: argparse.Namespace) -> int:
+    """Rising / falling regions of one view, as CSV or XLSX (public unless --internal)."""
+    from crisismap import parallel, pipeline, trends
+    from crisismap.aggregate.trends import TrendSettings
+
+    out = Path(args.out)
+    fmt = out.suffix.lower().lstrip(".")
+    if fmt not in {"csv", "xlsx"}:
+        raise CrisismapError(
+            f"--out must end in .csv or .xlsx (the format follows it), got {out.name!r}."
+        )
+    try:
+        settings = TrendSettings(baseline=args.baseline, alpha=args.alpha, min_count=args.min_count)
+    except ValueError as exc:
+        raise CrisismapError(
+            f"--baseline, --alpha or --min-count is out of range: {exc}."
+        ) from None
+    view = view_of(args)
+    public = is_public(args)
+    analysis = analyse(args)
+    pipeline.check_flag_filters(analysis, view)
+    from crisismap import prepared
+
+    result = parallel.run_limited(
+        lambda: trends.view_trends(
+            analysis,
+            view,
+            public=public,
+            k=args.k,
+            ledger=release_ledger() if public else None,
+            settings=settings,
+            latest=args.latest,
+        ),
+        time_limit=prepared.export_time_limit(args.time_limit),
+        what="The trend table",
+    )
+    data = trends.export(result, fmt)
+    out = output_path(out, public=public)
+    write_output(out, data, records=not public)
+    label = "public" if public else "SENSITIVE (internal)"
+    progress(f"{result.sentence()} Wrote the {label} trend table to {out}.")
+    return 0
+
+
 def hidden_figures(figures: Any) -> int:
     """How many published figures suppression hid: the settings' count, else the flags.
 

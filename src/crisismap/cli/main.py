@@ -140,6 +140,45 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=commands.cmd_report)
 
+    p = sub.add_parser(
+        "trends",
+        help="where incidents rose or fell: each region's latest period against its own past "
+        "(public unless --internal)",
+    )
+    add_input_options(p)
+    add_join_options(p)
+    p.add_argument("--level", type=int, required=True, help="admin level to compare at")
+    p.add_argument("--period", default="week", help="week, month, quarter or year (default week)")
+    add_view_filters(p)
+    p.add_argument(
+        "--baseline",
+        type=int,
+        default=8,
+        help="previous periods each region is compared with (default 8)",
+    )
+    p.add_argument(
+        "--alpha",
+        type=float,
+        default=0.05,
+        help="false-alarm rate across the table's regions (default 0.05)",
+    )
+    p.add_argument(
+        "--min-count",
+        type=int,
+        default=3,
+        help="incidents a region needs in the period to be called rising (default 3)",
+    )
+    p.add_argument(
+        "--latest",
+        metavar="PERIOD",
+        help="the period to compare, as labelled in summaries (default: the last one the "
+        "data covers completely)",
+    )
+    p.add_argument("--out", required=True, metavar="OUT.csv|OUT.xlsx")
+    add_publication_options(p, what="exact figures")
+    _add_time_limit(p)
+    p.set_defaults(func=commands.cmd_trends)
+
     add_workspace_parser(sub)
 
     p = sub.add_parser("boundaries", help="describe a boundary source")
