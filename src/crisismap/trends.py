@@ -90,9 +90,7 @@ def view_trends(
         "level": view.level,
         "k": int(k) if public else None,
         # the protection grid's totals count an incident in each of its categories
-        "counting": "once per category label, as public totals"
-        if public
-        else "once per record",
+        "counting": "once per category label, as public totals" if public else "once per record",
     }
     periods = counts[["period", "period_start", "period_end"]].drop_duplicates("period")
     last_day = _last_day(analysis, view)
