@@ -213,6 +213,11 @@ with st.sidebar:
         ["None (offline)"] + dashboard.WEB_BASEMAPS,
         help="A web basemap sends the area you view to the tile provider.",
     )
+    offline_basemap = st.checkbox(
+        "Land, rivers and place names (offline)",
+        value=True,
+        help="Natural Earth and GeoNames, served by this app: nothing leaves the machine.",
+    )
 
 # ---------------------------------------------------------------- analysis (per session)
 try:
@@ -395,6 +400,7 @@ with left:
         total_points=page.total_points,
         title=page.title,
         basemap=None if basemap.startswith("None") else basemap,
+        offline_basemap=offline_basemap,
     )
     clicked = st_folium(
         fmap,

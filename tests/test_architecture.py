@@ -31,7 +31,7 @@ PACKAGE = "crisismap"
 MAX_LINES = 800
 
 LEAVES = {"errors", "schema", "problems", "escape", "parallel", "files", "access"}
-STEPS = {"records", "boundaries", "join", "aggregate", "publish", "display"}
+STEPS = {"records", "boundaries", "join", "aggregate", "publish", "display", "basemap"}
 COMPOSITION = {
     "export",
     "pipeline",

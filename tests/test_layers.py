@@ -230,6 +230,7 @@ def test_map_page_is_offline_light_and_escaped():
     assert "<svg onload" not in html and "<script>window.__xss" not in html
     assert "3,000 of 1,000,000 incidents shown" in html
     assert len(html.encode()) < 1_500_000
-    # the data travels once: one topology, one set of point rows (the heatmap reuses them)
-    assert len(re.findall(r"JSON\.parse\(", html)) == 3
+    # the data travels once: one topology, one set of point rows (the heatmap reuses them),
+    # and the basemap's places
+    assert len(re.findall(r"JSON\.parse\(", html)) == 4
     assert html.count("id2999") == 1

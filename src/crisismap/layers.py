@@ -37,6 +37,7 @@ from branca.element import Element, MacroElement, Template
 from folium.elements import JSCSSMixin
 from folium.map import Layer
 
+from crisismap import basemap as basemap_data
 from crisismap.display import ZERO_COLOUR, Classes, classify, topology
 from crisismap.escape import html_text, html_texts, js_data, js_string
 
@@ -364,6 +365,155 @@ def heat_layer(points: _Points, asset_base: str = DEFAULT_ASSET_BASE) -> _Heat:
     return layer
 
 
+# ----------------------------------------------------------------------------- basemap
+
+_BASEMAP = Template(
+    """
+{% macro script(this, kwargs) %}
+var {{ this.get_name() }} = (function () {
+    var map = {{ this._parent.get_name() }}, places = {{ this.places }};
+    // panes: land under the regions (overlayPane is 400), water and borders over them
+    // (not clickable), names over everything but popups
+    [["crisismap-land", 250], ["crisismap-water", 420], ["crisismap-names", 630]].forEach(
+        function (p) {
+            if (!map.getPane(p[0])) {
+                var pane = map.createPane(p[0]);
+                pane.style.zIndex = p[1];
+                pane.style.pointerEvents = "none";
+            }
+        });
+    var group = L.layerGroup([], {attribution: places.attribution});
+    if (places.physical) {
+        var request = new XMLHttpRequest();
+        request.open("GET", places.physical);
+        request.responseType = "json";
+        request.onload = function () {
+            if (request.status !== 200 || !request.response) return;
+            var topo = request.response, o = topo.objects;
+            var land = {pane: "crisismap-land", interactive: false};
+            var water = {pane: "crisismap-water", interactive: false};
+            L.geoJson(topojson.feature(topo, o.land), Object.assign({style: {
+                stroke: false, fillColor: "#f2efe6", fillOpacity: 1}}, land)).addTo(group);
+            L.geoJson(topojson.mesh(topo, o.countries, function (a, b) { return a !== b; }),
+                Object.assign({style: {color: "#8c7f73", weight: 1.2, dashArray: "4 3",
+                opacity: 0.8, fill: false}}, water)).addTo(group);
+            L.geoJson(topojson.feature(topo, o.rivers), Object.assign({style: {
+                color: "#4a90c8", weight: 1.3, opacity: 0.9, fill: false}}, water)).addTo(group);
+            L.geoJson(topojson.feature(topo, o.lakes), Object.assign({style: {
+                color: "#4a90c8", weight: 0.6, fillColor: "#a9cbe6", fillOpacity: 1}}, water)
+            ).addTo(group);
+            map.getContainer().style.background = "#c9dcec";  // the sea
+        };
+        request.send();
+    }
+    // every name in places.rows is HTML-escaped already (crisismap.escape.html_texts)
+    var names = L.layerGroup([], {pane: "crisismap-names"});
+    group.addLayer(names);
+    function draw() {
+        names.clearLayers();
+        if (!map.hasLayer(group)) return;
+        var zoom = map.getZoom(), view = map.getBounds().pad(0.1), taken = [], shown = 0;
+        for (var i = 0; i < places.rows.length && shown < {{ this.label_limit }}; i++) {
+            var row = places.rows[i];  // [lat, lon, name, min zoom, capital]
+            if (row[3] > zoom || !view.contains([row[0], row[1]])) continue;
+            var at = map.latLngToContainerPoint([row[0], row[1]]);
+            var width = 8 + 6.5 * row[2].length, box = [at.x - 4, at.y - 9, at.x + width, at.y + 9];
+            var overlaps = taken.some(function (b) {
+                return box[0] < b[2] && b[0] < box[2] && box[1] < b[3] && b[1] < box[3];
+            });
+            if (overlaps) continue;
+            taken.push(box);
+            shown++;
+            names.addLayer(L.marker([row[0], row[1]], {
+                pane: "crisismap-names", interactive: false, keyboard: false,
+                icon: L.divIcon({className: "crisismap-place" + (row[4] ? " capital" : ""),
+                    iconSize: null, iconAnchor: [3, 3],
+                    html: '<span class="dot"></span><span class="name">' + row[2] + "</span>"})
+            }));
+        }
+    }
+    map.on("zoomend moveend", draw);
+    group.on("add", function () { setTimeout(draw, 0); });
+    group.on("remove", function () { names.clearLayers(); });
+    return group;
+})();
+{% endmacro %}
+"""
+)
+
+_BASEMAP_CSS = """<style>
+.crisismap-place { white-space: nowrap; font: 11px/1.2 sans-serif; color: #333; }
+.crisismap-place .dot { display: inline-block; width: 5px; height: 5px; border-radius: 50%;
+  background: #333; margin-right: 3px; vertical-align: middle; }
+.crisismap-place .name { vertical-align: middle; text-shadow: 0 0 2px #fff, 0 0 2px #fff,
+  0 0 3px #fff; }
+.crisismap-place.capital { font-weight: bold; font-size: 12px; }
+.crisismap-place.capital .dot { width: 7px; height: 7px; background: #000;
+  border: 1px solid #fff; }
+</style>"""
+
+
+class _Basemap(_DataLayer):
+    """The offline basemap: physical layers fetched from the app, place names by zoom."""
+
+    _template = _BASEMAP
+
+    def __init__(self, places: str, label_limit: int) -> None:
+        super().__init__(name="Basemap (offline)", overlay=True, control=True, show=True)
+        self._name = "Basemap"
+        self.places = places
+        self.label_limit = int(label_limit)
+
+    def render(self, **kwargs: Any) -> None:
+        self.get_root().header.add_child(_Raw(_BASEMAP_CSS), name="crisismap_basemap_css")
+        super().render(**kwargs)
+
+
+def place_rows(places: pd.DataFrame) -> list[list[Any]]:
+    """Places as compact rows ``[lat, lon, escaped name, min zoom, capital]``, largest first."""
+    return [
+        list(row)
+        for row in zip(
+            np.round(places["lat"].to_numpy(float), 4).tolist(),
+            np.round(places["lon"].to_numpy(float), 4).tolist(),
+            html_texts(places["name"].tolist()),
+            places["min_zoom"].astype(int).tolist(),
+            places["capital"].astype(int).tolist(),
+            strict=True,
+        )
+    ]
+
+
+def basemap_layer(
+    bounds: Any,
+    *,
+    physical: bool = True,
+    asset_base: str = DEFAULT_ASSET_BASE,
+    physical_url: str = basemap_data.PHYSICAL_URL,
+    label_limit: int = 120,
+) -> _Basemap:
+    """The offline basemap for a view of ``bounds`` (minx, miny, maxx, maxy).
+
+    Land, lakes, rivers and borders are fetched by the browser from ``physical_url`` (the
+    app serves them; ``physical=False`` leaves them out, e.g. under a web basemap); the
+    places near ``bounds`` travel in the page, at most ``label_limit`` labels at a time.
+    """
+    chosen = basemap_data.select_places(basemap_data.load_places(), bounds)
+    data = {
+        "attribution": html_text(basemap_data.ATTRIBUTION),
+        "physical": physical_url if physical else None,
+        "rows": place_rows(chosen),
+    }
+    layer = _Basemap(js_data(data), label_limit)
+    layer.default_js = [
+        (
+            "topojson-client",
+            _asset(asset_base, "topojson-client@3.1.0/dist/topojson-client.min.js"),
+        )
+    ]
+    return layer
+
+
 # ----------------------------------------------------------------------------- legend
 
 _LEGEND = Template(
@@ -445,8 +595,12 @@ def build_map(
     basemap: str | None = None,
     asset_base: str = DEFAULT_ASSET_BASE,
     heatmap: bool = True,
+    offline_basemap: bool = True,
 ) -> folium.Map:
     """The dashboard map: choropleth + clustered points + heatmap + legend + layer switch.
+
+    ``offline_basemap`` adds land, water, rivers, borders and place names served by the app
+    (:func:`basemap_layer`); under a web ``basemap`` only the place names.
 
     ``regions`` (EPSG:4326, display-simplified) carries ``code``, ``name``, ``incidents``,
     ``victims``; ``points`` (already capped) carries ``id``, ``lat``, ``lon``, ``date``,
@@ -457,6 +611,9 @@ def build_map(
     bounds = _view_bounds(regions, points)
     centre = [float((bounds[1] + bounds[3]) / 2), float((bounds[0] + bounds[2]) / 2)]
     fmap = _offline_map(centre, 5, asset_base, basemap)
+    if offline_basemap:
+        extent = regions.total_bounds if len(regions) else bounds
+        basemap_layer(extent, physical=basemap is None, asset_base=asset_base).add_to(fmap)
     layer, classes = choropleth_layer(regions, name="Incidents per region", asset_base=asset_base)
     layer.add_to(fmap)
     if len(points):

@@ -1,0 +1,100 @@
+"""The offline basemap in a real browser: land, rivers and place names served by the app.
+
+Debian's chromium through Playwright against the app on the demo data (Sudan): every
+request off the machine is refused and fails the test; the basemap's data file must come
+from the app itself, and "Khartoum" must be drawn as a label at the first (country) zoom.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.helpers.appserver import CHROMIUM, CHROMIUM_ARGS, keep_offline, running_app
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "artifacts"
+MAP_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
+PHYSICAL = "/app/static/basemap/physical.topo.json"
+
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).exists() and not os.environ.get("CI"),
+    reason="Debian chromium not installed (apt-get install chromium)",
+)
+
+
+def _settled_frame(page, timeout: float = 90):
+    """The map iframe's frame once its legend and its place labels are drawn."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if page.locator(MAP_IFRAME).count() == 1:
+            try:
+                frame = page.locator(MAP_IFRAME).element_handle(timeout=2_000).content_frame()
+                if (
+                    frame.locator(".crisismap-legend").count()
+                    and frame.locator(".crisismap-place").count()
+                ):
+                    return frame
+            except Exception:  # the iframe was replaced while we looked
+                pass
+        time.sleep(0.5)
+    pytest.fail(f"the map with place labels did not settle in {timeout} s")
+
+
+def test_place_names_and_physical_layers_are_served_by_the_app_offline():
+    from playwright.sync_api import sync_playwright
+
+    with running_app(timeout_s=60) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1500, "height": 1300})
+        seen = keep_offline(context, url)
+        served: dict[str, tuple[int, int]] = {}
+
+        def record(response) -> None:
+            if response.url.startswith(url + "/app/static/"):
+                try:
+                    size = len(response.body())
+                except Exception:  # a response without a body (redirect, aborted)
+                    size = -1
+                served[response.url[len(url) :]] = (response.status, size)
+
+        context.on("response", record)
+        page = context.new_page()
+        page.goto(url)
+        frame = _settled_frame(page)
+        labels = frame.locator(".crisismap-place").all_inner_texts()
+        assert "Khartoum" in labels  # the capital, at the first (country) zoom
+        assert "Khartoum" in frame.locator(".crisismap-place.capital").all_inner_texts()
+        assert frame.get_by_text("Khartoum", exact=True).first.is_visible()
+        # the land, water and borders arrived from the app, and were drawn
+        deadline = time.monotonic() + 30
+        while PHYSICAL not in served and time.monotonic() < deadline:
+            time.sleep(0.3)
+        assert served.get(PHYSICAL, (0, 0))[0] == 200, served
+        assert served[PHYSICAL][1] > 100_000
+        panes = frame.evaluate(
+            """() => [...document.querySelectorAll('.leaflet-crisismap-land-pane canvas,'
+                + '.leaflet-crisismap-water-pane canvas')].length"""
+        )
+        assert panes >= 2
+        attribution = frame.locator(".leaflet-control-attribution").inner_text()
+        assert "Natural Earth" in attribution and "GeoNames" in attribution
+        # zooming in shows smaller towns than the country view does
+        before = set(labels)
+        frame.evaluate("() => { window.map.setView([15.55, 32.53], 8, {animate: false}); }")
+        time.sleep(1.0)
+        closer = set(frame.locator(".crisismap-place").all_inner_texts())
+        assert closer - before, "no new, smaller places appeared when zooming in"
+        ARTIFACTS.mkdir(exist_ok=True)
+        frame.evaluate("() => { window.map.setView([15.0, 30.0], 5, {animate: false}); }")
+        time.sleep(1.0)
+        page.screenshot(path=str(ARTIFACTS / "basemap.png"), full_page=False)
+        context.close()
+        browser.close()
+    assert seen.outside == [], f"requests left the machine: {seen.outside}"
+    assert seen.dialogs == []
+    print(sorted(before))
+    print({path: size for path, (status, size) in served.items()})
