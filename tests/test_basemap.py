@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from crisismap import basemap, layers
+from crisismap import basemap, layers, report
+from crisismap.report import charts
 
 
 def _places(rows: list[tuple]) -> pd.DataFrame:
@@ -133,3 +136,50 @@ def test_the_served_topology_has_the_layers_the_browser_draws(path):
     topo = json.loads((basemap.DATA_DIR.parents[1] / path).read_text())
     assert set(topo["objects"]) == {"land", "lakes", "rivers", "countries"}
     assert all("properties" not in g for o in topo["objects"].values() for g in o["geometries"])
+
+
+# --------------------------------------------------------------------------- the PDF map
+
+
+def test_the_pdf_map_names_the_largest_places_in_view_apart_from_each_other():
+    extent = np.array([21.8, 8.7, 38.6, 22.2])  # Sudan
+    chosen = charts.map_places(extent)
+    names = chosen["name"].tolist()
+    assert names[0] == "Khartoum" and "Port Sudan" in names and len(names) == 10
+    assert "Omdurman" not in names  # across the Nile from Khartoum: too close to read
+    spacing = 0.06 * 16.8
+    lon, lat = chosen["lon"].to_numpy(), chosen["lat"].to_numpy()
+    for i in range(len(chosen)):
+        for j in range(i):
+            assert abs(lon[i] - lon[j]) > spacing or abs(lat[i] - lat[j]) > spacing
+    assert chosen["population"].is_monotonic_decreasing
+
+
+def test_pdf_place_labels_are_matplotlib_escaped(monkeypatch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    places = _places(
+        [
+            ("$\\alpha$ town", "AAA", 1.0, 1.0, 2_000_000, True),
+            ("_hidden", "AAA", 3.0, 3.5, 500_000, False),  # east: its label reads westwards
+        ]
+    )
+    monkeypatch.setattr(basemap, "load_places", lambda: places)
+    fig, ax = plt.subplots()
+    charts._label_places(ax, np.array([0.0, 0.0, 4.0, 4.0]))
+    texts = [(t.get_text(), t.get_ha()) for t in ax.texts]
+    plt.close(fig)
+    assert texts == [(" \\$\\alpha\\$ town", "left"), (" _hidden ", "right")]
+
+
+def test_the_brief_credits_natural_earth_and_geonames():
+    analysis = SimpleNamespace(
+        boundaries=SimpleNamespace(name="own", source="own file", version="1"),
+        report=SimpleNamespace(preset=None),
+    )
+    lines = report.attributions(analysis)
+    assert basemap.CREDIT in lines
+    assert "GeoNames" in basemap.CREDIT and "CC BY 4.0" in basemap.CREDIT

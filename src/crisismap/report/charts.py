@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from crisismap import pipeline
+from crisismap import basemap, pipeline
 from crisismap.display import classify
 from crisismap.escape import matplotlib_text
 from crisismap.pipeline import Analysis
@@ -20,6 +20,8 @@ from crisismap.report.figures import MARK, Figures, display_name
 from crisismap.schema import IMPRECISE_PERIOD
 
 MAP_DPI = 200
+SEA, LAND, WATER, BORDER = "#dce9f3", "#f4f2ec", "#6a9fcb", "#8c7f73"
+PLACE_LABELS = 10  # the largest places in view, named on the PDF map
 
 
 def _mpl_text(value: Any) -> str:
@@ -64,6 +66,79 @@ def _classes(values: np.ndarray, n: int = 5) -> list[float]:
     return list(classify(values, n).bounds)
 
 
+def _extent(frame: Any) -> np.ndarray:
+    """The map's extent (minx, miny, maxx, maxy): the regions drawn with a 4 % margin."""
+    if not len(frame):
+        return np.array([-180.0, -60.0, 180.0, 80.0])
+    minx, miny, maxx, maxy = frame.total_bounds
+    pad = max(maxx - minx, maxy - miny, 0.1) * 0.04
+    return np.array([minx - pad, miny - pad, maxx + pad, maxy + pad])
+
+
+def _basemap_under(ax: Any, extent: np.ndarray) -> Any:
+    """Sea, land and lakes under the regions; returns the rivers and borders for over them."""
+    from matplotlib.patches import Rectangle
+
+    minx, miny, maxx, maxy = extent
+    ax.add_patch(Rectangle((minx, miny), maxx - minx, maxy - miny, facecolor=SEA, edgecolor="none"))
+    physical = basemap.physical_in(extent)
+    land = physical[physical["kind"] == "land"]
+    if len(land):
+        land.plot(ax=ax, color=LAND, edgecolor="none", linewidth=0)
+    return physical
+
+
+def _basemap_over(ax: Any, physical: Any) -> None:
+    """Lakes, rivers and country borders over the regions, thin and not filled."""
+    lakes = physical[physical["kind"] == "lakes"]
+    if len(lakes):
+        lakes.plot(ax=ax, color="#b7d2ea", edgecolor=WATER, linewidth=0.3)
+    rivers = physical[physical["kind"] == "rivers"]
+    if len(rivers):
+        rivers.plot(ax=ax, color=WATER, linewidth=0.6)
+    countries = physical[physical["kind"] == "countries"]
+    if len(countries):
+        countries.boundary.plot(ax=ax, color=BORDER, linewidth=0.5, linestyle=(0, (3, 2)))
+
+
+def map_places(extent: np.ndarray, limit: int = PLACE_LABELS) -> Any:
+    """The largest places inside ``extent``, none too close to a larger one to be read."""
+    chosen = basemap.select_places(basemap.load_places(), extent, pad=0, limit=limit * 20)
+    spacing = max(extent[2] - extent[0], extent[3] - extent[1]) * 0.06
+    kept: list[int] = []
+    lon, lat = chosen["lon"].to_numpy(float), chosen["lat"].to_numpy(float)
+    for i in range(len(chosen)):
+        if len(kept) == limit:
+            break
+        if all(abs(lon[i] - lon[j]) > spacing or abs(lat[i] - lat[j]) > spacing for j in kept):
+            kept.append(i)
+    return chosen.iloc[kept]
+
+
+def _label_places(ax: Any, extent: np.ndarray) -> None:
+    """The largest places in view: a dot and the name (GeoNames text, escaped)."""
+    import matplotlib.patheffects as effects
+
+    halo = [effects.withStroke(linewidth=2.2, foreground="white")]
+    east = extent[0] + 0.75 * (extent[2] - extent[0])  # names east of it read westwards
+    for place in map_places(extent).itertuples(index=False):
+        ax.plot(place.lon, place.lat, "o", markersize=2.6, color="#222222", zorder=5)
+        name = matplotlib_text(str(place.name))
+        ax.text(
+            place.lon,
+            place.lat,
+            f"{name} " if place.lon > east else f" {name}",
+            fontsize=6.5,
+            fontweight="bold" if place.capital else "normal",
+            color="#222222",
+            ha="right" if place.lon > east else "left",
+            va="center",
+            zorder=6,
+            path_effects=halo,
+            clip_on=True,
+        )
+
+
 def map_png(analysis: Analysis, figures: Figures) -> tuple[bytes, tuple[int, int]]:
     import matplotlib
 
@@ -78,6 +153,8 @@ def map_png(analysis: Analysis, figures: Figures) -> tuple[bytes, tuple[int, int
     cmap = plt.get_cmap("YlOrRd")
     shades = [cmap(0.25 + 0.7 * i / max(1, len(bounds) - 1)) for i in range(len(bounds))]
     fig, ax = plt.subplots(figsize=(8, 5.6))
+    extent = _extent(frame)
+    physical = _basemap_under(ax, extent)
     zero = published[published["incidents"].fillna(0) == 0]
     if len(zero):
         zero.plot(ax=ax, color="#f7f7f7", edgecolor="#9e9e9e", linewidth=0.4)
@@ -94,6 +171,10 @@ def map_png(analysis: Analysis, figures: Figures) -> tuple[bytes, tuple[int, int
     hidden = frame[frame["suppressed"]]
     if len(hidden):
         hidden.plot(ax=ax, color="#d9d9d9", edgecolor="#6e6e6e", hatch="////", linewidth=0.4)
+    _basemap_over(ax, physical)
+    _label_places(ax, extent)
+    ax.set_xlim(extent[0], extent[2])
+    ax.set_ylim(extent[1], extent[3])
     if len(zero):
         handles.insert(0, Patch(facecolor="#f7f7f7", edgecolor="#9e9e9e", label="0"))
     if len(hidden):
@@ -113,14 +194,14 @@ def map_png(analysis: Analysis, figures: Figures) -> tuple[bytes, tuple[int, int
         title_fontsize=10,
     )
     ax.text(
-        1.0,
         0.0,
-        _mpl_text(f"Boundaries: {analysis.boundaries.name}"),
+        -0.01,
+        _mpl_text(f"Boundaries: {analysis.boundaries.name} · Basemap: {basemap.ATTRIBUTION}"),
         transform=ax.transAxes,
         fontsize=7,
         color="#555555",
         ha="left",
-        va="bottom",
+        va="top",
     )
     fig.tight_layout()
     return _png(fig)

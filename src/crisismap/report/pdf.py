@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from crisismap import __version__, pipeline, publish
+from crisismap import __version__, basemap, pipeline, publish
 from crisismap.escape import reportlab_markup
 from crisismap.pipeline import Analysis
 from crisismap.report.charts import chart_png, map_png
@@ -649,6 +649,7 @@ def attributions(analysis: Analysis) -> list[str]:
         )
     if "acled" in preset:
         lines.append("Incident data: Armed Conflict Location & Event Data (ACLED), acleddata.com.")
+    lines.append(basemap.CREDIT)  # the PDF map's land, water and place names
     lines.append(f"Produced with crisismap {__version__} (Apache-2.0), matplotlib and ReportLab.")
     return lines
 
