@@ -92,6 +92,7 @@ def test_place_names_and_physical_layers_are_served_by_the_app_offline():
         frame.evaluate("() => { window.map.setView([15.0, 30.0], 5, {animate: false}); }")
         time.sleep(1.0)
         page.screenshot(path=str(ARTIFACTS / "basemap.png"), full_page=False)
+        page.locator(MAP_IFRAME).screenshot(path=str(ARTIFACTS / "basemap-map.png"))
         context.close()
         browser.close()
     assert seen.outside == [], f"requests left the machine: {seen.outside}"
