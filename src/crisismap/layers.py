@@ -382,7 +382,11 @@ var {{ this.get_name() }} = (function () {
                 pane.style.pointerEvents = "none";
             }
         });
-    var group = L.layerGroup([], {attribution: places.attribution});
+    var group = L.layerGroup([], {attribution: places.attribution}), loaded = false;
+    function sea(on) {  // the map's background is the sea while the land is drawn
+        loaded = loaded || on;
+        map.getContainer().style.background = on && loaded ? "#c9dcec" : "";
+    }
     if (places.physical) {
         var request = new XMLHttpRequest();
         request.open("GET", places.physical);
@@ -402,7 +406,7 @@ var {{ this.get_name() }} = (function () {
             L.geoJson(topojson.feature(topo, o.lakes), Object.assign({style: {
                 color: "#4a90c8", weight: 0.6, fillColor: "#a9cbe6", fillOpacity: 1}}, water)
             ).addTo(group);
-            map.getContainer().style.background = "#c9dcec";  // the sea
+            sea(true);
         };
         request.send();
     }
@@ -433,8 +437,8 @@ var {{ this.get_name() }} = (function () {
         }
     }
     map.on("zoomend moveend", draw);
-    group.on("add", function () { setTimeout(draw, 0); });
-    group.on("remove", function () { names.clearLayers(); });
+    group.on("add", function () { sea(loaded); setTimeout(draw, 0); });
+    group.on("remove", function () { names.clearLayers(); sea(false); });
     return group;
 })();
 {% endmacro %}
