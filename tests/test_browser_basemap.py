@@ -89,27 +89,33 @@ def test_place_names_and_physical_layers_are_served_by_the_app_offline():
         assert "Khartoum" in frame.locator(".crisismap-place.capital").all_inner_texts()
         assert frame.get_by_text("Khartoum", exact=True).first.is_visible()
         # the land, water and borders arrived from the app, and were drawn
-        deadline = time.monotonic() + 30
-        while PHYSICAL not in served and time.monotonic() < deadline:
-            time.sleep(0.3)
-        assert served.get(PHYSICAL, (0, 0))[0] == 200, served
-        assert served[PHYSICAL][1] > 100_000
-        panes = frame.evaluate(
-            """() => [...document.querySelectorAll('.leaflet-crisismap-land-pane canvas,'
-                + '.leaflet-crisismap-water-pane canvas')].length"""
+        drawn = """(u) => {
+            const got = performance.getEntriesByType('resource').filter(r => r.name.endsWith(u));
+            const panes = document.querySelectorAll('.leaflet-crisismap-land-pane canvas,'
+                + '.leaflet-crisismap-water-pane canvas').length;
+            return got.length && panes >= 2 ? got[0].decodedBodySize : 0;
+        }"""
+        deadline = time.monotonic() + 60
+        while not frame.evaluate(drawn, PHYSICAL) and time.monotonic() < deadline:
+            page.wait_for_timeout(300)  # (Playwright's sync events arrive only in its calls)
+        assert frame.evaluate(drawn, PHYSICAL) > 100_000
+        assert frame.evaluate("(u) => fetch(u).then(r => r.status)", PHYSICAL) == 200
+        sent = frame.evaluate(
+            """() => performance.getEntriesByType('resource').map(
+                r => [r.name.replace(location.origin, ''), r.transferSize, r.decodedBodySize])"""
         )
-        assert panes >= 2
+        print("the map's files (path, bytes transferred, bytes decoded):", sent)
         attribution = frame.locator(".leaflet-control-attribution").inner_text()
         assert "Natural Earth" in attribution and "GeoNames" in attribution
         # zooming in shows smaller towns than the country view does
         before = set(labels)
         frame.evaluate("() => { window.map.setView([15.55, 32.53], 8, {animate: false}); }")
-        time.sleep(1.0)
+        page.wait_for_timeout(1_000)
         closer = set(frame.locator(".crisismap-place").all_inner_texts())
         assert closer - before, "no new, smaller places appeared when zooming in"
         ARTIFACTS.mkdir(exist_ok=True)
         frame.evaluate("() => { window.map.setView([15.0, 30.0], 5, {animate: false}); }")
-        time.sleep(1.0)
+        page.wait_for_timeout(1_000)
         page.screenshot(path=str(ARTIFACTS / "basemap.png"), full_page=False)
         page.locator(MAP_IFRAME).screenshot(path=str(ARTIFACTS / "basemap-map.png"))
         # the sidebar's box hides it: the next map has no names and no land
