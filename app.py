@@ -395,6 +395,7 @@ with left:
         total_points=page.total_points,
         title=page.title,
         basemap=None if basemap.startswith("None") else basemap,
+        victims=page.victims,
     )
     clicked = st_folium(
         fmap,

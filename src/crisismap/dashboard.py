@@ -30,7 +30,14 @@ from crisismap.export import to_csv_bytes
 from crisismap.pipeline import Analysis
 from crisismap.problems import PROBLEM_FIELDS, Report
 from crisismap.records import PRESETS, read_csv_bytes
-from crisismap.schema import IMPRECISE_CODE, IMPRECISE_PERIOD, OUTSIDE_CODE, View
+from crisismap.schema import (
+    IMPRECISE_CODE,
+    IMPRECISE_PERIOD,
+    OUTSIDE_CODE,
+    VictimsMeasure,
+    View,
+    victims_measure,
+)
 from crisismap.store import DatasetInfo, Workspace, default_data_dir
 
 PRESET_CHOICES = ["auto", *PRESETS]
@@ -327,6 +334,7 @@ class Page:
     top_regions: pd.DataFrame
     drill_name: str | None = None
     make_summary: Callable[[], pd.DataFrame] | None = field(default=None, repr=False)
+    victims: VictimsMeasure = field(default_factory=lambda: victims_measure("victims"))
 
     @property
     def level(self) -> int:
@@ -393,6 +401,10 @@ def build_view(
     top = figures.join(regions_frame.set_index("code")[["name"]]).reset_index()
     top = top.sort_values(["incidents", "name"], ascending=[False, True]).head(TOP_REGIONS)
     top = top[top["incidents"] > 0][["name", "region_code", "incidents", "victims"]]
+    measure = pipeline.victims_measure(analysis)
+    if not measure.reported:  # "not reported", not 0
+        top = top.assign(victims=measure.show(None))
+    top = top.rename(columns={"victims": measure.label.lower()})
     total = len(selected.rows)
     when = f"in {period}" if period else "over all periods"
     scope = f"{when} in {drill_name}" if drill_name else when
@@ -411,6 +423,7 @@ def build_view(
         top_regions=top.reset_index(drop=True),
         drill_name=drill_name,
         make_summary=partial(pipeline.summarize, analysis, view),
+        victims=measure,
     )
 
 

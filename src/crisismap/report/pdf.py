@@ -289,6 +289,11 @@ def _banner(figures: Figures, styles: dict[str, Any], width: float) -> Any:
     return table
 
 
+def _victims(measure: Any, value: Any, suppressed: bool) -> str:
+    """A victims figure as printed: "not reported" when the file has no such column."""
+    return fmt_count(value, suppressed) if measure.reported else "not reported"
+
+
 def _key_figures(analysis: Analysis, figures: Figures, styles: dict[str, Any], width: float) -> Any:
     from reportlab.lib import colors
     from reportlab.platypus import Paragraph, Table, TableStyle
@@ -298,9 +303,10 @@ def _key_figures(analysis: Analysis, figures: Figures, styles: dict[str, Any], w
     with_incidents = int((regions["suppressed"] | (regions["incidents"].fillna(0) > 0)).sum())
     n_regions = len(regions) or len(pipeline.summary_levels(analysis)[figures.level])
     real_periods = figures.periods[figures.periods["period"] != IMPRECISE_PERIOD]
+    measure = pipeline.victims_measure(analysis)
     cells = [
         ("Incidents", fmt_count(grand["incidents"], bool(grand["suppressed"]))),
-        ("Victims", fmt_count(grand["victims"], bool(grand["suppressed"]))),
+        (measure.label, _victims(measure, grand["victims"], bool(grand["suppressed"]))),
         (
             f"Admin-{figures.level} regions with incidents",
             f"{with_incidents:,} of {n_regions:,}",
@@ -373,7 +379,8 @@ def _region_table(
     ordered = pd.concat([shown, hidden, table[special]])
     truncated = len(ordered) > MAX_TABLE_REGIONS
     ordered = ordered.head(MAX_TABLE_REGIONS)
-    rows = [["Region", "Code", "Incidents", "Victims"]]
+    measure = pipeline.victims_measure(analysis)
+    rows = [["Region", "Code", "Incidents", measure.label]]
     for row in ordered.itertuples(index=False):
         hide = bool(row.suppressed)
         rows.append(
@@ -384,7 +391,7 @@ def _region_table(
                     styles["cell"],
                 ),
                 fmt_count(row.incidents, hide),
-                fmt_count(row.victims, hide),
+                _victims(measure, row.victims, hide),
             ]
         )
     grand = figures.grand_total
@@ -394,7 +401,7 @@ def _region_table(
             "All incidents",
             "",
             fmt_count(grand["incidents"], hide),
-            fmt_count(grand["victims"], hide),
+            _victims(measure, grand["victims"], hide),
         ]
     )
     flow = LongTable(
@@ -555,7 +562,9 @@ def _methodology(
         "spread or guessed.",
         f"Figures cover {figures.first} to {figures.last} by {figures.period.value}"
         + (f"; filtered by {'; '.join(filters)}" if filters else "")
-        + ". Victims are the stated figures summed (a record with no figure adds nothing). "
+        + ". "
+        + pipeline.victims_measure(analysis).note
+        + " A record with no figure adds nothing. "
         "Totals are sums of the cells: an incident with several categories counts once in "
         "each.",
     ]
