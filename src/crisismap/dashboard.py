@@ -22,7 +22,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from crisismap import access, aggregate, pipeline, prepared
+from crisismap import access, aggregate, display, pipeline, prepared
 from crisismap.access import Access, Mode, TeamsConfig
 from crisismap.boundaries import BoundarySet, load_boundaries, read_boundary_bytes
 from crisismap.errors import InputError, InvalidValueError
@@ -67,7 +67,14 @@ HEADER_SNIFF_BYTES = 64 * 1024
 
 def load_bundled() -> BoundarySet:
     """The bundled world admin-0/admin-1 (public data; the app may share it)."""
+    _display_geometry_on_disk()
     return load_boundaries("world")
+
+
+def _display_geometry_on_disk() -> None:
+    """Simplified map geometry kept in ``<data dir>/cache/display``: a new server process
+    draws its first map of a boundary set without simplifying it again."""
+    display.use_disk_cache(default_data_dir() / "cache" / "display")
 
 
 def read_uploaded_boundaries(data: bytes, filename: str) -> BoundarySet:
@@ -76,6 +83,7 @@ def read_uploaded_boundaries(data: bytes, filename: str) -> BoundarySet:
     Prepared once and kept in ``<data dir>/cache`` (public geometry, keyed by the bytes),
     so the same file opens in milliseconds in every later session and server process.
     """
+    _display_geometry_on_disk()
     return read_boundary_bytes(data, filename, cache_dir=default_data_dir() / "cache")
 
 
