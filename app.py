@@ -411,6 +411,11 @@ with left:
 with right:
     st.subheader(escape.markdown(page.series_title))
     st.bar_chart(page.series, x="period", y="incidents", color="category", stack=True)
+    with st.expander("Change: where incidents rose or fell"):
+        baseline = st.number_input("Compare with the previous periods", 2, 104, 8)
+        change = dashboard.view_trends(analysis, page.view, baseline=int(baseline))
+        st.caption(escape.markdown(change.sentence()))
+        st.dataframe(change.table, hide_index=True)
     st.subheader("Top regions")
     st.dataframe(page.top_regions, hide_index=True)
 

@@ -108,3 +108,18 @@ def test_uploads_can_be_saved_and_reopened_from_the_workspace(app):
     assert mine
     saved.set_value([next(d for d in saved.options if d.startswith("saved.csv"))]).run()
     assert metric(fresh, "Records") == "1"
+
+
+def test_the_change_panel_says_where_incidents_rose_or_fell(app):
+    """The expander's table is the library's trend table of the same view."""
+    sentence = next(c.value for c in app.caption if "rose above their usual level" in c.value)
+    assert "against each region's previous 8 periods" in sentence
+    table = next(d.value for d in app.dataframe if "status" in d.value and "p_rise" in d.value)
+    assert len(table) > 0
+    assert set(table["status"]) <= {
+        "rising", "falling", "no clear change", "too little history", "not published"
+    }  # fmt: skip
+    baseline = next(n for n in app.number_input if n.label.startswith("Compare with"))
+    baseline.set_value(3).run()
+    assert not app.exception, app.exception
+    assert any("previous 3 periods" in c.value for c in app.caption)

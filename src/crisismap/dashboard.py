@@ -555,6 +555,18 @@ def _public_view(analysis: Analysis, view: View, public: bool) -> View:
     return releases.public_view(analysis, view) if public else view
 
 
+def view_trends(analysis: Analysis, view: View, *, baseline: int) -> Any:
+    """The view's rising / falling regions (exact figures, like the map), remembered on
+    the user's own analysis per view and baseline."""
+    from crisismap import trends
+
+    settings = trends.TrendSettings(baseline=int(baseline))
+    return analysis.memo(
+        ("trends", view, settings),
+        lambda: trends.view_trends(analysis, view, public=False, settings=settings),
+    )
+
+
 def release_ledger(workspace: Any) -> Any:
     """The workspace's release ledger: public exports of the same data stay consistent
     with each other, whoever makes them and in whatever session."""
