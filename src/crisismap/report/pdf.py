@@ -233,6 +233,9 @@ def _story(
             styles["small"],
         )
     )
+    change = change_sentence(figures)
+    if change:
+        story.append(Paragraph(reportlab_markup(change), styles["small"]))
     story += [
         Paragraph("Regional summary", styles["h2"]),
         *_region_table(analysis, figures, styles, width),
@@ -287,6 +290,56 @@ def _banner(figures: Figures, styles: dict[str, Any], width: float) -> Any:
         )
     )
     return table
+
+
+CHANGE_BASELINE = 8  # previous periods the brief's change line compares with
+CHANGE_NAMED = 5  # regions named in it
+
+
+def change_sentence(figures: Figures) -> str | None:
+    """The brief's line on change: which regions rose above (fell below) their usual level
+    in the last complete period against the previous ones (see
+    :mod:`crisismap.aggregate.trends`). Read from the brief's own cells, so a public brief
+    compares published figures only (a region with a hidden cell is left out)."""
+    from crisismap.aggregate import trends
+
+    cells = figures.cells
+    cells = cells[
+        ~cells["region_code"].astype(object).isin([OUTSIDE_CODE, IMPRECISE_CODE])
+        & (cells["period"].astype(object) != IMPRECISE_PERIOD)
+    ]
+    if not len(cells):
+        return None
+    keys = ["region_code", "region_name", "period", "period_start", "period_end"]
+    table = (
+        cells.groupby(keys, observed=True, sort=False)["incidents"]
+        .sum(min_count=1)  # a hidden cell (NA) hides the region's figure
+        .reset_index()
+    )
+    hidden = cells[cells["incidents"].isna()].set_index(keys[:1] + keys[2:3]).index
+    table.loc[table.set_index(["region_code", "period"]).index.isin(hidden), "incidents"] = pd.NA
+    periods = table[["period", "period_end"]].drop_duplicates("period")
+    latest = trends.latest_complete_period(periods, figures.last)
+    if latest is None:
+        return None
+    at = trends.trends(table, latest=latest, settings=trends.TrendSettings(CHANGE_BASELINE))
+    if not len(at) or (at["status"] == trends.SHORT).all():
+        return None
+
+    def named(status: str) -> str:
+        rows = at[at["status"] == status]
+        if not len(rows):
+            return "none"
+        names = [display_name(n) for n in rows["region_name"].head(CHANGE_NAMED)]
+        more = len(rows) - len(names)
+        return ", ".join(names) + (f" and {more} more" if more > 0 else "")
+
+    baseline = int(at["baseline_periods"].max())
+    return (
+        f"Change in {latest} against each region's previous {baseline} "
+        f"{figures.period.value}s (a test for small counts; a rise means more was recorded): "
+        f"above the usual level: {named(trends.RISING)}; below it: {named(trends.FALLING)}."
+    )
 
 
 def _victims(measure: Any, value: Any, suppressed: bool) -> str:
