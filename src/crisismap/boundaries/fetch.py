@@ -33,7 +33,7 @@ from crisismap.boundaries.download import Client, Limits, NotFound
 from crisismap.boundaries.fetched import FetchedSet, FetchSource, check_iso3
 from crisismap.boundaries.files import safe_basename
 from crisismap.boundaries.load import load_boundaries
-from crisismap.boundaries.model import BoundarySet
+from crisismap.boundaries.model import BoundarySet, counted
 from crisismap.errors import CrisismapError, FetchError
 from crisismap.files import private_dir, write_private
 
@@ -56,6 +56,26 @@ class Fetched:
 
     fetched: FetchedSet
     boundaries: BoundarySet
+
+    def summary(self) -> list[str]:
+        """What was fetched, in lines for the CLI and the dashboard."""
+        meta, bset = self.fetched.meta, self.boundaries
+        return [
+            f"{bset.name}: {bset.source} ({bset.version})",
+            *[f"admin-{n}: {counted(len(f), 'region')}" for n, f in sorted(bset.levels.items())],
+            f"vintage: {meta.get('vintage', 'not stated')}",
+            f"licence: {meta.get('licence', 'not stated')}",
+        ]
+
+
+def notice(source: FetchSource | str) -> str:
+    """What a fetch sends where: said before anything leaves the machine."""
+    src = FetchSource.parse(source) if isinstance(source, str) else source
+    return (
+        f"Fetching goes online: it sends the country code to {where_to(src)} and downloads "
+        "that country's boundaries into this workspace, to use offline from then on. "
+        "Nothing about your records leaves this machine."
+    )
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,9 @@ class FetchSource(StrEnum):
             ) from None
 
 
+LABELS = {FetchSource.GEOBOUNDARIES: "geoBoundaries", FetchSource.COD_AB: "OCHA COD-AB on HDX"}
+
+
 def check_iso3(text: str) -> str:
     """``text`` as an ISO 3166-1 alpha-3 code (alpha-2 accepted), or a sentence saying why not."""
     import pycountry
@@ -84,6 +87,15 @@ class FetchedSet:
     @property
     def levels(self) -> list[int]:
         return sorted(int(n) for n in self.meta.get("levels", []))
+
+    @property
+    def label(self) -> str:
+        """``UKR from geoBoundaries, fetched 2026-12-07 (boundaries as of ADM1 2022)``."""
+        return (
+            f"{self.iso3} from {LABELS[self.source]}, fetched "
+            f"{str(self.meta.get('fetched_at', '?'))[:10]} "
+            f"({self.meta.get('vintage', 'vintage not stated')})"
+        )
 
 
 def root(cache_dir: str | os.PathLike[str]) -> Path:

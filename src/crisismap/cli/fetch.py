@@ -14,7 +14,7 @@ from crisismap.errors import CrisismapError
 
 def cmd_fetch(args: argparse.Namespace) -> int:
     from crisismap.boundaries import FetchSource, fetch_boundaries
-    from crisismap.boundaries.fetch import where_to
+    from crisismap.boundaries.fetch import notice
     from crisismap.boundaries.fetched import check_iso3
 
     if not args.iso3:
@@ -24,23 +24,18 @@ def cmd_fetch(args: argparse.Namespace) -> int:
         )
     iso3 = check_iso3(args.iso3)
     source = FetchSource.parse(args.fetch_source or FetchSource.GEOBOUNDARIES.value)
-    progress(
-        f"this goes online: the country code {iso3} is sent to {where_to(source)}, and its "
-        "boundaries are downloaded (nothing about your records leaves this machine)"
-    )
+    progress(notice(source))
     result = fetch_boundaries(
         iso3, boundary_cache(), source=source, level=args.level, progress=progress
     )
-    bset, meta = result.boundaries, result.fetched.meta
-    print(f"{bset.name}: {bset.source} ({bset.version})")
-    for level, frame in sorted(bset.levels.items()):
-        print(f"  admin-{level}: {len(frame):,} regions")
-    print(f"  vintage: {meta.get('vintage', 'not stated')}")
-    print(f"  licence: {meta.get('licence', 'not stated')}")
+    first, *rest = result.summary()
+    print(first)
+    for line in rest:
+        print(f"  {line}")
     print(f"  kept in: {result.fetched.folder}")
     print(
         f"Use it offline from now on: --boundaries fetched:{iso3} "
-        f"(or {bset.name} when both sources were fetched)."
+        f"(or {result.boundaries.name} when both sources were fetched)."
     )
     return 0
 
