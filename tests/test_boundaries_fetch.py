@@ -240,6 +240,18 @@ def test_cod_ab_fetch_takes_the_geojson_zip_with_the_datasets_date_and_licence(a
     assert any("Left out levels 2" in note for note in bset.notes)
 
 
+def test_cod_ab_per_level_files_are_downloaded_only_up_to_the_level_asked(apis, tmp_path):
+    resources = [
+        cod_resource(apis.file(f"/d/ukr_admbnda_adm{n}.geojson", data), "GeoJSON", f"ukr_adm{n}")
+        for n, data in enumerate([COD0, COD1, COD2])
+    ]
+    apis.json(PACKAGE, ckan_package("UKR", resources))
+
+    fetch_boundaries("UKR", tmp_path, source="cod-ab", level=1)
+
+    assert apis.asked == [PACKAGE, "/d/ukr_admbnda_adm0.geojson", "/d/ukr_admbnda_adm1.geojson"]
+
+
 def test_cod_ab_missing_on_hdx_is_a_sentence(apis, tmp_path):
     apis.json(PACKAGE, {"success": False, "error": {"message": "Not found"}}, status=404)
     with pytest.raises(FetchError, match="HDX has no COD-AB dataset for UKR.*geoboundaries"):
@@ -307,3 +319,32 @@ def test_real_geoboundaries_files_for_yemen(apis, tmp_path, shared_data: Path):
     bset = load_boundaries("fetched:YEM", cache_dir=tmp_path)
     assert len(bset.levels[1]) == 22
     assert "amanat al asimah" in set(bset.levels[1]["name"])
+
+
+@pytest.mark.slow
+def test_real_cod_ab_as_a_zipped_shapefile_for_the_central_african_republic(
+    apis, tmp_path, shared_data: Path
+):
+    """OCHA's CAF COD-AB admin 0-1 as HDX ships most COD-ABs: one zip of Shapefiles, with
+    a line layer beside the polygons (left out: it is no admin level)."""
+    import geopandas as gpd
+
+    folder = tmp_path / "shp"
+    folder.mkdir()
+    for n in (0, 1):
+        frame = gpd.read_parquet(shared_data / "boundaries" / "caf_codab" / f"caf_admin{n}.parquet")
+        frame.to_file(folder / f"caf_admbnda_adm{n}.shp")
+    lines = frame.set_geometry(frame.boundary)[["adm1_pcode", "geometry"]]
+    lines.to_file(folder / "caf_admbndl_admALL.shp")
+    archive = zipped({p.name: p.read_bytes() for p in sorted(folder.iterdir())})
+    url = apis.file("/dataset/cod-ab-caf/caf_adm_shp.zip", archive)
+    resources = [cod_resource(url, "SHP", "caf_adm_shp.zip")]
+    apis.json("/api/3/action/package_show?id=cod-ab-caf", ckan_package("CAF", resources))
+
+    fetch_boundaries("CAF", tmp_path / "cache", source="cod-ab", level=1)
+
+    bset = load_boundaries("fetched:CAF", cache_dir=tmp_path / "cache")
+    assert sorted(bset.levels) == [0, 1]
+    assert len(bset.levels[1]) == 17
+    assert bset.levels[1]["code"].str.startswith("CF").all()
+    assert set(bset.levels[1]["parent_code"]) == set(bset.levels[0]["code"])
