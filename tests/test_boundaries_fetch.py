@@ -7,6 +7,7 @@ autouse fixture makes sure no test can reach the real services.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -81,6 +82,8 @@ def test_geoboundaries_fetch_keeps_files_vintage_and_licence_and_loads_offline(a
         "geoBoundaries-UKR-ADM1.geojson",
     ]
     assert meta["files"][1]["bytes"] == len(ADM1)
+    assert meta["files"][1]["sha256"] == hashlib.sha256(ADM1).hexdigest()
+    assert meta["files"][1]["url"].endswith("/files/UKR-ADM1.geojson")
     assert result.boundaries.name == "fetched:geoboundaries:UKR"
     apis.routes.clear()  # offline from here on: the server answers nothing
 

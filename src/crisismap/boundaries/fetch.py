@@ -31,7 +31,7 @@ from urllib.parse import quote, unquote, urlsplit
 from crisismap.boundaries import fetched
 from crisismap.boundaries.download import Client, Limits, NotFound
 from crisismap.boundaries.fetched import FetchedSet, FetchSource, check_iso3
-from crisismap.boundaries.files import safe_basename
+from crisismap.boundaries.files import safe_basename, sha256_file
 from crisismap.boundaries.load import load_boundaries
 from crisismap.boundaries.model import BoundarySet, counted
 from crisismap.errors import CrisismapError, FetchError
@@ -304,7 +304,15 @@ def _store(
             say(f"downloading {item.name}")
             target = tmp / fetched.FILES / item.name
             size = client.download(item.url, meta["service"], target)
-            records.append({"name": item.name, "url": item.url, "bytes": size, **item.meta})
+            records.append(
+                {
+                    "name": item.name,
+                    "url": item.url,
+                    "bytes": size,
+                    "sha256": sha256_file(target),
+                    **item.meta,
+                }
+            )
         say("checking what came")
         loaded = _check_loads(tmp / fetched.FILES, meta["service"], cache_dir)
         levels = [n for n in loaded.levels_available if n <= top]
