@@ -64,7 +64,7 @@ def _fetch_section() -> None:
             ["geoboundaries", "cod-ab"],
             format_func={"geoboundaries": "geoBoundaries", "cod-ab": "OCHA COD-AB (HDX)"}.get,
         )
-        st.caption(dashboard.fetch_notice(source))
+        st.caption(escape.markdown(dashboard.fetch_notice(source)))
         iso3 = st.text_input("Country (ISO3, e.g. UKR)", max_chars=3)
         level = st.number_input("Admin levels 0 to", 0, 5, 2)
         if st.button("Fetch (goes online)", disabled=not iso3.strip()):

@@ -197,6 +197,19 @@ def test_downloads_are_capped_by_size(apis, tmp_path):
     assert list_fetched(tmp_path) == []
 
 
+def test_a_service_that_does_not_answer_in_time_is_a_sentence(apis, tmp_path):
+    apis.routes[f"{GB}/UKR/ADM0/"] = Route(200, b"{}", delay_s=1.0)
+    with pytest.raises(FetchError, match="Could not reach geoBoundaries.*timed out"):
+        fetch_boundaries("UKR", tmp_path, level=0, limits=Limits(timeout_s=0.1))
+
+
+def test_a_fetch_that_takes_too_long_is_stopped(apis, tmp_path):
+    serve_geoboundaries(apis, {0: ADM0})
+    with pytest.raises(FetchError, match="took longer than 0 s and was stopped"):
+        fetch_boundaries("UKR", tmp_path, level=0, limits=Limits(deadline_s=0))
+    assert list_fetched(tmp_path) == []
+
+
 def test_the_level_must_be_an_admin_level(tmp_path):
     with pytest.raises(FetchError, match="--level expects an admin level from 0 to 5, got 9"):
         fetch_boundaries("UKR", tmp_path, level=9)

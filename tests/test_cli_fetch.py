@@ -51,7 +51,7 @@ def test_fetch_then_join_offline_with_the_fetched_set(capsys, monkeypatch, tmp_p
         code, out, err = run(capsys, "boundaries", "fetch", "ukr", "--level", "1")
 
     assert code == 0, err
-    assert "Fetching goes online: it sends the country code to 127.0.0.1" in err
+    assert "Fetching goes online: it asks 127.0.0.1" in err
     assert "fetched:geoboundaries:UKR: geoBoundaries gbOpen" in out
     assert "  admin-1: 2 regions" in out
     assert "  vintage: boundaries as of ADM0 2022, ADM1 2022" in out

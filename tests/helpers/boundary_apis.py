@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import threading
+import time
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +20,7 @@ class Route:
     status: int = 200
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    delay_s: float = 0.0  # wait this long before answering (a slow service)
 
 
 @dataclass
@@ -49,6 +51,7 @@ def fake_apis() -> Iterator[FakeApis]:
         def do_GET(self) -> None:
             apis.asked.append(self.path)
             route = apis.routes.get(self.path, Route(404, b'{"detail": "Not Found"}'))
+            time.sleep(route.delay_s)
             self.send_response(route.status)
             for key, value in route.headers.items():
                 self.send_header(key, value)

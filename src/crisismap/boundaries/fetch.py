@@ -72,9 +72,10 @@ def notice(source: FetchSource | str) -> str:
     """What a fetch sends where: said before anything leaves the machine."""
     src = FetchSource.parse(source) if isinstance(source, str) else source
     return (
-        f"Fetching goes online: it sends the country code to {where_to(src)} and downloads "
-        "that country's boundaries into this workspace, to use offline from then on. "
-        "Nothing about your records leaves this machine."
+        f"Fetching goes online: it asks {where_to(src)} for one country's boundaries (the "
+        "country code is sent) and downloads the files it points to (geoBoundaries keeps "
+        "them on GitHub) into this workspace, to use offline from then on. Nothing about "
+        "your records leaves this machine."
     )
 
 
