@@ -297,6 +297,13 @@ def test_an_unknown_source_lists_the_ones_there_are(tmp_path):
 # ----------------------------------------------------------------------- naming fetched sets
 
 
+def test_fetched_names_need_the_cache_folder_and_a_country():
+    with pytest.raises(BoundaryError, match="pass cache_dir"):
+        load_boundaries("fetched:UKR")
+    with pytest.raises(BoundaryError, match="expected 'fetched:<ISO3>' or 'fetched:<source>"):
+        load_boundaries("fetched:", cache_dir="unused")
+
+
 def test_fetched_names_say_what_to_do_when_missing_or_ambiguous(apis, tmp_path):
     with pytest.raises(BoundaryError, match="No boundaries for UKR have been fetched.*fetch UKR`"):
         load_boundaries("fetched:UKR", cache_dir=tmp_path)

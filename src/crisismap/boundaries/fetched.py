@@ -133,6 +133,11 @@ def resolve(spec: str, cache_dir: str | os.PathLike[str] | None) -> FetchedSet:
         )
     iso3 = check_iso3(parts[-1])
     source = FetchSource.parse(parts[0]) if len(parts) == 2 else None
+    if cache_dir is None:
+        raise BoundaryError(
+            f"{spec!r} names a fetched set, and fetched sets are kept under a cache folder: "
+            "pass cache_dir (the CLI and the dashboard pass <data dir>/cache)."
+        )
     have = list_fetched(cache_dir)
     matches = [f for f in have if f.iso3 == iso3 and source in (None, f.source)]
     if len(matches) == 1:
