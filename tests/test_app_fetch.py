@@ -76,7 +76,7 @@ def test_fetch_button_goes_online_once_and_the_fetched_set_is_used(monkeypatch, 
 
     shown = [t.value.replace("\\", "") for t in [*at.success, *at.caption]]
     assert "Fetched fetched:geoboundaries:SDN: chosen as the boundary set below." in shown
-    assert "vintage: boundaries as of ADM0 2022, ADM1 2022" in shown
+    assert "vintage: boundaries as of 2022" in shown
     chosen = next(s for s in at.selectbox if s.key == "boundary_set")
     assert chosen.value == "fetched:geoboundaries:SDN"
     top = next(d.value for d in reversed(at.dataframe) if "region_code" in d.value)

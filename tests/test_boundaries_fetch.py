@@ -76,7 +76,8 @@ def test_geoboundaries_fetch_keeps_files_vintage_and_licence_and_loads_offline(a
     meta = json.loads((folder / "fetched.json").read_text())
     assert meta["iso3"] == "UKR" and meta["levels"] == [0, 1]
     assert "CC BY 3.0 IGO" in meta["licence"]
-    assert meta["vintage"] == "boundaries as of ADM0 2022, ADM1 2022"
+    assert meta["vintage"] == "boundaries as of 2022"
+    assert meta["licence"].startswith("Creative Commons Attribution 3.0 Intergovernmental")
     assert [f["name"] for f in meta["files"]] == [
         "geoBoundaries-UKR-ADM0.geojson",
         "geoBoundaries-UKR-ADM1.geojson",
@@ -93,8 +94,29 @@ def test_geoboundaries_fetch_keeps_files_vintage_and_licence_and_loads_offline(a
     assert list(again.levels[1]["name"]) == ["Kyivska", "Lvivska"]
     assert "OCHA ROSEA" in again.source and "geoBoundaries gbOpen" in again.source
     assert again.version == "gbOpen build Dec 12, 2023"
-    assert "Licence: ADM0: Creative Commons" in again.notes[0]
+    assert "Licence: Creative Commons Attribution 3.0" in again.notes[0]
     assert len(apis.asked) == 4  # loading asked nothing
+
+
+def test_levels_from_other_sources_are_told_apart(apis, tmp_path):
+    serve_geoboundaries(apis, {0: ADM0})
+    url = apis.file("/files/UKR-ADM1.geojson", ADM1)
+    other = {"boundarySource": "OpenStreetMap", "boundaryLicense": "ODbL 1.0"}
+    apis.json(
+        f"{GB}/UKR/ADM1/",
+        geoboundaries_meta("UKR", 1, url, boundaryYearRepresented="2020", **other),
+    )
+
+    meta = fetch_boundaries("UKR", tmp_path, level=1).fetched.meta
+
+    assert meta["vintage"] == "boundaries as of ADM0: 2022, ADM1: 2020"
+    assert meta["licence"] == (
+        "ADM0: Creative Commons Attribution 3.0 Intergovernmental Organisations (CC BY 3.0 IGO); "
+        "ADM1: ODbL 1.0 (the gbOpen product: CC BY 4.0)"
+    )
+    assert meta["source"].endswith(
+        "; ADM0: OCHA ROSEA, State Statistics Service; ADM1: OpenStreetMap"
+    )
 
 
 def test_default_levels_stop_at_the_first_level_the_service_lacks(apis, tmp_path):

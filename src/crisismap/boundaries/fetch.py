@@ -71,11 +71,12 @@ class Fetched:
 def notice(source: FetchSource | str) -> str:
     """What a fetch sends where: said before anything leaves the machine."""
     src = FetchSource.parse(source) if isinstance(source, str) else source
+    where = " (geoBoundaries keeps them on GitHub)" if src is FetchSource.GEOBOUNDARIES else ""
     return (
         f"Fetching goes online: it asks {where_to(src)} for one country's boundaries (the "
-        "country code is sent) and downloads the files it points to (geoBoundaries keeps "
-        "them on GitHub) into this workspace, to use offline from then on. Nothing about "
-        "your records leaves this machine."
+        f"country code is sent) and downloads the files it points to{where} into this "
+        "workspace, to use offline from then on. Nothing about your records leaves this "
+        "machine."
     )
 
 
@@ -162,19 +163,24 @@ def _geoboundaries(
             break
         files.append(_geoboundaries_level(answer, iso3, n, url))
     levels = [f.meta for f in files]
-    licences = dict.fromkeys(f"ADM{m['level']}: {m['licence']}" for m in levels)
-    years = dict.fromkeys(f"ADM{m['level']} {m['year']}" for m in levels)
-    built = max((m["build_date"] for m in levels if m["build_date"]), default="?")
     return files, {
         "service": f"geoBoundaries ({where_to(FetchSource.GEOBOUNDARIES)})",
-        "source": GEOBOUNDARIES_CITATION
-        + "; "
-        + "; ".join(f"ADM{m['level']}: {m['source']}" for m in levels),
-        "version": f"gbOpen build {built}",
-        "vintage": "boundaries as of " + ", ".join(years),
-        "licence": "; ".join(licences) + " (the gbOpen product: CC BY 4.0)",
-        "levels_meta": levels,
+        "source": f"{GEOBOUNDARIES_CITATION}; {_by_level(levels, 'source')}",
+        "version": "gbOpen build "
+        + ", ".join(dict.fromkeys(m["build_date"] or "?" for m in levels)),
+        "vintage": "boundaries as of " + _by_level(levels, "year", ", "),
+        "licence": f"{_by_level(levels, 'licence')} (the gbOpen product: CC BY 4.0)",
     }
+
+
+def _by_level(levels: list[dict[str, Any]], key: str, sep: str = "; ") -> str:
+    """``ADM0, ADM1: X; ADM2: Y`` (one value alone when every level shares it)."""
+    grouped: dict[str, list[str]] = {}
+    for m in levels:
+        grouped.setdefault(str(m[key]), []).append(f"ADM{m['level']}")
+    if len(grouped) == 1:
+        return next(iter(grouped))
+    return sep.join(f"{', '.join(names)}: {value}" for value, names in grouped.items())
 
 
 def _geoboundaries_level(answer: Any, iso3: str, n: int, url: str) -> _File:
@@ -328,7 +334,7 @@ def _store(
             "iso3": iso3,
             "fetched_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "levels": levels,
-            **{k: v for k, v in meta.items() if k != "levels_meta"},
+            **meta,
             "files": records,
         }
         write_private(tmp / fetched.METADATA, json.dumps(document, indent=1).encode())
