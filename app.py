@@ -56,6 +56,30 @@ def _session_memo(name: str, key: str, compute):
     return slot[name][1]
 
 
+def _fetch_section() -> None:
+    """Fetch current boundaries: offline by default, online only on the button."""
+    with st.expander("Fetch current boundaries (goes online)"):
+        source = st.selectbox(
+            "From",
+            ["geoboundaries", "cod-ab"],
+            format_func={"geoboundaries": "geoBoundaries", "cod-ab": "OCHA COD-AB (HDX)"}.get,
+        )
+        st.caption(escape.markdown(dashboard.fetch_notice(source)))
+        iso3 = st.text_input("Country (ISO3, e.g. UKR)", max_chars=3)
+        level = st.number_input("Admin levels 0 to", 0, 5, 2)
+        if st.button("Fetch (goes online)", disabled=not iso3.strip()):
+            try:
+                with st.spinner("Fetching…"):
+                    name, lines = dashboard.fetch_current(iso3, source, int(level))
+            except CrisismapError as exc:
+                st.error(escape.markdown(exc))
+            else:
+                st.session_state["boundary_set"] = name
+                st.success(escape.markdown(f"Fetched {name}: chosen as the boundary set below."))
+                for line in lines:
+                    st.caption(escape.markdown(line))
+
+
 def _auth_section() -> dict | None:
     """The ``[auth]`` table of .streamlit/secrets.toml, if there is one."""
     if not st.secrets.load_if_toml_exists():
@@ -206,6 +230,16 @@ with st.sidebar:
             st.session_state,
             kind="boundaries",
         )
+    if ws.may(Action.UPLOAD):
+        _fetch_section()
+    fetched = dashboard.fetched_choices()
+    boundary_set = st.selectbox(
+        "Boundary set" + (" (an upload above takes precedence)" if boundary_upload else ""),
+        ["world", *fetched],
+        format_func=lambda name: fetched.get(name, "Bundled world (Natural Earth)"),
+        key="boundary_set",
+        help="Sets fetched into this workspace work offline.",
+    )
     snap_m = st.number_input("Snap points outside regions within (m)", 0, 50_000, 0, step=500)
     fix_swapped = st.checkbox("Swap coordinates detected as swapped", value=False)
     basemap = st.selectbox(
@@ -222,6 +256,12 @@ try:
             "boundaries",
             _digest(bdata, boundary_upload.name),
             lambda: dashboard.read_uploaded_boundaries(bdata, boundary_upload.name),
+        )
+    elif boundary_set != "world":
+        boundaries = _session_memo(
+            "boundaries",
+            _digest(boundary_set, fetched.get(boundary_set, "")),
+            lambda: dashboard.load_fetched(boundary_set),
         )
     else:
         boundaries = bundled_world()

@@ -87,6 +87,33 @@ def read_uploaded_boundaries(data: bytes, filename: str) -> BoundarySet:
     return read_boundary_bytes(data, filename, cache_dir=default_data_dir() / "cache")
 
 
+def fetched_choices() -> dict[str, str]:
+    """Fetched sets in this workspace, name -> label (source, date, vintage); offline."""
+    from crisismap.boundaries import list_fetched
+
+    return {f.name: f.label for f in list_fetched(default_data_dir() / "cache")}
+
+
+def load_fetched(name: str) -> BoundarySet:
+    """A fetched set (``fetched:geoboundaries:UKR``) from the workspace: no network."""
+    return load_boundaries(name, cache_dir=default_data_dir() / "cache")
+
+
+def fetch_notice(source: str) -> str:
+    """What a fetch from ``source`` sends where, for the caption before the button."""
+    from crisismap.boundaries.fetch import notice
+
+    return "Offline by default. " + notice(source)
+
+
+def fetch_current(iso3: str, source: str, level: int) -> tuple[str, list[str]]:
+    """Go online (the user asked): fetch levels 0..``level``; the set's name, lines to show."""
+    from crisismap.boundaries import fetch_boundaries
+
+    done = fetch_boundaries(iso3, default_data_dir() / "cache", source=source, level=level)
+    return done.fetched.name, done.summary()
+
+
 def analyse_files(
     files: Sequence[tuple[str, bytes]], boundaries: BoundarySet, **options: Any
 ) -> Analysis:
