@@ -11,21 +11,29 @@ simplified boundary geometry, keyed by the geometry itself.
 from __future__ import annotations
 
 import datetime as dt
-import os
-from collections.abc import Callable, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, partial
-from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from crisismap import access, aggregate, display, pipeline, prepared
-from crisismap.access import Access, Mode, TeamsConfig
+from crisismap import aggregate, display, pipeline, prepared
 from crisismap.boundaries import BoundarySet, load_boundaries, read_boundary_bytes
-from crisismap.errors import InputError, InvalidValueError
+from crisismap.choices import (  # noqa: F401  (re-exported for app.py)
+    _main_countries,
+    _memo,
+    _record_views,
+    _summary_levels,
+    categories_of,
+    date_bounds,
+    default_level,
+    period_labels,
+    region_choices,
+)
+from crisismap.errors import InvalidValueError
 from crisismap.export import to_csv_bytes
 from crisismap.pipeline import Analysis
 from crisismap.problems import PROBLEM_FIELDS, Report
@@ -37,6 +45,13 @@ from crisismap.schema import (
     VictimsMeasure,
     View,
     victims_measure,
+)
+from crisismap.session import (  # noqa: F401  (re-exported for app.py)
+    app_mode,
+    enter_scope,
+    load_teams,
+    team_access,
+    teams_file,
 )
 from crisismap.store import DatasetInfo, Workspace, default_data_dir
 
@@ -248,107 +263,6 @@ def rejected_export(analysis: Analysis) -> ExportItem:
         "text/csv",
         lambda: rejected_csv(analysis),
     )
-
-
-# ----------------------------------------------------------------------------- memo
-
-
-def _memo(analysis: Analysis, key: Any, make: Callable[[], Any]) -> Any:
-    return analysis.memo(key, make)
-
-
-def _record_views(analysis: Analysis) -> aggregate.RecordViews:
-    """Per-record arrays (days, periods, victims) every view of the analysis reuses."""
-    return _memo(
-        analysis, "record_views", lambda: aggregate.RecordViews(analysis.records, analysis.joined)
-    )
-
-
-def _summary_levels(analysis: Analysis) -> dict[int, Any]:
-    return _memo(analysis, "summary_levels", lambda: pipeline.summary_levels(analysis))
-
-
-def _main_countries(analysis: Analysis) -> set[str]:
-    return _memo(analysis, "main_countries", lambda: pipeline.main_countries(analysis))
-
-
-# ----------------------------------------------------------------------------- filters
-
-
-def date_bounds(analysis: Analysis) -> tuple[dt.date, dt.date]:
-    """First and last date in the accepted records."""
-
-    def bounds() -> tuple[dt.date, dt.date]:
-        start = pd.Timestamp(analysis.records["date"].min())
-        end_col = "date_end" if "date_end" in analysis.records else "date"
-        end = pd.Timestamp(analysis.records[end_col].max())
-        return start.date(), end.date()
-
-    return _memo(analysis, "date_bounds", bounds)
-
-
-def categories_of(analysis: Analysis) -> list[str]:
-    """Every category label present (multi-label records split)."""
-    labels = _memo(analysis, "categories", lambda: aggregate.category_labels(analysis.records))
-    return list(labels)
-
-
-def region_choices(analysis: Analysis, level: int) -> list[tuple[str, str]]:
-    """(code, "name (code)") of regions at ``level`` that hold at least one record."""
-    pairs = _memo(analysis, ("regions", level), lambda: _regions_with_records(analysis, level))
-    return list(pairs)
-
-
-def _regions_with_records(analysis: Analysis, level: int) -> list[tuple[str, str]]:
-    codes = analysis.joined[f"adm{level}_code"]
-    names = analysis.joined[f"adm{level}_name"]
-    if isinstance(codes.dtype, pd.CategoricalDtype) and isinstance(
-        names.dtype, pd.CategoricalDtype
-    ):  # the join's output: distinct (code, name) pairs from the integer codes
-        c = codes.cat.codes.to_numpy().astype(np.int64)
-        n = names.cat.codes.to_numpy().astype(np.int64)
-        width = len(names.cat.categories) + 1
-        pair = pd.unique(c[(c >= 0) & (n >= 0)] * width + n[(c >= 0) & (n >= 0)])
-        codes = pd.Series(codes.cat.categories.take(pair // width), dtype=object)
-        names = pd.Series(names.cat.categories.take(pair % width), dtype=object)
-    pairs = pd.DataFrame({"code": codes, "name": names}).dropna().drop_duplicates("code")
-    pairs = pairs.sort_values(["name", "code"], kind="stable")
-    return [(str(c), f"{n} ({c})") for c, n in zip(pairs["code"], pairs["name"], strict=True)]
-
-
-def default_level(analysis: Analysis) -> int:
-    """The level to open at: the first that splits the countries the data is about.
-
-    World boundaries open at admin-1 for a one-country file; a COD-AB set at admin-1.
-    """
-    main = _main_countries(analysis)
-    for n in analysis.levels:
-        frame = analysis.boundaries.levels[n]
-        if main and "country" in frame:
-            frame = frame[frame["country"].isin(main)]
-        if len(frame) > 1:
-            return n
-    return analysis.levels[-1]
-
-
-def period_labels(analysis: Analysis, view: View) -> list[str]:
-    """The period labels (of ``view.period``) spanned by the filtered records, in order.
-
-    Like the chart, they follow the date, category and approval filters, not the region filter.
-    """
-    views = _record_views(analysis)
-    start, end = view.start, view.end
-    categories = view.filters()["categories"]
-    selection = views.select(
-        None,
-        level=None,
-        start=start,
-        end=end,
-        categories=categories,
-        approved_only=view.approved_only,
-        verified_only=view.verified_only,
-    )
-    return views.period_labels(selection, period=view.period, start=start, end=end)
 
 
 # ----------------------------------------------------------------------------- the view
@@ -744,60 +658,3 @@ def exports(
         )
         for item in items
     ]
-
-
-# ----------------------------------------------------------------------------- sign-in
-
-
-def teams_file() -> Path:
-    """The teams file this server reads (``$CRISISMAP_TEAMS_FILE`` or the data directory)."""
-    return access.teams_file(default_data_dir())
-
-
-def _teams_configured() -> bool:
-    """A teams file is named in the environment or lies in the data directory."""
-    return bool(os.environ.get(access.TEAMS_FILE_ENV, "").strip()) or teams_file().exists()
-
-
-def app_mode(address: str | None) -> Mode:
-    """Local (the README's command) or team mode for a server bound to ``address``."""
-    return access.mode_for(address, _teams_configured())
-
-
-def load_teams() -> tuple[TeamsConfig | None, str | None]:
-    """The teams file and None, or None and why it cannot be used (None, None: no file)."""
-    if not _teams_configured():
-        return None, None
-    try:
-        return TeamsConfig.load(teams_file()), None
-    except InputError as exc:
-        return None, str(exc)
-
-
-def team_access(
-    *,
-    auth: Mapping[str, Any] | None,
-    claims: Mapping[str, Any] | None,
-    chosen: str | None,
-    now: dt.datetime | None = None,
-) -> Access:
-    """What this team-mode session may do now (see :func:`crisismap.access.decide`)."""
-    config, error = load_teams()
-    return access.decide(
-        config=config, config_error=error, auth=auth, claims=claims, chosen=chosen, now=now
-    )
-
-
-def enter_scope(state: MutableMapping[str, Any], who: Access, keep: Sequence[str] = ()) -> bool:
-    """Forget this session's data when its user or team changed; True if it did.
-
-    A member of two teams must not carry team A's opened datasets, analysis or uploads
-    into team B's page, exports or audit log.
-    """
-    scope = (who.actor, who.team, who.signed_in_at)
-    if state.get("_scope") == scope:
-        return False
-    for key in [k for k in state if k not in keep]:
-        del state[key]
-    state["_scope"] = scope
-    return True
