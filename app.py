@@ -418,6 +418,7 @@ page = dashboard.build_view(
     view,
     period=None if period == "All periods" else period,
     drill=drill,
+    by_category=st.session_state.get("chart_by_category", False),
 )
 
 # ---------------------------------------------------------------- map, charts, tables
@@ -451,6 +452,12 @@ with left:
 with right:
     st.subheader(escape.markdown(page.series_title))
     st.bar_chart(page.series, x="period", y="incidents", color="category", stack=True)
+    st.toggle(
+        "By category",
+        key="chart_by_category",
+        help="Split the bars by category: an incident with several categories counts in "
+        "each, so the bars can add up to more than the incidents.",
+    )
     with st.expander("Change: where incidents rose or fell"):
         baseline = st.number_input("Compare with the previous periods", 2, 104, 8)
         change = dashboard.view_trends(analysis, page.view, baseline=int(baseline))

@@ -80,7 +80,7 @@ def test_period_narrows_map_but_not_export(demo):
 
 
 def test_filters_apply_to_map_chart_and_tables_alike(demo):
-    view = dashboard.build_view(demo, View.parse(1, categories=["killing"]))
+    view = dashboard.build_view(demo, View.parse(1, categories=["killing"]), by_category=True)
     assert set(view.series["category"]) == {"killing"}
     assert view.top_regions["incidents"].sum() <= view.total_points
     assert view.points["category"].str.contains("killing").all()
@@ -329,3 +329,30 @@ def test_display_geometry_is_cached_on_geometry_only(mixed):
     for cached in display._display_cache.values():
         assert isinstance(cached, np.ndarray)
         assert all(isinstance(g, shapely.Geometry) for g in cached)
+
+
+def test_the_chart_counts_each_incident_once_unless_split_by_category(demo):
+    """A month of multi-label records must not draw taller than its incidents (the old
+    chart stacked one segment per label: 3,592 records drew to 8,000)."""
+    view = View(1, Period.MONTH)
+    once = dashboard.build_view(demo, view)
+    dated = demo.records["date_precision"].astype(str).isin(["day", "month"])
+    assert once.series["incidents"].sum() == int(dated.sum())
+    assert once.series["category"].nunique() == 1
+    split = dashboard.build_view(demo, view, by_category=True)
+    assert split.series["incidents"].sum() > once.series["incidents"].sum()  # multi-label
+
+
+def test_a_long_category_list_collapses_to_the_largest_and_other():
+    series = pd.DataFrame(
+        {
+            "period": ["2024-01"] * 12,
+            "category": [f"category number {i}" for i in range(12)],
+            "incidents": list(range(12, 0, -1)),
+        }
+    )
+    shown = dashboard._top_categories(series, keep=8)
+    assert shown["category"].nunique() == 9
+    assert shown["incidents"].sum() == series["incidents"].sum()
+    assert shown.set_index("category").loc[dashboard.OTHER, "incidents"] == 4 + 3 + 2 + 1
+    assert len(dashboard._top_categories(series.head(9), keep=8)) == 9  # 9: nothing to fold

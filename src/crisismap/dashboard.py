@@ -74,6 +74,8 @@ CATEGORY_SEPARATOR_LABELS = {
 WEB_BASEMAPS = ["OpenStreetMap", "CartoDB positron"]
 MAX_MAP_POINTS = 3_000
 TOP_REGIONS = 15
+CHART_CATEGORIES = 8  # categories named in the chart; the rest are summed as OTHER
+OTHER = "other categories"
 HEADER_SNIFF_BYTES = 64 * 1024
 
 
@@ -308,12 +310,15 @@ def build_view(
     period: str | None = None,
     drill: str | None = None,
     max_points: int = MAX_MAP_POINTS,
+    by_category: bool = False,
 ) -> Page:
     """Everything the dashboard shows for one view, from one analysis.
 
     ``period`` (a label of ``view.period``) narrows the map and top-regions table to
     that period; the chart and the export keep every period of the view. ``drill``
-    (a region code) shows that region's sub-regions and its own time series.
+    (a region code) shows that region's sub-regions and its own time series. The chart
+    counts each incident once; ``by_category`` splits it by category instead (an incident
+    with several counts in each; beyond :data:`CHART_CATEGORIES` the rest are "other").
     """
     unit, start, end = view.period, view.start, view.end
     drill_level = _level_of(analysis, drill) if drill else None
@@ -345,8 +350,15 @@ def build_view(
         approved_only=view.approved_only,
         verified_only=view.verified_only,
     )
-    series = views.time_series(series_rows, period=unit, start=start, end=end)
-    series = series[series["period"] != IMPRECISE_PERIOD][["period", "category", "incidents"]]
+    series = views.time_series(
+        series_rows, period=unit, start=start, end=end, by_category=by_category
+    )
+    series = series[series["period"] != IMPRECISE_PERIOD]
+    series = (
+        _top_categories(series)
+        if by_category
+        else series.assign(category="all incidents (each once)")
+    )[["period", "category", "incidents"]]
     top = figures.join(regions_frame.set_index("code")[["name"]]).reset_index()
     top = top.sort_values(["incidents", "name"], ascending=[False, True]).head(TOP_REGIONS)
     top = top[top["incidents"] > 0][["name", "region_code", "incidents", "victims"]]
@@ -374,6 +386,24 @@ def build_view(
         make_summary=partial(pipeline.summarize, analysis, view),
         victims=measure,
     )
+
+
+def _top_categories(series: pd.DataFrame, keep: int | None = None) -> pd.DataFrame:
+    """The chart's categories: the largest ``keep`` by incidents, the rest summed as
+    "other" (a legend of dozens of long labels is cut off and unreadable)."""
+    keep = CHART_CATEGORIES if keep is None else keep
+    totals = series.groupby("category", observed=True)["incidents"].sum()
+    if len(totals) <= keep + 1:
+        return series
+    top = set(totals.sort_values(ascending=False, kind="stable").index[:keep])
+    named = series["category"].astype(object).where(series["category"].isin(top), OTHER)
+    out = (
+        series.assign(category=named)
+        .groupby(["period", "category"], observed=True, sort=False)["incidents"]
+        .sum()
+        .reset_index()
+    )
+    return out
 
 
 def _regions_frame(
