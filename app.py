@@ -164,6 +164,15 @@ with st.sidebar:
     except CrisismapError as exc:
         st.error(escape.markdown(exc))
         saved = []
+    # a link's view (the query string), read once when the session opens
+    link = st.session_state.setdefault(
+        "_link", {k: st.query_params.get_all(k) for k in dashboard.QUERY_KEYS}
+    )
+    if not st.session_state.get("_link_datasets_done"):
+        st.session_state["_link_datasets_done"] = True
+        wanted = dashboard.datasets_from_query(link, [d.id for d in saved])
+        if wanted:
+            st.session_state[f"opened-{scope}"] = [d for d in saved if d.id in wanted]
     opened = st.multiselect(
         "Saved datasets (team workspace)",
         saved,
@@ -242,9 +251,12 @@ with st.sidebar:
     )
     snap_m = st.number_input("Snap points outside regions within (m)", 0, 50_000, 0, step=500)
     fix_swapped = st.checkbox("Swap coordinates detected as swapped", value=False)
+    basemaps = ["None (offline)"] + dashboard.WEB_BASEMAPS
+    linked_basemap = (link.get("basemap") or [None])[0]
     basemap = st.selectbox(
         "Basemap",
-        ["None (offline)"] + dashboard.WEB_BASEMAPS,
+        basemaps,
+        index=basemaps.index(linked_basemap) if linked_basemap in basemaps else 0,
         help="A web basemap sends the area you view to the tile provider.",
     )
 
@@ -365,18 +377,40 @@ if report.accepted == 0:
 # ---------------------------------------------------------------- view controls
 levels = analysis.levels
 bounds = dashboard.date_bounds(analysis)
+linked = st.session_state.setdefault(  # the link's view, as far as this data offers it
+    "_link_view", dashboard.view_from_query(link, analysis, PERIOD_UNITS)
+)
+if "drill" in linked and not st.session_state.get("_link_drill_done"):
+    st.session_state["_link_drill_done"] = True
+    st.session_state["drill"] = linked["drill"]
 c1, c2, c3, c4 = st.columns([1, 1, 2, 2])
 level = c1.selectbox(
     "Admin level",
     levels,
-    index=levels.index(dashboard.default_level(analysis)),
+    index=levels.index(linked.get("level", dashboard.default_level(analysis))),
     format_func=lambda n: f"admin-{n}",
 )
-unit = c2.selectbox("Period", PERIOD_UNITS, index=2, format_func=lambda p: p.value)
-date_range = c3.date_input("Date range", value=bounds, min_value=bounds[0], max_value=bounds[1])
-categories = c4.multiselect("Categories", dashboard.categories_of(analysis))
+unit = c2.selectbox(
+    "Period",
+    PERIOD_UNITS,
+    index=PERIOD_UNITS.index(linked.get("unit", Period.MONTH)),
+    format_func=lambda p: p.value,
+)
+date_range = c3.date_input(
+    "Date range", value=linked.get("dates", bounds), min_value=bounds[0], max_value=bounds[1]
+)
+category_options = dashboard.categories_of(analysis)
+categories = c4.multiselect(
+    "Categories",
+    category_options,
+    default=[c for c in linked.get("categories", []) if c in category_options],
+)
+region_options = dashboard.region_choices(analysis, level)
 region_filter = st.multiselect(
-    "Regions", dashboard.region_choices(analysis, level), format_func=lambda c: c[1]
+    "Regions",
+    region_options,
+    default=[r for r in linked.get("regions", []) if r in region_options],
+    format_func=lambda c: c[1],
 )
 start, end = (
     (date_range + (date_range[0],))[:2]
@@ -407,6 +441,9 @@ if pcol1.button("◀", help="previous period"):
 if pcol3.button("▶", help="next period"):
     st.session_state.period_idx = min(len(periods), st.session_state.period_idx + 1)
 choices = ["All periods"] + periods
+if linked.get("shown") in periods and not st.session_state.get("_link_shown_done"):
+    st.session_state["_link_shown_done"] = True
+    st.session_state.period_idx = choices.index(linked["shown"])
 st.session_state.period_idx = min(st.session_state.period_idx, len(choices) - 1)
 period = pcol2.select_slider("Show", choices, value=choices[st.session_state.period_idx])
 st.session_state.period_idx = choices.index(period)
@@ -419,6 +456,15 @@ page = dashboard.build_view(
     period=None if period == "All periods" else period,
     drill=drill,
     by_category=st.session_state.get("chart_by_category", False),
+)
+st.query_params.from_dict(  # this view as a link (ids and choices only, never data)
+    dashboard.view_query(
+        view,
+        datasets=[d.id for d in opened],
+        drill=drill,
+        shown=None if period == "All periods" else period,
+        basemap=None if basemap.startswith("None") else basemap,
+    )
 )
 
 # ---------------------------------------------------------------- map, charts, tables

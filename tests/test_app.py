@@ -123,3 +123,24 @@ def test_the_change_panel_says_where_incidents_rose_or_fell(app):
     baseline.set_value(3).run()
     assert not app.exception, app.exception
     assert any("previous 3 periods" in c.value for c in app.caption)
+
+
+def test_a_link_opens_the_same_view_and_the_page_keeps_its_link_current():
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["level"] = "1"
+    at.query_params["unit"] = "quarter"
+    at.query_params["cat"] = "killing"
+    at.query_params["show"] = "2024-Q1"
+    at.query_params["ds"] = "a-dataset-of-another-team"
+    at.run()
+    assert not at.exception, at.exception
+    assert select(at, "Period").value.value == "quarter"
+    assert next(m for m in at.multiselect if m.label == "Categories").value == ["killing"]
+    assert next(s for s in at.select_slider if s.label == "Show").value == "2024-Q1"
+    assert metric(at, "Records") == "3,001"  # the unknown dataset opened nothing: the demo
+    select(at, "Period").set_value(
+        next(p for p in select(at, "Period").options if "year" in str(p))
+    )
+    at.run()
+    assert at.query_params["unit"] == ["year"] or at.query_params["unit"] == "year"
+    assert "ds" not in at.query_params  # no saved dataset is open

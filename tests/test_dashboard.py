@@ -356,3 +356,42 @@ def test_a_long_category_list_collapses_to_the_largest_and_other():
     assert shown["incidents"].sum() == series["incidents"].sum()
     assert shown.set_index("category").loc[dashboard.OTHER, "incidents"] == 4 + 3 + 2 + 1
     assert len(dashboard._top_categories(series.head(9), keep=8)) == 9  # 9: nothing to fold
+
+
+def test_a_view_goes_into_a_link_and_comes_back(demo):
+    from crisismap.schema import Period as P
+
+    units = [P.ISO_WEEK, P.MONTH, P.YEAR]
+    view = View.parse(
+        level=1,
+        period="week",
+        start="2024-01-01",
+        end="2024-06-30",
+        categories=["killing"],
+        regions=["SD-KH"],
+    )
+    query = dashboard.view_query(view, datasets=["ds-1"], shown="2024-W05", basemap="OSM")
+    assert query["cat"] == ["killing"] and query["region"] == ["SD-KH"]
+    back = dashboard.view_from_query(query, demo, units)
+    assert back["level"] == 1 and back["unit"] is P.ISO_WEEK
+    assert back["dates"] == (dt.date(2024, 1, 1), dt.date(2024, 6, 30))
+    assert back["categories"] == ["killing"]
+    assert [code for code, _ in back["regions"]] == ["SD-KH"]
+    assert back["shown"] == "2024-W05"
+    assert dashboard.datasets_from_query(query, ["ds-1", "ds-2"]) == ["ds-1"]
+
+
+def test_a_link_cannot_ask_for_what_the_session_does_not_offer(demo):
+    hostile = {
+        "ds": ["other-teams-dataset"],
+        "level": "7",
+        "unit": "fortnight",
+        "from": "1900-01-01",
+        "to": "not a date",
+        "cat": ["<script>", "killing"],
+        "region": ["XX-99"],
+        "drill": "../../etc",
+    }
+    back = dashboard.view_from_query(hostile, demo, [Period.MONTH])
+    assert back == {"categories": ["killing"]}
+    assert dashboard.datasets_from_query(hostile, ["mine"]) == []

@@ -1,4 +1,5 @@
-"""The dashboard's choices of one analysis: dates, categories, regions, level, periods.
+"""The dashboard's choices of one analysis: dates, categories, regions, level, periods,
+and the view as a link (the page's query string).
 
 What the view controls offer, memoised on the user's own Analysis (so per session,
 never across users). Part of the dashboard's view-model (:mod:`crisismap.dashboard`
@@ -8,7 +9,7 @@ re-exports it); no Streamlit here.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -117,3 +118,97 @@ def period_labels(analysis: Analysis, view: View) -> list[str]:
         verified_only=view.verified_only,
     )
     return views.period_labels(selection, period=view.period, start=start, end=end)
+
+
+# ----------------------------------------------------------------------------- views in links
+
+# The page's query string: which saved datasets and what view, never data. A link opens
+# the same view for a signed-in member of the same team; for anyone else the dataset ids
+# name nothing in their workspace, and every value is checked against what the opening
+# session itself offers (unknown values are ignored).
+QUERY_KEYS = ("ds", "level", "unit", "from", "to", "cat", "region", "drill", "show", "basemap")
+
+
+def view_query(
+    view: View,
+    *,
+    datasets: Sequence[str] = (),
+    drill: str | None = None,
+    shown: str | None = None,
+    basemap: str | None = None,
+) -> dict[str, str | list[str]]:
+    """The query string of a view (what :func:`view_from_query` reads back)."""
+    query: dict[str, str | list[str]] = {"level": str(view.level), "unit": view.period.value}
+    if datasets:
+        query["ds"] = list(datasets)
+    if view.start is not None:
+        query["from"] = view.start.isoformat()
+    if view.end is not None:
+        query["to"] = view.end.isoformat()
+    if view.categories:
+        query["cat"] = list(view.categories)
+    regions = [r for r in (view.regions or ()) if r != drill]
+    if regions:
+        query["region"] = regions
+    if drill:
+        query["drill"] = drill
+    if shown:
+        query["show"] = shown
+    if basemap:
+        query["basemap"] = basemap
+    return query
+
+
+def _values(params: Mapping[str, Any], key: str) -> list[str]:
+    value = params.get(key)
+    if value is None:
+        return []
+    return [str(v) for v in (value if isinstance(value, list | tuple) else [value])]
+
+
+def datasets_from_query(params: Mapping[str, Any], known: Sequence[str]) -> list[str]:
+    """The saved datasets a link names that this session may open (in ``known``)."""
+    allowed = set(known)
+    return [d for d in dict.fromkeys(_values(params, "ds")) if d in allowed]
+
+
+def view_from_query(
+    params: Mapping[str, Any], analysis: Analysis, units: Sequence[Any]
+) -> dict[str, Any]:
+    """What a link asks for, kept only where this analysis offers it: ``level``, ``unit``,
+    ``dates`` (start, end within the data), ``categories``, ``regions``, ``drill``,
+    ``shown`` (a period label, checked later), ``basemap`` (checked by the caller)."""
+    out: dict[str, Any] = {}
+    one = {k: (_values(params, k) or [None])[0] for k in QUERY_KEYS}
+    if one["level"] is not None and one["level"].isdigit():
+        level = int(one["level"])
+        if level in analysis.levels:
+            out["level"] = level
+    by_value = {getattr(u, "value", str(u)): u for u in units}
+    if one["unit"] in by_value:
+        out["unit"] = by_value[one["unit"]]
+    low, high = date_bounds(analysis)
+    try:
+        start = dt.date.fromisoformat(one["from"]) if one["from"] else low
+        end = dt.date.fromisoformat(one["to"]) if one["to"] else high
+    except ValueError:  # not a date: the whole span, as without a window
+        start = end = None
+    if start and end and low <= start <= end <= high and (one["from"] or one["to"]):
+        out["dates"] = (start, end)
+    offered = set(categories_of(analysis))
+    cats = [c for c in _values(params, "cat") if c in offered]
+    if cats:
+        out["categories"] = cats
+    level = out.get("level", default_level(analysis))
+    regions = dict(region_choices(analysis, level))
+    picked = [(c, regions[c]) for c in _values(params, "region") if c in regions]
+    if picked:
+        out["regions"] = picked
+    drill = one["drill"]
+    if drill and any(drill in dict(region_choices(analysis, n)) for n in analysis.levels):
+        out["drill"] = drill
+    if one["show"]:
+        out["shown"] = one["show"]
+    if one["basemap"]:
+        out["basemap"] = one["basemap"]
+    return out

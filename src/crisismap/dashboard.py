@@ -23,15 +23,19 @@ import pandas as pd
 from crisismap import aggregate, display, pipeline, prepared
 from crisismap.boundaries import BoundarySet, load_boundaries, read_boundary_bytes
 from crisismap.choices import (  # noqa: F401  (re-exported for app.py)
+    QUERY_KEYS,
     _main_countries,
     _memo,
     _record_views,
     _summary_levels,
     categories_of,
+    datasets_from_query,
     date_bounds,
     default_level,
     period_labels,
     region_choices,
+    view_from_query,
+    view_query,
 )
 from crisismap.errors import InvalidValueError
 from crisismap.export import to_csv_bytes
