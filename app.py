@@ -470,8 +470,14 @@ st.query_params.from_dict(  # this view as a link (ids and choices only, never d
 # ---------------------------------------------------------------- map, charts, tables
 left, right = st.columns([3, 2])
 with left:
-    if drill:
+    if drill and dashboard.can_drill(analysis, page.level, drill):
         st.info(f"Drilled down into {escape.markdown(page.drill_name)}.")
+    elif drill:
+        st.info(
+            f"{escape.markdown(page.drill_name)}: admin-{page.level} is the finest level of "
+            "these boundaries, so the map shows this region alone (its records are below)."
+        )
+    if drill:
         if st.button("Back to all regions"):
             st.session_state.pop("drill", None)
             st.rerun()
@@ -492,9 +498,20 @@ with left:
         key="map",
     )
     code = dashboard.clicked_region(clicked)
-    if code and code != drill and dashboard.can_drill(analysis, page.level, code):
+    if code and code != drill:  # at the finest level: that region alone, with its records
         st.session_state.drill = code
         st.rerun()
+    if page.drill_name:
+        with st.expander(f"Records in {escape.markdown(page.drill_name)} ({page.total_points:,})"):
+            if ws.may(Action.EXPORT_INTERNAL):
+                listed = page.records()
+                st.caption(
+                    f"Newest first: {len(listed):,} of {page.total_points:,}. "
+                    "Record-level data: for the team only."
+                )
+                st.dataframe(listed, hide_index=True)
+            else:
+                st.caption("Your role shows figures, not records.")
 with right:
     st.subheader(escape.markdown(page.series_title))
     st.bar_chart(page.series, x="period", y="incidents", color="category", stack=True)

@@ -395,3 +395,16 @@ def test_a_link_cannot_ask_for_what_the_session_does_not_offer(demo):
     back = dashboard.view_from_query(hostile, demo, [Period.MONTH])
     assert back == {"categories": ["killing"]}
     assert dashboard.datasets_from_query(hostile, ["mine"]) == []
+
+
+def test_the_records_behind_a_drilled_region_are_its_own_newest_first(demo):
+    page = dashboard.build_view(demo, View(1, Period.MONTH), drill="SD-KH")
+    listed = page.records(limit=40)
+    assert len(listed) == 40
+    in_khartoum = demo.joined["adm1_code"].astype(object) == "SD-KH"
+    khartoum_ids = set(demo.records.loc[in_khartoum.to_numpy(), "id"])
+    assert set(listed["id"]) <= khartoum_ids
+    dates = listed["date"].tolist()
+    assert dates == sorted(dates, reverse=True)
+    assert dates[0] == str(demo.records.loc[in_khartoum.to_numpy(), "date"].max().date())
+    assert "victims" in listed.columns and "description" in listed.columns

@@ -78,6 +78,7 @@ CATEGORY_SEPARATOR_LABELS = {
 WEB_BASEMAPS = ["OpenStreetMap", "CartoDB positron"]
 MAX_MAP_POINTS = 3_000
 TOP_REGIONS = 15
+MAX_LISTED_RECORDS = 500  # records listed under the map (newest first)
 CHART_CATEGORIES = 8  # categories named in the chart; the rest are summed as OTHER
 OTHER = "other categories"
 HEADER_SNIFF_BYTES = 64 * 1024
@@ -290,6 +291,14 @@ class Page:
     drill_name: str | None = None
     make_summary: Callable[[], pd.DataFrame] | None = field(default=None, repr=False)
     victims: VictimsMeasure = field(default_factory=lambda: victims_measure("victims"))
+    make_records: Callable[[int], pd.DataFrame] | None = field(default=None, repr=False)
+
+    def records(self, limit: int = MAX_LISTED_RECORDS) -> pd.DataFrame:
+        """The records behind the map (the drilled region, the period shown), newest
+        first, at most ``limit``; for members who may see record-level data."""
+        if self.make_records is None:
+            return pd.DataFrame()
+        return self.make_records(limit)
 
     @property
     def level(self) -> int:
@@ -343,6 +352,7 @@ def build_view(
     figures = views.region_totals(levels, level, selected)
     regions_frame = _regions_frame(analysis, level, figures, bool(filters["regions"]))
     points = _sample_points(analysis.records, selected.rows, max_points)
+    rows = selected.rows
     drill_name = _region_name(analysis, drill, drill_level) if drill else None
     series_rows = views.select(
         None,
@@ -389,6 +399,7 @@ def build_view(
         drill_name=drill_name,
         make_summary=partial(pipeline.summarize, analysis, view),
         victims=measure,
+        make_records=partial(_records_table, analysis, rows, measure),
     )
 
 
@@ -437,6 +448,20 @@ def _main_area(analysis: Analysis, regions: gpd.GeoDataFrame) -> gpd.GeoDataFram
 
 def _day(value: Any) -> dt.date:
     return pd.Timestamp(value).date()
+
+
+def _records_table(
+    analysis: Analysis, rows: np.ndarray, measure: VictimsMeasure, limit: int
+) -> pd.DataFrame:
+    """The selected records, newest first, with the columns an officer reads."""
+    records = analysis.records
+    order = rows[np.argsort(-records["date"].to_numpy()[rows].astype("int64"), kind="stable")]
+    cols = ["id", "date", "category", "victims", "description", "lat", "lon"]
+    out = records.iloc[order[:limit]].reindex(columns=cols)
+    out["date"] = pd.to_datetime(out["date"]).dt.date.astype(str)
+    if not measure.reported:
+        out = out.drop(columns="victims")
+    return out.rename(columns={"victims": measure.label.lower()}).reset_index(drop=True)
 
 
 def _sample_points(records: pd.DataFrame, rows: np.ndarray, cap: int) -> pd.DataFrame:
