@@ -412,6 +412,15 @@ region_filter = st.multiselect(
     default=[r for r in linked.get("regions", []) if r in region_options],
     format_func=lambda c: c[1],
 )
+searchable = dashboard.region_search(analysis)
+st.selectbox(
+    "Find a region",
+    [None, *searchable],
+    format_func=lambda c: "type a name or code…" if c is None else searchable[c],
+    key="find_region",
+    on_change=lambda: st.session_state.update(drill=st.session_state.get("find_region")),
+    help="Opens the region on the map (drills down into it).",
+)
 start, end = (
     (date_range + (date_range[0],))[:2]
     if isinstance(date_range, tuple)
@@ -480,6 +489,7 @@ with left:
     if drill:
         if st.button("Back to all regions"):
             st.session_state.pop("drill", None)
+            st.session_state.pop("find_region", None)
             st.rerun()
     st.caption(escape.markdown(page.caption))
     fmap = build_map(

@@ -144,3 +144,12 @@ def test_a_link_opens_the_same_view_and_the_page_keeps_its_link_current():
     at.run()
     assert at.query_params["unit"] == ["year"] or at.query_params["unit"] == "year"
     assert "ds" not in at.query_params  # no saved dataset is open
+
+
+def test_the_region_search_opens_the_region(app):
+    search = select(app, "Find a region")
+    khartoum = next(o for o in search.options if "Khartoum" in str(o))
+    assert "admin-1" in khartoum
+    search.set_value("SD-KH").run()
+    assert not app.exception, app.exception
+    assert any("Khartoum" in i.value for i in app.info)

@@ -68,6 +68,16 @@ def region_choices(analysis: Analysis, level: int) -> list[tuple[str, str]]:
     return list(pairs)
 
 
+def region_search(analysis: Analysis) -> dict[str, str]:
+    """Every region holding records, at every level: code -> "name (code) · admin-N"
+    (what the region search offers; Streamlit's select box filters it as one types)."""
+    found: dict[str, str] = {}
+    for level in analysis.levels:
+        for code, label in region_choices(analysis, level):
+            found.setdefault(code, f"{label} · admin-{level}")
+    return found
+
+
 def _regions_with_records(analysis: Analysis, level: int) -> list[tuple[str, str]]:
     codes = analysis.joined[f"adm{level}_code"]
     names = analysis.joined[f"adm{level}_name"]

@@ -34,6 +34,7 @@ from crisismap.choices import (  # noqa: F401  (re-exported for app.py)
     default_level,
     period_labels,
     region_choices,
+    region_search,
     view_from_query,
     view_query,
 )
