@@ -408,3 +408,28 @@ def test_the_records_behind_a_drilled_region_are_its_own_newest_first(demo):
     assert dates == sorted(dates, reverse=True)
     assert dates[0] == str(demo.records.loc[in_khartoum.to_numpy(), "date"].max().date())
     assert "victims" in listed.columns and "description" in listed.columns
+
+
+@pytest.mark.slow
+def test_a_multi_country_file_opens_at_the_level_that_splits_it_best():
+    world = load_boundaries("world")
+    adm1 = world.levels[1]
+    inner = adm1.geometry.representative_point()
+
+    def analysis_of(mask) -> pipeline.Analysis:
+        rows = pd.DataFrame(
+            {
+                "id": [f"r{i}" for i in range(int(mask.sum()))],
+                "date": "2024-03-05",
+                "latitude": inner[mask].y.round(5).to_numpy(),
+                "longitude": inner[mask].x.round(5).to_numpy(),
+                "category": "killing",
+            }
+        )
+        return pipeline.analyse(rows.to_csv(index=False).encode(), world, filename="w.csv")
+
+    three = adm1["country"].isin(["SDN", "SSD", "TCD"]).to_numpy()
+    assert dashboard.default_level(analysis_of(three)) == 1  # not admin-0
+    everywhere = np.zeros(len(adm1), bool)
+    everywhere[::5] = True  # ~900 admin-1 regions in some 150 countries
+    assert dashboard.default_level(analysis_of(everywhere)) == 0

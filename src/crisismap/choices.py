@@ -95,19 +95,27 @@ def _regions_with_records(analysis: Analysis, level: int) -> list[tuple[str, str
     return [(str(c), f"{n} ({c})") for c, n in zip(pairs["code"], pairs["name"], strict=True)]
 
 
-def default_level(analysis: Analysis) -> int:
-    """The level to open at: the first that splits the countries the data is about.
+MAX_OPENING_REGIONS = 250  # regions with records a first view may show at once
 
-    World boundaries open at admin-1 for a one-country file; a COD-AB set at admin-1.
+
+def default_level(analysis: Analysis) -> int:
+    """The level to open at: the one that splits the data best.
+
+    The finest level at which the data falls in at least two regions and at most
+    :data:`MAX_OPENING_REGIONS` (a one-country file on world boundaries opens at admin-1,
+    a five-country file at admin-1 too, a worldwide file at admin-0); COD-AB sets open at
+    admin-1 unless the data sits in one admin-1 region. Levels finer than admin-1 are
+    opened only when admin-1 holds everything in one region.
     """
-    main = _main_countries(analysis)
-    for n in analysis.levels:
-        frame = analysis.boundaries.levels[n]
-        if main and "country" in frame:
-            frame = frame[frame["country"].isin(main)]
-        if len(frame) > 1:
-            return n
-    return analysis.levels[-1]
+    counts = {n: len(region_choices(analysis, n)) for n in analysis.levels}
+    usable = [n for n in analysis.levels if 2 <= counts[n] <= MAX_OPENING_REGIONS]
+    coarse = [n for n in usable if n <= 1]
+    if coarse:
+        return max(coarse)
+    if usable:
+        return min(usable)
+    split = [n for n in analysis.levels if counts[n] >= 2]
+    return min(split) if split else analysis.levels[-1]
 
 
 def period_labels(analysis: Analysis, view: View) -> list[str]:
