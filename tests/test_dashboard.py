@@ -433,3 +433,15 @@ def test_a_multi_country_file_opens_at_the_level_that_splits_it_best():
     everywhere = np.zeros(len(adm1), bool)
     everywhere[::5] = True  # ~900 admin-1 regions in some 150 countries
     assert dashboard.default_level(analysis_of(everywhere)) == 0
+
+
+def test_a_single_period_shows_each_regions_change_against_the_one_before(demo):
+    page = dashboard.build_view(demo, View(1, Period.MONTH), period="2024-02")
+    assert page.regions.attrs["change_against"] == "2024-01"
+    january = dashboard.build_view(demo, View(1, Period.MONTH), period="2024-01")
+    now = page.regions.set_index("code")["incidents"]
+    before = january.regions.set_index("code")["incidents"].reindex(now.index).fillna(0)
+    assert (page.regions.set_index("code")["change"] == now - before).all()
+    html = build_map(page.regions, page.points, total_points=page.total_points).get_root().render()
+    assert "Change vs 2024-01" in html
+    assert "change" not in dashboard.build_view(demo, View(1, Period.MONTH)).regions

@@ -351,6 +351,17 @@ def build_view(
     views, levels = _record_views(analysis), _summary_levels(analysis)
     selected = views.select(levels, level=level, **map_filters)
     figures = views.region_totals(levels, level, selected)
+    before = _previous_period(analysis, view, period)
+    if before is not None:  # the tooltip's change against the period before
+        label, p_start, p_end = before
+        earlier = views.select(
+            levels, level=level, **{**map_filters, "start": p_start, "end": p_end}
+        )
+        previous = views.region_totals(levels, level, earlier)["incidents"]
+        figures = figures.assign(
+            change=figures["incidents"] - previous.reindex(figures.index).fillna(0).astype(int)
+        )
+        figures.attrs["change_against"] = label
     regions_frame = _regions_frame(analysis, level, figures, bool(filters["regions"]))
     points = _sample_points(analysis.records, selected.rows, max_points)
     rows = selected.rows
@@ -422,6 +433,20 @@ def _top_categories(series: pd.DataFrame, keep: int | None = None) -> pd.DataFra
     return out
 
 
+def _previous_period(
+    analysis: Analysis, view: View, period: str | None
+) -> tuple[str, dt.date, dt.date] | None:
+    """The period before ``period`` in the view (label, first and last day), if any."""
+    if not period:
+        return None
+    labels = period_labels(analysis, view)
+    if period not in labels or labels.index(period) == 0:
+        return None
+    label = labels[labels.index(period) - 1]
+    start, end = aggregate.period_bounds(label, view.period)
+    return label, start, end
+
+
 def _regions_frame(
     analysis: Analysis, level: int, figures: pd.DataFrame, filtered: bool
 ) -> gpd.GeoDataFrame:
@@ -431,7 +456,12 @@ def _regions_frame(
         shown = shown[shown["code"].isin(figures.index)]
     frame = shown.merge(figures, how="left", left_on="code", right_index=True)
     frame[["incidents", "victims"]] = frame[["incidents", "victims"]].fillna(0)
-    return _main_area(analysis, frame)
+    if "change" in frame:
+        frame["change"] = frame["change"].fillna(0)
+    frame = _main_area(analysis, frame)
+    if "change" in frame:
+        frame.attrs["change_against"] = figures.attrs.get("change_against")
+    return frame
 
 
 def _main_area(analysis: Analysis, regions: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

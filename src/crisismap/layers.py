@@ -147,6 +147,7 @@ var {{ this.get_name() }} = (function () {
     var collection = topojson.feature(topo, topo.objects.regions);
     collection.features.forEach(function (f, i) {
         f.crisismapLabel = shown.label[i];  // HTML-escaped name and code
+        f.crisismapIndex = i;
         f.properties = {code: shown.code[i], name: shown.label[i][0],
                         incidents: shown.incidents[i], victims: shown.victims[i],
                         _fill: shown.palette[shown.fill[i] + 1]};
@@ -168,6 +169,10 @@ var {{ this.get_name() }} = (function () {
             ["Region", label[0]], ["Code", label[1]],
             ["Incidents", String(l.feature.properties.incidents)],
             [shown.vlabel, String(l.feature.properties.victims)]];
+        if (shown.change) {
+            var c = shown.change[l.feature.crisismapIndex];
+            rows.push([shown.change_label, (c > 0 ? "+" : "") + String(c)]);
+        }
         return "<table>" + rows.map(function (r) {
             return "<tr><th>" + r[0] + "</th><td>" + r[1] + "</td></tr>";
         }).join("") + "</table>";
@@ -229,6 +234,10 @@ def choropleth_layer(
         if victims is None or victims.reported
         else ["not reported"] * len(regions),
         "vlabel": html_texts([victims.label if victims else "Victims"])[0],
+        "change": _whole(regions["change"]) if "change" in regions else None,
+        "change_label": html_texts(
+            [f"Change vs {regions.attrs.get('change_against') or 'the period before'}"]
+        )[0],
         "fill": classes.index(values).tolist(),
         "palette": [ZERO_COLOUR, *classes.colours],
     }
