@@ -274,3 +274,28 @@ def test_simplified_display_geometry_is_kept_on_disk_and_a_damaged_entry_is_reco
     finally:
         display.use_disk_cache(None)
         display._display_cache.clear()
+
+
+def test_the_first_view_fits_the_regions_and_leaves_the_legend_room():
+    """Points crowded in one corner (a capital) must not crop the country; the legend
+    folds away and the view leaves it room on the right."""
+    regions = gpd.GeoDataFrame(
+        {"code": ["W", "E"], "name": ["West", "East"], "incidents": [0, 9], "victims": 0},
+        geometry=[box(22, 44, 30, 52), box(30, 44, 40, 52)],
+        crs="EPSG:4326",
+    )
+    points = pd.DataFrame(
+        {
+            "id": [f"p{i}" for i in range(9)],
+            "lat": np.linspace(50.4, 50.5, 9),
+            "lon": np.linspace(30.4, 30.6, 9),
+            "date": "2024-01-01",
+            "category": "killing",
+            "victims": 1,
+            "description": "",
+        }
+    )
+    assert layers._view_bounds(regions, points).tolist() == [22.0, 44.0, 40.0, 52.0]
+    html = build_map(regions, points, total_points=9).get_root().render()
+    assert '<details open class="crisismap-legend"' in html
+    assert f'"paddingBottomRight": [{layers.LEGEND_WIDTH_PX + 20}, 10]' in html

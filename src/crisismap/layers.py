@@ -389,14 +389,18 @@ def heat_layer(points: _Points, asset_base: str = DEFAULT_ASSET_BASE) -> _Heat:
 _LEGEND = Template(
     """
 {% macro html(this, kwargs) %}
-<div class="crisismap-legend" style="position:absolute; bottom:28px; right:8px; z-index:9999;
-     background:rgba(255,255,255,0.9); padding:4px 6px; border:1px solid #999; border-radius:4px;
-     font:11px/1.3 sans-serif; max-width:210px;">
+<details open class="crisismap-legend" style="position:absolute; bottom:28px; right:8px;
+     z-index:9999; background:rgba(255,255,255,0.9); padding:4px 6px; border:1px solid #999;
+     border-radius:4px; font:11px/1.3 sans-serif; max-width:210px;">
+  <summary style="cursor:pointer; font-size:10px; color:#555;">legend</summary>
   {{ this.body }}
-</div>
+</details>
 {% endmacro %}
 """
 )
+
+
+LEGEND_WIDTH_PX = 210  # the legend's widest; the first view leaves it this much room
 
 
 class _Legend(MacroElement):
@@ -439,20 +443,20 @@ def legend_html(classes: Classes, *, title: str, shown: int, total: int) -> str:
 
 
 def _view_bounds(regions: gpd.GeoDataFrame, points: pd.DataFrame) -> np.ndarray:
-    """Where to look (minx, miny, maxx, maxy): where most points are, else the regions.
+    """Where to look (minx, miny, maxx, maxy): the regions shown (the countries the data
+    is about, or the drilled region's sub-regions), so the first view shows the whole
+    country and a filter keeps the frame; without regions, where most points are.
 
-    The 1st-99th percentiles keep one stray or swapped point from zooming the map out
-    to a whole continent.
+    Points decide only without regions: their 1st-99th percentiles keep one stray or
+    swapped point from zooming the map out to a whole continent.
     """
+    if len(regions):
+        return regions.total_bounds
     if len(points) >= 2:
         lon = np.nanpercentile(points["lon"].to_numpy(float), [1, 99])
         lat = np.nanpercentile(points["lat"].to_numpy(float), [1, 99])
         pad = max(lon[1] - lon[0], lat[1] - lat[0], 0.05) * 0.05
         return np.array([lon[0] - pad, lat[0] - pad, lon[1] + pad, lat[1] + pad])
-    with_data = regions[regions["incidents"] > 0] if "incidents" in regions else regions
-    frame = with_data if len(with_data) else regions
-    if len(frame):
-        return frame.total_bounds
     return np.array([-180.0, -60.0, 180.0, 75.0])
 
 
@@ -489,7 +493,11 @@ def build_map(
         dots.add_to(fmap)
         if heatmap:
             heat_layer(dots, asset_base).add_to(fmap)
-    fmap.fit_bounds([[float(bounds[1]), float(bounds[0])], [float(bounds[3]), float(bounds[2])]])
+    fmap.fit_bounds(  # room on the right for the legend: it does not cover the regions
+        [[float(bounds[1]), float(bounds[0])], [float(bounds[3]), float(bounds[2])]],
+        padding_top_left=(10, 10),
+        padding_bottom_right=(LEGEND_WIDTH_PX + 20, 10),
+    )
     _Legend(legend_html(classes, title=title, shown=len(points), total=total_points)).add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
     return fmap
