@@ -28,7 +28,6 @@ milliseconds later, in any process.
 """
 
 from crisismap.boundaries.countries import NE_ADM0_TO_ISO3, NE_DISPUTED
-from crisismap.boundaries.fetch import fetch_boundaries
 from crisismap.boundaries.fetched import FetchSource, list_fetched
 from crisismap.boundaries.formats import gdal_vrt_disabled
 from crisismap.boundaries.geometry import repair_polygons
@@ -59,3 +58,13 @@ __all__ = [
     "repair_polygons",
     "subset",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """``fetch_boundaries`` on first use: the online path (urllib, ssl) costs every
+    offline command its import time otherwise."""
+    if name == "fetch_boundaries":
+        from crisismap.boundaries.fetch import fetch_boundaries
+
+        return fetch_boundaries
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
