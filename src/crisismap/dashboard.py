@@ -716,6 +716,14 @@ def exports(
             lambda: figure_file("regions.geojson"),
         ),
         ExportItem(
+            "Map (PNG)",
+            f"{stem}_map.png",
+            "image/png",
+            lambda: prepared.map_png(
+                analysis, view, public=public, k=k, time_limit=export_time_limit(), ledger=ledger
+            ),
+        ),
+        ExportItem(
             "Report bundle (ZIP)",
             report.bundle_filename(level=view.level, period=view.period, public=public),
             "application/zip",
