@@ -43,6 +43,8 @@ COMPOSITION = {
     "prepared",
     "releases",
     "trends",
+    "choices",  # the dashboard's view-model, split by topic
+    "session",
 }
 SHELLS = {"dashboard", "cli"}
 LAYER_OF = {

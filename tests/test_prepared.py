@@ -77,8 +77,10 @@ def test_every_download_of_a_view_computes_its_figures_once(analysis, calls):
         "Summary (CSV)",
         "Summary (XLSX)",
         "Regions (GeoJSON)",
+        "Map (PNG)",
         "Report bundle (ZIP)",
     }
+    assert first["Map (PNG)"].startswith(b"\x89PNG")
     assert first == again
     assert calls == [(page.view, True, 5)]
     assert dashboard.exports_ready(analysis, page)

@@ -219,3 +219,37 @@ def test_the_xlsx_says_how_it_was_made(tmp_path, demo):
     book = openpyxl.load_workbook(io.BytesIO(trends.export(made, "xlsx")))
     about = " ".join(str(c.value) for c in book["About"]["A"])
     assert "Benjamini-Hochberg" in about and "PUBLIC" in about.upper()
+
+
+def _spike_csv() -> bytes:
+    """North-West: 6 a month, then 20; North-East and South-East: 8 a month; South-West:
+    2 a month, then 9 (its past is hidden in public: under k = 5)."""
+    plan = {
+        (11.5, 30.5): [6] * 11 + [20],
+        (11.5, 31.5): [8] * 12,
+        (10.5, 30.5): [2] * 11 + [9],
+        (10.5, 31.5): [8] * 12,
+    }
+    rows = ["id,date,latitude,longitude,category"]
+    n = 0
+    for (lat, lon), counts in plan.items():
+        for month, count in enumerate(counts, start=1):
+            for day in range(count):
+                n += 1
+                rows.append(f"e{n},2023-{month:02d}-{day + 1:02d},{lat},{lon},killing")
+    return ("\n".join(rows) + "\n").encode()
+
+
+def test_the_brief_names_the_regions_that_rose_and_a_public_one_only_published_ones():
+    from crisismap import report
+    from crisismap.report.pdf import change_sentence
+    from tests.test_bundle import squares
+
+    analysis = pipeline.analyse(_spike_csv(), squares(), filename="s.csv")
+    view = View.parse(level=1, period="month")
+    internal = change_sentence(report.view_figures(analysis, view, public=False))
+    assert internal is not None and "Change in 2023-12" in internal
+    assert "above the usual level: North-West, South-West;" in internal
+    public = change_sentence(report.view_figures(analysis, view, public=True, k=5))
+    assert public is not None and "above the usual level: North-West;" in public
+    assert "South-West" not in public  # its monthly figures (2) are hidden

@@ -182,6 +182,20 @@ def figure_files(
     )
 
 
+def map_png(analysis: Analysis, view: View, *, public: bool, k: int, **limits: Any) -> bytes:
+    """The view's map as a PNG, drawn on the server like the brief's (published figures,
+    hidden regions hatched when public), from its one set of figures, made once."""
+    from crisismap.report.charts import map_png as draw
+
+    figures = view_figures(analysis, view, public=public, k=k, **limits)
+    return _files(
+        analysis,
+        _key(view, public, k) + _ledger_key(limits.get("ledger")),
+        ("map.png",),
+        lambda: draw(analysis, figures)[0],
+    )
+
+
 def bundle(
     analysis: Analysis,
     view: View,

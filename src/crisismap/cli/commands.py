@@ -421,7 +421,11 @@ def _summarize_distributed(args: argparse.Namespace, view: View) -> Any:
 
 def cmd_boundaries(args: argparse.Namespace) -> int:
     from crisismap.boundaries import load_boundaries
+    from crisismap.cli.fetch import check_not_fetch_options, cmd_fetch
 
+    if args.source == "fetch":  # a folder called fetch is ./fetch
+        return cmd_fetch(args)
+    check_not_fetch_options(args)
     bset = load_boundaries(args.source, cache_dir=boundary_cache())
     print(f"{bset.name}: {bset.source} ({bset.version})")
     for level, frame in sorted(bset.levels.items()):

@@ -181,8 +181,30 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_workspace_parser(sub)
 
-    p = sub.add_parser("boundaries", help="describe a boundary source")
-    p.add_argument("source", help="boundary file or directory, or world, world:ISO3")
+    p = sub.add_parser(
+        "boundaries",
+        help="describe a boundary source, or fetch a country's current boundaries (online)",
+        usage="crisismap boundaries SOURCE\n"
+        "       crisismap boundaries fetch ISO3 [--source geoboundaries|cod-ab] [--level N]",
+    )
+    p.add_argument(
+        "source",
+        help="boundary file or directory, world, world:ISO3, or fetched:ISO3 (fetched "
+        "earlier); or 'fetch' to download a country's current boundaries once (online)",
+    )
+    p.add_argument("iso3", nargs="?", metavar="ISO3", help="with fetch: the country, e.g. UKR")
+    p.add_argument(
+        "--source",
+        dest="fetch_source",
+        metavar="geoboundaries|cod-ab",
+        help="with fetch: geoBoundaries gbOpen (default) or OCHA's COD-AB on HDX",
+    )
+    p.add_argument(
+        "--level",
+        type=int,
+        metavar="N",
+        help="with fetch: admin levels 0 to N (default 2; fewer where the source has fewer)",
+    )
     p.set_defaults(func=commands.cmd_boundaries)
     return parser
 

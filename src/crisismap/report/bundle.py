@@ -189,7 +189,6 @@ def figure_files(
         return {only: to_csv_bytes(tables[name])}
     if only == "regions.geojson":
         return {only: regions_geojson(analysis, figures)}
-    files = {f"{name}.csv": to_csv_bytes(frame) for name, frame in tables.items()}
     # The workbook lists the cells that hold incidents or are hidden: a zero-filled grid
     # (every region x period x category) is mostly zeros and slow to write as a workbook.
     cells = tables["cells"]
@@ -200,7 +199,6 @@ def figure_files(
         f"The Cells sheet lists the {len(listed):,} cells that hold incidents or are hidden; "
         f"the other {len(cells) - len(listed):,} are zeros (cells.csv lists every cell)."
     )
-    tables = {**tables, "cells": listed}
     sheets = {"About": _about_sheet(figures, title, note)}
     sheet_names = {
         "regions": "Regions",
@@ -211,9 +209,18 @@ def figure_files(
         "data_quality": "Data quality",
         "problems": "Problems",
     }
-    sheets |= {sheet_names[name]: frame for name, frame in tables.items()}
-    files["figures.xlsx"] = to_xlsx_bytes(sheets, created=FIXED_TIME)
-    files["regions.geojson"] = regions_geojson(analysis, figures)
+    sheets |= {sheet_names[name]: frame for name, frame in {**tables, "cells": listed}.items()}
+    # xlsxwriter is pure Python: where the caller allows it, the workbook is written in a
+    # child process while this one writes the CSVs and the GeoJSON
+    workbook = parallel.in_child(lambda _: to_xlsx_bytes(sheets, created=FIXED_TIME))
+    try:
+        workbook.send(None)
+        files = {f"{name}.csv": to_csv_bytes(frame) for name, frame in tables.items()}
+        geojson = regions_geojson(analysis, figures)
+        files["figures.xlsx"] = workbook.result()
+    finally:
+        workbook.close()
+    files["regions.geojson"] = geojson
     return files
 
 
