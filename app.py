@@ -261,7 +261,7 @@ with st.sidebar:
     )
     offline_basemap = st.checkbox(
         "Land, rivers and place names (offline)",
-        value=True,
+        value=(link.get("places") or ["on"])[0] != "off",
         help="Natural Earth and GeoNames, served by this app: nothing leaves the machine.",
     )
 
@@ -478,6 +478,7 @@ st.query_params.from_dict(  # this view as a link (ids and choices only, never d
         drill=drill,
         shown=None if period == "All periods" else period,
         basemap=None if basemap.startswith("None") else basemap,
+        places=offline_basemap,
     )
 )
 

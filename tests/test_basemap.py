@@ -183,3 +183,12 @@ def test_the_brief_credits_natural_earth_and_geonames():
     lines = report.attributions(analysis)
     assert basemap.CREDIT in lines
     assert "GeoNames" in basemap.CREDIT and "CC BY 4.0" in basemap.CREDIT
+
+
+def test_a_link_keeps_the_basemap_hidden_and_says_nothing_when_it_is_shown():
+    from crisismap import dashboard
+    from crisismap.schema import Period, View
+
+    assert "places" not in dashboard.view_query(View(1, Period.MONTH))
+    assert dashboard.view_query(View(1, Period.MONTH), places=False)["places"] == "off"
+    assert "places" in dashboard.QUERY_KEYS

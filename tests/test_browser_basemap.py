@@ -121,6 +121,7 @@ def test_place_names_and_physical_layers_are_served_by_the_app_offline():
         # the sidebar's box hides it: the next map has no names and no land
         page.get_by_text("Land, rivers and place names (offline)").click()
         assert _without_basemap(page)
+        assert "places=off" in page.url  # a link to this view keeps it hidden
         context.close()
         browser.close()
     assert seen.outside == [], f"requests left the machine: {seen.outside}"

@@ -144,7 +144,19 @@ def period_labels(analysis: Analysis, view: View) -> list[str]:
 # the same view for a signed-in member of the same team; for anyone else the dataset ids
 # name nothing in their workspace, and every value is checked against what the opening
 # session itself offers (unknown values are ignored).
-QUERY_KEYS = ("ds", "level", "unit", "from", "to", "cat", "region", "drill", "show", "basemap")
+QUERY_KEYS = (
+    "ds",
+    "level",
+    "unit",
+    "from",
+    "to",
+    "cat",
+    "region",
+    "drill",
+    "show",
+    "basemap",
+    "places",  # "off": the offline basemap (land, rivers, place names) hidden
+)
 
 
 def view_query(
@@ -154,6 +166,7 @@ def view_query(
     drill: str | None = None,
     shown: str | None = None,
     basemap: str | None = None,
+    places: bool = True,
 ) -> dict[str, str | list[str]]:
     """The query string of a view (what :func:`view_from_query` reads back)."""
     query: dict[str, str | list[str]] = {"level": str(view.level), "unit": view.period.value}
@@ -174,6 +187,8 @@ def view_query(
         query["show"] = shown
     if basemap:
         query["basemap"] = basemap
+    if not places:
+        query["places"] = "off"
     return query
 
 
