@@ -492,13 +492,24 @@ with left:
             st.session_state.pop("find_region", None)
             st.rerun()
     st.caption(escape.markdown(page.caption))
+    colour_by = "incidents"
+    if page.victims.reported:
+        colour_by = st.radio(
+            "Colour regions by",
+            ["incidents", "victims"],
+            format_func={"incidents": "Incidents", "victims": page.victims.label}.get,
+            horizontal=True,
+        )
     fmap = build_map(
         page.regions,
         page.points,
         total_points=page.total_points,
-        title=page.title,
+        title=page.title
+        if colour_by == "incidents"
+        else page.title.replace("Incidents", page.victims.label, 1),
         basemap=None if basemap.startswith("None") else basemap,
         victims=page.victims,
+        value=colour_by,
     )
     clicked = st_folium(
         fmap,

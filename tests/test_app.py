@@ -56,7 +56,7 @@ def test_upload_changes_everything_and_the_mapping_can_be_overridden(app):
     assert not app.exception, app.exception
     assert metric(app, "Records") == "3"
     # date order is ambiguous in this file: switching to month-first changes the dates
-    app.radio[0].set_value("mdy").run()
+    next(r for r in app.radio if r.label.startswith("Ambiguous dates")).set_value("mdy").run()
     assert not app.exception, app.exception
     # map the category column explicitly
     select(app, "category column").set_value("kind").run()

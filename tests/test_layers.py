@@ -299,3 +299,22 @@ def test_the_first_view_fits_the_regions_and_leaves_the_legend_room():
     html = build_map(regions, points, total_points=9).get_root().render()
     assert '<details open class="crisismap-legend"' in html
     assert f'"paddingBottomRight": [{layers.LEGEND_WIDTH_PX + 20}, 10]' in html
+
+
+def test_regions_can_be_coloured_by_victims():
+    from crisismap.schema import victims_measure
+
+    regions = gpd.GeoDataFrame(
+        {"code": ["A", "B"], "name": ["A", "B"], "incidents": [1, 9], "victims": [90, 2]},
+        geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1)],
+        crs="EPSG:4326",
+    )
+    none = pd.DataFrame(columns=["id", "lat", "lon", "date", "category", "victims"])
+    fatal = victims_measure("fatalities", "acled")
+    by_incidents = build_map(regions, none, total_points=0, victims=fatal)
+    by_victims = build_map(regions, none, total_points=0, victims=fatal, value="victims")
+    html = by_victims.get_root().render()
+    assert "Fatalities per region" in html
+    assert html != by_incidents.get_root().render()
+    with pytest.raises(ValueError, match="incidents or victims"):
+        build_map(regions, none, total_points=0, value="description")

@@ -470,6 +470,7 @@ def build_map(
     asset_base: str = DEFAULT_ASSET_BASE,
     heatmap: bool = True,
     victims: VictimsMeasure | None = None,
+    value: str = "incidents",
 ) -> folium.Map:
     """The dashboard map: choropleth + clustered points + heatmap + legend + layer switch.
 
@@ -477,15 +478,19 @@ def build_map(
     ``victims``; ``points`` (already capped) carries ``id``, ``lat``, ``lon``, ``date``,
     ``category``, ``victims``, ``description``; ``total_points`` is the uncapped count.
     ``victims`` names what the victims figures count (tooltips say "Fatalities", or
-    "not reported" when the file has no such column).
+    "not reported" when the file has no such column). ``value``: what colours the
+    regions, ``incidents`` or ``victims``.
     """
+    if value not in ("incidents", "victims"):
+        raise ValueError(f"regions are coloured by incidents or victims, not {value!r}")
     if regions.crs is not None and regions.crs.to_epsg() != 4326:
         raise ValueError(f"regions must be EPSG:4326 for the map, got {regions.crs}")
     bounds = _view_bounds(regions, points)
     centre = [float((bounds[1] + bounds[3]) / 2), float((bounds[0] + bounds[2]) / 2)]
     fmap = _offline_map(centre, 5, asset_base, basemap)
+    label = "Incidents" if value == "incidents" else (victims.label if victims else "Victims")
     layer, classes = choropleth_layer(
-        regions, name="Incidents per region", asset_base=asset_base, victims=victims
+        regions, value=value, name=f"{label} per region", asset_base=asset_base, victims=victims
     )
     layer.add_to(fmap)
     if len(points):
