@@ -500,8 +500,16 @@ with left:
             format_func={"incidents": "Incidents", "victims": page.victims.label}.get,
             horizontal=True,
         )
+    shown_regions = page.regions
+    if st.toggle("Outline regions where incidents rose or fell", key="mark_trends"):
+        shown_regions = dashboard.with_trends(
+            page.regions,
+            dashboard.view_trends(
+                analysis, page.view, baseline=int(st.session_state.get("trend_baseline", 8))
+            ),
+        )
     fmap = build_map(
-        page.regions,
+        shown_regions,
         page.points,
         total_points=page.total_points,
         title=page.title
@@ -543,7 +551,9 @@ with right:
         "each, so the bars can add up to more than the incidents.",
     )
     with st.expander("Change: where incidents rose or fell"):
-        baseline = st.number_input("Compare with the previous periods", 2, 104, 8)
+        baseline = st.number_input(
+            "Compare with the previous periods", 2, 104, 8, key="trend_baseline"
+        )
         change = dashboard.view_trends(analysis, page.view, baseline=int(baseline))
         st.caption(escape.markdown(change.sentence()))
         st.dataframe(change.table, hide_index=True)

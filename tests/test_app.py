@@ -153,3 +153,9 @@ def test_the_region_search_opens_the_region(app):
     search.set_value("SD-KH").run()
     assert not app.exception, app.exception
     assert any("Khartoum" in i.value for i in app.info)
+
+
+def test_outlining_rising_and_falling_regions_on_the_map(app):
+    toggle = next(t for t in app.toggle if t.label.startswith("Outline regions"))
+    toggle.set_value(True).run()
+    assert not app.exception, app.exception

@@ -598,6 +598,16 @@ def view_trends(analysis: Analysis, view: View, *, baseline: int) -> Any:
     )
 
 
+def with_trends(regions: gpd.GeoDataFrame, change: Any) -> gpd.GeoDataFrame:
+    """The map's regions with each one's trend status (the map outlines rising and
+    falling regions)."""
+    status = change.table.set_index("region_code")["status"]
+    out = regions.copy()
+    out["trend"] = out["code"].map(status).fillna("")
+    out.attrs.update(regions.attrs)
+    return out
+
+
 def release_ledger(workspace: Any) -> Any:
     """The workspace's release ledger: public exports of the same data stay consistent
     with each other, whoever makes them and in whatever session."""

@@ -154,8 +154,9 @@ var {{ this.get_name() }} = (function () {
     });
     var layer = L.geoJson(collection, {
         style: function (f) {
-            return {fillColor: f.properties._fill, color: "#555555", weight: 0.6,
-                    fillOpacity: 0.75};
+            var mark = shown.trend ? shown.trend[f.crisismapIndex] : null;
+            return {fillColor: f.properties._fill, color: mark ? mark[0] : "#555555",
+                    weight: mark ? 3 : 0.6, fillOpacity: 0.75};
         },
         onEachFeature: function (f, l) {
             l.on({
@@ -169,6 +170,9 @@ var {{ this.get_name() }} = (function () {
             ["Region", label[0]], ["Code", label[1]],
             ["Incidents", String(l.feature.properties.incidents)],
             [shown.vlabel, String(l.feature.properties.victims)]];
+        if (shown.trend && shown.trend[l.feature.crisismapIndex]) {
+            rows.push(["Trend", shown.trend[l.feature.crisismapIndex][1]]);
+        }
         if (shown.change) {
             var c = shown.change[l.feature.crisismapIndex];
             rows.push([shown.change_label, (c > 0 ? "+" : "") + String(c)]);
@@ -240,6 +244,10 @@ def choropleth_layer(
         )[0],
         "fill": classes.index(values).tolist(),
         "palette": [ZERO_COLOUR, *classes.colours],
+        # rising / falling regions (crisismap.trends) outlined: no second copy of the shapes
+        "trend": [TREND_OUTLINES.get(str(t), None) for t in regions["trend"].tolist()]
+        if "trend" in regions
+        else None,
     }
     bounds = shapely.total_bounds(geoms) if len(geoms) else None
     layer = _Regions(_topology_literal(geoms), js_data(shown), bounds, name)
@@ -400,6 +408,8 @@ _LEGEND = Template(
 )
 
 
+# Outline colour and tooltip word per trend status (ColorBrewer RdBu ends)
+TREND_OUTLINES = {"rising": ("#b2182b", "rising"), "falling": ("#2166ac", "falling")}
 LEGEND_WIDTH_PX = 210  # the legend's widest; the first view leaves it this much room
 
 
