@@ -461,20 +461,60 @@ def _text_frame(table: pa.Table, header: list[str]) -> pd.DataFrame:
 def _merge(
     frame: pd.DataFrame, starts: np.ndarray, other: pd.DataFrame, other_starts: np.ndarray
 ) -> tuple[pd.DataFrame, np.ndarray]:
-    """Two sets of rows interleaved in file order, a column at a time (each column's old
-    values are let go as its merged one is made: not a second copy of the whole table)."""
+    """Two sets of rows interleaved in file order, a column at a time, each column's old
+    values let go as its merged one is made (a ``take`` joined every chunk first: two
+    copies of a column at once, and the whole table was copied while the old one lived)."""
     lines = np.concatenate((starts, other_starts))
     order = np.argsort(lines, kind="stable")
-    index = pa.array(order, pa.int64())
+    theirs_at = order >= len(starts)
     columns = {}
     for name in list(frame.columns):
-        mine, theirs = arrow(frame.pop(name)), arrow(other[name])
-        chunks = [*_chunks(mine), *_chunks(theirs)]
-        del mine
-        merged = pa.chunked_array(chunks, pa.large_string()).take(index)
-        del chunks
+        mine = _chunks(arrow(frame.pop(name)))
+        theirs = pa.chunked_array(_chunks(arrow(other[name])), pa.large_string())
+        merged = _interleave(mine, theirs, theirs_at)
         columns[name] = pd.Series(pd.array(merged, dtype=TEXT))
     return pd.DataFrame(columns, index=pd.RangeIndex(len(order)), copy=False), lines[order]
+
+
+_MERGE_BLOCK = 1 << 15  # rows copied into one chunk of a merged column
+
+
+def _interleave(
+    mine: list[pa.Array | None], theirs: pa.ChunkedArray, theirs_at: np.ndarray
+) -> pa.ChunkedArray:
+    """The rows of ``mine`` and ``theirs`` (each in order) where ``theirs_at`` says, copied
+    a block at a time; a chunk of ``mine`` is dropped from the list once copied."""
+    out: list[pa.Array] = []
+    pending: list[pa.Array] = []
+    rows = 0
+    k, offset, taken = 0, 0, 0  # chunk and row in mine, rows taken from theirs
+    edges = np.flatnonzero(np.diff(theirs_at.astype(np.int8))) + 1
+    bounds = np.concatenate(([0], edges, [len(theirs_at)])).astype(np.int64)
+    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+        n = int(b - a)
+        while n:
+            step = min(n, _MERGE_BLOCK - rows)
+            if theirs_at[a]:
+                pending.extend(theirs.slice(taken, step).chunks)
+                taken += step
+            else:
+                while not len(mine[k]):  # type: ignore[arg-type]
+                    mine[k], k = None, k + 1
+                chunk = mine[k]
+                assert chunk is not None
+                step = min(step, len(chunk) - offset)
+                pending.append(chunk.slice(offset, step))
+                offset += step
+                if offset == len(chunk):
+                    mine[k], k, offset = None, k + 1, 0
+            n -= step
+            rows += step
+            if rows >= _MERGE_BLOCK:
+                out.append(pa.concat_arrays(pending))
+                pending, rows = [], 0
+    if pending:
+        out.append(pa.concat_arrays(pending))
+    return pa.chunked_array(out, pa.large_string())
 
 
 def _chunks(values: pa.Array | pa.ChunkedArray) -> list[pa.Array]:
