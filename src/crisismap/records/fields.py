@@ -55,7 +55,17 @@ def _duplicate_ids(checks: Checks, ids: pd.Series, column: str | None) -> None:
 
 
 def _all_distinct(series: pd.Series) -> bool:
+    """No id repeats: as integers when they all read as such (equal ids give equal numbers,
+    so distinct numbers mean distinct ids), else counted in Arrow (a hash table of every id)."""
     arr = arrow(series)
+    if arr.null_count == 0:
+        try:
+            numbers = pc.cast(arr, pa.int64()).to_numpy(zero_copy_only=False)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass
+        else:
+            numbers = np.sort(numbers)
+            return bool((numbers[1:] != numbers[:-1]).all())
     return bool(pc.count_distinct(arr, mode="all").as_py() == len(arr))
 
 
