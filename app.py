@@ -360,6 +360,13 @@ with st.expander(
     if ws.may(Action.EXPORT_INTERNAL):
         item = ws.internal_export(dashboard.rejected_export(analysis), sources=sources)
         st.download_button(item.label, item.make, file_name=item.filename, mime=item.mime)
+agreement = dashboard.agreement_table(analysis)
+if len(agreement):  # the file states admin names: does it agree with the boundaries?
+    with st.expander("Stated names against the boundaries"):
+        st.dataframe(agreement, hide_index=True)
+        if ws.may(Action.VIEW):  # signed in or local; record-level, never in public exports
+            st.caption("Where they disagree: the name the file gives, the region each puts it in.")
+            st.dataframe(dashboard.disagreement_table(analysis), hide_index=True)
 if len(analysis.conflicts):
     st.warning(
         f"{len(analysis.conflicts):,} records share an id with a record of another file but "

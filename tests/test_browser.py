@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.appserver import CHROMIUM, CHROMIUM_ARGS, keep_offline, running_app
-from tests.helpers.hostile import hostile_csv
+from tests.helpers.hostile import PAYLOADS, hostile_csv
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "artifacts"
@@ -143,6 +143,32 @@ def test_hostile_upload_stays_text_and_popups_are_escaped(page):
     assert len(shown["tooltips"]) >= 1
     time.sleep(1)
     assert inner.evaluate("() => window.__xss") is None
+    assert page.evaluate("() => window.__xss") is None
+
+
+def test_stated_names_panel_keeps_hostile_names_as_text(page):
+    """The disagreement table shows what the file states: payloads stay inert text."""
+    from playwright.sync_api import expect
+
+    _map(page)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["id", "date", "latitude", "longitude", "category", "country", "admin1"])
+    for i, payload in enumerate(PAYLOADS):
+        writer.writerow([i, "2024-03-01", f"{15.6 + i * 0.01:.4f}", "32.5", "x", "Sudan", payload])
+    path = ARTIFACTS / "stated_names.csv"
+    ARTIFACTS.mkdir(exist_ok=True)
+    path.write_text(buffer.getvalue())
+    page.locator('input[type="file"]').first.set_input_files(str(path))
+    expect(page.get_by_test_id("stMetricValue").first).to_have_text(
+        str(len(PAYLOADS)), timeout=60_000
+    )
+    panel = page.get_by_test_id("stExpander").filter(has_text="Stated names against the boundaries")
+    panel.get_by_text("Stated names against the boundaries").click()
+    expect(panel.get_by_text("Where they disagree")).to_be_visible(timeout=30_000)
+    expect(panel.get_by_test_id("stDataFrame")).to_have_count(2)
+    expect(panel.get_by_test_id("stDataFrame").nth(1)).to_be_visible(timeout=30_000)
+    time.sleep(1)
     assert page.evaluate("() => window.__xss") is None
 
 

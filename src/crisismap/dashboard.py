@@ -20,7 +20,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from crisismap import aggregate, display, pipeline, prepared
+from crisismap import aggregate, display, join, pipeline, prepared
 from crisismap.boundaries import BoundarySet, load_boundaries, read_boundary_bytes
 from crisismap.choices import (  # noqa: F401  (re-exported for app.py)
     QUERY_KEYS,
@@ -256,6 +256,35 @@ def problem_counts(report: Report) -> pd.DataFrame:
 def problem_table(report: Report) -> pd.DataFrame:
     """Every listed problem with its line and column (capped by the report's limit)."""
     return pd.DataFrame([p.to_dict() for p in report.problems], columns=PROBLEM_FIELDS)
+
+
+def agreement_table(analysis: Analysis) -> pd.DataFrame:
+    """Stated admin names against the joined regions, one row per level (counts only)."""
+    summary = analysis.agreement
+    if summary is None or summary.empty:
+        return pd.DataFrame(columns=["level", "compared", "agree", "disagree", "agreement"])
+    return pd.DataFrame(
+        {
+            "level": [f"admin-{n}" for n in summary["level"]],
+            "compared": summary["compared"].astype("int64"),
+            "agree": summary["agree"].astype("int64"),
+            "disagree": summary["disagree"].astype("int64"),
+            "agreement": [f"{r:.1%}" if r == r else "—" for r in summary["agreement_rate"]],
+        }
+    )
+
+
+def disagreement_table(analysis: Analysis) -> pd.DataFrame:
+    """What the file and the boundaries each say where they disagree, with counts: for
+    internal views only (record-level details, never in a public export)."""
+    pairs = join.disagreement_pairs(analysis.disagreements)
+    return pairs.assign(level=[f"admin-{n}" for n in pairs["level"]]).rename(
+        columns={
+            "stated": "stated name",
+            "stated_region": "region the file names",
+            "boundary_region": "region of the boundaries",
+        }
+    )
 
 
 def rejected_csv(analysis: Analysis) -> bytes:

@@ -23,7 +23,7 @@ from crisismap.display import simplify_for_display
 from crisismap.errors import InputError
 from crisismap.export import manifest_bytes, regions_geojson_bytes, to_csv_bytes, to_xlsx_bytes
 from crisismap.problems import Report
-from crisismap.records import combine_records, validate_bytes
+from crisismap.records import Rejections, combine_records, validate_bytes
 from crisismap.schema import (
     IMPRECISE_CODE,
     OUTSIDE_CODE,
@@ -56,7 +56,10 @@ class Analysis:
     input_sha256: str
     boundaries: BoundarySet
     records: pd.DataFrame
-    rejected: pd.DataFrame
+    # the rejected records, columnar (one per file, with its name, when there are several);
+    # ``rejected`` is their table, built on first read: rendered, the reasons of a file
+    # whose every record is rejected take about three times the file's size
+    rejections: Rejections | list[tuple[str, Rejections]]
     report: Report
     joined: pd.DataFrame
     agreement: pd.DataFrame
@@ -68,6 +71,15 @@ class Analysis:
     @property
     def levels(self) -> list[int]:
         return sorted(self.boundaries.levels)
+
+    @cached_property
+    def rejected(self) -> pd.DataFrame:
+        """One row per rejected record: line, the file's fields, raw text, reasons (and
+        ``file`` when several files were read)."""
+        if not isinstance(self.rejections, list):
+            return self.rejections.frame()
+        frames = [part.frame().assign(file=name) for name, part in self.rejections]
+        return pd.concat(frames, ignore_index=True)
 
     def memo(self, key: Any, make: Callable[[], Any]) -> Any:
         """``make()`` remembered on this analysis (so per user session, never across users)."""
@@ -178,7 +190,7 @@ def analyse_files(
         ),
         boundaries=boundaries,
         records=records,
-        rejected=rejected,
+        rejections=rejected,
         report=report,
         joined=joined,
         agreement=agreement,
@@ -191,20 +203,20 @@ def analyse_files(
 
 def _combine(
     names_: Sequence[str], parts: Sequence[Any]
-) -> tuple[pd.DataFrame, pd.DataFrame, Report, pd.DataFrame]:
-    """One records frame (each id once), one rejected frame, one report, the conflicts.
+) -> tuple[pd.DataFrame, Rejections | list[tuple[str, Rejections]], Report, pd.DataFrame]:
+    """One records frame (each id once), the rejections, one report, the conflicts.
 
     Records repeating an id of an earlier file are counted once; when their content
     differs they are listed as conflicts so that nothing is dropped silently.
     """
     if len(parts) == 1:
         part = parts[0]
-        return part.records, part.rejected, part.report, _NO_CONFLICTS
+        return part.records, part.rejections, part.report, _NO_CONFLICTS
     report = Report()
     records, rejected = [], []
     for name, part in zip(names_, parts, strict=True):
         records.append((name, part.records.assign(file=name)))
-        rejected.append(part.rejected.assign(file=name))
+        rejected.append((name, part.rejections))
         r = part.report
         report.records += r.records
         report.accepted += r.accepted
@@ -233,7 +245,7 @@ def _combine(
     report.mapping["__combined__"] = dict(combined.summary)
     records_out = combined.records.drop(columns=["dataset"]).reset_index(drop=True)
     conflicts = combined.conflicts.rename(columns={"dataset": "file", "kept_dataset": "kept_file"})
-    return records_out, pd.concat(rejected, ignore_index=True), report, conflicts
+    return records_out, rejected, report, conflicts
 
 
 def main_countries(analysis: Analysis) -> set[str]:

@@ -226,6 +226,51 @@ def compare_stated(
     return summary, disagreements[_DISAGREE_COLUMNS]
 
 
+def disagreement_pairs(disagreements: pd.DataFrame) -> pd.DataFrame:
+    """The disagreements grouped by what each source says, most frequent first.
+
+    One row per level, stated value and pair of regions: ``level``, ``stated`` (the name
+    or code the file gives), ``stated_region`` (the region it names, in the joined
+    region's country: where the file puts the point; empty when none does),
+    ``boundary_region`` (where the boundaries put it), ``records``. A pair seen by many
+    records is a naming difference worth an alias; a pair seen once may be a wrong point.
+    """
+    if disagreements.empty:
+        return pd.DataFrame(
+            {c: pd.Series(dtype="int64" if c in ("level", "records") else "str")
+             for c in _PAIR_COLUMNS}
+        )  # fmt: skip
+    pairs = pd.DataFrame(
+        {
+            "level": disagreements["level"].astype("int64"),
+            "stated": disagreements["stated"].astype("str"),
+            "stated_region": _region_label(
+                disagreements["stated_region_name"], disagreements["stated_region_code"]
+            ),
+            "boundary_region": _region_label(
+                disagreements["joined_name"], disagreements["joined_code"]
+            ),
+        }
+    )
+    counted = pairs.groupby(list(pairs.columns), sort=False, dropna=False).size()
+    out = counted.rename("records").reset_index()
+    out = out.sort_values(
+        ["records", "level", "stated", "boundary_region"],
+        ascending=[False, True, True, True],
+        kind="stable",
+    )
+    return out[_PAIR_COLUMNS].reset_index(drop=True)
+
+
+def _region_label(name: pd.Series, code: pd.Series) -> pd.Series:
+    """``Name (CODE)``; the code alone without a name; empty when there is no region."""
+    name, code = name.astype("str").fillna(""), code.astype("str").fillna("")
+    both = (name != "") & (code != "")
+    label = name.where(name != "", code)
+    return label.where(~both, name + " (" + code + ")")
+
+
+_PAIR_COLUMNS = ["level", "stated", "stated_region", "boundary_region", "records"]
 _SUMMARY_COLUMNS = [
     "level",
     "stated",

@@ -31,6 +31,7 @@ from crisismap.records.read import (
     read_csv_file,
 )
 from crisismap.records.recipe import validate_bytes
+from crisismap.records.rejections import Rejections
 from crisismap.records.validation import ValidationResult, validate
 
 __all__ = [
@@ -50,6 +51,7 @@ __all__ = [
     "PrecisionScheme",
     "RawTable",
     "RejectedLine",
+    "Rejections",
     "ValidationResult",
     "combine_records",
     "detect_mapping",
