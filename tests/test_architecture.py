@@ -45,6 +45,7 @@ COMPOSITION = {
     "trends",
     "choices",  # the dashboard's view-model, split by topic
     "session",
+    "page",
 }
 SHELLS = {"dashboard", "cli"}
 LAYER_OF = {
