@@ -9,7 +9,6 @@ callers own their results (per session in the app).
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -21,7 +20,14 @@ from crisismap import aggregate, join
 from crisismap.boundaries import BoundarySet
 from crisismap.display import simplify_for_display
 from crisismap.errors import InputError
-from crisismap.export import manifest_bytes, regions_geojson_bytes, to_csv_bytes, to_xlsx_bytes
+from crisismap.export import (
+    cells_geojson_bytes,
+    hxl_tags,
+    manifest_bytes,
+    to_csv_bytes,
+    to_xlsx_bytes,
+    with_hxl_row,
+)
 from crisismap.problems import Report
 from crisismap.records import combine_records, validate_bytes
 from crisismap.schema import (
@@ -345,27 +351,32 @@ class SummaryResult:
             raise ValueError("This summary was built without per-region figures.")
         return self.make_figures()
 
-    def export(self, fmt: str) -> bytes:
+    def export(self, fmt: str, *, hxl: bool = False) -> bytes:
         """The internal summary as ``csv``, ``xlsx`` or ``geojson`` bytes.
 
         CSV and XLSX hold the summary as computed, unprotected: XLSX opens on an "About"
-        sheet saying SENSITIVE, GeoJSON (every region of the level with its totals over
-        the same view) carries ``sensitivity`` and ``notice`` members; CSV stays a plain
-        table (its ``SENSITIVE_`` name and manifest say it). No rejected record is in
-        them: raw rejected values go only to the file asked for (``--rejected``).
+        sheet saying SENSITIVE, GeoJSON (one feature per region × period (× category)
+        cell with incidents, see :func:`crisismap.export.cells_geojson_bytes`) carries
+        ``sensitivity`` and ``notice`` members; CSV stays a plain table (its
+        ``SENSITIVE_`` name and manifest say it). ``hxl`` adds the HXL hashtag row under
+        the CSV's header and the Summary sheet's. No rejected record is in them: raw
+        rejected values go only to the file asked for (``--rejected``).
         """
         from crisismap.publish import SENSITIVE, SENSITIVE_NOTICE
 
         fmt = fmt.lower().lstrip(".")
+        level, period = self.view.level, self.view.period.value
+        tags = hxl_tags(list(self.summary.columns), level=level, period=period)
         if fmt == "csv":
-            return to_csv_bytes(self.summary)
+            data = to_csv_bytes(self.summary)
+            return with_hxl_row(data, tags) if hxl else data
         if fmt == "xlsx":
             about = pd.DataFrame({"About this file": [SENSITIVE_NOTICE]})
-            return to_xlsx_bytes({"About": about, "Summary": self.summary})
+            sheets = {"About": about, "Summary": self.summary}
+            return to_xlsx_bytes(sheets, hxl={"Summary": tags} if hxl else None)
         if fmt == "geojson":
-            collection = json.loads(regions_geojson_bytes(self.regions, self.figures))
-            labelled = {"sensitivity": SENSITIVE, "notice": SENSITIVE_NOTICE, **collection}
-            return json.dumps(labelled, ensure_ascii=False).encode("utf-8")
+            members = {"sensitivity": SENSITIVE, "notice": SENSITIVE_NOTICE}
+            return cells_geojson_bytes(self.regions, self.summary, level=level, members=members)
         raise ValueError(f"Unknown export format {fmt!r}: expected csv, xlsx or geojson.")
 
     def manifest(self, outputs: Mapping[str, bytes] | None = None) -> bytes:

@@ -123,6 +123,7 @@ def cmd_summarize(args: argparse.Namespace) -> int:
         raise CrisismapError(
             f"--out must end in .csv, .xlsx or .geojson (the format follows it), got {out.name!r}."
         )
+    _check_table_options(args, fmt)
     view = view_of(args)
     public = is_public(args)
     if public and args.engine == "dask":
@@ -148,7 +149,7 @@ def cmd_summarize(args: argparse.Namespace) -> int:
             return _summarize_public(args, analysis, view, out, fmt)
         result = pipeline.summary_result(analysis, view, by_category=not args.no_categories)
     out = output_path(out, public=False)
-    data = result.export(fmt)
+    data = _for_excel(args, fmt, result.export(fmt, hxl=args.hxl))
     write_output(out, data)  # internal figures, small counts included: 0600
     manifest_path = output_path(
         args.manifest or out.with_suffix(".manifest.json"), public=False
@@ -177,8 +178,9 @@ def _summarize_public(
 
     figures = _limited_figures(args, analysis, view, public=True, ledger=release_ledger())
     title = f"Incidents by admin-{view.level} region"
-    wanted = {"csv": "cells.csv", "xlsx": "figures.xlsx"}.get(fmt, "regions.geojson")
-    data = report.figure_files(analysis, figures, title=title, only=wanted)[wanted]
+    wanted = {"csv": "cells.csv", "xlsx": "figures.xlsx"}.get(fmt, "cells.geojson")
+    files = report.figure_files(analysis, figures, title=title, only=wanted, hxl=args.hxl)
+    data = _for_excel(args, fmt, files[wanted])
     write_output(out, data, records=False)
     manifest_path = Path(args.manifest) if args.manifest else out.with_suffix(".manifest.json")
     manifest = report.bundle_manifest(
@@ -193,6 +195,27 @@ def _summarize_public(
         "hidden)"
     )
     return 0
+
+
+def _check_table_options(args: argparse.Namespace, fmt: str) -> None:
+    """``--hxl`` needs a table (CSV or XLSX), ``--bom`` a CSV: say so rather than ignore it."""
+    if getattr(args, "hxl", False) and fmt not in {"csv", "xlsx"}:
+        raise CrisismapError(
+            f"--hxl adds a hashtag row to a table, so it needs --out ending in .csv or .xlsx, "
+            f"got .{fmt}: change the ending or leave --hxl out."
+        )
+    if getattr(args, "bom", False) and fmt != "csv":
+        raise CrisismapError(
+            f"--bom marks a CSV file as UTF-8 for Excel, so it needs --out ending in .csv, "
+            f"got .{fmt}: change the ending or leave --bom out."
+        )
+
+
+def _for_excel(args: argparse.Namespace, fmt: str, data: bytes) -> bytes:
+    """The CSV with a UTF-8 byte-order mark first when ``--bom`` asks for it."""
+    from crisismap.export import with_bom
+
+    return with_bom(data) if fmt == "csv" and getattr(args, "bom", False) else data
 
 
 def _limited_figures(

@@ -13,6 +13,7 @@ from crisismap.cli.common import (
     add_input_options,
     add_join_options,
     add_publication_options,
+    add_table_options,
     add_view_filters,
     check_publication,
 )
@@ -82,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="provenance manifest path (default: beside --out; SENSITIVE_ with --internal)",
     )
     p.add_argument("--rejected", metavar="OUT.csv", help=REJECTED_HELP)
+    add_table_options(p, hxl=True)
     add_view_filters(p)
     p.add_argument(
         "--no-categories",
