@@ -41,6 +41,7 @@ COMPOSITION = {
     "report",
     "guarded",
     "prepared",
+    "record_table",
     "releases",
 }
 SHELLS = {"dashboard", "cli"}

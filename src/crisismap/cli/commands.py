@@ -1,4 +1,4 @@
-"""validate, join, summarize, report, boundaries: the pipeline's commands."""
+"""validate, join, records, summarize, report, boundaries: the pipeline's commands."""
 
 from __future__ import annotations
 
@@ -100,8 +100,40 @@ def cmd_join(args: argparse.Namespace) -> int:
     out = output_path(args.out, public=False)
     analysis = analyse(args)
     table = pipeline.join_table(analysis)
-    write_output(out, to_csv_bytes(table))
+    write_output(out, _for_excel(args, "csv", to_csv_bytes(table)))
     progress(f"wrote {len(table):,} joined records to {out} (SENSITIVE; 0600)")
+    _print_agreement(analysis)
+    return 0
+
+
+def cmd_records(args: argparse.Namespace) -> int:
+    """Every record with its original columns, status and regions: internal only."""
+    from crisismap import record_table
+
+    fmt = Path(args.out).suffix.lower().lstrip(".")
+    if fmt not in record_table.FORMATS:
+        raise CrisismapError(
+            f"--out must end in .csv, .gpkg or .parquet (the format follows it), "
+            f"got {Path(args.out).name!r}."
+        )
+    _check_table_options(args, fmt)
+    out = output_path(args.out, public=False)
+    if not args.internal:
+        raise CrisismapError(
+            "records writes every record with its raw values (names, descriptions, exact "
+            "places) and the regions it fell in, so its output is internal only: add "
+            f"--internal (the file is written as {out.name}, readable by you only). "
+            "For figures you can publish, use summarize or report."
+        )
+    analysis = analyse(args)
+    files = [(args.input.name, read_input(args.input))]
+    table = record_table.record_table(
+        analysis, files, encoding=args.encoding, rejected=not args.no_rejected
+    )
+    write_output(out, record_table.records_bytes(table, fmt, bom=args.bom))
+    counts = table[next(c for c in table.columns if c.endswith("status"))].value_counts()
+    said = ", ".join(f"{counts.get(s, 0):,} {s}" for s in record_table.STATUSES)
+    progress(f"wrote {len(table):,} records ({said}) to {out} (SENSITIVE; 0600)")
     _print_agreement(analysis)
     return 0
 

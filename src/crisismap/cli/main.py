@@ -60,7 +60,35 @@ def build_parser() -> argparse.ArgumentParser:
         "internal only (written as SENSITIVE_<OUT>, readable by you only)",
     )
     p.add_argument("--out", required=True, metavar="OUT.csv")
+    add_table_options(p)
     p.set_defaults(func=commands.cmd_join)
+
+    p = sub.add_parser(
+        "records",
+        help="every record with its original columns and the regions it was joined to "
+        "(internal: CSV, GeoPackage or Parquet)",
+    )
+    add_input_options(p)
+    add_join_options(p)
+    p.add_argument(
+        "--internal",
+        action="store_true",
+        help="required: the table holds every record with its raw values, so it is internal "
+        "only (written as SENSITIVE_<OUT>, readable by you only)",
+    )
+    p.add_argument(
+        "--out",
+        required=True,
+        metavar="OUT.csv|OUT.gpkg|OUT.parquet",
+        help="the format follows the ending; GeoPackage and Parquet hold points in EPSG:4326",
+    )
+    p.add_argument(
+        "--no-rejected",
+        action="store_true",
+        help="leave out the rejected records (by default they are listed with their reasons)",
+    )
+    add_table_options(p)
+    p.set_defaults(func=commands.cmd_records)
 
     p = sub.add_parser(
         "summarize", help="region x period x category figures, exported (public unless --internal)"
