@@ -366,13 +366,14 @@ class SummaryResult:
 
         fmt = fmt.lower().lstrip(".")
         level, period = self.view.level, self.view.period.value
-        tags = hxl_tags(list(self.summary.columns), level=level, period=period)
+        summary = with_countries(self.summary, region_countries(self.regions, level))
+        tags = hxl_tags(list(summary.columns), level=level, period=period)
         if fmt == "csv":
-            data = to_csv_bytes(self.summary)
+            data = to_csv_bytes(summary)
             return with_hxl_row(data, tags) if hxl else data
         if fmt == "xlsx":
             about = pd.DataFrame({"About this file": [SENSITIVE_NOTICE]})
-            sheets = {"About": about, "Summary": self.summary}
+            sheets = {"About": about, "Summary": summary}
             return to_xlsx_bytes(sheets, hxl={"Summary": tags} if hxl else None)
         if fmt == "geojson":
             members = {"sensitivity": SENSITIVE, "notice": SENSITIVE_NOTICE}
@@ -395,7 +396,12 @@ class SummaryResult:
             + ([{"name": f"boundaries:{bset.name}", "sha256": bset.sha256}] if bset.sha256 else []),
             outputs=outputs,
             counts={**counts, "level_totals": self.totals},
-            boundaries={"name": bset.name, "source": bset.source, "version": bset.version},
+            boundaries={
+                "name": bset.name,
+                "source": bset.source,
+                "version": bset.version,
+                "codes": boundary_codes(bset),
+            },
             parameters={
                 "sensitivity": "SENSITIVE: internal figures, no small-cell suppression; "
                 "not for publication",
@@ -403,6 +409,32 @@ class SummaryResult:
                 **self.view.to_dict(),
             },
         )
+
+
+def region_countries(regions: Any, level: int) -> pd.Series | None:
+    """Each region code's country (ISO 3166-1 alpha-3) when ``regions`` (one level's frame)
+    spans several countries, else None: tables of several countries carry the country, so
+    "Punjab IN-PB" and "Punjab PK-PB" are told apart at a glance."""
+    if level == 0 or "country" not in regions or regions["country"].nunique() < 2:
+        return None
+    return pd.Series(regions["country"].to_numpy(), index=regions["code"].to_numpy())
+
+
+def with_countries(table: pd.DataFrame, countries: pd.Series | None) -> pd.DataFrame:
+    """``table`` with a ``country`` column after ``region_name`` (when ``countries`` is set)."""
+    if countries is None or "region_code" not in table or "country" in table:
+        return table
+    at = table.columns.get_loc("region_name") + 1 if "region_name" in table else 1
+    table = table.copy()
+    table.insert(at, "country", table["region_code"].map(countries))
+    return table
+
+
+def boundary_codes(bset: BoundarySet) -> dict[str, dict[str, int]]:
+    """Per level, how many regions carry which kind of code (P-code, ISO 3166-2, ...)."""
+    from crisismap.boundaries import code_kinds
+
+    return {f"admin-{n}": code_kinds(frame) for n, frame in sorted(bset.levels.items())}
 
 
 def summary_result(analysis: Analysis, view: View, *, by_category: bool = True) -> SummaryResult:

@@ -28,6 +28,7 @@ folder or upload read once opens in milliseconds later, in any process.
 from crisismap.boundaries.countries import NE_ADM0_TO_ISO3, NE_DISPUTED
 from crisismap.boundaries.formats import gdal_vrt_disabled
 from crisismap.boundaries.geometry import repair_polygons
+from crisismap.boundaries.levels import CODE_LABELS, code_kinds
 from crisismap.boundaries.load import load_boundaries, read_boundary_bytes
 from crisismap.boundaries.model import (
     DEFAULT_MAX_BYTES,
@@ -39,12 +40,14 @@ from crisismap.boundaries.model import (
 from crisismap.boundaries.world import WORLD_DIR
 
 __all__ = [
+    "CODE_LABELS",
     "DEFAULT_MAX_BYTES",
     "MAX_EXPANDED_BYTES",
     "NE_ADM0_TO_ISO3",
     "NE_DISPUTED",
     "WORLD_DIR",
     "BoundarySet",
+    "code_kinds",
     "country_codes",
     "gdal_vrt_disabled",
     "load_boundaries",

@@ -430,12 +430,13 @@ def _summarize_distributed(args: argparse.Namespace, view: View) -> Any:
 
 
 def cmd_boundaries(args: argparse.Namespace) -> int:
-    from crisismap.boundaries import load_boundaries
+    from crisismap.boundaries import code_kinds, load_boundaries
 
     bset = load_boundaries(args.source, cache_dir=boundary_cache())
     print(f"{bset.name}: {bset.source} ({bset.version})")
     for level, frame in sorted(bset.levels.items()):
-        print(f"  admin-{level}: {len(frame):,} regions")
+        codes = ", ".join(f"{kind} {n:,}" for kind, n in code_kinds(frame).items())
+        print(f"  admin-{level}: {len(frame):,} regions; codes: {codes}")
     for note in bset.notes:
         print(f"  note: {note}")
     return 0

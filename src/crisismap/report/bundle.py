@@ -174,7 +174,10 @@ def figure_files(
     ``regions.geojson``, ``cells.geojson``…): a workbook of every table is slow to write
     for a large grid. ``hxl`` adds HXL hashtag rows under the CSV and sheet headers.
     """
-    tables = _tables(figures)
+    countries = pipeline.region_countries(
+        pipeline.summary_levels(analysis)[figures.level], figures.level
+    )
+    tables = {k: pipeline.with_countries(t, countries) for k, t in _tables(figures).items()}
     if only is not None and only.endswith(".csv"):
         name = only.removesuffix(".csv")
         data = to_csv_bytes(tables[name])
