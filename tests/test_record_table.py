@@ -67,6 +67,7 @@ def test_every_record_with_its_original_columns_status_and_region(small):
         "crisismap_line",  # the file has its own line and status columns
         "crisismap_status",
         "warnings",
+        "warning_codes",
         "reasons",
         "adm1_code",
         "adm1_name",
@@ -81,6 +82,16 @@ def test_every_record_with_its_original_columns_status_and_region(small):
     ]
     assert table.loc[2, "reasons"].startswith("coords-missing")
     assert table["warnings"].tolist()[:2] == [0, 0] and table.loc[3, "warnings"] == 2
+    assert table["warning_codes"].isna().tolist() == [True, True, True, False]
+    assert table.loc[3, "warning_codes"] == "coords-low-precision"  # two warnings, one code
+
+
+def test_warning_codes_are_left_out_when_the_report_kept_only_its_first_problems(small):
+    from dataclasses import replace
+
+    capped = replace(small.report, problems=small.report.problems[:1])
+    table = record_table.record_table(replace(small, report=capped), [("small.csv", CSV)])
+    assert "warning_codes" not in table and table.loc[3, "warnings"] == 2
     assert table.loc[1, "note"] == "café" and table.loc[1, "status"] == "closed"  # as written
 
 

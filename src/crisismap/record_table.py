@@ -2,7 +2,8 @@
 
 One row per record of the input files, in file order: every original column as the file
 wrote it (text), then what crisismap made of the record (``record_id``, ``line``,
-``status``, ``warnings``, ``reasons``) and the region it fell in at every level
+``status``, ``warnings`` and ``warning_codes``, ``reasons``) and the region it fell in at
+every level
 (``admN_code`` / ``admN_name`` / ``admN_match``). Where the file already has a column of
 one of these names, crisismap's is written ``crisismap_<name>``.
 
@@ -131,11 +132,33 @@ def _ours(
         frame["file"] = files[0][0]
     frame["file"] = frame["file"].fillna(files[0][0])
     frame["warnings"] = frame["warnings"].astype("Int64")
+    codes = _warning_codes(analysis, files[0][0])
+    if codes is not None:
+        keys = pd.Series(list(zip(frame["file"], frame["line"], strict=True)), index=frame.index)
+        frame["warning_codes"] = keys.map(codes).where(frame["status"] == "warned")
     frame[_KEYS[0]] = frame["file"].map({name: i for i, (name, _) in enumerate(files)})
     frame[_KEYS[1]] = frame["line"]
     frame = frame.sort_values(_KEYS, kind="stable")
-    columns = ["file", "record_id", "line", "status", "warnings", "reasons", "lat", "lon"]
+    columns = ["file", "record_id", "line", "status", "warnings", "warning_codes", "reasons"]
+    columns = [c for c in columns if c in frame] + ["lat", "lon"]
     return frame[[*_KEYS, *columns, *regions]].reset_index(drop=True)
+
+
+def _warning_codes(analysis: Analysis, first_file: str) -> dict[tuple[str, int], str] | None:
+    """Each warned record's warning codes (``coords-low-precision; date-future``) by (file,
+    line), from the validation report; None when the report kept only its first problems
+    (the counts stay exact, the list does not)."""
+    report = analysis.report
+    if report.truncated:
+        return None
+    found: dict[tuple[str, int], list[str]] = {}
+    for problem in report.problems:
+        if problem.line is None or problem.severity.value != "warning":
+            continue
+        codes = found.setdefault((problem.file or first_file, int(problem.line)), [])
+        if problem.code not in codes:
+            codes.append(problem.code)
+    return {key: "; ".join(codes) for key, codes in found.items()}
 
 
 _REGION_COLUMN = re.compile(r"^adm\d_(code|name|match)$")
