@@ -39,6 +39,7 @@ from folium.map import Layer
 
 from crisismap.display import ZERO_COLOUR, Classes, classify, topology
 from crisismap.escape import html_text, html_texts, js_data, js_string
+from crisismap.schema import VictimsMeasure
 
 DEFAULT_ASSET_BASE = "/app/static/vendor"
 WEB_BASEMAPS = {
@@ -166,7 +167,7 @@ var {{ this.get_name() }} = (function () {
         var label = l.feature.crisismapLabel, rows = [
             ["Region", label[0]], ["Code", label[1]],
             ["Incidents", String(l.feature.properties.incidents)],
-            ["Victims", String(l.feature.properties.victims)]];
+            [shown.vlabel, String(l.feature.properties.victims)]];
         return "<table>" + rows.map(function (r) {
             return "<tr><th>" + r[0] + "</th><td>" + r[1] + "</td></tr>";
         }).join("") + "</table>";
@@ -203,6 +204,7 @@ def choropleth_layer(
     value: str = "incidents",
     name: str = "Incidents per region",
     asset_base: str = DEFAULT_ASSET_BASE,
+    victims: VictimsMeasure | None = None,
 ) -> tuple[_Regions, Classes]:
     """Regions coloured by ``value`` with an escaped tooltip (name, code, incidents, victims).
 
@@ -223,7 +225,10 @@ def choropleth_layer(
             )
         ],
         "incidents": _whole(regions["incidents"]),
-        "victims": _whole(regions["victims"]),
+        "victims": _whole(regions["victims"])
+        if victims is None or victims.reported
+        else ["not reported"] * len(regions),
+        "vlabel": html_texts([victims.label if victims else "Victims"])[0],
         "fill": classes.index(values).tolist(),
         "palette": [ZERO_COLOUR, *classes.colours],
     }
@@ -255,7 +260,7 @@ var {{ this.get_name() }} = (function () {
     function popup(row) {
         return function () {
             var parts = ["<b>" + row[2] + "</b>", categories[row[3]],
-                row[4] === null ? "" : "Victims: " + row[4], row[5],
+                row[4] === null ? "" : data.vlabel + ": " + row[4], row[5],
                 row[6] ? "<small>id " + row[6] + "</small>" : ""];
             return parts.filter(function (p) { return p; }).join("<br>");
         };
@@ -311,9 +316,15 @@ def point_rows(points: pd.DataFrame) -> dict[str, Any]:
     return {"categories": [str(label) for label in labels], "rows": [list(r) for r in columns]}
 
 
-def points_layer(points: pd.DataFrame, asset_base: str = DEFAULT_ASSET_BASE) -> _Points:
+def points_layer(
+    points: pd.DataFrame,
+    asset_base: str = DEFAULT_ASSET_BASE,
+    victims: VictimsMeasure | None = None,
+) -> _Points:
     """Clustered incident points with escaped popups (date, category, victims, description)."""
-    layer = _Points(js_data(point_rows(points)), name="Incident points")
+    rows = point_rows(points)
+    rows["vlabel"] = html_texts([victims.label if victims else "Victims"])[0]
+    layer = _Points(js_data(rows), name="Incident points")
     layer.default_js = [
         (
             "markerclusterjs",
@@ -445,22 +456,27 @@ def build_map(
     basemap: str | None = None,
     asset_base: str = DEFAULT_ASSET_BASE,
     heatmap: bool = True,
+    victims: VictimsMeasure | None = None,
 ) -> folium.Map:
     """The dashboard map: choropleth + clustered points + heatmap + legend + layer switch.
 
     ``regions`` (EPSG:4326, display-simplified) carries ``code``, ``name``, ``incidents``,
     ``victims``; ``points`` (already capped) carries ``id``, ``lat``, ``lon``, ``date``,
     ``category``, ``victims``, ``description``; ``total_points`` is the uncapped count.
+    ``victims`` names what the victims figures count (tooltips say "Fatalities", or
+    "not reported" when the file has no such column).
     """
     if regions.crs is not None and regions.crs.to_epsg() != 4326:
         raise ValueError(f"regions must be EPSG:4326 for the map, got {regions.crs}")
     bounds = _view_bounds(regions, points)
     centre = [float((bounds[1] + bounds[3]) / 2), float((bounds[0] + bounds[2]) / 2)]
     fmap = _offline_map(centre, 5, asset_base, basemap)
-    layer, classes = choropleth_layer(regions, name="Incidents per region", asset_base=asset_base)
+    layer, classes = choropleth_layer(
+        regions, name="Incidents per region", asset_base=asset_base, victims=victims
+    )
     layer.add_to(fmap)
     if len(points):
-        dots = points_layer(points, asset_base)
+        dots = points_layer(points, asset_base, victims)
         dots.add_to(fmap)
         if heatmap:
             heat_layer(dots, asset_base).add_to(fmap)
