@@ -603,6 +603,11 @@ if masking is not None:
     id_warning = dashboard.generated_id_warning(analysis)
     if id_warning and masking.method == "displace":
         st.warning(escape.markdown(id_warning))
+bom = pcol2.checkbox(
+    "CSV for Excel",
+    value=True,
+    help="Start CSV files with a UTF-8 byte-order mark, so Excel shows accents right.",
+)
 ledger = dashboard.release_ledger(ws.workspace) if public else None
 exports = ws.exports(
     dashboard.exports(
@@ -613,6 +618,8 @@ exports = ws.exports(
         masking=masking,
         secret=lambda: ws.workspace.export_secret(datetime.now(UTC)),
         ledger=ledger,
+        files=files,
+        bom=bom,
     ),
     public=public,
     k=k,

@@ -40,8 +40,8 @@ import numpy as np
 import pandas as pd
 import pycountry
 import shapely
+from anyascii import anyascii
 from rapidfuzz import fuzz, process
-from unidecode import unidecode
 
 from crisismap.boundaries import NE_ADM0_TO_ISO3, NE_DISPUTED, repair_polygons
 
@@ -159,7 +159,7 @@ def assign_country(region: Region) -> str:
 
 
 def normalise(text: str) -> str:
-    text = unidecode(str(text)).lower().replace("'", "").replace("`", "")
+    text = anyascii(str(text)).lower().replace("'", "").replace("`", "")
     words = re.sub(r"[^a-z0-9]+", " ", text).split()
     kept = [w for w in words if w not in STOPWORDS]
     return " ".join(kept or words)
@@ -418,7 +418,7 @@ def write_outputs(out: Path, admin0, admin1, stats: dict, pack: dict) -> dict:
             },
             {"package": f"pycountry=={pkg_version('pycountry')}", "use": "ISO 3166-1/-2"},
         ],
-        "tools": {k: pkg_version(k) for k in ("geopandas", "shapely", "rapidfuzz", "unidecode")},
+        "tools": {k: pkg_version(k) for k in ("geopandas", "shapely", "rapidfuzz", "anyascii")},
         "admin0": {
             "countries": len(admin0),
             "code_sources": admin0["code_source"].value_counts().sort_index().to_dict(),
@@ -486,7 +486,8 @@ with another, e.g. `UA.MY` is both Mykolayiv and Odessa), so codes are derived i
    pycountry knows for the country and the names agree (rapidfuzz ratio ≥ {NE_CODE_SANITY}):
    {src.get("iso-3166-2-natural-earth", 0)} regions.
 2. `iso-3166-2-name-match`: the region's names (Natural Earth `name`; `name_alt` and
-   `name_local` less 3 points; GeoNames `gn_name` and `gns_name` less 5; all unidecoded,
+   `name_local` less 3 points; GeoNames `gn_name` and `gns_name` less 5; all transliterated
+   to ASCII (anyascii),
    lower-cased, words such as oblast/province/region/governorate/state/city removed) match
    a pycountry subdivision of the same country with rapidfuzz ratio ≥ {MATCH_THRESHOLD},
    assigned one-to-one, best scores first (ties go to the region whose names agree most):

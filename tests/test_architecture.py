@@ -41,6 +41,7 @@ COMPOSITION = {
     "report",
     "guarded",
     "prepared",
+    "record_table",
     "releases",
     "trends",
     "choices",  # the dashboard's view-model, split by topic

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import box, mapping
 
-from crisismap.boundaries import load, load_boundaries, read_boundary_bytes
+from crisismap.boundaries import cache, load, load_boundaries, read_boundary_bytes
 
 CAF = Path(__file__).resolve().parents[2] / "shared" / "data" / "boundaries" / "caf_codab"
 
@@ -112,7 +112,7 @@ def test_a_changed_byte_misses_the_cache_even_with_the_same_size_and_time(tmp_pa
         lambda e: (e / "manifest.json").write_text("{"),
         lambda e: (e / "manifest.json").unlink(),
         lambda e: (e / "manifest.json").write_text(
-            (e / "manifest.json").read_text().replace('"format": 1', '"format": 0')
+            (e / "manifest.json").read_text().replace(f'"format": {cache.FORMAT}', '"format": 0')
         ),
     ],
     ids=["garbage", "truncated", "bad-json", "no-manifest", "old-format"],

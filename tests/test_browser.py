@@ -185,8 +185,9 @@ def test_downloaded_summary_matches_the_view(page):
     button = page.get_by_role("button", name="Summary (CSV)")
     with page.expect_download(timeout=60_000) as info:
         button.click()
-    data = Path(info.value.path()).read_text(encoding="utf-8")
-    rows = list(csv.DictReader(io.StringIO(data)))
+    raw = Path(info.value.path()).read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # CSV for Excel: a UTF-8 BOM by default
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
     assert {"region_code", "period", "category", "incidents", "suppressed"} <= set(rows[0])
     assert "description" not in rows[0]  # public by default: no free text
     shown = [int(r["incidents"]) for r in rows if r["suppressed"] == "False"]

@@ -11,7 +11,8 @@ simplified boundary geometry, keyed by the geometry itself.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 import geopandas as gpd
@@ -298,7 +299,7 @@ def rejected_export(analysis: Analysis) -> ExportItem:
         "Rejected records with reasons (CSV)",
         "SENSITIVE_rejected_records.csv",
         "text/csv",
-        lambda: rejected_csv(analysis),
+        partial(_with_bom, partial(rejected_csv, analysis)),
     )
 
 
@@ -449,6 +450,8 @@ def exports(
     masking: Any = None,
     secret: Callable[[], bytes | None] | None = None,
     ledger: Any = None,
+    files: Sequence[tuple[str, bytes]] = (),
+    bom: bool = True,
 ) -> list[ExportItem]:
     """Downloads for the current view, built only when clicked.
 
@@ -459,7 +462,9 @@ def exports(
     starting ``SENSITIVE_``. ``masking`` adds masked points to the bundle; ``secret``
     gives the workspace's secret when the bundle is built (not before: only on a click).
     Every file is written from the view's one set of figures, computed once
-    (crisismap.prepared).
+    (crisismap.prepared). Internal only: the view's records with their original columns
+    and regions (``files``: the uploads' bytes; crisismap.record_table). ``bom`` starts
+    every CSV with a UTF-8 byte-order mark, so Excel reads accents right.
     """
     from crisismap import publish, report
 
@@ -519,6 +524,12 @@ def exports(
                 lambda: rejected_csv(analysis),
             )
         )
+        items += _record_items(analysis, page.view, files) if files else []
+    if bom:
+        items = [
+            replace(i, make=partial(_with_bom, i.make)) if i.mime == "text/csv" else i
+            for i in items
+        ]
     return [
         ExportItem(
             item.label,
@@ -530,3 +541,24 @@ def exports(
         )
         for item in items
     ]
+
+
+def _record_items(analysis: Analysis, view: View, files: Any) -> list[ExportItem]:
+    """The view's records with their original columns and regions (internal only)."""
+    from crisismap import record_table as rt
+
+    def make(fmt: str) -> bytes:
+        rows = rt.view_rows(analysis, view)
+        return rt.records_bytes(rt.record_table(analysis, files, rows=rows, rejected=False), fmt)
+
+    gpkg = "application/geopackage+sqlite3"
+    return [
+        ExportItem("Records (CSV)", "records.csv", "text/csv", partial(make, "csv")),
+        ExportItem("Records (GeoPackage)", "records.gpkg", gpkg, partial(make, "gpkg")),
+    ]
+
+
+def _with_bom(make: Callable[[], bytes]) -> bytes:
+    from crisismap.export import with_bom
+
+    return with_bom(make())

@@ -9,7 +9,6 @@ callers own their results (per session in the app).
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -21,7 +20,14 @@ from crisismap import aggregate, join
 from crisismap.boundaries import BoundarySet
 from crisismap.display import simplify_for_display
 from crisismap.errors import InputError
-from crisismap.export import manifest_bytes, regions_geojson_bytes, to_csv_bytes, to_xlsx_bytes
+from crisismap.export import (
+    cells_geojson_bytes,
+    hxl_tags,
+    manifest_bytes,
+    to_csv_bytes,
+    to_xlsx_bytes,
+    with_hxl_row,
+)
 from crisismap.problems import Report
 from crisismap.records import Rejections, combine_records, validate_bytes
 from crisismap.schema import (
@@ -367,27 +373,33 @@ class SummaryResult:
             raise ValueError("This summary was built without per-region figures.")
         return self.make_figures()
 
-    def export(self, fmt: str) -> bytes:
+    def export(self, fmt: str, *, hxl: bool = False) -> bytes:
         """The internal summary as ``csv``, ``xlsx`` or ``geojson`` bytes.
 
         CSV and XLSX hold the summary as computed, unprotected: XLSX opens on an "About"
-        sheet saying SENSITIVE, GeoJSON (every region of the level with its totals over
-        the same view) carries ``sensitivity`` and ``notice`` members; CSV stays a plain
-        table (its ``SENSITIVE_`` name and manifest say it). No rejected record is in
-        them: raw rejected values go only to the file asked for (``--rejected``).
+        sheet saying SENSITIVE, GeoJSON (one feature per region × period (× category)
+        cell with incidents, see :func:`crisismap.export.cells_geojson_bytes`) carries
+        ``sensitivity`` and ``notice`` members; CSV stays a plain table (its
+        ``SENSITIVE_`` name and manifest say it). ``hxl`` adds the HXL hashtag row under
+        the CSV's header and the Summary sheet's. No rejected record is in them: raw
+        rejected values go only to the file asked for (``--rejected``).
         """
         from crisismap.publish import SENSITIVE, SENSITIVE_NOTICE
 
         fmt = fmt.lower().lstrip(".")
+        level, period = self.view.level, self.view.period.value
+        summary = with_countries(self.summary, region_countries(self.regions, level))
+        tags = hxl_tags(list(summary.columns), level=level, period=period)
         if fmt == "csv":
-            return to_csv_bytes(self.summary)
+            data = to_csv_bytes(summary)
+            return with_hxl_row(data, tags) if hxl else data
         if fmt == "xlsx":
             about = pd.DataFrame({"About this file": [SENSITIVE_NOTICE]})
-            return to_xlsx_bytes({"About": about, "Summary": self.summary})
+            sheets = {"About": about, "Summary": summary}
+            return to_xlsx_bytes(sheets, hxl={"Summary": tags} if hxl else None)
         if fmt == "geojson":
-            collection = json.loads(regions_geojson_bytes(self.regions, self.figures))
-            labelled = {"sensitivity": SENSITIVE, "notice": SENSITIVE_NOTICE, **collection}
-            return json.dumps(labelled, ensure_ascii=False).encode("utf-8")
+            members = {"sensitivity": SENSITIVE, "notice": SENSITIVE_NOTICE}
+            return cells_geojson_bytes(self.regions, self.summary, level=level, members=members)
         raise ValueError(f"Unknown export format {fmt!r}: expected csv, xlsx or geojson.")
 
     def manifest(self, outputs: Mapping[str, bytes] | None = None) -> bytes:
@@ -406,7 +418,12 @@ class SummaryResult:
             + ([{"name": f"boundaries:{bset.name}", "sha256": bset.sha256}] if bset.sha256 else []),
             outputs=outputs,
             counts={**counts, "level_totals": self.totals},
-            boundaries={"name": bset.name, "source": bset.source, "version": bset.version},
+            boundaries={
+                "name": bset.name,
+                "source": bset.source,
+                "version": bset.version,
+                "codes": boundary_codes(bset),
+            },
             parameters={
                 "sensitivity": "SENSITIVE: internal figures, no small-cell suppression; "
                 "not for publication",
@@ -414,6 +431,32 @@ class SummaryResult:
                 **self.view.to_dict(),
             },
         )
+
+
+def region_countries(regions: Any, level: int) -> pd.Series | None:
+    """Each region code's country (ISO 3166-1 alpha-3) when ``regions`` (one level's frame)
+    spans several countries, else None: tables of several countries carry the country, so
+    "Punjab IN-PB" and "Punjab PK-PB" are told apart at a glance."""
+    if level == 0 or "country" not in regions or regions["country"].nunique() < 2:
+        return None
+    return pd.Series(regions["country"].to_numpy(), index=regions["code"].to_numpy())
+
+
+def with_countries(table: pd.DataFrame, countries: pd.Series | None) -> pd.DataFrame:
+    """``table`` with a ``country`` column after ``region_name`` (when ``countries`` is set)."""
+    if countries is None or "region_code" not in table or "country" in table:
+        return table
+    at = table.columns.get_loc("region_name") + 1 if "region_name" in table else 1
+    table = table.copy()
+    table.insert(at, "country", table["region_code"].map(countries))
+    return table
+
+
+def boundary_codes(bset: BoundarySet) -> dict[str, dict[str, int]]:
+    """Per level, how many regions carry which kind of code (P-code, ISO 3166-2, ...)."""
+    from crisismap.boundaries import code_kinds
+
+    return {f"admin-{n}": code_kinds(frame) for n, frame in sorted(bset.levels.items())}
 
 
 def summary_result(analysis: Analysis, view: View, *, by_category: bool = True) -> SummaryResult:

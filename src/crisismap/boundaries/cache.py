@@ -35,7 +35,9 @@ from crisismap.boundaries.files import _DATA_EXTS, _SIDECAR_EXTS
 from crisismap.boundaries.model import BoundarySet, LoadOptions
 from crisismap.files import private_dir, write_private
 
-FORMAT = 1  # bump when what a prepared set holds, or how levels are built, changes
+# Bump when what a prepared set holds, or how levels are built, changes (2: geoBoundaries
+# codes from shapeISO when complete, code_source on every region).
+FORMAT = 2
 KEEP = 16  # prepared sets kept; the least recently used beyond this are removed
 _MANIFEST = "manifest.json"
 _REQUIRED = ("code", "name", "parent_code", "country", "geometry")

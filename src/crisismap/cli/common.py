@@ -51,6 +51,24 @@ def add_publication_options(parser: argparse.ArgumentParser, *, what: str) -> No
     )
 
 
+def add_table_options(parser: argparse.ArgumentParser, *, hxl: bool = False) -> None:
+    """--bom (CSV for Excel) and, for summaries, --hxl (HDX's hashtag row)."""
+    parser.add_argument(
+        "--bom",
+        action="store_true",
+        help="CSV for Excel: start the file with a UTF-8 byte-order mark, so Excel on "
+        "Windows shows accented and non-Latin names right",
+    )
+    if hxl:
+        parser.add_argument(
+            "--hxl",
+            action="store_true",
+            help="add an HXL hashtag row under the header (CSV or XLSX), in HDX's "
+            "conventions: #adm1+code, #adm1+name, #date+start, #date+end, #event+num, "
+            "#affected+killed ...",
+        )
+
+
 def is_public(args: argparse.Namespace) -> bool:
     """Public unless the user asked for internal output (``--public`` is a no-op alias)."""
     internal = bool(getattr(args, "internal", False))

@@ -80,9 +80,9 @@ def normalise_name(name: str) -> str:
     """
     if name is None or (not isinstance(name, str) and pd.isna(name)):
         return ""
-    from unidecode import unidecode  # imported when names are compared, not by every command
+    from anyascii import anyascii  # imported when names are compared, not by every command
 
-    text = _APOSTROPHES.sub("", unidecode(str(name)).casefold())
+    text = _APOSTROPHES.sub("", anyascii(str(name)).casefold())
     words = _NON_ALNUM.sub(" ", text).split()
     kept = [w for w in words if w not in _ADMIN_WORDS and w not in _ARTICLES]
     return " ".join(kept or words)

@@ -432,17 +432,20 @@ def _region_table(
     ordered = pd.concat([shown, hidden, table[special]])
     truncated = len(ordered) > MAX_TABLE_REGIONS
     ordered = ordered.head(MAX_TABLE_REGIONS)
+    shapes = pipeline.summary_levels(analysis)[figures.level]
+    countries = pipeline.region_countries(shapes, figures.level)  # None: one country
+    country = [] if countries is None else ["Country"]
     measure = pipeline.victims_measure(analysis)
-    rows = [["Region", "Code", "Incidents", measure.label]]
+    rows = [["Region", *country, "Code", "Incidents", measure.label]]
     for row in ordered.itertuples(index=False):
         hide = bool(row.suppressed)
+        special = row.region_code in SPECIAL_NAMES
+        where = [] if countries is None else [markup(countries.get(row.region_code, ""))]
         rows.append(
             [
                 Paragraph(markup(row.region_name), styles["cell"]),
-                Paragraph(
-                    "" if row.region_code in SPECIAL_NAMES else markup(row.region_code),
-                    styles["cell"],
-                ),
+                *(Paragraph("" if special else w, styles["cell"]) for w in where),
+                Paragraph("" if special else markup(row.region_code), styles["cell"]),
                 fmt_count(row.incidents, hide),
                 _victims(measure, row.victims, hide),
             ]
@@ -452,14 +455,14 @@ def _region_table(
     rows.append(
         [
             "All incidents",
+            *([""] * len(country)),
             "",
             fmt_count(grand["incidents"], hide),
             _victims(measure, grand["victims"], hide),
         ]
     )
-    flow = LongTable(
-        rows, colWidths=[width * 0.46, width * 0.22, width * 0.16, width * 0.16], repeatRows=1
-    )
+    widths = [0.46, 0.22, 0.16, 0.16] if not country else [0.38, 0.1, 0.2, 0.16, 0.16]
+    flow = LongTable(rows, colWidths=[width * w for w in widths], repeatRows=1)
     flow.setStyle(_grid_style(total_row=True))
     notes = []
     if len(zero):
