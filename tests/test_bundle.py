@@ -239,7 +239,7 @@ def test_pdf_has_title_period_sections_and_page_numbers(public_zip, pdf_text):
         "Data quality",
         "Records rejected",
         "Methodology",
-        "Boundaries: squares (hand-made squares (tests); version 1)",
+        "Boundaries: squares (hand-made squares (tests); version 1; dated unknown)",
         "Sources and attributions",
         "Page 1 of",
     ]:

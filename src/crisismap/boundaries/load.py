@@ -7,6 +7,7 @@ import hashlib
 import os
 import tempfile
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from crisismap.boundaries import cache
@@ -25,6 +26,7 @@ from crisismap.boundaries.model import (
     BoundarySet,
     LoadOptions,
 )
+from crisismap.boundaries.vintage import UNKNOWN_DATE, file_date
 from crisismap.boundaries.world import load_world
 from crisismap.errors import BoundaryError
 
@@ -135,7 +137,8 @@ def _load_file(path: Path, opts: LoadOptions) -> BoundarySet:
     notes: list[str] = []
     with tempfile.TemporaryDirectory(prefix="crisismap-boundaries-") as tmp:
         files = materialise(path, Path(tmp), opts, notes)
-        return assemble(strip_suffixes(path.name), files, opts, notes, sha256_file(path))
+        bset = assemble(strip_suffixes(path.name), files, opts, notes, sha256_file(path))
+    return _dated(bset, cache.source_files(path))
 
 
 def _load_directory(path: Path, opts: LoadOptions) -> BoundarySet:
@@ -158,7 +161,16 @@ def _load_directory(path: Path, opts: LoadOptions) -> BoundarySet:
             work = Path(tmp) / str(i)
             work.mkdir()
             materialised += materialise(p, work, opts, notes)
-        return assemble(path.name, materialised, opts, notes, digest.hexdigest())
+        bset = assemble(path.name, materialised, opts, notes, digest.hexdigest())
+    return _dated(bset, files)
+
+
+def _dated(bset: BoundarySet, files: list[Path]) -> BoundarySet:
+    """A set whose files state no date gets the files' own date, worded as such
+    (uploads never: their file date is the moment of the upload)."""
+    if bset.date != UNKNOWN_DATE:
+        return bset
+    return replace(bset, date=file_date(files))
 
 
 def _save_upload(data: bytes, safe_name: str, folder: Path) -> Path:

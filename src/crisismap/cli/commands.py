@@ -369,6 +369,7 @@ def _summarize_distributed(args: argparse.Namespace, view: View) -> Any:
         by_category=not args.no_categories,
         **input_options(args),
         snap_distance_m=args.snap_m,
+        date_range=args.date_range,
         scheduler=args.scheduler,
         progress=progress,
     )
@@ -378,7 +379,9 @@ def cmd_boundaries(args: argparse.Namespace) -> int:
     from crisismap.boundaries import load_boundaries
 
     bset = load_boundaries(args.source, cache_dir=boundary_cache())
-    print(f"{bset.name}: {bset.source} ({bset.version})")
+    print(f"{bset.name}: {bset.source}")
+    print(f"  version: {bset.version}")
+    print(f"  date: {bset.date}")
     for level, frame in sorted(bset.levels.items()):
         print(f"  admin-{level}: {len(frame):,} regions")
     for note in bset.notes:
