@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from crisismap.boundaries.checks import check_levels
 from crisismap.boundaries.detect import detect_schema
 from crisismap.boundaries.formats import Layer, read_layers
 from crisismap.boundaries.levels import build_level
@@ -36,6 +37,7 @@ def assemble(
         notes=notes + [f"Levels available: {', '.join(map(str, sorted(levels)))}."],
         sha256=digest,
         date=date,
+        checks=check_levels(levels),
     )
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from crisismap.boundaries import cache
 from crisismap.boundaries.assemble import assemble
+from crisismap.boundaries.checks import without_unnamed_covers
 from crisismap.boundaries.files import (
     check_size,
     data_files,
@@ -42,6 +43,7 @@ def load_boundaries(
     max_bytes: int = DEFAULT_MAX_BYTES,
     max_expanded_bytes: int = MAX_EXPANDED_BYTES,
     cache_dir: str | os.PathLike | None = None,
+    keep_unnamed_overlaps: bool = False,
 ) -> BoundarySet:
     """Load ``"world"``, ``"world:UKR,SDN"``, a boundary file or a directory of files.
 
@@ -60,10 +62,21 @@ def load_boundaries(
         Where prepared sets are kept (see :mod:`crisismap.boundaries.cache`; the shells
         pass ``<data dir>/cache``): a file or folder loaded before, with the same bytes
         and options, is opened from there in milliseconds. None: no cache.
+    keep_unnamed_overlaps
+        Keep unnamed polygons that overlap named regions in the join (the overlap checks,
+        :mod:`crisismap.boundaries.checks`, find them; by default they are left out).
     """
     opts = LoadOptions(
         level, code_field, name_field, parent_field, country, max_bytes, max_expanded_bytes
     )
+    bset = _load(source, opts, cache_dir)
+    return bset if keep_unnamed_overlaps else without_unnamed_covers(bset)
+
+
+def _load(
+    source: str | os.PathLike, opts: LoadOptions, cache_dir: str | os.PathLike | None
+) -> BoundarySet:
+    """The set as prepared (from the cache when there is one), before any choice."""
     text = os.fspath(source)
     if text.lower() == "world" or text.lower().startswith("world:"):
         return load_world(text)  # a local folder called "world" is reachable as ./world
@@ -91,17 +104,21 @@ def read_boundary_bytes(
     max_bytes: int = DEFAULT_MAX_BYTES,
     max_expanded_bytes: int = MAX_EXPANDED_BYTES,
     cache_dir: str | os.PathLike | None = None,
+    keep_unnamed_overlaps: bool = False,
 ) -> BoundarySet:
-    """Load an uploaded boundary file (same formats, overrides and cache as ``load_boundaries``)."""
+    """Load an uploaded boundary file (same formats, overrides, cache and
+    ``keep_unnamed_overlaps`` as ``load_boundaries``)."""
     opts = LoadOptions(
         level, code_field, name_field, parent_field, country, max_bytes, max_expanded_bytes
     )
     safe_name = safe_basename(filename)
     check_size(len(data), safe_name, max_bytes)
     if cache_dir is None:
-        return _read_upload(data, safe_name, opts)
-    key = cache.bytes_key(data, safe_name, opts)
-    return cache.load_cached(key, Path(cache_dir), lambda: _read_upload(data, safe_name, opts))
+        bset = _read_upload(data, safe_name, opts)
+    else:
+        key = cache.bytes_key(data, safe_name, opts)
+        bset = cache.load_cached(key, Path(cache_dir), lambda: _read_upload(data, safe_name, opts))
+    return bset if keep_unnamed_overlaps else without_unnamed_covers(bset)
 
 
 def _cached(

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import geopandas as gpd
 
+from crisismap.boundaries.checks import checks_for
 from crisismap.boundaries.countries import country_list
 from crisismap.boundaries.model import BoundarySet
 from crisismap.errors import BoundaryError
@@ -70,4 +71,14 @@ def load_world(spec: str) -> BoundarySet:
         date=f"{ne.get('released', 'unknown')} (Natural Earth v{ne_version} release; "
         f"bundled {meta.get('build_date', 'unknown')})",
         snap_default_m=snap_m,
+        checks=_checks(levels),
     )
+
+
+def _checks(levels: dict[int, gpd.GeoDataFrame]) -> dict:
+    """The overlap checks of the whole set (computed once by
+    scripts/check_world_boundaries.py: about 40 s), cut to the countries loaded."""
+    path = WORLD_DIR / "world_checks.json"
+    if not path.is_file():
+        return {}
+    return checks_for(json.loads(path.read_text(encoding="utf-8")), levels)

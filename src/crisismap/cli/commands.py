@@ -364,7 +364,11 @@ def _summarize_distributed(args: argparse.Namespace, view: View) -> Any:
     progress(f"loading boundaries {args.boundaries}")
     return distributed.summarize_input(
         args.input,
-        load_boundaries(args.boundaries, cache_dir=boundary_cache()),
+        load_boundaries(
+            args.boundaries,
+            cache_dir=boundary_cache(),
+            keep_unnamed_overlaps=args.keep_unnamed_overlaps,
+        ),
         view,
         by_category=not args.no_categories,
         **input_options(args),
@@ -378,12 +382,20 @@ def _summarize_distributed(args: argparse.Namespace, view: View) -> Any:
 def cmd_boundaries(args: argparse.Namespace) -> int:
     from crisismap.boundaries import load_boundaries
 
-    bset = load_boundaries(args.source, cache_dir=boundary_cache())
+    from crisismap.boundaries.checks import counts_text, summary_lines, threshold_text
+
+    bset = load_boundaries(
+        args.source, cache_dir=boundary_cache(), keep_unnamed_overlaps=args.keep_unnamed_overlaps
+    )
     print(f"{bset.name}: {bset.source}")
     print(f"  version: {bset.version}")
     print(f"  date: {bset.date}")
     for level, frame in sorted(bset.levels.items()):
         print(f"  admin-{level}: {len(frame):,} regions")
+    if bset.checks:
+        print(f"  checks: {counts_text(bset.checks)}. {threshold_text()}")
+    for line in summary_lines(bset.checks):
+        print(f"  check: {line}")
     for note in bset.notes:
         print(f"  note: {note}")
     return 0

@@ -137,6 +137,7 @@ def add_join_options(parser: argparse.ArgumentParser) -> None:
         "(default: the boundary set's own: 2000 for the bundled world set, whose coastline is "
         "generalised; 0 for your own boundaries; 0 turns snapping off)",
     )
+    add_keep_unnamed(parser)
     parser.add_argument(
         "--date-range",
         default=DateRange.NEVER.value,
@@ -149,6 +150,15 @@ def add_join_options(parser: argparse.ArgumentParser) -> None:
         "--fix-swapped",
         action="store_true",
         help="swap latitude/longitude of records detected as swapped",
+    )
+
+
+def add_keep_unnamed(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--keep-unnamed-overlaps",
+        action="store_true",
+        help="keep unnamed polygons that overlap named regions in the join (by default they "
+        "are left out: see the overlap checks of 'crisismap boundaries')",
     )
 
 
@@ -197,7 +207,11 @@ def analyse(args: argparse.Namespace, *, with_join: bool = True) -> Any:
 
     data = read_input(args.input)
     progress(f"loading boundaries {args.boundaries}")
-    boundaries = load_boundaries(args.boundaries, cache_dir=boundary_cache())
+    boundaries = load_boundaries(
+        args.boundaries,
+        cache_dir=boundary_cache(),
+        keep_unnamed_overlaps=args.keep_unnamed_overlaps,
+    )
     return pipeline.analyse(
         data,
         boundaries,

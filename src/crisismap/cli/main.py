@@ -11,6 +11,7 @@ from crisismap.cli import commands
 from crisismap.cli.common import (
     EXIT_BAD_INPUT,
     add_input_options,
+    add_keep_unnamed,
     add_join_options,
     add_publication_options,
     add_view_filters,
@@ -144,6 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("boundaries", help="describe a boundary source")
     p.add_argument("source", help="boundary file or directory, or world, world:ISO3")
+    add_keep_unnamed(p)
     p.set_defaults(func=commands.cmd_boundaries)
     return parser
 
