@@ -113,7 +113,8 @@ def summary_lines(checks: dict[str, Any]) -> list[str]:
         for e in item["escape_list"]:
             lines.append(
                 f"Admin-{level}: {e['name']} ({e['code']}) lies {e['km2']:,.1f} km² "
-                f"({e['share']:.0%}) outside its parent {e.get('parent_name', '')} ({e['parent_code']})."
+                f"({e['share']:.0%}) outside its parent {e.get('parent_name', '')} "
+                f"({e['parent_code']})."
             )
         if item["escapes"] > len(item["escape_list"]):
             lines.append(f"Admin-{level}: {item['escapes'] - len(item['escape_list'])} more.")

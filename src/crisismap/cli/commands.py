@@ -381,7 +381,6 @@ def _summarize_distributed(args: argparse.Namespace, view: View) -> Any:
 
 def cmd_boundaries(args: argparse.Namespace) -> int:
     from crisismap.boundaries import load_boundaries
-
     from crisismap.boundaries.checks import counts_text, summary_lines, threshold_text
 
     bset = load_boundaries(

@@ -11,8 +11,8 @@ from crisismap.cli import commands
 from crisismap.cli.common import (
     EXIT_BAD_INPUT,
     add_input_options,
-    add_keep_unnamed,
     add_join_options,
+    add_keep_unnamed,
     add_publication_options,
     add_view_filters,
     check_publication,
