@@ -42,6 +42,7 @@ COMPOSITION = {
     "guarded",
     "prepared",
     "releases",
+    "fit",
 }
 SHELLS = {"dashboard", "cli"}
 LAYER_OF = {

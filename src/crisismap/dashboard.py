@@ -63,13 +63,21 @@ def load_bundled() -> BoundarySet:
     return load_boundaries("world")
 
 
-def read_uploaded_boundaries(data: bytes, filename: str) -> BoundarySet:
+def read_uploaded_boundaries(
+    data: bytes, filename: str, keep_unnamed_overlaps: bool = False
+) -> BoundarySet:
     """A user's boundary upload (COD-AB, geoBoundaries...), checked for safety.
 
     Prepared once and kept in ``<data dir>/cache`` (public geometry, keyed by the bytes),
     so the same file opens in milliseconds in every later session and server process.
+    Unnamed polygons overlapping named regions are left out unless kept.
     """
-    return read_boundary_bytes(data, filename, cache_dir=default_data_dir() / "cache")
+    return read_boundary_bytes(
+        data,
+        filename,
+        cache_dir=default_data_dir() / "cache",
+        keep_unnamed_overlaps=keep_unnamed_overlaps,
+    )
 
 
 def analyse_files(

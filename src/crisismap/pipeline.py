@@ -47,6 +47,9 @@ Progress = Callable[[str], None]
 _NO_CONFLICTS = pd.DataFrame(columns=["id", "file", "kept_file", "line", "fields", "values"])
 
 
+DATE_RANGES = "date-ranges"  # memo key: the records' multi-day ranges as read (RangeCounts)
+
+
 def _quiet(_: str) -> None:
     return None
 
@@ -191,7 +194,7 @@ def analyse_files(
     inputs = [
         {"name": n, "sha256": hashlib.sha256(d).hexdigest(), "bytes": len(d)} for n, d in files
     ]
-    return Analysis(
+    analysis = Analysis(
         filename=", ".join(n for n, _ in files),
         input_sha256=(
             inputs[0]["sha256"]  # the same digest: no second pass over the bytes
@@ -209,6 +212,8 @@ def analyse_files(
         conflicts=conflicts,
         inputs=inputs,
     )
+    analysis.memo(DATE_RANGES, lambda: spans)  # as read, before any pinning
+    return analysis
 
 
 def _range_note(spans: RangeCounts, choice: DateRange) -> str:
