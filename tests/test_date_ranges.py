@@ -144,3 +144,26 @@ def test_cli_date_range_goes_to_the_manifest(shared_data, tmp_path, capsys):
     assert manifest["parameters"]["date_range"] == "start"
     summary = pd.read_csv(tmp_path / "SENSITIVE_s.csv", dtype=str, keep_default_na=False)
     assert IMPRECISE_PERIOD not in set(summary["period"])
+
+
+@pytest.mark.slow
+def test_the_report_bundle_states_the_choice(shared_data, tmp_path, capsys):
+    import io
+    import shutil
+    import subprocess
+    import zipfile
+
+    out = tmp_path / "report.zip"
+    argv = ["report", str(shared_data / UCDP), "--boundaries", "world:UKR", "--level", "1"]
+    code = main([*argv, "--period", "year", "--date-range", "end", "--out", str(out)])
+    assert code == 0, capsys.readouterr().err
+    with zipfile.ZipFile(io.BytesIO(out.read_bytes())) as bundle:
+        manifest = json.loads(bundle.read("manifest.json"))
+        brief = bundle.read("brief.pdf")
+    assert manifest["parameters"]["date_range"] == "end"
+    assert manifest["boundaries"]["date"].startswith("2013-06-02")
+    if shutil.which("pdftotext"):
+        text = subprocess.run(
+            ["pdftotext", "-", "-"], input=brief, capture_output=True, check=True
+        ).stdout.decode()
+        assert "counted on their end date" in " ".join(text.split())
