@@ -157,9 +157,22 @@ def _overlaps(frame: Any) -> list[dict[str, Any]]:
     if len(geoms) < 2:
         return []
     tree = shapely.STRtree(geoms)
-    pairs = [tree.query(geoms, predicate=p) for p in ("overlaps", "contains")]
-    left = np.concatenate([p[0] for p in pairs])
-    right = np.concatenate([p[1] for p in pairs])
+    over = tree.query(geoms, predicate="overlaps")
+    # containment only where one bounding box holds the other (most neighbours' do not)
+    box_i, box_j = tree.query(geoms)
+    bounds = shapely.bounds(geoms)
+    holds = (
+        (box_i != box_j)
+        & (bounds[box_i, 0] <= bounds[box_j, 0])
+        & (bounds[box_i, 1] <= bounds[box_j, 1])
+        & (bounds[box_i, 2] >= bounds[box_j, 2])
+        & (bounds[box_i, 3] >= bounds[box_j, 3])
+    )
+    box_i, box_j = box_i[holds], box_j[holds]
+    shapely.prepare(geoms)
+    inside = shapely.contains(geoms[box_i], geoms[box_j])
+    left = np.concatenate([over[0], box_i[inside]])
+    right = np.concatenate([over[1], box_j[inside]])
     keep = left != right
     a, b = np.minimum(left[keep], right[keep]), np.maximum(left[keep], right[keep])
     if len(a) == 0:
