@@ -34,7 +34,7 @@ def test_the_page_shows_vintage_outside_points_and_the_date_range_choice(shared_
     assert "Boundaries: world: Natural Earth 10m admin-0/admin-1 v3.0.0" in text
     assert "dated 2013-06-02" in text
     assert "sit in 'date not attributable' at periods of one month" in text
-    assert "Choose 'start date' or 'end date'" in text
+    assert "Choose 'Count on the start date' or '… end date' under 'Columns and dates'" in text
     (choice,) = [r for r in at.radio if r.label == "Records dated over several days"]
     choice.set_value("start").run()
     assert not at.exception, at.exception

@@ -58,7 +58,7 @@ def test_a_partial_date_is_never_pinned_to_a_day():
 def test_the_choice_is_in_the_parameters_and_the_note():
     analysis = _analyse("end")
     assert analysis.parameters["date_range"] == "end"
-    assert "1 records (2 victims) have dates spanning several days: each is counted on its end" in (
+    assert "1 record (2 victims) has dates spanning several days: each is counted on its end" in (
         " ".join(analysis.report.notes)
     )
 

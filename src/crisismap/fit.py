@@ -15,6 +15,7 @@ import pandas as pd
 
 from crisismap import pipeline
 from crisismap.boundaries.checks import counts_text, summary_lines, threshold_text
+from crisismap.boundaries.model import counted
 from crisismap.problems import BOUNDARY_NAMES_UNKNOWN
 from crisismap.records import range_counts
 from crisismap.schema import IMPRECISE_PERIOD, MatchStatus, View
@@ -73,17 +74,23 @@ class Outside:
         if self.snap_m:
             how = "the boundaries' default" if self.by_default else "as asked"
             text = (
-                f"{self.snapped:,} points outside every region were snapped to the nearest "
-                f"region within {self.snap_m:,.0f} m ({how}; match 'snapped'); "
-                f"{self.outside:,} remain outside."
+                f"{_points(self.snapped)} outside every region "
+                f"{'was' if self.snapped == 1 else 'were'} snapped to the nearest region within "
+                f"{self.snap_m:,.0f} m ({how}; match 'snapped'); {self.outside:,} "
+                f"{'remains' if self.outside == 1 else 'remain'} outside."
             )
             return Message("info" if not self.outside else "warning", text)
         return Message(
             "warning",
-            f"{self.outside:,} points are outside every region (often at sea off a "
+            f"{_points(self.outside)} {'is' if self.outside == 1 else 'are'} outside every "
+            "region (often at sea off a "
             "generalised coastline). Snapping is off: set 'Snap points outside regions "
             f"within (m)' in the sidebar (e.g. {SUGGESTED_SNAP_M:,}) to bring the nearest in.",
         )
+
+
+def _points(n: int) -> str:
+    return f"{n:,} point{'' if n == 1 else 's'}"
 
 
 def outside_points(analysis: Any) -> Outside:
@@ -117,11 +124,12 @@ class Unattributed:
         )
         if self.ranged:
             text += (
-                f" {self.ranged:,} records ({self.ranged_victims:,} victims) are dated over "
-                f"several days; they are counted "
+                f" {counted(self.ranged, 'record')} ({self.ranged_victims:,} victims) "
+                f"{'is' if self.ranged == 1 else 'are'} dated over several days, counted "
                 + {
-                    "never": "only where the whole range lies in one period. Choose 'start "
-                    "date' or 'end date' under 'Columns and dates' to count each on one day.",
+                    "never": "only where the whole range lies in one period. Choose 'Count on "
+                    "the start date' or '… end date' under 'Columns and dates' (records dated "
+                    "over several days) to count each on one day.",
                     "start": "on their start date, as chosen.",
                     "end": "on their end date, as chosen.",
                 }[self.choice]

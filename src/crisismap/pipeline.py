@@ -19,6 +19,7 @@ import pandas as pd
 
 from crisismap import aggregate, join
 from crisismap.boundaries import BoundarySet
+from crisismap.boundaries.model import counted
 from crisismap.display import simplify_for_display
 from crisismap.errors import InputError
 from crisismap.export import manifest_bytes, regions_geojson_bytes, to_csv_bytes, to_xlsx_bytes
@@ -218,7 +219,10 @@ def analyse_files(
 
 def _range_note(spans: RangeCounts, choice: DateRange) -> str:
     """What was done with records whose dates span several days."""
-    said = f"{spans.records:,} records ({spans.victims:,} victims) have dates spanning several days"
+    said = (
+        f"{counted(spans.records, 'record')} ({spans.victims:,} victims) "
+        f"{'has' if spans.records == 1 else 'have'} dates spanning several days"
+    )
     if choice == DateRange.START:
         return f"{said}: each is counted on its start date, as chosen."
     if choice == DateRange.END:
