@@ -56,6 +56,30 @@ def _session_memo(name: str, key: str, compute):
     return slot[name][1]
 
 
+def _fetch_section() -> None:
+    """Fetch current boundaries: offline by default, online only on the button."""
+    with st.expander("Fetch current boundaries (goes online)"):
+        source = st.selectbox(
+            "From",
+            ["geoboundaries", "cod-ab"],
+            format_func={"geoboundaries": "geoBoundaries", "cod-ab": "OCHA COD-AB (HDX)"}.get,
+        )
+        st.caption(escape.markdown(dashboard.fetch_notice(source)))
+        iso3 = st.text_input("Country (ISO3, e.g. UKR)", max_chars=3)
+        level = st.number_input("Admin levels 0 to", 0, 5, 2)
+        if st.button("Fetch (goes online)", disabled=not iso3.strip()):
+            try:
+                with st.spinner("Fetching…"):
+                    name, lines = dashboard.fetch_current(iso3, source, int(level))
+            except CrisismapError as exc:
+                st.error(escape.markdown(exc))
+            else:
+                st.session_state["boundary_set"] = name
+                st.success(escape.markdown(f"Fetched {name}: chosen as the boundary set below."))
+                for line in lines:
+                    st.caption(escape.markdown(line))
+
+
 def _auth_section() -> dict | None:
     """The ``[auth]`` table of .streamlit/secrets.toml, if there is one."""
     if not st.secrets.load_if_toml_exists():
@@ -140,6 +164,15 @@ with st.sidebar:
     except CrisismapError as exc:
         st.error(escape.markdown(exc))
         saved = []
+    # a link's view (the query string), read once when the session opens
+    link = st.session_state.setdefault(
+        "_link", {k: st.query_params.get_all(k) for k in dashboard.QUERY_KEYS}
+    )
+    if not st.session_state.get("_link_datasets_done"):
+        st.session_state["_link_datasets_done"] = True
+        wanted = dashboard.datasets_from_query(link, [d.id for d in saved])
+        if wanted:
+            st.session_state[f"opened-{scope}"] = [d for d in saved if d.id in wanted]
     opened = st.multiselect(
         "Saved datasets (team workspace)",
         saved,
@@ -213,6 +246,16 @@ with st.sidebar:
             st.session_state,
             kind="boundaries",
         )
+    if ws.may(Action.UPLOAD):
+        _fetch_section()
+    fetched = dashboard.fetched_choices()
+    boundary_set = st.selectbox(
+        "Boundary set" + (" (an upload above takes precedence)" if boundary_upload else ""),
+        ["world", *fetched],
+        format_func=lambda name: fetched.get(name, "Bundled world (Natural Earth)"),
+        key="boundary_set",
+        help="Sets fetched into this workspace work offline.",
+    )
     snap_m = st.number_input(
         "Snap points outside regions within (m)",
         0,
@@ -229,9 +272,12 @@ with st.sidebar:
         help="The boundary checks leave such polygons out of the join by default.",
     )
     fix_swapped = st.checkbox("Swap coordinates detected as swapped", value=False)
+    basemaps = ["None (offline)"] + dashboard.WEB_BASEMAPS
+    linked_basemap = (link.get("basemap") or [None])[0]
     basemap = st.selectbox(
         "Basemap",
-        ["None (offline)"] + dashboard.WEB_BASEMAPS,
+        basemaps,
+        index=basemaps.index(linked_basemap) if linked_basemap in basemaps else 0,
         help="A web basemap sends the area you view to the tile provider.",
     )
 
@@ -245,6 +291,12 @@ try:
             lambda: dashboard.read_uploaded_boundaries(
                 bdata, boundary_upload.name, keep_unnamed_overlaps=keep_unnamed
             ),
+        )
+    elif boundary_set != "world":
+        boundaries = _session_memo(
+            "boundaries",
+            _digest(boundary_set, fetched.get(boundary_set, "")),
+            lambda: dashboard.load_fetched(boundary_set),
         )
     else:
         boundaries = bundled_world()
@@ -352,18 +404,49 @@ if report.accepted == 0:
 # ---------------------------------------------------------------- view controls
 levels = analysis.levels
 bounds = dashboard.date_bounds(analysis)
+linked = st.session_state.setdefault(  # the link's view, as far as this data offers it
+    "_link_view", dashboard.view_from_query(link, analysis, PERIOD_UNITS)
+)
+if "drill" in linked and not st.session_state.get("_link_drill_done"):
+    st.session_state["_link_drill_done"] = True
+    st.session_state["drill"] = linked["drill"]
 c1, c2, c3, c4 = st.columns([1, 1, 2, 2])
 level = c1.selectbox(
     "Admin level",
     levels,
-    index=levels.index(dashboard.default_level(analysis)),
+    index=levels.index(linked.get("level", dashboard.default_level(analysis))),
     format_func=lambda n: f"admin-{n}",
 )
-unit = c2.selectbox("Period", PERIOD_UNITS, index=2, format_func=lambda p: p.value)
-date_range = c3.date_input("Date range", value=bounds, min_value=bounds[0], max_value=bounds[1])
-categories = c4.multiselect("Categories", dashboard.categories_of(analysis))
+unit = c2.selectbox(
+    "Period",
+    PERIOD_UNITS,
+    index=PERIOD_UNITS.index(linked.get("unit", Period.MONTH)),
+    format_func=lambda p: p.value,
+)
+date_range = c3.date_input(
+    "Date range", value=linked.get("dates", bounds), min_value=bounds[0], max_value=bounds[1]
+)
+category_options = dashboard.categories_of(analysis)
+categories = c4.multiselect(
+    "Categories",
+    category_options,
+    default=[c for c in linked.get("categories", []) if c in category_options],
+)
+region_options = dashboard.region_choices(analysis, level)
 region_filter = st.multiselect(
-    "Regions", dashboard.region_choices(analysis, level), format_func=lambda c: c[1]
+    "Regions",
+    region_options,
+    default=[r for r in linked.get("regions", []) if r in region_options],
+    format_func=lambda c: c[1],
+)
+searchable = dashboard.region_search(analysis)
+st.selectbox(
+    "Find a region",
+    [None, *searchable],
+    format_func=lambda c: "type a name or code…" if c is None else searchable[c],
+    key="find_region",
+    on_change=lambda: st.session_state.update(drill=st.session_state.get("find_region")),
+    help="Opens the region on the map (drills down into it).",
 )
 start, end = (
     (date_range + (date_range[0],))[:2]
@@ -399,6 +482,9 @@ if pcol1.button("◀", help="previous period"):
 if pcol3.button("▶", help="next period"):
     st.session_state.period_idx = min(len(periods), st.session_state.period_idx + 1)
 choices = ["All periods"] + periods
+if linked.get("shown") in periods and not st.session_state.get("_link_shown_done"):
+    st.session_state["_link_shown_done"] = True
+    st.session_state.period_idx = choices.index(linked["shown"])
 st.session_state.period_idx = min(st.session_state.period_idx, len(choices) - 1)
 period = pcol2.select_slider("Show", choices, value=choices[st.session_state.period_idx])
 st.session_state.period_idx = choices.index(period)
@@ -410,15 +496,32 @@ page = dashboard.build_view(
     view,
     period=None if period == "All periods" else period,
     drill=drill,
+    by_category=st.session_state.get("chart_by_category", False),
+)
+st.query_params.from_dict(  # this view as a link (ids and choices only, never data)
+    dashboard.view_query(
+        view,
+        datasets=[d.id for d in opened],
+        drill=drill,
+        shown=None if period == "All periods" else period,
+        basemap=None if basemap.startswith("None") else basemap,
+    )
 )
 
 # ---------------------------------------------------------------- map, charts, tables
 left, right = st.columns([3, 2])
 with left:
-    if drill:
+    if drill and dashboard.can_drill(analysis, page.level, drill):
         st.info(f"Drilled down into {escape.markdown(page.drill_name)}.")
+    elif drill:
+        st.info(
+            f"{escape.markdown(page.drill_name)}: admin-{page.level} is the finest level of "
+            "these boundaries, so the map shows this region alone (its records are below)."
+        )
+    if drill:
         if st.button("Back to all regions"):
             st.session_state.pop("drill", None)
+            st.session_state.pop("find_region", None)
             st.rerun()
     st.caption(escape.markdown(page.caption))
     fmap = build_map(
@@ -427,6 +530,7 @@ with left:
         total_points=page.total_points,
         title=page.title,
         basemap=None if basemap.startswith("None") else basemap,
+        victims=page.victims,
     )
     clicked = st_folium(
         fmap,
@@ -436,12 +540,34 @@ with left:
         key="map",
     )
     code = dashboard.clicked_region(clicked)
-    if code and code != drill and dashboard.can_drill(analysis, page.level, code):
+    if code and code != drill:  # at the finest level: that region alone, with its records
         st.session_state.drill = code
         st.rerun()
+    if page.drill_name:
+        with st.expander(f"Records in {escape.markdown(page.drill_name)} ({page.total_points:,})"):
+            if ws.may(Action.EXPORT_INTERNAL):
+                listed = page.records()
+                st.caption(
+                    f"Newest first: {len(listed):,} of {page.total_points:,}. "
+                    "Record-level data: for the team only."
+                )
+                st.dataframe(listed, hide_index=True)
+            else:
+                st.caption("Your role shows figures, not records.")
 with right:
     st.subheader(escape.markdown(page.series_title))
     st.bar_chart(page.series, x="period", y="incidents", color="category", stack=True)
+    st.toggle(
+        "By category",
+        key="chart_by_category",
+        help="Split the bars by category: an incident with several categories counts in "
+        "each, so the bars can add up to more than the incidents.",
+    )
+    with st.expander("Change: where incidents rose or fell"):
+        baseline = st.number_input("Compare with the previous periods", 2, 104, 8)
+        change = dashboard.view_trends(analysis, page.view, baseline=int(baseline))
+        st.caption(escape.markdown(change.sentence()))
+        st.dataframe(change.table, hide_index=True)
     st.subheader("Top regions")
     st.dataframe(page.top_regions, hide_index=True)
 

@@ -108,3 +108,48 @@ def test_uploads_can_be_saved_and_reopened_from_the_workspace(app):
     assert mine
     saved.set_value([next(d for d in saved.options if d.startswith("saved.csv"))]).run()
     assert metric(fresh, "Records") == "1"
+
+
+def test_the_change_panel_says_where_incidents_rose_or_fell(app):
+    """The expander's table is the library's trend table of the same view."""
+    sentence = next(c.value for c in app.caption if "rose above their usual level" in c.value)
+    assert "against each region's previous 8 periods" in sentence
+    table = next(d.value for d in app.dataframe if "status" in d.value and "p_rise" in d.value)
+    assert len(table) > 0
+    assert set(table["status"]) <= {
+        "rising", "falling", "no clear change", "too little history", "not published"
+    }  # fmt: skip
+    baseline = next(n for n in app.number_input if n.label.startswith("Compare with"))
+    baseline.set_value(3).run()
+    assert not app.exception, app.exception
+    assert any("previous 3 periods" in c.value for c in app.caption)
+
+
+def test_a_link_opens_the_same_view_and_the_page_keeps_its_link_current():
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["level"] = "1"
+    at.query_params["unit"] = "quarter"
+    at.query_params["cat"] = "killing"
+    at.query_params["show"] = "2024-Q1"
+    at.query_params["ds"] = "a-dataset-of-another-team"
+    at.run()
+    assert not at.exception, at.exception
+    assert select(at, "Period").value.value == "quarter"
+    assert next(m for m in at.multiselect if m.label == "Categories").value == ["killing"]
+    assert next(s for s in at.select_slider if s.label == "Show").value == "2024-Q1"
+    assert metric(at, "Records") == "3,001"  # the unknown dataset opened nothing: the demo
+    select(at, "Period").set_value(
+        next(p for p in select(at, "Period").options if "year" in str(p))
+    )
+    at.run()
+    assert at.query_params["unit"] == ["year"] or at.query_params["unit"] == "year"
+    assert "ds" not in at.query_params  # no saved dataset is open
+
+
+def test_the_region_search_opens_the_region(app):
+    search = select(app, "Find a region")
+    khartoum = next(o for o in search.options if "Khartoum" in str(o))
+    assert "admin-1" in khartoum
+    search.set_value("SD-KH").run()
+    assert not app.exception, app.exception
+    assert any("Khartoum" in i.value for i in app.info)

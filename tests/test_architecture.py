@@ -43,6 +43,9 @@ COMPOSITION = {
     "prepared",
     "releases",
     "fit",
+    "trends",
+    "choices",  # the dashboard's view-model, split by topic
+    "session",
 }
 SHELLS = {"dashboard", "cli"}
 LAYER_OF = {

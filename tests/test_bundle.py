@@ -161,6 +161,19 @@ def test_two_runs_give_identical_bytes(analysis, public_zip):
     assert again == public_zip
 
 
+def test_a_bundle_whose_pdf_is_drawn_in_a_forked_child_is_the_same_bytes(analysis, public_zip):
+    from crisismap import parallel, publish
+
+    with parallel.processes_allowed():  # what the CLI does (two cores: a child draws the PDF)
+        forked = report.build_bundle(
+            analysis,
+            MONTHLY,
+            title="Alphaland, Q1 2024",
+            figures=lambda: report.view_figures(analysis, MONTHLY, k=publish.DEFAULT_K),
+        )
+    assert forked == public_zip
+
+
 def test_manifest_lists_every_input_and_output_with_its_hash(analysis, public_zip):
     files = unzip(public_zip)
     manifest = json.loads(files.pop("manifest.json"))

@@ -80,7 +80,7 @@ def test_period_narrows_map_but_not_export(demo):
 
 
 def test_filters_apply_to_map_chart_and_tables_alike(demo):
-    view = dashboard.build_view(demo, View.parse(1, categories=["killing"]))
+    view = dashboard.build_view(demo, View.parse(1, categories=["killing"]), by_category=True)
     assert set(view.series["category"]) == {"killing"}
     assert view.top_regions["incidents"].sum() <= view.total_points
     assert view.points["category"].str.contains("killing").all()
@@ -329,3 +329,119 @@ def test_display_geometry_is_cached_on_geometry_only(mixed):
     for cached in display._display_cache.values():
         assert isinstance(cached, np.ndarray)
         assert all(isinstance(g, shapely.Geometry) for g in cached)
+
+
+def test_the_chart_counts_each_incident_once_unless_split_by_category(demo):
+    """A month of multi-label records must not draw taller than its incidents (the old
+    chart stacked one segment per label: 3,592 records drew to 8,000)."""
+    view = View(1, Period.MONTH)
+    once = dashboard.build_view(demo, view)
+    dated = demo.records["date_precision"].astype(str).isin(["day", "month"])
+    assert once.series["incidents"].sum() == int(dated.sum())
+    assert once.series["category"].nunique() == 1
+    split = dashboard.build_view(demo, view, by_category=True)
+    assert split.series["incidents"].sum() > once.series["incidents"].sum()  # multi-label
+
+
+def test_a_long_category_list_collapses_to_the_largest_and_other():
+    series = pd.DataFrame(
+        {
+            "period": ["2024-01"] * 12,
+            "category": [f"category number {i}" for i in range(12)],
+            "incidents": list(range(12, 0, -1)),
+        }
+    )
+    shown = dashboard._top_categories(series, keep=8)
+    assert shown["category"].nunique() == 9
+    assert shown["incidents"].sum() == series["incidents"].sum()
+    assert shown.set_index("category").loc[dashboard.OTHER, "incidents"] == 4 + 3 + 2 + 1
+    assert len(dashboard._top_categories(series.head(9), keep=8)) == 9  # 9: nothing to fold
+
+
+def test_a_view_goes_into_a_link_and_comes_back(demo):
+    from crisismap.schema import Period as P
+
+    units = [P.ISO_WEEK, P.MONTH, P.YEAR]
+    view = View.parse(
+        level=1,
+        period="week",
+        start="2024-01-01",
+        end="2024-06-30",
+        categories=["killing"],
+        regions=["SD-KH"],
+    )
+    query = dashboard.view_query(view, datasets=["ds-1"], shown="2024-W05", basemap="OSM")
+    assert query["cat"] == ["killing"] and query["region"] == ["SD-KH"]
+    back = dashboard.view_from_query(query, demo, units)
+    assert back["level"] == 1 and back["unit"] is P.ISO_WEEK
+    assert back["dates"] == (dt.date(2024, 1, 1), dt.date(2024, 6, 30))
+    assert back["categories"] == ["killing"]
+    assert [code for code, _ in back["regions"]] == ["SD-KH"]
+    assert back["shown"] == "2024-W05"
+    assert dashboard.datasets_from_query(query, ["ds-1", "ds-2"]) == ["ds-1"]
+
+
+def test_a_link_cannot_ask_for_what_the_session_does_not_offer(demo):
+    hostile = {
+        "ds": ["other-teams-dataset"],
+        "level": "7",
+        "unit": "fortnight",
+        "from": "1900-01-01",
+        "to": "not a date",
+        "cat": ["<script>", "killing"],
+        "region": ["XX-99"],
+        "drill": "../../etc",
+    }
+    back = dashboard.view_from_query(hostile, demo, [Period.MONTH])
+    assert back == {"categories": ["killing"]}
+    assert dashboard.datasets_from_query(hostile, ["mine"]) == []
+
+
+def test_the_records_behind_a_drilled_region_are_its_own_newest_first(demo):
+    page = dashboard.build_view(demo, View(1, Period.MONTH), drill="SD-KH")
+    listed = page.records(limit=40)
+    assert len(listed) == 40
+    in_khartoum = demo.joined["adm1_code"].astype(object) == "SD-KH"
+    khartoum_ids = set(demo.records.loc[in_khartoum.to_numpy(), "id"])
+    assert set(listed["id"]) <= khartoum_ids
+    dates = listed["date"].tolist()
+    assert dates == sorted(dates, reverse=True)
+    assert dates[0] == str(demo.records.loc[in_khartoum.to_numpy(), "date"].max().date())
+    assert "victims" in listed.columns and "description" in listed.columns
+
+
+@pytest.mark.slow
+def test_a_multi_country_file_opens_at_the_level_that_splits_it_best():
+    world = load_boundaries("world")
+    adm1 = world.levels[1]
+    inner = adm1.geometry.representative_point()
+
+    def analysis_of(mask) -> pipeline.Analysis:
+        rows = pd.DataFrame(
+            {
+                "id": [f"r{i}" for i in range(int(mask.sum()))],
+                "date": "2024-03-05",
+                "latitude": inner[mask].y.round(5).to_numpy(),
+                "longitude": inner[mask].x.round(5).to_numpy(),
+                "category": "killing",
+            }
+        )
+        return pipeline.analyse(rows.to_csv(index=False).encode(), world, filename="w.csv")
+
+    three = adm1["country"].isin(["SDN", "SSD", "TCD"]).to_numpy()
+    assert dashboard.default_level(analysis_of(three)) == 1  # not admin-0
+    everywhere = np.zeros(len(adm1), bool)
+    everywhere[::5] = True  # ~900 admin-1 regions in some 150 countries
+    assert dashboard.default_level(analysis_of(everywhere)) == 0
+
+
+def test_a_single_period_shows_each_regions_change_against_the_one_before(demo):
+    page = dashboard.build_view(demo, View(1, Period.MONTH), period="2024-02")
+    assert page.regions.attrs["change_against"] == "2024-01"
+    january = dashboard.build_view(demo, View(1, Period.MONTH), period="2024-01")
+    now = page.regions.set_index("code")["incidents"]
+    before = january.regions.set_index("code")["incidents"].reindex(now.index).fillna(0)
+    assert (page.regions.set_index("code")["change"] == now - before).all()
+    html = build_map(page.regions, page.points, total_points=page.total_points).get_root().render()
+    assert "Change vs 2024-01" in html
+    assert "change" not in dashboard.build_view(demo, View(1, Period.MONTH)).regions

@@ -7,6 +7,7 @@ import io
 import json
 
 import geopandas as gpd
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
@@ -96,3 +97,35 @@ def test_manifest_is_reproducible_without_timestamp():
     assert manifest_bytes(**kwargs) == manifest_bytes(**kwargs)
     doc = json.loads(manifest_bytes(**kwargs))
     assert doc["outputs"][0]["sha256"].startswith("6b86b273")
+
+
+def test_xlsx_columns_read_back_as_their_values_and_types():
+    """The workbook is written a column at a time: every kind of column keeps its values,
+    missing values stay blank, dates stay dates."""
+    import datetime as dt
+
+    frame = pd.DataFrame(
+        {
+            "text": ["a", "=1+1", None, "é"],
+            "count": pd.array([1, None, 3, 2**40], dtype="Int64"),
+            "share": [1.5, np.nan, 2.0, -3.25],
+            "flag": pd.array([True, None, False, True], dtype="boolean"),
+            "date": pd.to_datetime(["2020-01-01", None, "1999-12-31", "2024-02-29"]),
+            "mixed": [dt.date(2020, 1, 2), "x", 3, None],
+        }
+    )
+    book = openpyxl.load_workbook(io.BytesIO(to_xlsx_bytes({"S": frame})))
+    rows = list(book["S"].iter_rows(values_only=True))
+    assert rows[0] == tuple(frame.columns)
+    assert [r[0] for r in rows[1:]] == ["a", "=1+1", None, "é"]
+    assert book["S"]["A3"].data_type == "s"  # a string, never a formula
+    assert [r[1] for r in rows[1:]] == [1, None, 3, 2**40]
+    assert [r[2] for r in rows[1:]] == [1.5, None, 2.0, -3.25]
+    assert [r[3] for r in rows[1:]] == [True, None, False, True]
+    assert [r[4] for r in rows[1:]] == [
+        dt.datetime(2020, 1, 1),
+        None,
+        dt.datetime(1999, 12, 31),
+        dt.datetime(2024, 2, 29),
+    ]
+    assert [r[5] for r in rows[1:]] == ["2020-01-02", "x", 3, None]  # mixed: as text

@@ -316,3 +316,41 @@ def test_missing_or_empty_geometries_and_empty_levels_match_nothing(monkeypatch)
         assert flat(join.join_points(recs, {1: level}), 1) == [["A", "inside"], [None, "outside"]]
         empty = join.join_points(recs, {1: level.iloc[:0]}, snap_distance_m=10)
         assert flat(empty, 1) == [[None, "outside"], [None, "outside"]]
+
+
+def test_the_pipelines_sea_check_flags_what_find_swapped_flags():
+    """The check on records that state nothing tests only swapped points inside the
+    countries' box (cheap however many points lie outside): the same flags as testing
+    every outside point in full."""
+    from crisismap.problems import Report
+
+    box = shapely.box
+    levels = {
+        0: frame(
+            [
+                ("UA", "Ukraine", None, box(30, 48, 32, 50)),
+                ("MD", "Moldova", None, box(27, 46, 29, 48)),
+            ]
+        )
+    }
+    rng = np.random.default_rng(7)
+    n = 4_000
+    recs = pd.DataFrame(
+        {
+            "id": [f"r{i}" for i in range(n)],
+            "line": np.arange(2, n + 2),
+            "lat": rng.uniform(-10, 60, n).round(3),
+            "lon": rng.uniform(-10, 60, n).round(3),
+            "warnings": np.zeros(n, dtype=np.int64),
+            "max_level": pd.array([pd.NA] * (n - 50) + [-1] * 50, dtype="Int64"),
+        }
+    )
+    inside = np.column_stack([rng.uniform(27, 32, 200), rng.uniform(46, 50, 200)]).round(3)
+    recs.loc[:199, ["lat", "lon"]] = inside  # written lon/lat: some land in a country swapped
+    joined = join.join_points(recs, levels)
+    report = Report()
+    flagged_records, _ = join.check_swapped(recs, joined, levels, report, main_share=0.0)
+    flagged = flagged_records["warnings"].to_numpy() > 0
+    expected = join.find_swapped(recs, levels).to_numpy()
+    assert expected.sum() > 10  # the case is exercised
+    assert (flagged == expected).all()

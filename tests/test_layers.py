@@ -233,3 +233,69 @@ def test_map_page_is_offline_light_and_escaped():
     # the data travels once: one topology, one set of point rows (the heatmap reuses them)
     assert len(re.findall(r"JSON\.parse\(", html)) == 3
     assert html.count("id2999") == 1
+
+
+def test_simplified_display_geometry_is_kept_on_disk_and_a_damaged_entry_is_recomputed(
+    tmp_path, monkeypatch
+):
+    """A new process (an empty memory cache) reads the simplification back from disk; a
+    damaged file is simplified again, never trusted."""
+    rng = np.random.default_rng(5)
+    # wiggly squares: enough vertices to be simplified
+    shapes = []
+    for i in range(4):
+        angles = np.linspace(0, 2 * np.pi, 30_000, endpoint=False)
+        radius = 1 + 0.01 * rng.standard_normal(len(angles))
+        ring = np.column_stack([i * 3 + radius * np.cos(angles), radius * np.sin(angles)])
+        shapes.append(Polygon(ring))
+    frame = gpd.GeoDataFrame({"code": list("ABCD")}, geometry=shapes, crs=4326)
+    display.use_disk_cache(tmp_path)
+    try:
+        first = display.simplify_for_display(frame)
+        (entry,) = tmp_path.glob("*.parquet")
+        display._display_cache.clear()  # as a new process
+        simplify = display._simplified
+
+        def refuse(*args):
+            raise AssertionError("simplified again although the disk holds it")
+
+        monkeypatch.setattr(display, "_simplified", refuse)
+        again = display.simplify_for_display(frame)
+        monkeypatch.setattr(display, "_simplified", simplify)
+        assert shapely.equals_exact(first.geometry.to_numpy(), again.geometry.to_numpy(), 0).all()
+        assert int(shapely.get_num_coordinates(again.geometry.to_numpy()).sum()) < 60_000
+        display._display_cache.clear()
+        entry.write_bytes(b"not parquet")
+        repaired = display.simplify_for_display(frame)
+        assert shapely.equals_exact(
+            first.geometry.to_numpy(), repaired.geometry.to_numpy(), 0
+        ).all()
+        assert entry.read_bytes() != b"not parquet"  # rewritten
+    finally:
+        display.use_disk_cache(None)
+        display._display_cache.clear()
+
+
+def test_the_first_view_fits_the_regions_and_leaves_the_legend_room():
+    """Points crowded in one corner (a capital) must not crop the country; the legend
+    folds away and the view leaves it room on the right."""
+    regions = gpd.GeoDataFrame(
+        {"code": ["W", "E"], "name": ["West", "East"], "incidents": [0, 9], "victims": 0},
+        geometry=[box(22, 44, 30, 52), box(30, 44, 40, 52)],
+        crs="EPSG:4326",
+    )
+    points = pd.DataFrame(
+        {
+            "id": [f"p{i}" for i in range(9)],
+            "lat": np.linspace(50.4, 50.5, 9),
+            "lon": np.linspace(30.4, 30.6, 9),
+            "date": "2024-01-01",
+            "category": "killing",
+            "victims": 1,
+            "description": "",
+        }
+    )
+    assert layers._view_bounds(regions, points).tolist() == [22.0, 44.0, 40.0, 52.0]
+    html = build_map(regions, points, total_points=9).get_root().render()
+    assert '<details open class="crisismap-legend"' in html
+    assert f'"paddingBottomRight": [{layers.LEGEND_WIDTH_PX + 20}, 10]' in html

@@ -146,3 +146,75 @@ def test_a_process_exits_at_once_with_its_status_when_stopped_work_is_stuck_in_a
     done = subprocess.run([sys.executable, "-c", STUCK], capture_output=True, text=True, timeout=30)
     assert (done.returncode, done.stdout) == (2, "stopped waiting\n"), done.stderr
     assert time.monotonic() - begun < 20  # not the 60 s of the call
+
+
+def _pid_bytes(_: object = None) -> bytes:
+    import os
+
+    return str(os.getpid()).encode()
+
+
+def _run(handle, arg: object = None) -> bytes:
+    try:
+        handle.send(arg)
+        return handle.result()
+    finally:
+        handle.close()
+
+
+def test_in_child_runs_inline_outside_processes_allowed():
+    import os
+
+    assert _run(parallel.in_child(_pid_bytes)) == str(os.getpid()).encode()
+
+
+@pytest.mark.skipif(parallel.WORKERS < 2, reason="one core: in_child always runs inline")
+def test_in_child_forks_only_inside_processes_allowed_and_hands_over_large_data_both_ways():
+    import os
+
+    big = b"x" * 5_000_000  # more than a pipe holds, both ways
+    warmed = []
+    with parallel.processes_allowed():
+        other = parallel.in_child(_pid_bytes, warm=lambda: warmed.append(1))
+        echo = parallel.in_child(lambda data: data[::-1])
+        assert _run(echo, big + b"y") == b"y" + big
+        assert _run(other) != str(os.getpid()).encode()
+    assert warmed == []  # warm() ran in the child, not here
+    assert _run(parallel.in_child(_pid_bytes)) == str(os.getpid()).encode()
+
+
+@pytest.mark.skipif(parallel.WORKERS < 2, reason="one core: in_child always runs inline")
+def test_in_child_raises_the_childs_own_error_in_the_parent():
+    from crisismap.errors import InvalidValueError
+
+    def refuse(_: object) -> bytes:
+        raise InvalidValueError("a region name does not fit the page")
+
+    class Unpicklable(Exception):
+        def __reduce__(self):
+            raise TypeError("no pickling")
+
+    def bug(_: object) -> bytes:
+        raise Unpicklable("internal")
+
+    def broken_warm() -> None:
+        raise OSError("a head start that failed")
+
+    with parallel.processes_allowed():
+        with pytest.raises(InvalidValueError, match="does not fit the page"):
+            _run(parallel.in_child(refuse))
+        with pytest.raises(RuntimeError, match="Unpicklable: internal"):
+            _run(parallel.in_child(bug))
+        assert _run(parallel.in_child(lambda x: x, warm=broken_warm), b"ok") == b"ok"
+
+
+@pytest.mark.skipif(parallel.WORKERS < 2, reason="one core: in_child always runs inline")
+def test_a_child_whose_caller_gives_up_is_stopped_and_reaped():
+    import os
+
+    with parallel.processes_allowed():
+        handle = parallel.in_child(lambda x: x, warm=lambda: __import__("time").sleep(30))
+    pid = handle.pid
+    handle.close()  # never sent: the caller failed before it had the argument
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)

@@ -11,26 +11,53 @@ simplified boundary geometry, keyed by the geometry itself.
 from __future__ import annotations
 
 import datetime as dt
-import os
-from collections.abc import Callable, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, partial
-from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from crisismap import access, aggregate, pipeline, prepared
-from crisismap.access import Access, Mode, TeamsConfig
+from crisismap import aggregate, display, pipeline, prepared
 from crisismap.boundaries import BoundarySet, load_boundaries, read_boundary_bytes
-from crisismap.errors import InputError, InvalidValueError
+from crisismap.choices import (  # noqa: F401  (re-exported for app.py)
+    QUERY_KEYS,
+    _main_countries,
+    _memo,
+    _record_views,
+    _summary_levels,
+    categories_of,
+    datasets_from_query,
+    date_bounds,
+    default_level,
+    period_labels,
+    region_choices,
+    region_search,
+    view_from_query,
+    view_query,
+)
+from crisismap.errors import InvalidValueError
 from crisismap.export import to_csv_bytes
 from crisismap.pipeline import Analysis
 from crisismap.problems import PROBLEM_FIELDS, Report
 from crisismap.records import PRESETS, read_csv_bytes
-from crisismap.schema import IMPRECISE_CODE, IMPRECISE_PERIOD, OUTSIDE_CODE, View
+from crisismap.schema import (
+    IMPRECISE_CODE,
+    IMPRECISE_PERIOD,
+    OUTSIDE_CODE,
+    VictimsMeasure,
+    View,
+    victims_measure,
+)
+from crisismap.session import (  # noqa: F401  (re-exported for app.py)
+    app_mode,
+    enter_scope,
+    load_teams,
+    team_access,
+    teams_file,
+)
 from crisismap.store import DatasetInfo, Workspace, default_data_dir
 
 PRESET_CHOICES = ["auto", *PRESETS]
@@ -52,6 +79,9 @@ CATEGORY_SEPARATOR_LABELS = {
 WEB_BASEMAPS = ["OpenStreetMap", "CartoDB positron"]
 MAX_MAP_POINTS = 3_000
 TOP_REGIONS = 15
+MAX_LISTED_RECORDS = 500  # records listed under the map (newest first)
+CHART_CATEGORIES = 8  # categories named in the chart; the rest are summed as OTHER
+OTHER = "other categories"
 HEADER_SNIFF_BYTES = 64 * 1024
 
 
@@ -60,7 +90,14 @@ HEADER_SNIFF_BYTES = 64 * 1024
 
 def load_bundled() -> BoundarySet:
     """The bundled world admin-0/admin-1 (public data; the app may share it)."""
+    _display_geometry_on_disk()
     return load_boundaries("world")
+
+
+def _display_geometry_on_disk() -> None:
+    """Simplified map geometry kept in ``<data dir>/cache/display``: a new server process
+    draws its first map of a boundary set without simplifying it again."""
+    display.use_disk_cache(default_data_dir() / "cache" / "display")
 
 
 def read_uploaded_boundaries(
@@ -72,12 +109,40 @@ def read_uploaded_boundaries(
     so the same file opens in milliseconds in every later session and server process.
     Unnamed polygons overlapping named regions are left out unless kept.
     """
+    _display_geometry_on_disk()
     return read_boundary_bytes(
         data,
         filename,
         cache_dir=default_data_dir() / "cache",
         keep_unnamed_overlaps=keep_unnamed_overlaps,
     )
+
+
+def fetched_choices() -> dict[str, str]:
+    """Fetched sets in this workspace, name -> label (source, date, vintage); offline."""
+    from crisismap.boundaries import list_fetched
+
+    return {f.name: f.label for f in list_fetched(default_data_dir() / "cache")}
+
+
+def load_fetched(name: str) -> BoundarySet:
+    """A fetched set (``fetched:geoboundaries:UKR``) from the workspace: no network."""
+    return load_boundaries(name, cache_dir=default_data_dir() / "cache")
+
+
+def fetch_notice(source: str) -> str:
+    """What a fetch from ``source`` sends where, for the caption before the button."""
+    from crisismap.boundaries.fetch import notice
+
+    return "Offline by default. " + notice(source)
+
+
+def fetch_current(iso3: str, source: str, level: int) -> tuple[str, list[str]]:
+    """Go online (the user asked): fetch levels 0..``level``; the set's name, lines to show."""
+    from crisismap.boundaries import fetch_boundaries
+
+    done = fetch_boundaries(iso3, default_data_dir() / "cache", source=source, level=level)
+    return done.fetched.name, done.summary()
 
 
 def analyse_files(
@@ -216,107 +281,6 @@ def rejected_export(analysis: Analysis) -> ExportItem:
     )
 
 
-# ----------------------------------------------------------------------------- memo
-
-
-def _memo(analysis: Analysis, key: Any, make: Callable[[], Any]) -> Any:
-    return analysis.memo(key, make)
-
-
-def _record_views(analysis: Analysis) -> aggregate.RecordViews:
-    """Per-record arrays (days, periods, victims) every view of the analysis reuses."""
-    return _memo(
-        analysis, "record_views", lambda: aggregate.RecordViews(analysis.records, analysis.joined)
-    )
-
-
-def _summary_levels(analysis: Analysis) -> dict[int, Any]:
-    return _memo(analysis, "summary_levels", lambda: pipeline.summary_levels(analysis))
-
-
-def _main_countries(analysis: Analysis) -> set[str]:
-    return _memo(analysis, "main_countries", lambda: pipeline.main_countries(analysis))
-
-
-# ----------------------------------------------------------------------------- filters
-
-
-def date_bounds(analysis: Analysis) -> tuple[dt.date, dt.date]:
-    """First and last date in the accepted records."""
-
-    def bounds() -> tuple[dt.date, dt.date]:
-        start = pd.Timestamp(analysis.records["date"].min())
-        end_col = "date_end" if "date_end" in analysis.records else "date"
-        end = pd.Timestamp(analysis.records[end_col].max())
-        return start.date(), end.date()
-
-    return _memo(analysis, "date_bounds", bounds)
-
-
-def categories_of(analysis: Analysis) -> list[str]:
-    """Every category label present (multi-label records split)."""
-    labels = _memo(analysis, "categories", lambda: aggregate.category_labels(analysis.records))
-    return list(labels)
-
-
-def region_choices(analysis: Analysis, level: int) -> list[tuple[str, str]]:
-    """(code, "name (code)") of regions at ``level`` that hold at least one record."""
-    pairs = _memo(analysis, ("regions", level), lambda: _regions_with_records(analysis, level))
-    return list(pairs)
-
-
-def _regions_with_records(analysis: Analysis, level: int) -> list[tuple[str, str]]:
-    codes = analysis.joined[f"adm{level}_code"]
-    names = analysis.joined[f"adm{level}_name"]
-    if isinstance(codes.dtype, pd.CategoricalDtype) and isinstance(
-        names.dtype, pd.CategoricalDtype
-    ):  # the join's output: distinct (code, name) pairs from the integer codes
-        c = codes.cat.codes.to_numpy().astype(np.int64)
-        n = names.cat.codes.to_numpy().astype(np.int64)
-        width = len(names.cat.categories) + 1
-        pair = pd.unique(c[(c >= 0) & (n >= 0)] * width + n[(c >= 0) & (n >= 0)])
-        codes = pd.Series(codes.cat.categories.take(pair // width), dtype=object)
-        names = pd.Series(names.cat.categories.take(pair % width), dtype=object)
-    pairs = pd.DataFrame({"code": codes, "name": names}).dropna().drop_duplicates("code")
-    pairs = pairs.sort_values(["name", "code"], kind="stable")
-    return [(str(c), f"{n} ({c})") for c, n in zip(pairs["code"], pairs["name"], strict=True)]
-
-
-def default_level(analysis: Analysis) -> int:
-    """The level to open at: the first that splits the countries the data is about.
-
-    World boundaries open at admin-1 for a one-country file; a COD-AB set at admin-1.
-    """
-    main = _main_countries(analysis)
-    for n in analysis.levels:
-        frame = analysis.boundaries.levels[n]
-        if main and "country" in frame:
-            frame = frame[frame["country"].isin(main)]
-        if len(frame) > 1:
-            return n
-    return analysis.levels[-1]
-
-
-def period_labels(analysis: Analysis, view: View) -> list[str]:
-    """The period labels (of ``view.period``) spanned by the filtered records, in order.
-
-    Like the chart, they follow the date, category and approval filters, not the region filter.
-    """
-    views = _record_views(analysis)
-    start, end = view.start, view.end
-    categories = view.filters()["categories"]
-    selection = views.select(
-        None,
-        level=None,
-        start=start,
-        end=end,
-        categories=categories,
-        approved_only=view.approved_only,
-        verified_only=view.verified_only,
-    )
-    return views.period_labels(selection, period=view.period, start=start, end=end)
-
-
 # ----------------------------------------------------------------------------- the view
 
 
@@ -335,6 +299,15 @@ class Page:
     top_regions: pd.DataFrame
     drill_name: str | None = None
     make_summary: Callable[[], pd.DataFrame] | None = field(default=None, repr=False)
+    victims: VictimsMeasure = field(default_factory=lambda: victims_measure("victims"))
+    make_records: Callable[[int], pd.DataFrame] | None = field(default=None, repr=False)
+
+    def records(self, limit: int = MAX_LISTED_RECORDS) -> pd.DataFrame:
+        """The records behind the map (the drilled region, the period shown), newest
+        first, at most ``limit``; for members who may see record-level data."""
+        if self.make_records is None:
+            return pd.DataFrame()
+        return self.make_records(limit)
 
     @property
     def level(self) -> int:
@@ -359,12 +332,15 @@ def build_view(
     period: str | None = None,
     drill: str | None = None,
     max_points: int = MAX_MAP_POINTS,
+    by_category: bool = False,
 ) -> Page:
     """Everything the dashboard shows for one view, from one analysis.
 
     ``period`` (a label of ``view.period``) narrows the map and top-regions table to
     that period; the chart and the export keep every period of the view. ``drill``
-    (a region code) shows that region's sub-regions and its own time series.
+    (a region code) shows that region's sub-regions and its own time series. The chart
+    counts each incident once; ``by_category`` splits it by category instead (an incident
+    with several counts in each; beyond :data:`CHART_CATEGORIES` the rest are "other").
     """
     unit, start, end = view.period, view.start, view.end
     drill_level = _level_of(analysis, drill) if drill else None
@@ -383,8 +359,20 @@ def build_view(
     views, levels = _record_views(analysis), _summary_levels(analysis)
     selected = views.select(levels, level=level, **map_filters)
     figures = views.region_totals(levels, level, selected)
+    before = _previous_period(analysis, view, period)
+    if before is not None:  # the tooltip's change against the period before
+        label, p_start, p_end = before
+        earlier = views.select(
+            levels, level=level, **{**map_filters, "start": p_start, "end": p_end}
+        )
+        previous = views.region_totals(levels, level, earlier)["incidents"]
+        figures = figures.assign(
+            change=figures["incidents"] - previous.reindex(figures.index).fillna(0).astype(int)
+        )
+        figures.attrs["change_against"] = label
     regions_frame = _regions_frame(analysis, level, figures, bool(filters["regions"]))
     points = _sample_points(analysis.records, selected.rows, max_points)
+    rows = selected.rows
     drill_name = _region_name(analysis, drill, drill_level) if drill else None
     series_rows = views.select(
         None,
@@ -396,11 +384,22 @@ def build_view(
         approved_only=view.approved_only,
         verified_only=view.verified_only,
     )
-    series = views.time_series(series_rows, period=unit, start=start, end=end)
-    series = series[series["period"] != IMPRECISE_PERIOD][["period", "category", "incidents"]]
+    series = views.time_series(
+        series_rows, period=unit, start=start, end=end, by_category=by_category
+    )
+    series = series[series["period"] != IMPRECISE_PERIOD]
+    series = (
+        _top_categories(series)
+        if by_category
+        else series.assign(category="all incidents (each once)")
+    )[["period", "category", "incidents"]]
     top = figures.join(regions_frame.set_index("code")[["name"]]).reset_index()
     top = top.sort_values(["incidents", "name"], ascending=[False, True]).head(TOP_REGIONS)
     top = top[top["incidents"] > 0][["name", "region_code", "incidents", "victims"]]
+    measure = pipeline.victims_measure(analysis)
+    if not measure.reported:  # "not reported", not 0
+        top = top.assign(victims=measure.show(None))
+    top = top.rename(columns={"victims": measure.label.lower()})
     total = len(selected.rows)
     when = f"in {period}" if period else "over all periods"
     scope = f"{when} in {drill_name}" if drill_name else when
@@ -419,7 +418,41 @@ def build_view(
         top_regions=top.reset_index(drop=True),
         drill_name=drill_name,
         make_summary=partial(pipeline.summarize, analysis, view),
+        victims=measure,
+        make_records=partial(_records_table, analysis, rows, measure),
     )
+
+
+def _top_categories(series: pd.DataFrame, keep: int | None = None) -> pd.DataFrame:
+    """The chart's categories: the largest ``keep`` by incidents, the rest summed as
+    "other" (a legend of dozens of long labels is cut off and unreadable)."""
+    keep = CHART_CATEGORIES if keep is None else keep
+    totals = series.groupby("category", observed=True)["incidents"].sum()
+    if len(totals) <= keep + 1:
+        return series
+    top = set(totals.sort_values(ascending=False, kind="stable").index[:keep])
+    named = series["category"].astype(object).where(series["category"].isin(top), OTHER)
+    out = (
+        series.assign(category=named)
+        .groupby(["period", "category"], observed=True, sort=False)["incidents"]
+        .sum()
+        .reset_index()
+    )
+    return out
+
+
+def _previous_period(
+    analysis: Analysis, view: View, period: str | None
+) -> tuple[str, dt.date, dt.date] | None:
+    """The period before ``period`` in the view (label, first and last day), if any."""
+    if not period:
+        return None
+    labels = period_labels(analysis, view)
+    if period not in labels or labels.index(period) == 0:
+        return None
+    label = labels[labels.index(period) - 1]
+    start, end = aggregate.period_bounds(label, view.period)
+    return label, start, end
 
 
 def _regions_frame(
@@ -431,7 +464,12 @@ def _regions_frame(
         shown = shown[shown["code"].isin(figures.index)]
     frame = shown.merge(figures, how="left", left_on="code", right_index=True)
     frame[["incidents", "victims"]] = frame[["incidents", "victims"]].fillna(0)
-    return _main_area(analysis, frame)
+    if "change" in frame:
+        frame["change"] = frame["change"].fillna(0)
+    frame = _main_area(analysis, frame)
+    if "change" in frame:
+        frame.attrs["change_against"] = figures.attrs.get("change_against")
+    return frame
 
 
 def _main_area(analysis: Analysis, regions: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -449,6 +487,20 @@ def _main_area(analysis: Analysis, regions: gpd.GeoDataFrame) -> gpd.GeoDataFram
 
 def _day(value: Any) -> dt.date:
     return pd.Timestamp(value).date()
+
+
+def _records_table(
+    analysis: Analysis, rows: np.ndarray, measure: VictimsMeasure, limit: int
+) -> pd.DataFrame:
+    """The selected records, newest first, with the columns an officer reads."""
+    records = analysis.records
+    order = rows[np.argsort(-records["date"].to_numpy()[rows].astype("int64"), kind="stable")]
+    cols = ["id", "date", "category", "victims", "description", "lat", "lon"]
+    out = records.iloc[order[:limit]].reindex(columns=cols)
+    out["date"] = pd.to_datetime(out["date"]).dt.date.astype(str)
+    if not measure.reported:
+        out = out.drop(columns="victims")
+    return out.rename(columns={"victims": measure.label.lower()}).reset_index(drop=True)
 
 
 def _sample_points(records: pd.DataFrame, rows: np.ndarray, cap: int) -> pd.DataFrame:
@@ -540,6 +592,18 @@ def _public_view(analysis: Analysis, view: View, public: bool) -> View:
     from crisismap import releases
 
     return releases.public_view(analysis, view) if public else view
+
+
+def view_trends(analysis: Analysis, view: View, *, baseline: int) -> Any:
+    """The view's rising / falling regions (exact figures, like the map), remembered on
+    the user's own analysis per view and baseline."""
+    from crisismap import trends
+
+    settings = trends.TrendSettings(baseline=int(baseline))
+    return analysis.memo(
+        ("trends", view, settings),
+        lambda: trends.view_trends(analysis, view, public=False, settings=settings),
+    )
 
 
 def release_ledger(workspace: Any) -> Any:
@@ -692,60 +756,3 @@ def exports(
         )
         for item in items
     ]
-
-
-# ----------------------------------------------------------------------------- sign-in
-
-
-def teams_file() -> Path:
-    """The teams file this server reads (``$CRISISMAP_TEAMS_FILE`` or the data directory)."""
-    return access.teams_file(default_data_dir())
-
-
-def _teams_configured() -> bool:
-    """A teams file is named in the environment or lies in the data directory."""
-    return bool(os.environ.get(access.TEAMS_FILE_ENV, "").strip()) or teams_file().exists()
-
-
-def app_mode(address: str | None) -> Mode:
-    """Local (the README's command) or team mode for a server bound to ``address``."""
-    return access.mode_for(address, _teams_configured())
-
-
-def load_teams() -> tuple[TeamsConfig | None, str | None]:
-    """The teams file and None, or None and why it cannot be used (None, None: no file)."""
-    if not _teams_configured():
-        return None, None
-    try:
-        return TeamsConfig.load(teams_file()), None
-    except InputError as exc:
-        return None, str(exc)
-
-
-def team_access(
-    *,
-    auth: Mapping[str, Any] | None,
-    claims: Mapping[str, Any] | None,
-    chosen: str | None,
-    now: dt.datetime | None = None,
-) -> Access:
-    """What this team-mode session may do now (see :func:`crisismap.access.decide`)."""
-    config, error = load_teams()
-    return access.decide(
-        config=config, config_error=error, auth=auth, claims=claims, chosen=chosen, now=now
-    )
-
-
-def enter_scope(state: MutableMapping[str, Any], who: Access, keep: Sequence[str] = ()) -> bool:
-    """Forget this session's data when its user or team changed; True if it did.
-
-    A member of two teams must not carry team A's opened datasets, analysis or uploads
-    into team B's page, exports or audit log.
-    """
-    scope = (who.actor, who.team, who.signed_in_at)
-    if state.get("_scope") == scope:
-        return False
-    for key in [k for k in state if k not in keep]:
-        del state[key]
-    state["_scope"] = scope
-    return True

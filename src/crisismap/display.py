@@ -9,10 +9,13 @@ names are ever cached here). No folium and no matplotlib in this module.
 from __future__ import annotations
 
 import hashlib
+import os
+import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -28,6 +31,7 @@ __all__ = [
     "natural_breaks",
     "simplify_for_display",
     "topology",
+    "use_disk_cache",
 ]
 
 # A colour-blind-safe sequential ramp (ColorBrewer YlOrRd), zero drawn apart in grey.
@@ -138,6 +142,52 @@ def natural_breaks(values: Sequence[float] | np.ndarray, k: int = 5) -> list[flo
 
 _display_cache: OrderedDict[str, np.ndarray] = OrderedDict()
 _display_lock = threading.Lock()
+_disk: Path | None = None  # where simplified geometry is kept between processes
+
+
+def use_disk_cache(folder: str | os.PathLike | None) -> None:
+    """Keep simplified display geometry in ``folder`` too (None: memory only).
+
+    Set by the command line and the dashboard to ``<data dir>/cache/display``: a new
+    server process then draws its first map of a boundary set without simplifying it
+    again (seconds for world admin-1). Boundary geometry only, keyed by its digest; an
+    entry that cannot be read back whole is recomputed, never trusted.
+    """
+    global _disk
+    _disk = None if folder is None else Path(folder)
+
+
+def _read_disk(key: str, count: int) -> np.ndarray | None:
+    if _disk is None:
+        return None
+    path = _disk / f"{key}.parquet"
+    try:
+        import pyarrow.parquet as pq
+
+        column = pq.read_table(path).column("wkb")
+        if len(column) != count:
+            return None
+        return shapely.from_wkb(column.to_numpy(zero_copy_only=False))
+    except FileNotFoundError:
+        return None
+    except Exception:  # damaged or foreign: simplify again and overwrite
+        return None
+
+
+def _write_disk(key: str, geoms: np.ndarray) -> None:
+    if _disk is None:
+        return
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        _disk.mkdir(parents=True, exist_ok=True)
+        table = pa.table({"wkb": pa.array(shapely.to_wkb(geoms).tolist(), pa.binary())})
+        with tempfile.NamedTemporaryFile(dir=_disk, suffix=".tmp", delete=False) as tmp:
+            pq.write_table(table, tmp.name)
+        os.replace(tmp.name, _disk / f"{key}.parquet")
+    except OSError:  # a read-only data dir: keep working from memory
+        return
 
 
 def simplify_for_display(frame: gpd.GeoDataFrame, max_vertices: int = 60_000) -> gpd.GeoDataFrame:
@@ -157,7 +207,10 @@ def simplify_for_display(frame: gpd.GeoDataFrame, max_vertices: int = 60_000) ->
         if simplified is not None:
             _display_cache.move_to_end(key)
     if simplified is None:
-        simplified = _simplified(geoms, frame.total_bounds, max_vertices)
+        simplified = _read_disk(key, len(geoms))
+        if simplified is None:
+            simplified = _simplified(geoms, frame.total_bounds, max_vertices)
+            _write_disk(key, simplified)
         with _display_lock:
             _display_cache[key] = simplified
             while len(_display_cache) > DISPLAY_CACHE_SIZE:

@@ -35,6 +35,11 @@ class MappingError(InputError):
     """The column mapping cannot be applied (missing column or unmapped field)."""
 
 
+class FetchError(CrisismapError):
+    """A download the user asked for could not be made: the machine is offline, the
+    service does not know the country, or it answered something unexpected."""
+
+
 class StoreError(CrisismapError):
     """The workspace cannot be used: unreadable, from a newer version, or corrupt."""
 

@@ -191,11 +191,47 @@ def to_xlsx_bytes(sheets: Mapping[str, pd.DataFrame], *, created: datetime | Non
             sheet = book.add_worksheet(_sheet_title(title))
             for col, name in enumerate(frame.columns):
                 sheet.write_string(0, col, str(name), header_format)
-            for row, values in enumerate(frame.itertuples(index=False, name=None), start=1):
-                for col, value in enumerate(values):
-                    _write_cell(sheet, row, col, _xlsx_value(value), date_format)
+                _write_column(sheet, col, frame.iloc[:, col], date_format)
             sheet.freeze_panes(1, 0)
     return buffer.getvalue()
+
+
+EXCEL_EPOCH = np.datetime64("1899-12-30")  # serial 0 (serials after 1900-03-01 are exact)
+
+
+def _write_column(sheet: Any, col: int, values: pd.Series, date_format: Any) -> None:
+    """One column from row 1 down, converted a column at a time (not a cell at a time).
+
+    Missing values are left blank; numbers, booleans and dates are written as such, dates
+    as Excel serial numbers with ``date_format`` (what ``write_datetime`` stores), the rest
+    as strings (never formulas).
+    """
+    dtype = values.dtype
+    missing = values.isna().to_numpy()
+    rows = np.flatnonzero(~missing) + 1
+    if pd.api.types.is_bool_dtype(dtype):
+        for row, value in zip(rows.tolist(), values[~missing].astype(bool).tolist(), strict=True):
+            sheet.write_boolean(row, col, value)
+    elif pd.api.types.is_numeric_dtype(dtype):
+        numbers = values[~missing].to_numpy(dtype=float)
+        for row, value in zip(rows.tolist(), numbers.tolist(), strict=True):
+            sheet.write_number(row, col, value)
+    elif pd.api.types.is_datetime64_any_dtype(dtype) and getattr(dtype, "tz", None) is None:
+        days = (values[~missing].to_numpy("datetime64[ns]") - EXCEL_EPOCH) / np.timedelta64(1, "D")
+        if len(days) and days.min() < 61:  # before 1900-03-01: Excel's leap-year bug
+            for row, value in zip(rows.tolist(), values[~missing].tolist(), strict=True):
+                _write_cell(sheet, row, col, _xlsx_value(value), date_format)
+            return
+        for row, value in zip(rows.tolist(), days.tolist(), strict=True):
+            sheet.write_number(row, col, value, date_format)
+    elif pd.api.types.is_string_dtype(dtype) and all(
+        isinstance(v, str) for v in values[~missing].tolist()
+    ):
+        for row, value in zip(rows.tolist(), values[~missing].tolist(), strict=True):
+            sheet.write_string(row, col, value)
+    else:
+        for row, value in zip(rows.tolist(), values[~missing].tolist(), strict=True):
+            _write_cell(sheet, row, col, _xlsx_value(value), date_format)
 
 
 def _sheet_title(title: str) -> str:

@@ -39,6 +39,7 @@ from folium.map import Layer
 
 from crisismap.display import ZERO_COLOUR, Classes, classify, topology
 from crisismap.escape import html_text, html_texts, js_data, js_string
+from crisismap.schema import VictimsMeasure
 
 DEFAULT_ASSET_BASE = "/app/static/vendor"
 WEB_BASEMAPS = {
@@ -146,6 +147,7 @@ var {{ this.get_name() }} = (function () {
     var collection = topojson.feature(topo, topo.objects.regions);
     collection.features.forEach(function (f, i) {
         f.crisismapLabel = shown.label[i];  // HTML-escaped name and code
+        f.crisismapIndex = i;
         f.properties = {code: shown.code[i], name: shown.label[i][0],
                         incidents: shown.incidents[i], victims: shown.victims[i],
                         _fill: shown.palette[shown.fill[i] + 1]};
@@ -166,7 +168,11 @@ var {{ this.get_name() }} = (function () {
         var label = l.feature.crisismapLabel, rows = [
             ["Region", label[0]], ["Code", label[1]],
             ["Incidents", String(l.feature.properties.incidents)],
-            ["Victims", String(l.feature.properties.victims)]];
+            [shown.vlabel, String(l.feature.properties.victims)]];
+        if (shown.change) {
+            var c = shown.change[l.feature.crisismapIndex];
+            rows.push([shown.change_label, (c > 0 ? "+" : "") + String(c)]);
+        }
         return "<table>" + rows.map(function (r) {
             return "<tr><th>" + r[0] + "</th><td>" + r[1] + "</td></tr>";
         }).join("") + "</table>";
@@ -203,6 +209,7 @@ def choropleth_layer(
     value: str = "incidents",
     name: str = "Incidents per region",
     asset_base: str = DEFAULT_ASSET_BASE,
+    victims: VictimsMeasure | None = None,
 ) -> tuple[_Regions, Classes]:
     """Regions coloured by ``value`` with an escaped tooltip (name, code, incidents, victims).
 
@@ -223,7 +230,14 @@ def choropleth_layer(
             )
         ],
         "incidents": _whole(regions["incidents"]),
-        "victims": _whole(regions["victims"]),
+        "victims": _whole(regions["victims"])
+        if victims is None or victims.reported
+        else ["not reported"] * len(regions),
+        "vlabel": html_texts([victims.label if victims else "Victims"])[0],
+        "change": _whole(regions["change"]) if "change" in regions else None,
+        "change_label": html_texts(
+            [f"Change vs {regions.attrs.get('change_against') or 'the period before'}"]
+        )[0],
         "fill": classes.index(values).tolist(),
         "palette": [ZERO_COLOUR, *classes.colours],
     }
@@ -255,7 +269,7 @@ var {{ this.get_name() }} = (function () {
     function popup(row) {
         return function () {
             var parts = ["<b>" + row[2] + "</b>", categories[row[3]],
-                row[4] === null ? "" : "Victims: " + row[4], row[5],
+                row[4] === null ? "" : data.vlabel + ": " + row[4], row[5],
                 row[6] ? "<small>id " + row[6] + "</small>" : ""];
             return parts.filter(function (p) { return p; }).join("<br>");
         };
@@ -311,9 +325,15 @@ def point_rows(points: pd.DataFrame) -> dict[str, Any]:
     return {"categories": [str(label) for label in labels], "rows": [list(r) for r in columns]}
 
 
-def points_layer(points: pd.DataFrame, asset_base: str = DEFAULT_ASSET_BASE) -> _Points:
+def points_layer(
+    points: pd.DataFrame,
+    asset_base: str = DEFAULT_ASSET_BASE,
+    victims: VictimsMeasure | None = None,
+) -> _Points:
     """Clustered incident points with escaped popups (date, category, victims, description)."""
-    layer = _Points(js_data(point_rows(points)), name="Incident points")
+    rows = point_rows(points)
+    rows["vlabel"] = html_texts([victims.label if victims else "Victims"])[0]
+    layer = _Points(js_data(rows), name="Incident points")
     layer.default_js = [
         (
             "markerclusterjs",
@@ -369,14 +389,18 @@ def heat_layer(points: _Points, asset_base: str = DEFAULT_ASSET_BASE) -> _Heat:
 _LEGEND = Template(
     """
 {% macro html(this, kwargs) %}
-<div class="crisismap-legend" style="position:absolute; bottom:28px; right:8px; z-index:9999;
-     background:rgba(255,255,255,0.9); padding:4px 6px; border:1px solid #999; border-radius:4px;
-     font:11px/1.3 sans-serif; max-width:210px;">
+<details open class="crisismap-legend" style="position:absolute; bottom:28px; right:8px;
+     z-index:9999; background:rgba(255,255,255,0.9); padding:4px 6px; border:1px solid #999;
+     border-radius:4px; font:11px/1.3 sans-serif; max-width:210px;">
+  <summary style="cursor:pointer; font-size:10px; color:#555;">legend</summary>
   {{ this.body }}
-</div>
+</details>
 {% endmacro %}
 """
 )
+
+
+LEGEND_WIDTH_PX = 210  # the legend's widest; the first view leaves it this much room
 
 
 class _Legend(MacroElement):
@@ -419,20 +443,20 @@ def legend_html(classes: Classes, *, title: str, shown: int, total: int) -> str:
 
 
 def _view_bounds(regions: gpd.GeoDataFrame, points: pd.DataFrame) -> np.ndarray:
-    """Where to look (minx, miny, maxx, maxy): where most points are, else the regions.
+    """Where to look (minx, miny, maxx, maxy): the regions shown (the countries the data
+    is about, or the drilled region's sub-regions), so the first view shows the whole
+    country and a filter keeps the frame; without regions, where most points are.
 
-    The 1st-99th percentiles keep one stray or swapped point from zooming the map out
-    to a whole continent.
+    Points decide only without regions: their 1st-99th percentiles keep one stray or
+    swapped point from zooming the map out to a whole continent.
     """
+    if len(regions):
+        return regions.total_bounds
     if len(points) >= 2:
         lon = np.nanpercentile(points["lon"].to_numpy(float), [1, 99])
         lat = np.nanpercentile(points["lat"].to_numpy(float), [1, 99])
         pad = max(lon[1] - lon[0], lat[1] - lat[0], 0.05) * 0.05
         return np.array([lon[0] - pad, lat[0] - pad, lon[1] + pad, lat[1] + pad])
-    with_data = regions[regions["incidents"] > 0] if "incidents" in regions else regions
-    frame = with_data if len(with_data) else regions
-    if len(frame):
-        return frame.total_bounds
     return np.array([-180.0, -60.0, 180.0, 75.0])
 
 
@@ -445,26 +469,35 @@ def build_map(
     basemap: str | None = None,
     asset_base: str = DEFAULT_ASSET_BASE,
     heatmap: bool = True,
+    victims: VictimsMeasure | None = None,
 ) -> folium.Map:
     """The dashboard map: choropleth + clustered points + heatmap + legend + layer switch.
 
     ``regions`` (EPSG:4326, display-simplified) carries ``code``, ``name``, ``incidents``,
     ``victims``; ``points`` (already capped) carries ``id``, ``lat``, ``lon``, ``date``,
     ``category``, ``victims``, ``description``; ``total_points`` is the uncapped count.
+    ``victims`` names what the victims figures count (tooltips say "Fatalities", or
+    "not reported" when the file has no such column).
     """
     if regions.crs is not None and regions.crs.to_epsg() != 4326:
         raise ValueError(f"regions must be EPSG:4326 for the map, got {regions.crs}")
     bounds = _view_bounds(regions, points)
     centre = [float((bounds[1] + bounds[3]) / 2), float((bounds[0] + bounds[2]) / 2)]
     fmap = _offline_map(centre, 5, asset_base, basemap)
-    layer, classes = choropleth_layer(regions, name="Incidents per region", asset_base=asset_base)
+    layer, classes = choropleth_layer(
+        regions, name="Incidents per region", asset_base=asset_base, victims=victims
+    )
     layer.add_to(fmap)
     if len(points):
-        dots = points_layer(points, asset_base)
+        dots = points_layer(points, asset_base, victims)
         dots.add_to(fmap)
         if heatmap:
             heat_layer(dots, asset_base).add_to(fmap)
-    fmap.fit_bounds([[float(bounds[1]), float(bounds[0])], [float(bounds[3]), float(bounds[2])]])
+    fmap.fit_bounds(  # room on the right for the legend: it does not cover the regions
+        [[float(bounds[1]), float(bounds[0])], [float(bounds[3]), float(bounds[2])]],
+        padding_top_left=(10, 10),
+        padding_bottom_right=(LEGEND_WIDTH_PX + 20, 10),
+    )
     _Legend(legend_html(classes, title=title, shown=len(points), total=total_points)).add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
     return fmap

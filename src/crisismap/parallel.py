@@ -5,21 +5,26 @@ cores; small inputs do not (handing work to a thread costs more than the work). 
 step asks here instead of keeping its own pool: :func:`run_all` for independent steps,
 :func:`chunked` for element-wise ones, :func:`in_background` for one task overlapped
 with the caller's own work, :func:`run_limited` for long work the caller may give up on
-(a time limit, a Cancel button, Ctrl-C, a server shutting down). There is one shared
-pool, sized to the cores this process may use (at most four), recreated in a forked
-child; a task running on the pool runs its own parallel steps inline, so the pool never
-waits on itself. Leaf module.
+(a time limit, a Cancel button, Ctrl-C, a server shutting down), :func:`in_child` for
+pure-Python work (the PDF) overlapped in a forked process where the process allows it.
+There is one shared pool, sized to the cores this process may use (at most four),
+recreated in a forked child; a task running on the pool runs its own parallel steps
+inline, so the pool never waits on itself. Leaf module.
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import ctypes
 import os
+import pickle
+import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+import traceback
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -33,6 +38,8 @@ __all__ = [
     "Cancelled",
     "chunked",
     "in_background",
+    "in_child",
+    "processes_allowed",
     "run_all",
     "run_limited",
     "set_exit_status",
@@ -91,6 +98,146 @@ def in_background(call: Callable[[], Any]) -> Future:
     future = executor.submit(_as_worker, call)
     executor.shutdown(wait=False)  # the thread ends when the call does
     return future
+
+
+_processes_allowed = False
+
+
+@contextlib.contextmanager
+def processes_allowed() -> Iterator[None]:
+    """Let :func:`in_child` fork inside this block: for a single-command process (the CLI)
+    whose only other threads are this module's, idle.
+
+    Never in a server: forking a process whose other threads may hold locks (the import
+    lock, a logging handler's) can leave the child waiting forever.
+    """
+    global _processes_allowed
+    before, _processes_allowed = _processes_allowed, True
+    try:
+        yield
+    finally:
+        _processes_allowed = before
+
+
+class _Inline:
+    """:func:`in_child` where forking is not allowed: the call runs at :meth:`result`."""
+
+    def __init__(self, call: Callable[[Any], bytes]) -> None:
+        self._call = call
+        self._arg: Any = None
+
+    def send(self, arg: Any) -> None:
+        self._arg = arg
+
+    def result(self) -> bytes:
+        return self._call(self._arg)
+
+    def close(self) -> None:
+        pass
+
+
+class _Child:
+    """A forked child: ``warm()`` at once, then ``call(arg)`` once :meth:`send` gives
+    ``arg`` (pickled through a pipe); :meth:`result` reads its bytes or its exception."""
+
+    def __init__(self, call: Callable[[Any], bytes], warm: Callable[[], None] | None) -> None:
+        to_child, self._to_child = os.pipe()
+        self._from_child, from_parent = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:  # never returns: the child leaves without running exit handlers
+            os.close(self._to_child)
+            os.close(self._from_child)
+            _child_main(call, warm, to_child, from_parent)
+        os.close(to_child)
+        os.close(from_parent)
+        self._done = False
+
+    def send(self, arg: Any) -> None:
+        with os.fdopen(self._to_child, "wb") as out:
+            pickle.dump(arg, out, protocol=pickle.HIGHEST_PROTOCOL)
+        self._to_child = -1
+
+    def result(self) -> bytes:
+        with os.fdopen(self._from_child, "rb") as source:
+            payload = source.read()
+        self._from_child = -1
+        _, status = os.waitpid(self.pid, 0)
+        self._done = True
+        if not payload:
+            raise RuntimeError(f"A forked worker ended without a result (wait status {status}).")
+        kind, body = payload[:1], payload[1:]
+        if kind == b"\0":
+            return body
+        if kind == b"\1":
+            raise pickle.loads(body)
+        raise RuntimeError(f"A forked worker failed:\n{body.decode('utf-8', 'replace')}")
+
+    def close(self) -> None:
+        """Stop the child unless its result was read (the caller failed or gave up)."""
+        if self._done:
+            return
+        self._done = True
+        for fd in (self._to_child, self._from_child):
+            if fd >= 0:
+                os.close(fd)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGKILL)
+        os.waitpid(self.pid, 0)
+
+
+def _child_main(
+    call: Callable[[Any], bytes], warm: Callable[[], None] | None, source: int, sink: int
+) -> None:
+    for name in ("SIGINT", "SIGTERM"):
+        signal.signal(getattr(signal, name), signal.SIG_DFL)
+    status = 0
+    try:
+        received: dict[str, bytes] = {}
+        # the parent may send a large argument while warm() runs: read it meanwhile
+        reader = threading.Thread(target=lambda: received.update(data=_read_all(source)))
+        reader.start()
+        if warm is not None:
+            with contextlib.suppress(Exception):  # only a head start: the call meets it again
+                warm()
+        reader.join()
+        if not received.get("data"):
+            os._exit(0)  # the parent gave up before sending
+        try:
+            payload = b"\0" + call(pickle.loads(received["data"]))
+        except BaseException as exc:  # handed to the parent, raised there
+            try:
+                payload = b"\1" + pickle.dumps(exc)
+            except Exception:
+                payload = b"\2" + traceback.format_exc().encode("utf-8", "replace")
+        with os.fdopen(sink, "wb") as out:
+            out.write(payload)
+    except BaseException:
+        status = 1
+    finally:
+        os._exit(status)
+
+
+def _read_all(fd: int) -> bytes:
+    with os.fdopen(fd, "rb") as source:
+        return source.read()
+
+
+def in_child(
+    call: Callable[[Any], bytes], *, warm: Callable[[], None] | None = None
+) -> _Child | _Inline:
+    """``call(arg)`` (returning bytes) in a forked child while the caller works on.
+
+    The child runs ``warm()`` (imports, say) at once, while the caller computes what it
+    needs; ``.send(arg)`` hands that over, ``.result()`` gives the bytes or raises the
+    child's own exception, ``.close()`` (in a ``finally``) stops a child whose result was
+    never read. For pure-Python work that threads cannot overlap (the GIL): ReportLab and
+    matplotlib drawing the PDF while xlsxwriter writes the workbook. Inline (``call`` runs
+    at ``.result()``, in this process) unless inside :func:`processes_allowed`, with two
+    cores, on a platform that forks.
+    """
+    if not _processes_allowed or WORKERS < 2 or not hasattr(os, "fork"):
+        return _Inline(call)
+    return _Child(call, warm)
 
 
 class Cancelled(Exception):

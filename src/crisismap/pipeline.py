@@ -37,7 +37,11 @@ from crisismap.schema import (
     DateOrder,
     DateRange,
     MatchStatus,
+    VictimsMeasure,
     View,
+)
+from crisismap.schema import (
+    victims_measure as _victims_measure,
 )
 
 DEFAULT_MAX_UPLOAD_BYTES = 200 * 1024 * 1024
@@ -361,6 +365,12 @@ def join_table(analysis: Analysis) -> pd.DataFrame:
         columns += [f"adm{n}_code", f"adm{n}_name", f"adm{n}_match"]
     frame = pd.concat([analysis.records[["id", "line"]], analysis.joined], axis=1)
     return frame[columns]
+
+
+def victims_measure(analysis: Analysis) -> VictimsMeasure:
+    """What the victims figures of this analysis count (fatalities, deaths, victims…)."""
+    column = (analysis.report.mapping or {}).get("victims")
+    return _victims_measure(column if isinstance(column, str) else None, analysis.report.preset)
 
 
 def totals(analysis: Analysis, level: int) -> dict[str, int]:

@@ -304,6 +304,7 @@ class PublicTables:
     periods: pd.DataFrame
     totals: pd.DataFrame  # per category, then "all categories"
     settings: dict[str, Any]
+    region_periods: pd.DataFrame | None = None  # region × period, asked for (trends)
 
 
 def public_tables(
@@ -313,11 +314,13 @@ def public_tables(
     *,
     k: int,
     ledger: Ledger | None = None,
+    region_periods: bool = False,
 ) -> PublicTables:
     """The view's cells and totals as the grid publishes them (hidden: NA + ``suppressed``).
 
     ``summary`` is :func:`crisismap.pipeline.summarize` of the view (the cells' rows,
-    names and bounds); its figures are replaced by the grid's.
+    names and bounds); its figures are replaced by the grid's. ``region_periods`` adds
+    the region × period figures over the view's categories (what trends compare).
     """
     check_public_view(view)
     grid = grid_of(analysis, view, k, ledger)
@@ -367,7 +370,8 @@ def public_tables(
             grid.state(),
             {"view": view.to_dict(), "new_primaries": int(new)},
         )
-    return PublicTables(cells, regions, series, periods, totals, settings)
+    extra = reader.region_periods() if region_periods else None
+    return PublicTables(cells, regions, series, periods, totals, settings, extra)
 
 
 def _every_row(summary: pd.DataFrame, *, windowed: bool) -> pd.DataFrame:
@@ -550,6 +554,19 @@ class _Reader:
         frame.loc[mask, "victims"] = np.nan
         frame.loc[mask, "suppressed"] = True
         return frame
+
+    def region_periods(self) -> pd.DataFrame:
+        """Region × period over the view's categories (records once each when unfiltered)."""
+        s = self.summary
+        regions = s[["region_code", "region_name"]].drop_duplicates("region_code")
+        regions = regions[~regions["region_code"].isin([OUTSIDE_CODE, IMPRECISE_CODE])]
+        periods = self._periods_frame(False)
+        periods = periods[periods["period"].astype(object) != IMPRECISE_PERIOD]
+        frame = regions.merge(periods, how="cross").reset_index(drop=True)
+        n = len(frame)
+        places = [[(self.level_name, str(code))] for code in frame["region_code"]]
+        times = [[(self.grain, str(p))] for p in frame["period"]]
+        return self._apply(frame, self._sum(places, times, [self.labels] * n))
 
     def totals(self) -> pd.DataFrame:
         s = self.summary

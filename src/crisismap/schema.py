@@ -147,6 +147,63 @@ IMPRECISE_PERIOD = "__date_not_attributable__"
 
 
 @dataclass(frozen=True)
+class VictimsMeasure:
+    """What the file's victims column counts, said the way its source says it.
+
+    ACLED's ``fatalities`` include combatants; UCDP's ``best`` is an estimate of deaths;
+    a "victims" column is victims. Figures are labelled accordingly (a brief once read
+    "959 Victims" for ACLED fatalities), and a file without such a column says "not
+    reported" instead of 0.
+    """
+
+    label: str  # "Fatalities", "Deaths", "Victims", "Casualties", "People affected"
+    note: str  # one sentence for methodology sections
+    reported: bool  # the file has such a column
+
+    def show(self, value: Any) -> str:
+        """A figure as shown next to the label ("not reported" without a column)."""
+        if not self.reported:
+            return "not reported"
+        return "" if value is None else str(value)
+
+
+_MEASURES: list[tuple[set[str], str, str]] = [
+    ({"fatalities"}, "Fatalities", "reported fatalities, combatants included"),
+    ({"best", "deaths_best"}, "Deaths", "best estimate of deaths, combatants included"),
+    (
+        {"killed", "deaths", "dead", "total_deaths", "persons_killed"},
+        "Deaths",
+        "deaths as the file states them",
+    ),
+    ({"casualties"}, "Casualties", "people killed or injured, as the file states them"),
+    (
+        {"affected", "people_affected", "persons_affected"},
+        "People affected",
+        "people affected, as the file states them",
+    ),
+]
+
+
+def victims_measure(column: str | None, preset: str | None = None) -> VictimsMeasure:
+    """The measure of the column mapped to ``victims`` (None: the file has none)."""
+    if not column:
+        return VictimsMeasure(
+            "Victims", "The file states no victim figure: victims are not reported.", False
+        )
+    key = str(column).strip().casefold().replace(" ", "_").replace("-", "_")
+    source = {"acled": "ACLED", "ucdp": "UCDP"}.get(str(preset or "").casefold(), "")
+    for names, label, meaning in _MEASURES:
+        if key in names:
+            said = f"{source} {meaning}" if source else meaning
+            return VictimsMeasure(
+                label, f"{label}: {said} (column \u201c{column}\u201d), summed.", True
+            )
+    return VictimsMeasure(
+        "Victims", f"Victims: the figures of column \u201c{column}\u201d, summed.", True
+    )
+
+
+@dataclass(frozen=True)
 class View:
     """One view of the data: admin level, period unit, date window, categories, regions,
     and whether only approved / verified records count.
@@ -286,6 +343,8 @@ def _names(values: Any) -> tuple[str, ...] | None:
 
 
 __all__ = [
+    "VictimsMeasure",
+    "victims_measure",
     "BOUNDARY_COLUMNS",
     "CATEGORY_SEPARATOR",
     "IMPRECISE_CODE",

@@ -20,12 +20,15 @@ The modules, in the order a load runs through them: ``load`` (the two entry poin
 ``world`` (the bundled set), ``files`` (onto disk, safely), ``formats`` (reading layers),
 ``detect`` (which fields are which), ``levels`` and ``geometry`` (building a level),
 ``assemble`` (levels into a set); ``model`` holds the BoundarySet and the options,
-``countries`` the country-code tables; ``cache`` keeps prepared sets on disk when the
-caller passes ``cache_dir`` (the CLI and the dashboard pass ``<data dir>/cache``), so a
-folder or upload read once opens in milliseconds later, in any process.
+``countries`` the country-code tables; ``fetch`` (online, through ``download``) and
+``fetched`` (offline) the sets fetched from geoBoundaries or COD-AB (``fetched:UKR``);
+``cache`` keeps prepared sets on disk when the caller passes ``cache_dir`` (the CLI and
+the dashboard pass ``<data dir>/cache``), so a folder or upload read once opens in
+milliseconds later, in any process.
 """
 
 from crisismap.boundaries.countries import NE_ADM0_TO_ISO3, NE_DISPUTED
+from crisismap.boundaries.fetched import FetchSource, list_fetched
 from crisismap.boundaries.formats import gdal_vrt_disabled
 from crisismap.boundaries.geometry import repair_polygons
 from crisismap.boundaries.load import load_boundaries, read_boundary_bytes
@@ -45,10 +48,23 @@ __all__ = [
     "NE_DISPUTED",
     "WORLD_DIR",
     "BoundarySet",
+    "FetchSource",
     "country_codes",
+    "fetch_boundaries",
     "gdal_vrt_disabled",
+    "list_fetched",
     "load_boundaries",
     "read_boundary_bytes",
     "repair_polygons",
     "subset",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """``fetch_boundaries`` on first use: the online path (urllib, ssl) costs every
+    offline command its import time otherwise."""
+    if name == "fetch_boundaries":
+        from crisismap.boundaries.fetch import fetch_boundaries
+
+        return fetch_boundaries
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

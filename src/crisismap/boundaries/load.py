@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from crisismap.boundaries import cache
+from crisismap.boundaries import cache, fetched
 from crisismap.boundaries.assemble import assemble
 from crisismap.boundaries.checks import without_unnamed_covers
 from crisismap.boundaries.files import (
@@ -50,7 +50,9 @@ def load_boundaries(
     Parameters
     ----------
     source
-        ``"world"`` / ``"world:<ISO3>[,<ISO3>...]"`` for the bundled set, else a path: a
+        ``"world"`` / ``"world:<ISO3>[,<ISO3>...]"`` for the bundled set,
+        ``"fetched:<ISO3>"`` / ``"fetched:<source>:<ISO3>"`` for a set fetched earlier
+        (:mod:`crisismap.boundaries.fetched`, kept under ``cache_dir``), else a path: a
         file (.geojson, .json, .topojson, .gpkg, .parquet, .zip, .gz) or a directory with
         one file per level (e.g. a COD-AB folder of ``caf_admin0..4.parquet``).
     level, code_field, name_field, parent_field, country
@@ -80,6 +82,9 @@ def _load(
     text = os.fspath(source)
     if text.lower() == "world" or text.lower().startswith("world:"):
         return load_world(text)  # a local folder called "world" is reachable as ./world
+    if fetched.is_fetched_spec(text):  # fetched earlier: offline (a folder is ./fetched:…)
+        found = fetched.resolve(text, cache_dir)
+        return fetched.labelled(_cached(found.files, opts, cache_dir, _load_directory), found)
     path = Path(text)
     if path.is_dir():
         return _cached(path, opts, cache_dir, _load_directory)
@@ -88,7 +93,8 @@ def _load(
         return _cached(path, opts, cache_dir, _load_file)
     raise BoundaryError(
         f"Boundary source {text!r} not found: expected 'world', 'world:<ISO3>' "
-        "(e.g. world:UKR), or the path of a boundary file or folder."
+        "(e.g. world:UKR), 'fetched:<ISO3>' (fetched earlier with `crisismap boundaries "
+        "fetch`), or the path of a boundary file or folder."
     )
 
 

@@ -212,6 +212,50 @@ def _limited_figures(
     )
 
 
+def cmd_trends(args: argparse.Namespace) -> int:
+    """Rising / falling regions of one view, as CSV or XLSX (public unless --internal)."""
+    from crisismap import parallel, pipeline, trends
+    from crisismap.aggregate.trends import TrendSettings
+
+    out = Path(args.out)
+    fmt = out.suffix.lower().lstrip(".")
+    if fmt not in {"csv", "xlsx"}:
+        raise CrisismapError(
+            f"--out must end in .csv or .xlsx (the format follows it), got {out.name!r}."
+        )
+    try:
+        settings = TrendSettings(baseline=args.baseline, alpha=args.alpha, min_count=args.min_count)
+    except ValueError as exc:
+        raise CrisismapError(
+            f"--baseline, --alpha or --min-count is out of range: {exc}."
+        ) from None
+    view = view_of(args)
+    public = is_public(args)
+    analysis = analyse(args)
+    pipeline.check_flag_filters(analysis, view)
+    from crisismap import prepared
+
+    result = parallel.run_limited(
+        lambda: trends.view_trends(
+            analysis,
+            view,
+            public=public,
+            k=args.k,
+            ledger=release_ledger() if public else None,
+            settings=settings,
+            latest=args.latest,
+        ),
+        time_limit=prepared.export_time_limit(args.time_limit),
+        what="The trend table",
+    )
+    data = trends.export(result, fmt)
+    out = output_path(out, public=public)
+    write_output(out, data, records=not public)
+    label = "public" if public else "SENSITIVE (internal)"
+    progress(f"{result.sentence()} Wrote the {label} trend table to {out}.")
+    return 0
+
+
 def hidden_figures(figures: Any) -> int:
     """How many published figures suppression hid: the settings' count, else the flags.
 
@@ -251,7 +295,7 @@ def _parse_masking(spec: str | None) -> Any:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from crisismap import pipeline, report
+    from crisismap import parallel, pipeline, report
 
     started = datetime.now(UTC)  # a displacement secret must be older than this export
     _id_column(args)
@@ -265,17 +309,18 @@ def cmd_report(args: argparse.Namespace) -> int:
     pipeline.check_flag_filters(analysis, view)
     progress("building the report bundle (suppression and PDF can take a few seconds)")
     ledger = release_ledger(args.team) if public else None
-    data = report.build_bundle(
-        analysis,
-        view,
-        title=args.title,
-        public=public,
-        k=args.k,
-        masking=masking,
-        secret=secret,
-        ledger=ledger,
-        figures=_limited_figures(args, analysis, view, public=public, ledger=ledger),
-    )
+    with parallel.processes_allowed():  # the PDF drawn in a child while the tables are written
+        data = report.build_bundle(
+            analysis,
+            view,
+            title=args.title,
+            public=public,
+            k=args.k,
+            masking=masking,
+            secret=secret,
+            ledger=ledger,
+            figures=lambda: _limited_figures(args, analysis, view, public=public, ledger=ledger),
+        )
     out = output_path(
         args.out or report.bundle_filename(level=view.level, period=view.period, public=public),
         public=public,
@@ -382,7 +427,11 @@ def _summarize_distributed(args: argparse.Namespace, view: View) -> Any:
 def cmd_boundaries(args: argparse.Namespace) -> int:
     from crisismap.boundaries import load_boundaries
     from crisismap.boundaries.checks import counts_text, summary_lines, threshold_text
+    from crisismap.cli.fetch import check_not_fetch_options, cmd_fetch
 
+    if args.source == "fetch":  # a folder called fetch is ./fetch
+        return cmd_fetch(args)
+    check_not_fetch_options(args)
     bset = load_boundaries(
         args.source, cache_dir=boundary_cache(), keep_unnamed_overlaps=args.keep_unnamed_overlaps
     )

@@ -204,9 +204,11 @@ def read_input(path: Path) -> bytes:
 def analyse(args: argparse.Namespace, *, with_join: bool = True) -> Any:
     from crisismap import pipeline
     from crisismap.boundaries import load_boundaries
+    from crisismap.display import use_disk_cache
 
     data = read_input(args.input)
     progress(f"loading boundaries {args.boundaries}")
+    use_disk_cache(boundary_cache() / "display")  # the PDF's map geometry, kept between runs
     boundaries = load_boundaries(
         args.boundaries,
         cache_dir=boundary_cache(),

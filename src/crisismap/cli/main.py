@@ -141,10 +141,71 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=commands.cmd_report)
 
+    p = sub.add_parser(
+        "trends",
+        help="where incidents rose or fell: each region's latest period against its own past "
+        "(public unless --internal)",
+    )
+    add_input_options(p)
+    add_join_options(p)
+    p.add_argument("--level", type=int, required=True, help="admin level to compare at")
+    p.add_argument("--period", default="week", help="week, month, quarter or year (default week)")
+    add_view_filters(p)
+    p.add_argument(
+        "--baseline",
+        type=int,
+        default=8,
+        help="previous periods each region is compared with (default 8)",
+    )
+    p.add_argument(
+        "--alpha",
+        type=float,
+        default=0.05,
+        help="false-alarm rate across the table's regions (default 0.05)",
+    )
+    p.add_argument(
+        "--min-count",
+        type=int,
+        default=3,
+        help="incidents a region needs in the period to be called rising (default 3)",
+    )
+    p.add_argument(
+        "--latest",
+        metavar="PERIOD",
+        help="the period to compare, as labelled in summaries (default: the last one the "
+        "data covers completely)",
+    )
+    p.add_argument("--out", required=True, metavar="OUT.csv|OUT.xlsx")
+    add_publication_options(p, what="exact figures")
+    _add_time_limit(p)
+    p.set_defaults(func=commands.cmd_trends)
+
     add_workspace_parser(sub)
 
-    p = sub.add_parser("boundaries", help="describe a boundary source")
-    p.add_argument("source", help="boundary file or directory, or world, world:ISO3")
+    p = sub.add_parser(
+        "boundaries",
+        help="describe a boundary source, or fetch a country's current boundaries (online)",
+        usage="crisismap boundaries SOURCE\n"
+        "       crisismap boundaries fetch ISO3 [--source geoboundaries|cod-ab] [--level N]",
+    )
+    p.add_argument(
+        "source",
+        help="boundary file or directory, world, world:ISO3, or fetched:ISO3 (fetched "
+        "earlier); or 'fetch' to download a country's current boundaries once (online)",
+    )
+    p.add_argument("iso3", nargs="?", metavar="ISO3", help="with fetch: the country, e.g. UKR")
+    p.add_argument(
+        "--source",
+        dest="fetch_source",
+        metavar="geoboundaries|cod-ab",
+        help="with fetch: geoBoundaries gbOpen (default) or OCHA's COD-AB on HDX",
+    )
+    p.add_argument(
+        "--level",
+        type=int,
+        metavar="N",
+        help="with fetch: admin levels 0 to N (default 2; fewer where the source has fewer)",
+    )
     add_keep_unnamed(p)
     p.set_defaults(func=commands.cmd_boundaries)
     return parser

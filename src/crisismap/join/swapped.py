@@ -155,13 +155,27 @@ def _by_the_sea(
     """Flag where the given point is outside every region and the swapped one is in a main
     country (snapped points were outside as given; imprecise ones are never tested)."""
     top = min(levels)
-    match = joined[f"adm{top}_match"].astype(str)
-    outside = match.isin([MatchStatus.OUTSIDE.value, MatchStatus.SNAPPED.value])
-    candidate = candidate & outside.to_numpy(dtype=bool)
-    if candidate.any():
-        reference = _swap_reference(joined, levels, main_share)
-        tested = find_swapped(records[candidate], {top: reference})
-        flagged[candidate] = tested.to_numpy(dtype=bool)
+    outside = joined[f"adm{top}_match"].isin(
+        [MatchStatus.OUTSIDE.value, MatchStatus.SNAPPED.value]
+    )  # on a categorical: compares its few categories, not every row's text
+    rows = np.flatnonzero(candidate & outside.to_numpy(dtype=bool))
+    if not len(rows):
+        return
+    x, y = _coordinates(records)
+    max_level = _max_levels(records)
+    lon, lat = y[rows], x[rows]  # the swapped point
+    keep = ~(max_level[rows] < top)  # located at no admin level: being outside is what it says
+    reference = _swap_reference(joined, levels, main_share)
+    # most swapped points land nowhere near the countries of the file: a box test
+    # first, so the check costs little however many points lie outside
+    minx, miny, maxx, maxy = reference.total_bounds
+    keep &= (lon >= minx) & (lon <= maxx) & (lat >= miny) & (lat <= maxy)
+    if not keep.any():
+        return
+    rows, lon, lat = rows[keep], lon[keep], lat[keep]
+    regions = _Regions.from_frame(top, _level_frames({top: reference})[top])
+    hits = _hit_counts(regions, lon, lat, np.ones(len(rows), dtype=bool))
+    flagged.iloc[rows[hits > 0]] = True
 
 
 def _stated(records: pd.DataFrame, level: int) -> pd.Series | None:

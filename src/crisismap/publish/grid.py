@@ -36,6 +36,7 @@ Works on arrays only: it imports no other step.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations, product
@@ -89,6 +90,10 @@ class _AxisIndex:
     coarser: dict[tuple[int, int], list[tuple[int, ...]]]  # (column, part) -> its atoms' parts
     label_to_part: list[dict[str, int]]  # per partition: label -> part number (1-based)
     _closest: dict[tuple[Any, ...], list[int]] = field(default_factory=dict)
+    rows: list[list[int]] = field(default_factory=list)  # ``up`` as lists: fast scalar reads
+
+    def __post_init__(self) -> None:
+        self.rows = self.up.tolist()
 
     @classmethod
     def build(cls, axis: Axis) -> tuple[_AxisIndex, np.ndarray]:
@@ -116,7 +121,7 @@ class _AxisIndex:
     def closest(self, col: int, part: int, atom: int) -> list[int]:
         """``candidates`` ordered by how many coarser parts they share with ``atom`` (a
         week that a year end cuts is paired with a week of the same year as the record)."""
-        mine = self.up[atom, 1:col].tolist()
+        mine = self.rows[atom][1:col]
         candidates = self.partners.get((col, part), [])
         memo_key = (col, part, tuple(mine))
         cached = self._closest.get(memo_key)
@@ -192,7 +197,7 @@ class Grid:
     _evaluate: int = MAX_EVALUATED
     published: set[tuple[int, int, int]] = field(default_factory=set)
     _first_base: dict[int, dict[int, int]] = field(default_factory=dict)
-    _free_index: dict[tuple[int, int], tuple[np.ndarray, list[int]]] = field(default_factory=dict)
+    _free_index: dict[tuple[int, int], tuple[list[int], list[int]]] = field(default_factory=dict)
 
     # --- building --------------------------------------------------------------------------
 
@@ -274,6 +279,7 @@ class Grid:
     def __post_init__(self) -> None:
         self._combo_index = {c: i for i, c in enumerate(self.combos)}
         self._structural_ids = {i for i, c in enumerate(self.combos) if not self.publishable(c)}
+        self._root_count = [(r == 0) + (t == 0) + (c == 0) for r, t, c in self.combos]
         self._base_rows = [tuple(row) for row in self.base.tolist()]
         self._count = {
             (int(r), int(t), int(c)): int(n)
@@ -367,8 +373,7 @@ class Grid:
         return done
 
     def _roots(self, key: int) -> int:
-        ri, ti, ci = self.combos[key >> _COMBO_SHIFT]
-        return (ri == 0) + (ti == 0) + (ci == 0)
+        return self._root_count[key >> _COMBO_SHIFT]
 
     def _protect(self, key: int, published_ids: set[int]) -> set[int]:
         combo_id = key >> _COMBO_SHIFT
@@ -422,7 +427,7 @@ class Grid:
         # partner atom), so the move factorises over the axes: it sums to zero on every
         # node that holds both sides of some paired axis, whatever its other parts.
         finest = [self.index[d].up.shape[1] - 1 for d in range(3)]
-        x_part = [int(self.index[d].up[rep[d], finest[d]]) for d in range(3)]
+        x_part = [self.index[d].rows[rep[d]][finest[d]] for d in range(3)]
         choices = [self.index[d].closest(combo[d], parts[d], rep[d]) for d in template]
         if any(not c for c in choices):
             return
@@ -484,7 +489,7 @@ class Grid:
             if not bit:
                 continue
             if d in y_atom:
-                node[d] = int(self.index[d].up[y_atom[d], finest[d]])
+                node[d] = self.index[d].rows[y_atom[d]][finest[d]]
             else:
                 lookup[d] = combo[d]
                 unknown.append(d)
@@ -521,7 +526,7 @@ class Grid:
             mask = np.int64((width - 1) << shift)
             context = nodes & ~mask
             order = np.argsort(context, kind="stable")
-            index = (context[order], ((nodes[order] & mask) >> shift).tolist())
+            index = (context[order].tolist(), ((nodes[order] & mask) >> shift).tolist())
             self._free_index[(combo_id, free)] = index
         contexts, parts = index
         parts_of = [node[0], node[1], node[2]]
@@ -532,9 +537,7 @@ class Grid:
             | (parts_of[1] << _T_SHIFT)
             | parts_of[2]
         )
-        lo = int(np.searchsorted(contexts, key, "left"))
-        hi = int(np.searchsorted(contexts, key, "right"))
-        return parts[lo:hi]
+        return parts[bisect_left(contexts, key) : bisect_right(contexts, key)]
 
     def _table(self, combo_id: int) -> dict[int, int]:
         table = self._first_base.get(combo_id)
@@ -563,15 +566,15 @@ class Grid:
         y = move[-1]  # the corner opposite the primary: the partner on every paired axis
         factors = []
         for d in range(3):
-            up = self.index[d].up
+            rows = self.index[d].rows
             # structural pieces are never published: nothing to hide there
-            cols = range(up.shape[1] - self.axes[d].structural) if d < 2 else range(2)
+            width = self.index[d].up.shape[1] - self.axes[d].structural if d < 2 else 2
+            xs = rows[x[d]][:width]
             if x[d] == y[d]:
-                factors.append([(col, int(up[x[d], col])) for col in cols])
+                factors.append(list(enumerate(xs)))
             else:
                 entries = []
-                for col in cols:
-                    a, b = int(up[x[d], col]), int(up[y[d], col])
+                for col, (a, b) in enumerate(zip(xs, rows[y[d]][:width], strict=True)):
                     if a != b:
                         entries += [(col, a), (col, b)]
                 factors.append(entries)
@@ -598,12 +601,18 @@ class Grid:
         nothing newly hidden holds ``k`` or more incidents."""
         cost = 0.0
         cheap = True
-        structural = self._structural_ids
+        structural, hidden, values, roots = (
+            self._structural_ids,
+            self.hidden,
+            self.values,
+            self._root_count,
+        )
         for node in affected:
-            if node in self.hidden or (node >> _COMBO_SHIFT) in structural:
+            combo_id = node >> _COMBO_SHIFT
+            if node in hidden or combo_id in structural:
                 continue
-            value = self.values.get(node, 0)
-            cost += (value + 1) * TOTAL_WEIGHT ** self._roots(node)
+            value = values.get(node, 0)
+            cost += (value + 1) * TOTAL_WEIGHT ** roots[combo_id]
             cheap = cheap and value < self.k
         return cost, cheap
 

@@ -25,10 +25,11 @@ from __future__ import annotations
 import datetime as dt
 import io
 import zipfile
+from collections.abc import Callable
 
 import pandas as pd
 
-from crisismap import __version__, pipeline, publish, releases
+from crisismap import __version__, parallel, pipeline, publish, releases
 from crisismap.errors import InvalidValueError
 from crisismap.export import features_geojson_bytes, to_csv_bytes, to_xlsx_bytes
 from crisismap.pipeline import Analysis
@@ -51,7 +52,7 @@ def build_bundle(
     k: int = publish.DEFAULT_K,
     masking: publish.Masking | None = None,
     secret: bytes | None = None,
-    figures: Figures | None = None,
+    figures: Figures | Callable[[], Figures] | None = None,
     ledger: releases.Ledger | None = None,
 ) -> bytes:
     """The report bundle (ZIP bytes) for one view; see :func:`bundle_files` for its files."""
@@ -79,7 +80,7 @@ def bundle_files(
     k: int = publish.DEFAULT_K,
     masking: publish.Masking | None = None,
     secret: bytes | None = None,
-    figures: Figures | None = None,
+    figures: Figures | Callable[[], Figures] | None = None,
     ledger: releases.Ledger | None = None,
 ) -> dict[str, bytes]:
     """Every file of the bundle, in ZIP order (names prefixed SENSITIVE_ when internal).
@@ -93,30 +94,42 @@ def bundle_files(
     own, explicitly asked-for export. ``ledger`` keeps public releases of the same data
     consistent across processes.
     ``figures``: the view's figures when already computed with the same ``public`` and
-    ``k`` (the dashboard computes a view once for all its downloads).
+    ``k`` (the dashboard computes a view once for all its downloads), or a function
+    computing them (the CLI's, under its time limit).
     """
     refusal = publish.public_k_refusal(k, option="k") if public else None
     if refusal:
         raise InvalidValueError(refusal)
-    if figures is None:
-        figures = view_figures(analysis, view, public=public, k=k, ledger=ledger)
-    elif figures.public != public:
-        raise ValueError("The figures given are not of the bundle's kind (public or internal).")
-    title = title or default_title(figures)
-    points = summary = None
-    notes: list[str] = []
-    if masking is not None:
-        points = view_points(
-            analysis, view, masking=masking, secret=secret, public=public, figures=figures
-        )
-        summary = points_summary(points, figures, masking, secret)
-        notes = points_notes(summary, masking)
-    files: dict[str, bytes] = {}
-    files["README.txt"] = b""  # placeholder keeps the order; written last
-    files["brief.pdf"] = render_pdf(
-        analysis, figures, title=title, masking=masking, point_notes=notes
+    # ReportLab and xlsxwriter are pure Python: the PDF is drawn in a child process (where
+    # the caller allows it) that imports its libraries while the figures are protected
+    pdf = parallel.in_child(
+        lambda job: render_pdf(analysis, job[0], title=job[1], masking=masking, point_notes=job[2]),
+        warm=_import_drawing,
     )
-    files.update(figure_files(analysis, figures, title=title))
+    try:
+        if figures is None:
+            figures = view_figures(analysis, view, public=public, k=k, ledger=ledger)
+        elif callable(figures):
+            figures = figures()
+        if figures.public != public:
+            raise ValueError("The figures given are not of the bundle's kind (public or internal).")
+        title = title or default_title(figures)
+        points = summary = None
+        notes: list[str] = []
+        if masking is not None:
+            points = view_points(
+                analysis, view, masking=masking, secret=secret, public=public, figures=figures
+            )
+            summary = points_summary(points, figures, masking, secret)
+            notes = points_notes(summary, masking)
+        pdf.send((figures, title, notes))
+        files: dict[str, bytes] = {}
+        files["README.txt"] = b""  # placeholder keeps the order; written last
+        tables = figure_files(analysis, figures, title=title)
+        files["brief.pdf"] = pdf.result()
+    finally:
+        pdf.close()
+    files.update(tables)
     if points is not None:
         files["points.csv"] = to_csv_bytes(points)
     files["README.txt"] = readme(figures, title, files, masking, notes).encode("utf-8")
@@ -124,6 +137,15 @@ def bundle_files(
         analysis, figures, files, title=title, masking=masking, secret=secret, points=summary
     )
     return {publish.export_filename(name, public): data for name, data in files.items()}
+
+
+def _import_drawing() -> None:
+    """What drawing the PDF imports (a forked child's head start)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot
+    import reportlab.platypus  # noqa: F401
 
 
 def bundle_filename(*, level: int, period: Period | str, public: bool) -> str:
@@ -167,7 +189,6 @@ def figure_files(
         return {only: to_csv_bytes(tables[name])}
     if only == "regions.geojson":
         return {only: regions_geojson(analysis, figures)}
-    files = {f"{name}.csv": to_csv_bytes(frame) for name, frame in tables.items()}
     # The workbook lists the cells that hold incidents or are hidden: a zero-filled grid
     # (every region x period x category) is mostly zeros and slow to write as a workbook.
     cells = tables["cells"]
@@ -178,7 +199,6 @@ def figure_files(
         f"The Cells sheet lists the {len(listed):,} cells that hold incidents or are hidden; "
         f"the other {len(cells) - len(listed):,} are zeros (cells.csv lists every cell)."
     )
-    tables = {**tables, "cells": listed}
     sheets = {"About": _about_sheet(figures, title, note)}
     sheet_names = {
         "regions": "Regions",
@@ -189,9 +209,18 @@ def figure_files(
         "data_quality": "Data quality",
         "problems": "Problems",
     }
-    sheets |= {sheet_names[name]: frame for name, frame in tables.items()}
-    files["figures.xlsx"] = to_xlsx_bytes(sheets, created=FIXED_TIME)
-    files["regions.geojson"] = regions_geojson(analysis, figures)
+    sheets |= {sheet_names[name]: frame for name, frame in {**tables, "cells": listed}.items()}
+    # xlsxwriter is pure Python: where the caller allows it, the workbook is written in a
+    # child process while this one writes the CSVs and the GeoJSON
+    workbook = parallel.in_child(lambda _: to_xlsx_bytes(sheets, created=FIXED_TIME))
+    try:
+        workbook.send(None)
+        files = {f"{name}.csv": to_csv_bytes(frame) for name, frame in tables.items()}
+        geojson = regions_geojson(analysis, figures)
+        files["figures.xlsx"] = workbook.result()
+    finally:
+        workbook.close()
+    files["regions.geojson"] = geojson
     return files
 
 

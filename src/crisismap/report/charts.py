@@ -31,7 +31,13 @@ def _png(fig: Any) -> tuple[bytes, tuple[int, int]]:
     import matplotlib.pyplot as plt
 
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=MAP_DPI, metadata={"Software": None})
+    fig.savefig(  # fast PNG compression: the PDF decodes it and compresses it again
+        buffer,
+        format="png",
+        dpi=MAP_DPI,
+        metadata={"Software": None},
+        pil_kwargs={"compress_level": 1},
+    )
     size = fig.canvas.get_width_height()
     plt.close(fig)
     return buffer.getvalue(), size

@@ -66,7 +66,13 @@ def render_pdf(
     story = _story(analysis, figures, title=title, masking=masking, styles=styles, width=doc.width)
     at = len(story) - len(_attributions(analysis, styles))  # masked points before the credits
     story[at:at] = _point_notes(point_notes, styles)
-    doc.build(story, canvasmaker=_numbered_canvas(_footer(figures)))
+    from reportlab import rl_config
+
+    ascii85, rl_config.useA85 = rl_config.useA85, 0  # binary streams: its ASCII85 is Python
+    try:
+        doc.build(story, canvasmaker=_numbered_canvas(_footer(figures)))
+    finally:
+        rl_config.useA85 = ascii85
     return buffer.getvalue()
 
 
@@ -227,6 +233,9 @@ def _story(
             styles["small"],
         )
     )
+    change = change_sentence(figures)
+    if change:
+        story.append(Paragraph(reportlab_markup(change), styles["small"]))
     story += [
         Paragraph("Regional summary", styles["h2"]),
         *_region_table(analysis, figures, styles, width),
@@ -283,6 +292,61 @@ def _banner(figures: Figures, styles: dict[str, Any], width: float) -> Any:
     return table
 
 
+CHANGE_BASELINE = 8  # previous periods the brief's change line compares with
+CHANGE_NAMED = 5  # regions named in it
+
+
+def change_sentence(figures: Figures) -> str | None:
+    """The brief's line on change: which regions rose above (fell below) their usual level
+    in the last complete period against the previous ones (see
+    :mod:`crisismap.aggregate.trends`). Read from the brief's own cells, so a public brief
+    compares published figures only (a region with a hidden cell is left out)."""
+    from crisismap.aggregate import trends
+
+    cells = figures.cells
+    cells = cells[
+        ~cells["region_code"].astype(object).isin([OUTSIDE_CODE, IMPRECISE_CODE])
+        & (cells["period"].astype(object) != IMPRECISE_PERIOD)
+    ]
+    if not len(cells):
+        return None
+    keys = ["region_code", "region_name", "period", "period_start", "period_end"]
+    table = (
+        cells.groupby(keys, observed=True, sort=False)["incidents"]
+        .sum(min_count=1)  # a hidden cell (NA) hides the region's figure
+        .reset_index()
+    )
+    hidden = cells[cells["incidents"].isna()].set_index(keys[:1] + keys[2:3]).index
+    table.loc[table.set_index(["region_code", "period"]).index.isin(hidden), "incidents"] = pd.NA
+    periods = table[["period", "period_end"]].drop_duplicates("period")
+    latest = trends.latest_complete_period(periods, figures.last)
+    if latest is None:
+        return None
+    at = trends.trends(table, latest=latest, settings=trends.TrendSettings(CHANGE_BASELINE))
+    if not len(at) or (at["status"] == trends.SHORT).all():
+        return None
+
+    def named(status: str) -> str:
+        rows = at[at["status"] == status]
+        if not len(rows):
+            return "none"
+        names = [display_name(n) for n in rows["region_name"].head(CHANGE_NAMED)]
+        more = len(rows) - len(names)
+        return ", ".join(names) + (f" and {more} more" if more > 0 else "")
+
+    baseline = int(at["baseline_periods"].max())
+    return (
+        f"Change in {latest} against each region's previous {baseline} "
+        f"{figures.period.value}s (a test for small counts; a rise means more was recorded): "
+        f"above the usual level: {named(trends.RISING)}; below it: {named(trends.FALLING)}."
+    )
+
+
+def _victims(measure: Any, value: Any, suppressed: bool) -> str:
+    """A victims figure as printed: "not reported" when the file has no such column."""
+    return fmt_count(value, suppressed) if measure.reported else "not reported"
+
+
 def _key_figures(analysis: Analysis, figures: Figures, styles: dict[str, Any], width: float) -> Any:
     from reportlab.lib import colors
     from reportlab.platypus import Paragraph, Table, TableStyle
@@ -292,9 +356,10 @@ def _key_figures(analysis: Analysis, figures: Figures, styles: dict[str, Any], w
     with_incidents = int((regions["suppressed"] | (regions["incidents"].fillna(0) > 0)).sum())
     n_regions = len(regions) or len(pipeline.summary_levels(analysis)[figures.level])
     real_periods = figures.periods[figures.periods["period"] != IMPRECISE_PERIOD]
+    measure = pipeline.victims_measure(analysis)
     cells = [
         ("Incidents", fmt_count(grand["incidents"], bool(grand["suppressed"]))),
-        ("Victims", fmt_count(grand["victims"], bool(grand["suppressed"]))),
+        (measure.label, _victims(measure, grand["victims"], bool(grand["suppressed"]))),
         (
             f"Admin-{figures.level} regions with incidents",
             f"{with_incidents:,} of {n_regions:,}",
@@ -367,7 +432,8 @@ def _region_table(
     ordered = pd.concat([shown, hidden, table[special]])
     truncated = len(ordered) > MAX_TABLE_REGIONS
     ordered = ordered.head(MAX_TABLE_REGIONS)
-    rows = [["Region", "Code", "Incidents", "Victims"]]
+    measure = pipeline.victims_measure(analysis)
+    rows = [["Region", "Code", "Incidents", measure.label]]
     for row in ordered.itertuples(index=False):
         hide = bool(row.suppressed)
         rows.append(
@@ -378,7 +444,7 @@ def _region_table(
                     styles["cell"],
                 ),
                 fmt_count(row.incidents, hide),
-                fmt_count(row.victims, hide),
+                _victims(measure, row.victims, hide),
             ]
         )
     grand = figures.grand_total
@@ -388,7 +454,7 @@ def _region_table(
             "All incidents",
             "",
             fmt_count(grand["incidents"], hide),
-            fmt_count(grand["victims"], hide),
+            _victims(measure, grand["victims"], hide),
         ]
     )
     flow = LongTable(
@@ -449,7 +515,16 @@ def _series_table(figures: Figures, styles: dict[str, Any], width: float) -> lis
 
     series = figures.series
     cats = list(dict.fromkeys(series["category"]))
-    lookup = series.set_index(["period", "category"])
+    lookup = {  # (period, category) -> (incidents, suppressed): no pandas lookup per cell
+        (period, category): (incidents, bool(hidden))
+        for period, category, incidents, hidden in zip(
+            series["period"].tolist(),
+            series["category"].tolist(),
+            series["incidents"].tolist(),
+            series["suppressed"].tolist(),
+            strict=True,
+        )
+    }
     head = styles["cell"].clone("head", fontName=_FONT_BOLD, fontSize=7, leading=8.5)
     out: list[Any] = [
         Paragraph(
@@ -468,8 +543,7 @@ def _series_table(figures: Figures, styles: dict[str, Any], width: float) -> lis
         for row in figures.periods.itertuples(index=False):
             line = [Paragraph(reportlab_markup(display_name(row.period)), styles["cell"])]
             for cat in chunk:
-                cell = lookup.loc[(row.period, cat)]
-                line.append(fmt_count(cell["incidents"], bool(cell["suppressed"])))
+                line.append(fmt_count(*lookup[(row.period, cat)]))
             if last:
                 line.append(fmt_count(row.incidents, bool(row.suppressed)))
             rows.append(line)
@@ -541,7 +615,9 @@ def _methodology(
         "spread or guessed." + _date_range_sentence(analysis.parameters.get("date_range")),
         f"Figures cover {figures.first} to {figures.last} by {figures.period.value}"
         + (f"; filtered by {'; '.join(filters)}" if filters else "")
-        + ". Victims are the stated figures summed (a record with no figure adds nothing). "
+        + ". "
+        + pipeline.victims_measure(analysis).note
+        + " A record with no figure adds nothing. "
         "Totals are sums of the cells: an incident with several categories counts once in "
         "each.",
     ]

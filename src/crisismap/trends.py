@@ -1,0 +1,146 @@
+"""Change in one view: each region's latest period against its own past (the table behind
+the dashboard's "rising / falling" panel, the map's change layer, the brief's line and
+``crisismap trends``).
+
+Public (the default everywhere): the counts compared are the published figures of the
+dataset's protection grid (:mod:`crisismap.releases`), so a trend table says nothing a
+public summary of the same view does not; a region with a hidden figure in the compared
+periods shows "not published", and an incident with several categories counts in each
+(as in public totals). Internal: every count, each record once. The statistics are in
+:mod:`crisismap.aggregate.trends`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from crisismap import pipeline, publish, releases
+from crisismap.aggregate import trends as method
+from crisismap.aggregate.trends import TrendSettings
+from crisismap.errors import InvalidValueError
+from crisismap.export import to_csv_bytes, to_xlsx_bytes
+from crisismap.pipeline import Analysis
+from crisismap.schema import IMPRECISE_CODE, IMPRECISE_PERIOD, OUTSIDE_CODE, View
+
+__all__ = ["TrendSettings", "Trends", "export", "view_trends"]
+
+
+@dataclass(frozen=True)
+class Trends:
+    """The table (one row per region, rising first) and how it was made."""
+
+    table: pd.DataFrame
+    latest: str | None  # the period compared (None: no complete period in the view)
+    settings: dict[str, Any]
+    public: bool
+
+    def counts(self) -> dict[str, int]:
+        """Regions per status (for a one-line summary)."""
+        found = self.table["status"].value_counts()
+        return {status: int(found.get(status, 0)) for status in method.STATUSES}
+
+    def sentence(self) -> str:
+        """One line for the brief and the command line."""
+        if self.latest is None:
+            return "No complete period in this view to compare."
+        n = self.counts()
+        return (
+            f"In {self.latest}, {n[method.RISING]} region(s) rose above their usual level and "
+            f"{n[method.FALLING]} fell below it, against each region's previous "
+            f"{self.settings['baseline_periods']} periods."
+        )
+
+
+def view_trends(
+    analysis: Analysis,
+    view: View,
+    *,
+    public: bool = True,
+    k: int = publish.DEFAULT_K,
+    ledger: releases.Ledger | None = None,
+    settings: TrendSettings | None = None,
+    latest: str | None = None,
+) -> Trends:
+    """The trend table of ``view``: ``latest`` (a period label of the view's unit, default
+    the last one the data covers completely) against the previous periods."""
+    settings = settings or TrendSettings()
+    if public:
+        releases.check_public_view(view)
+        refusal = publish.public_k_refusal(k, option="k")
+        if refusal:
+            raise InvalidValueError(refusal)
+        summary = pipeline.summarize(analysis, view)
+        tables = releases.public_tables(
+            analysis, view, summary, k=k, ledger=ledger, region_periods=True
+        )
+        counts = tables.region_periods
+    else:
+        counts = pipeline.summarize(analysis, view, by_category=False)
+    assert counts is not None
+    counts = counts[
+        ~counts["region_code"].astype(object).isin([OUTSIDE_CODE, IMPRECISE_CODE])
+        & (counts["period"].astype(object) != IMPRECISE_PERIOD)
+    ]
+    about = {
+        **settings.to_dict(),
+        "period_unit": view.period.value,
+        "level": view.level,
+        "k": int(k) if public else None,
+        # the protection grid's totals count an incident in each of its categories
+        "counting": "once per category label, as public totals" if public else "once per record",
+    }
+    periods = counts[["period", "period_start", "period_end"]].drop_duplicates("period")
+    last_day = _last_day(analysis, view)
+    chosen = latest or method.latest_complete_period(periods, last_day)
+    if chosen is not None and chosen not in set(periods["period"].astype(str)):
+        have = ", ".join(periods["period"].astype(str).tolist()[-4:])
+        raise InvalidValueError(
+            f"--latest {chosen!r} is not a {view.period.value} of this view; the last ones are "
+            f"{have}. Give one of them, or leave --latest out for the last complete one."
+        )
+    if chosen is None:
+        empty = pd.DataFrame(columns=method.COLUMNS)
+        return Trends(empty, None, about, public)
+    table = method.trends(counts, latest=chosen, settings=settings)
+    return Trends(table, chosen, about, public)
+
+
+def _last_day(analysis: Analysis, view: View) -> Any:
+    """The last day the view's data covers: the view's end, else the last record's end."""
+    if view.end is not None:
+        return pd.Timestamp(view.end)
+    records = analysis.records
+    if not len(records) or "date_end" not in records:
+        return None
+    return records["date_end"].max()
+
+
+def export(trends: Trends, fmt: str) -> bytes:
+    """The table as CSV, or XLSX with an About sheet saying how it was made."""
+    if fmt == "csv":
+        return to_csv_bytes(trends.table)
+    if fmt != "xlsx":
+        raise ValueError(f"trend tables are written as csv or xlsx, not {fmt!r}")
+    s = trends.settings
+    label = publish.sensitivity_label(trends.public, k=s.get("k") or publish.DEFAULT_K)
+    about = pd.DataFrame(
+        {
+            "about": [
+                trends.sentence(),
+                label["notice"],
+                f"Admin level {s['level']}, by {s['period_unit']}; each region's count in "
+                f"{trends.latest} against its previous {s['baseline_periods']} periods.",
+                f"Test: {s['test']}; {s['multiple_testing']} (p_rise, p_fall are adjusted).",
+                f"Incidents are counted {s['counting']}.",
+                f"Rising: adjusted p_rise under {s['alpha']} and at least {s['min_count']} "
+                f"incidents; falling: adjusted p_fall under {s['alpha']} and a baseline mean "
+                f"of at least {s['min_count']}.",
+                "Counts follow documentation effort as much as events: read a rise as "
+                "'more was recorded', and check it with the teams before reporting it.",
+            ]
+        }
+    )
+    return to_xlsx_bytes({"Trends": trends.table, "About": about}, created=None)
