@@ -20,12 +20,12 @@ from pathlib import Path
 import streamlit as st
 from streamlit_folium import st_folium
 
-from crisismap import access, dashboard, escape
+from crisismap import access, dashboard, escape, fit
 from crisismap.access import Action, Mode, Step
 from crisismap.errors import CrisismapError, TimeLimitError
 from crisismap.guarded import GuardedWorkspace
 from crisismap.layers import build_map
-from crisismap.schema import DateOrder, Period, View
+from crisismap.schema import DateOrder, DateRange, Period, View
 
 ROOT = Path(__file__).resolve().parent
 DEMO = ROOT / "data" / "incidents" / "demo_sudan_synthetic.csv"
@@ -223,6 +223,13 @@ with st.sidebar:
             list(dashboard.CATEGORY_SEPARATOR_LABELS),
             format_func=dashboard.CATEGORY_SEPARATOR_LABELS.get,
         )
+        date_range_choice = st.radio(
+            "Records dated over several days",
+            [d.value for d in DateRange],
+            format_func=fit.DATE_RANGE_LABELS.get,
+            help="UCDP and others date some events over weeks or months. By default they count "
+            "in a period only when the whole range lies in it, else as 'date not attributable'.",
+        )
 
     st.header("2 · Boundaries")
     boundary_upload = None
@@ -249,7 +256,21 @@ with st.sidebar:
         key="boundary_set",
         help="Sets fetched into this workspace work offline.",
     )
-    snap_m = st.number_input("Snap points outside regions within (m)", 0, 50_000, 0, step=500)
+    snap_m = st.number_input(
+        "Snap points outside regions within (m)",
+        0,
+        50_000,
+        value=None,
+        step=500,
+        placeholder="the boundaries' default",
+        help="Empty: the boundaries' own default (2,000 m for the bundled world set, whose "
+        "coastline is generalised; none for your own boundaries). 0 turns snapping off.",
+    )
+    keep_unnamed = boundary_upload is not None and st.checkbox(
+        "Keep unnamed polygons that overlap named regions",
+        value=False,
+        help="The boundary checks leave such polygons out of the join by default.",
+    )
     fix_swapped = st.checkbox("Swap coordinates detected as swapped", value=False)
     basemaps = ["None (offline)"] + dashboard.WEB_BASEMAPS
     linked_basemap = (link.get("basemap") or [None])[0]
@@ -266,8 +287,10 @@ try:
         bdata = boundary_upload.getvalue()
         boundaries = _session_memo(
             "boundaries",
-            _digest(bdata, boundary_upload.name),
-            lambda: dashboard.read_uploaded_boundaries(bdata, boundary_upload.name),
+            _digest(bdata, boundary_upload.name, str(keep_unnamed)),
+            lambda: dashboard.read_uploaded_boundaries(
+                bdata, boundary_upload.name, keep_unnamed_overlaps=keep_unnamed
+            ),
         )
     elif boundary_set != "world":
         boundaries = _session_memo(
@@ -282,7 +305,8 @@ try:
         overrides=overrides,
         date_order=date_order,
         category_separator=category_separator,
-        snap_distance_m=float(snap_m) or None,
+        snap_distance_m=None if snap_m is None else float(snap_m),
+        date_range=date_range_choice,
         fix_swapped=fix_swapped,
     )
     key = _digest(
@@ -367,6 +391,9 @@ if len(agreement):  # the file states admin names: does it agree with the bounda
         if ws.may(Action.VIEW):  # signed in or local; record-level, never in public exports
             st.caption("Where they disagree: the name the file gives, the region each puts it in.")
             st.dataframe(dashboard.disagreement_table(analysis), hide_index=True)
+for message in [*fit.boundary_messages(analysis), fit.outside_points(analysis).message()]:
+    if message is not None:
+        (st.warning if message.kind == "warning" else st.caption)(escape.markdown(message.text))
 if len(analysis.conflicts):
     st.warning(
         f"{len(analysis.conflicts):,} records share an id with a record of another file but "
@@ -448,6 +475,11 @@ view = View.parse(
     approved_only=approved_only,
     verified_only=verified_only,
 )
+unattributed = fit.unattributed(analysis, view).message(view.period.value)
+if unattributed is not None:
+    (st.warning if unattributed.kind == "warning" else st.caption)(
+        escape.markdown(unattributed.text)
+    )
 periods = dashboard.period_labels(analysis, view)
 pcol1, pcol2, pcol3, pcol4 = st.columns([1, 6, 1, 1])
 if "period_idx" not in st.session_state:

@@ -43,6 +43,7 @@ COMPOSITION = {
     "prepared",
     "record_table",
     "releases",
+    "fit",
     "trends",
     "choices",  # the dashboard's view-model, split by topic
     "session",

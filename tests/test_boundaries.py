@@ -531,7 +531,8 @@ def test_cod_ab_caf_folder(caf, shared_data):
     assert (caf.level(3)["parent_code"].isin(caf.level(2)["code"])).all()
     assert caf.level(4)["code"].is_unique
     assert "caf_admin2.geojson repeats level 2" in notes_text(caf)
-    assert caf.version == "valid_on 2015-06-15"
+    assert caf.version == "valid_on 2015-06-15, version_no 201506"
+    assert caf.date == "2015-06-15 (COD-AB valid_on)"
 
 
 def test_cod_ab_caf_admin2_geojson(shared_data):

@@ -46,13 +46,8 @@ def _squares(path: Path, second_name: str = "Beta") -> Path:
 
 
 def _assert_same_set(a, b) -> None:
-    assert (a.name, a.source, a.version, a.sha256, a.notes) == (
-        b.name,
-        b.source,
-        b.version,
-        b.sha256,
-        b.notes,
-    )
+    fields = ("name", "source", "version", "date", "sha256", "notes", "snap_default_m", "checks")
+    assert [getattr(a, f) for f in fields] == [getattr(b, f) for f in fields]
     assert a.levels_available == b.levels_available
     for n in a.levels:
         pd.testing.assert_frame_equal(a.levels[n], b.levels[n])

@@ -101,14 +101,22 @@ def _display_geometry_on_disk() -> None:
     display.use_disk_cache(default_data_dir() / "cache" / "display")
 
 
-def read_uploaded_boundaries(data: bytes, filename: str) -> BoundarySet:
+def read_uploaded_boundaries(
+    data: bytes, filename: str, keep_unnamed_overlaps: bool = False
+) -> BoundarySet:
     """A user's boundary upload (COD-AB, geoBoundaries...), checked for safety.
 
     Prepared once and kept in ``<data dir>/cache`` (public geometry, keyed by the bytes),
     so the same file opens in milliseconds in every later session and server process.
+    Unnamed polygons overlapping named regions are left out unless kept.
     """
     _display_geometry_on_disk()
-    return read_boundary_bytes(data, filename, cache_dir=default_data_dir() / "cache")
+    return read_boundary_bytes(
+        data,
+        filename,
+        cache_dir=default_data_dir() / "cache",
+        keep_unnamed_overlaps=keep_unnamed_overlaps,
+    )
 
 
 def fetched_choices() -> dict[str, str]:

@@ -18,6 +18,7 @@ import pandas as pd
 
 from crisismap import aggregate, join
 from crisismap.boundaries import BoundarySet
+from crisismap.boundaries.model import counted
 from crisismap.display import simplify_for_display
 from crisismap.errors import InputError
 from crisismap.export import (
@@ -28,12 +29,20 @@ from crisismap.export import (
     to_xlsx_bytes,
     with_hxl_row,
 )
-from crisismap.problems import Report
-from crisismap.records import Rejections, combine_records, validate_bytes
+from crisismap.problems import BOUNDARY_NAMES_UNKNOWN, Report
+from crisismap.records import (
+    RangeCounts,
+    Rejections,
+    combine_records,
+    pin_date_ranges,
+    range_counts,
+    validate_bytes,
+)
 from crisismap.schema import (
     IMPRECISE_CODE,
     OUTSIDE_CODE,
     DateOrder,
+    DateRange,
     MatchStatus,
     VictimsMeasure,
     View,
@@ -48,6 +57,9 @@ MAIN_COUNTRY_SHARE = 0.02  # countries holding at least this share of records an
 Progress = Callable[[str], None]
 # Records of several files sharing an id but not their content (see store.combine_records).
 _NO_CONFLICTS = pd.DataFrame(columns=["id", "file", "kept_file", "line", "fields", "values"])
+
+
+DATE_RANGES = "date-ranges"  # memo key: the records' multi-day ranges as read (RangeCounts)
 
 
 def _quiet(_: str) -> None:
@@ -107,10 +119,18 @@ def analyse(
     Every input record ends in ``records`` (accepted, possibly with warnings) or in
     ``rejected`` with its reasons; ``report.accepted + report.rejected == report.records``.
     Options: ``preset``, ``overrides``, ``date_order``, ``encoding``, ``category_separator``,
-    ``snap_distance_m``,
-    ``fix_swapped``, ``max_bytes``, ``progress`` (see :func:`analyse_files`).
+    ``date_range`` (see :class:`crisismap.schema.DateRange`),
+    ``snap_distance_m`` (None: the boundary set's default, see :func:`snap_distance`; 0: no
+    snapping), ``fix_swapped``, ``max_bytes``, ``progress`` (see :func:`analyse_files`).
     """
     return analyse_files([(filename, data)], boundaries, **options)
+
+
+def snap_distance(boundaries: BoundarySet, asked: float | None) -> float | None:
+    """The snap distance a join uses: the one asked for (0: none), else the boundary set's
+    default (its own generalisation distance for the bundled set, none for a user's file)."""
+    distance = boundaries.snap_default_m if asked is None else asked
+    return float(distance) if distance else None
 
 
 def check_flag_filters(analysis: Analysis, view: View) -> None:
@@ -136,6 +156,7 @@ def analyse_files(
     fix_swapped: bool = False,
     max_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
     category_separator: str | None = None,
+    date_range: DateRange | str = DateRange.NEVER,
     progress: Progress = _quiet,
 ) -> Analysis:
     """Validate each ``(filename, bytes)`` file, then join all accepted records at once.
@@ -162,7 +183,14 @@ def analyse_files(
         progress(f"validated {result.report.records:,} records of {name}")
         parts.append(result)
     records, rejected, report, conflicts = _combine([n for n, _ in files], parts)
+    date_range = DateRange.parse(date_range)
+    spans = range_counts(records)
+    records = pin_date_ranges(records, date_range)
+    if spans.records:
+        report.notes.append(_range_note(spans, date_range))
 
+    snap_asked = snap_distance_m
+    snap_distance_m = snap_distance(boundaries, snap_distance_m)
     progress(f"joining {len(records):,} records to {boundaries.name}")
     joined = join.join_points(records, boundaries.levels, snap_distance_m=snap_distance_m)
     records, joined = join.check_swapped(
@@ -175,19 +203,22 @@ def analyse_files(
         snap_distance_m=snap_distance_m,
     )
     agreement, disagreements = join.compare_stated(records, joined, boundaries.levels)
+    _flag_unknown_names(records, boundaries, report)
     parameters = {
         "preset": report.preset,
         "mapping": report.mapping,
         "date_order": report.date_order or date_order.value,
         "encoding": report.encoding,
         "category_separator": report.category_separator,
+        "date_range": date_range.value,
         "snap_distance_m": snap_distance_m,
+        "snap_default": snap_asked is None,
         "fix_swapped": fix_swapped,
     }
     inputs = [
         {"name": n, "sha256": hashlib.sha256(d).hexdigest(), "bytes": len(d)} for n, d in files
     ]
-    return Analysis(
+    analysis = Analysis(
         filename=", ".join(n for n, _ in files),
         input_sha256=(
             inputs[0]["sha256"]  # the same digest: no second pass over the bytes
@@ -205,6 +236,49 @@ def analyse_files(
         conflicts=conflicts,
         inputs=inputs,
     )
+    analysis.memo(DATE_RANGES, lambda: spans)  # as read, before any pinning
+    return analysis
+
+
+def _range_note(spans: RangeCounts, choice: DateRange) -> str:
+    """What was done with records whose dates span several days."""
+    said = (
+        f"{counted(spans.records, 'record')} ({spans.victims:,} victims) "
+        f"{'has' if spans.records == 1 else 'have'} dates spanning several days"
+    )
+    if choice == DateRange.START:
+        return f"{said}: each is counted on its start date, as chosen."
+    if choice == DateRange.END:
+        return f"{said}: each is counted on its end date, as chosen."
+    return (
+        f"{said}: each is counted in a period only when its whole range lies in it, else as "
+        "'date not attributable' (never spread or guessed); choose start or end date to "
+        "count them on one day."
+    )
+
+
+def _flag_unknown_names(records: pd.DataFrame, boundaries: BoundarySet, report: Report) -> None:
+    """A file-level warning for each level where over 10 % of stated names are unknown."""
+    for found in join.unknown_stated_names(records, boundaries.levels):
+        if not found.too_many:
+            continue
+        shown = found.names[: join.NAMES_SHOWN]
+        names = ", ".join(f"{name!r} ({n:,})" for name, n in shown)
+        if len(found.names) > len(shown):
+            names += f" and {len(found.names) - len(shown):,} more"
+        report.add(
+            BOUNDARY_NAMES_UNKNOWN.problem(
+                column=f"admin-{found.level} names",
+                value=", ".join(name for name, _ in shown),
+                unknown=f"{found.unknown:,}",
+                stated=f"{found.stated:,}",
+                share=found.share,
+                level=found.level,
+                boundaries=boundaries.name,
+                dated=f"dated {boundaries.date}",
+                names=names,
+            )
+        )
 
 
 def _combine(
@@ -423,6 +497,7 @@ class SummaryResult:
                 "source": bset.source,
                 "version": bset.version,
                 "codes": boundary_codes(bset),
+                "date": bset.date,
             },
             parameters={
                 "sensitivity": "SENSITIVE: internal figures, no small-cell suppression; "

@@ -464,11 +464,16 @@ def _summarize_distributed(args: argparse.Namespace, view: View) -> Any:
     progress(f"loading boundaries {args.boundaries}")
     return distributed.summarize_input(
         args.input,
-        load_boundaries(args.boundaries, cache_dir=boundary_cache()),
+        load_boundaries(
+            args.boundaries,
+            cache_dir=boundary_cache(),
+            keep_unnamed_overlaps=args.keep_unnamed_overlaps,
+        ),
         view,
         by_category=not args.no_categories,
         **input_options(args),
         snap_distance_m=args.snap_m,
+        date_range=args.date_range,
         scheduler=args.scheduler,
         progress=progress,
     )
@@ -476,16 +481,25 @@ def _summarize_distributed(args: argparse.Namespace, view: View) -> Any:
 
 def cmd_boundaries(args: argparse.Namespace) -> int:
     from crisismap.boundaries import code_kinds, load_boundaries
+    from crisismap.boundaries.checks import counts_text, summary_lines, threshold_text
     from crisismap.cli.fetch import check_not_fetch_options, cmd_fetch
 
     if args.source == "fetch":  # a folder called fetch is ./fetch
         return cmd_fetch(args)
     check_not_fetch_options(args)
-    bset = load_boundaries(args.source, cache_dir=boundary_cache())
-    print(f"{bset.name}: {bset.source} ({bset.version})")
+    bset = load_boundaries(
+        args.source, cache_dir=boundary_cache(), keep_unnamed_overlaps=args.keep_unnamed_overlaps
+    )
+    print(f"{bset.name}: {bset.source}")
+    print(f"  version: {bset.version}")
+    print(f"  date: {bset.date}")
     for level, frame in sorted(bset.levels.items()):
         codes = ", ".join(f"{kind} {n:,}" for kind, n in code_kinds(frame).items())
         print(f"  admin-{level}: {len(frame):,} regions; codes: {codes}")
+    if bset.checks:
+        print(f"  checks: {counts_text(bset.checks)}. {threshold_text()}")
+    for line in summary_lines(bset.checks):
+        print(f"  check: {line}")
     for note in bset.notes:
         print(f"  note: {note}")
     return 0

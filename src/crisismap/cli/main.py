@@ -12,6 +12,7 @@ from crisismap.cli.common import (
     EXIT_BAD_INPUT,
     add_input_options,
     add_join_options,
+    add_keep_unnamed,
     add_publication_options,
     add_table_options,
     add_view_filters,
@@ -235,6 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="with fetch: admin levels 0 to N (default 2; fewer where the source has fewer)",
     )
+    add_keep_unnamed(p)
     p.set_defaults(func=commands.cmd_boundaries)
     return parser
 

@@ -97,6 +97,7 @@ def bundle_manifest(
             "source": bset.source,
             "version": bset.version,
             "codes": pipeline.boundary_codes(bset),
+            "date": bset.date,
         },
         parameters=parameters,
     )
