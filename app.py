@@ -20,12 +20,12 @@ from pathlib import Path
 import streamlit as st
 from streamlit_folium import st_folium
 
-from crisismap import access, dashboard, escape
+from crisismap import access, dashboard, escape, fit
 from crisismap.access import Action, Mode, Step
 from crisismap.errors import CrisismapError, TimeLimitError
 from crisismap.guarded import GuardedWorkspace
 from crisismap.layers import build_map
-from crisismap.schema import DateOrder, Period, View
+from crisismap.schema import DateOrder, DateRange, Period, View
 
 ROOT = Path(__file__).resolve().parent
 DEMO = ROOT / "data" / "incidents" / "demo_sudan_synthetic.csv"
@@ -223,6 +223,13 @@ with st.sidebar:
             list(dashboard.CATEGORY_SEPARATOR_LABELS),
             format_func=dashboard.CATEGORY_SEPARATOR_LABELS.get,
         )
+        date_range_choice = st.radio(
+            "Records dated over several days",
+            [d.value for d in DateRange],
+            format_func=fit.DATE_RANGE_LABELS.get,
+            help="UCDP and others date some events over weeks or months. By default they count "
+            "in a period only when the whole range lies in it, else as 'date not attributable'.",
+        )
 
     st.header("2 · Boundaries")
     boundary_upload = None
@@ -249,7 +256,21 @@ with st.sidebar:
         key="boundary_set",
         help="Sets fetched into this workspace work offline.",
     )
-    snap_m = st.number_input("Snap points outside regions within (m)", 0, 50_000, 0, step=500)
+    snap_m = st.number_input(
+        "Snap points outside regions within (m)",
+        0,
+        50_000,
+        value=None,
+        step=500,
+        placeholder="the boundaries' default",
+        help="Empty: the boundaries' own default (2,000 m for the bundled world set, whose "
+        "coastline is generalised; none for your own boundaries). 0 turns snapping off.",
+    )
+    keep_unnamed = boundary_upload is not None and st.checkbox(
+        "Keep unnamed polygons that overlap named regions",
+        value=False,
+        help="The boundary checks leave such polygons out of the join by default.",
+    )
     fix_swapped = st.checkbox("Swap coordinates detected as swapped", value=False)
     basemaps = ["None (offline)"] + dashboard.WEB_BASEMAPS
     linked_basemap = (link.get("basemap") or [None])[0]
@@ -271,8 +292,10 @@ try:
         bdata = boundary_upload.getvalue()
         boundaries = _session_memo(
             "boundaries",
-            _digest(bdata, boundary_upload.name),
-            lambda: dashboard.read_uploaded_boundaries(bdata, boundary_upload.name),
+            _digest(bdata, boundary_upload.name, str(keep_unnamed)),
+            lambda: dashboard.read_uploaded_boundaries(
+                bdata, boundary_upload.name, keep_unnamed_overlaps=keep_unnamed
+            ),
         )
     elif boundary_set != "world":
         boundaries = _session_memo(
@@ -287,7 +310,8 @@ try:
         overrides=overrides,
         date_order=date_order,
         category_separator=category_separator,
-        snap_distance_m=float(snap_m) or None,
+        snap_distance_m=None if snap_m is None else float(snap_m),
+        date_range=date_range_choice,
         fix_swapped=fix_swapped,
     )
     key = _digest(
@@ -365,6 +389,16 @@ with st.expander(
     if ws.may(Action.EXPORT_INTERNAL):
         item = ws.internal_export(dashboard.rejected_export(analysis), sources=sources)
         st.download_button(item.label, item.make, file_name=item.filename, mime=item.mime)
+agreement = dashboard.agreement_table(analysis)
+if len(agreement):  # the file states admin names: does it agree with the boundaries?
+    with st.expander("Stated names against the boundaries"):
+        st.dataframe(agreement, hide_index=True)
+        if ws.may(Action.VIEW):  # signed in or local; record-level, never in public exports
+            st.caption("Where they disagree: the name the file gives, the region each puts it in.")
+            st.dataframe(dashboard.disagreement_table(analysis), hide_index=True)
+for message in [*fit.boundary_messages(analysis), fit.outside_points(analysis).message()]:
+    if message is not None:
+        (st.warning if message.kind == "warning" else st.caption)(escape.markdown(message.text))
 if len(analysis.conflicts):
     st.warning(
         f"{len(analysis.conflicts):,} records share an id with a record of another file but "
@@ -446,6 +480,11 @@ view = View.parse(
     approved_only=approved_only,
     verified_only=verified_only,
 )
+unattributed = fit.unattributed(analysis, view).message(view.period.value)
+if unattributed is not None:
+    (st.warning if unattributed.kind == "warning" else st.caption)(
+        escape.markdown(unattributed.text)
+    )
 periods = dashboard.period_labels(analysis, view)
 pcol1, pcol2, pcol3, pcol4 = st.columns([1, 6, 1, 1])
 if "period_idx" not in st.session_state:
@@ -498,13 +537,32 @@ with left:
             st.session_state.pop("find_region", None)
             st.rerun()
     st.caption(escape.markdown(page.caption))
+    colour_by = "incidents"
+    if page.victims.reported:
+        colour_by = st.radio(
+            "Colour regions by",
+            ["incidents", "victims"],
+            format_func={"incidents": "Incidents", "victims": page.victims.label}.get,
+            horizontal=True,
+        )
+    shown_regions = page.regions
+    if st.toggle("Outline regions where incidents rose or fell", key="mark_trends"):
+        shown_regions = dashboard.with_trends(
+            page.regions,
+            dashboard.view_trends(
+                analysis, page.view, baseline=int(st.session_state.get("trend_baseline", 8))
+            ),
+        )
     fmap = build_map(
-        page.regions,
+        shown_regions,
         page.points,
         total_points=page.total_points,
-        title=page.title,
+        title=page.title
+        if colour_by == "incidents"
+        else page.title.replace("Incidents", page.victims.label, 1),
         basemap=None if basemap.startswith("None") else basemap,
         victims=page.victims,
+        value=colour_by,
         offline_basemap=offline_basemap,
     )
     clicked = st_folium(
@@ -539,7 +597,9 @@ with right:
         "each, so the bars can add up to more than the incidents.",
     )
     with st.expander("Change: where incidents rose or fell"):
-        baseline = st.number_input("Compare with the previous periods", 2, 104, 8)
+        baseline = st.number_input(
+            "Compare with the previous periods", 2, 104, 8, key="trend_baseline"
+        )
         change = dashboard.view_trends(analysis, page.view, baseline=int(baseline))
         st.caption(escape.markdown(change.sentence()))
         st.dataframe(change.table, hide_index=True)
@@ -582,6 +642,11 @@ if masking is not None:
     id_warning = dashboard.generated_id_warning(analysis)
     if id_warning and masking.method == "displace":
         st.warning(escape.markdown(id_warning))
+bom = pcol2.checkbox(
+    "CSV for Excel",
+    value=True,
+    help="Start CSV files with a UTF-8 byte-order mark, so Excel shows accents right.",
+)
 ledger = dashboard.release_ledger(ws.workspace) if public else None
 exports = ws.exports(
     dashboard.exports(
@@ -592,6 +657,8 @@ exports = ws.exports(
         masking=masking,
         secret=lambda: ws.workspace.export_secret(datetime.now(UTC)),
         ledger=ledger,
+        files=files,
+        bom=bom,
     ),
     public=public,
     k=k,

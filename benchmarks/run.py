@@ -100,6 +100,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="sizes (MB) of the mostly-empty-fields input for reading memory ('' to skip)",
     )
     parser.add_argument(
+        "--only-read-memory",
+        action="store_true",
+        help="run only the reading-memory section: the upload recipe on each shape of file "
+        "(plain, mostly empty fields, 1 %% multi-line, all rejected, many warnings), peak "
+        "over file size in a fresh process each (benchmarks/reading.py)",
+    )
+    parser.add_argument(
+        "--read-memory-mb",
+        type=int,
+        default=100,
+        help="size (MB) of each shape's file for --only-read-memory",
+    )
+    parser.add_argument(
+        "--read-shapes",
+        default="plain,empty,multiline,rejected,warnings",
+        help="shapes for --only-read-memory, comma-separated",
+    )
+    parser.add_argument(
         "--dask-rows",
         type=int,
         default=0,
@@ -118,6 +136,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.only_public:
         return _public(args)
+    if args.only_read_memory:
+        return _read_shapes(args)
     if args.quick:
         args.sizes, args.repeats, args.map_sizes = "100000", 2, "1000"
         args.command_sizes = "100000"
@@ -190,6 +210,23 @@ def _public(args: argparse.Namespace) -> int:
     rows = public.measure(repeats=args.public_repeats, timeout=args.public_timeout)
     if args.json:
         args.json.write_text(json.dumps({"environment": environment, "public": rows}, indent=2))
+        print(f"\nfigures written to {args.json}")
+    return 0
+
+
+def _read_shapes(args: argparse.Namespace) -> int:
+    """Only the reading-memory section by shape (see benchmarks/reading.py)."""
+    from benchmarks import reading
+
+    environment = _environment()
+    _header(environment)
+    shapes = [s for s in args.read_shapes.split(",") if s]
+    unknown = sorted(set(shapes) - set(reading.SHAPES))
+    if unknown:
+        raise SystemExit(f"unknown shape(s) {unknown}: expected some of {list(reading.SHAPES)}")
+    rows = reading.measure(shapes, args.read_memory_mb, _run)
+    if args.json:
+        args.json.write_text(json.dumps({"environment": environment, "read": rows}, indent=2))
         print(f"\nfigures written to {args.json}")
     return 0
 

@@ -52,6 +52,10 @@ def main(task: dict[str, Any]) -> dict[str, Any]:
         return memory_task(task)
     if kind == "read_memory":
         return read_memory_task(task)
+    if kind == "read_shape":
+        from benchmarks import reading
+
+        return reading.run(task)
     if kind == "map":
         return map_task(task)
     if kind == "dask":

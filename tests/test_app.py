@@ -56,7 +56,7 @@ def test_upload_changes_everything_and_the_mapping_can_be_overridden(app):
     assert not app.exception, app.exception
     assert metric(app, "Records") == "3"
     # date order is ambiguous in this file: switching to month-first changes the dates
-    app.radio[0].set_value("mdy").run()
+    next(r for r in app.radio if r.label.startswith("Ambiguous dates")).set_value("mdy").run()
     assert not app.exception, app.exception
     # map the category column explicitly
     select(app, "category column").set_value("kind").run()
@@ -153,3 +153,38 @@ def test_the_region_search_opens_the_region(app):
     search.set_value("SD-KH").run()
     assert not app.exception, app.exception
     assert any("Khartoum" in i.value for i in app.info)
+
+
+def test_outlining_rising_and_falling_regions_on_the_map(app):
+    toggle = next(t for t in app.toggle if t.label.startswith("Outline regions"))
+    toggle.set_value(True).run()
+    assert not app.exception, app.exception
+
+
+def test_stated_names_disagreeing_with_the_boundaries_are_listed_as_text(app):
+    data = (
+        b"id,date,latitude,longitude,category,country,admin1\n"
+        b"1,2024-03-01,15.6,32.5,killing,Sudan,North Darfur\n"
+        b"2,2024-03-02,15.61,32.51,killing,Sudan,North Darfur\n"
+        b"3,2024-03-03,15.62,32.52,killing,Sudan,Khartoum\n"
+        b'4,2024-03-04,15.63,32.53,killing,Sudan,"<img src=x onerror=alert(1)>"\n'
+    )
+    app.file_uploader[0].set_value(("stated.csv", data, "text/csv")).run()
+    assert not app.exception, app.exception
+    panel = next(e for e in app.expander if e.label == "Stated names against the boundaries")
+    agreement, pairs = (d.value for d in panel.dataframe)
+    assert agreement.values.tolist() == [
+        ["admin-0", 4, 4, 0, "100.0%"],
+        ["admin-1", 4, 1, 3, "25.0%"],
+    ]
+    assert pairs.values.tolist() == [
+        ["admin-1", "North Darfur", "North Darfur (SD-DN)", "Khartoum (SD-KH)", 2],
+        ["admin-1", "<img src=x onerror=alert(1)>", "", "Khartoum (SD-KH)", 1],
+    ]
+
+
+def test_a_file_that_states_no_names_has_no_agreement_panel(app):
+    data = b"id,date,latitude,longitude,category\n1,2024-03-01,15.6,32.5,killing\n"
+    app.file_uploader[0].set_value(("plain.csv", data, "text/csv")).run()
+    assert not app.exception, app.exception
+    assert not [e for e in app.expander if e.label == "Stated names against the boundaries"]

@@ -41,10 +41,13 @@ COMPOSITION = {
     "report",
     "guarded",
     "prepared",
+    "record_table",
     "releases",
+    "fit",
     "trends",
     "choices",  # the dashboard's view-model, split by topic
     "session",
+    "page",
 }
 SHELLS = {"dashboard", "cli"}
 LAYER_OF = {

@@ -177,7 +177,7 @@ def test_pdf_place_labels_are_matplotlib_escaped(monkeypatch):
 
 def test_the_brief_credits_natural_earth_and_geonames():
     analysis = SimpleNamespace(
-        boundaries=SimpleNamespace(name="own", source="own file", version="1"),
+        boundaries=SimpleNamespace(name="own", source="own file", version="1", date="2024"),
         report=SimpleNamespace(preset=None),
     )
     lines = report.attributions(analysis)

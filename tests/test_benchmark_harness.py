@@ -205,6 +205,25 @@ def test_the_mostly_empty_fields_input_is_mostly_empty_quoted_fields():
     assert data.empty_fields_csv(50_000).count(b'""') > 0.9 * values.size
 
 
+def test_each_reading_memory_shape_is_the_shape_it_names():
+    from benchmarks import reading
+    from crisismap import records
+
+    results = {s: records.validate_bytes(reading.generate(s, 40_000)) for s in reading.SHAPES}
+    for shape, result in results.items():
+        report = result.report
+        assert report.records > 100 and report.accepted + report.rejected == report.records
+        assert abs(len(reading.generate(shape, 40_000)) - 40_000) < 1_000, shape
+    assert results["rejected"].report.accepted == 0
+    assert results["warnings"].report.rejected == 0
+    assert results["warnings"].report.warned == results["warnings"].report.records
+    for shape in ("plain", "multiline"):
+        assert results[shape].report.accepted == results[shape].report.records
+        assert results[shape].report.warned == 0
+    multiline = results["multiline"].records["description"]
+    assert 0.005 < multiline.str.contains("\n").mean() < 0.02
+
+
 # --- the public-figures section (benchmarks/public.py) ------------------------------------
 
 

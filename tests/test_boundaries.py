@@ -70,7 +70,9 @@ def test_cod_ab_geojson_fields_detected_and_pcodes_kept_as_text(tmp_path):
     bs = load_boundaries(path)
     frame = bs.level(1)
     assert bs.levels_available == [1]
-    assert list(frame.columns[:5]) == list(BOUNDARY_COLUMNS)
+    assert list(frame.columns[:4]) == list(BOUNDARY_COLUMNS)[:4]
+    assert list(frame.columns[-2:]) == ["code_source", "geometry"]
+    assert frame["code_source"].tolist() == ["p-code", "p-code"]  # the code kind chosen
     assert frame[["code", "name", "parent_code", "country"]].values.tolist() == [
         ["UA01", "Alpha", "UA", "UKR"],
         ["UA02", "Beta", "UA", "UKR"],
@@ -529,7 +531,8 @@ def test_cod_ab_caf_folder(caf, shared_data):
     assert (caf.level(3)["parent_code"].isin(caf.level(2)["code"])).all()
     assert caf.level(4)["code"].is_unique
     assert "caf_admin2.geojson repeats level 2" in notes_text(caf)
-    assert caf.version == "valid_on 2015-06-15"
+    assert caf.version == "valid_on 2015-06-15, version_no 201506"
+    assert caf.date == "2015-06-15 (COD-AB valid_on)"
 
 
 def test_cod_ab_caf_admin2_geojson(shared_data):
@@ -547,10 +550,16 @@ def test_geoboundaries_yemen_folder(shared_data):
     raw = gpd.read_file(
         shared_data / BOUNDARIES / "yem_geoboundaries" / "geoBoundaries-YEM-ADM1.geojson"
     )
-    assert set(admin1["code"]) == set(raw["shapeID"])
+    # ISO 3166-2 (shapeISO) where every region has one, else geoBoundaries' own shapeID
+    assert set(admin1["code"]) == set(raw["shapeISO"]) and "YE-SA" in set(admin1["code"])
+    assert set(admin1["shapeID"]) == set(raw["shapeID"])  # kept beside it
+    assert set(admin1["code_source"]) == {"iso-3166-2"}
+    assert set(admin2["code_source"]) == {"file-id"}  # ADM2 shapeISO is empty
+    assert admin2["code"].str.fullmatch(r"\d+B\d+").all()
     assert admin2["parent_code"].isin(admin1["code"]).all()
     assert set(admin2["country"]) == {"YEM"}
     assert "parents derived spatially" in notes_text(bs)
+    assert "code shapeISO (iso-3166-2)" in notes_text(bs)
 
 
 @pytest.mark.slow

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import box, mapping
 
-from crisismap.boundaries import load, load_boundaries, read_boundary_bytes
+from crisismap.boundaries import cache, load, load_boundaries, read_boundary_bytes
 
 CAF = Path(__file__).resolve().parents[2] / "shared" / "data" / "boundaries" / "caf_codab"
 
@@ -46,13 +46,8 @@ def _squares(path: Path, second_name: str = "Beta") -> Path:
 
 
 def _assert_same_set(a, b) -> None:
-    assert (a.name, a.source, a.version, a.sha256, a.notes) == (
-        b.name,
-        b.source,
-        b.version,
-        b.sha256,
-        b.notes,
-    )
+    fields = ("name", "source", "version", "date", "sha256", "notes", "snap_default_m", "checks")
+    assert [getattr(a, f) for f in fields] == [getattr(b, f) for f in fields]
     assert a.levels_available == b.levels_available
     for n in a.levels:
         pd.testing.assert_frame_equal(a.levels[n], b.levels[n])
@@ -112,7 +107,7 @@ def test_a_changed_byte_misses_the_cache_even_with_the_same_size_and_time(tmp_pa
         lambda e: (e / "manifest.json").write_text("{"),
         lambda e: (e / "manifest.json").unlink(),
         lambda e: (e / "manifest.json").write_text(
-            (e / "manifest.json").read_text().replace('"format": 1', '"format": 0')
+            (e / "manifest.json").read_text().replace(f'"format": {cache.FORMAT}', '"format": 0')
         ),
     ],
     ids=["garbage", "truncated", "bad-json", "no-manifest", "old-format"],

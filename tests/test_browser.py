@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.appserver import CHROMIUM, CHROMIUM_ARGS, keep_offline, running_app
-from tests.helpers.hostile import hostile_csv
+from tests.helpers.hostile import PAYLOADS, hostile_csv
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "artifacts"
@@ -146,6 +146,32 @@ def test_hostile_upload_stays_text_and_popups_are_escaped(page):
     assert page.evaluate("() => window.__xss") is None
 
 
+def test_stated_names_panel_keeps_hostile_names_as_text(page):
+    """The disagreement table shows what the file states: payloads stay inert text."""
+    from playwright.sync_api import expect
+
+    _map(page)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["id", "date", "latitude", "longitude", "category", "country", "admin1"])
+    for i, payload in enumerate(PAYLOADS):
+        writer.writerow([i, "2024-03-01", f"{15.6 + i * 0.01:.4f}", "32.5", "x", "Sudan", payload])
+    path = ARTIFACTS / "stated_names.csv"
+    ARTIFACTS.mkdir(exist_ok=True)
+    path.write_text(buffer.getvalue())
+    page.locator('input[type="file"]').first.set_input_files(str(path))
+    expect(page.get_by_test_id("stMetricValue").first).to_have_text(
+        str(len(PAYLOADS)), timeout=60_000
+    )
+    panel = page.get_by_test_id("stExpander").filter(has_text="Stated names against the boundaries")
+    panel.get_by_text("Stated names against the boundaries").click()
+    expect(panel.get_by_text("Where they disagree")).to_be_visible(timeout=30_000)
+    expect(panel.get_by_test_id("stDataFrame")).to_have_count(2)
+    expect(panel.get_by_test_id("stDataFrame").nth(1)).to_be_visible(timeout=30_000)
+    time.sleep(1)
+    assert page.evaluate("() => window.__xss") is None
+
+
 def test_downloaded_summary_matches_the_view(page):
     """The view is prepared once under a visible status, then its downloads come at once."""
     from playwright.sync_api import expect
@@ -159,8 +185,9 @@ def test_downloaded_summary_matches_the_view(page):
     button = page.get_by_role("button", name="Summary (CSV)")
     with page.expect_download(timeout=60_000) as info:
         button.click()
-    data = Path(info.value.path()).read_text(encoding="utf-8")
-    rows = list(csv.DictReader(io.StringIO(data)))
+    raw = Path(info.value.path()).read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # CSV for Excel: a UTF-8 BOM by default
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
     assert {"region_code", "period", "category", "incidents", "suppressed"} <= set(rows[0])
     assert "description" not in rows[0]  # public by default: no free text
     shown = [int(r["incidents"]) for r in rows if r["suppressed"] == "False"]

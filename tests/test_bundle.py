@@ -252,7 +252,8 @@ def test_pdf_has_title_period_sections_and_page_numbers(public_zip, pdf_text):
         "Data quality",
         "Records rejected",
         "Methodology",
-        "Boundaries: squares (hand-made squares (tests); version 1)",
+        "Boundaries: squares (hand-made squares (tests); version 1; dated unknown)",
+        "Incidents dated over several days count in a period only when the whole range lies",
         "Sources and attributions",
         "Page 1 of",
     ]:

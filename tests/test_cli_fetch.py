@@ -60,7 +60,9 @@ def test_fetch_then_join_offline_with_the_fetched_set(capsys, monkeypatch, tmp_p
     # the server is gone: everything from here on is offline
     code, out, err = run(capsys, "boundaries", "fetched:UKR")
     assert code == 0, err
-    assert "(gbOpen build Dec 12, 2023)" in out and "note: Fetched from geoBoundaries" in out
+    assert "  version: gbOpen build Dec 12, 2023" in out
+    assert "  date: boundaries as of 2022 (fetched " in out
+    assert "note: Fetched from geoBoundaries" in out
 
     incidents = tmp_path / "incidents.csv"
     incidents.write_text(

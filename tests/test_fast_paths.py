@@ -102,6 +102,21 @@ def test_a_few_bad_lines_in_a_large_file_leave_the_rest_to_pyarrow():
     assert fast.lines[-1] == 3002 and len(fast.frame) == 2998
 
 
+@pytest.mark.parametrize("block", [1, 7, 1000])
+def test_plain_lines_parsed_and_merged_in_small_pieces_read_the_same(monkeypatch, block):
+    """Plain lines are copied and parsed a piece at a time and the csv module's rows merged
+    in a block at a time: pieces of any size give the table one piece gives."""
+    monkeypatch.setattr(fastcsv, "_PLAIN_PIECE", block * 10)
+    monkeypatch.setattr(fastcsv, "_MERGE_BLOCK", block)
+    good = [f'{i},"text {i}, with comma",2024-01-{1 + i % 28:02d}' for i in range(600)]
+    for k in (0, 1, 2, 50, 51, 300, 599):
+        good[k] = f'{k},"multi\nline {k}",2024-01-01'
+    data = ("id,description,date\n" + "\n".join(good) + "\n").encode()
+    fast, slow = _read_both(data)
+    _same(fast, slow)
+    assert len(fast.frame) == 600 and fast.frame["description"].iloc[51] == "multi\nline 51"
+
+
 _PIECES = ["a", "b", ",", '"', "\n", "\r\n", " ", "1", "#t", "\x00", "é", '""', ",,"]
 
 

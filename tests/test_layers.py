@@ -300,3 +300,42 @@ def test_the_first_view_fits_the_regions_and_leaves_the_legend_room():
     html = build_map(regions, points, total_points=9).get_root().render()
     assert '<details open class="crisismap-legend"' in html
     assert f'"paddingBottomRight": [{layers.LEGEND_WIDTH_PX + 20}, 10]' in html
+
+
+def test_regions_can_be_coloured_by_victims():
+    from crisismap.schema import victims_measure
+
+    regions = gpd.GeoDataFrame(
+        {"code": ["A", "B"], "name": ["A", "B"], "incidents": [1, 9], "victims": [90, 2]},
+        geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1)],
+        crs="EPSG:4326",
+    )
+    none = pd.DataFrame(columns=["id", "lat", "lon", "date", "category", "victims"])
+    fatal = victims_measure("fatalities", "acled")
+    by_incidents = build_map(regions, none, total_points=0, victims=fatal)
+    by_victims = build_map(regions, none, total_points=0, victims=fatal, value="victims")
+    html = by_victims.get_root().render()
+    assert "Fatalities per region" in html
+    assert html != by_incidents.get_root().render()
+    with pytest.raises(ValueError, match="incidents or victims"):
+        build_map(regions, none, total_points=0, value="description")
+
+
+def test_rising_and_falling_regions_are_outlined_without_a_second_copy_of_the_shapes():
+    regions = gpd.GeoDataFrame(
+        {
+            "code": ["A", "B", "C"],
+            "name": ["A", "B", "C"],
+            "incidents": [1, 9, 3],
+            "victims": 0,
+            "trend": ["rising", "falling", "no clear change"],
+        },
+        geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1), box(2, 0, 3, 1)],
+        crs="EPSG:4326",
+    )
+    none = pd.DataFrame(columns=["id", "lat", "lon", "date", "category", "victims"])
+    html = build_map(regions, none, total_points=0).get_root().render()
+    plain = build_map(regions.drop(columns="trend"), none, total_points=0).get_root().render()
+    assert "#b2182b" in html and "#2166ac" in html
+    assert "#b2182b" not in plain
+    assert html.count(layers._topology_literal(regions.geometry.to_numpy())) == 1

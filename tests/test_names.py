@@ -135,6 +135,28 @@ def test_compare_stated_names_and_codes():
     assert disagreements[["lat", "lon"]].values.tolist() == [[48.0, 38.0], [48.0, 38.0]]
 
 
+def test_disagreement_pairs_group_what_each_source_says():
+    records = pd.DataFrame(
+        {
+            "id": ["a", "b", "c", "d"],
+            "line": [2, 3, 4, 5],
+            "lat": [48.0] * 4,
+            "lon": [38.0] * 4,
+            "stated_adm1_name": ["Luhansk oblast", "Luhansk", "<b>Nowhere</b>", "Luhansk"],
+        }
+    )
+    joined = join.join_points(records, two_regions())
+    _, disagreements = names.compare_stated(records, joined, two_regions())
+    pairs = join.disagreement_pairs(disagreements)
+    assert pairs.values.tolist() == [
+        [1, "Luhansk", "Luhans'k (UA09)", "Donets'k (UA14)", 2],
+        [1, "<b>Nowhere</b>", "", "Donets'k (UA14)", 1],
+        [1, "Luhansk oblast", "Luhans'k (UA09)", "Donets'k (UA14)", 1],
+    ]
+    empty = join.disagreement_pairs(disagreements.iloc[:0])
+    assert list(empty.columns) == list(pairs.columns) and empty.empty
+
+
 def test_compare_stated_without_stated_columns_is_empty():
     records = pd.DataFrame({"id": ["a"], "line": [2], "lat": [48.0], "lon": [38.0]})
     joined = join.join_points(records, two_regions())

@@ -70,3 +70,21 @@ def test_input_digest_is_the_file_digest_for_one_file_and_covers_all_for_several
         hashlib.sha256(data).hexdigest(),
         hashlib.sha256(other).hexdigest(),
     ]
+
+
+def test_rejected_records_of_several_files_say_which_file(world):
+    bad = b"id,date,latitude,longitude,category\nA1,not a date,13.1,30.1,killing\n"
+    worse = b"id,date,latitude,longitude,category\nB1,2024-01-01,13.1,,killing\n"
+    one = pipeline.analyse(bad, world, filename="a.csv")
+    assert one.rejected[["line", "id"]].values.tolist() == [[2, "A1"]]
+    assert "file" not in one.rejected.columns
+    two = pipeline.analyse_files([("a.csv", bad), ("b.csv", worse)], world)
+    assert two.rejected[["file", "line", "id"]].values.tolist() == [
+        ["a.csv", 2, "A1"],
+        ["b.csv", 2, "B1"],
+    ]
+    assert two.rejected["reasons"].str.split(":").str[0].tolist() == [
+        "date-invalid",
+        "coords-missing",
+    ]
+    assert two.report.rejected == len(two.rejected) == 2

@@ -134,6 +134,16 @@ def test_generated_ids_are_stable_and_content_based():
     assert swapped.records["id"].tolist() == first.records["id"].tolist()[::-1]
 
 
+def test_ids_equal_as_numbers_are_not_repeats_and_repeats_are_found_unsorted():
+    rows = "\n".join(f"{i},2024-01-01,48.51,37.21" for i in ("12", "007", "7", "3", "12", "+7"))
+    result = check("id,date,lat,lon\n" + rows + "\n")
+    assert flat(result) == [[6, "id", "id-duplicate"]]  # only the second "12"
+    assert "line 2" in result.report.problems[0].message
+    unique = check("id,date,lat,lon\n12,2024-01-01,48.51,37.21\n007,2024-01-01,48.51,37.21\n"
+                   "7,2024-01-01,48.51,37.21\n")  # fmt: skip
+    assert flat(unique) == []
+
+
 def test_missing_and_duplicate_ids_are_warnings():
     result = check(
         "id,date,lat,lon\n7,2024-01-01,48.51,37.21\n,2024-01-01,48.51,37.21\n7,2024-01-02,48.51,37.21\n"

@@ -10,17 +10,15 @@ simplified boundary geometry, keyed by the geometry itself.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from functools import cached_property, partial
+from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 
-from crisismap import aggregate, display, pipeline, prepared
+from crisismap import display, join, pipeline, prepared
 from crisismap.boundaries import BoundarySet, load_boundaries, read_boundary_bytes
 from crisismap.choices import (  # noqa: F401  (re-exported for app.py)
     QUERY_KEYS,
@@ -40,16 +38,24 @@ from crisismap.choices import (  # noqa: F401  (re-exported for app.py)
 )
 from crisismap.errors import InvalidValueError
 from crisismap.export import to_csv_bytes
+from crisismap.page import (  # noqa: F401  (re-exported for app.py)
+    CHART_CATEGORIES,
+    MAX_LISTED_RECORDS,
+    MAX_MAP_POINTS,
+    OTHER,
+    TOP_REGIONS,
+    Page,
+    _sample_points,
+    _top_categories,
+    build_view,
+    can_drill,
+    clicked_region,
+)
 from crisismap.pipeline import Analysis
 from crisismap.problems import PROBLEM_FIELDS, Report
 from crisismap.records import PRESETS, read_csv_bytes
 from crisismap.schema import (
-    IMPRECISE_CODE,
-    IMPRECISE_PERIOD,
-    OUTSIDE_CODE,
-    VictimsMeasure,
     View,
-    victims_measure,
 )
 from crisismap.session import (  # noqa: F401  (re-exported for app.py)
     app_mode,
@@ -77,11 +83,6 @@ CATEGORY_SEPARATOR_LABELS = {
     ",": "split on ,",
 }
 WEB_BASEMAPS = ["OpenStreetMap", "CartoDB positron"]
-MAX_MAP_POINTS = 3_000
-TOP_REGIONS = 15
-MAX_LISTED_RECORDS = 500  # records listed under the map (newest first)
-CHART_CATEGORIES = 8  # categories named in the chart; the rest are summed as OTHER
-OTHER = "other categories"
 HEADER_SNIFF_BYTES = 64 * 1024
 
 
@@ -100,14 +101,22 @@ def _display_geometry_on_disk() -> None:
     display.use_disk_cache(default_data_dir() / "cache" / "display")
 
 
-def read_uploaded_boundaries(data: bytes, filename: str) -> BoundarySet:
+def read_uploaded_boundaries(
+    data: bytes, filename: str, keep_unnamed_overlaps: bool = False
+) -> BoundarySet:
     """A user's boundary upload (COD-AB, geoBoundaries...), checked for safety.
 
     Prepared once and kept in ``<data dir>/cache`` (public geometry, keyed by the bytes),
     so the same file opens in milliseconds in every later session and server process.
+    Unnamed polygons overlapping named regions are left out unless kept.
     """
     _display_geometry_on_disk()
-    return read_boundary_bytes(data, filename, cache_dir=default_data_dir() / "cache")
+    return read_boundary_bytes(
+        data,
+        filename,
+        cache_dir=default_data_dir() / "cache",
+        keep_unnamed_overlaps=keep_unnamed_overlaps,
+    )
 
 
 def fetched_choices() -> dict[str, str]:
@@ -258,6 +267,35 @@ def problem_table(report: Report) -> pd.DataFrame:
     return pd.DataFrame([p.to_dict() for p in report.problems], columns=PROBLEM_FIELDS)
 
 
+def agreement_table(analysis: Analysis) -> pd.DataFrame:
+    """Stated admin names against the joined regions, one row per level (counts only)."""
+    summary = analysis.agreement
+    if summary is None or summary.empty:
+        return pd.DataFrame(columns=["level", "compared", "agree", "disagree", "agreement"])
+    return pd.DataFrame(
+        {
+            "level": [f"admin-{n}" for n in summary["level"]],
+            "compared": summary["compared"].astype("int64"),
+            "agree": summary["agree"].astype("int64"),
+            "disagree": summary["disagree"].astype("int64"),
+            "agreement": [f"{r:.1%}" if r == r else "—" for r in summary["agreement_rate"]],
+        }
+    )
+
+
+def disagreement_table(analysis: Analysis) -> pd.DataFrame:
+    """What the file and the boundaries each say where they disagree, with counts: for
+    internal views only (record-level details, never in a public export)."""
+    pairs = join.disagreement_pairs(analysis.disagreements)
+    return pairs.assign(level=[f"admin-{n}" for n in pairs["level"]]).rename(
+        columns={
+            "stated": "stated name",
+            "stated_region": "region the file names",
+            "boundary_region": "region of the boundaries",
+        }
+    )
+
+
 def rejected_csv(analysis: Analysis) -> bytes:
     """The rejected records with their reasons, safe to open in a spreadsheet."""
     return to_csv_bytes(analysis.rejected)
@@ -269,273 +307,8 @@ def rejected_export(analysis: Analysis) -> ExportItem:
         "Rejected records with reasons (CSV)",
         "SENSITIVE_rejected_records.csv",
         "text/csv",
-        lambda: rejected_csv(analysis),
+        partial(_with_bom, partial(rejected_csv, analysis)),
     )
-
-
-# ----------------------------------------------------------------------------- the view
-
-
-@dataclass
-class Page:
-    """What the page shows for one view and the period and drill-down chosen on it."""
-
-    view: View  # the view the figures and exports are of (the drill-down applied)
-    title: str
-    caption: str
-    regions: gpd.GeoDataFrame  # display geometry + incidents/victims per region
-    points: pd.DataFrame  # capped sample of the selected records
-    total_points: int  # all selected records (what the figures count)
-    series: pd.DataFrame  # period × category incidents for the chart
-    series_title: str
-    top_regions: pd.DataFrame
-    drill_name: str | None = None
-    make_summary: Callable[[], pd.DataFrame] | None = field(default=None, repr=False)
-    victims: VictimsMeasure = field(default_factory=lambda: victims_measure("victims"))
-    make_records: Callable[[int], pd.DataFrame] | None = field(default=None, repr=False)
-
-    def records(self, limit: int = MAX_LISTED_RECORDS) -> pd.DataFrame:
-        """The records behind the map (the drilled region, the period shown), newest
-        first, at most ``limit``; for members who may see record-level data."""
-        if self.make_records is None:
-            return pd.DataFrame()
-        return self.make_records(limit)
-
-    @property
-    def level(self) -> int:
-        return self.view.level
-
-    @cached_property
-    def summary(self) -> pd.DataFrame:
-        """Region × period × category figures of the view (the export).
-
-        Built on first use: the page does not show it, and at a million records it
-        costs more than everything the page does show.
-        """
-        if self.make_summary is None:
-            raise ValueError("This page was built without a summary.")
-        return self.make_summary()
-
-
-def build_view(
-    analysis: Analysis,
-    view: View,
-    *,
-    period: str | None = None,
-    drill: str | None = None,
-    max_points: int = MAX_MAP_POINTS,
-    by_category: bool = False,
-) -> Page:
-    """Everything the dashboard shows for one view, from one analysis.
-
-    ``period`` (a label of ``view.period``) narrows the map and top-regions table to
-    that period; the chart and the export keep every period of the view. ``drill``
-    (a region code) shows that region's sub-regions and its own time series. The chart
-    counts each incident once; ``by_category`` splits it by category instead (an incident
-    with several counts in each; beyond :data:`CHART_CATEGORIES` the rest are "other").
-    """
-    unit, start, end = view.period, view.start, view.end
-    drill_level = _level_of(analysis, drill) if drill else None
-    if drill_level is not None and drill_level + 1 in analysis.boundaries.levels:
-        view = view.with_(level=drill_level + 1)
-    level = view.level
-    aggregate.level_frame(analysis.boundaries, level)
-    if drill:
-        view = view.with_(regions=[*(view.regions or ()), drill])
-    filters = view.filters()
-    map_filters = dict(filters)
-    if period:
-        p_start, p_end = aggregate.period_bounds(period, unit)
-        map_filters["start"] = max(_day(start), p_start) if start else p_start
-        map_filters["end"] = min(_day(end), p_end) if end else p_end
-    views, levels = _record_views(analysis), _summary_levels(analysis)
-    selected = views.select(levels, level=level, **map_filters)
-    figures = views.region_totals(levels, level, selected)
-    before = _previous_period(analysis, view, period)
-    if before is not None:  # the tooltip's change against the period before
-        label, p_start, p_end = before
-        earlier = views.select(
-            levels, level=level, **{**map_filters, "start": p_start, "end": p_end}
-        )
-        previous = views.region_totals(levels, level, earlier)["incidents"]
-        figures = figures.assign(
-            change=figures["incidents"] - previous.reindex(figures.index).fillna(0).astype(int)
-        )
-        figures.attrs["change_against"] = label
-    regions_frame = _regions_frame(analysis, level, figures, bool(filters["regions"]))
-    points = _sample_points(analysis.records, selected.rows, max_points)
-    rows = selected.rows
-    drill_name = _region_name(analysis, drill, drill_level) if drill else None
-    series_rows = views.select(
-        None,
-        level=drill_level,
-        start=start,
-        end=end,
-        categories=filters["categories"],
-        regions=[drill] if drill else None,
-        approved_only=view.approved_only,
-        verified_only=view.verified_only,
-    )
-    series = views.time_series(
-        series_rows, period=unit, start=start, end=end, by_category=by_category
-    )
-    series = series[series["period"] != IMPRECISE_PERIOD]
-    series = (
-        _top_categories(series)
-        if by_category
-        else series.assign(category="all incidents (each once)")
-    )[["period", "category", "incidents"]]
-    top = figures.join(regions_frame.set_index("code")[["name"]]).reset_index()
-    top = top.sort_values(["incidents", "name"], ascending=[False, True]).head(TOP_REGIONS)
-    top = top[top["incidents"] > 0][["name", "region_code", "incidents", "victims"]]
-    measure = pipeline.victims_measure(analysis)
-    if not measure.reported:  # "not reported", not 0
-        top = top.assign(victims=measure.show(None))
-    top = top.rename(columns={"victims": measure.label.lower()})
-    total = len(selected.rows)
-    when = f"in {period}" if period else "over all periods"
-    scope = f"{when} in {drill_name}" if drill_name else when
-    return Page(
-        view=view,
-        title=f"Incidents per admin-{level} region {when}",
-        caption=(
-            f"{total:,} incidents {scope}; map points show {len(points):,} of "
-            f"{total:,}. Region figures, chart and tables count all of them."
-        ),
-        regions=regions_frame,
-        points=points,
-        total_points=total,
-        series=series.reset_index(drop=True),
-        series_title=f"Incidents per {unit.value}" + (f" in {drill_name}" if drill_name else ""),
-        top_regions=top.reset_index(drop=True),
-        drill_name=drill_name,
-        make_summary=partial(pipeline.summarize, analysis, view),
-        victims=measure,
-        make_records=partial(_records_table, analysis, rows, measure),
-    )
-
-
-def _top_categories(series: pd.DataFrame, keep: int | None = None) -> pd.DataFrame:
-    """The chart's categories: the largest ``keep`` by incidents, the rest summed as
-    "other" (a legend of dozens of long labels is cut off and unreadable)."""
-    keep = CHART_CATEGORIES if keep is None else keep
-    totals = series.groupby("category", observed=True)["incidents"].sum()
-    if len(totals) <= keep + 1:
-        return series
-    top = set(totals.sort_values(ascending=False, kind="stable").index[:keep])
-    named = series["category"].astype(object).where(series["category"].isin(top), OTHER)
-    out = (
-        series.assign(category=named)
-        .groupby(["period", "category"], observed=True, sort=False)["incidents"]
-        .sum()
-        .reset_index()
-    )
-    return out
-
-
-def _previous_period(
-    analysis: Analysis, view: View, period: str | None
-) -> tuple[str, dt.date, dt.date] | None:
-    """The period before ``period`` in the view (label, first and last day), if any."""
-    if not period:
-        return None
-    labels = period_labels(analysis, view)
-    if period not in labels or labels.index(period) == 0:
-        return None
-    label = labels[labels.index(period) - 1]
-    start, end = aggregate.period_bounds(label, view.period)
-    return label, start, end
-
-
-def _regions_frame(
-    analysis: Analysis, level: int, figures: pd.DataFrame, filtered: bool
-) -> gpd.GeoDataFrame:
-    """Display geometry with the view's figures (regions outside a region filter left out)."""
-    shown = pipeline.display_regions(analysis, level)
-    if filtered:
-        shown = shown[shown["code"].isin(figures.index)]
-    frame = shown.merge(figures, how="left", left_on="code", right_index=True)
-    frame[["incidents", "victims"]] = frame[["incidents", "victims"]].fillna(0)
-    if "change" in frame:
-        frame["change"] = frame["change"].fillna(0)
-    frame = _main_area(analysis, frame)
-    if "change" in frame:
-        frame.attrs["change_against"] = figures.attrs.get("change_against")
-    return frame
-
-
-def _main_area(analysis: Analysis, regions: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Regions of the countries the data is about, plus any other region with incidents.
-
-    A single stray point in a neighbouring country should not paint that whole
-    country's regions as zeros on the map (the figures still count it).
-    """
-    if "country" not in regions or regions["country"].nunique() <= 1:
-        return regions
-    main = _main_countries(analysis)
-    keep = regions["country"].isin(main) | (regions["incidents"] > 0)
-    return regions[keep] if keep.any() else regions
-
-
-def _day(value: Any) -> dt.date:
-    return pd.Timestamp(value).date()
-
-
-def _records_table(
-    analysis: Analysis, rows: np.ndarray, measure: VictimsMeasure, limit: int
-) -> pd.DataFrame:
-    """The selected records, newest first, with the columns an officer reads."""
-    records = analysis.records
-    order = rows[np.argsort(-records["date"].to_numpy()[rows].astype("int64"), kind="stable")]
-    cols = ["id", "date", "category", "victims", "description", "lat", "lon"]
-    out = records.iloc[order[:limit]].reindex(columns=cols)
-    out["date"] = pd.to_datetime(out["date"]).dt.date.astype(str)
-    if not measure.reported:
-        out = out.drop(columns="victims")
-    return out.rename(columns={"victims": measure.label.lower()}).reset_index(drop=True)
-
-
-def _sample_points(records: pd.DataFrame, rows: np.ndarray, cap: int) -> pd.DataFrame:
-    """At most ``cap`` of the selected records, a deterministic spread sample (not the newest N).
-
-    The same records as ``records.iloc[rows].sample(n=cap, random_state=0)``, in file order,
-    without copying the million selected rows first.
-    """
-    if len(rows) > cap:
-        rows = np.sort(rows[np.random.RandomState(0).choice(len(rows), size=cap, replace=False)])
-    cols = ["id", "lat", "lon", "date", "category", "victims", "description"]
-    out = records[[c for c in cols if c in records]].iloc[rows].reindex(columns=cols)
-    out["date"] = pd.to_datetime(out["date"]).dt.date.astype(str)
-    return out
-
-
-def _level_of(analysis: Analysis, code: str | None) -> int | None:
-    for n in analysis.levels:
-        if (analysis.boundaries.levels[n]["code"] == code).any():
-            return n
-    return None
-
-
-def _region_name(analysis: Analysis, code: str | None, level: int | None) -> str | None:
-    if code is None or level is None:
-        return None
-    frame = analysis.boundaries.levels[level]
-    names = frame.loc[frame["code"] == code, "name"]
-    return str(names.iloc[0]) if len(names) else code
-
-
-def can_drill(analysis: Analysis, level: int, code: str) -> bool:
-    """A region can be drilled into when a finer level exists."""
-    found = _level_of(analysis, code)
-    return found is not None and found + 1 in analysis.boundaries.levels
-
-
-def clicked_region(result: dict[str, Any] | None) -> str | None:
-    """The region code of the polygon last clicked in the map, if any."""
-    feature = (result or {}).get("last_active_drawing") or {}
-    props = feature.get("properties") or {}
-    code = props.get("code")
-    return str(code) if code and code not in (OUTSIDE_CODE, IMPRECISE_CODE) else None
 
 
 # ----------------------------------------------------------------------------- exports
@@ -596,6 +369,16 @@ def view_trends(analysis: Analysis, view: View, *, baseline: int) -> Any:
         ("trends", view, settings),
         lambda: trends.view_trends(analysis, view, public=False, settings=settings),
     )
+
+
+def with_trends(regions: gpd.GeoDataFrame, change: Any) -> gpd.GeoDataFrame:
+    """The map's regions with each one's trend status (the map outlines rising and
+    falling regions)."""
+    status = change.table.set_index("region_code")["status"]
+    out = regions.copy()
+    out["trend"] = out["code"].map(status).fillna("")
+    out.attrs.update(regions.attrs)
+    return out
 
 
 def release_ledger(workspace: Any) -> Any:
@@ -675,6 +458,8 @@ def exports(
     masking: Any = None,
     secret: Callable[[], bytes | None] | None = None,
     ledger: Any = None,
+    files: Sequence[tuple[str, bytes]] = (),
+    bom: bool = True,
 ) -> list[ExportItem]:
     """Downloads for the current view, built only when clicked.
 
@@ -685,7 +470,9 @@ def exports(
     starting ``SENSITIVE_``. ``masking`` adds masked points to the bundle; ``secret``
     gives the workspace's secret when the bundle is built (not before: only on a click).
     Every file is written from the view's one set of figures, computed once
-    (crisismap.prepared).
+    (crisismap.prepared). Internal only: the view's records with their original columns
+    and regions (``files``: the uploads' bytes; crisismap.record_table). ``bom`` starts
+    every CSV with a UTF-8 byte-order mark, so Excel reads accents right.
     """
     from crisismap import publish, report
 
@@ -745,6 +532,12 @@ def exports(
                 lambda: rejected_csv(analysis),
             )
         )
+        items += _record_items(analysis, page.view, files) if files else []
+    if bom:
+        items = [
+            replace(i, make=partial(_with_bom, i.make)) if i.mime == "text/csv" else i
+            for i in items
+        ]
     return [
         ExportItem(
             item.label,
@@ -756,3 +549,24 @@ def exports(
         )
         for item in items
     ]
+
+
+def _record_items(analysis: Analysis, view: View, files: Any) -> list[ExportItem]:
+    """The view's records with their original columns and regions (internal only)."""
+    from crisismap import record_table as rt
+
+    def make(fmt: str) -> bytes:
+        rows = rt.view_rows(analysis, view)
+        return rt.records_bytes(rt.record_table(analysis, files, rows=rows, rejected=False), fmt)
+
+    gpkg = "application/geopackage+sqlite3"
+    return [
+        ExportItem("Records (CSV)", "records.csv", "text/csv", partial(make, "csv")),
+        ExportItem("Records (GeoPackage)", "records.gpkg", gpkg, partial(make, "gpkg")),
+    ]
+
+
+def _with_bom(make: Callable[[], bytes]) -> bytes:
+    from crisismap.export import with_bom
+
+    return with_bom(make())

@@ -38,10 +38,10 @@ from crisismap import aggregate, join
 from crisismap.boundaries import BoundarySet
 from crisismap.errors import InputError
 from crisismap.files import private_dir
-from crisismap.pipeline import SummaryResult, levels_holding
+from crisismap.pipeline import SummaryResult, levels_holding, snap_distance
 from crisismap.problems import Report
-from crisismap.records import DEFAULT_MAX_BYTES, validate_bytes
-from crisismap.schema import IMPRECISE_CODE, OUTSIDE_CODE, DateOrder, View
+from crisismap.records import DEFAULT_MAX_BYTES, pin_date_ranges, validate_bytes
+from crisismap.schema import IMPRECISE_CODE, OUTSIDE_CODE, DateOrder, DateRange, View
 from crisismap.store import default_data_dir
 
 DEFAULT_PARTITION_ROWS = 1_000_000
@@ -389,6 +389,7 @@ def summarize_input(
     date_order: DateOrder | str = DateOrder.AUTO,
     encoding: str | None = None,
     category_separator: str | None = None,
+    date_range: DateRange | str = DateRange.NEVER,
     snap_distance_m: float | None = None,
     scheduler: str | None = None,
     n_workers: int = 2,
@@ -412,12 +413,15 @@ def summarize_input(
             "Counting only approved or verified records is not available with the dask engine "
             "yet: use the local engine, or leave the filter out."
         )
+    snap_asked = snap_distance_m
+    snap_distance_m = snap_distance(boundaries, snap_distance_m)
     task = _task(view, by_category)
     options = {
         "preset": preset,
         "overrides": overrides,
         "date_order": date_order,
         "category_separator": category_separator,
+        "date_range": date_range,
     }
     with scratch_folder(scratch_dir) as tmp:
         prepared = _prepare(
@@ -433,6 +437,7 @@ def summarize_input(
     everything = View(view.level, view.period)
     prepared.parameters.update(
         snap_distance_m=snap_distance_m,
+        snap_default=snap_asked is None,
         fix_swapped=False,
         by_category=by_category,
         engine="dask",
@@ -473,6 +478,12 @@ def _prepare(
 ) -> _Prepared:
     """Partitions to read: the given ones, or a CSV validated here and written to ``tmp``."""
     if source.is_dir() or source.suffix.lower() == ".parquet":
+        if DateRange.parse(options.get("date_range") or DateRange.NEVER) != DateRange.NEVER:
+            raise InputError(
+                "Counting date ranges on their start or end date needs the incident CSV: "
+                f"{source.name} holds partitions already prepared. Pass the CSV, or leave "
+                "--date-range out."
+            )
         count = len(partition_paths(source))
         return _Prepared(source, inputs=[{"name": str(source), "partitions": count}])
     data = source.read_bytes()
@@ -487,7 +498,9 @@ def _prepare(
         encoding=encoding,
         max_bytes=max_bytes,
     )
-    write_partitions(result.records, tmp, rows_per_partition=rows_per_partition, columns=_NEEDED)
+    date_range = DateRange.parse(options.get("date_range") or DateRange.NEVER)
+    records = pin_date_ranges(result.records, date_range)
+    write_partitions(records, tmp, rows_per_partition=rows_per_partition, columns=_NEEDED)
     report = result.report
     return _Prepared(
         tmp,
@@ -501,6 +514,7 @@ def _prepare(
             "mapping": report.mapping,
             "date_order": report.date_order or DateOrder.parse(options["date_order"]).value,
             "encoding": report.encoding,
+            "date_range": date_range.value,
         },
     )
 

@@ -13,13 +13,14 @@ import hashlib
 import io
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from crisismap.escape import cell_text, neutralise_formula, neutralise_formulas
 
@@ -55,6 +56,66 @@ def to_csv_bytes(frame: pd.DataFrame) -> bytes:
     quoted[-1] = pc.binary_join_element_wise(quoted[-1], pa.scalar('"\r\n', text), nothing)
     rows = pc.binary_join_element_wise(*quoted, pa.scalar('","', text))
     return b"".join([(header + "\r\n").encode("utf-8"), _string_bytes(rows)])
+
+
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
+def with_bom(data: bytes) -> bytes:
+    """CSV bytes with a UTF-8 byte-order mark first: Excel on Windows then reads accents
+    right (without it, it guesses the local code page). Never added twice."""
+    return data if data.startswith(UTF8_BOM) else UTF8_BOM + data
+
+
+def with_hxl_row(data: bytes, tags: Sequence[str]) -> bytes:
+    """CSV bytes from :func:`to_csv_bytes` with an HXL hashtag row under the header.
+
+    The header is the first CRLF-ended line (crisismap's own column names, quoted), so
+    the row goes right after it; a BOM stays first.
+    """
+    bom = UTF8_BOM if data.startswith(UTF8_BOM) else b""
+    body = data[len(bom) :]
+    end = body.find(b"\r\n")
+    if end < 0:
+        raise ValueError("CSV without a header line: no place for an HXL row.")
+    row = ",".join(_quoted_text(tag) for tag in tags).encode("utf-8") + b"\r\n"
+    return bom + body[: end + 2] + row + body[end + 2 :]
+
+
+def hxl_tags(columns: Sequence[str], *, level: int, period: str | None = None) -> list[str]:
+    """HXL hashtags for a summary's columns, in HDX's conventions ("" leaves one untagged).
+
+    ``region_code`` / ``region_name`` are ``#adm<level>+code`` / ``+name`` (``#country``
+    at level 0), ``parent_code`` the level above's code, ``period`` ``#date+<unit>``
+    (``#date+month`` as HDX's ACLED tables), ``period_start`` / ``period_end``
+    ``#date+start`` / ``#date+end``, ``category`` ``#event+type``, ``incidents``
+    ``#event+num`` and ``victims`` ``#affected+killed`` (the victim or fatality count).
+    """
+    unit = (period or "period").replace("-", "_")
+    tags = {
+        "region_code": _adm_tag(level, "code"),
+        "region_name": _adm_tag(level, "name"),
+        "parent_code": _adm_tag(level - 1, "code") if level > 0 else "",
+        "country": "#country+code",
+        "period": f"#date+{unit}",
+        "period_start": "#date+start",
+        "period_end": "#date+end",
+        "category": "#event+type",
+        "incidents": "#event+num",
+        "victims": "#affected+killed",
+        "victims_known": "#event+num+victims_known",
+        "incidents_change": "#event+num+change",
+        "victims_change": "#affected+killed+change",
+        "suppressed": "#meta+suppressed",
+    }
+    for n in range(6):
+        for part in ("code", "name"):
+            tags[f"adm{n}_{part}"] = _adm_tag(n, part)
+    return [tags.get(str(name), "") for name in columns]
+
+
+def _adm_tag(level: int, part: str) -> str:
+    return f"#country+{part}" if level == 0 else f"#adm{level}+{part}"
 
 
 def _quoted_text(text: str) -> str:
@@ -167,11 +228,17 @@ def _xlsx_value(value: Any) -> Any:
     return str(value)
 
 
-def to_xlsx_bytes(sheets: Mapping[str, pd.DataFrame], *, created: datetime | None = None) -> bytes:
+def to_xlsx_bytes(
+    sheets: Mapping[str, pd.DataFrame],
+    *,
+    created: datetime | None = None,
+    hxl: Mapping[str, Sequence[str]] | None = None,
+) -> bytes:
     """XLSX with one sheet per frame; strings are stored as strings, never formulas.
 
     ``created`` fixes the workbook's creation date (otherwise now), so that the same
-    sheets give byte-identical files (report bundles are reproducible).
+    sheets give byte-identical files (report bundles are reproducible). ``hxl`` gives,
+    per sheet title, an HXL hashtag row written under that sheet's header.
     """
     import xlsxwriter
 
@@ -191,16 +258,26 @@ def to_xlsx_bytes(sheets: Mapping[str, pd.DataFrame], *, created: datetime | Non
             sheet = book.add_worksheet(_sheet_title(title))
             for col, name in enumerate(frame.columns):
                 sheet.write_string(0, col, str(name), header_format)
-                _write_column(sheet, col, frame.iloc[:, col], date_format)
-            sheet.freeze_panes(1, 0)
+            tags = (hxl or {}).get(title)
+            first = 1
+            if tags:
+                for col, tag in enumerate(tags):
+                    sheet.write_string(1, col, tag)
+                first = 2
+            for col in range(frame.shape[1]):
+                _write_column(sheet, col, frame.iloc[:, col], date_format, first=first)
+            sheet.freeze_panes(first, 0)
     return buffer.getvalue()
 
 
 EXCEL_EPOCH = np.datetime64("1899-12-30")  # serial 0 (serials after 1900-03-01 are exact)
 
 
-def _write_column(sheet: Any, col: int, values: pd.Series, date_format: Any) -> None:
-    """One column from row 1 down, converted a column at a time (not a cell at a time).
+def _write_column(
+    sheet: Any, col: int, values: pd.Series, date_format: Any, *, first: int = 1
+) -> None:
+    """One column from row ``first`` down (1: under the header; 2: under an HXL row too),
+    converted a column at a time (not a cell at a time).
 
     Missing values are left blank; numbers, booleans and dates are written as such, dates
     as Excel serial numbers with ``date_format`` (what ``write_datetime`` stores), the rest
@@ -208,7 +285,7 @@ def _write_column(sheet: Any, col: int, values: pd.Series, date_format: Any) -> 
     """
     dtype = values.dtype
     missing = values.isna().to_numpy()
-    rows = np.flatnonzero(~missing) + 1
+    rows = np.flatnonzero(~missing) + first
     if pd.api.types.is_bool_dtype(dtype):
         for row, value in zip(rows.tolist(), values[~missing].astype(bool).tolist(), strict=True):
             sheet.write_boolean(row, col, value)
@@ -285,6 +362,58 @@ def features_geojson_bytes(frame: gpd.GeoDataFrame) -> bytes:
         raise ValueError(f"Features must be in EPSG:4326 for GeoJSON, got {frame.crs}")
     text = frame.to_json(na="null", show_bbox=False, drop_id=True, to_wgs84=False)
     return text.encode("utf-8")
+
+
+def cells_geojson_bytes(
+    regions: gpd.GeoDataFrame,
+    cells: pd.DataFrame,
+    *,
+    level: int,
+    members: Mapping[str, Any] | None = None,
+) -> bytes:
+    """GeoJSON with one feature per region × period (× category) cell of ``cells``.
+
+    ``cells`` is a summary table (``region_code``, ``period``, ``category``, figures…) as
+    computed or as published: figures are written as they are (a suppressed one stays
+    ``null``). Cells without a region geometry (outside every region, not attributable)
+    and plain zeros (no incident, nothing hidden) are left out, as in the workbook's Cells
+    sheet; the CSV lists every cell. Properties follow crisismap's boundary layout
+    (``code``, ``name``, ``parent_code``, ``country``, ``level``), so the file reads back
+    through ``crisismap boundaries``; ``members`` are added to the collection.
+    """
+    if regions.crs is None or regions.crs.to_epsg() != 4326:
+        raise ValueError(f"regions must be in EPSG:4326 for GeoJSON, got {regions.crs}")
+    kept = cells[cells["region_code"].isin(regions["code"])]
+    hidden = kept["suppressed"].astype(bool) if "suppressed" in kept else False
+    incidents = pd.to_numeric(kept["incidents"], errors="coerce")
+    kept = kept[hidden | incidents.isna() | (incidents != 0)]
+    shapes = pd.DataFrame(regions[["code", "name", *[c for c in ("country",) if c in regions]]])
+    frame = shapes.merge(
+        kept.drop(columns=["region_name"], errors="ignore"),
+        how="inner",
+        left_on="code",
+        right_on="region_code",
+    ).drop(columns=["region_code"])
+    frame.insert(frame.columns.get_loc("name") + 1, "level", level)
+    for name in frame.columns:
+        if isinstance(frame[name].dtype, np.dtype) and frame[name].dtype.kind == "M":
+            frame[name] = frame[name].dt.strftime("%Y-%m-%d")
+    # Each region's shape repeats once per cell: written once per region as text, with 6
+    # decimals (~0.1 m: exact enough for any boundary file, 40 % smaller than full digits).
+    rounded = shapely.transform(regions.geometry.values, lambda xy: np.round(xy, 6))
+    shape_text = dict(zip(regions["code"], shapely.to_geojson(rounded), strict=True))
+    properties = json.loads(frame.to_json(orient="records", force_ascii=False))
+    features = [
+        '{"type": "Feature", "properties": '
+        + json.dumps(props, ensure_ascii=False)
+        + ', "geometry": '
+        + shape_text[code]
+        + "}"
+        for code, props in zip(frame["code"], properties, strict=True)
+    ]
+    head = {**(members or {}), "type": "FeatureCollection"}
+    text = json.dumps(head, ensure_ascii=False)[:-1] + ', "features": [' + ", ".join(features)
+    return (text + "]}").encode("utf-8")
 
 
 def sha256_bytes(data: bytes) -> str:

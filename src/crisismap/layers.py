@@ -155,8 +155,9 @@ var {{ this.get_name() }} = (function () {
     });
     var layer = L.geoJson(collection, {
         style: function (f) {
-            return {fillColor: f.properties._fill, color: "#555555", weight: 0.6,
-                    fillOpacity: 0.75};
+            var mark = shown.trend ? shown.trend[f.crisismapIndex] : null;
+            return {fillColor: f.properties._fill, color: mark ? mark[0] : "#555555",
+                    weight: mark ? 3 : 0.6, fillOpacity: 0.75};
         },
         onEachFeature: function (f, l) {
             l.on({
@@ -170,6 +171,9 @@ var {{ this.get_name() }} = (function () {
             ["Region", label[0]], ["Code", label[1]],
             ["Incidents", String(l.feature.properties.incidents)],
             [shown.vlabel, String(l.feature.properties.victims)]];
+        if (shown.trend && shown.trend[l.feature.crisismapIndex]) {
+            rows.push(["Trend", shown.trend[l.feature.crisismapIndex][1]]);
+        }
         if (shown.change) {
             var c = shown.change[l.feature.crisismapIndex];
             rows.push([shown.change_label, (c > 0 ? "+" : "") + String(c)]);
@@ -241,6 +245,10 @@ def choropleth_layer(
         )[0],
         "fill": classes.index(values).tolist(),
         "palette": [ZERO_COLOUR, *classes.colours],
+        # rising / falling regions (crisismap.trends) outlined: no second copy of the shapes
+        "trend": [TREND_OUTLINES.get(str(t), None) for t in regions["trend"].tolist()]
+        if "trend" in regions
+        else None,
     }
     bounds = shapely.total_bounds(geoms) if len(geoms) else None
     layer = _Regions(_topology_literal(geoms), js_data(shown), bounds, name)
@@ -554,6 +562,8 @@ _LEGEND = Template(
 )
 
 
+# Outline colour and tooltip word per trend status (ColorBrewer RdBu ends)
+TREND_OUTLINES = {"rising": ("#b2182b", "rising"), "falling": ("#2166ac", "falling")}
 LEGEND_WIDTH_PX = 210  # the legend's widest; the first view leaves it this much room
 
 
@@ -624,6 +634,7 @@ def build_map(
     asset_base: str = DEFAULT_ASSET_BASE,
     heatmap: bool = True,
     victims: VictimsMeasure | None = None,
+    value: str = "incidents",
     offline_basemap: bool = True,
 ) -> folium.Map:
     """The dashboard map: choropleth + clustered points + heatmap + legend + layer switch.
@@ -635,8 +646,11 @@ def build_map(
     ``victims``; ``points`` (already capped) carries ``id``, ``lat``, ``lon``, ``date``,
     ``category``, ``victims``, ``description``; ``total_points`` is the uncapped count.
     ``victims`` names what the victims figures count (tooltips say "Fatalities", or
-    "not reported" when the file has no such column).
+    "not reported" when the file has no such column). ``value``: what colours the
+    regions, ``incidents`` or ``victims``.
     """
+    if value not in ("incidents", "victims"):
+        raise ValueError(f"regions are coloured by incidents or victims, not {value!r}")
     if regions.crs is not None and regions.crs.to_epsg() != 4326:
         raise ValueError(f"regions must be EPSG:4326 for the map, got {regions.crs}")
     bounds = _view_bounds(regions, points)
@@ -645,8 +659,9 @@ def build_map(
     if offline_basemap:
         extent = regions.total_bounds if len(regions) else bounds
         basemap_layer(extent, physical=basemap is None, asset_base=asset_base).add_to(fmap)
+    label = "Incidents" if value == "incidents" else (victims.label if victims else "Victims")
     layer, classes = choropleth_layer(
-        regions, name="Incidents per region", asset_base=asset_base, victims=victims
+        regions, value=value, name=f"{label} per region", asset_base=asset_base, victims=victims
     )
     layer.add_to(fmap)
     if len(points):

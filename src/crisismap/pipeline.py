@@ -9,7 +9,6 @@ callers own their results (per session in the app).
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -19,15 +18,31 @@ import pandas as pd
 
 from crisismap import aggregate, join
 from crisismap.boundaries import BoundarySet
+from crisismap.boundaries.model import counted
 from crisismap.display import simplify_for_display
 from crisismap.errors import InputError
-from crisismap.export import manifest_bytes, regions_geojson_bytes, to_csv_bytes, to_xlsx_bytes
-from crisismap.problems import Report
-from crisismap.records import combine_records, validate_bytes
+from crisismap.export import (
+    cells_geojson_bytes,
+    hxl_tags,
+    manifest_bytes,
+    to_csv_bytes,
+    to_xlsx_bytes,
+    with_hxl_row,
+)
+from crisismap.problems import BOUNDARY_NAMES_UNKNOWN, Report
+from crisismap.records import (
+    RangeCounts,
+    Rejections,
+    combine_records,
+    pin_date_ranges,
+    range_counts,
+    validate_bytes,
+)
 from crisismap.schema import (
     IMPRECISE_CODE,
     OUTSIDE_CODE,
     DateOrder,
+    DateRange,
     MatchStatus,
     VictimsMeasure,
     View,
@@ -44,6 +59,9 @@ Progress = Callable[[str], None]
 _NO_CONFLICTS = pd.DataFrame(columns=["id", "file", "kept_file", "line", "fields", "values"])
 
 
+DATE_RANGES = "date-ranges"  # memo key: the records' multi-day ranges as read (RangeCounts)
+
+
 def _quiet(_: str) -> None:
     return None
 
@@ -56,7 +74,10 @@ class Analysis:
     input_sha256: str
     boundaries: BoundarySet
     records: pd.DataFrame
-    rejected: pd.DataFrame
+    # the rejected records, columnar (one per file, with its name, when there are several);
+    # ``rejected`` is their table, built on first read: rendered, the reasons of a file
+    # whose every record is rejected take about three times the file's size
+    rejections: Rejections | list[tuple[str, Rejections]]
     report: Report
     joined: pd.DataFrame
     agreement: pd.DataFrame
@@ -68,6 +89,15 @@ class Analysis:
     @property
     def levels(self) -> list[int]:
         return sorted(self.boundaries.levels)
+
+    @cached_property
+    def rejected(self) -> pd.DataFrame:
+        """One row per rejected record: line, the file's fields, raw text, reasons (and
+        ``file`` when several files were read)."""
+        if not isinstance(self.rejections, list):
+            return self.rejections.frame()
+        frames = [part.frame().assign(file=name) for name, part in self.rejections]
+        return pd.concat(frames, ignore_index=True)
 
     def memo(self, key: Any, make: Callable[[], Any]) -> Any:
         """``make()`` remembered on this analysis (so per user session, never across users)."""
@@ -89,10 +119,18 @@ def analyse(
     Every input record ends in ``records`` (accepted, possibly with warnings) or in
     ``rejected`` with its reasons; ``report.accepted + report.rejected == report.records``.
     Options: ``preset``, ``overrides``, ``date_order``, ``encoding``, ``category_separator``,
-    ``snap_distance_m``,
-    ``fix_swapped``, ``max_bytes``, ``progress`` (see :func:`analyse_files`).
+    ``date_range`` (see :class:`crisismap.schema.DateRange`),
+    ``snap_distance_m`` (None: the boundary set's default, see :func:`snap_distance`; 0: no
+    snapping), ``fix_swapped``, ``max_bytes``, ``progress`` (see :func:`analyse_files`).
     """
     return analyse_files([(filename, data)], boundaries, **options)
+
+
+def snap_distance(boundaries: BoundarySet, asked: float | None) -> float | None:
+    """The snap distance a join uses: the one asked for (0: none), else the boundary set's
+    default (its own generalisation distance for the bundled set, none for a user's file)."""
+    distance = boundaries.snap_default_m if asked is None else asked
+    return float(distance) if distance else None
 
 
 def check_flag_filters(analysis: Analysis, view: View) -> None:
@@ -118,6 +156,7 @@ def analyse_files(
     fix_swapped: bool = False,
     max_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
     category_separator: str | None = None,
+    date_range: DateRange | str = DateRange.NEVER,
     progress: Progress = _quiet,
 ) -> Analysis:
     """Validate each ``(filename, bytes)`` file, then join all accepted records at once.
@@ -144,7 +183,14 @@ def analyse_files(
         progress(f"validated {result.report.records:,} records of {name}")
         parts.append(result)
     records, rejected, report, conflicts = _combine([n for n, _ in files], parts)
+    date_range = DateRange.parse(date_range)
+    spans = range_counts(records)
+    records = pin_date_ranges(records, date_range)
+    if spans.records:
+        report.notes.append(_range_note(spans, date_range))
 
+    snap_asked = snap_distance_m
+    snap_distance_m = snap_distance(boundaries, snap_distance_m)
     progress(f"joining {len(records):,} records to {boundaries.name}")
     joined = join.join_points(records, boundaries.levels, snap_distance_m=snap_distance_m)
     records, joined = join.check_swapped(
@@ -157,19 +203,22 @@ def analyse_files(
         snap_distance_m=snap_distance_m,
     )
     agreement, disagreements = join.compare_stated(records, joined, boundaries.levels)
+    _flag_unknown_names(records, boundaries, report)
     parameters = {
         "preset": report.preset,
         "mapping": report.mapping,
         "date_order": report.date_order or date_order.value,
         "encoding": report.encoding,
         "category_separator": report.category_separator,
+        "date_range": date_range.value,
         "snap_distance_m": snap_distance_m,
+        "snap_default": snap_asked is None,
         "fix_swapped": fix_swapped,
     }
     inputs = [
         {"name": n, "sha256": hashlib.sha256(d).hexdigest(), "bytes": len(d)} for n, d in files
     ]
-    return Analysis(
+    analysis = Analysis(
         filename=", ".join(n for n, _ in files),
         input_sha256=(
             inputs[0]["sha256"]  # the same digest: no second pass over the bytes
@@ -178,7 +227,7 @@ def analyse_files(
         ),
         boundaries=boundaries,
         records=records,
-        rejected=rejected,
+        rejections=rejected,
         report=report,
         joined=joined,
         agreement=agreement,
@@ -187,24 +236,67 @@ def analyse_files(
         conflicts=conflicts,
         inputs=inputs,
     )
+    analysis.memo(DATE_RANGES, lambda: spans)  # as read, before any pinning
+    return analysis
+
+
+def _range_note(spans: RangeCounts, choice: DateRange) -> str:
+    """What was done with records whose dates span several days."""
+    said = (
+        f"{counted(spans.records, 'record')} ({spans.victims:,} victims) "
+        f"{'has' if spans.records == 1 else 'have'} dates spanning several days"
+    )
+    if choice == DateRange.START:
+        return f"{said}: each is counted on its start date, as chosen."
+    if choice == DateRange.END:
+        return f"{said}: each is counted on its end date, as chosen."
+    return (
+        f"{said}: each is counted in a period only when its whole range lies in it, else as "
+        "'date not attributable' (never spread or guessed); choose start or end date to "
+        "count them on one day."
+    )
+
+
+def _flag_unknown_names(records: pd.DataFrame, boundaries: BoundarySet, report: Report) -> None:
+    """A file-level warning for each level where over 10 % of stated names are unknown."""
+    for found in join.unknown_stated_names(records, boundaries.levels):
+        if not found.too_many:
+            continue
+        shown = found.names[: join.NAMES_SHOWN]
+        names = ", ".join(f"{name!r} ({n:,})" for name, n in shown)
+        if len(found.names) > len(shown):
+            names += f" and {len(found.names) - len(shown):,} more"
+        report.add(
+            BOUNDARY_NAMES_UNKNOWN.problem(
+                column=f"admin-{found.level} names",
+                value=", ".join(name for name, _ in shown),
+                unknown=f"{found.unknown:,}",
+                stated=f"{found.stated:,}",
+                share=found.share,
+                level=found.level,
+                boundaries=boundaries.name,
+                dated=f"dated {boundaries.date}",
+                names=names,
+            )
+        )
 
 
 def _combine(
     names_: Sequence[str], parts: Sequence[Any]
-) -> tuple[pd.DataFrame, pd.DataFrame, Report, pd.DataFrame]:
-    """One records frame (each id once), one rejected frame, one report, the conflicts.
+) -> tuple[pd.DataFrame, Rejections | list[tuple[str, Rejections]], Report, pd.DataFrame]:
+    """One records frame (each id once), the rejections, one report, the conflicts.
 
     Records repeating an id of an earlier file are counted once; when their content
     differs they are listed as conflicts so that nothing is dropped silently.
     """
     if len(parts) == 1:
         part = parts[0]
-        return part.records, part.rejected, part.report, _NO_CONFLICTS
+        return part.records, part.rejections, part.report, _NO_CONFLICTS
     report = Report()
     records, rejected = [], []
     for name, part in zip(names_, parts, strict=True):
         records.append((name, part.records.assign(file=name)))
-        rejected.append(part.rejected.assign(file=name))
+        rejected.append((name, part.rejections))
         r = part.report
         report.records += r.records
         report.accepted += r.accepted
@@ -233,7 +325,7 @@ def _combine(
     report.mapping["__combined__"] = dict(combined.summary)
     records_out = combined.records.drop(columns=["dataset"]).reset_index(drop=True)
     conflicts = combined.conflicts.rename(columns={"dataset": "file", "kept_dataset": "kept_file"})
-    return records_out, pd.concat(rejected, ignore_index=True), report, conflicts
+    return records_out, rejected, report, conflicts
 
 
 def main_countries(analysis: Analysis) -> set[str]:
@@ -355,27 +447,33 @@ class SummaryResult:
             raise ValueError("This summary was built without per-region figures.")
         return self.make_figures()
 
-    def export(self, fmt: str) -> bytes:
+    def export(self, fmt: str, *, hxl: bool = False) -> bytes:
         """The internal summary as ``csv``, ``xlsx`` or ``geojson`` bytes.
 
         CSV and XLSX hold the summary as computed, unprotected: XLSX opens on an "About"
-        sheet saying SENSITIVE, GeoJSON (every region of the level with its totals over
-        the same view) carries ``sensitivity`` and ``notice`` members; CSV stays a plain
-        table (its ``SENSITIVE_`` name and manifest say it). No rejected record is in
-        them: raw rejected values go only to the file asked for (``--rejected``).
+        sheet saying SENSITIVE, GeoJSON (one feature per region × period (× category)
+        cell with incidents, see :func:`crisismap.export.cells_geojson_bytes`) carries
+        ``sensitivity`` and ``notice`` members; CSV stays a plain table (its
+        ``SENSITIVE_`` name and manifest say it). ``hxl`` adds the HXL hashtag row under
+        the CSV's header and the Summary sheet's. No rejected record is in them: raw
+        rejected values go only to the file asked for (``--rejected``).
         """
         from crisismap.publish import SENSITIVE, SENSITIVE_NOTICE
 
         fmt = fmt.lower().lstrip(".")
+        level, period = self.view.level, self.view.period.value
+        summary = with_countries(self.summary, region_countries(self.regions, level))
+        tags = hxl_tags(list(summary.columns), level=level, period=period)
         if fmt == "csv":
-            return to_csv_bytes(self.summary)
+            data = to_csv_bytes(summary)
+            return with_hxl_row(data, tags) if hxl else data
         if fmt == "xlsx":
             about = pd.DataFrame({"About this file": [SENSITIVE_NOTICE]})
-            return to_xlsx_bytes({"About": about, "Summary": self.summary})
+            sheets = {"About": about, "Summary": summary}
+            return to_xlsx_bytes(sheets, hxl={"Summary": tags} if hxl else None)
         if fmt == "geojson":
-            collection = json.loads(regions_geojson_bytes(self.regions, self.figures))
-            labelled = {"sensitivity": SENSITIVE, "notice": SENSITIVE_NOTICE, **collection}
-            return json.dumps(labelled, ensure_ascii=False).encode("utf-8")
+            members = {"sensitivity": SENSITIVE, "notice": SENSITIVE_NOTICE}
+            return cells_geojson_bytes(self.regions, self.summary, level=level, members=members)
         raise ValueError(f"Unknown export format {fmt!r}: expected csv, xlsx or geojson.")
 
     def manifest(self, outputs: Mapping[str, bytes] | None = None) -> bytes:
@@ -394,7 +492,13 @@ class SummaryResult:
             + ([{"name": f"boundaries:{bset.name}", "sha256": bset.sha256}] if bset.sha256 else []),
             outputs=outputs,
             counts={**counts, "level_totals": self.totals},
-            boundaries={"name": bset.name, "source": bset.source, "version": bset.version},
+            boundaries={
+                "name": bset.name,
+                "source": bset.source,
+                "version": bset.version,
+                "codes": boundary_codes(bset),
+                "date": bset.date,
+            },
             parameters={
                 "sensitivity": "SENSITIVE: internal figures, no small-cell suppression; "
                 "not for publication",
@@ -402,6 +506,32 @@ class SummaryResult:
                 **self.view.to_dict(),
             },
         )
+
+
+def region_countries(regions: Any, level: int) -> pd.Series | None:
+    """Each region code's country (ISO 3166-1 alpha-3) when ``regions`` (one level's frame)
+    spans several countries, else None: tables of several countries carry the country, so
+    "Punjab IN-PB" and "Punjab PK-PB" are told apart at a glance."""
+    if level == 0 or "country" not in regions or regions["country"].nunique() < 2:
+        return None
+    return pd.Series(regions["country"].to_numpy(), index=regions["code"].to_numpy())
+
+
+def with_countries(table: pd.DataFrame, countries: pd.Series | None) -> pd.DataFrame:
+    """``table`` with a ``country`` column after ``region_name`` (when ``countries`` is set)."""
+    if countries is None or "region_code" not in table or "country" in table:
+        return table
+    at = table.columns.get_loc("region_name") + 1 if "region_name" in table else 1
+    table = table.copy()
+    table.insert(at, "country", table["region_code"].map(countries))
+    return table
+
+
+def boundary_codes(bset: BoundarySet) -> dict[str, dict[str, int]]:
+    """Per level, how many regions carry which kind of code (P-code, ISO 3166-2, ...)."""
+    from crisismap.boundaries import code_kinds
+
+    return {f"admin-{n}": code_kinds(frame) for n, frame in sorted(bset.levels.items())}
 
 
 def summary_result(analysis: Analysis, view: View, *, by_category: bool = True) -> SummaryResult:

@@ -514,3 +514,15 @@ COORDS_SWAPPED_FIXED = _declare(
     stated="Latitude {lat} / longitude {lon} is not where the record says it is ({stated}); "
     "with the two swapped it is. They were swapped as you asked.",
 )
+BOUNDARY_NAMES_UNKNOWN = _declare(
+    "boundary-names-unknown",
+    _W,
+    "Over 10 % of the admin names the file states at a level are in no region of the "
+    "boundaries: the boundaries are older than (or other than) the ones the file was written "
+    "against.",
+    "{unknown} of {stated} records ({share:.0%}) state an admin-{level} name or code that no "
+    "region of the boundaries {boundaries} has ({dated}): {names}. The boundaries may be out of "
+    "date or from another source: load current ones from geoBoundaries (geoboundaries.org) "
+    "or OCHA's COD-AB on HDX (data.humdata.org), for example with `crisismap boundaries fetch "
+    "ISO3`, and analyse again.",
+)

@@ -40,6 +40,7 @@ from crisismap.aggregate.periods import (
 )
 from crisismap.aggregate.select import selection
 from crisismap.errors import InvalidValueError
+from crisismap.publish import public_k_refusal
 from crisismap.publish.grid import Axis, Grid
 from crisismap.schema import (
     IMPRECISE_CODE,
@@ -72,6 +73,14 @@ _TILE_GRAINS = {
 }
 LEDGER_VERSION = 1
 METHOD = "publication grid with small-cell suppression and complementary moves"
+
+
+def check_public(view: View, k: int) -> None:
+    """Refuse, before any work, a public view or a k the grid cannot publish."""
+    check_public_view(view)
+    refusal = public_k_refusal(k, option="k")
+    if refusal:
+        raise InvalidValueError(refusal)
 
 
 def check_public_view(view: View) -> None:
@@ -629,6 +638,7 @@ __all__ = [
     "Ledger",
     "PublicTables",
     "build_grid",
+    "check_public",
     "check_public_view",
     "public_view",
     "window_tiles",

@@ -62,6 +62,19 @@ class DateOrder(_ParseableEnum):
     MDY = "mdy"
 
 
+class DateRange(_ParseableEnum):
+    """Where a record whose dates span several days (``date`` .. ``date_end``) is counted.
+
+    ``never``: in the period holding the whole range, else "date not attributable" (never
+    spread or guessed; the default). ``start`` / ``end``: on its first / last day, as the
+    user chose (a record keeps its range in the records; only the counting day changes).
+    """
+
+    NEVER = "never"
+    START = "start"
+    END = "end"
+
+
 class DatePrecision(_ParseableEnum):
     """How precisely the record's date is known (partial dates keep their precision)."""
 

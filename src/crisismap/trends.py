@@ -68,10 +68,7 @@ def view_trends(
     the last one the data covers completely) against the previous periods."""
     settings = settings or TrendSettings()
     if public:
-        releases.check_public_view(view)
-        refusal = publish.public_k_refusal(k, option="k")
-        if refusal:
-            raise InvalidValueError(refusal)
+        releases.check_public(view, k)
         summary = pipeline.summarize(analysis, view)
         tables = releases.public_tables(
             analysis, view, summary, k=k, ledger=ledger, region_periods=True

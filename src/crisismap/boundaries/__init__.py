@@ -31,6 +31,7 @@ from crisismap.boundaries.countries import NE_ADM0_TO_ISO3, NE_DISPUTED
 from crisismap.boundaries.fetched import FetchSource, list_fetched
 from crisismap.boundaries.formats import gdal_vrt_disabled
 from crisismap.boundaries.geometry import repair_polygons
+from crisismap.boundaries.levels import CODE_LABELS, code_kinds
 from crisismap.boundaries.load import load_boundaries, read_boundary_bytes
 from crisismap.boundaries.model import (
     DEFAULT_MAX_BYTES,
@@ -42,6 +43,7 @@ from crisismap.boundaries.model import (
 from crisismap.boundaries.world import WORLD_DIR
 
 __all__ = [
+    "CODE_LABELS",
     "DEFAULT_MAX_BYTES",
     "MAX_EXPANDED_BYTES",
     "NE_ADM0_TO_ISO3",
@@ -49,6 +51,7 @@ __all__ = [
     "WORLD_DIR",
     "BoundarySet",
     "FetchSource",
+    "code_kinds",
     "country_codes",
     "fetch_boundaries",
     "gdal_vrt_disabled",

@@ -1,6 +1,6 @@
 """Assembling a BoundarySet from data files on disk: every layer read, detected and built,
 one frame per admin level, parents linked (from the data, else spatially), countries
-inherited from the level above, and a version found in the data."""
+inherited from the level above, and a version and date found in the data."""
 
 from __future__ import annotations
 
@@ -11,10 +11,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from crisismap.boundaries.checks import check_levels
 from crisismap.boundaries.detect import detect_schema
 from crisismap.boundaries.formats import Layer, read_layers
 from crisismap.boundaries.levels import build_level
 from crisismap.boundaries.model import BoundarySet, LoadOptions, counted
+from crisismap.boundaries.vintage import vintage_of
 from crisismap.errors import BoundaryError
 
 
@@ -26,13 +28,16 @@ def assemble(
     levels, layouts = _build_levels(layers, opts, notes)
     _link_parents(levels, notes)
     _inherit_countries(levels)
+    version, date = vintage_of(levels, files)
     return BoundarySet(
         name=name,
         source=f"{', '.join(p.name for p in files)} ({', '.join(dict.fromkeys(layouts))})",
-        version=_version_of(levels),
+        version=version,
         levels=levels,
         notes=notes + [f"Levels available: {', '.join(map(str, sorted(levels)))}."],
         sha256=digest,
+        date=date,
+        checks=check_levels(levels),
     )
 
 
@@ -171,11 +176,3 @@ def _inherit_countries(levels: dict[int, gpd.GeoDataFrame]) -> None:
         frame["country"] = (
             frame["country"].fillna(frame["parent_code"].map(lookup)).astype("string")
         )
-
-
-def _version_of(levels: dict[int, gpd.GeoDataFrame]) -> str:
-    for col in ("valid_on", "source_valid_on", "version_no", "date", "shapeDate"):
-        for frame in levels.values():
-            if col in frame and frame[col].notna().any():
-                return f"{col} {frame[col].dropna().max()}"
-    return "unknown (the files carry no date or version)"

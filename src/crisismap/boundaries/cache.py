@@ -35,7 +35,10 @@ from crisismap.boundaries.files import _DATA_EXTS, _SIDECAR_EXTS
 from crisismap.boundaries.model import BoundarySet, LoadOptions
 from crisismap.files import private_dir, write_private
 
-FORMAT = 1  # bump when what a prepared set holds, or how levels are built, changes
+# Bump when what a prepared set holds, or how levels are built, changes (2: geoBoundaries
+# codes from shapeISO when complete, code_source on every region; 3: also the set's date,
+# snap default and overlap / gap checks).
+FORMAT = 3
 KEEP = 16  # prepared sets kept; the least recently used beyond this are removed
 _MANIFEST = "manifest.json"
 _REQUIRED = ("code", "name", "parent_code", "country", "geometry")
@@ -129,6 +132,9 @@ def _read_entry(entry: Path, key: str) -> BoundarySet | None:
             levels=levels,
             notes=[str(note) for note in manifest["notes"]],
             sha256=manifest["sha256"],
+            date=str(manifest["date"]),
+            snap_default_m=float(manifest["snap_default_m"]),
+            checks=dict(manifest["checks"]),
         )
     except Exception:  # a damaged entry of any kind is a miss, never an error
         return None
@@ -191,6 +197,9 @@ def _write_entry(folder: Path, key: str, bset: BoundarySet) -> None:
             "version": bset.version,
             "sha256": bset.sha256,
             "notes": list(bset.notes),
+            "date": bset.date,
+            "snap_default_m": bset.snap_default_m,
+            "checks": bset.checks,
             "levels": levels,
         }
         write_private(tmp / _MANIFEST, json.dumps(manifest, indent=1).encode("utf-8"))

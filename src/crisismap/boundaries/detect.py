@@ -30,6 +30,11 @@ class LayerSchema:
     parent: str | None = None
     country: str | None = None
     alt_names: list[str] = field(default_factory=list)
+    code_kind: str = "file-id"  # p-code, iso-3166-2, iso-3166-1 or file-id (see CODE_KINDS)
+
+
+# What kind of code a layer's region codes are, in the order crisismap prefers them.
+CODE_KINDS = ("p-code", "iso-3166-2", "iso-3166-1", "file-id")
 
 
 def lower_columns(frame: pd.DataFrame) -> dict[str, str]:
@@ -69,7 +74,7 @@ def detect_schema(frame: gpd.GeoDataFrame, origin: str, opts: LoadOptions) -> La
         or _detect_generic(frame, cols, origin)
     )
     if opts.code_field:
-        schema = replace(schema, kind="override", code=opts.code_field)
+        schema = replace(schema, kind="override", code=opts.code_field, code_kind="file-id")
     if opts.name_field:
         schema = replace(schema, name=opts.name_field)
     if opts.parent_field:
@@ -115,6 +120,7 @@ def _detect_cod(frame, cols, opts) -> LayerSchema | None:
         parent=pcodes.get(level - 1),
         country=country,
         alt_names=names[1:],
+        code_kind="p-code",
     )
 
 
@@ -134,9 +140,15 @@ def _detect_gadm(frame, cols) -> LayerSchema | None:
 
 
 def _detect_geoboundaries(frame, cols, origin) -> LayerSchema | None:
+    """geoBoundaries: ``shapeISO`` (ISO 3166-2, ``YE-SA``) as the code when every region has
+    its own, else the internal ``shapeID`` (``18629408B48104637123824``)."""
     code = first_column(cols, "shapeID")
     if code is None or first_column(cols, "shapeName") is None:
         return None
+    iso = first_column(cols, "shapeISO")
+    kind = "file-id"
+    if iso is not None and _complete_and_unique(frame, iso):
+        code, kind = iso, "iso-3166-2"
     level = None
     type_col = first_column(cols, "shapeType")
     if type_col is not None:
@@ -149,7 +161,14 @@ def _detect_geoboundaries(frame, cols, origin) -> LayerSchema | None:
         code,
         first_column(cols, "shapeName"),
         country=first_column(cols, "shapeGroup"),
+        code_kind=kind,
     )
+
+
+def _complete_and_unique(frame: pd.DataFrame, col: str) -> bool:
+    """Every row has a value in ``col`` and no two rows share one."""
+    values = frame[col].astype("string").str.strip()
+    return bool(values.notna().all() and (values != "").all() and values.is_unique)
 
 
 def _detect_plain(frame, cols, origin) -> LayerSchema | None:
@@ -182,6 +201,7 @@ def _detect_natural_earth(cols) -> LayerSchema | None:
             first_column(cols, "name", "name_en", "gn_name"),
             country=country or cols.get("iso_a2"),
             alt_names=[c for c in (first_column(cols, "name_alt"),) if c],
+            code_kind="iso-3166-2",
         )
     if country and "adm1_code" not in cols:
         return LayerSchema(
@@ -190,6 +210,7 @@ def _detect_natural_earth(cols) -> LayerSchema | None:
             country,
             first_column(cols, "name", "admin", "name_long", "sovereignt"),
             country=country,
+            code_kind="iso-3166-1",
         )
     return None
 

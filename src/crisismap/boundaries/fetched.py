@@ -178,6 +178,11 @@ def labelled(bset: BoundarySet, fetched: FetchedSet) -> BoundarySet:
         version=str(meta.get("version", "")),
         levels=levels,
         notes=notes,
+        date=(
+            f"{meta['vintage']} (fetched {str(meta.get('fetched_at', '?'))[:10]})"
+            if meta.get("vintage")
+            else bset.date
+        ),
     )
 
 

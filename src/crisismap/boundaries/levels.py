@@ -74,13 +74,15 @@ def build_level(
             continue
         out = f"source_{col}" if col in BOUNDARY_COLUMNS or col.startswith("_") else col
         frame[out] = _as_text(raw[col])[0]
+    if "code_source" not in frame:  # the bundled set says region by region how it got its codes
+        frame["code_source"] = _code_sources(code, schema)
     frame = to_wgs84(frame, origin, notes)
     frame = clean_geometries(frame, level, origin, notes)
     frame = _fill_codes_and_names(frame, level, origin, schema, notes)
     frame = _unique_codes(frame, level, origin, notes)
     notes.append(
         f"Level {level} from {origin}: {counted(len(frame), 'region')} ({schema.kind}; code "
-        f"{schema.code}, name {schema.name or '(none)'}"
+        f"{schema.code} ({schema.code_kind}), name {schema.name or '(none)'}"
         + (f", parent {schema.parent}" if schema.parent else "")
         + ")."
     )
@@ -89,6 +91,37 @@ def build_level(
 
 
 _ISO_3166_2 = re.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}$")
+
+
+CODE_LABELS = {
+    "p-code": "P-code",
+    "iso-3166-2": "ISO 3166-2",
+    "iso-3166-1": "ISO 3166-1",
+    "file-id": "the file's own id",
+}
+
+
+def code_kinds(frame: pd.DataFrame) -> dict[str, int]:
+    """How many regions of a level carry each kind of code (P-code, ISO 3166-2, ISO 3166-1,
+    the file's own id), in crisismap's order of preference; from ``code_source``, whose
+    finer rules (the bundled set's ``iso-3166-2-name-match``, ``hasc``...) count as their
+    kind."""
+    if "code_source" not in frame:
+        return {CODE_LABELS["file-id"]: len(frame)}
+    sources = frame["code_source"].astype("string").fillna("file-id")
+    kinds = sources.map(lambda s: next((k for k in CODE_LABELS if s.startswith(k)), "file-id"))
+    counts = kinds.value_counts()
+    return {label: int(counts[k]) for k, label in CODE_LABELS.items() if k in counts}
+
+
+def _code_sources(code: pd.Series, schema: LayerSchema) -> pd.Series:
+    """Which kind of code each region got: the layer's (P-code, ISO 3166-2, ISO 3166-1 or
+    the file's own id); Natural Earth admin-1 falls back to its own id where ISO is missing."""
+    kind = pd.Series(schema.code_kind, index=code.index, dtype="string")
+    if schema.kind == "natural-earth-admin1":
+        iso = code.str.match(_ISO_3166_2.pattern).fillna(False).astype(bool)
+        kind = kind.where(iso, "file-id")
+    return kind
 
 
 def _natural_earth_codes(raw: pd.DataFrame, code: pd.Series, schema: LayerSchema) -> pd.Series:

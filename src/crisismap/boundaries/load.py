@@ -7,10 +7,12 @@ import hashlib
 import os
 import tempfile
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from crisismap.boundaries import cache, fetched
 from crisismap.boundaries.assemble import assemble
+from crisismap.boundaries.checks import without_unnamed_covers
 from crisismap.boundaries.files import (
     check_size,
     data_files,
@@ -25,6 +27,7 @@ from crisismap.boundaries.model import (
     BoundarySet,
     LoadOptions,
 )
+from crisismap.boundaries.vintage import UNKNOWN_DATE, file_date
 from crisismap.boundaries.world import load_world
 from crisismap.errors import BoundaryError
 
@@ -40,6 +43,7 @@ def load_boundaries(
     max_bytes: int = DEFAULT_MAX_BYTES,
     max_expanded_bytes: int = MAX_EXPANDED_BYTES,
     cache_dir: str | os.PathLike | None = None,
+    keep_unnamed_overlaps: bool = False,
 ) -> BoundarySet:
     """Load ``"world"``, ``"world:UKR,SDN"``, a boundary file or a directory of files.
 
@@ -60,10 +64,21 @@ def load_boundaries(
         Where prepared sets are kept (see :mod:`crisismap.boundaries.cache`; the shells
         pass ``<data dir>/cache``): a file or folder loaded before, with the same bytes
         and options, is opened from there in milliseconds. None: no cache.
+    keep_unnamed_overlaps
+        Keep unnamed polygons that overlap named regions in the join (the overlap checks,
+        :mod:`crisismap.boundaries.checks`, find them; by default they are left out).
     """
     opts = LoadOptions(
         level, code_field, name_field, parent_field, country, max_bytes, max_expanded_bytes
     )
+    bset = _load(source, opts, cache_dir)
+    return bset if keep_unnamed_overlaps else without_unnamed_covers(bset)
+
+
+def _load(
+    source: str | os.PathLike, opts: LoadOptions, cache_dir: str | os.PathLike | None
+) -> BoundarySet:
+    """The set as prepared (from the cache when there is one), before any choice."""
     text = os.fspath(source)
     if text.lower() == "world" or text.lower().startswith("world:"):
         return load_world(text)  # a local folder called "world" is reachable as ./world
@@ -95,17 +110,21 @@ def read_boundary_bytes(
     max_bytes: int = DEFAULT_MAX_BYTES,
     max_expanded_bytes: int = MAX_EXPANDED_BYTES,
     cache_dir: str | os.PathLike | None = None,
+    keep_unnamed_overlaps: bool = False,
 ) -> BoundarySet:
-    """Load an uploaded boundary file (same formats, overrides and cache as ``load_boundaries``)."""
+    """Load an uploaded boundary file (same formats, overrides, cache and
+    ``keep_unnamed_overlaps`` as ``load_boundaries``)."""
     opts = LoadOptions(
         level, code_field, name_field, parent_field, country, max_bytes, max_expanded_bytes
     )
     safe_name = safe_basename(filename)
     check_size(len(data), safe_name, max_bytes)
     if cache_dir is None:
-        return _read_upload(data, safe_name, opts)
-    key = cache.bytes_key(data, safe_name, opts)
-    return cache.load_cached(key, Path(cache_dir), lambda: _read_upload(data, safe_name, opts))
+        bset = _read_upload(data, safe_name, opts)
+    else:
+        key = cache.bytes_key(data, safe_name, opts)
+        bset = cache.load_cached(key, Path(cache_dir), lambda: _read_upload(data, safe_name, opts))
+    return bset if keep_unnamed_overlaps else without_unnamed_covers(bset)
 
 
 def _cached(
@@ -141,7 +160,8 @@ def _load_file(path: Path, opts: LoadOptions) -> BoundarySet:
     notes: list[str] = []
     with tempfile.TemporaryDirectory(prefix="crisismap-boundaries-") as tmp:
         files = materialise(path, Path(tmp), opts, notes)
-        return assemble(strip_suffixes(path.name), files, opts, notes, sha256_file(path))
+        bset = assemble(strip_suffixes(path.name), files, opts, notes, sha256_file(path))
+    return _dated(bset, cache.source_files(path))
 
 
 def _load_directory(path: Path, opts: LoadOptions) -> BoundarySet:
@@ -164,7 +184,16 @@ def _load_directory(path: Path, opts: LoadOptions) -> BoundarySet:
             work = Path(tmp) / str(i)
             work.mkdir()
             materialised += materialise(p, work, opts, notes)
-        return assemble(path.name, materialised, opts, notes, digest.hexdigest())
+        bset = assemble(path.name, materialised, opts, notes, digest.hexdigest())
+    return _dated(bset, files)
+
+
+def _dated(bset: BoundarySet, files: list[Path]) -> BoundarySet:
+    """A set whose files state no date gets the files' own date, worded as such
+    (uploads never: their file date is the moment of the upload)."""
+    if bset.date != UNKNOWN_DATE:
+        return bset
+    return replace(bset, date=file_date(files))
 
 
 def _save_upload(data: bytes, safe_name: str, folder: Path) -> Path:

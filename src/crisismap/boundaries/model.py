@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import geopandas as gpd
 
@@ -28,6 +29,20 @@ class BoundarySet:
     levels: dict[int, gpd.GeoDataFrame]
     notes: list[str] = field(default_factory=list)
     sha256: str | None = None
+    # When the boundaries were valid or published ("2015-06-15 (COD-AB valid_on)"), else
+    # "unknown" said plainly: see boundaries.vintage.
+    date: str = "unknown"
+    # Points outside every region are snapped within this many metres unless the caller
+    # says otherwise: the bundled set's own generalisation distance, 0 for a user's file.
+    snap_default_m: float = 0.0
+    # Overlaps, escaping children and unnamed covering polygons found when the set was
+    # prepared (boundaries.checks); kept with the prepared set in the cache.
+    checks: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def vintage(self) -> str:
+        """Source, version and date in one line, for every place that shows the set."""
+        return f"{self.source}; version {self.version}; dated {self.date}"
 
     @property
     def levels_available(self) -> list[int]:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import geopandas as gpd
 
+from crisismap.boundaries.checks import checks_for
 from crisismap.boundaries.countries import country_list
 from crisismap.boundaries.model import BoundarySet
 from crisismap.errors import BoundaryError
@@ -35,11 +36,22 @@ def load_world(spec: str) -> BoundarySet:
     filters = [("country", "in", wanted)] if wanted else None
     levels = {n: gpd.read_parquet(p, filters=filters) for n, p in enumerate(files)}
     source = meta["sources"][0]
+    ne = meta.get("natural_earth", {})
+    ne_version = ne.get("version", "unknown")
+    snap_m = float(meta.get("snap_default_m", 0))
     notes = [
-        "Bundled world boundaries: Natural Earth 10m admin-1 (public domain) via the npm "
-        f"package {source['package']}; admin-0 is the union of each country's admin-1 "
-        "regions. Codes: ISO 3166-1 alpha-3 for countries, ISO 3166-2 where matched for "
-        "regions (see data/boundaries/ATTRIBUTION.md)."
+        f"Bundled world boundaries: Natural Earth 10m admin-1 v{ne_version} (released "
+        f"{ne.get('released', 'unknown')}; public domain) via the npm package "
+        f"{source['package']}; admin-0 is the union of each country's admin-1 regions. "
+        "Codes: ISO 3166-1 alpha-3 for countries, ISO 3166-2 where matched for regions "
+        "(see data/boundaries/ATTRIBUTION.md).",
+        "These boundaries are over a decade old: provinces created, split or renamed "
+        "since then are missing (e.g. Socotra in Yemen, Telangana in India). For current "
+        "ones use geoBoundaries (geoboundaries.org), OCHA's COD-AB on HDX "
+        "(data.humdata.org), or `crisismap boundaries fetch ISO3`.",
+        f"Generalised coastline: points outside every region within {snap_m:,.0f} m are "
+        "snapped to the nearest region by default (match 'snapped'; see "
+        "data/boundaries/ATTRIBUTION.md for how the distance was measured).",
     ]
     if wanted:
         notes.append(f"Subset to {', '.join(wanted)}.")
@@ -49,11 +61,24 @@ def load_world(spec: str) -> BoundarySet:
     return BoundarySet(
         name="world" + (f":{','.join(wanted)}" if wanted else ""),
         source=(
-            "Natural Earth 10m admin-0/admin-1 (public domain) via npm "
+            f"Natural Earth 10m admin-0/admin-1 v{ne_version} (public domain) via npm "
             f"{source['package']} (MIT); ISO codes from {meta['sources'][1]['package']}"
         ),
         version=meta["version"],
         levels=levels,
         notes=notes,
         sha256=digest.hexdigest(),
+        date=f"{ne.get('released', 'unknown')} (Natural Earth v{ne_version} release; "
+        f"bundled {meta.get('build_date', 'unknown')})",
+        snap_default_m=snap_m,
+        checks=_checks(levels),
     )
+
+
+def _checks(levels: dict[int, gpd.GeoDataFrame]) -> dict:
+    """The overlap checks of the whole set (computed once by
+    scripts/check_world_boundaries.py: about 40 s), cut to the countries loaded."""
+    path = WORLD_DIR / "world_checks.json"
+    if not path.is_file():
+        return {}
+    return checks_for(json.loads(path.read_text(encoding="utf-8")), levels)

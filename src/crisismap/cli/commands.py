@@ -1,4 +1,4 @@
-"""validate, join, summarize, report, boundaries: the pipeline's commands."""
+"""validate, join, records, summarize, report, boundaries: the pipeline's commands."""
 
 from __future__ import annotations
 
@@ -100,8 +100,40 @@ def cmd_join(args: argparse.Namespace) -> int:
     out = output_path(args.out, public=False)
     analysis = analyse(args)
     table = pipeline.join_table(analysis)
-    write_output(out, to_csv_bytes(table))
+    write_output(out, _for_excel(args, "csv", to_csv_bytes(table)))
     progress(f"wrote {len(table):,} joined records to {out} (SENSITIVE; 0600)")
+    _print_agreement(analysis)
+    return 0
+
+
+def cmd_records(args: argparse.Namespace) -> int:
+    """Every record with its original columns, status and regions: internal only."""
+    from crisismap import record_table
+
+    fmt = Path(args.out).suffix.lower().lstrip(".")
+    if fmt not in record_table.FORMATS:
+        raise CrisismapError(
+            f"--out must end in .csv, .gpkg or .parquet (the format follows it), "
+            f"got {Path(args.out).name!r}."
+        )
+    _check_table_options(args, fmt)
+    out = output_path(args.out, public=False)
+    if not args.internal:
+        raise CrisismapError(
+            "records writes every record with its raw values (names, descriptions, exact "
+            "places) and the regions it fell in, so its output is internal only: add "
+            f"--internal (the file is written as {out.name}, readable by you only). "
+            "For figures you can publish, use summarize or report."
+        )
+    analysis = analyse(args)
+    files = [(args.input.name, read_input(args.input))]
+    table = record_table.record_table(
+        analysis, files, encoding=args.encoding, rejected=not args.no_rejected
+    )
+    write_output(out, record_table.records_bytes(table, fmt, bom=args.bom))
+    counts = table[next(c for c in table.columns if c.endswith("status"))].value_counts()
+    said = ", ".join(f"{counts.get(s, 0):,} {s}" for s in record_table.STATUSES)
+    progress(f"wrote {len(table):,} records ({said}) to {out} (SENSITIVE; 0600)")
     _print_agreement(analysis)
     return 0
 
@@ -123,6 +155,7 @@ def cmd_summarize(args: argparse.Namespace) -> int:
         raise CrisismapError(
             f"--out must end in .csv, .xlsx or .geojson (the format follows it), got {out.name!r}."
         )
+    _check_table_options(args, fmt)
     view = view_of(args)
     public = is_public(args)
     if public and args.engine == "dask":
@@ -148,7 +181,7 @@ def cmd_summarize(args: argparse.Namespace) -> int:
             return _summarize_public(args, analysis, view, out, fmt)
         result = pipeline.summary_result(analysis, view, by_category=not args.no_categories)
     out = output_path(out, public=False)
-    data = result.export(fmt)
+    data = _for_excel(args, fmt, result.export(fmt, hxl=args.hxl))
     write_output(out, data)  # internal figures, small counts included: 0600
     manifest_path = output_path(
         args.manifest or out.with_suffix(".manifest.json"), public=False
@@ -177,8 +210,9 @@ def _summarize_public(
 
     figures = _limited_figures(args, analysis, view, public=True, ledger=release_ledger())
     title = f"Incidents by admin-{view.level} region"
-    wanted = {"csv": "cells.csv", "xlsx": "figures.xlsx"}.get(fmt, "regions.geojson")
-    data = report.figure_files(analysis, figures, title=title, only=wanted)[wanted]
+    wanted = {"csv": "cells.csv", "xlsx": "figures.xlsx"}.get(fmt, "cells.geojson")
+    files = report.figure_files(analysis, figures, title=title, only=wanted, hxl=args.hxl)
+    data = _for_excel(args, fmt, files[wanted])
     write_output(out, data, records=False)
     manifest_path = Path(args.manifest) if args.manifest else out.with_suffix(".manifest.json")
     manifest = report.bundle_manifest(
@@ -193,6 +227,27 @@ def _summarize_public(
         "hidden)"
     )
     return 0
+
+
+def _check_table_options(args: argparse.Namespace, fmt: str) -> None:
+    """``--hxl`` needs a table (CSV or XLSX), ``--bom`` a CSV: say so rather than ignore it."""
+    if getattr(args, "hxl", False) and fmt not in {"csv", "xlsx"}:
+        raise CrisismapError(
+            f"--hxl adds a hashtag row to a table, so it needs --out ending in .csv or .xlsx, "
+            f"got .{fmt}: change the ending or leave --hxl out."
+        )
+    if getattr(args, "bom", False) and fmt != "csv":
+        raise CrisismapError(
+            f"--bom marks a CSV file as UTF-8 for Excel, so it needs --out ending in .csv, "
+            f"got .{fmt}: change the ending or leave --bom out."
+        )
+
+
+def _for_excel(args: argparse.Namespace, fmt: str, data: bytes) -> bytes:
+    """The CSV with a UTF-8 byte-order mark first when ``--bom`` asks for it."""
+    from crisismap.export import with_bom
+
+    return with_bom(data) if fmt == "csv" and getattr(args, "bom", False) else data
 
 
 def _limited_figures(
@@ -409,27 +464,42 @@ def _summarize_distributed(args: argparse.Namespace, view: View) -> Any:
     progress(f"loading boundaries {args.boundaries}")
     return distributed.summarize_input(
         args.input,
-        load_boundaries(args.boundaries, cache_dir=boundary_cache()),
+        load_boundaries(
+            args.boundaries,
+            cache_dir=boundary_cache(),
+            keep_unnamed_overlaps=args.keep_unnamed_overlaps,
+        ),
         view,
         by_category=not args.no_categories,
         **input_options(args),
         snap_distance_m=args.snap_m,
+        date_range=args.date_range,
         scheduler=args.scheduler,
         progress=progress,
     )
 
 
 def cmd_boundaries(args: argparse.Namespace) -> int:
-    from crisismap.boundaries import load_boundaries
+    from crisismap.boundaries import code_kinds, load_boundaries
+    from crisismap.boundaries.checks import counts_text, summary_lines, threshold_text
     from crisismap.cli.fetch import check_not_fetch_options, cmd_fetch
 
     if args.source == "fetch":  # a folder called fetch is ./fetch
         return cmd_fetch(args)
     check_not_fetch_options(args)
-    bset = load_boundaries(args.source, cache_dir=boundary_cache())
-    print(f"{bset.name}: {bset.source} ({bset.version})")
+    bset = load_boundaries(
+        args.source, cache_dir=boundary_cache(), keep_unnamed_overlaps=args.keep_unnamed_overlaps
+    )
+    print(f"{bset.name}: {bset.source}")
+    print(f"  version: {bset.version}")
+    print(f"  date: {bset.date}")
     for level, frame in sorted(bset.levels.items()):
-        print(f"  admin-{level}: {len(frame):,} regions")
+        codes = ", ".join(f"{kind} {n:,}" for kind, n in code_kinds(frame).items())
+        print(f"  admin-{level}: {len(frame):,} regions; codes: {codes}")
+    if bset.checks:
+        print(f"  checks: {counts_text(bset.checks)}. {threshold_text()}")
+    for line in summary_lines(bset.checks):
+        print(f"  check: {line}")
     for note in bset.notes:
         print(f"  note: {note}")
     return 0

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from crisismap.errors import CrisismapError
-from crisismap.schema import DateOrder, View
+from crisismap.schema import DateOrder, DateRange, View
 
 EXIT_BAD_INPUT = 2
 
@@ -49,6 +49,24 @@ def add_publication_options(parser: argparse.ArgumentParser, *, what: str) -> No
         help="public output: suppress figures under k incidents, with their complements "
         "(2 or more; default 5)",
     )
+
+
+def add_table_options(parser: argparse.ArgumentParser, *, hxl: bool = False) -> None:
+    """--bom (CSV for Excel) and, for summaries, --hxl (HDX's hashtag row)."""
+    parser.add_argument(
+        "--bom",
+        action="store_true",
+        help="CSV for Excel: start the file with a UTF-8 byte-order mark, so Excel on "
+        "Windows shows accented and non-Latin names right",
+    )
+    if hxl:
+        parser.add_argument(
+            "--hxl",
+            action="store_true",
+            help="add an HXL hashtag row under the header (CSV or XLSX), in HDX's "
+            "conventions: #adm1+code, #adm1+name, #date+start, #date+end, #event+num, "
+            "#affected+killed ...",
+        )
 
 
 def is_public(args: argparse.Namespace) -> bool:
@@ -133,12 +151,32 @@ def add_join_options(parser: argparse.ArgumentParser) -> None:
         "--snap-m",
         type=float,
         default=None,
-        help="snap points outside every region to the nearest one within this many metres",
+        help="snap points outside every region to the nearest one within this many metres "
+        "(default: the boundary set's own: 2000 for the bundled world set, whose coastline is "
+        "generalised; 0 for your own boundaries; 0 turns snapping off)",
+    )
+    add_keep_unnamed(parser)
+    parser.add_argument(
+        "--date-range",
+        default=DateRange.NEVER.value,
+        choices=[d.value for d in DateRange],
+        help="where records dated over several days count: never (default: in a period only "
+        "when the whole range lies in it, else 'date not attributable'), start (on the first "
+        "day), end (on the last day)",
     )
     parser.add_argument(
         "--fix-swapped",
         action="store_true",
         help="swap latitude/longitude of records detected as swapped",
+    )
+
+
+def add_keep_unnamed(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--keep-unnamed-overlaps",
+        action="store_true",
+        help="keep unnamed polygons that overlap named regions in the join (by default they "
+        "are left out: see the overlap checks of 'crisismap boundaries')",
     )
 
 
@@ -189,13 +227,18 @@ def analyse(args: argparse.Namespace, *, with_join: bool = True) -> Any:
     data = read_input(args.input)
     progress(f"loading boundaries {args.boundaries}")
     use_disk_cache(boundary_cache() / "display")  # the PDF's map geometry, kept between runs
-    boundaries = load_boundaries(args.boundaries, cache_dir=boundary_cache())
+    boundaries = load_boundaries(
+        args.boundaries,
+        cache_dir=boundary_cache(),
+        keep_unnamed_overlaps=args.keep_unnamed_overlaps,
+    )
     return pipeline.analyse(
         data,
         boundaries,
         filename=args.input.name,
         **input_options(args),
         snap_distance_m=args.snap_m,
+        date_range=args.date_range,
         fix_swapped=args.fix_swapped,
         progress=progress,
     )

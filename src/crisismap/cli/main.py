@@ -12,7 +12,9 @@ from crisismap.cli.common import (
     EXIT_BAD_INPUT,
     add_input_options,
     add_join_options,
+    add_keep_unnamed,
     add_publication_options,
+    add_table_options,
     add_view_filters,
     check_publication,
 )
@@ -59,7 +61,35 @@ def build_parser() -> argparse.ArgumentParser:
         "internal only (written as SENSITIVE_<OUT>, readable by you only)",
     )
     p.add_argument("--out", required=True, metavar="OUT.csv")
+    add_table_options(p)
     p.set_defaults(func=commands.cmd_join)
+
+    p = sub.add_parser(
+        "records",
+        help="every record with its original columns and the regions it was joined to "
+        "(internal: CSV, GeoPackage or Parquet)",
+    )
+    add_input_options(p)
+    add_join_options(p)
+    p.add_argument(
+        "--internal",
+        action="store_true",
+        help="required: the table holds every record with its raw values, so it is internal "
+        "only (written as SENSITIVE_<OUT>, readable by you only)",
+    )
+    p.add_argument(
+        "--out",
+        required=True,
+        metavar="OUT.csv|OUT.gpkg|OUT.parquet",
+        help="the format follows the ending; GeoPackage and Parquet hold points in EPSG:4326",
+    )
+    p.add_argument(
+        "--no-rejected",
+        action="store_true",
+        help="leave out the rejected records (by default they are listed with their reasons)",
+    )
+    add_table_options(p)
+    p.set_defaults(func=commands.cmd_records)
 
     p = sub.add_parser(
         "summarize", help="region x period x category figures, exported (public unless --internal)"
@@ -82,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="provenance manifest path (default: beside --out; SENSITIVE_ with --internal)",
     )
     p.add_argument("--rejected", metavar="OUT.csv", help=REJECTED_HELP)
+    add_table_options(p, hxl=True)
     add_view_filters(p)
     p.add_argument(
         "--no-categories",
@@ -205,6 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="with fetch: admin levels 0 to N (default 2; fewer where the source has fewer)",
     )
+    add_keep_unnamed(p)
     p.set_defaults(func=commands.cmd_boundaries)
     return parser
 

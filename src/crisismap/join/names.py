@@ -80,9 +80,9 @@ def normalise_name(name: str) -> str:
     """
     if name is None or (not isinstance(name, str) and pd.isna(name)):
         return ""
-    from unidecode import unidecode  # imported when names are compared, not by every command
+    from anyascii import anyascii  # imported when names are compared, not by every command
 
-    text = _APOSTROPHES.sub("", unidecode(str(name)).casefold())
+    text = _APOSTROPHES.sub("", anyascii(str(name)).casefold())
     words = _NON_ALNUM.sub(" ", text).split()
     kept = [w for w in words if w not in _ADMIN_WORDS and w not in _ARTICLES]
     return " ".join(kept or words)
@@ -226,6 +226,51 @@ def compare_stated(
     return summary, disagreements[_DISAGREE_COLUMNS]
 
 
+def disagreement_pairs(disagreements: pd.DataFrame) -> pd.DataFrame:
+    """The disagreements grouped by what each source says, most frequent first.
+
+    One row per level, stated value and pair of regions: ``level``, ``stated`` (the name
+    or code the file gives), ``stated_region`` (the region it names, in the joined
+    region's country: where the file puts the point; empty when none does),
+    ``boundary_region`` (where the boundaries put it), ``records``. A pair seen by many
+    records is a naming difference worth an alias; a pair seen once may be a wrong point.
+    """
+    if disagreements.empty:
+        return pd.DataFrame(
+            {c: pd.Series(dtype="int64" if c in ("level", "records") else "str")
+             for c in _PAIR_COLUMNS}
+        )  # fmt: skip
+    pairs = pd.DataFrame(
+        {
+            "level": disagreements["level"].astype("int64"),
+            "stated": disagreements["stated"].astype("str"),
+            "stated_region": _region_label(
+                disagreements["stated_region_name"], disagreements["stated_region_code"]
+            ),
+            "boundary_region": _region_label(
+                disagreements["joined_name"], disagreements["joined_code"]
+            ),
+        }
+    )
+    counted = pairs.groupby(list(pairs.columns), sort=False, dropna=False).size()
+    out = counted.rename("records").reset_index()
+    out = out.sort_values(
+        ["records", "level", "stated", "boundary_region"],
+        ascending=[False, True, True, True],
+        kind="stable",
+    )
+    return out[_PAIR_COLUMNS].reset_index(drop=True)
+
+
+def _region_label(name: pd.Series, code: pd.Series) -> pd.Series:
+    """``Name (CODE)``; the code alone without a name; empty when there is no region."""
+    name, code = name.astype("str").fillna(""), code.astype("str").fillna("")
+    both = (name != "") & (code != "")
+    label = name.where(name != "", code)
+    return label.where(~both, name + " (" + code + ")")
+
+
+_PAIR_COLUMNS = ["level", "stated", "stated_region", "boundary_region", "records"]
 _SUMMARY_COLUMNS = [
     "level",
     "stated",

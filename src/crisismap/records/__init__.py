@@ -21,6 +21,7 @@ from crisismap.records.presets import (
     PrecisionScheme,
     detect_mapping,
 )
+from crisismap.records.ranges import RangeCounts, multi_day, pin_date_ranges, range_counts
 from crisismap.records.read import (
     DEFAULT_MAX_BYTES,
     MAX_COLUMNS,
@@ -31,9 +32,14 @@ from crisismap.records.read import (
     read_csv_file,
 )
 from crisismap.records.recipe import validate_bytes
+from crisismap.records.rejections import Rejections
 from crisismap.records.validation import ValidationResult, validate
 
 __all__ = [
+    "RangeCounts",
+    "multi_day",
+    "pin_date_ranges",
+    "range_counts",
     "ADMIN_FIELDS",
     "AUTO",
     "DEFAULT_MAX_BYTES",
@@ -50,6 +56,7 @@ __all__ = [
     "PrecisionScheme",
     "RawTable",
     "RejectedLine",
+    "Rejections",
     "ValidationResult",
     "combine_records",
     "detect_mapping",

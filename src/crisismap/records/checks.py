@@ -16,10 +16,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from crisismap import parallel
 from crisismap.problems import ProblemType
-from crisismap.records.columns import take
+from crisismap.records.columns import take, value_at
 from crisismap.schema import Severity
 
 # Tables at least this long are checked on two threads (below, threads cost more than they save).
@@ -35,13 +36,13 @@ class Issue:
     severity: Severity
     column: str | None
     template: str
-    values: np.ndarray
-    extra: np.ndarray | None = None
+    values: np.ndarray | pa.Array  # Arrow for text columns: no Python string per row
+    extra: np.ndarray | pa.Array | None = None
     fields: dict[str, Any] = field(default_factory=dict)  # the same for every row
 
     def message(self, k: int) -> str:
-        extra = self.extra[k] if self.extra is not None else ""
-        return self.template.format(value=self.values[k], extra=extra, **self.fields)
+        extra = value_at(self.extra, k) if self.extra is not None else ""
+        return self.template.format(value=value_at(self.values, k), extra=extra, **self.fields)
 
 
 @dataclass

@@ -21,31 +21,46 @@ MISSING_TOKENS = frozenset(
 TEXT = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' default "str"
 
 
-def take(values: Any, rows: np.ndarray) -> np.ndarray:
-    """``values[rows]`` as an object array, without converting the whole column.
+def take(values: Any, rows: np.ndarray) -> np.ndarray | pa.Array | pa.ChunkedArray:
+    """``values[rows]``, without converting the whole column: Arrow strings stay Arrow (no
+    Python string per row; read one with :func:`value_at`), anything else an object array.
 
     ``values`` may be a function returning the column: it is called only when needed.
     """
     if callable(values):
         values = values()
     if isinstance(values, pd.Series) and isinstance(values.array, pd.arrays.ArrowStringArray):
-        return _take_chunked(values.array.__arrow_array__(), rows)
+        return take_arrow(values.array.__arrow_array__(), rows)
     if isinstance(values, pd.Series):
         return values.iloc[rows].to_numpy(dtype=object)
     return np.asarray(values)[rows].astype(object)
 
 
-def _take_chunked(array: pa.ChunkedArray, rows: np.ndarray) -> np.ndarray:
-    """A few rows of a many-chunk Arrow column (``take`` would first join every chunk)."""
-    out = np.empty(len(rows), dtype=object)
+def take_arrow(array: pa.ChunkedArray | pa.Array, rows: np.ndarray) -> pa.Array | pa.ChunkedArray:
+    """``array[rows]`` for increasing ``rows``, chunk by chunk (``ChunkedArray.take`` would
+    first join every chunk: a copy of the whole column)."""
+    if isinstance(array, pa.Array):
+        return array.take(pa.array(rows, pa.int64()))
+    if len(rows) == len(array):  # every row (increasing, so in order): no copy
+        return array
     ends = np.cumsum([len(chunk) for chunk in array.chunks])
-    which = np.searchsorted(ends, rows, side="right")
-    for k in np.unique(which):
-        at = np.flatnonzero(which == k)
-        local = rows[at] - (ends[k] - len(array.chunks[k]))
-        taken = array.chunks[k].take(pa.array(local)).to_numpy(zero_copy_only=False)
-        out[at] = [None if v is None else v for v in taken]
-    return out
+    cuts = np.searchsorted(rows, ends, side="left")
+    parts, lo = [], 0
+    for k, chunk in enumerate(array.chunks):
+        hi = int(cuts[k])
+        if hi > lo:
+            parts.append(chunk.take(pa.array(rows[lo:hi] - (ends[k] - len(chunk)), pa.int64())))
+        lo = hi
+    if not parts:
+        return pa.array([], array.type)
+    return parts[0] if len(parts) == 1 else pa.concat_arrays(parts)
+
+
+def value_at(values: np.ndarray | pa.Array, k: int) -> Any:
+    """Element ``k`` of what :func:`take` returned, as a Python value."""
+    if isinstance(values, pa.Array | pa.ChunkedArray):
+        return values[k].as_py()
+    return values[k]
 
 
 def strip(series: pd.Series) -> pd.Series:

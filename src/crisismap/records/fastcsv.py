@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from crisismap import parallel
+from crisismap.records.columns import TEXT, arrow
 from crisismap.records.hxl import take_hxl_frame, take_hxl_row
 from crisismap.records.parse import Parser, Records, RejectedLine
 
@@ -33,6 +34,10 @@ _SCAN_PIECE = 1 << 23
 _SCAN_THREADS = 2
 # Above this share of irregular lines the csv module reads the whole file at C speed.
 _MAX_IRREGULAR_SHARE = 0.2
+# Bytes per pyarrow block: its 1 MB default made a chunk per column per megabyte, and the
+# allocator's rounding of thousands of small buffers held a third of a 100-column file's size.
+_ARROW_BLOCK = 1 << 22
+_PLAIN_PIECE = 1 << 23  # bytes of plain lines copied and parsed at a time
 _MIN_IRREGULAR_FALLBACK = 1000
 _LF, _CR, _QUOTE = 10, 13, 34
 
@@ -95,7 +100,11 @@ def read_fast(
     )
     scan = _scan(buf, offset, start, ord(delimiter))
     whole = guess.result()
+    del guess
+    if not scan.plain.all():
+        whole = None  # parsed again without the irregular lines: not two tables at once
     table = _parse_plain(buf, scan, width, ord(delimiter), whole)
+    del whole
     if table is None:
         return None
     irregular = int((~scan.plain & ~scan.empty).sum())
@@ -112,6 +121,7 @@ def read_fast(
         table = table.filter(pa.array(keep))
     starts = (rows[keep] + scan.first + 1).astype(np.int64)
     frame = _text_frame(table, header)
+    del table  # the frame holds the columns: merging can let each go
     if slow.rows and (not len(starts) or slow.starts[0] + 1 < starts[0]):
         hxl_tags, hxl_line = take_hxl_row(slow, header, notes)
     else:
@@ -309,20 +319,41 @@ def _parse_plain(
 def _plain_table(buf: bytes, scan: _Scan, width: int, delimiter: int) -> pa.Table | None:
     if not (scan.plain & ~scan.empty).any():
         return pa.table({f"c{i}": pa.array([], pa.large_string()) for i in range(width)})
-    return _arrow_table(_plain_bytes(buf, scan), width, chr(delimiter))
+    if scan.plain.all():  # zero-copy: every line
+        start = int(scan.start[0]) if len(scan.start) else len(buf)
+        return _arrow_table(pa.py_buffer(buf)[start:], width, chr(delimiter))
+    tables = []
+    for piece in _plain_pieces(buf, scan):
+        table = _arrow_table(pa.py_buffer(piece), width, chr(delimiter))
+        if table is None:
+            return None
+        tables.append(table)
+    return pa.concat_tables(tables)
 
 
-def _plain_bytes(buf: bytes, scan: _Scan) -> pa.Buffer:
-    """The plain lines, zero-copy when they are all the lines."""
-    whole = pa.py_buffer(buf)
-    if scan.plain.all():
-        return whole[int(scan.start[0]) :] if len(scan.start) else whole[len(buf) :]
+def _plain_pieces(buf: bytes, scan: _Scan) -> Iterator[bytes]:
+    """The plain lines, copied and parsed ``_PLAIN_PIECE`` bytes at a time (one copy of
+    every plain line at once, beside its table, took twice the file's size)."""
     edges = np.diff(np.concatenate(([0], scan.plain.astype(np.int8), [0])))
     first, last = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
     # only the file's last line can lack a line end, and it comes last
-    return pa.py_buffer(
-        b"".join(buf[scan.start[a] : scan.stop[b]] for a, b in zip(first, last, strict=True))
-    )
+    parts: list[bytes] = []
+    size = 0
+    for a, b in zip(first, last, strict=True):
+        lo, hi = int(scan.start[a]), int(scan.stop[b])
+        while hi > lo:  # a long run is cut at line ends into pieces too
+            cut = hi
+            if size + (hi - lo) > _PLAIN_PIECE:
+                k = int(np.searchsorted(scan.start, lo + _PLAIN_PIECE - size, side="right")) - 1
+                cut = int(scan.start[k]) if int(scan.start[k]) > lo else hi
+            parts.append(buf[lo:cut])
+            size += cut - lo
+            lo = cut
+            if size >= _PLAIN_PIECE:
+                yield b"".join(parts)
+                parts, size = [], 0
+    if parts:
+        yield b"".join(parts)
 
 
 def _field_counts(buf: bytes, scan: _Scan, delimiter: int) -> np.ndarray:
@@ -345,7 +376,7 @@ def _arrow_table(data: pa.Buffer, width: int, delimiter: str) -> pa.Table | None
     try:
         return pacsv.read_csv(
             pa.BufferReader(data),
-            read_options=pacsv.ReadOptions(column_names=names),
+            read_options=pacsv.ReadOptions(column_names=names, block_size=_ARROW_BLOCK),
             parse_options=pacsv.ParseOptions(
                 delimiter=delimiter,
                 quote_char='"',
@@ -433,8 +464,62 @@ def _text_frame(table: pa.Table, header: list[str]) -> pd.DataFrame:
 def _merge(
     frame: pd.DataFrame, starts: np.ndarray, other: pd.DataFrame, other_starts: np.ndarray
 ) -> tuple[pd.DataFrame, np.ndarray]:
-    """Two sets of rows interleaved in file order."""
+    """Two sets of rows interleaved in file order, a column at a time, each column's old
+    values let go as its merged one is made (a ``take`` joined every chunk first: two
+    copies of a column at once, and the whole table was copied while the old one lived)."""
     lines = np.concatenate((starts, other_starts))
     order = np.argsort(lines, kind="stable")
-    merged = pd.concat([frame, other], ignore_index=True).take(order).reset_index(drop=True)
-    return merged, lines[order]
+    theirs_at = order >= len(starts)
+    columns = {}
+    for name in list(frame.columns):
+        mine = _chunks(arrow(frame.pop(name)))
+        theirs = pa.chunked_array(_chunks(arrow(other[name])), pa.large_string())
+        merged = _interleave(mine, theirs, theirs_at)
+        columns[name] = pd.Series(pd.array(merged, dtype=TEXT))
+    return pd.DataFrame(columns, index=pd.RangeIndex(len(order)), copy=False), lines[order]
+
+
+_MERGE_BLOCK = 1 << 15  # rows copied into one chunk of a merged column
+
+
+def _interleave(
+    mine: list[pa.Array | None], theirs: pa.ChunkedArray, theirs_at: np.ndarray
+) -> pa.ChunkedArray:
+    """The rows of ``mine`` and ``theirs`` (each in order) where ``theirs_at`` says, copied
+    a block at a time; a chunk of ``mine`` is dropped from the list once copied."""
+    out: list[pa.Array] = []
+    pending: list[pa.Array] = []
+    rows = 0
+    k, offset, taken = 0, 0, 0  # chunk and row in mine, rows taken from theirs
+    edges = np.flatnonzero(np.diff(theirs_at.astype(np.int8))) + 1
+    bounds = np.concatenate(([0], edges, [len(theirs_at)])).astype(np.int64)
+    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+        n = int(b - a)
+        while n:
+            step = min(n, _MERGE_BLOCK - rows)
+            if theirs_at[a]:
+                pending.extend(theirs.slice(taken, step).chunks)
+                taken += step
+            else:
+                while not len(mine[k]):  # type: ignore[arg-type]
+                    mine[k], k = None, k + 1
+                chunk = mine[k]
+                assert chunk is not None
+                step = min(step, len(chunk) - offset)
+                pending.append(chunk.slice(offset, step))
+                offset += step
+                if offset == len(chunk):
+                    mine[k], k, offset = None, k + 1, 0
+            n -= step
+            rows += step
+            if rows >= _MERGE_BLOCK:
+                out.append(pa.concat_arrays(pending))
+                pending, rows = [], 0
+    if pending:
+        out.append(pa.concat_arrays(pending))
+    return pa.chunked_array(out, pa.large_string())
+
+
+def _chunks(values: pa.Array | pa.ChunkedArray) -> list[pa.Array]:
+    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+    return [c if c.type == pa.large_string() else c.cast(pa.large_string()) for c in chunks]

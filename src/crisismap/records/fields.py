@@ -44,12 +44,29 @@ def _duplicate_ids(checks: Checks, ids: pd.Series, column: str | None) -> None:
     series = ids
     if _strictly_monotonic(series):
         return  # sorted ids (a common export order) cannot repeat
+    if _all_distinct(series):
+        return  # counted in Arrow: pandas would first make a Python string of every id
     dup = series.duplicated(keep="first").to_numpy()
     if not dup.any():
         return
     first_line = pd.Series(checks.raw.lines).groupby(series).transform("first").to_numpy()
     variant = None if column else "generated"
     checks.flag(dup, ID_DUPLICATE, column, ids, extra=first_line, variant=variant)
+
+
+def _all_distinct(series: pd.Series) -> bool:
+    """No id repeats: as integers when they all read as such (equal ids give equal numbers,
+    so distinct numbers mean distinct ids), else counted in Arrow (a hash table of every id)."""
+    arr = arrow(series)
+    if arr.null_count == 0:
+        try:
+            numbers = pc.cast(arr, pa.int64()).to_numpy(zero_copy_only=False)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass
+        else:
+            numbers = np.sort(numbers)
+            return bool((numbers[1:] != numbers[:-1]).all())
+    return bool(pc.count_distinct(arr, mode="all").as_py() == len(arr))
 
 
 def _strictly_monotonic(series: pd.Series) -> bool:

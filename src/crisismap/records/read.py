@@ -20,14 +20,17 @@ import codecs
 import csv
 import gc
 import mmap
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from crisismap.errors import InputError, UnsafeInputError
 from crisismap.problems import Problem
@@ -101,6 +104,7 @@ def read_csv_file(
     size = path.stat().st_size
     _check_size(size, max_bytes, path.name)
     options.setdefault("filename", path.name)
+    _arrow_returns_memory()
     if set(options) == {"filename"} and size >= max(_MAP_FILE_BYTES, 1):
         # A large UTF-8 file is read straight from the page cache (no copy of its bytes);
         # anything the fast path declines is read from a copy, as an upload is.
@@ -148,6 +152,7 @@ def read_csv_bytes(
     if engine not in ("auto", "python"):
         raise ValueError(f"Unknown engine {engine!r}: expected 'auto' or 'python'.")
     _check_size(len(data), max_bytes, filename)
+    _arrow_returns_memory()
     if csv.field_size_limit() < MAX_FIELD_CHARS:  # process-wide: only ever raised
         csv.field_size_limit(MAX_FIELD_CHARS)
     options = _Options(filename, delimiter)
@@ -312,6 +317,25 @@ def _check_size(size: int, max_bytes: int, filename: str | None) -> None:
             f"{_name(filename)} is {size / 1e6:,.1f} MB; the limit is {max_bytes / 1e6:,.1f} MB. "
             "Split it into smaller files or raise the size limit."
         )
+
+
+@cache
+def _arrow_returns_memory() -> None:
+    """Arrow memory from jemalloc, freed pages returned at once (process-wide, once).
+
+    pyarrow's default allocator (mimalloc) keeps the pages a read frees: reading a 60 MB
+    file with 1 % multi-line records left 330 MB resident for 80 MB of live Arrow data;
+    jemalloc returning pages at once left 170 MB. ``ARROW_DEFAULT_MEMORY_POOL``, when set,
+    is left alone.
+    """
+    if os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
+        return
+    try:
+        pool = pa.jemalloc_memory_pool()
+        pa.jemalloc_set_decay_ms(0)
+    except NotImplementedError:  # a pyarrow built without jemalloc
+        return
+    pa.set_memory_pool(pool)
 
 
 @contextmanager

@@ -50,8 +50,8 @@ severity and message template are listed in :data:`crisismap.problems.CODES`.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -59,7 +59,7 @@ import pandas as pd
 
 from crisismap.problems import DEFAULT_PROBLEM_LIMIT, Problem, Report
 from crisismap.records.checks import Checks
-from crisismap.records.columns import take
+from crisismap.records.columns import value_at
 from crisismap.records.coordinates import check_coordinates
 from crisismap.records.counts import check_max_level, check_victims
 from crisismap.records.dates import check_dates
@@ -70,6 +70,8 @@ from crisismap.records.fields import (
     check_stated,
     check_text,
 )
+from crisismap.records.rejections import Rejections
+from crisismap.records.rejections import build as build_rejections
 from crisismap.schema import RECORD_COLUMNS, DateOrder, Severity
 
 if TYPE_CHECKING:
@@ -77,16 +79,24 @@ if TYPE_CHECKING:
     from crisismap.records.read import RawTable
 
 _E, _W = Severity.ERROR, Severity.WARNING
-_META_COLUMNS = ("line", "raw_text", "reasons")
 
 
 @dataclass
 class ValidationResult:
-    """Accepted records (``RECORD_COLUMNS`` + stated admin columns), rejected rows, report."""
+    """Accepted records (``RECORD_COLUMNS`` + stated admin columns), rejected rows, report.
+
+    ``rejected`` (one row per rejected record: line, the file's fields, raw text, reasons)
+    is built from the columnar ``rejections`` the first time it is read: rendered, the
+    reasons of a file whose every record is rejected take about three times its size.
+    """
 
     records: pd.DataFrame
-    rejected: pd.DataFrame
+    rejections: Rejections
     report: Report
+
+    @cached_property
+    def rejected(self) -> pd.DataFrame:
+        return self.rejections.frame()
 
 
 def validate(
@@ -124,7 +134,7 @@ def validate(
     records = _accepted_records(columns, errors, warnings)
     report = _report(checks, ~errors, warnings, ids, problem_limit)
     rejected = _rejected(checks, errors)
-    return ValidationResult(records=records, rejected=rejected, report=report)
+    return ValidationResult(records=records, rejections=rejected, report=report)
 
 
 def _check_fields(checks: Checks, order: DateOrder) -> tuple[dict[str, Any], pd.Series]:
@@ -228,19 +238,24 @@ def _report(
 
 
 def _first_problems(checks: Checks, room: int, ids: pd.Series) -> list[Problem]:
-    """The ``room`` first problems by line (then check order), rendered."""
+    """The ``room`` first problems by line (then check order), rendered.
+
+    An issue's rows, and the unreadable records, are in file order: only the first
+    ``room`` of each can be among the first ``room`` of all.
+    """
     if room == 0:
         return []
     lines = np.asarray(checks.raw.lines, dtype=np.int64)
     keys_line, keys_seq, keys_pos = [], [], []
     for seq, issue in enumerate(checks.issues):
-        keys_line.append(lines[issue.rows])
-        keys_seq.append(np.full(len(issue.rows), seq + 1))
-        keys_pos.append(np.arange(len(issue.rows)))
+        first = issue.rows[:room]
+        keys_line.append(lines[first])
+        keys_seq.append(np.full(len(first), seq + 1))
+        keys_pos.append(np.arange(len(first)))
     parse = checks.raw.rejected
-    keys_line.append(np.array([r.line for r in parse], dtype=np.int64))
-    keys_seq.append(np.zeros(len(parse), dtype=np.int64))
-    keys_pos.append(np.arange(len(parse)))
+    keys_line.append(np.array([r.line for r in parse[:room]], dtype=np.int64))
+    keys_seq.append(np.zeros(len(parse[:room]), dtype=np.int64))
+    keys_pos.append(np.arange(len(parse[:room])))
     line_k, seq_k, pos_k = (np.concatenate(k) for k in (keys_line, keys_seq, keys_pos))
     order = np.lexsort((seq_k, line_k))[:room]
     problems = []
@@ -258,41 +273,18 @@ def _first_problems(checks: Checks, room: int, ids: pd.Series) -> list[Problem]:
                 message=issue.message(pos),
                 line=int(lines[row]),
                 column=issue.column,
-                value=_value_text(issue.values[pos]),
+                value=_value_text(value_at(issue.values, pos)),
                 record_id=str(ids.iat[row]),
             )
         )
     return problems
 
 
-def _rejected(checks: Checks, errors: np.ndarray) -> pd.DataFrame:
-    """One row per rejected record: line, the raw fields, raw text, reasons."""
+def _rejected(checks: Checks, errors: np.ndarray) -> Rejections:
+    """The rejected records, columnar (see :mod:`crisismap.records.rejections`)."""
     raw = checks.raw
-    reasons: dict[int, list[str]] = defaultdict(list)
-    for issue in checks.issues:
-        if issue.severity != _E:
-            continue
-        for pos, row in enumerate(issue.rows):
-            reasons[int(row)].append(f"{issue.code}: {issue.message(pos)}")
-    names = list(raw.frame.columns)
-    out_names = [f"{c} (file)" if c in _META_COLUMNS else c for c in names]
-    rows = np.flatnonzero(errors)
-    data: dict[str, list[Any]] = {"line": [int(x) for x in raw.lines[rows]]}
-    for name, out in zip(names, out_names, strict=True):
-        data[out] = list(take(raw.frame[name], rows)) if len(rows) else []
-    data["raw_text"] = [None] * len(rows)
-    data["reasons"] = [" | ".join(reasons[int(r)]) for r in rows]
-    for rej in raw.rejected:
-        data["line"].append(rej.line)
-        for k, out in enumerate(out_names):
-            data[out].append(rej.fields[k] if k < len(rej.fields) else None)
-        data["raw_text"].append(rej.raw_text)
-        data["reasons"].append(f"{rej.problem.code}: {rej.problem.message}")
-    frame = pd.DataFrame(data, columns=["line", *out_names, "raw_text", "reasons"])
-    frame["line"] = frame["line"].astype(np.int64)
-    for column in frame.columns[1:]:
-        frame[column] = frame[column].astype("str")
-    return frame.sort_values("line", kind="stable").reset_index(drop=True)
+    issues = [issue for issue in checks.issues if issue.severity == _E]
+    return build_rejections(raw.frame, raw.lines, np.flatnonzero(errors), issues, raw.rejected)
 
 
 def _as_series(values: Any) -> pd.Series:

@@ -31,7 +31,14 @@ import pandas as pd
 
 from crisismap import __version__, parallel, pipeline, publish, releases
 from crisismap.errors import InvalidValueError
-from crisismap.export import features_geojson_bytes, to_csv_bytes, to_xlsx_bytes
+from crisismap.export import (
+    cells_geojson_bytes,
+    features_geojson_bytes,
+    hxl_tags,
+    to_csv_bytes,
+    to_xlsx_bytes,
+    with_hxl_row,
+)
 from crisismap.pipeline import Analysis
 from crisismap.report.figures import MARK, Figures, view_figures, view_points
 from crisismap.report.manifest import bundle_manifest, readme
@@ -176,19 +183,31 @@ def zip_bytes(files: dict[str, bytes]) -> bytes:
 
 
 def figure_files(
-    analysis: Analysis, figures: Figures, *, title: str, only: str | None = None
+    analysis: Analysis,
+    figures: Figures,
+    *,
+    title: str,
+    only: str | None = None,
+    hxl: bool = False,
 ) -> dict[str, bytes]:
     """The figures as CSV, XLSX and GeoJSON (the same numbers as the PDF); no record.
 
     ``only`` names the one file wanted (``cells.csv``, ``figures.xlsx``,
-    ``regions.geojson``...): a workbook of every table is slow to write for a large grid.
+    ``regions.geojson``, ``cells.geojson``…): a workbook of every table is slow to write
+    for a large grid. ``hxl`` adds HXL hashtag rows under the CSV and sheet headers.
     """
-    tables = _tables(figures)
+    countries = pipeline.region_countries(
+        pipeline.summary_levels(analysis)[figures.level], figures.level
+    )
+    tables = {k: pipeline.with_countries(t, countries) for k, t in _tables(figures).items()}
     if only is not None and only.endswith(".csv"):
         name = only.removesuffix(".csv")
-        return {only: to_csv_bytes(tables[name])}
+        data = to_csv_bytes(tables[name])
+        return {only: with_hxl_row(data, _hxl(figures, tables[name])) if hxl else data}
     if only == "regions.geojson":
         return {only: regions_geojson(analysis, figures)}
+    if only == "cells.geojson":
+        return {only: cells_geojson(analysis, figures)}
     # The workbook lists the cells that hold incidents or are hidden: a zero-filled grid
     # (every region x period x category) is mostly zeros and slow to write as a workbook.
     cells = tables["cells"]
@@ -210,9 +229,12 @@ def figure_files(
         "problems": "Problems",
     }
     sheets |= {sheet_names[name]: frame for name, frame in {**tables, "cells": listed}.items()}
+    tags = {t: tg for t, frame in sheets.items() if any(tg := _hxl(figures, frame))}
     # xlsxwriter is pure Python: where the caller allows it, the workbook is written in a
     # child process while this one writes the CSVs and the GeoJSON
-    workbook = parallel.in_child(lambda _: to_xlsx_bytes(sheets, created=FIXED_TIME))
+    workbook = parallel.in_child(
+        lambda _: to_xlsx_bytes(sheets, created=FIXED_TIME, hxl=tags if hxl else None)
+    )
     try:
         workbook.send(None)
         files = {f"{name}.csv": to_csv_bytes(frame) for name, frame in tables.items()}
@@ -222,6 +244,10 @@ def figure_files(
         workbook.close()
     files["regions.geojson"] = geojson
     return files
+
+
+def _hxl(figures: Figures, frame: pd.DataFrame) -> list[str]:
+    return hxl_tags(list(frame.columns), level=figures.level, period=figures.period.value)
 
 
 def _tables(figures: Figures) -> dict[str, pd.DataFrame]:
@@ -266,3 +292,12 @@ def regions_geojson(analysis: Analysis, figures: Figures) -> bytes:
     frame = shapes[columns].merge(table, how="left", left_on="code", right_index=True)
     frame["incidents"] = frame["incidents"].astype("Int64")
     return features_geojson_bytes(gpd.GeoDataFrame(frame, geometry="geometry", crs="EPSG:4326"))
+
+
+def cells_geojson(analysis: Analysis, figures: Figures) -> bytes:
+    """One feature per region × period × category cell, exactly as ``figures`` publishes
+    it (suppressed figures null, as in cells.csv); see
+    :func:`crisismap.export.cells_geojson_bytes`."""
+    shapes = pipeline.summary_levels(analysis)[figures.level]
+    label = publish.sensitivity_label(figures.public, k=figures.suppression.get("k", 0))
+    return cells_geojson_bytes(shapes, figures.cells, level=figures.level, members=label)

@@ -17,7 +17,6 @@ import numpy as np
 import pandas as pd
 
 from crisismap import aggregate, pipeline, publish, releases
-from crisismap.errors import InvalidValueError
 from crisismap.pipeline import Analysis
 from crisismap.schema import (
     CATEGORY_SEPARATOR,
@@ -79,10 +78,7 @@ def view_figures(
     level, unit, start, end = view.level, view.period, view.start, view.end
     filters = view.filters()
     if public:
-        releases.check_public_view(view)
-        refusal = publish.public_k_refusal(k, option="k")
-        if refusal:
-            raise InvalidValueError(refusal)
+        releases.check_public(view, k)
     summary = pipeline.summarize(analysis, view)
     if public:
         protected = _from_grid(releases.public_tables(analysis, view, summary, k=k, ledger=ledger))

@@ -92,7 +92,13 @@ def bundle_manifest(
         + ([{"name": f"boundaries:{bset.name}", "sha256": bset.sha256}] if bset.sha256 else []),
         outputs={publish.export_filename(n, figures.public): d for n, d in outputs.items()},
         counts=counts,
-        boundaries={"name": bset.name, "source": bset.source, "version": bset.version},
+        boundaries={
+            "name": bset.name,
+            "source": bset.source,
+            "version": bset.version,
+            "codes": pipeline.boundary_codes(bset),
+            "date": bset.date,
+        },
         parameters=parameters,
     )
     manifest = json.loads(text)

@@ -432,17 +432,20 @@ def _region_table(
     ordered = pd.concat([shown, hidden, table[special]])
     truncated = len(ordered) > MAX_TABLE_REGIONS
     ordered = ordered.head(MAX_TABLE_REGIONS)
+    shapes = pipeline.summary_levels(analysis)[figures.level]
+    countries = pipeline.region_countries(shapes, figures.level)  # None: one country
+    country = [] if countries is None else ["Country"]
     measure = pipeline.victims_measure(analysis)
-    rows = [["Region", "Code", "Incidents", measure.label]]
+    rows = [["Region", *country, "Code", "Incidents", measure.label]]
     for row in ordered.itertuples(index=False):
         hide = bool(row.suppressed)
+        special = row.region_code in SPECIAL_NAMES
+        where = [] if countries is None else [markup(countries.get(row.region_code, ""))]
         rows.append(
             [
                 Paragraph(markup(row.region_name), styles["cell"]),
-                Paragraph(
-                    "" if row.region_code in SPECIAL_NAMES else markup(row.region_code),
-                    styles["cell"],
-                ),
+                *(Paragraph("" if special else w, styles["cell"]) for w in where),
+                Paragraph("" if special else markup(row.region_code), styles["cell"]),
                 fmt_count(row.incidents, hide),
                 _victims(measure, row.victims, hide),
             ]
@@ -452,14 +455,14 @@ def _region_table(
     rows.append(
         [
             "All incidents",
+            *([""] * len(country)),
             "",
             fmt_count(grand["incidents"], hide),
             _victims(measure, grand["victims"], hide),
         ]
     )
-    flow = LongTable(
-        rows, colWidths=[width * 0.46, width * 0.22, width * 0.16, width * 0.16], repeatRows=1
-    )
+    widths = [0.46, 0.22, 0.16, 0.16] if not country else [0.38, 0.1, 0.2, 0.16, 0.16]
+    flow = LongTable(rows, colWidths=[width * w for w in widths], repeatRows=1)
     flow.setStyle(_grid_style(total_row=True))
     notes = []
     if len(zero):
@@ -608,11 +611,11 @@ def _methodology(
         f"Incident records ({_inputs_named(analysis, figures.public)}; preset "
         f"{analysis.report.preset}) were validated record by record: each is accepted, accepted "
         "with warnings or rejected with a reason; none is silently dropped or changed.",
-        f"Boundaries: {bset.name} ({bset.source}; version {bset.version}). Each incident is "
+        f"Boundaries: {bset.name} ({bset.vintage}). Each incident is "
         f"attributed to the admin-{figures.level} region containing its coordinates; a point "
         "on a shared border counts once. Incidents whose location is known only at a coarser "
         "level, or whose date is coarser than the period unit, are counted apart, never "
-        "spread or guessed.",
+        "spread or guessed." + _date_range_sentence(analysis.parameters.get("date_range")),
         f"Figures cover {figures.first} to {figures.last} by {figures.period.value}"
         + (f"; filtered by {'; '.join(filters)}" if filters else "")
         + ". "
@@ -682,11 +685,23 @@ def _point_notes(notes: Sequence[str], styles: dict[str, Any]) -> list[Any]:
     return out + [Paragraph(reportlab_markup(note), styles["body"]) for note in notes]
 
 
+def _date_range_sentence(choice: str | None) -> str:
+    """How incidents dated over several days were counted (the date-range choice)."""
+    if choice in ("start", "end"):
+        return (
+            f" Incidents dated over several days are counted on their {choice} date, as "
+            "chosen for this report."
+        )
+    return (
+        " Incidents dated over several days count in a period only when the whole range lies in it."
+    )
+
+
 def attributions(analysis: Analysis) -> list[str]:
     """Credit lines for the boundary and incident sources used."""
     bset = analysis.boundaries
     text = f"{bset.name} {bset.source}".lower()
-    lines = [f"Boundaries: {bset.source} (version {bset.version})."]
+    lines = [f"Boundaries: {bset.source} (version {bset.version}; dated {bset.date})."]
     if "natural earth" in text or bset.name.startswith("world"):
         lines.append(
             "Made with Natural Earth. Free vector and raster map data @ naturalearthdata.com "

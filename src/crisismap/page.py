@@ -1,0 +1,301 @@
+"""The dashboard's page for one view: map regions and points, chart, top regions, the
+records behind a drilled region, the change against the period before.
+
+Part of the dashboard's view-model (:mod:`crisismap.dashboard` re-exports it): what
+``app.py`` draws, computed without Streamlit and memoised on the user's own Analysis.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property, partial
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from crisismap import aggregate, pipeline
+from crisismap.choices import _main_countries, _record_views, _summary_levels, period_labels
+from crisismap.pipeline import Analysis
+from crisismap.schema import (
+    IMPRECISE_CODE,
+    IMPRECISE_PERIOD,
+    OUTSIDE_CODE,
+    VictimsMeasure,
+    View,
+    victims_measure,
+)
+
+MAX_MAP_POINTS = 3_000
+TOP_REGIONS = 15
+MAX_LISTED_RECORDS = 500  # records listed under the map (newest first)
+CHART_CATEGORIES = 8  # categories named in the chart; the rest are summed as OTHER
+OTHER = "other categories"
+
+
+# ----------------------------------------------------------------------------- the view
+
+
+@dataclass
+class Page:
+    """What the page shows for one view and the period and drill-down chosen on it."""
+
+    view: View  # the view the figures and exports are of (the drill-down applied)
+    title: str
+    caption: str
+    regions: gpd.GeoDataFrame  # display geometry + incidents/victims per region
+    points: pd.DataFrame  # capped sample of the selected records
+    total_points: int  # all selected records (what the figures count)
+    series: pd.DataFrame  # period × category incidents for the chart
+    series_title: str
+    top_regions: pd.DataFrame
+    drill_name: str | None = None
+    make_summary: Callable[[], pd.DataFrame] | None = field(default=None, repr=False)
+    victims: VictimsMeasure = field(default_factory=lambda: victims_measure("victims"))
+    make_records: Callable[[int], pd.DataFrame] | None = field(default=None, repr=False)
+
+    def records(self, limit: int = MAX_LISTED_RECORDS) -> pd.DataFrame:
+        """The records behind the map (the drilled region, the period shown), newest
+        first, at most ``limit``; for members who may see record-level data."""
+        if self.make_records is None:
+            return pd.DataFrame()
+        return self.make_records(limit)
+
+    @property
+    def level(self) -> int:
+        return self.view.level
+
+    @cached_property
+    def summary(self) -> pd.DataFrame:
+        """Region × period × category figures of the view (the export).
+
+        Built on first use: the page does not show it, and at a million records it
+        costs more than everything the page does show.
+        """
+        if self.make_summary is None:
+            raise ValueError("This page was built without a summary.")
+        return self.make_summary()
+
+
+def build_view(
+    analysis: Analysis,
+    view: View,
+    *,
+    period: str | None = None,
+    drill: str | None = None,
+    max_points: int = MAX_MAP_POINTS,
+    by_category: bool = False,
+) -> Page:
+    """Everything the dashboard shows for one view, from one analysis.
+
+    ``period`` (a label of ``view.period``) narrows the map and top-regions table to
+    that period; the chart and the export keep every period of the view. ``drill``
+    (a region code) shows that region's sub-regions and its own time series. The chart
+    counts each incident once; ``by_category`` splits it by category instead (an incident
+    with several counts in each; beyond :data:`CHART_CATEGORIES` the rest are "other").
+    """
+    unit, start, end = view.period, view.start, view.end
+    drill_level = _level_of(analysis, drill) if drill else None
+    if drill_level is not None and drill_level + 1 in analysis.boundaries.levels:
+        view = view.with_(level=drill_level + 1)
+    level = view.level
+    aggregate.level_frame(analysis.boundaries, level)
+    if drill:
+        view = view.with_(regions=[*(view.regions or ()), drill])
+    filters = view.filters()
+    map_filters = dict(filters)
+    if period:
+        p_start, p_end = aggregate.period_bounds(period, unit)
+        map_filters["start"] = max(_day(start), p_start) if start else p_start
+        map_filters["end"] = min(_day(end), p_end) if end else p_end
+    views, levels = _record_views(analysis), _summary_levels(analysis)
+    selected = views.select(levels, level=level, **map_filters)
+    figures = views.region_totals(levels, level, selected)
+    before = _previous_period(analysis, view, period)
+    if before is not None:  # the tooltip's change against the period before
+        label, p_start, p_end = before
+        earlier = views.select(
+            levels, level=level, **{**map_filters, "start": p_start, "end": p_end}
+        )
+        previous = views.region_totals(levels, level, earlier)["incidents"]
+        figures = figures.assign(
+            change=figures["incidents"] - previous.reindex(figures.index).fillna(0).astype(int)
+        )
+        figures.attrs["change_against"] = label
+    regions_frame = _regions_frame(analysis, level, figures, bool(filters["regions"]))
+    points = _sample_points(analysis.records, selected.rows, max_points)
+    rows = selected.rows
+    drill_name = _region_name(analysis, drill, drill_level) if drill else None
+    series_rows = views.select(
+        None,
+        level=drill_level,
+        start=start,
+        end=end,
+        categories=filters["categories"],
+        regions=[drill] if drill else None,
+        approved_only=view.approved_only,
+        verified_only=view.verified_only,
+    )
+    series = views.time_series(
+        series_rows, period=unit, start=start, end=end, by_category=by_category
+    )
+    series = series[series["period"] != IMPRECISE_PERIOD]
+    series = (
+        _top_categories(series)
+        if by_category
+        else series.assign(category="all incidents (each once)")
+    )[["period", "category", "incidents"]]
+    top = figures.join(regions_frame.set_index("code")[["name"]]).reset_index()
+    top = top.sort_values(["incidents", "name"], ascending=[False, True]).head(TOP_REGIONS)
+    top = top[top["incidents"] > 0][["name", "region_code", "incidents", "victims"]]
+    measure = pipeline.victims_measure(analysis)
+    if not measure.reported:  # "not reported", not 0
+        top = top.assign(victims=measure.show(None))
+    top = top.rename(columns={"victims": measure.label.lower()})
+    total = len(selected.rows)
+    when = f"in {period}" if period else "over all periods"
+    scope = f"{when} in {drill_name}" if drill_name else when
+    return Page(
+        view=view,
+        title=f"Incidents per admin-{level} region {when}",
+        caption=(
+            f"{total:,} incidents {scope}; map points show {len(points):,} of "
+            f"{total:,}. Region figures, chart and tables count all of them."
+        ),
+        regions=regions_frame,
+        points=points,
+        total_points=total,
+        series=series.reset_index(drop=True),
+        series_title=f"Incidents per {unit.value}" + (f" in {drill_name}" if drill_name else ""),
+        top_regions=top.reset_index(drop=True),
+        drill_name=drill_name,
+        make_summary=partial(pipeline.summarize, analysis, view),
+        victims=measure,
+        make_records=partial(_records_table, analysis, rows, measure),
+    )
+
+
+def _top_categories(series: pd.DataFrame, keep: int | None = None) -> pd.DataFrame:
+    """The chart's categories: the largest ``keep`` by incidents, the rest summed as
+    "other" (a legend of dozens of long labels is cut off and unreadable)."""
+    keep = CHART_CATEGORIES if keep is None else keep
+    totals = series.groupby("category", observed=True)["incidents"].sum()
+    if len(totals) <= keep + 1:
+        return series
+    top = set(totals.sort_values(ascending=False, kind="stable").index[:keep])
+    named = series["category"].astype(object).where(series["category"].isin(top), OTHER)
+    out = (
+        series.assign(category=named)
+        .groupby(["period", "category"], observed=True, sort=False)["incidents"]
+        .sum()
+        .reset_index()
+    )
+    return out
+
+
+def _previous_period(
+    analysis: Analysis, view: View, period: str | None
+) -> tuple[str, dt.date, dt.date] | None:
+    """The period before ``period`` in the view (label, first and last day), if any."""
+    if not period:
+        return None
+    labels = period_labels(analysis, view)
+    if period not in labels or labels.index(period) == 0:
+        return None
+    label = labels[labels.index(period) - 1]
+    start, end = aggregate.period_bounds(label, view.period)
+    return label, start, end
+
+
+def _regions_frame(
+    analysis: Analysis, level: int, figures: pd.DataFrame, filtered: bool
+) -> gpd.GeoDataFrame:
+    """Display geometry with the view's figures (regions outside a region filter left out)."""
+    shown = pipeline.display_regions(analysis, level)
+    if filtered:
+        shown = shown[shown["code"].isin(figures.index)]
+    frame = shown.merge(figures, how="left", left_on="code", right_index=True)
+    frame[["incidents", "victims"]] = frame[["incidents", "victims"]].fillna(0)
+    if "change" in frame:
+        frame["change"] = frame["change"].fillna(0)
+    frame = _main_area(analysis, frame)
+    if "change" in frame:
+        frame.attrs["change_against"] = figures.attrs.get("change_against")
+    return frame
+
+
+def _main_area(analysis: Analysis, regions: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Regions of the countries the data is about, plus any other region with incidents.
+
+    A single stray point in a neighbouring country should not paint that whole
+    country's regions as zeros on the map (the figures still count it).
+    """
+    if "country" not in regions or regions["country"].nunique() <= 1:
+        return regions
+    main = _main_countries(analysis)
+    keep = regions["country"].isin(main) | (regions["incidents"] > 0)
+    return regions[keep] if keep.any() else regions
+
+
+def _day(value: Any) -> dt.date:
+    return pd.Timestamp(value).date()
+
+
+def _records_table(
+    analysis: Analysis, rows: np.ndarray, measure: VictimsMeasure, limit: int
+) -> pd.DataFrame:
+    """The selected records, newest first, with the columns an officer reads."""
+    records = analysis.records
+    order = rows[np.argsort(-records["date"].to_numpy()[rows].astype("int64"), kind="stable")]
+    cols = ["id", "date", "category", "victims", "description", "lat", "lon"]
+    out = records.iloc[order[:limit]].reindex(columns=cols)
+    out["date"] = pd.to_datetime(out["date"]).dt.date.astype(str)
+    if not measure.reported:
+        out = out.drop(columns="victims")
+    return out.rename(columns={"victims": measure.label.lower()}).reset_index(drop=True)
+
+
+def _sample_points(records: pd.DataFrame, rows: np.ndarray, cap: int) -> pd.DataFrame:
+    """At most ``cap`` of the selected records, a deterministic spread sample (not the newest N).
+
+    The same records as ``records.iloc[rows].sample(n=cap, random_state=0)``, in file order,
+    without copying the million selected rows first.
+    """
+    if len(rows) > cap:
+        rows = np.sort(rows[np.random.RandomState(0).choice(len(rows), size=cap, replace=False)])
+    cols = ["id", "lat", "lon", "date", "category", "victims", "description"]
+    out = records[[c for c in cols if c in records]].iloc[rows].reindex(columns=cols)
+    out["date"] = pd.to_datetime(out["date"]).dt.date.astype(str)
+    return out
+
+
+def _level_of(analysis: Analysis, code: str | None) -> int | None:
+    for n in analysis.levels:
+        if (analysis.boundaries.levels[n]["code"] == code).any():
+            return n
+    return None
+
+
+def _region_name(analysis: Analysis, code: str | None, level: int | None) -> str | None:
+    if code is None or level is None:
+        return None
+    frame = analysis.boundaries.levels[level]
+    names = frame.loc[frame["code"] == code, "name"]
+    return str(names.iloc[0]) if len(names) else code
+
+
+def can_drill(analysis: Analysis, level: int, code: str) -> bool:
+    """A region can be drilled into when a finer level exists."""
+    found = _level_of(analysis, code)
+    return found is not None and found + 1 in analysis.boundaries.levels
+
+
+def clicked_region(result: dict[str, Any] | None) -> str | None:
+    """The region code of the polygon last clicked in the map, if any."""
+    feature = (result or {}).get("last_active_drawing") or {}
+    props = feature.get("properties") or {}
+    code = props.get("code")
+    return str(code) if code and code not in (OUTSIDE_CODE, IMPRECISE_CODE) else None
