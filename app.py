@@ -522,7 +522,7 @@ st.query_params.from_dict(  # this view as a link (ids and choices only, never d
 )
 
 # ---------------------------------------------------------------- map, charts, tables
-left, right = st.columns([3, 2])
+left, right = st.columns([2, 1])  # the map first: readable on a laptop screen
 with left:
     if drill and dashboard.can_drill(analysis, page.level, drill):
         st.info(f"Drilled down into {escape.markdown(page.drill_name)}.")
@@ -567,7 +567,7 @@ with left:
     )
     clicked = st_folium(
         fmap,
-        height=560,
+        height=620,
         use_container_width=True,
         returned_objects=["last_active_drawing"],
         key="map",

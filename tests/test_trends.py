@@ -253,3 +253,10 @@ def test_the_brief_names_the_regions_that_rose_and_a_public_one_only_published_o
     public = change_sentence(report.view_figures(analysis, view, public=True, k=5))
     assert public is not None and "above the usual level: North-West;" in public
     assert "South-West" not in public  # its monthly figures (2) are hidden
+
+
+def test_regions_without_any_incident_in_the_compared_periods_are_left_out():
+    frame = trend_table(
+        table({"quiet": [0] * 12, "busy": [5] * 12, "new": [0] * 11 + [1]}), latest=LAST
+    )
+    assert frame["region_code"].tolist() == ["busy", "new"]  # busiest first

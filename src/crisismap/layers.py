@@ -564,7 +564,6 @@ _LEGEND = Template(
 
 # Outline colour and tooltip word per trend status (ColorBrewer RdBu ends)
 TREND_OUTLINES = {"rising": ("#b2182b", "rising"), "falling": ("#2166ac", "falling")}
-LEGEND_WIDTH_PX = 210  # the legend's widest; the first view leaves it this much room
 
 
 class _Legend(MacroElement):
@@ -669,10 +668,11 @@ def build_map(
         dots.add_to(fmap)
         if heatmap:
             heat_layer(dots, asset_base).add_to(fmap)
-    fmap.fit_bounds(  # room on the right for the legend: it does not cover the regions
+    fmap.fit_bounds(  # the legend folds away where it covers regions (a fixed padding for
+        # it zoomed a half-width map out to a third of its size)
         [[float(bounds[1]), float(bounds[0])], [float(bounds[3]), float(bounds[2])]],
         padding_top_left=(10, 10),
-        padding_bottom_right=(LEGEND_WIDTH_PX + 20, 10),
+        padding_bottom_right=(10, 10),
     )
     _Legend(legend_html(classes, title=title, shown=len(points), total=total_points)).add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)

@@ -100,7 +100,9 @@ def trends(
     latest: str,
     settings: TrendSettings | None = None,
 ) -> pd.DataFrame:
-    """One row per region: its count in period ``latest`` against its previous periods.
+    """One row per region with incidents in the compared periods: its count in period
+    ``latest`` against its previous periods (rising first, then falling, then the rest,
+    the busiest first).
 
     ``table`` has ``region_code``, ``region_name``, ``period``, ``period_start`` and
     ``incidents`` (NA where a public figure is hidden), one row per region × period,
@@ -165,10 +167,15 @@ def trends(
         out.loc[hidden, column] = pd.NA
     if short:
         out[["p_rise", "p_fall", "usual_high"]] = pd.NA
+    # regions with no incident in any compared period say nothing: left out
+    quiet = ~hidden & (np.nan_to_num(observed) == 0) & (np.nan_to_num(past).sum(axis=1) == 0)
+    out = out[~quiet]
     order = {s: i for i, s in enumerate(STATUSES)}
-    out["_order"] = out["status"].map(order)
-    out = out.sort_values(["_order", "p_rise", "region_code"], na_position="last")
-    return out.drop(columns="_order").reset_index(drop=True)[COLUMNS]
+    out = out.assign(_order=out["status"].map(order), _n=out["incidents"].fillna(-1))
+    out = out.sort_values(
+        ["_order", "_n", "region_code"], ascending=[True, False, True], na_position="last"
+    )
+    return out.drop(columns=["_order", "_n"]).reset_index(drop=True)[COLUMNS]
 
 
 def _exceedance(
