@@ -101,7 +101,7 @@ def measure(
         ours = [  # internal figures, as the reference script makes (no suppression)
             python, "-m", "crisismap.cli", "summarize", str(incidents), "--boundaries",
             str(boundaries), "--level", str(level), "--period", "month", "--no-categories",
-            "--internal", "--out", str(ours_out),
+            "--internal", "--out", str(ours_out), "--max-size-mb", "4000",
         ]  # fmt: skip
         reference = [
             python, str(REFERENCE), str(incidents), str(boundaries / f"caf_admin{level}.parquet"),

@@ -307,3 +307,16 @@ def test_workspace_commands_add_list_rename_export_remove(tmp_path, capsys):
     assert Workspace.open(ws_dir).list_datasets() == []
     code, _, err = run(capsys, *base, "remove", dataset_id)
     assert code == 2 and dataset_id in err and "Traceback" not in err
+
+
+def test_the_input_size_limit_is_the_users_to_raise(tmp_path, monkeypatch, capsys):
+    """Batch work reads files over the dashboard's 200 MB upload cap when asked to; the
+    refusal says how."""
+    monkeypatch.setenv("CRISISMAP_DATA_DIR", str(tmp_path / "data"))
+    size_mb = DEMO.stat().st_size / 1e6
+    code = main(["validate", str(DEMO), "--max-size-mb", f"{size_mb / 2:.3f}"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "--max-size-mb" in err and "Traceback" not in err
+    assert main(["validate", str(DEMO), "--max-size-mb", f"{size_mb * 2:.3f}"]) == 0
+    assert main(["validate", str(DEMO), "--max-size-mb", "0"]) == 2

@@ -134,6 +134,13 @@ def add_input_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--encoding", help="force the file encoding (default: detected)")
     parser.add_argument(
+        "--max-size-mb",
+        type=float,
+        default=200.0,
+        help="largest input read, in MB (default 200, the dashboard's upload cap; reading "
+        "takes up to about 5x the file's size in memory)",
+    )
+    parser.add_argument(
         "--category-separator",
         choices=["auto", "none", ";", "|", ","],
         help="how multi-label categories are split (default: the preset's choice; auto "
@@ -213,6 +220,14 @@ def input_options(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def max_bytes(args: argparse.Namespace) -> int:
+    """``--max-size-mb`` in bytes (MB of 10^6 bytes, as the refusal says them)."""
+    size = float(getattr(args, "max_size_mb", 200.0))
+    if not size > 0:
+        raise CrisismapError(f"--max-size-mb must be a positive number of MB, got {size:g}.")
+    return int(size * 1e6)
+
+
 def read_input(path: Path) -> bytes:
     if not path.is_file():
         raise CrisismapError(f"Input file {str(path)!r} does not exist or is not a file.")
@@ -237,6 +252,7 @@ def analyse(args: argparse.Namespace, *, with_join: bool = True) -> Any:
         boundaries,
         filename=args.input.name,
         **input_options(args),
+        max_bytes=max_bytes(args),
         snap_distance_m=args.snap_m,
         date_range=args.date_range,
         fix_swapped=args.fix_swapped,
@@ -255,7 +271,9 @@ def validated(args: argparse.Namespace, data: bytes) -> Any:
     """Read, map and validate the input file's bytes as the input options say."""
     from crisismap.records import validate_bytes
 
-    return validate_bytes(data, filename=args.input.name, **input_options(args))
+    return validate_bytes(
+        data, filename=args.input.name, max_bytes=max_bytes(args), **input_options(args)
+    )
 
 
 def view_of(args: argparse.Namespace) -> View:

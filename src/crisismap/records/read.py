@@ -315,7 +315,8 @@ def _check_size(size: int, max_bytes: int, filename: str | None) -> None:
     if size > max_bytes:
         raise UnsafeInputError(
             f"{_name(filename)} is {size / 1e6:,.1f} MB; the limit is {max_bytes / 1e6:,.1f} MB. "
-            "Split it into smaller files or raise the size limit."
+            "Split it into smaller files or raise the size limit (on the command line: "
+            "--max-size-mb)."
         )
 
 
