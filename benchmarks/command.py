@@ -186,7 +186,8 @@ def writer(
     from crisismap.export import to_csv_bytes
     from crisismap.schema import View
 
-    analysis = pipeline.analyse(incidents.read_bytes(), load_boundaries(boundaries))
+    data = incidents.read_bytes()  # over the upload cap at 5M: this is batch work
+    analysis = pipeline.analyse(data, load_boundaries(boundaries), max_bytes=len(data) + 1)
     summary = pipeline.summary_result(analysis, View.parse(level=level)).summary
     summary = pd.concat([summary] * (25_000 // len(summary) + 1)).head(25_000)
     tables = {"summary": summary, "join table": pipeline.join_table(analysis)}
