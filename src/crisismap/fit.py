@@ -94,15 +94,20 @@ def _points(n: int) -> str:
 
 
 def outside_points(analysis: Any) -> Outside:
-    """Counts at the top level (every record has a top-level match)."""
+    """Counts at the top level (every record has a top-level match), remembered on the
+    analysis: the page asks on every rerun."""
     top = min(analysis.levels)
-    match = analysis.joined[f"adm{top}_match"].astype("str")
-    return Outside(
-        outside=int((match == MatchStatus.OUTSIDE.value).sum()),
-        snapped=int((match == MatchStatus.SNAPPED.value).sum()),
-        snap_m=analysis.parameters.get("snap_distance_m"),
-        by_default=bool(analysis.parameters.get("snap_default", False)),
-    )
+
+    def count() -> Outside:
+        match = analysis.joined[f"adm{top}_match"]  # categorical: compared on its categories
+        return Outside(
+            outside=int((match == MatchStatus.OUTSIDE.value).sum()),
+            snapped=int((match == MatchStatus.SNAPPED.value).sum()),
+            snap_m=analysis.parameters.get("snap_distance_m"),
+            by_default=bool(analysis.parameters.get("snap_default", False)),
+        )
+
+    return analysis.memo(("outside_points", top), count)
 
 
 @dataclass(frozen=True)
