@@ -153,6 +153,10 @@ def map_png(analysis: Analysis, figures: Figures) -> tuple[bytes, tuple[int, int
     cmap = plt.get_cmap("YlOrRd")
     shades = [cmap(0.25 + 0.7 * i / max(1, len(bounds) - 1)) for i in range(len(bounds))]
     fig, ax = plt.subplots(figsize=(8, 5.6))
+    # geopandas' plot asks the canvas to redraw after every layer, and Agg draws at once:
+    # a dozen full renders (ticks and all) before the one savefig needs
+    fig.canvas.draw_idle = lambda *args, **kwargs: None
+    ax.set_axis_off()
     extent = _extent(frame)
     physical = _basemap_under(ax, extent)
     zero = published[published["incidents"].fillna(0) == 0]
