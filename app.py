@@ -80,6 +80,12 @@ def _fetch_section() -> None:
                     st.caption(escape.markdown(line))
 
 
+def _say(message: fit.Message | None) -> None:
+    """A library message as a warning or a caption (escaped)."""
+    if message is not None:
+        (st.warning if message.kind == "warning" else st.caption)(escape.markdown(message.text))
+
+
 def _auth_section() -> dict | None:
     """The ``[auth]`` table of .streamlit/secrets.toml, if there is one."""
     if not st.secrets.load_if_toml_exists():
@@ -397,8 +403,7 @@ if len(agreement):  # the file states admin names: does it agree with the bounda
             st.caption("Where they disagree: the name the file gives, the region each puts it in.")
             st.dataframe(dashboard.disagreement_table(analysis), hide_index=True)
 for message in [*fit.boundary_messages(analysis), fit.outside_points(analysis).message()]:
-    if message is not None:
-        (st.warning if message.kind == "warning" else st.caption)(escape.markdown(message.text))
+    _say(message)
 if len(analysis.conflicts):
     st.warning(
         f"{len(analysis.conflicts):,} records share an id with a record of another file but "
@@ -480,11 +485,7 @@ view = View.parse(
     approved_only=approved_only,
     verified_only=verified_only,
 )
-unattributed = fit.unattributed(analysis, view).message(view.period.value)
-if unattributed is not None:
-    (st.warning if unattributed.kind == "warning" else st.caption)(
-        escape.markdown(unattributed.text)
-    )
+_say(fit.unattributed(analysis, view).message(view.period.value))
 periods = dashboard.period_labels(analysis, view)
 pcol1, pcol2, pcol3, pcol4 = st.columns([1, 6, 1, 1])
 if "period_idx" not in st.session_state:
@@ -550,16 +551,16 @@ with left:
         shown_regions = dashboard.with_trends(
             page.regions,
             dashboard.view_trends(
-                analysis, page.view, baseline=int(st.session_state.get("trend_baseline", 8))
+                analysis,
+                page.view,
+                baseline=int(st.session_state.get("trend_baseline", dashboard.TREND_BASELINE)),
             ),
         )
     fmap = build_map(
         shown_regions,
         page.points,
         total_points=page.total_points,
-        title=page.title
-        if colour_by == "incidents"
-        else page.title.replace("Incidents", page.victims.label, 1),
+        title=page.map_title(colour_by),
         basemap=None if basemap.startswith("None") else basemap,
         victims=page.victims,
         value=colour_by,
@@ -598,7 +599,11 @@ with right:
     )
     with st.expander("Change: where incidents rose or fell"):
         baseline = st.number_input(
-            "Compare with the previous periods", 2, 104, 8, key="trend_baseline"
+            "Compare with the previous periods",
+            2,
+            104,
+            dashboard.TREND_BASELINE,
+            key="trend_baseline",
         )
         change = dashboard.view_trends(analysis, page.view, baseline=int(baseline))
         st.caption(escape.markdown(change.sentence()))

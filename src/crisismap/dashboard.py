@@ -54,9 +54,7 @@ from crisismap.page import (  # noqa: F401  (re-exported for app.py)
 from crisismap.pipeline import Analysis
 from crisismap.problems import PROBLEM_FIELDS, Report
 from crisismap.records import PRESETS, read_csv_bytes
-from crisismap.schema import (
-    View,
-)
+from crisismap.schema import View
 from crisismap.session import (  # noqa: F401  (re-exported for app.py)
     app_mode,
     enter_scope,
@@ -83,6 +81,7 @@ CATEGORY_SEPARATOR_LABELS = {
     ",": "split on ,",
 }
 WEB_BASEMAPS = ["OpenStreetMap", "CartoDB positron"]
+TREND_BASELINE = 8  # previous periods the Change panel compares with, until the user says
 HEADER_SNIFF_BYTES = 64 * 1024
 
 
@@ -91,7 +90,6 @@ HEADER_SNIFF_BYTES = 64 * 1024
 
 def load_bundled() -> BoundarySet:
     """The bundled world admin-0/admin-1 (public data; the app may share it)."""
-    _display_geometry_on_disk()
     return load_boundaries("world")
 
 
@@ -110,7 +108,6 @@ def read_uploaded_boundaries(
     so the same file opens in milliseconds in every later session and server process.
     Unnamed polygons overlapping named regions are left out unless kept.
     """
-    _display_geometry_on_disk()
     return read_boundary_bytes(
         data,
         filename,
@@ -149,7 +146,9 @@ def fetch_current(iso3: str, source: str, level: int) -> tuple[str, list[str]]:
 def analyse_files(
     files: Sequence[tuple[str, bytes]], boundaries: BoundarySet, **options: Any
 ) -> Analysis:
-    """Validate and join the uploaded files (see :func:`crisismap.pipeline.analyse_files`)."""
+    """Validate and join the uploaded files (see :func:`crisismap.pipeline.analyse_files`);
+    the map's simplified geometry of whatever boundaries they use is kept on disk."""
+    _display_geometry_on_disk()
     return pipeline.analyse_files(files, boundaries, **options)
 
 
@@ -359,7 +358,7 @@ def _public_view(analysis: Analysis, view: View, public: bool) -> View:
     return releases.public_view(analysis, view) if public else view
 
 
-def view_trends(analysis: Analysis, view: View, *, baseline: int) -> Any:
+def view_trends(analysis: Analysis, view: View, *, baseline: int = TREND_BASELINE) -> Any:
     """The view's rising / falling regions (exact figures, like the map), remembered on
     the user's own analysis per view and baseline."""
     from crisismap import trends

@@ -68,6 +68,13 @@ class Page:
     def level(self) -> int:
         return self.view.level
 
+    def map_title(self, value: str = "incidents") -> str:
+        """The legend's title for regions coloured by ``value`` (incidents, or victims
+        under the source's own measure: "Fatalities per admin-1 region …")."""
+        if value == "incidents":
+            return self.title
+        return self.title.replace("Incidents", self.victims.label, 1)
+
     @cached_property
     def summary(self) -> pd.DataFrame:
         """Region × period × category figures of the view (the export).

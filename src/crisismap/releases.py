@@ -313,7 +313,31 @@ class PublicTables:
     periods: pd.DataFrame
     totals: pd.DataFrame  # per category, then "all categories"
     settings: dict[str, Any]
-    region_periods: pd.DataFrame | None = None  # region × period, asked for (trends)
+
+
+def _released(
+    analysis: Any, view: View, summary: pd.DataFrame, k: int, ledger: Ledger | None
+) -> tuple[_Reader, str]:
+    """The view's reader over the dataset's grid, protected (the whole lattice at once:
+    no order to exploit) and kept in ``ledger``; and the grid's digest."""
+    check_public_view(view)
+    grid = grid_of(analysis, view, k, ledger)
+    summary = _every_row(summary, windowed=view.start is not None or view.end is not None)
+    reader = _Reader(grid, analysis, view, summary)
+    new = grid.release(grid.combos)
+    digest = grid.digest()
+    if ledger is not None:
+        ledger.save(digest, grid.state(), {"view": view.to_dict(), "new_primaries": int(new)})
+    return reader, digest
+
+
+def public_region_periods(
+    analysis: Any, view: View, summary: pd.DataFrame, *, k: int, ledger: Ledger | None = None
+) -> pd.DataFrame:
+    """Region × period over the view's categories as the grid publishes them (what trends
+    compare; hidden: NA + ``suppressed``)."""
+    reader, _ = _released(analysis, view, summary, k, ledger)
+    return reader.region_periods()
 
 
 def public_tables(
@@ -323,19 +347,14 @@ def public_tables(
     *,
     k: int,
     ledger: Ledger | None = None,
-    region_periods: bool = False,
 ) -> PublicTables:
     """The view's cells and totals as the grid publishes them (hidden: NA + ``suppressed``).
 
     ``summary`` is :func:`crisismap.pipeline.summarize` of the view (the cells' rows,
-    names and bounds); its figures are replaced by the grid's. ``region_periods`` adds
-    the region × period figures over the view's categories (what trends compare).
+    names and bounds); its figures are replaced by the grid's.
     """
-    check_public_view(view)
-    grid = grid_of(analysis, view, k, ledger)
-    summary = _every_row(summary, windowed=view.start is not None or view.end is not None)
-    reader = _Reader(grid, analysis, view, summary)
-    new = grid.release(grid.combos)  # the whole lattice at once: no order to exploit
+    reader, digest = _released(analysis, view, summary, k, ledger)
+    grid = reader.grid
     cells = reader.cells()
     regions = reader.regions()
     series = reader.series()
@@ -371,16 +390,9 @@ def public_tables(
             "figure there is another table, with no negative count, in which every figure "
             "published by any release is unchanged and the hidden one differs"
         ),
-        "dataset": grid.digest(),
+        "dataset": digest,
     }
-    if ledger is not None:
-        ledger.save(
-            settings["dataset"],
-            grid.state(),
-            {"view": view.to_dict(), "new_primaries": int(new)},
-        )
-    extra = reader.region_periods() if region_periods else None
-    return PublicTables(cells, regions, series, periods, totals, settings, extra)
+    return PublicTables(cells, regions, series, periods, totals, settings)
 
 
 def _every_row(summary: pd.DataFrame, *, windowed: bool) -> pd.DataFrame:
@@ -644,5 +656,6 @@ __all__ = [
     "window_tiles",
     "dataset_key",
     "grid_of",
+    "public_region_periods",
     "public_tables",
 ]

@@ -70,13 +70,9 @@ def view_trends(
     if public:
         releases.check_public(view, k)
         summary = pipeline.summarize(analysis, view)
-        tables = releases.public_tables(
-            analysis, view, summary, k=k, ledger=ledger, region_periods=True
-        )
-        counts = tables.region_periods
+        counts = releases.public_region_periods(analysis, view, summary, k=k, ledger=ledger)
     else:
         counts = pipeline.summarize(analysis, view, by_category=False)
-    assert counts is not None
     counts = counts[
         ~counts["region_code"].astype(object).isin([OUTSIDE_CODE, IMPRECISE_CODE])
         & (counts["period"].astype(object) != IMPRECISE_PERIOD)
