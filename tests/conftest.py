@@ -36,6 +36,9 @@ def pytest_configure(config: pytest.Config) -> None:
         import tempfile
 
         os.environ["CRISISMAP_DATA_DIR"] = tempfile.mkdtemp(prefix="crisismap-test-workspace-")
+    # English unless a test asks for another language: a French desktop must not turn the
+    # suite's expected messages French (the CLI follows $LANG like any gettext program).
+    os.environ.setdefault("CRISISMAP_LANG", "en")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

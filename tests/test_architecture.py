@@ -30,7 +30,7 @@ SRC = ROOT / "src"
 PACKAGE = "crisismap"
 MAX_LINES = 800
 
-LEAVES = {"errors", "schema", "problems", "escape", "parallel", "files", "access"}
+LEAVES = {"errors", "schema", "problems", "escape", "parallel", "files", "access", "i18n"}
 STEPS = {"records", "boundaries", "join", "aggregate", "publish", "display", "basemap"}
 COMPOSITION = {
     "export",

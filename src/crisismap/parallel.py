@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import contextvars
 import ctypes
+import functools
 import os
 import pickle
 import signal
@@ -69,7 +71,10 @@ def run_all(
     )
     if inline:
         return [call() for call in calls]
-    futures = [_shared_pool().submit(_as_worker, call) for call in calls[1:]]
+    futures = [
+        _shared_pool().submit(contextvars.copy_context().run, _as_worker, call)
+        for call in calls[1:]
+    ]
     return [calls[0](), *(f.result() for f in futures)]
 
 
@@ -95,7 +100,7 @@ def in_background(call: Callable[[], Any]) -> Future:
     Its own thread, not the shared pool: the caller's work may itself use the pool.
     """
     executor = ThreadPoolExecutor(1, thread_name_prefix="crisismap-background")
-    future = executor.submit(_as_worker, call)
+    future = executor.submit(contextvars.copy_context().run, _as_worker, call)
     executor.shutdown(wait=False)  # the thread ends when the call does
     return future
 
@@ -291,7 +296,7 @@ class _Limited:
     running: set[_Limited] = set()  # started and not finished (for the exit below)
 
     def __init__(self, call: Callable[[], Any]) -> None:
-        self.call = call
+        self.call = functools.partial(contextvars.copy_context().run, call)
         self.done = threading.Event()
         self.stopped = False
         self.outcome: dict[str, Any] = {}

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
-from crisismap import __version__
+from crisismap import __version__, i18n
 from crisismap.cli import commands
 from crisismap.cli.common import (
     EXIT_BAD_INPUT,
@@ -35,6 +36,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Validate incident records, join them to admin boundaries, aggregate, export.",
     )
     parser.add_argument("--version", action="version", version=f"crisismap {__version__}")
+    parser.add_argument(
+        "--lang",
+        metavar="LANG",
+        help="language of messages and outputs: "
+        + ", ".join(f"{code} ({name})" for code, name in i18n.LANGUAGES.items())
+        + "; default: $CRISISMAP_LANG, else the system's language when shipped, else en",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("validate", help="validate an incident file and report every problem")
@@ -266,6 +274,12 @@ def _check_numbers(args: argparse.Namespace) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        i18n.set_language(language_asked(argv))
+    except i18n.UnknownLanguage as exc:
+        print(f"crisismap: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -281,6 +295,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("crisismap: interrupted (Ctrl-C): nothing more was written.", file=sys.stderr)
         return _exiting(EXIT_INTERRUPTED)
+
+
+def language_asked(argv: Sequence[str], environ: dict[str, str] | None = None) -> str:
+    """``--lang`` (read before the parser is built, so that its help is translated too),
+    else ``$CRISISMAP_LANG``, else the first shipped language of gettext's variables
+    (``LANGUAGE``, ``LC_ALL``, ``LC_MESSAGES``, ``LANG``), else English."""
+    for k, arg in enumerate(argv):
+        if arg == "--":
+            break
+        if arg == "--lang" and k + 1 < len(argv):
+            return i18n.check(argv[k + 1])
+        if arg.startswith("--lang="):
+            return i18n.check(arg.split("=", 1)[1])
+    env = os.environ if environ is None else environ
+    if env.get("CRISISMAP_LANG"):
+        return i18n.check(env["CRISISMAP_LANG"])
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = env.get(name)
+        if value:
+            return i18n.negotiate(value.split(":"))
+    return i18n.DEFAULT
 
 
 def _exiting(code: int) -> int:
