@@ -18,12 +18,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import streamlit as st
+import streamlit.components.v1 as components
 from streamlit_folium import st_folium
 
-from crisismap import access, dashboard, escape, fit
+from crisismap import access, dashboard, escape, fit, i18n
 from crisismap.access import Action, Mode, Step
 from crisismap.errors import CrisismapError, TimeLimitError
 from crisismap.guarded import GuardedWorkspace
+from crisismap.i18n import _, format_number
 from crisismap.layers import build_map
 from crisismap.schema import DateOrder, DateRange, Period, View
 
@@ -32,9 +34,22 @@ DEMO = ROOT / "data" / "incidents" / "demo_sudan_synthetic.csv"
 PERIOD_UNITS = [Period.ISO_WEEK, Period.ACLED_WEEK, Period.MONTH, Period.QUARTER, Period.YEAR]
 
 st.set_page_config(page_title="crisismap", layout="wide")
+# The user's language before anything is drawn: this session's choice, else the browser's
+# (a remembered choice replaces the browser's once the workspace is open, below).
+BROWSER_LANGUAGE = dashboard.browser_language(
+    st.context.locale, st.context.headers.get("Accept-Language")
+)
+i18n.set_language(st.session_state.get(dashboard.LANGUAGE_KEY) or BROWSER_LANGUAGE)
 
 
-@st.cache_resource(show_spinner="Loading bundled boundaries…")
+def _page_language() -> None:
+    """The page's lang and direction (Arabic right to left) and Streamlit's own words."""
+    components.html(dashboard.page_language_script(i18n.language()), height=0)
+    if i18n.is_rtl():
+        st.html(dashboard.RTL_STYLE)
+
+
+@st.cache_resource(show_spinner=False)
 def bundled_world():
     """Public bundled boundaries: safe to share across sessions."""
     return dashboard.load_bundled()
@@ -58,24 +73,28 @@ def _session_memo(name: str, key: str, compute):
 
 def _fetch_section() -> None:
     """Fetch current boundaries: offline by default, online only on the button."""
-    with st.expander("Fetch current boundaries (goes online)"):
+    with st.expander(_("Fetch current boundaries (goes online)")):
         source = st.selectbox(
-            "From",
+            _("From"),
             ["geoboundaries", "cod-ab"],
             format_func={"geoboundaries": "geoBoundaries", "cod-ab": "OCHA COD-AB (HDX)"}.get,
         )
         st.caption(escape.markdown(dashboard.fetch_notice(source)))
-        iso3 = st.text_input("Country (ISO3, e.g. UKR)", max_chars=3)
-        level = st.number_input("Admin levels 0 to", 0, 5, 2)
-        if st.button("Fetch (goes online)", disabled=not iso3.strip()):
+        iso3 = st.text_input(_("Country (ISO3, e.g. UKR)"), max_chars=3)
+        level = st.number_input(_("Admin levels 0 to"), 0, 5, 2)
+        if st.button(_("Fetch (goes online)"), disabled=not iso3.strip()):
             try:
-                with st.spinner("Fetching…"):
+                with st.spinner(_("Fetching…")):
                     name, lines = dashboard.fetch_current(iso3, source, int(level))
             except CrisismapError as exc:
                 st.error(escape.markdown(exc))
             else:
                 st.session_state["boundary_set"] = name
-                st.success(escape.markdown(f"Fetched {name}: chosen as the boundary set below."))
+                st.success(
+                    escape.markdown(
+                        _("Fetched {name}: chosen as the boundary set below.").format(name=name)
+                    )
+                )
                 for line in lines:
                     st.caption(escape.markdown(line))
 
@@ -98,6 +117,7 @@ def _gate(who: access.Access, auth: dict | None) -> None:
     """Everything a session sees before it is inside one team: then stop."""
     if who.step is Step.READY:
         return
+    _page_language()
     st.title("crisismap")
     if who.detail:
         print(f"crisismap: {who.detail}", file=sys.stderr)
@@ -105,15 +125,17 @@ def _gate(who: access.Access, auth: dict | None) -> None:
         st.error(who.message)
     elif who.step is Step.SIGN_IN:
         st.info(who.message)
-        st.button("Sign in", type="primary", on_click=st.login, args=(access.auth_provider(auth),))
+        st.button(
+            _("Sign in"), type="primary", on_click=st.login, args=(access.auth_provider(auth),)
+        )
     else:
         st.info(escape.markdown(who.message))
         if who.step is Step.CHOOSE:
-            team = st.radio("Team", list(who.teams), format_func=lambda t: who.team_names[t])
-            if st.button("Open this team", type="primary"):
+            team = st.radio(_("Team"), list(who.teams), format_func=lambda t: who.team_names[t])
+            if st.button(_("Open this team"), type="primary"):
                 st.session_state.team = team
                 st.rerun()
-        st.button("Sign out", on_click=st.logout)
+        st.button(_("Sign out"), on_click=st.logout)
     st.stop()
 
 
@@ -121,6 +143,7 @@ def _gate(who: access.Access, auth: dict | None) -> None:
 if dashboard.app_mode(st.get_option("server.address")) is Mode.LOCAL:
     problem = access.local_request_problem(dict(st.context.headers))
     if problem:
+        _page_language()
         st.error(problem)
         st.stop()
     who = access.local_access()
@@ -135,9 +158,19 @@ try:
     ws = GuardedWorkspace(dashboard.open_workspace(who.team, trash_days=who.trash_days), who)
     ws.note_sign_in(st.session_state)
 except CrisismapError as exc:
+    _page_language()
     st.error(escape.markdown(exc))
     st.stop()
 scope = who.team or "local"  # widget keys: a new team starts with empty widgets
+if dashboard.LANGUAGE_KEY not in st.session_state:  # the user's remembered choice
+    remembered = dashboard.remembered_language(ws.workspace, who.actor)
+    st.session_state[dashboard.LANGUAGE_KEY] = remembered or BROWSER_LANGUAGE
+    i18n.set_language(st.session_state[dashboard.LANGUAGE_KEY])
+_page_language()
+
+
+def _remember_language() -> None:
+    dashboard.remember_language(ws.workspace, who.actor, st.session_state[dashboard.LANGUAGE_KEY])
 
 
 def _sign_out() -> None:
@@ -147,20 +180,24 @@ def _sign_out() -> None:
 
 # ---------------------------------------------------------------- sidebar: inputs
 with st.sidebar:
+    st.selectbox(
+        _("Language"),
+        dashboard.language_options(i18n.language()),
+        format_func=dashboard.language_name,
+        key=dashboard.LANGUAGE_KEY,
+        on_change=_remember_language,
+    )
     if who.team is not None:
-        st.caption(
-            f"Signed in as {escape.markdown(who.actor)} · "
-            f"{escape.markdown(who.team_names[who.team])} ({who.role})"
-        )
+        st.caption(dashboard.signed_in_caption(who))
         c1, c2 = st.columns(2)
-        c1.button("Sign out", on_click=_sign_out)
+        c1.button(_("Sign out"), on_click=_sign_out)
         if len(who.teams) > 1:
-            c2.button("Switch team", on_click=lambda: st.session_state.pop("team", None))
-    st.header("1 · Incidents")
+            c2.button(_("Switch team"), on_click=lambda: st.session_state.pop("team", None))
+    st.header(_("1 · Incidents"))
     uploads = None
     if ws.may(Action.UPLOAD):
         uploads = st.file_uploader(
-            "Incident CSV files",
+            _("Incident CSV files"),
             type=["csv", "tsv", "txt"],
             accept_multiple_files=True,
             key=f"incidents-{scope}",
@@ -180,10 +217,11 @@ with st.sidebar:
         if wanted:
             st.session_state[f"opened-{scope}"] = [d for d in saved if d.id in wanted]
     opened = st.multiselect(
-        "Saved datasets (team workspace)",
+        _("Saved datasets (team workspace)"),
         saved,
         format_func=dashboard.saved_label,
         key=f"opened-{scope}",
+        placeholder=_("Choose options"),
     )
     uploaded = [(u.name, u.getvalue()) for u in uploads or []]
     ws.note_uploads(
@@ -208,41 +246,49 @@ with st.sidebar:
     if not files:
         files = [(DEMO.name, DEMO.read_bytes())]
         identities = [f"demo:{DEMO.name}"]
-        st.caption("Showing the **synthetic demo file** (no real person in it).")
+        st.caption(_("Showing the **synthetic demo file** (no real person in it)."))
 
-    with st.expander("Columns and dates", expanded=False):
-        preset = st.selectbox("Preset", dashboard.PRESET_CHOICES, index=0)
+    with st.expander(_("Columns and dates"), expanded=False):
+        preset = st.selectbox(
+            _("Preset"), dashboard.PRESET_CHOICES, index=0, format_func=dashboard.preset_name
+        )
         date_order = st.radio(
-            "Ambiguous dates (03/04/2024)",
+            _("Ambiguous dates (03/04/2024)"),
             [d.value for d in DateOrder],
-            format_func=dashboard.DATE_ORDER_LABELS.get,
+            format_func=lambda d: _(dashboard.DATE_ORDER_LABELS[d]),
             horizontal=True,
         )
         headers = dashboard.headers_of(files)
         overrides = {}
         for field in dashboard.OVERRIDABLE_FIELDS:
-            choice = st.selectbox(f"{field} column", ["(detected)"] + headers, key=f"map_{field}")
-            if choice != "(detected)":
+            choice = st.selectbox(
+                _(dashboard.FIELD_COLUMN_LABELS[field]),
+                [dashboard.DETECTED] + headers,
+                key=f"map_{field}",
+                format_func=dashboard.column_choice_name,
+            )
+            if choice != dashboard.DETECTED:
                 overrides[field] = choice
         category_separator = st.selectbox(
-            "Multi-label categories",
+            _("Multi-label categories"),
             list(dashboard.CATEGORY_SEPARATOR_LABELS),
-            format_func=dashboard.CATEGORY_SEPARATOR_LABELS.get,
+            format_func=lambda c: _(dashboard.CATEGORY_SEPARATOR_LABELS[c]),
         )
         date_range_choice = st.radio(
-            "Records dated over several days",
+            _("Records dated over several days"),
             [d.value for d in DateRange],
-            format_func=fit.DATE_RANGE_LABELS.get,
-            help="UCDP and others date some events over weeks or months. By default they count "
-            "in a period only when the whole range lies in it, else as 'date not attributable'.",
+            format_func=lambda d: _(fit.DATE_RANGE_LABELS[d]),
+            help=_(dashboard.HELP["date_range"]),
         )
 
-    st.header("2 · Boundaries")
+    st.header(_("2 · Boundaries"))
     boundary_upload = None
     if ws.may(Action.UPLOAD):
         boundary_upload = st.file_uploader(
-            "Your boundaries (COD-AB / geoBoundaries: GeoJSON, GeoPackage, zipped Shapefile, "
-            "GeoParquet, TopoJSON)",
+            _(
+                "Your boundaries (COD-AB / geoBoundaries: GeoJSON, GeoPackage, zipped "
+                "Shapefile, GeoParquet, TopoJSON)"
+            ),
             type=["geojson", "json", "gpkg", "zip", "parquet", "topojson", "gz"],
             key=f"boundaries-{scope}",
         )
@@ -256,40 +302,42 @@ with st.sidebar:
         _fetch_section()
     fetched = dashboard.fetched_choices()
     boundary_set = st.selectbox(
-        "Boundary set" + (" (an upload above takes precedence)" if boundary_upload else ""),
+        _("Boundary set (an upload above takes precedence)")
+        if boundary_upload
+        else _("Boundary set"),
         ["world", *fetched],
-        format_func=lambda name: fetched.get(name, "Bundled world (Natural Earth)"),
+        format_func=lambda name: fetched.get(name, _("Bundled world (Natural Earth)")),
         key="boundary_set",
-        help="Sets fetched into this workspace work offline.",
+        help=_("Sets fetched into this workspace work offline."),
     )
     snap_m = st.number_input(
-        "Snap points outside regions within (m)",
+        _("Snap points outside regions within (m)"),
         0,
         50_000,
         value=None,
         step=500,
-        placeholder="the boundaries' default",
-        help="Empty: the boundaries' own default (2,000 m for the bundled world set, whose "
-        "coastline is generalised; none for your own boundaries). 0 turns snapping off.",
+        placeholder=_("the boundaries' default"),
+        help=_(dashboard.HELP["snap"]),
     )
     keep_unnamed = boundary_upload is not None and st.checkbox(
-        "Keep unnamed polygons that overlap named regions",
+        _("Keep unnamed polygons that overlap named regions"),
         value=False,
-        help="The boundary checks leave such polygons out of the join by default.",
+        help=_("The boundary checks leave such polygons out of the join by default."),
     )
-    fix_swapped = st.checkbox("Swap coordinates detected as swapped", value=False)
-    basemaps = ["None (offline)"] + dashboard.WEB_BASEMAPS
+    fix_swapped = st.checkbox(_("Swap coordinates detected as swapped"), value=False)
+    basemaps = [dashboard.NO_BASEMAP] + dashboard.WEB_BASEMAPS
     linked_basemap = (link.get("basemap") or [None])[0]
     basemap = st.selectbox(
-        "Basemap",
+        _("Basemap"),
         basemaps,
         index=basemaps.index(linked_basemap) if linked_basemap in basemaps else 0,
-        help="A web basemap sends the area you view to the tile provider.",
+        format_func=lambda b: _(b) if b == dashboard.NO_BASEMAP else b,
+        help=_("A web basemap sends the area you view to the tile provider."),
     )
     offline_basemap = st.checkbox(
-        "Land, rivers and place names (offline)",
+        _("Land, rivers and place names (offline)"),
         value=(link.get("places") or ["on"])[0] != "off",
-        help="Natural Earth and GeoNames, served by this app: nothing leaves the machine.",
+        help=_("Natural Earth and GeoNames, served by this app: nothing leaves the machine."),
     )
 
 # ---------------------------------------------------------------- analysis (per session)
@@ -310,7 +358,8 @@ try:
             lambda: dashboard.load_fetched(boundary_set),
         )
     else:
-        boundaries = bundled_world()
+        with st.spinner(_("Loading bundled boundaries…")):
+            boundaries = bundled_world()
     options = dict(
         preset=None if preset == "auto" else preset,
         overrides=overrides,
@@ -320,7 +369,8 @@ try:
         date_range=date_range_choice,
         fix_swapped=fix_swapped,
     )
-    key = _digest(
+    key = _digest(  # the language too: the report's problem messages are written in it
+        i18n.language(),
         *identities,
         repr(sorted(options.items())),
         boundaries.name,
@@ -337,37 +387,36 @@ except CrisismapError as exc:
 sources = [f"upload:{name}" for name, _ in uploaded] + [d.id for d in opened]
 with st.sidebar:
     try:
-        if ws.may(Action.SAVE) and uploaded and st.button("Save uploads to the workspace"):
+        if ws.may(Action.SAVE) and uploaded and st.button(_("Save uploads to the workspace")):
             for info in dashboard.save_files(ws, uploaded, analysis):
-                verb = "was already saved as" if info.already_saved else "saved as"
-                st.success(
-                    f"{escape.markdown(info.filename)} {verb} “{escape.markdown(info.name)}”."
-                )
+                st.success(dashboard.saved_sentence(info))
         if saved and ws.may(Action.RENAME):
-            with st.expander("Manage saved datasets"):
-                target = st.selectbox("Dataset", saved, format_func=dashboard.saved_label)
-                new_name = st.text_input("New name", value=target.name)
-                if st.button("Rename") and new_name != target.name:
+            with st.expander(_("Manage saved datasets")):
+                target = st.selectbox(_("Dataset"), saved, format_func=dashboard.saved_label)
+                new_name = st.text_input(_("New name"), value=target.name)
+                if st.button(_("Rename")) and new_name != target.name:
                     ws.rename(target.id, new_name)
                     st.rerun()
                 if (
                     ws.may(Action.DELETE)
-                    and st.checkbox("I want to delete this dataset")
-                    and st.button("Delete (to the trash)")
+                    and st.checkbox(_("I want to delete this dataset"))
+                    and st.button(_("Delete (to the trash)"))
                 ):
                     ws.delete(target.id)
                     st.rerun()
         trashed = ws.trash() if ws.may(Action.RESTORE) else []
         if trashed:
-            with st.expander(f"Trash ({len(trashed)})"):
-                gone = st.selectbox("Deleted dataset", trashed, format_func=dashboard.trash_label)
-                if st.button("Restore"):
+            with st.expander(_("Trash ({n})").format(n=format_number(len(trashed)))):
+                gone = st.selectbox(
+                    _("Deleted dataset"), trashed, format_func=dashboard.trash_label
+                )
+                if st.button(_("Restore")):
                     ws.restore(gone.id)
                     st.rerun()
-                if ws.may(Action.PURGE) and st.button("Purge now (overwrite the bytes)"):
+                if ws.may(Action.PURGE) and st.button(_("Purge now (overwrite the bytes)")):
                     result = ws.purge(gone.id)
                     if result.pending:
-                        st.warning("Purge pending: another session is reading; it will retry.")
+                        st.warning(_("Purge pending: another session is reading; it will retry."))
                     else:
                         st.rerun()
     except CrisismapError as exc:
@@ -377,45 +426,42 @@ with st.sidebar:
 report = analysis.report
 st.title("crisismap")
 cols = st.columns(5)
-cols[0].metric("Records", f"{report.records:,}")
-cols[1].metric("Accepted", f"{report.accepted:,}")
-cols[2].metric("With warnings", f"{report.warned:,}")
-cols[3].metric("Rejected", f"{report.rejected:,}")
-cols[4].metric("Preset", report.preset or "—")
+cols[0].metric(_("Records"), format_number(report.records))
+cols[1].metric(_("Accepted"), format_number(report.accepted))
+cols[2].metric(_("With warnings"), format_number(report.warned))
+cols[3].metric(_("Rejected"), format_number(report.rejected))
+cols[4].metric(_("Preset"), dashboard.preset_name(report.preset) if report.preset else "—")
 with st.expander(
-    f"Validation report: {report.rejected:,} rejected, {report.warnings:,} warnings",
+    dashboard.validation_title(report),
     expanded=report.rejected > 0 and report.accepted == 0,
 ):
-    st.write("Column mapping used:")
-    st.dataframe(dashboard.mapping_table(report), hide_index=True)
+    st.write(_("Column mapping used:"))
+    st.dataframe(dashboard.on_screen(dashboard.mapping_table(report)), hide_index=True)
     for note in dashboard.category_notes(report) + dashboard.flag_notes(report):
         st.caption(escape.markdown(note))
-    st.dataframe(dashboard.problem_counts(report), hide_index=True)
-    st.dataframe(dashboard.problem_table(report), hide_index=True)
+    st.dataframe(dashboard.on_screen(dashboard.problem_counts(report)), hide_index=True)
+    st.dataframe(dashboard.on_screen(dashboard.problem_table(report)), hide_index=True)
     if ws.may(Action.EXPORT_INTERNAL):
         item = ws.internal_export(dashboard.rejected_export(analysis), sources=sources)
-        st.download_button(item.label, item.make, file_name=item.filename, mime=item.mime)
+        st.download_button(_(item.label), item.make, file_name=item.filename, mime=item.mime)
 agreement = dashboard.agreement_table(analysis)
 if len(agreement):  # the file states admin names: does it agree with the boundaries?
-    with st.expander("Stated names against the boundaries"):
-        st.dataframe(agreement, hide_index=True)
+    with st.expander(_("Stated names against the boundaries")):
+        st.dataframe(dashboard.on_screen(agreement), hide_index=True)
         if ws.may(Action.VIEW):  # signed in or local; record-level, never in public exports
-            st.caption("Where they disagree: the name the file gives, the region each puts it in.")
-            st.dataframe(dashboard.disagreement_table(analysis), hide_index=True)
+            st.caption(
+                _("Where they disagree: the name the file gives, the region each puts it in.")
+            )
+            st.dataframe(
+                dashboard.on_screen(dashboard.disagreement_table(analysis)), hide_index=True
+            )
 for message in [*fit.boundary_messages(analysis), fit.outside_points(analysis).message()]:
     _say(message)
 if len(analysis.conflicts):
-    st.warning(
-        f"{len(analysis.conflicts):,} records share an id with a record of another file but "
-        "differ from it: the first file's version is counted."
-    )
-    st.dataframe(analysis.conflicts, hide_index=True)
+    st.warning(dashboard.conflicts_sentence(len(analysis.conflicts)))
+    st.dataframe(dashboard.on_screen(analysis.conflicts), hide_index=True)
 if report.accepted == 0:
-    st.error(
-        f"0 of {report.records:,} records were accepted: nothing can be mapped. "
-        "Open the validation report above to see why, fix the file or the column mapping, "
-        "and upload it again."
-    )
+    st.error(dashboard.nothing_accepted_sentence(report.records))
     st.stop()
 
 # ---------------------------------------------------------------- view controls
@@ -429,41 +475,47 @@ if "drill" in linked and not st.session_state.get("_link_drill_done"):
     st.session_state["drill"] = linked["drill"]
 c1, c2, c3, c4 = st.columns([1, 1, 2, 2])
 level = c1.selectbox(
-    "Admin level",
+    _("Admin level"),
     levels,
     index=levels.index(linked.get("level", dashboard.default_level(analysis))),
-    format_func=lambda n: f"admin-{n}",
+    format_func=dashboard.level_name,
 )
 unit = c2.selectbox(
-    "Period",
+    _("Period"),
     PERIOD_UNITS,
     index=PERIOD_UNITS.index(linked.get("unit", Period.MONTH)),
-    format_func=lambda p: p.value,
+    format_func=dashboard.period_name,
 )
 date_range = c3.date_input(
-    "Date range", value=linked.get("dates", bounds), min_value=bounds[0], max_value=bounds[1]
+    _("Date range"),
+    value=linked.get("dates", bounds),
+    min_value=bounds[0],
+    max_value=bounds[1],
+    format="DD/MM/YYYY" if i18n.language() not in ("en", i18n.PSEUDO) else "YYYY/MM/DD",
 )
 category_options = dashboard.categories_of(analysis)
 categories = c4.multiselect(
-    "Categories",
+    _("Categories"),
     category_options,
     default=[c for c in linked.get("categories", []) if c in category_options],
+    placeholder=_("Choose options"),
 )
 region_options = dashboard.region_choices(analysis, level)
 region_filter = st.multiselect(
-    "Regions",
+    _("Regions"),
     region_options,
     default=[r for r in linked.get("regions", []) if r in region_options],
     format_func=lambda c: c[1],
+    placeholder=_("Choose options"),
 )
 searchable = dashboard.region_search(analysis)
 st.selectbox(
-    "Find a region",
+    _("Find a region"),
     [None, *searchable],
-    format_func=lambda c: "type a name or code…" if c is None else searchable[c],
+    format_func=lambda c: _("type a name or code…") if c is None else searchable[c],
     key="find_region",
     on_change=lambda: st.session_state.update(drill=st.session_state.get("find_region")),
-    help="Opens the region on the map (drills down into it).",
+    help=_("Opens the region on the map (drills down into it)."),
 )
 start, end = (
     (date_range + (date_range[0],))[:2]
@@ -471,8 +523,8 @@ start, end = (
     else (date_range, date_range)
 )
 flags = dashboard.flag_filters(analysis)  # only the approval flags the file has
-approved_only = "approved" in flags and st.checkbox("Approved records only")
-verified_only = "verified" in flags and st.checkbox("Verified records only")
+approved_only = "approved" in flags and st.checkbox(_("Approved records only"))
+verified_only = "verified" in flags and st.checkbox(_("Verified records only"))
 
 drill = st.session_state.get("drill")
 view = View.parse(
@@ -485,29 +537,36 @@ view = View.parse(
     approved_only=approved_only,
     verified_only=verified_only,
 )
-_say(fit.unattributed(analysis, view).message(view.period.value))
+_say(fit.unattributed(analysis, view).message(view.period))
 periods = dashboard.period_labels(analysis, view)
 pcol1, pcol2, pcol3, pcol4 = st.columns([1, 6, 1, 1])
 if "period_idx" not in st.session_state:
     st.session_state.period_idx = 0
-if pcol1.button("◀", help="previous period"):
+back, forward = ("▶", "◀") if i18n.is_rtl() else ("◀", "▶")  # pointing the reading way
+if pcol1.button(back, help=_("previous period")):
     st.session_state.period_idx = max(0, st.session_state.period_idx - 1)
-if pcol3.button("▶", help="next period"):
+if pcol3.button(forward, help=_("next period")):
     st.session_state.period_idx = min(len(periods), st.session_state.period_idx + 1)
-choices = ["All periods"] + periods
+ALL_PERIODS = "All periods"  # the slider's first stop (a key; shown translated)
+choices = [ALL_PERIODS] + periods
 if linked.get("shown") in periods and not st.session_state.get("_link_shown_done"):
     st.session_state["_link_shown_done"] = True
     st.session_state.period_idx = choices.index(linked["shown"])
 st.session_state.period_idx = min(st.session_state.period_idx, len(choices) - 1)
-period = pcol2.select_slider("Show", choices, value=choices[st.session_state.period_idx])
+period = pcol2.select_slider(
+    _("Show"),
+    choices,
+    value=choices[st.session_state.period_idx],
+    format_func=lambda p: _("All periods") if p == ALL_PERIODS else dashboard.period_label(p, unit),
+)
 st.session_state.period_idx = choices.index(period)
-playing = pcol4.toggle("Play", help="step through the periods")
+playing = pcol4.toggle(_("Play"), help=_("step through the periods"))
 
 # ---------------------------------------------------------------- one library call
 page = dashboard.build_view(
     analysis,
     view,
-    period=None if period == "All periods" else period,
+    period=None if period == ALL_PERIODS else period,
     drill=drill,
     by_category=st.session_state.get("chart_by_category", False),
 )
@@ -516,8 +575,8 @@ st.query_params.from_dict(  # this view as a link (ids and choices only, never d
         view,
         datasets=[d.id for d in opened],
         drill=drill,
-        shown=None if period == "All periods" else period,
-        basemap=None if basemap.startswith("None") else basemap,
+        shown=None if period == ALL_PERIODS else period,
+        basemap=None if basemap == dashboard.NO_BASEMAP else basemap,
         places=offline_basemap,
     )
 )
@@ -526,14 +585,16 @@ st.query_params.from_dict(  # this view as a link (ids and choices only, never d
 left, right = st.columns([2, 1])  # the map first: readable on a laptop screen
 with left:
     if drill and dashboard.can_drill(analysis, page.level, drill):
-        st.info(f"Drilled down into {escape.markdown(page.drill_name)}.")
+        st.info(_("Drilled down into {region}.").format(region=escape.markdown(page.drill_name)))
     elif drill:
         st.info(
-            f"{escape.markdown(page.drill_name)}: admin-{page.level} is the finest level of "
-            "these boundaries, so the map shows this region alone (its records are below)."
+            _(
+                "{region}: admin-{level} is the finest level of these boundaries, so the map "
+                "shows this region alone (its records are below)."
+            ).format(region=escape.markdown(page.drill_name), level=page.level)
         )
     if drill:
-        if st.button("Back to all regions"):
+        if st.button(_("Back to all regions")):
             st.session_state.pop("drill", None)
             st.session_state.pop("find_region", None)
             st.rerun()
@@ -541,13 +602,13 @@ with left:
     colour_by = "incidents"
     if page.victims.reported:
         colour_by = st.radio(
-            "Colour regions by",
+            _("Colour regions by"),
             ["incidents", "victims"],
-            format_func={"incidents": "Incidents", "victims": page.victims.label}.get,
+            format_func={"incidents": _("Incidents"), "victims": _(page.victims.label)}.get,
             horizontal=True,
         )
     shown_regions = page.regions
-    if st.toggle("Outline regions where incidents rose or fell", key="mark_trends"):
+    if st.toggle(_("Outline regions where incidents rose or fell"), key="mark_trends"):
         shown_regions = dashboard.with_trends(
             page.regions,
             dashboard.view_trends(
@@ -561,7 +622,7 @@ with left:
         page.points,
         total_points=page.total_points,
         title=page.map_title(colour_by),
-        basemap=None if basemap.startswith("None") else basemap,
+        basemap=None if basemap == dashboard.NO_BASEMAP else basemap,
         victims=page.victims,
         value=colour_by,
         offline_basemap=offline_basemap,
@@ -578,28 +639,33 @@ with left:
         st.session_state.drill = code
         st.rerun()
     if page.drill_name:
-        with st.expander(f"Records in {escape.markdown(page.drill_name)} ({page.total_points:,})"):
+        with st.expander(
+            _("Records in {region} ({n})").format(
+                region=escape.markdown(page.drill_name), n=format_number(page.total_points)
+            )
+        ):
             if ws.may(Action.EXPORT_INTERNAL):
                 listed = page.records()
                 st.caption(
-                    f"Newest first: {len(listed):,} of {page.total_points:,}. "
-                    "Record-level data: for the team only."
+                    _("Newest first: {shown} of {n}. Record-level data: for the team only.").format(
+                        shown=format_number(len(listed)), n=format_number(page.total_points)
+                    )
                 )
-                st.dataframe(listed, hide_index=True)
+                st.dataframe(dashboard.on_screen(listed), hide_index=True)
             else:
-                st.caption("Your role shows figures, not records.")
+                st.caption(_("Your role shows figures, not records."))
 with right:
     st.subheader(escape.markdown(page.series_title))
-    st.bar_chart(page.series, x="period", y="incidents", color="category", stack=True)
+    chart = dashboard.chart_frame(page.series)
+    st.bar_chart(chart, x=chart.columns[0], y=chart.columns[2], color=chart.columns[1], stack=True)
     st.toggle(
-        "By category",
+        _("By category"),
         key="chart_by_category",
-        help="Split the bars by category: an incident with several categories counts in "
-        "each, so the bars can add up to more than the incidents.",
+        help=_(dashboard.HELP["by_category"]),
     )
-    with st.expander("Change: where incidents rose or fell"):
+    with st.expander(_("Change: where incidents rose or fell")):
         baseline = st.number_input(
-            "Compare with the previous periods",
+            _("Compare with the previous periods"),
             2,
             104,
             dashboard.TREND_BASELINE,
@@ -607,50 +673,50 @@ with right:
         )
         change = dashboard.view_trends(analysis, page.view, baseline=int(baseline))
         st.caption(escape.markdown(change.sentence()))
-        st.dataframe(change.table, hide_index=True)
-    st.subheader("Top regions")
-    st.dataframe(page.top_regions, hide_index=True)
+        st.dataframe(dashboard.on_screen(change.table), hide_index=True)
+    st.subheader(_("Top regions"))
+    st.dataframe(dashboard.on_screen(page.top_regions), hide_index=True)
 
 # ---------------------------------------------------------------- exports
-st.subheader("Export this view")
+st.subheader(_("Export this view"))
 ecol1, ecol2 = st.columns([3, 1])
 public = True
 if ws.may(Action.EXPORT_INTERNAL):
     public = ecol1.toggle(
-        "Public export: suppress figures under k incidents, drop free text, sources and ids",
+        _("Public export: suppress figures under k incidents, drop free text, sources and ids"),
         value=True,
     )
 else:
-    ecol1.caption("Public exports: figures under k incidents suppressed, no free text or ids.")
-k = int(ecol2.number_input("k", min_value=2, max_value=50, value=5)) if public else 5
+    ecol1.caption(_("Public exports: figures under k incidents suppressed, no free text or ids."))
+k = int(ecol2.number_input(_("k"), min_value=2, max_value=50, value=5)) if public else 5
 if not public:
-    st.warning("Internal export: exact small counts and rejected records. SENSITIVE: team only.")
+    st.warning(_("Internal export: exact small counts and rejected records. SENSITIVE: team only."))
 pcol1, pcol2 = st.columns([3, 2])
 points = pcol1.selectbox(
-    "Incident points in the report bundle",
+    _("Incident points in the report bundle"),
     list(dashboard.POINT_CHOICES),
-    format_func=dashboard.POINT_CHOICES.get,
-    help="Public points appear only in published cells, with the period instead of the date.",
+    format_func=lambda p: _(dashboard.POINT_CHOICES[p]),
+    help=_("Public points appear only in published cells, with the period instead of the date."),
 )
 masking = dashboard.point_masking(points)
 if masking is not None:
     # the same setting as "id column" under "Columns and dates" (one mapping, two places)
-    st.session_state["points_id"] = st.session_state.get("map_id", "(detected)")
+    st.session_state["points_id"] = st.session_state.get("map_id", dashboard.DETECTED)
     pcol2.selectbox(
-        "Id column for masked points",
-        ["(detected)"] + headers,
+        _("Id column for masked points"),
+        [dashboard.DETECTED] + headers,
         key="points_id",
+        format_func=dashboard.column_choice_name,
         on_change=lambda: st.session_state.update(map_id=st.session_state["points_id"]),
-        help="Each displaced point is keyed on its record's id: with the file's id column, "
-        "every export puts it in the same place.",
+        help=_(dashboard.HELP["points_id"]),
     )
     id_warning = dashboard.generated_id_warning(analysis)
     if id_warning and masking.method == "displace":
         st.warning(escape.markdown(id_warning))
 bom = pcol2.checkbox(
-    "CSV for Excel",
+    _("CSV for Excel"),
     value=True,
-    help="Start CSV files with a UTF-8 byte-order mark, so Excel shows accents right.",
+    help=_("Start CSV files with a UTF-8 byte-order mark, so Excel shows accents right."),
 )
 ledger = dashboard.release_ledger(ws.workspace) if public else None
 exports = ws.exports(
@@ -672,11 +738,11 @@ exports = ws.exports(
 )
 ready = dashboard.exports_ready(analysis, page, public=public, k=k, ledger=ledger)
 if not ready and st.session_state.get("cancel-export"):
-    st.info("Cancelled: nothing was prepared. The page is yours again.")
+    st.info(_("Cancelled: nothing was prepared. The page is yours again."))
 prepare = st.empty()
-if not ready and prepare.button("Prepare the downloads of this view", type="primary"):
+if not ready and prepare.button(_("Prepare the downloads of this view"), type="primary"):
     cancel = st.empty()
-    cancel.button("Cancel", key="cancel-export")  # pressing it reruns: the work stops
+    cancel.button(_("Cancel"), key="cancel-export")  # pressing it reruns: the work stops
     with st.status(
         dashboard.protecting_sentence(page, public=public, k=k), expanded=True
     ) as status:
@@ -692,32 +758,33 @@ if not ready and prepare.button("Prepare the downloads of this view", type="prim
                     dashboard.waiting_sentence(s, dashboard.export_time_limit())
                 ),
             )
-            status.update(label="The downloads are ready.", state="complete")
+            status.update(label=_("The downloads are ready."), state="complete")
             prepare.empty()
             ready = True
         except TimeLimitError as exc:
-            status.update(label="Stopped: this view took too long.", state="error")
+            status.update(label=_("Stopped: this view took too long."), state="error")
             st.error(escape.markdown(exc))
         except CrisismapError as exc:
-            status.update(label="This view cannot be exported as it is.", state="error")
+            status.update(label=_("This view cannot be exported as it is."), state="error")
             st.error(escape.markdown(exc))
     cancel.empty()
 if ready:
     ecols = st.columns(len(exports))
     for col, item in zip(ecols, exports, strict=True):
-        col.download_button(item.label, item.make, file_name=item.filename, mime=item.mime)
+        col.download_button(_(item.label), item.make, file_name=item.filename, mime=item.mime)
 
 # ---------------------------------------------------------------- team administration
 if ws.may(Action.AUDIT) or ws.may(Action.MEMBERS):
-    st.subheader("Team administration" if who.team else "Workspace administration")
+    st.subheader(_("Team administration") if who.team else _("Workspace administration"))
     if ws.may(Action.AUDIT):
-        with st.expander("Audit log"):
-            st.dataframe(ws.audit_table(), hide_index=True)
+        with st.expander(_("Audit log")):
+            st.dataframe(dashboard.on_screen(ws.audit_table()), hide_index=True)
             name, make = ws.audit_csv()
-            st.download_button("Audit log (CSV)", make, file_name=name, mime="text/csv")
+            st.download_button(_("Audit log (CSV)"), make, file_name=name, mime="text/csv")
     if ws.may(Action.MEMBERS) and who.team is not None:
-        with st.expander("Members"):
-            st.dataframe(ws.members_table(dashboard.load_teams()[0]), hide_index=True)
+        with st.expander(_("Members")):
+            members = ws.members_table(dashboard.load_teams()[0])
+            st.dataframe(dashboard.on_screen(members), hide_index=True)
 
 if playing and periods:
     import time

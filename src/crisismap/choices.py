@@ -15,9 +15,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crisismap import aggregate, pipeline
+from crisismap import aggregate, i18n, pipeline
+from crisismap.i18n import N_, _
 from crisismap.pipeline import Analysis
-from crisismap.schema import View
+from crisismap.schema import IMPRECISE_PERIOD, Period, View
 
 # ----------------------------------------------------------------------------- memo
 
@@ -245,3 +246,35 @@ def view_from_query(
     if one["basemap"]:
         out["basemap"] = one["basemap"]
     return out
+
+
+# ----------------------------------------------------------------------------- names
+
+PERIOD_NAMES = {
+    Period.DAY: N_("day"),
+    Period.ISO_WEEK: N_("week (ISO, Monday to Sunday)"),
+    Period.ACLED_WEEK: N_("week (ACLED, Saturday to Friday)"),
+    Period.MONTH: N_("month"),
+    Period.QUARTER: N_("quarter"),
+    Period.YEAR: N_("year"),
+}
+
+
+def level_name(level: int) -> str:
+    return _("admin-{level}").format(level=level)
+
+
+def period_name(period: Period) -> str:
+    return _(PERIOD_NAMES.get(period, period.value))
+
+
+def period_label(label: str, unit: Period) -> str:
+    """A period as the slider shows it: a month in the user's words (``mars 2024``)."""
+    if label == IMPRECISE_PERIOD:
+        return _("date not attributable")
+    if unit is Period.MONTH and i18n.language() != i18n.DEFAULT:
+        try:
+            return i18n.format_month(aggregate.period_bounds(label, unit)[0])
+        except (ValueError, TypeError):
+            return label
+    return label

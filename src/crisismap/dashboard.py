@@ -21,6 +21,7 @@ import pandas as pd
 from crisismap import display, join, pipeline, prepared
 from crisismap.boundaries import BoundarySet, load_boundaries, read_boundary_bytes
 from crisismap.choices import (  # noqa: F401  (re-exported for app.py)
+    PERIOD_NAMES,
     QUERY_KEYS,
     _main_countries,
     _memo,
@@ -30,7 +31,10 @@ from crisismap.choices import (  # noqa: F401  (re-exported for app.py)
     datasets_from_query,
     date_bounds,
     default_level,
+    level_name,
+    period_label,
     period_labels,
+    period_name,
     region_choices,
     region_search,
     view_from_query,
@@ -38,8 +42,10 @@ from crisismap.choices import (  # noqa: F401  (re-exported for app.py)
 )
 from crisismap.errors import InvalidValueError
 from crisismap.export import to_csv_bytes
+from crisismap.i18n import N_, _, format_number, ngettext
 from crisismap.page import (  # noqa: F401  (re-exported for app.py)
     CHART_CATEGORIES,
+    COLUMN_LABELS,
     MAX_LISTED_RECORDS,
     MAX_MAP_POINTS,
     OTHER,
@@ -49,16 +55,25 @@ from crisismap.page import (  # noqa: F401  (re-exported for app.py)
     _top_categories,
     build_view,
     can_drill,
+    chart_frame,
     clicked_region,
+    on_screen,
 )
 from crisismap.pipeline import Analysis
 from crisismap.problems import PROBLEM_FIELDS, Report
 from crisismap.records import PRESETS, read_csv_bytes
 from crisismap.schema import View
 from crisismap.session import (  # noqa: F401  (re-exported for app.py)
+    LANGUAGE_KEY,
     app_mode,
+    browser_language,
     enter_scope,
+    language_name,
+    language_options,
     load_teams,
+    page_language_script,
+    remember_language,
+    remembered_language,
     team_access,
     teams_file,
 )
@@ -66,21 +81,51 @@ from crisismap.store import DatasetInfo, Workspace, default_data_dir
 
 PRESET_CHOICES = ["auto", *PRESETS]
 DATE_ORDER_LABELS = {
-    "auto": "decide from the column",
-    "dmy": "day first (31/12/2024)",
-    "mdy": "month first (12/31/2024)",
+    "auto": N_("decide from the column"),
+    "dmy": N_("day first (31/12/2024)"),
+    "mdy": N_("month first (12/31/2024)"),
 }
 OVERRIDABLE_FIELDS = ["date", "lat", "lon", "coords", "category", "victims", "id", "description"]
 # How multi-label categories are split: None keeps the preset's choice.
 CATEGORY_SEPARATOR_LABELS = {
-    None: "the preset's choice",
-    "auto": "decide from the labels (recurring labels win)",
-    "none": "do not split",
-    ";": "split on ;",
-    "|": "split on |",
-    ",": "split on ,",
+    None: N_("the preset's choice"),
+    "auto": N_("decide from the labels (recurring labels win)"),
+    "none": N_("do not split"),
+    ";": N_("split on ;"),
+    "|": N_("split on |"),
+    ",": N_("split on ,"),
 }
 WEB_BASEMAPS = ["OpenStreetMap", "CartoDB positron"]
+NO_BASEMAP = N_("None (offline)")
+DETECTED = "(detected)"  # the column menus' first choice: the preset's detection
+FIELD_COLUMN_LABELS = {
+    "date": N_("date column"),
+    "lat": N_("lat column"),
+    "lon": N_("lon column"),
+    "coords": N_("coords column"),
+    "category": N_("category column"),
+    "victims": N_("victims column"),
+    "id": N_("id column"),
+    "description": N_("description column"),
+}
+HELP = {  # the longer help texts of the page's widgets
+    "date_range": N_(
+        "UCDP and others date some events over weeks or months. By default they count in a "
+        "period only when the whole range lies in it, else as 'date not attributable'."
+    ),
+    "snap": N_(
+        "Empty: the boundaries' own default (2,000 m for the bundled world set, whose "
+        "coastline is generalised; none for your own boundaries). 0 turns snapping off."
+    ),
+    "by_category": N_(
+        "Split the bars by category: an incident with several categories counts in each, "
+        "so the bars can add up to more than the incidents."
+    ),
+    "points_id": N_(
+        "Each displaced point is keyed on its record's id: with the file's id column, every "
+        "export puts it in the same place."
+    ),
+}
 TREND_BASELINE = 8  # previous periods the Change panel compares with, until the user says
 HEADER_SNIFF_BYTES = 64 * 1024
 
@@ -132,7 +177,7 @@ def fetch_notice(source: str) -> str:
     """What a fetch from ``source`` sends where, for the caption before the button."""
     from crisismap.boundaries.fetch import notice
 
-    return "Offline by default. " + notice(source)
+    return _("Offline by default.") + " " + notice(source)
 
 
 def fetch_current(iso3: str, source: str, level: int) -> tuple[str, list[str]]:
@@ -181,17 +226,22 @@ def saved_label(info: DatasetInfo) -> str:
     """How a saved dataset is listed: name, date saved, record counts."""
     counts = info.report or {}
     figures = (
-        f"{counts.get('accepted', '?'):,} of {counts.get('records', '?'):,} accepted"
+        _("{accepted} of {records} accepted").format(
+            accepted=format_number(counts.get("accepted", 0)),
+            records=format_number(counts["records"]),
+        )
         if isinstance(counts.get("records"), int)
-        else f"{info.size:,} bytes"
+        else ngettext("{n} byte", "{n} bytes", info.size).format(n=format_number(info.size))
     )
-    return f"{info.name} · saved {info.created[:10]} · {figures}"
+    return _("{name} · saved {date} · {figures}").format(
+        name=info.name, date=info.created[:10], figures=figures
+    )
 
 
 def trash_label(info: DatasetInfo) -> str:
     """How a deleted dataset is listed in the trash: name and when it was deleted."""
     deleted = (info.deleted_at or "")[:16].replace("T", " ")
-    return f"{info.name} · deleted {deleted or 'earlier'}"
+    return _("{name} · deleted {when}").format(name=info.name, when=deleted or _("earlier"))
 
 
 def save_files(
@@ -303,7 +353,7 @@ def rejected_csv(analysis: Analysis) -> bytes:
 def rejected_export(analysis: Analysis) -> ExportItem:
     """The validation report's download: rejected records with reasons (internal)."""
     return ExportItem(
-        "Rejected records with reasons (CSV)",
+        N_("Rejected records with reasons (CSV)"),
         "SENSITIVE_rejected_records.csv",
         "text/csv",
         partial(_with_bom, partial(rejected_csv, analysis)),
@@ -390,8 +440,14 @@ def release_ledger(workspace: Any) -> Any:
 
 def waiting_sentence(elapsed: float, limit: float | None) -> str:
     """How long it has worked, and when it will stop."""
-    stop = f" (it stops at {limit:g} s)" if limit else ""
-    return f"Working for {elapsed:.0f} s{stop}. Cancel stops it and keeps the page usable."
+    if limit:
+        return _(
+            "Working for {elapsed} s (it stops at {limit} s). Cancel stops it and keeps the "
+            "page usable."
+        ).format(elapsed=format_number(round(elapsed)), limit=format_number(limit))
+    return _("Working for {elapsed} s. Cancel stops it and keeps the page usable.").format(
+        elapsed=format_number(round(elapsed))
+    )
 
 
 def prepare_exports(
@@ -422,9 +478,9 @@ def prepare_exports(
 
 # Incident points the report bundle may carry (see crisismap.report.view_points).
 POINT_CHOICES = {
-    "none": "No incident points",
-    "displace": "Points displaced 0.5-5 km (kept in their region)",
-    "round": "Points rounded to 2 decimals (about 1 km)",
+    "none": N_("No incident points"),
+    "displace": N_("Points displaced 0.5-5 km (kept in their region)"),
+    "round": N_("Points rounded to 2 decimals (about 1 km)"),
 }
 
 
@@ -491,18 +547,23 @@ def exports(
 
     stem = f"crisismap_admin{view.level}_{view.period.value}"
     items = [
-        ExportItem("Summary (CSV)", f"{stem}.csv", _MIMES["csv"], lambda: figure_file("cells.csv")),
         ExportItem(
-            "Summary (XLSX)", f"{stem}.xlsx", _MIMES["xlsx"], lambda: figure_file("figures.xlsx")
+            N_("Summary (CSV)"), f"{stem}.csv", _MIMES["csv"], lambda: figure_file("cells.csv")
         ),
         ExportItem(
-            "Regions (GeoJSON)",
+            N_("Summary (XLSX)"),
+            f"{stem}.xlsx",
+            _MIMES["xlsx"],
+            lambda: figure_file("figures.xlsx"),
+        ),
+        ExportItem(
+            N_("Regions (GeoJSON)"),
             f"{stem}.geojson",
             _MIMES["geojson"],
             lambda: figure_file("regions.geojson"),
         ),
         ExportItem(
-            "Map (PNG)",
+            N_("Map (PNG)"),
             f"{stem}_map.png",
             "image/png",
             lambda: prepared.map_png(
@@ -510,7 +571,7 @@ def exports(
             ),
         ),
         ExportItem(
-            "Report bundle (ZIP)",
+            N_("Report bundle (ZIP)"),
             report.bundle_filename(level=view.level, period=view.period, public=public),
             "application/zip",
             lambda: prepared.bundle(
@@ -525,7 +586,7 @@ def exports(
     if not public:
         items.append(
             ExportItem(
-                "Rejected records (CSV)",
+                N_("Rejected records (CSV)"),
                 "rejected_records.csv",
                 "text/csv",
                 lambda: rejected_csv(analysis),
@@ -560,8 +621,8 @@ def _record_items(analysis: Analysis, view: View, files: Any) -> list[ExportItem
 
     gpkg = "application/geopackage+sqlite3"
     return [
-        ExportItem("Records (CSV)", "records.csv", "text/csv", partial(make, "csv")),
-        ExportItem("Records (GeoPackage)", "records.gpkg", gpkg, partial(make, "gpkg")),
+        ExportItem(N_("Records (CSV)"), "records.csv", "text/csv", partial(make, "csv")),
+        ExportItem(N_("Records (GeoPackage)"), "records.gpkg", gpkg, partial(make, "gpkg")),
     ]
 
 
@@ -569,3 +630,85 @@ def _with_bom(make: Callable[[], bytes]) -> bytes:
     from crisismap.export import with_bom
 
     return with_bom(make())
+
+
+# ----------------------------------------------------------------------------- the page's words
+
+ROLE_NAMES = {"viewer": N_("viewer"), "analyst": N_("analyst"), "admin": N_("admin")}
+RTL_STYLE = """<style>
+html[dir="rtl"] body, html[dir="rtl"] [data-testid="stSidebar"],
+html[dir="rtl"] [data-testid="stMain"] { direction: rtl; text-align: right; }
+html[dir="rtl"] [data-testid="stMarkdownContainer"], html[dir="rtl"] label,
+html[dir="rtl"] [data-testid="stCaptionContainer"], html[dir="rtl"] h1, html[dir="rtl"] h2,
+html[dir="rtl"] h3, html[dir="rtl"] summary { text-align: right; }
+html[dir="rtl"] [data-testid="stVegaLiteChart"], html[dir="rtl"] [data-testid="stDataFrame"],
+html[dir="rtl"] iframe { direction: ltr; }
+</style>"""
+
+
+def role_name(role: Any) -> str:
+    return _(ROLE_NAMES.get(str(role), str(role)))
+
+
+def preset_name(preset: str) -> str:
+    """A column preset as the menu lists it (``auto``: detected; the others are names)."""
+    return _("detect automatically") if preset == "auto" else preset
+
+
+def column_choice_name(choice: str) -> str:
+    return _("(detected)") if choice == DETECTED else choice
+
+
+def validation_title(report: Report) -> str:
+    rejected = ngettext("{n} rejected", "{n} rejected", report.rejected).format(
+        n=format_number(report.rejected)
+    )
+    warnings = ngettext("{n} warning", "{n} warnings", report.warnings).format(
+        n=format_number(report.warnings)
+    )
+    return _("Validation report: {rejected}, {warnings}").format(
+        rejected=rejected, warnings=warnings
+    )
+
+
+def conflicts_sentence(n: int) -> str:
+    return ngettext(
+        "{n} record shares an id with a record of another file but differs from it: the "
+        "first file's version is counted.",
+        "{n} records share an id with a record of another file but differ from it: the "
+        "first file's version is counted.",
+        n,
+    ).format(n=format_number(n))
+
+
+def nothing_accepted_sentence(records: int) -> str:
+    return ngettext(
+        # English says "0 of 1 records were" (the verb follows the 0); other languages
+        # decline the noun after {n}.
+        "0 of {n} records were accepted: nothing can be mapped. Open the validation report "
+        "above to see why, fix the file or the column mapping, and upload it again.",
+        "0 of {n} records were accepted: nothing can be mapped. Open the validation report "
+        "above to see why, fix the file or the column mapping, and upload it again.",
+        records,
+    ).format(n=format_number(records))
+
+
+def signed_in_caption(who: Any) -> str:
+    from crisismap.escape import markdown
+
+    return _("Signed in as {actor} · {team} ({role})").format(
+        actor=markdown(who.actor),
+        team=markdown(who.team_names[who.team]),
+        role=role_name(who.role),
+    )
+
+
+def saved_sentence(info: DatasetInfo) -> str:
+    from crisismap.escape import markdown
+
+    said = (
+        _("{file} was already saved as “{name}”.")
+        if info.already_saved
+        else _("{file} saved as “{name}”.")
+    )
+    return said.format(file=markdown(info.filename), name=markdown(info.name))

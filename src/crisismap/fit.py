@@ -15,7 +15,7 @@ import pandas as pd
 
 from crisismap import pipeline
 from crisismap.boundaries.checks import counts_text, summary_lines, threshold_text
-from crisismap.boundaries.model import counted
+from crisismap.i18n import N_, _, format_number, ngettext
 from crisismap.problems import BOUNDARY_NAMES_UNKNOWN
 from crisismap.records import range_counts
 from crisismap.schema import IMPRECISE_PERIOD, MatchStatus, View
@@ -23,9 +23,17 @@ from crisismap.schema import IMPRECISE_PERIOD, MatchStatus, View
 SUGGESTED_SNAP_M = 2000  # offered when points fall outside boundaries without snapping
 CHECK_LINES_SHOWN = 10
 DATE_RANGE_LABELS = {
-    "never": "Never spread: 'date not attributable' unless one period holds the range",
-    "start": "Count on the start date",
-    "end": "Count on the end date",
+    "never": N_("Never spread: 'date not attributable' unless one period holds the range"),
+    "start": N_("Count on the start date"),
+    "end": N_("Count on the end date"),
+}
+UNIT_WORDS = {  # "at periods of one …"
+    "day": N_("day"),
+    "week": N_("week"),
+    "acled-week": N_("ACLED week"),
+    "month": N_("month"),
+    "quarter": N_("quarter"),
+    "year": N_("year"),
 }
 
 
@@ -40,22 +48,24 @@ class Message:
 def boundary_messages(analysis: Any) -> list[Message]:
     """The boundaries' vintage, unknown stated names and the overlap checks."""
     bset = analysis.boundaries
-    out = [Message("info", f"Boundaries: {bset.name}: {bset.vintage}.")]
+    out = [
+        Message(
+            "info",
+            _("Boundaries: {name}: {vintage}.").format(name=bset.name, vintage=bset.vintage),
+        )
+    ]
     for problem in analysis.report.problems:
         if problem.code == BOUNDARY_NAMES_UNKNOWN.code:
             out.append(Message("warning", problem.message))
     found = summary_lines(bset.checks)
     if found:
         shown = found[:CHECK_LINES_SHOWN]
-        more = f" … and {len(found) - len(shown)} more." if len(found) > len(shown) else ""
-        out.append(
-            Message(
-                "warning",
-                f"Boundary checks: {counts_text(bset.checks)}. {threshold_text()} "
-                + " ".join(shown)
-                + more,
-            )
+        rest = len(found) - len(shown)
+        more = " " + _("… and {n} more.").format(n=format_number(rest)) if rest else ""
+        text = _("Boundary checks: {counts}. {tolerance}").format(
+            counts=counts_text(bset.checks), tolerance=threshold_text()
         )
+        out.append(Message("warning", text + " " + " ".join(shown) + more))
     return out
 
 
@@ -72,25 +82,34 @@ class Outside:
         if not self.outside and not self.snapped:
             return None
         if self.snap_m:
-            how = "the boundaries' default" if self.by_default else "as asked"
-            text = (
-                f"{_points(self.snapped)} outside every region "
-                f"{'was' if self.snapped == 1 else 'were'} snapped to the nearest region within "
-                f"{self.snap_m:,.0f} m ({how}; match 'snapped'); {self.outside:,} "
-                f"{'remains' if self.outside == 1 else 'remain'} outside."
+            how = _("the boundaries' default") if self.by_default else _("as asked")
+            snapped = ngettext(
+                "{n} point outside every region was snapped to the nearest region within "
+                "{distance} m ({how}; match 'snapped');",
+                "{n} points outside every region were snapped to the nearest region within "
+                "{distance} m ({how}; match 'snapped');",
+                self.snapped,
+            ).format(
+                n=format_number(self.snapped),
+                distance=format_number(round(self.snap_m)),
+                how=how,
             )
-            return Message("info" if not self.outside else "warning", text)
+            remain = ngettext("{n} remains outside.", "{n} remain outside.", self.outside).format(
+                n=format_number(self.outside)
+            )
+            return Message("info" if not self.outside else "warning", snapped + " " + remain)
         return Message(
             "warning",
-            f"{_points(self.outside)} {'is' if self.outside == 1 else 'are'} outside every "
-            "region (often at sea off a "
-            "generalised coastline). Snapping is off: set 'Snap points outside regions "
-            f"within (m)' in the sidebar (e.g. {SUGGESTED_SNAP_M:,}) to bring the nearest in.",
+            ngettext(
+                "{n} point is outside every region (often at sea off a generalised "
+                "coastline). Snapping is off: set 'Snap points outside regions within (m)' in "
+                "the sidebar (e.g. {distance}) to bring the nearest in.",
+                "{n} points are outside every region (often at sea off a generalised "
+                "coastline). Snapping is off: set 'Snap points outside regions within (m)' in "
+                "the sidebar (e.g. {distance}) to bring the nearest in.",
+                self.outside,
+            ).format(n=format_number(self.outside), distance=format_number(SUGGESTED_SNAP_M)),
         )
-
-
-def _points(n: int) -> str:
-    return f"{n:,} point{'' if n == 1 else 's'}"
 
 
 def outside_points(analysis: Any) -> Outside:
@@ -120,25 +139,34 @@ class Unattributed:
     ranged_victims: int
     choice: str
 
-    def message(self, period: str) -> Message | None:
+    def message(self, period: Any) -> Message | None:
+        """What to say for a view by ``period`` (a :class:`Period` or its value)."""
         if not self.incidents and not self.ranged:
             return None
-        text = (
-            f"{self.incidents:,} incidents ({self.victims:,} victims) sit in 'date not "
-            f"attributable' at periods of one {period}."
-        )
+        unit = _(UNIT_WORDS.get(getattr(period, "value", str(period)), str(period)))
+        text = ngettext(
+            "{n} incident ({victims} victims) sits in 'date not attributable' at periods of "
+            "one {period}.",
+            "{n} incidents ({victims} victims) sit in 'date not attributable' at periods of "
+            "one {period}.",
+            self.incidents,
+        ).format(n=format_number(self.incidents), victims=format_number(self.victims), period=unit)
         if self.ranged:
-            text += (
-                f" {counted(self.ranged, 'record')} ({self.ranged_victims:,} victims) "
-                f"{'is' if self.ranged == 1 else 'are'} dated over several days, counted "
-                + {
-                    "never": "only where the whole range lies in one period. Choose 'Count on "
-                    "the start date' or '… end date' under 'Columns and dates' (records dated "
-                    "over several days) to count each on one day.",
-                    "start": "on their start date, as chosen.",
-                    "end": "on their end date, as chosen.",
-                }[self.choice]
-            )
+            ranged = ngettext(
+                "{n} record ({victims} victims) is dated over several days, counted",
+                "{n} records ({victims} victims) are dated over several days, counted",
+                self.ranged,
+            ).format(n=format_number(self.ranged), victims=format_number(self.ranged_victims))
+            how = {
+                "never": N_(
+                    "only where the whole range lies in one period. Choose 'Count on the start "
+                    "date' or '… end date' under 'Columns and dates' (records dated over several "
+                    "days) to count each on one day."
+                ),
+                "start": N_("on their start date, as chosen."),
+                "end": N_("on their end date, as chosen."),
+            }[self.choice]
+            text += " " + ranged + " " + _(how)
         return Message("warning" if self.incidents else "info", text)
 
 

@@ -40,6 +40,7 @@ from folium.map import Layer
 from crisismap import basemap as basemap_data
 from crisismap.display import ZERO_COLOUR, Classes, classify, topology
 from crisismap.escape import html_text, html_texts, js_data, js_string
+from crisismap.i18n import N_, _, direction, format_number, ngettext
 from crisismap.schema import VictimsMeasure
 
 DEFAULT_ASSET_BASE = "/app/static/vendor"
@@ -77,7 +78,8 @@ def _offline_map(
             raise ValueError(
                 f"Unknown basemap {basemap!r}: expected one of {', '.join(WEB_BASEMAPS)} or None."
             )
-        folium.TileLayer(WEB_BASEMAPS[basemap], name=f"{basemap} (web)").add_to(fmap)
+        name = _("{basemap} (web)").format(basemap=basemap)
+        folium.TileLayer(WEB_BASEMAPS[basemap], name=name).add_to(fmap)
     return fmap
 
 
@@ -167,18 +169,18 @@ var {{ this.get_name() }} = (function () {
         }
     });
     layer.bindTooltip(function (l) {
-        var label = l.feature.crisismapLabel, rows = [
-            ["Region", label[0]], ["Code", label[1]],
-            ["Incidents", String(l.feature.properties.incidents)],
+        var label = l.feature.crisismapLabel, words = shown.words, rows = [
+            [words.region, label[0]], [words.code, label[1]],
+            [words.incidents, String(l.feature.properties.incidents)],
             [shown.vlabel, String(l.feature.properties.victims)]];
         if (shown.trend && shown.trend[l.feature.crisismapIndex]) {
-            rows.push(["Trend", shown.trend[l.feature.crisismapIndex][1]]);
+            rows.push([words.trend, shown.trend[l.feature.crisismapIndex][1]]);
         }
         if (shown.change) {
             var c = shown.change[l.feature.crisismapIndex];
             rows.push([shown.change_label, (c > 0 ? "+" : "") + String(c)]);
         }
-        return "<table>" + rows.map(function (r) {
+        return '<table dir="' + shown.dir + '">' + rows.map(function (r) {
             return "<tr><th>" + r[0] + "</th><td>" + r[1] + "</td></tr>";
         }).join("") + "</table>";
     }, {sticky: false});
@@ -212,7 +214,7 @@ def choropleth_layer(
     regions: gpd.GeoDataFrame,
     *,
     value: str = "incidents",
-    name: str = "Incidents per region",
+    name: str = N_("Incidents per region"),
     asset_base: str = DEFAULT_ASSET_BASE,
     victims: VictimsMeasure | None = None,
 ) -> tuple[_Regions, Classes]:
@@ -237,21 +239,35 @@ def choropleth_layer(
         "incidents": _whole(regions["incidents"]),
         "victims": _whole(regions["victims"])
         if victims is None or victims.reported
-        else ["not reported"] * len(regions),
-        "vlabel": html_texts([victims.label if victims else "Victims"])[0],
+        else [_("not reported")] * len(regions),
+        "vlabel": html_texts([_(victims.label) if victims else _("Victims")])[0],
         "change": _whole(regions["change"]) if "change" in regions else None,
         "change_label": html_texts(
-            [f"Change vs {regions.attrs.get('change_against') or 'the period before'}"]
+            [
+                _("Change vs {period}").format(period=regions.attrs["change_against"])
+                if regions.attrs.get("change_against")
+                else _("Change vs the period before")
+            ]
         )[0],
+        "words": {
+            key: html_text(_(word))
+            for key, word in (
+                ("region", N_("Region")),
+                ("code", N_("Code")),
+                ("incidents", N_("Incidents")),
+                ("trend", N_("Trend")),
+            )
+        },
+        "dir": direction(),
         "fill": classes.index(values).tolist(),
         "palette": [ZERO_COLOUR, *classes.colours],
         # rising / falling regions (crisismap.trends) outlined: no second copy of the shapes
-        "trend": [TREND_OUTLINES.get(str(t), None) for t in regions["trend"].tolist()]
+        "trend": [_trend_outline(str(t)) for t in regions["trend"].tolist()]
         if "trend" in regions
         else None,
     }
     bounds = shapely.total_bounds(geoms) if len(geoms) else None
-    layer = _Regions(_topology_literal(geoms), js_data(shown), bounds, name)
+    layer = _Regions(_topology_literal(geoms), js_data(shown), bounds, _(name))
     layer.default_js = [
         (
             "topojson-client",
@@ -279,8 +295,9 @@ var {{ this.get_name() }} = (function () {
         return function () {
             var parts = ["<b>" + row[2] + "</b>", categories[row[3]],
                 row[4] === null ? "" : data.vlabel + ": " + row[4], row[5],
-                row[6] ? "<small>id " + row[6] + "</small>" : ""];
-            return parts.filter(function (p) { return p; }).join("<br>");
+                row[6] ? "<small>" + data.idlabel + " " + row[6] + "</small>" : ""];
+            return '<div dir="' + data.dir + '">' +
+                parts.filter(function (p) { return p; }).join("<br>") + "</div>";
         };
     }
     var cluster = L.markerClusterGroup({{ this.options }});
@@ -341,8 +358,10 @@ def points_layer(
 ) -> _Points:
     """Clustered incident points with escaped popups (date, category, victims, description)."""
     rows = point_rows(points)
-    rows["vlabel"] = html_texts([victims.label if victims else "Victims"])[0]
-    layer = _Points(js_data(rows), name="Incident points")
+    rows["vlabel"] = html_text(_(victims.label) if victims else _("Victims"))
+    rows["idlabel"] = html_text(_("id"))
+    rows["dir"] = direction()
+    layer = _Points(js_data(rows), name=_("Incident points"))
     layer.default_js = [
         (
             "markerclusterjs",
@@ -386,7 +405,7 @@ class _Heat(_DataLayer):
 
 def heat_layer(points: _Points, asset_base: str = DEFAULT_ASSET_BASE) -> _Heat:
     """A heatmap of the points layer's points (hidden by default)."""
-    layer = _Heat(points, name="Heatmap")
+    layer = _Heat(points, name=_("Heatmap"))
     layer.default_js = [
         ("leaflet-heat.js", _asset(asset_base, "leaflet.heat@0.2.0/dist/leaflet-heat.js"))
     ]
@@ -491,7 +510,7 @@ class _Basemap(_DataLayer):
     _template = _BASEMAP
 
     def __init__(self, places: str, label_limit: int) -> None:
-        super().__init__(name="Basemap (offline)", overlay=True, control=True, show=True)
+        super().__init__(name=_("Basemap (offline)"), overlay=True, control=True, show=True)
         self._name = "Basemap"
         self.places = places
         self.label_limit = int(label_limit)
@@ -532,7 +551,7 @@ def basemap_layer(
     """
     chosen = basemap_data.select_places(basemap_data.load_places(), bounds)
     data = {
-        "attribution": html_text(basemap_data.ATTRIBUTION),
+        "attribution": html_text(_(basemap_data.ATTRIBUTION)),
         "physical": physical_url if physical else None,
         "rows": place_rows(chosen),
     }
@@ -551,10 +570,11 @@ def basemap_layer(
 _LEGEND = Template(
     """
 {% macro html(this, kwargs) %}
-<details open class="crisismap-legend" style="position:absolute; bottom:28px; right:8px;
+<details open class="crisismap-legend" dir="{{ this.dir }}" style="position:absolute;
+     bottom:28px; right:8px;
      z-index:9999; background:rgba(255,255,255,0.9); padding:4px 6px; border:1px solid #999;
      border-radius:4px; font:11px/1.3 sans-serif; max-width:210px;">
-  <summary style="cursor:pointer; font-size:10px; color:#555;">legend</summary>
+  <summary style="cursor:pointer; font-size:10px; color:#555;">{{ this.summary }}</summary>
   {{ this.body }}
 </details>
 {% endmacro %}
@@ -563,7 +583,14 @@ _LEGEND = Template(
 
 
 # Outline colour and tooltip word per trend status (ColorBrewer RdBu ends)
-TREND_OUTLINES = {"rising": ("#b2182b", "rising"), "falling": ("#2166ac", "falling")}
+TREND_OUTLINES = {"rising": ("#b2182b", N_("rising")), "falling": ("#2166ac", N_("falling"))}
+CLASS_METHODS = (N_("unique values"), N_("natural breaks (Fisher-Jenks)"))  # display.classify
+
+
+def _trend_outline(status: str) -> list[str] | None:
+    """The outline colour and the tooltip's word (in the user's language) of a trend."""
+    found = TREND_OUTLINES.get(status)
+    return None if found is None else [found[0], html_text(_(found[1]))]
 
 
 class _Legend(MacroElement):
@@ -574,6 +601,8 @@ class _Legend(MacroElement):
         self._name = "CrisismapLegend"
         self._template = _LEGEND
         self.body = body
+        self.dir = direction()
+        self.summary = html_text(_("legend"))
 
 
 def legend_html(classes: Classes, *, title: str, shown: int, total: int) -> str:
@@ -585,20 +614,23 @@ def legend_html(classes: Classes, *, title: str, shown: int, total: int) -> str:
     )
     lower = 0.0
     for bound, colour in zip(classes.bounds, classes.colours, strict=True):
-        label = f"{lower + 1:,.0f}" if bound == lower + 1 else f"{lower + 1:,.0f} – {bound:,.0f}"
+        low, high = format_number(round(lower + 1)), format_number(round(bound))
+        label = low if bound == lower + 1 else f"{low} – {high}"
         if bound < lower + 1:
-            label = f"{bound:,.0f}"
+            label = high
         rows.append(
             f'<div><span style="background:{colour};display:inline-block;width:14px;'
             f'height:10px;border:1px solid #999"></span> {html_text(label)}</div>'
         )
         lower = bound
     if classes.method != "none":
-        rows.append(f"<small>{html_text(classes.method)}</small>")
-    rows.append(
-        f'<div class="crisismap-shown"><small>{shown:,} of {total:,} incidents shown as points; '
-        "region figures count all of them</small></div>"
-    )
+        rows.append(f"<small>{html_text(_(classes.method))}</small>")
+    said = ngettext(
+        "{shown} of {total} incident shown as points; region figures count all of them",
+        "{shown} of {total} incidents shown as points; region figures count all of them",
+        total,
+    ).format(shown=format_number(shown), total=format_number(total))
+    rows.append(f'<div class="crisismap-shown"><small>{html_text(said)}</small></div>')
     return "".join(rows)
 
 
@@ -628,7 +660,7 @@ def build_map(
     points: pd.DataFrame,
     *,
     total_points: int,
-    title: str = "Incidents per region",
+    title: str = N_("Incidents per region"),
     basemap: str | None = None,
     asset_base: str = DEFAULT_ASSET_BASE,
     heatmap: bool = True,
@@ -658,9 +690,14 @@ def build_map(
     if offline_basemap:
         extent = regions.total_bounds if len(regions) else bounds
         basemap_layer(extent, physical=basemap is None, asset_base=asset_base).add_to(fmap)
-    label = "Incidents" if value == "incidents" else (victims.label if victims else "Victims")
+    if value == "incidents":
+        name = _("Incidents per region")
+    else:
+        name = _("{measure} per region").format(
+            measure=_(victims.label) if victims else _("Victims")
+        )
     layer, classes = choropleth_layer(
-        regions, value=value, name=f"{label} per region", asset_base=asset_base, victims=victims
+        regions, value=value, name=name, asset_base=asset_base, victims=victims
     )
     layer.add_to(fmap)
     if len(points):
@@ -674,6 +711,7 @@ def build_map(
         padding_top_left=(10, 10),
         padding_bottom_right=(10, 10),
     )
-    _Legend(legend_html(classes, title=title, shown=len(points), total=total_points)).add_to(fmap)
+    legend = legend_html(classes, title=_(title), shown=len(points), total=total_points)
+    _Legend(legend).add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
     return fmap

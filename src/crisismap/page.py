@@ -19,6 +19,7 @@ import pandas as pd
 
 from crisismap import aggregate, pipeline
 from crisismap.choices import _main_countries, _record_views, _summary_levels, period_labels
+from crisismap.i18n import N_, _, format_number, ngettext
 from crisismap.pipeline import Analysis
 from crisismap.schema import (
     IMPRECISE_CODE,
@@ -33,7 +34,16 @@ MAX_MAP_POINTS = 3_000
 TOP_REGIONS = 15
 MAX_LISTED_RECORDS = 500  # records listed under the map (newest first)
 CHART_CATEGORIES = 8  # categories named in the chart; the rest are summed as OTHER
-OTHER = "other categories"
+OTHER = N_("other categories")  # kept in English in the frames; the page translates it
+ALL_INCIDENTS = N_("all incidents (each once)")
+SERIES_TITLES = {
+    "day": N_("Incidents per day"),
+    "week": N_("Incidents per week"),
+    "acled-week": N_("Incidents per ACLED week"),
+    "month": N_("Incidents per month"),
+    "quarter": N_("Incidents per quarter"),
+    "year": N_("Incidents per year"),
+}
 
 
 # ----------------------------------------------------------------------------- the view
@@ -56,6 +66,7 @@ class Page:
     make_summary: Callable[[], pd.DataFrame] | None = field(default=None, repr=False)
     victims: VictimsMeasure = field(default_factory=lambda: victims_measure("victims"))
     make_records: Callable[[int], pd.DataFrame] | None = field(default=None, repr=False)
+    period: str | None = None  # the period shown (None: all periods)
 
     def records(self, limit: int = MAX_LISTED_RECORDS) -> pd.DataFrame:
         """The records behind the map (the drilled region, the period shown), newest
@@ -73,7 +84,7 @@ class Page:
         under the source's own measure: "Fatalities per admin-1 region …")."""
         if value == "incidents":
             return self.title
-        return self.title.replace("Incidents", self.victims.label, 1)
+        return _title(self.level, self.period, _(self.victims.label))
 
     @cached_property
     def summary(self) -> pd.DataFrame:
@@ -150,11 +161,9 @@ def build_view(
         series_rows, period=unit, start=start, end=end, by_category=by_category
     )
     series = series[series["period"] != IMPRECISE_PERIOD]
-    series = (
-        _top_categories(series)
-        if by_category
-        else series.assign(category="all incidents (each once)")
-    )[["period", "category", "incidents"]]
+    series = (_top_categories(series) if by_category else series.assign(category=ALL_INCIDENTS))[
+        ["period", "category", "incidents"]
+    ]
     top = figures.join(regions_frame.set_index("code")[["name"]]).reset_index()
     top = top.sort_values(["incidents", "name"], ascending=[False, True]).head(TOP_REGIONS)
     top = top[top["incidents"] > 0][["name", "region_code", "incidents", "victims"]]
@@ -163,26 +172,61 @@ def build_view(
         top = top.assign(victims=measure.show(None))
     top = top.rename(columns={"victims": measure.label.lower()})
     total = len(selected.rows)
-    when = f"in {period}" if period else "over all periods"
-    scope = f"{when} in {drill_name}" if drill_name else when
+    series_title = _(SERIES_TITLES.get(unit.value, SERIES_TITLES["month"]))
     return Page(
         view=view,
-        title=f"Incidents per admin-{level} region {when}",
-        caption=(
-            f"{total:,} incidents {scope}; map points show {len(points):,} of "
-            f"{total:,}. Region figures, chart and tables count all of them."
-        ),
+        title=_title(level, period),
+        caption=_caption(total, len(points), period, drill_name),
         regions=regions_frame,
         points=points,
         total_points=total,
         series=series.reset_index(drop=True),
-        series_title=f"Incidents per {unit.value}" + (f" in {drill_name}" if drill_name else ""),
+        series_title=_("{title} in {region}").format(title=series_title, region=drill_name)
+        if drill_name
+        else series_title,
         top_regions=top.reset_index(drop=True),
         drill_name=drill_name,
         make_summary=partial(pipeline.summarize, analysis, view),
         victims=measure,
         make_records=partial(_records_table, analysis, rows, measure),
+        period=period,
     )
+
+
+def _title(level: int, period: str | None, measure: str | None = None) -> str:
+    """The map's title: what is counted per region, in which period."""
+    if measure is None:
+        if period:
+            return _("Incidents per admin-{level} region in {period}").format(
+                level=level, period=period
+            )
+        return _("Incidents per admin-{level} region over all periods").format(level=level)
+    if period:
+        return _("{measure} per admin-{level} region in {period}").format(
+            measure=measure, level=level, period=period
+        )
+    return _("{measure} per admin-{level} region over all periods").format(
+        measure=measure, level=level
+    )
+
+
+def _caption(total: int, shown: int, period: str | None, region: str | None) -> str:
+    """What the map and the figures below it count."""
+    if period and region:
+        scope = _("in {period} in {region}").format(period=period, region=region)
+    elif period:
+        scope = _("in {period}").format(period=period)
+    elif region:
+        scope = _("over all periods in {region}").format(region=region)
+    else:
+        scope = _("over all periods")
+    return ngettext(
+        "{total} incident {scope}; map points show {shown} of {total}. Region figures, "
+        "chart and tables count all of them.",
+        "{total} incidents {scope}; map points show {shown} of {total}. Region figures, "
+        "chart and tables count all of them.",
+        total,
+    ).format(total=format_number(total), scope=scope, shown=format_number(shown))
 
 
 def _top_categories(series: pd.DataFrame, keep: int | None = None) -> pd.DataFrame:
@@ -306,3 +350,84 @@ def clicked_region(result: dict[str, Any] | None) -> str | None:
     props = feature.get("properties") or {}
     code = props.get("code")
     return str(code) if code and code not in (OUTSIDE_CODE, IMPRECISE_CODE) else None
+
+
+# ----------------------------------------------------------------------------- on screen
+
+# Column names of the tables the page shows, in the user's language on screen only (the
+# frames, the exports and the tests keep the names as they are).
+COLUMN_LABELS = {
+    name: label
+    for name, label in [
+        ("file", N_("file")),
+        ("field", N_("field")),
+        ("column", N_("column")),
+        ("problem", N_("problem")),
+        ("severity", N_("severity")),
+        ("records", N_("records")),
+        ("line", N_("line")),
+        ("code", N_("code")),
+        ("message", N_("message")),
+        ("value", N_("value")),
+        ("record_id", N_("record_id")),
+        ("level", N_("level")),
+        ("compared", N_("compared")),
+        ("agree", N_("agree")),
+        ("disagree", N_("disagree")),
+        ("agreement", N_("agreement")),
+        ("stated name", N_("stated name")),
+        ("region the file names", N_("region the file names")),
+        ("region of the boundaries", N_("region of the boundaries")),
+        ("name", N_("name")),
+        ("region_code", N_("region_code")),
+        ("region_name", N_("region_name")),
+        ("incidents", N_("incidents")),
+        ("victims", N_("victims")),
+        ("fatalities", N_("fatalities")),
+        ("deaths", N_("deaths")),
+        ("casualties", N_("casualties")),
+        ("people affected", N_("people affected")),
+        ("id", N_("id")),
+        ("date", N_("date")),
+        ("category", N_("category")),
+        ("description", N_("description")),
+        ("lat", N_("lat")),
+        ("lon", N_("lon")),
+        ("period", N_("period")),
+        ("baseline_periods", N_("baseline_periods")),
+        ("baseline_mean", N_("baseline_mean")),
+        ("usual_high", N_("usual_high")),
+        ("change", N_("change")),
+        ("p_rise", N_("p_rise")),
+        ("p_fall", N_("p_fall")),
+        ("status", N_("status")),
+        ("time", N_("time")),
+        ("actor", N_("actor")),
+        ("action", N_("action")),
+        ("target", N_("target")),
+        ("details", N_("details")),
+        ("member", N_("member")),
+        ("role", N_("role")),
+    ]
+}
+# The victims measures' names (crisismap.schema), as the page shows them.
+MEASURE_NAMES = (
+    N_("Fatalities"),
+    N_("Deaths"),
+    N_("Victims"),
+    N_("Casualties"),
+    N_("People affected"),
+    N_("not reported"),
+)
+
+
+def on_screen(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its column names in the user's language (for display only)."""
+    return frame.rename(columns=lambda c: _(COLUMN_LABELS[c]) if c in COLUMN_LABELS else c)
+
+
+def chart_frame(series: pd.DataFrame) -> pd.DataFrame:
+    """The chart's period × category × incidents, its names in the user's language."""
+    words = {OTHER: _(OTHER), ALL_INCIDENTS: _(ALL_INCIDENTS)}
+    category = series["category"].astype(object).map(lambda c: words.get(c, c))
+    return on_screen(series.assign(category=category))

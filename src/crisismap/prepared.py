@@ -25,6 +25,7 @@ from typing import Any
 
 from crisismap import parallel, publish, report
 from crisismap.errors import InvalidValueError, TimeLimitError
+from crisismap.i18n import N_, _, format_number
 from crisismap.pipeline import Analysis
 from crisismap.report import Figures
 from crisismap.schema import View
@@ -45,6 +46,14 @@ __all__ = [
 TIME_LIMIT_ENV = "CRISISMAP_EXPORT_TIME_LIMIT"
 DEFAULT_TIME_LIMIT_S = 120.0
 KEPT_VIEWS = 4  # prepared views kept per analysis (most recently used)
+_UNITS = {  # "admin-1 regions by …"
+    "day": N_("day"),
+    "week": N_("week"),
+    "acled-week": N_("ACLED week"),
+    "month": N_("month"),
+    "quarter": N_("quarter"),
+    "year": N_("year"),
+}
 _SLOTS = "prepared_views"  # the Analysis.memo key of this module's slots
 _CREATING = threading.Lock()  # guards creating a slot only; it holds no data
 
@@ -69,36 +78,55 @@ def export_time_limit(value: str | float | None = None) -> float | None:
     except ValueError:
         seconds = math.nan
     if not math.isfinite(seconds) or seconds < 0:
-        where = f"${TIME_LIMIT_ENV}" if value is None else "The time limit"
+        where = f"${TIME_LIMIT_ENV}" if value is None else _("The time limit")
         raise InvalidValueError(
-            f"{where} must be a number of seconds (0 for no limit), got {raw!r}: "
-            f"for example {DEFAULT_TIME_LIMIT_S:g}."
+            _(
+                "{where} must be a number of seconds (0 for no limit), got {raw}: for example "
+                "{example}."
+            ).format(where=where, raw=repr(raw), example=f"{DEFAULT_TIME_LIMIT_S:g}")
         )
     return seconds or None
 
 
 def protecting_sentence(view: View, *, public: bool, k: int, incidents: int | None = None) -> str:
     """What is being done while the user waits (the dashboard's status line)."""
-    what = f"admin-{view.level} regions by {view.period.value}"
-    if incidents is not None:
-        what += f", {incidents:,} incidents"
-    if not public:
-        return f"Preparing the internal figures of this view ({what}): nothing is suppressed."
-    return (
-        f"Protecting the figures of this view ({what}): hiding every figure under {k} "
-        "incidents, and the figures it could be worked out from."
+    what = _("admin-{level} regions by {period}").format(
+        level=view.level, period=_(_UNITS.get(view.period.value, view.period.value))
     )
+    if incidents is not None:
+        what = _("{view}, {n} incidents").format(view=what, n=format_number(incidents))
+    if not public:
+        return _(
+            "Preparing the internal figures of this view ({what}): nothing is suppressed."
+        ).format(what=what)
+    return _(
+        "Protecting the figures of this view ({what}): hiding every figure under {k} "
+        "incidents, and the figures it could be worked out from."
+    ).format(what=what, k=k)
 
 
 def too_slow_sentence(view: View, limit: float, *, public: bool, setting: str) -> str:
     """The one sentence a user gets when a view took too long: what, and what to do."""
-    what = "Protecting" if public else "Preparing"
-    return (
-        f"{what} the figures of this view (admin-{view.level} regions by "
-        f"{view.period.value}) took longer than the time limit of {limit:g} s and was "
-        "stopped: choose a coarser period (month, quarter or year) or a coarser admin level, "
-        "fewer categories or regions, or, for your team only, an internal export; "
-        f"{setting} sets the limit."
+    said = (
+        _(
+            "Protecting the figures of this view (admin-{level} regions by {period}) took "
+            "longer than the time limit of {limit} s and was stopped: choose a coarser period "
+            "(month, quarter or year) or a coarser admin level, fewer categories or regions, "
+            "or, for your team only, an internal export; {setting} sets the limit."
+        )
+        if public
+        else _(
+            "Preparing the figures of this view (admin-{level} regions by {period}) took "
+            "longer than the time limit of {limit} s and was stopped: choose a coarser period "
+            "(month, quarter or year) or a coarser admin level, fewer categories or regions, "
+            "or, for your team only, an internal export; {setting} sets the limit."
+        )
+    )
+    return said.format(
+        level=view.level,
+        period=_(_UNITS.get(view.period.value, view.period.value)),
+        limit=f"{limit:g}",
+        setting=setting,
     )
 
 

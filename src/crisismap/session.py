@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from collections.abc import Mapping, MutableMapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from crisismap import access
+from crisismap import access, escape, i18n
 from crisismap.access import Access, Mode, TeamsConfig
-from crisismap.errors import InputError
+from crisismap.errors import InputError, StoreError
+from crisismap.i18n import N_
 from crisismap.store import default_data_dir
 
 # ----------------------------------------------------------------------------- sign-in
@@ -71,3 +73,123 @@ def enter_scope(state: MutableMapping[str, Any], who: Access, keep: Sequence[str
         del state[key]
     state["_scope"] = scope
     return True
+
+
+# ----------------------------------------------------------------------------- language
+
+LANGUAGE_KEY = "language"  # the session's choice (the sidebar's menu) and the setting's name
+
+
+def browser_language(locale: str | None, accept_language: str | None) -> str:
+    """The shipped language nearest the browser's: its locale (``st.context.locale``), else
+    its ``Accept-Language`` header, else English."""
+    return i18n.negotiate(locale, default=i18n.negotiate(accept_language))
+
+
+def remembered_language(workspace: Any, actor: str | None) -> str | None:
+    """The language ``actor`` chose before in this workspace (None: never, or not shipped)."""
+    try:
+        stored = workspace.preference(actor or "local", LANGUAGE_KEY)
+        return i18n.check(stored) if stored else None
+    except (i18n.UnknownLanguage, StoreError):
+        return None
+
+
+def remember_language(workspace: Any, actor: str | None, lang: str) -> None:
+    """Keep ``actor``'s choice in the workspace: their team's, or the local data directory's."""
+    workspace.set_preference(actor or "local", LANGUAGE_KEY, i18n.check(lang))
+
+
+def language_options(current: str) -> list[str]:
+    """The languages the menu offers (the pseudo-language only to a session already in it)."""
+    return [*i18n.LANGUAGES, *([i18n.PSEUDO] if current == i18n.PSEUDO else [])]
+
+
+def language_name(lang: str) -> str:
+    """A language named in itself (what its speakers look for in a menu)."""
+    return i18n.LANGUAGES.get(lang, "⟦pseudo⟧")
+
+
+# Streamlit's own words on the page (the file uploader's, the menus'), put in the user's
+# language by the page script below: Streamlit does not translate them itself.
+STREAMLIT_WORDS = (
+    N_("Drag and drop file here"),
+    N_("Drag and drop files here"),
+    N_("Browse files"),
+    N_("Upload"),
+    N_("Choose an option"),
+    N_("Choose options"),
+    N_("No results"),
+    N_("Running..."),
+    N_("Stop"),
+    N_("Clear all"),
+    N_("Press Enter to apply"),
+    N_("Skip to main content"),
+)
+LIMIT_WORDS = N_("{size} per file")
+"""The file uploader's size line (``200MB per file • CSV, TSV``)."""
+
+
+def page_language_script(lang: str) -> str:
+    """A script for a same-origin frame that sets the page's ``lang`` and ``dir`` (Arabic
+    right to left) and puts Streamlit's own words into ``lang``, also as the page changes.
+
+    Each of Streamlit's words in any shipped language maps to ``lang``'s, so switching
+    from French to Arabic turns the French words Arabic too.
+    """
+    words: dict[str, str] = {}
+    limits: list[str] = []
+    with i18n.using(lang):
+        wanted = [i18n.gettext(w) for w in STREAMLIT_WORDS]
+        limit = i18n.gettext(LIMIT_WORDS)
+    for other in [*i18n.LANGUAGES, i18n.PSEUDO]:
+        with i18n.using(other):
+            for word, translated in zip(STREAMLIT_WORDS, wanted, strict=True):
+                words.setdefault(i18n.gettext(word), translated)
+            pattern = re.escape(i18n.gettext(LIMIT_WORDS)).replace(re.escape("{size}"), "(\\S+)")
+            limits.append("^" + pattern)
+    data = {
+        "lang": "en" if lang == i18n.PSEUDO else lang,
+        "dir": i18n.direction(lang),
+        "words": {k: v for k, v in words.items() if k != v},
+        "limits": sorted(set(limits)),
+        "limit": limit.replace("{size}", "$1"),
+    }
+    return _PAGE_SCRIPT.replace("DATA", escape.js_data(data))
+
+
+_PAGE_SCRIPT = """<script>
+(function () {
+  var data = DATA, doc = window.parent.document, busy = false;
+  doc.documentElement.setAttribute("lang", data.lang);
+  doc.documentElement.setAttribute("dir", data.dir);
+  var limits = data.limits.map(function (p) { return new RegExp(p); });
+  function translate() {
+    busy = true;
+    var walk = doc.createTreeWalker(doc.body, NodeFilter.SHOW_TEXT), node;
+    while ((node = walk.nextNode())) {
+      var text = node.nodeValue.trim();
+      if (!text) continue;
+      var better = data.words[text];
+      if (better === undefined) {
+        for (var i = 0; i < limits.length; i++) {
+          if (limits[i].test(text)) {
+            better = text.replace(limits[i], data.limit);
+            break;
+          }
+        }
+      }
+      if (better !== undefined && better !== text) node.nodeValue = better;
+    }
+    busy = false;
+  }
+  translate();
+  var pending = null;
+  var watch = new MutationObserver(function () {
+    if (busy || pending) return;
+    pending = setTimeout(function () { pending = null; translate(); }, 50);
+  });
+  watch.observe(doc.body, {childList: true, subtree: true, characterData: true});
+  window.addEventListener("pagehide", function () { watch.disconnect(); });
+})();
+</script>"""

@@ -169,6 +169,24 @@ class Workspace:
             )
         return secret
 
+    # -- a member's own settings ----------------------------------------------------------
+
+    def preference(self, actor: str, name: str) -> str | None:
+        """A setting ``actor`` chose for themselves (the dashboard's language); None if never."""
+        with self._connect() as conn:
+            row = conn.execute(
+                "SELECT value FROM meta WHERE key=?", (_preference_key(actor, name),)
+            ).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_preference(self, actor: str, name: str, value: str) -> None:
+        """Remember ``value`` as ``actor``'s ``name`` setting (not audited: it changes no data)."""
+        with self._change() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                (_preference_key(actor, name), str(value)),
+            )
+
     # -- the audit log ------------------------------------------------------------------
 
     def log(self, actor: str, action: str, target: str | None = None, **details: Any) -> None:
@@ -645,3 +663,7 @@ def _to_json(value: Mapping[str, Any], what: str) -> str:
         return json.dumps(dict(value), ensure_ascii=False, sort_keys=True, default=str)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{what} must be JSON-serialisable: {exc}") from exc
+
+
+def _preference_key(actor: str, name: str) -> str:
+    return f"preference:{name}:{actor}"
