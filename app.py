@@ -18,7 +18,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import streamlit as st
-import streamlit.components.v1 as components
 from streamlit_folium import st_folium
 
 from crisismap import access, dashboard, escape, fit, i18n
@@ -44,9 +43,8 @@ i18n.set_language(st.session_state.get(dashboard.LANGUAGE_KEY) or BROWSER_LANGUA
 
 def _page_language() -> None:
     """The page's lang and direction (Arabic right to left) and Streamlit's own words."""
-    components.html(dashboard.page_language_script(i18n.language()), height=0)
-    if i18n.is_rtl():
-        st.html(dashboard.RTL_STYLE)
+    style = dashboard.RTL_STYLE if i18n.is_rtl() else ""
+    st.html(dashboard.page_language_script(i18n.language()) + style, unsafe_allow_javascript=True)
 
 
 @st.cache_resource(show_spinner=False)
@@ -153,7 +151,7 @@ else:
         auth=auth, claims=st.user.to_dict(), chosen=st.session_state.get("team")
     )
     _gate(who, auth)
-dashboard.enter_scope(st.session_state, who, keep=["team"])
+dashboard.enter_scope(st.session_state, who, keep=["team", dashboard.LANGUAGE_KEY])
 try:
     ws = GuardedWorkspace(dashboard.open_workspace(who.team, trash_days=who.trash_days), who)
     ws.note_sign_in(st.session_state)

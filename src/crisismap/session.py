@@ -160,7 +160,8 @@ def page_language_script(lang: str) -> str:
 
 _PAGE_SCRIPT = """<script>
 (function () {
-  var data = DATA, doc = window.parent.document, busy = false;
+  var data = DATA, top = window.parent, doc = top.document, busy = false, me = {};
+  top.crisismapPageScript = me;  // a newer run's script (another language) takes over
   doc.documentElement.setAttribute("lang", data.lang);
   doc.documentElement.setAttribute("dir", data.dir);
   var limits = data.limits.map(function (p) { return new RegExp(p); });
@@ -186,10 +187,10 @@ _PAGE_SCRIPT = """<script>
   translate();
   var pending = null;
   var watch = new MutationObserver(function () {
+    if (top.crisismapPageScript !== me) { watch.disconnect(); return; }
     if (busy || pending) return;
-    pending = setTimeout(function () { pending = null; translate(); }, 50);
+    pending = setTimeout(function () { pending = null; translate(); }, 30);
   });
   watch.observe(doc.body, {childList: true, subtree: true, characterData: true});
-  window.addEventListener("pagehide", function () { watch.disconnect(); });
 })();
 </script>"""
