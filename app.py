@@ -41,6 +41,12 @@ BROWSER_LANGUAGE = dashboard.browser_language(
 i18n.set_language(st.session_state.get(dashboard.LANGUAGE_KEY) or BROWSER_LANGUAGE)
 
 
+def _k(name: str) -> str:
+    """A widget key in this language: menus whose options are shown translated are new
+    widgets in a new language (Streamlit would show and send back the old words)."""
+    return dashboard.keyed(name, i18n.language())
+
+
 def _page_language() -> None:
     """The page's lang and direction (Arabic right to left) and Streamlit's own words."""
     style = dashboard.RTL_STYLE if i18n.is_rtl() else ""
@@ -87,7 +93,7 @@ def _fetch_section() -> None:
             except CrisismapError as exc:
                 st.error(escape.markdown(exc))
             else:
-                st.session_state["boundary_set"] = name
+                st.session_state[_k("boundary_set")] = name
                 st.success(
                     escape.markdown(
                         _("Fetched {name}: chosen as the boundary set below.").format(name=name)
@@ -167,8 +173,7 @@ if dashboard.LANGUAGE_KEY not in st.session_state:  # the user's remembered choi
 _page_language()
 
 
-def _remember_language() -> None:
-    dashboard.remember_language(ws.workspace, who.actor, st.session_state[dashboard.LANGUAGE_KEY])
+st.session_state[dashboard.SHOWN_LANGUAGE_KEY] = i18n.language()
 
 
 def _sign_out() -> None:
@@ -183,7 +188,8 @@ with st.sidebar:
         dashboard.language_options(i18n.language()),
         format_func=dashboard.language_name,
         key=dashboard.LANGUAGE_KEY,
-        on_change=_remember_language,
+        on_change=dashboard.switch_language,
+        args=(st.session_state, ws.workspace, who.actor),
     )
     if who.team is not None:
         st.caption(dashboard.signed_in_caption(who))
@@ -213,12 +219,12 @@ with st.sidebar:
         st.session_state["_link_datasets_done"] = True
         wanted = dashboard.datasets_from_query(link, [d.id for d in saved])
         if wanted:
-            st.session_state[f"opened-{scope}"] = [d for d in saved if d.id in wanted]
+            st.session_state[_k(f"opened-{scope}")] = [d for d in saved if d.id in wanted]
     opened = st.multiselect(
         _("Saved datasets (team workspace)"),
         saved,
         format_func=dashboard.saved_label,
-        key=f"opened-{scope}",
+        key=_k(f"opened-{scope}"),
         placeholder=_("Choose options"),
     )
     uploaded = [(u.name, u.getvalue()) for u in uploads or []]
@@ -262,7 +268,7 @@ with st.sidebar:
             choice = st.selectbox(
                 _(dashboard.FIELD_COLUMN_LABELS[field]),
                 [dashboard.DETECTED] + headers,
-                key=f"map_{field}",
+                key=_k(f"map_{field}"),
                 format_func=dashboard.column_choice_name,
             )
             if choice != dashboard.DETECTED:
@@ -305,7 +311,7 @@ with st.sidebar:
         else _("Boundary set"),
         ["world", *fetched],
         format_func=lambda name: fetched.get(name, _("Bundled world (Natural Earth)")),
-        key="boundary_set",
+        key=_k("boundary_set"),
         help=_("Sets fetched into this workspace work offline."),
     )
     snap_m = st.number_input(
@@ -511,8 +517,8 @@ st.selectbox(
     _("Find a region"),
     [None, *searchable],
     format_func=lambda c: _("type a name or code…") if c is None else searchable[c],
-    key="find_region",
-    on_change=lambda: st.session_state.update(drill=st.session_state.get("find_region")),
+    key=_k("find_region"),
+    on_change=lambda: st.session_state.update(drill=st.session_state.get(_k("find_region"))),
     help=_("Opens the region on the map (drills down into it)."),
 )
 start, end = (
@@ -594,7 +600,7 @@ with left:
     if drill:
         if st.button(_("Back to all regions")):
             st.session_state.pop("drill", None)
-            st.session_state.pop("find_region", None)
+            st.session_state.pop(_k("find_region"), None)
             st.rerun()
     st.caption(escape.markdown(page.caption))
     colour_by = "incidents"
@@ -699,13 +705,15 @@ points = pcol1.selectbox(
 masking = dashboard.point_masking(points)
 if masking is not None:
     # the same setting as "id column" under "Columns and dates" (one mapping, two places)
-    st.session_state["points_id"] = st.session_state.get("map_id", dashboard.DETECTED)
+    st.session_state[_k("points_id")] = st.session_state.get(_k("map_id"), dashboard.DETECTED)
     pcol2.selectbox(
         _("Id column for masked points"),
         [dashboard.DETECTED] + headers,
-        key="points_id",
+        key=_k("points_id"),
         format_func=dashboard.column_choice_name,
-        on_change=lambda: st.session_state.update(map_id=st.session_state["points_id"]),
+        on_change=lambda: st.session_state.update(
+            {_k("map_id"): st.session_state[_k("points_id")]}
+        ),
         help=_(dashboard.HELP["points_id"]),
     )
     id_warning = dashboard.generated_id_warning(analysis)

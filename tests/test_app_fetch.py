@@ -65,7 +65,7 @@ def test_fetch_button_goes_online_once_and_the_fetched_set_is_used(monkeypatch, 
         assert apis.asked == []  # offline by default
         notice = "Offline by default. Fetching goes online: it asks 127.0.0.1"
         assert any(notice in c.value.replace("\\", "") for c in at.caption)
-        assert next(s for s in at.selectbox if s.key == "boundary_set").value == "world"
+        assert next(s for s in at.selectbox if s.key == "boundary_set@en").value == "world"
 
         next(t for t in at.text_input if t.label.startswith("Country")).set_value("sdn")
         next(n for n in at.number_input if n.label == "Admin levels 0 to").set_value(1)
@@ -77,7 +77,7 @@ def test_fetch_button_goes_online_once_and_the_fetched_set_is_used(monkeypatch, 
     shown = [t.value.replace("\\", "") for t in [*at.success, *at.caption]]
     assert "Fetched fetched:geoboundaries:SDN: chosen as the boundary set below." in shown
     assert "vintage: boundaries as of 2022" in shown
-    chosen = next(s for s in at.selectbox if s.key == "boundary_set")
+    chosen = next(s for s in at.selectbox if s.key == "boundary_set@en")
     assert chosen.value == "fetched:geoboundaries:SDN"
     top = next(d.value for d in reversed(at.dataframe) if "region_code" in d.value)
     assert set(top["name"]) <= {"North half", "South half"}
@@ -97,4 +97,4 @@ def test_fetch_offline_shows_a_sentence_and_keeps_the_bundled_set(monkeypatch, t
     next(b for b in at.button if b.label == "Fetch (goes online)").click().run()
     assert not at.exception, at.exception
     assert any("looks offline" in e.value for e in at.error)
-    assert next(s for s in at.selectbox if s.key == "boundary_set").value == "world"
+    assert next(s for s in at.selectbox if s.key == "boundary_set@en").value == "world"

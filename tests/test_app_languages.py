@@ -118,10 +118,15 @@ def test_french_page_and_switching_to_arabic_rerenders_everything(tmp_path, monk
     # AppTest formats every widget's value again in the test's own thread, with the
     # page's format functions: in the page's language, as the page did.
     with i18n.using("fr"):
+        at.selectbox(key="map_category@fr").set_value("description").run()
         at.selectbox(key="language").set_value("ar").run()
     assert not at.exception, at.exception
     assert {m.label for m in at.metric} >= {"السجلات", "المقبولة", "المرفوضة"}
     assert any(e.label.startswith("تقرير التحقق") for e in at.expander)
+    # the menus are Arabic ones now, and keep the choices made in French
+    assert at.selectbox(key="map_category@ar").value == "description"
+    assert at.selectbox(key="boundary_set@ar").value == "world"
+    assert at.selectbox(key="map_date@ar").options[0] == "(مُكتشَف تلقائيًا)"
     # the choice is remembered for this user in the local workspace
     assert remembered_language(Workspace.open(tmp_path), "local") == "ar"
 

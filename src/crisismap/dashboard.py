@@ -65,15 +65,19 @@ from crisismap.records import PRESETS, read_csv_bytes
 from crisismap.schema import View
 from crisismap.session import (  # noqa: F401  (re-exported for app.py)
     LANGUAGE_KEY,
+    SHOWN_LANGUAGE_KEY,
     app_mode,
     browser_language,
+    carry_over,
     enter_scope,
+    keyed,
     language_name,
     language_options,
     load_teams,
     page_language_script,
     remember_language,
     remembered_language,
+    switch_language,
     team_access,
     teams_file,
 )

@@ -78,6 +78,7 @@ def enter_scope(state: MutableMapping[str, Any], who: Access, keep: Sequence[str
 # ----------------------------------------------------------------------------- language
 
 LANGUAGE_KEY = "language"  # the session's choice (the sidebar's menu) and the setting's name
+SHOWN_LANGUAGE_KEY = "_shown_language"  # the language the page was last drawn in
 
 
 def browser_language(locale: str | None, accept_language: str | None) -> str:
@@ -98,6 +99,29 @@ def remembered_language(workspace: Any, actor: str | None) -> str | None:
 def remember_language(workspace: Any, actor: str | None, lang: str) -> None:
     """Keep ``actor``'s choice in the workspace: their team's, or the local data directory's."""
     workspace.set_preference(actor or "local", LANGUAGE_KEY, i18n.check(lang))
+
+
+def switch_language(state: MutableMapping[str, Any], workspace: Any, actor: str | None) -> None:
+    """The language menu changed: keep the page's choices and remember the user's."""
+    new = state[LANGUAGE_KEY]
+    carry_over(state, state.get(SHOWN_LANGUAGE_KEY), new)
+    remember_language(workspace, actor, new)
+
+
+def keyed(name: str, lang: str) -> str:
+    """A widget's key in ``lang`` (see :func:`carry_over`)."""
+    return f"{name}@{lang}"
+
+
+def carry_over(state: MutableMapping[str, Any], old: str | None, new: str) -> None:
+    """Copy the choices made in language ``old``'s widgets to ``new``'s (a menu keeps its
+    choice when the page changes language; Streamlit would show the old words)."""
+    if not old or old == new:
+        return
+    suffix = "@" + old
+    for key in [k for k in state if isinstance(k, str) and k.endswith(suffix)]:
+        if state[key] is not None:  # None: nothing chosen (the new menu's default)
+            state[key[: -len(suffix)] + "@" + new] = state[key]
 
 
 def language_options(current: str) -> list[str]:
@@ -182,6 +206,10 @@ _PAGE_SCRIPT = """<script>
       }
       if (better !== undefined && better !== text) node.nodeValue = better;
     }
+    doc.querySelectorAll("[placeholder]").forEach(function (field) {
+      var better = data.words[field.getAttribute("placeholder").trim()];
+      if (better !== undefined) field.setAttribute("placeholder", better);
+    });
     busy = false;
   }
   translate();
@@ -191,6 +219,7 @@ _PAGE_SCRIPT = """<script>
     if (busy || pending) return;
     pending = setTimeout(function () { pending = null; translate(); }, 30);
   });
-  watch.observe(doc.body, {childList: true, subtree: true, characterData: true});
+  watch.observe(doc.body, {childList: true, subtree: true, characterData: true,
+                          attributes: true, attributeFilter: ["placeholder"]});
 })();
 </script>"""
