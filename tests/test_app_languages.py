@@ -213,3 +213,58 @@ def test_app_hands_streamlit_no_bare_english():
 def test_the_static_check_finds_bare_text():
     code = 'st.button("Go")\nc1.metric(f"{n} x", 1)\nst.info("a" + b)\nst.title(_("Fine"))\n'
     assert [line for line, _ in _bare_texts(ast.parse(code))] == [1, 2, 3]
+
+
+# ------------------------------------------------------------------- the parts, by hand
+
+
+def test_the_browser_language_is_the_default():
+    from crisismap.dashboard import browser_language
+
+    assert browser_language("ar-YE", "fr-FR,fr;q=0.9") == "ar"
+    assert browser_language(None, "de-DE,uk;q=0.7,en;q=0.3") == "uk"
+    assert browser_language("de-DE", None) == "en"
+    assert browser_language(None, None) == "en"
+
+
+def test_choices_made_in_one_language_carry_over_to_the_next():
+    from crisismap.dashboard import carry_over
+
+    state = {"map_id@fr": "incident_id", "find_region@fr": None, "map_id@es": "x", "k": 1}
+    carry_over(state, "fr", "ar")
+    assert state["map_id@ar"] == "incident_id"
+    assert "find_region@ar" not in state  # nothing chosen: the new menu's own default
+    assert state["map_id@es"] == "x" and state["k"] == 1
+
+
+def test_the_page_script_sets_direction_and_translates_streamlits_words():
+    from crisismap.dashboard import page_language_script
+
+    arabic, french = page_language_script("ar"), page_language_script("fr")
+    assert "rtl" in arabic and "rtl" not in french
+    assert "\u0631\u0641\u0639" in arabic  # "Upload" in Arabic
+    assert "Téléverser" in french and "Téléverser" in arabic  # French words turn Arabic too
+    assert "</script>" not in arabic[: -len("</script>")]  # the data cannot end the script
+
+
+def test_the_map_speaks_the_language_and_reads_right_to_left_in_arabic():
+    import geopandas as gpd
+    import pandas as pd
+    from shapely.geometry import box
+
+    from crisismap.layers import build_map
+
+    regions = gpd.GeoDataFrame(
+        {"code": ["A"], "name": ["Aleppo"], "incidents": [1234], "victims": [2]},
+        geometry=[box(36, 35, 38, 37)],
+        crs="EPSG:4326",
+    )
+    none = pd.DataFrame(columns=["id", "lat", "lon", "date", "category", "victims"])
+    with i18n.using("ar"):
+        html = build_map(regions, none, total_points=1234).get_root().render()
+    assert 'class="crisismap-legend" dir="rtl"' in html
+    assert "مفتاح الخريطة" in html  # "legend"
+    assert "الحوادث في كل منطقة" in html  # the layer's name
+    with i18n.using("fr"):
+        html = build_map(regions, none, total_points=1234).get_root().render()
+    assert 'dir="ltr"' in html and "1\u202f234" in html  # the legend's numbers per locale

@@ -18,7 +18,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from crisismap import display, join, pipeline, prepared
+from crisismap import display, i18n, join, pipeline, prepared
 from crisismap.boundaries import BoundarySet, load_boundaries, read_boundary_bytes
 from crisismap.choices import (  # noqa: F401  (re-exported for app.py)
     PERIOD_NAMES,
@@ -419,7 +419,7 @@ def view_trends(analysis: Analysis, view: View, *, baseline: int = TREND_BASELIN
 
     settings = trends.TrendSettings(baseline=int(baseline))
     return analysis.memo(
-        ("trends", view, settings),
+        ("trends", view, settings, i18n.language()),
         lambda: trends.view_trends(analysis, view, public=False, settings=settings),
     )
 

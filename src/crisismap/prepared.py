@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from crisismap import parallel, publish, report
+from crisismap import i18n, parallel, publish, report
 from crisismap.errors import InvalidValueError, TimeLimitError
 from crisismap.i18n import N_, _, format_number
 from crisismap.pipeline import Analysis
@@ -279,6 +279,7 @@ def _slot(analysis: Analysis, key: tuple[Any, ...]) -> _Slot:
 def _files(analysis: Analysis, key: tuple[Any, ...], name: Any, make: Callable[[], Any]) -> Any:
     """``make()`` kept in the view's slot under ``name`` (files are quick next to figures)."""
     slot = _slot(analysis, key)
+    name = (name, i18n.language())  # files carry words (headers, titles) in the user's language
     if name not in slot.files:
         slot.files[name] = make()
     return slot.files[name]
