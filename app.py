@@ -350,7 +350,7 @@ try:
         bdata = boundary_upload.getvalue()
         boundaries = _session_memo(
             "boundaries",
-            _digest(bdata, boundary_upload.name, str(keep_unnamed)),
+            _digest(bdata, boundary_upload.name, str(keep_unnamed), i18n.language()),
             lambda: dashboard.read_uploaded_boundaries(
                 bdata, boundary_upload.name, keep_unnamed_overlaps=keep_unnamed
             ),
@@ -358,7 +358,7 @@ try:
     elif boundary_set != "world":
         boundaries = _session_memo(
             "boundaries",
-            _digest(boundary_set, fetched.get(boundary_set, "")),
+            _digest(boundary_set, fetched.get(boundary_set, ""), i18n.language()),
             lambda: dashboard.load_fetched(boundary_set),
         )
     else:

@@ -250,10 +250,11 @@ def view_from_query(
 
 # ----------------------------------------------------------------------------- names
 
-PERIOD_NAMES = {
+PERIOD_NAMES = {  # in English the periods' own names, as links and the CLI spell them
     Period.DAY: N_("day"),
-    Period.ISO_WEEK: N_("week (ISO, Monday to Sunday)"),
-    Period.ACLED_WEEK: N_("week (ACLED, Saturday to Friday)"),
+    Period.ISO_WEEK: N_("week"),
+    # Translators: ACLED's week, Saturday to Friday
+    Period.ACLED_WEEK: N_("acled-week"),
     Period.MONTH: N_("month"),
     Period.QUARTER: N_("quarter"),
     Period.YEAR: N_("year"),
