@@ -153,6 +153,11 @@ def _import_drawing() -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot
     import reportlab.platypus  # noqa: F401
+    import scipy.special  # noqa: F401  (the brief's change sentence tests its counts)
+
+    from crisismap.report.pdf import _fonts
+
+    _fonts()  # parsing the TrueType files
 
 
 def bundle_filename(*, level: int, period: Period | str, public: bool) -> str:
