@@ -23,7 +23,7 @@ def _catalog_tool():
 
 
 # Areas whose translations are still being written (issue 17); each leaves when complete.
-IN_PROGRESS: set[str] = set()
+IN_PROGRESS = {"cli"}
 
 
 @pytest.mark.parametrize(

@@ -49,7 +49,7 @@ class Problem:
 
 
 # What a report from validation alone (crisismap validate) leaves out, said where it is shown.
-UNJOINED_NOTE = (
+UNJOINED_NOTE = i18n.N_(
     "swapped coordinates and points outside every region are checked against boundaries by "
     "join, summarize, report and the dashboard, not here: those warnings are not in these counts."
 )
