@@ -465,7 +465,7 @@ class SummaryResult:
         summary = with_countries(self.summary, region_countries(self.regions, level))
         tags = hxl_tags(list(summary.columns), level=level, period=period)
         if fmt == "csv":
-            data = to_csv_bytes(summary)
+            data = to_csv_bytes(summary, localized=True)
             return with_hxl_row(data, tags) if hxl else data
         if fmt == "xlsx":
             about = pd.DataFrame({"About this file": [SENSITIVE_NOTICE]})

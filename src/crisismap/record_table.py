@@ -79,6 +79,7 @@ def record_table(
     table = ours.rename(columns=names).merge(originals, how="left", on=_KEYS, sort=False)
     out = table[[*original_columns, *[names[c] for c in added]]]
     out.attrs["points"] = table[[names["lon"], names["lat"]]].to_numpy(dtype=np.float64)
+    out.attrs["ours"] = [names[c] for c in added]  # headers translated in CSV
     return out
 
 
@@ -180,7 +181,8 @@ def records_bytes(table: pd.DataFrame, fmt: str, *, bom: bool = False) -> bytes:
     """
     fmt = fmt.lower().lstrip(".")
     if fmt == "csv":
-        data = to_csv_bytes(table)
+        # crisismap's columns in the user's language, the file's own as the file named them
+        data = to_csv_bytes(table, localized=table.attrs.get("ours", ()))
         return with_bom(data) if bom else data
     if fmt not in FORMATS:
         raise ValueError(f"Unknown records format {fmt!r}: expected csv, gpkg or parquet.")
@@ -203,6 +205,8 @@ def _points(table: pd.DataFrame) -> Any:
         raise ValueError("The records table has no coordinates: make it with record_table.")
     frame = table.rename(columns=_writable_names(list(table.columns)))
     frame.attrs = {}  # the coordinates are the geometry now, not metadata
+    # GeoPackage and Parquet keep the code column names in every language: programs (QGIS
+    # expressions, scripts) address fields by name.
     known = ~np.isnan(xy).any(axis=1)
     geometry = gpd.GeoSeries.from_xy(xy[:, 0], xy[:, 1], crs="EPSG:4326")
     geometry[~known] = None

@@ -28,6 +28,7 @@ from crisismap.problems import (
     COORDS_OUT_OF_RANGE,
     COORDS_ZERO,
     ProblemType,
+    axis_name,
 )
 from crisismap.records.checks import Checks, unmapped
 from crisismap.records.columns import arrow, has_any_byte, is_missing_token, plain_floats, strip
@@ -128,7 +129,7 @@ class _AxisResult:
     def fields(self) -> dict[str, Any]:
         """What the messages say about the axis: its name and range."""
         _, limit, word = _AXIS[self.axis]
-        return {"axis_name": word, "limit": limit}
+        return {"axis_name": axis_name(word), "limit": limit}
 
     def issue_masks(self) -> list[tuple[ProblemType, np.ndarray]]:
         return [(kind, self.masks[kind.code]) for kind in _AXIS_PROBLEMS if kind.code in self.masks]

@@ -207,7 +207,7 @@ def figure_files(
     tables = {k: pipeline.with_countries(t, countries) for k, t in _tables(figures).items()}
     if only is not None and only.endswith(".csv"):
         name = only.removesuffix(".csv")
-        data = to_csv_bytes(tables[name])
+        data = to_csv_bytes(tables[name], localized=True)
         return {only: with_hxl_row(data, _hxl(figures, tables[name])) if hxl else data}
     if only == "regions.geojson":
         return {only: regions_geojson(analysis, figures)}
@@ -242,7 +242,9 @@ def figure_files(
     )
     try:
         workbook.send(None)
-        files = {f"{name}.csv": to_csv_bytes(frame) for name, frame in tables.items()}
+        files = {
+            f"{name}.csv": to_csv_bytes(frame, localized=True) for name, frame in tables.items()
+        }
         geojson = regions_geojson(analysis, figures)
         files["figures.xlsx"] = workbook.result()
     finally:
