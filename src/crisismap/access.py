@@ -51,6 +51,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from crisismap.errors import CrisismapError, InputError
+from crisismap.i18n import _
 
 __all__ = [
     "LOCAL_ACTOR",
@@ -217,12 +218,20 @@ class TeamsConfig:
             text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError:
             raise InputError(
-                f"The teams file {path} is not UTF-8 text: save it as UTF-8."
+                _("The teams file {path} is not UTF-8 text: save it as UTF-8.").format(path=path)
             ) from None
         except OSError as exc:
             raise InputError(
-                f"The teams file {path} cannot be read ({exc.strerror}): check the path "
-                f"(${TEAMS_FILE_ENV} or <data dir>/{TEAMS_FILE_NAME}) and its permissions."
+                _(
+                    "The teams file {path} cannot be read ({strerror}): check the path "
+                    "(${TEAMS_FILE_ENV} or <data dir>/{TEAMS_FILE_NAME}) and its "
+                    "permissions."
+                ).format(
+                    path=path,
+                    strerror=exc.strerror,
+                    TEAMS_FILE_ENV=TEAMS_FILE_ENV,
+                    TEAMS_FILE_NAME=TEAMS_FILE_NAME,
+                )
             ) from None
         return cls.parse(text, source=str(path))
 
@@ -273,8 +282,10 @@ class _Parser:
             data = tomllib.loads(self.text)
         except tomllib.TOMLDecodeError as exc:
             raise InputError(
-                f"The teams file {self.source} is not valid TOML: {exc}. Fix that line "
-                "(strings need quotes, each [[members]] entry its own header)."
+                _(
+                    "The teams file {source} is not valid TOML: {exc}. Fix that line "
+                    "(strings need quotes, each [[members]] entry its own header)."
+                ).format(source=self.source, exc=exc)
             ) from None
         self._known(data, _TOP_KEYS, "at the top of the file", self._key_line)
         teams = self._teams(data.get("teams"))
@@ -635,12 +646,13 @@ class Access:
     def require(self, action: Action | str, now: datetime | None = None) -> None:
         """Raise :class:`AccessDenied` unless this session may take ``action`` now."""
         if not self.valid(now):
-            raise AccessDenied("Your sign-in has expired: sign in again.")
+            raise AccessDenied(_("Your sign-in has expired: sign in again."))
         if not self.may(action):
             who = f"the {self.role} role" if self.role else "this session"
             raise AccessDenied(
-                f"{Action(action).value.replace('_', ' ')} is not allowed for {who}; "
-                "ask your team's admin if you need it."
+                _(
+                    "{replace} is not allowed for {who}; ask your team's admin if you need it."
+                ).format(replace=Action(action).value.replace("_", " "), who=who)
             )
 
 

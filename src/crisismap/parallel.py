@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from crisismap.errors import TimeLimitError
+from crisismap.i18n import _
 
 __all__ = [
     "MIN_ITEMS",
@@ -278,7 +279,10 @@ def run_limited(
                 raise Cancelled(f"{what} was cancelled after {elapsed:.0f} s.")
             if time_limit is not None and elapsed >= time_limit:
                 raise TimeLimitError(
-                    f"{what} took longer than the time limit of {time_limit:g} s and was stopped."
+                    _(
+                        "{what} took longer than the time limit of {time_limit:g} s and "
+                        "was stopped."
+                    ).format(what=what, time_limit=time_limit)
                 )
             if on_wait is not None:
                 on_wait(elapsed)

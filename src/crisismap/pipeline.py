@@ -29,6 +29,7 @@ from crisismap.export import (
     to_xlsx_bytes,
     with_hxl_row,
 )
+from crisismap.i18n import _
 from crisismap.problems import BOUNDARY_NAMES_UNKNOWN, Report
 from crisismap.records import (
     RangeCounts,
@@ -138,9 +139,12 @@ def check_flag_filters(analysis: Analysis, view: View) -> None:
     for wanted, name in ((view.approved_only, "approved"), (view.verified_only, "verified")):
         if wanted and name not in analysis.records.columns:
             raise InputError(
-                f"Counting only {name} records needs a column saying whether each record is "
-                f"{name} (such as Ushahidi's {name.upper()} column; map one with --map "
-                f"{name}=COLUMN) and the file has none: leave the filter out or map the column."
+                _(
+                    "Counting only {name} records needs a column saying whether each "
+                    "record is {name} (such as Ushahidi's {upper} column; map one with "
+                    "--map {name}=COLUMN) and the file has none: leave the filter out "
+                    "or map the column."
+                ).format(name=name, upper=name.upper())
             )
 
 
@@ -165,7 +169,7 @@ def analyse_files(
     record came from when there are several); the combined report sums the counts.
     """
     if not files:
-        raise InputError("No incident file given: upload or name at least one CSV file.")
+        raise InputError(_("No incident file given: upload or name at least one CSV file."))
     date_order = DateOrder.parse(date_order)
     parts = []
     for name, data in files:
@@ -317,10 +321,16 @@ def _combine(
     merged = combined.summary["records_in"] - combined.summary["records_out"]
     if merged:
         report.notes.append(
-            f"{merged:,} records repeat an id of an earlier file and were counted once: "
-            f"{combined.summary['identical_duplicates']:,} identical, "
-            f"{combined.summary['conflicts']:,} with different content (the earlier file's "
-            "version was kept; see the conflicts table)."
+            _(
+                "{merged:,} records repeat an id of an earlier file and were "
+                "counted once: {summary:,} identical, {summary2:,} with different "
+                "content (the earlier file's version was kept; see the conflicts "
+                "table)."
+            ).format(
+                merged=merged,
+                summary=combined.summary["identical_duplicates"],
+                summary2=combined.summary["conflicts"],
+            )
         )
     report.mapping["__combined__"] = dict(combined.summary)
     records_out = combined.records.drop(columns=["dataset"]).reset_index(drop=True)

@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from crisismap.errors import InvalidValueError
+from crisismap.i18n import _
 
 
 class _ParseableEnum(StrEnum):
@@ -29,7 +30,11 @@ class _ParseableEnum(StrEnum):
                 return member
         allowed = ", ".join(m.value for m in cls)
         what = re.sub(r"(?<!^)(?=[A-Z])", " ", cls.__name__).lower()  # DateOrder: date order
-        raise InvalidValueError(f"Unknown {what} {value!r}: expected one of {allowed}.")
+        raise InvalidValueError(
+            _("Unknown {what} {value!r}: expected one of {allowed}.").format(
+                what=what, value=value, allowed=allowed
+            )
+        )
 
     def __str__(self) -> str:
         return self.value
@@ -240,7 +245,7 @@ class View:
             level_number = int(level)
         except (TypeError, ValueError):
             raise InvalidValueError(
-                f"Expected an admin level such as 1 or 2, got {level!r}."
+                _("Expected an admin level such as 1 or 2, got {level!r}.").format(level=level)
             ) from None
         view = cls(
             level=level_number,
@@ -254,8 +259,9 @@ class View:
         )
         if view.start and view.end and view.start > view.end:
             raise InvalidValueError(
-                f"The date window starts after it ends ({view.start} > {view.end}): "
-                "swap start and end."
+                _(
+                    "The date window starts after it ends ({start} > {end}): swap start and end."
+                ).format(start=view.start, end=view.end)
             )
         return view
 
@@ -329,7 +335,9 @@ def _date(value: Any, field_name: str) -> dt.date | None:
         return dt.datetime.strptime(text, "%Y-%m-%d").date()  # 2024-3-5
     except ValueError:
         raise InvalidValueError(
-            f"Expected a date such as 2024-03-05 for {field_name}, got {value!r}."
+            _("Expected a date such as 2024-03-05 for {field_name}, got {value!r}.").format(
+                field_name=field_name, value=value
+            )
         ) from None
 
 

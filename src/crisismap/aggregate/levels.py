@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from crisismap.errors import InvalidValueError
+from crisismap.i18n import _
 
 
 def level_frame(levels: Any, level: int) -> Any:
@@ -33,8 +34,9 @@ def level_frame(levels: Any, level: int) -> Any:
         name = getattr(levels, "name", None)
         where = "the boundaries" if name is None else f"boundary set {name!r}"
         raise InvalidValueError(
-            f"Admin level {level} is not in {where}: available levels are "
-            f"{', '.join(map(str, frames)) or 'none'}."
+            _("Admin level {level} is not in {where}: available levels are {levels}.").format(
+                level=level, where=where, levels=", ".join(map(str, frames)) or "none"
+            )
         )
     return frames[level]
 

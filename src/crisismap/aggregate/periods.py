@@ -15,6 +15,7 @@ import pandas as pd
 
 from crisismap.aggregate.codes import factor_codes
 from crisismap.errors import InvalidValueError
+from crisismap.i18n import _
 from crisismap.schema import DatePrecision, Period
 
 NO_PERIOD = np.iinfo(np.int64).min  # the day number or ordinal of a missing date
@@ -79,7 +80,11 @@ def day_number(value: Any) -> int:
     """The day number of one ``start``/``end`` argument; raises on a value that is no date."""
     day = pd.Timestamp(value)
     if pd.isna(day):
-        raise InvalidValueError(f"Expected a date such as 2024-03-05 for start/end, got {value!r}.")
+        raise InvalidValueError(
+            _("Expected a date such as 2024-03-05 for start/end, got {value!r}.").format(
+                value=value
+            )
+        )
     return int(np.datetime64(day.date(), "D").astype(np.int64))
 
 

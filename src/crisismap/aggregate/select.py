@@ -17,6 +17,7 @@ from crisismap.aggregate.codes import NO_CATEGORY, factor_codes, label_sets
 from crisismap.aggregate.levels import frames_by_level
 from crisismap.aggregate.periods import NO_PERIOD, day_number, day_ranges
 from crisismap.errors import InvalidValueError
+from crisismap.i18n import _
 
 
 @dataclass
@@ -180,8 +181,10 @@ def _in_regions(
     unknown = [r for r in wanted if r not in known]
     if unknown:
         raise InvalidValueError(
-            f"Unknown region code(s) {_listed(unknown)}: expected codes of the boundary set "
-            f"at level {level} or a coarser level (e.g. {_listed(sorted(known), 3)})."
+            _(
+                "Unknown region code(s) {listed}: expected codes of the boundary "
+                "set at level {level} or a coarser level (e.g. {listed2})."
+            ).format(listed=_listed(unknown), level=level, listed2=_listed(sorted(known), 3))
         )
     return keep
 

@@ -14,6 +14,7 @@ import geopandas as gpd
 
 from crisismap.boundaries.countries import country_list
 from crisismap.errors import BoundaryError
+from crisismap.i18n import _
 
 DEFAULT_MAX_BYTES = 200 * 1024**2  # an input file or upload
 MAX_EXPANDED_BYTES = 500 * 1024**2  # everything a zip or gzip expands to
@@ -53,8 +54,9 @@ class BoundarySet:
         if n not in self.levels:
             have = ", ".join(map(str, self.levels_available)) or "none"
             raise BoundaryError(
-                f"Admin level {n} is not in boundary set {self.name!r}: "
-                f"available levels are {have}."
+                _(
+                    "Admin level {n} is not in boundary set {name!r}: available levels are {have}."
+                ).format(n=n, name=self.name, have=have)
             )
         return self.levels[n]
 
@@ -87,7 +89,7 @@ def subset(boundaries: BoundarySet, iso3s: Iterable[str]) -> BoundarySet:
         n: frame[frame["country"].isin(wanted)].reset_index(drop=True)
         for n, frame in boundaries.levels.items()
     }
-    notes = [*boundaries.notes, f"Subset to {', '.join(wanted)}."]
+    notes = [*boundaries.notes, _("Subset to {values}.").format(values=", ".join(wanted))]
     return replace(
         boundaries, name=f"{boundaries.name}:{','.join(wanted)}", levels=levels, notes=notes
     )

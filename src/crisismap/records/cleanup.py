@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from crisismap.i18n import _
 from crisismap.problems import NUL_BYTE, NUL_BYTES, Problem
 from crisismap.records.parse import RejectedLine, clip
 
@@ -25,7 +26,9 @@ def drop_empty_unnamed(
     )
     if not drop:
         return frame, header, tags
-    notes.append(f"{len(drop)} empty unnamed column(s) at the end of the header were ignored.")
+    notes.append(
+        _("{n} empty unnamed column(s) at the end of the header were ignored.").format(n=len(drop))
+    )
     keep = [i for i, name in enumerate(header) if name not in drop]
     header = [header[i] for i in keep]
     tags = [tags[i] for i in keep] if tags is not None else None

@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from crisismap.errors import MappingError
+from crisismap.i18n import _
 from crisismap.problems import (
     DATE_AMBIGUOUS,
     DATE_EXCEL_SERIAL,
@@ -315,22 +316,35 @@ class _DateParser:
         elif dmy_evidence and mdy_evidence:
             order, label, conflict = DateOrder.DMY, "mixed", True
             notes.append(
-                f"Numeric dates mix day-first ({example(dmy_evidence)}) and month-first "
-                f"({example(mdy_evidence)}): dates that read both ways were rejected. Choose "
-                "the date order explicitly."
+                _(
+                    "Numeric dates mix day-first ({example}) and month-first "
+                    "({example2}): dates that read both ways were rejected. Choose the "
+                    "date order explicitly."
+                ).format(example=example(dmy_evidence), example2=example(mdy_evidence))
             )
         elif mdy_evidence:
             order, label = DateOrder.MDY, "mdy"
-            notes.append(f"Numeric dates read month-first: {example(mdy_evidence)} decides.")
+            notes.append(
+                _("Numeric dates read month-first: {example} decides.").format(
+                    example=example(mdy_evidence)
+                )
+            )
         elif dmy_evidence:
             order, label = DateOrder.DMY, "dmy"
-            notes.append(f"Numeric dates read day-first: {example(dmy_evidence)} decides.")
+            notes.append(
+                _("Numeric dates read day-first: {example} decides.").format(
+                    example=example(dmy_evidence)
+                )
+            )
         else:
             order, label = DateOrder.DMY, "dmy"
             notes.append(
-                "No numeric date in the file has a part above 12, so day-first was assumed; "
-                "dates that would read differently month-first are flagged date-ambiguous. "
-                "Choose the date order mdy if the file writes month first."
+                _(
+                    "No numeric date in the file has a part above 12, so day-first was "
+                    "assumed; dates that would read differently month-first are "
+                    "flagged date-ambiguous. Choose the date order mdy if the file "
+                    "writes month first."
+                )
             )
         for j, (a, b, year) in self.numeric.items():
             if conflict and a <= 12 and b <= 12 and a != b:

@@ -12,6 +12,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from crisismap.i18n import _
 from crisismap.problems import CATEGORY_MISSING, CATEGORY_UNKNOWN_CODE, ID_DUPLICATE, ID_MISSING
 from crisismap.records.checks import Checks
 from crisismap.records.columns import TEXT, arrow, blank, strip, text_take
@@ -24,8 +25,10 @@ def check_ids(checks: Checks) -> pd.Series:
     frame = checks.raw.frame
     if column is None:
         checks.notes.append(
-            "No id column: ids were generated as 'gen-' + a hash of each record's fields "
-            "(the same record always gets the same id)."
+            _(
+                "No id column: ids were generated as 'gen-' + a hash of each "
+                "record's fields (the same record always gets the same id)."
+            )
         )
         ids = pd.Series(_content_ids(frame, np.arange(checks.n)), dtype="str")
     else:
@@ -100,7 +103,7 @@ def check_categories(checks: Checks) -> pd.Series:
     """Category labels split, trimmed, de-duplicated (and decoded) per record."""
     column = checks.col("category")
     if column is None:
-        checks.notes.append("No category column: every record has category ''.")
+        checks.notes.append(_("No category column: every record has category ''."))
         return pd.Series([""] * checks.n, dtype="str")
     text = strip(checks.values(column))
     codes, uniques = pd.factorize(text)
@@ -143,7 +146,7 @@ def _category_separator(checks: Checks, uniques: Sequence[str], counts: np.ndarr
         if any(" " in u for u in uniques) and all(
             re.fullmatch(r"[a-z0-9_]+( [a-z0-9_]+)*", u) for u in uniques if u
         ):
-            checks.notes.append("Category values are Kobo choice names: split on spaces.")
+            checks.notes.append(_("Category values are Kobo choice names: split on spaces."))
             checks.category_separator_used = "space (Kobo)"
             return " "
     return choice
