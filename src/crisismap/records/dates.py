@@ -19,6 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from crisismap import i18n
 from crisismap.errors import MappingError
 from crisismap.i18n import _
 from crisismap.problems import (
@@ -309,7 +310,7 @@ class _DateParser:
 
         def example(js: list[int]) -> str:
             j = min(js, key=lambda k: first_row[k])
-            return f"{u[j]!r} on line {self.lines[first_row[j]]}"
+            return _("{value!r} on line {line}").format(value=u[j], line=self.lines[first_row[j]])
 
         if self.order is not DateOrder.AUTO:
             order, label = self.order, self.order.value
@@ -351,8 +352,11 @@ class _DateParser:
                 self.status[j] = _CONFLICT
                 self.flags[DATE_ORDER_CONFLICT.code][j] = True
                 self.detail[j] = (
-                    f" (e.g. {u[min(dmy_evidence)]!r} is day-first, "
-                    f"{u[min(mdy_evidence)]!r} month-first)"
+                    " ("
+                    + _("e.g. {day_first!r} is day-first, {month_first!r} month-first").format(
+                        day_first=u[min(dmy_evidence)], month_first=u[min(mdy_evidence)]
+                    )
+                    + ")"
                 )
                 continue
             day, month = (a, b) if order is DateOrder.DMY else (b, a)
@@ -368,7 +372,7 @@ class _DateParser:
             self._set(j, year, month, day, _DAY)
             flagged = self.flags[DATE_AMBIGUOUS.code][j] or self.flags[DATE_ORDER_MIXED.code][j]
             if flagged and 1 <= month <= 12:
-                self.detail[j] = f"{day} {calendar.month_name[month]} {year}"
+                self.detail[j] = _day_in_words(year, month, day)
         return label, notes
 
     def _days(self) -> tuple[np.ndarray, np.ndarray]:
@@ -382,7 +386,13 @@ class _DateParser:
         good = good_month & (d >= 1) & (d <= dim) & (y >= 1) & (y <= 9999)
         impossible = ok & ~serial & ~good
         for j in np.flatnonzero(impossible):
-            self.detail[j] = f" (read as year {y[j]}, month {m[j]}, day {d[j]})"
+            self.detail[j] = (
+                " ("
+                + _("read as year {year}, month {month}, day {day}").format(
+                    year=y[j], month=m[j], day=d[j]
+                )
+                + ")"
+            )
         self.status[impossible] = _IMPOSSIBLE
         fine = ok & ~impossible
         start = np.where(fine, month_start + (d - 1), np.datetime64("NaT", "D"))
@@ -405,3 +415,14 @@ def _month_start(year: np.ndarray, month: np.ndarray) -> np.ndarray:
     """First day of (year, month) for arrays; month may be 13 (next January)."""
     months = (np.asarray(year, np.int64) - 1970) * 12 + (np.asarray(month, np.int64) - 1)
     return months.astype("datetime64[M]").astype("datetime64[D]")
+
+
+def _day_in_words(year: int, month: int, day: int) -> str:
+    """``5 March 2024`` in the current language (the month named, so the order is plain)."""
+    try:
+        when = dt.date(int(year), int(month), int(day))
+    except ValueError:
+        return f"{day} {calendar.month_name[month]} {year}"
+    from babel.dates import format_date
+
+    return format_date(when, format="d MMMM y", locale=i18n.babel_locale())

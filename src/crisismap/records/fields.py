@@ -179,25 +179,30 @@ def choose_separator(uniques: Sequence[str], counts: Sequence[int]) -> tuple[str
     default = present[0]
     gain = stats[default][0] - stats[best][0]
     if best != default and gain < max(_CLEAR_GAIN, 0.1 * stats[default][0]):
-        best, reason = default, "the labels give no clear reason to prefer another separator"
+        best = default
+        reason = _("the labels give no clear reason to prefer another separator")
     elif best != default:
-        reason = "it leaves clearly fewer labels held by one record only"
+        reason = _("it leaves clearly fewer labels held by one record only")
     else:
-        reason = "it leaves the fewest labels held by one record only"
+        reason = _("it leaves the fewest labels held by one record only")
     once, size, evidence, whole_repeats = stats[best]
     if evidence == 0 and whole_repeats >= _CLEAR_GAIN + 2:
         best = None
-        reason = (
-            f"no piece between the {present[0]!r} recurs apart from its value while "
-            f"{whole_repeats:,} whole values recur, so the character is part of the labels"
-        )
+        reason = _(
+            "no piece between the {separator!r} recurs apart from its value while "
+            "{n:,} whole values recur, so the character is part of the labels"
+        ).format(separator=present[0], n=whole_repeats)
     described = "; ".join(
-        f"{c!r}: {n:,} labels, {o:,} held by one record only" for c, (o, n, _, _) in stats.items()
+        _("{separator!r}: {n:,} labels, {once:,} held by one record only").format(
+            separator=c, n=n, once=o
+        )
+        for c, (o, n, _e, _w) in stats.items()
     )
-    verdict = (
-        f"Category labels were split on {best!r}" if best else "Category labels were not split"
-    )
-    return best, f"{verdict}: {reason} ({described})."
+    if best:
+        said = _("Category labels were split on {separator!r}: {reason} ({described}).")
+    else:
+        said = _("Category labels were not split: {reason} ({described}).")
+    return best, said.format(separator=best, reason=reason, described=described)
 
 
 _CLEAR_GAIN = 3  # one-off labels fewer than this apart are no evidence either way
@@ -268,14 +273,15 @@ def check_flags(checks: Checks) -> dict[str, pd.Series]:
         values = pd.array([read[c] for c in codes], dtype="boolean")
         out[name] = pd.Series(values)
         no, unknown = int((values == False).sum()), int(values.isna().sum())  # noqa: E712
-        checks.notes.append(
-            f"{no:,} of {checks.n:,} records are not {name} (column {column!r})"
-            + (
-                f"; {unknown:,} have no readable value (counted as not {name} by the "
-                f"'{name} only' filter)."
-                if unknown
-                else "."
+        if unknown:
+            said = _(
+                "{no:,} of {n:,} records are not {name} (column {column!r}); {unknown:,} have "
+                "no readable value (counted as not {name} by the '{name} only' filter)."
             )
+        else:
+            said = _("{no:,} of {n:,} records are not {name} (column {column!r}).")
+        checks.notes.append(
+            said.format(no=no, n=checks.n, name=name, column=column, unknown=unknown)
         )
     return out
 

@@ -700,31 +700,38 @@ def _require_essentials(mapping: ColumnMapping, header: list[str]) -> None:
         hint = ""
         kobo_dates = [c for c in header if _norm(c) in _KOBO_NOT_INCIDENT_DATE]
         if kobo_dates:
-            hint = (
-                f" (column(s) {', '.join(map(repr, kobo_dates))} only say when the form was "
-                "filled in or sent, not when the incident happened: map one only if that is "
-                "what you mean)"
-            )
+            hint = " " + _(
+                "(column(s) {columns} only say when the form was filled in or sent, not when "
+                "the incident happened: map one only if that is what you mean)"
+            ).format(columns=", ".join(map(repr, kobo_dates)))
         missing.append(
-            "no date column was found: choose it (--map date=COLUMN on the command line, "
-            "'date column' under 'Columns and dates' in the dashboard; date_start and date_end "
-            f"for ranges){hint}"
+            _(
+                "no date column was found: choose it (--map date=COLUMN on the command line, "
+                "'date column' under 'Columns and dates' in the dashboard; date_start and "
+                "date_end for ranges)"
+            )
+            + hint
         )
     if not ("coords" in fields or ("lat" in fields and "lon" in fields)):
         missing.append(
-            "no coordinate columns were found: choose them (--map lat=COLUMN --map lon=COLUMN, "
-            "or --map coords=COLUMN for one 'lat, lon' column; the same fields under 'Columns "
-            "and dates' in the dashboard)"
+            _(
+                "no coordinate columns were found: choose them (--map lat=COLUMN --map "
+                "lon=COLUMN, or --map coords=COLUMN for one 'lat, lon' column; the same fields "
+                "under 'Columns and dates' in the dashboard)"
+            )
         )
     if "location_precision" in fields and mapping.precision_scheme is None:
         missing.append(
-            f"column {fields['location_precision']!r} is mapped to location_precision but its "
-            "its codes are unknown: choose the preset whose precision codes it uses (ucdp or "
-            "acled), or leave the column unmapped"
+            _(
+                "column {column!r} is mapped to location_precision but its codes are "
+                "unknown: choose the preset whose precision codes it uses (ucdp or acled), or "
+                "leave the column unmapped"
+            ).format(column=fields["location_precision"])
         )
     if missing:
         raise MappingError(
-            f"Cannot read incidents with the {mapping.label} mapping: "
-            + "; ".join(missing)
-            + f". Columns in the file: {_columns(header)}."
+            _(
+                "Cannot read incidents with the {mapping} mapping: {missing}. Columns in the "
+                "file: {columns}."
+            ).format(mapping=mapping.label, missing="; ".join(missing), columns=_columns(header))
         )

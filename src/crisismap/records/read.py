@@ -317,7 +317,7 @@ def _locate_header(
 
 
 def _name(filename: str | None) -> str:
-    return f"The file {filename!r}" if filename else "The file"
+    return _("The file {name!r}").format(name=filename) if filename else _("The file")
 
 
 def _check_size(size: int, max_bytes: int, filename: str | None) -> None:
