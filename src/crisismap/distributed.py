@@ -437,8 +437,12 @@ def summarize_input(
         prepared = _prepare(
             Path(source), tmp, options, encoding, max_bytes, rows_per_partition, progress
         )
-        where = f"the cluster at {scheduler}" if scheduler else "a local cluster"
-        progress(f"joining and counting on {where}")
+        if scheduler:
+            progress(
+                _("joining and counting on the cluster at {scheduler}").format(scheduler=scheduler)
+            )
+        else:
+            progress(_("joining and counting on a local cluster"))
         parts = _partials(
             prepared.partitions, boundaries.levels, task, snap_distance_m, scheduler, n_workers
         )
@@ -499,7 +503,7 @@ def _prepare(
         count = len(partition_paths(source))
         return _Prepared(source, inputs=[{"name": str(source), "partitions": count}])
     data = source.read_bytes()
-    progress(f"validating {source.name} on this machine")
+    progress(_("validating {name} on this machine").format(name=source.name))
     result = validate_bytes(
         data,
         filename=source.name,

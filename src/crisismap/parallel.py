@@ -276,7 +276,11 @@ def run_limited(
         while not job.done.wait(poll):
             elapsed = time.monotonic() - started
             if cancel is not None and cancel.is_set():
-                raise Cancelled(f"{what} was cancelled after {elapsed:.0f} s.")
+                raise Cancelled(
+                    _("{what} was cancelled after {seconds:.0f} s.").format(
+                        what=what, seconds=elapsed
+                    )
+                )
             if time_limit is not None and elapsed >= time_limit:
                 raise TimeLimitError(
                     _(

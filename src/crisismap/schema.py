@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from crisismap.errors import InvalidValueError
-from crisismap.i18n import _
+from crisismap.i18n import N_, _
 
 
 class _ParseableEnum(StrEnum):
@@ -32,12 +32,23 @@ class _ParseableEnum(StrEnum):
         what = re.sub(r"(?<!^)(?=[A-Z])", " ", cls.__name__).lower()  # DateOrder: date order
         raise InvalidValueError(
             _("Unknown {what} {value!r}: expected one of {allowed}.").format(
-                what=what, value=value, allowed=allowed
+                what=_(_ENUM_NAMES.get(cls.__name__, what)), value=value, allowed=allowed
             )
         )
 
     def __str__(self) -> str:
         return self.value
+
+
+# What each vocabulary is called in the message listing its values.
+_ENUM_NAMES = {
+    "Severity": N_("severity"),
+    "Period": N_("period"),
+    "DateOrder": N_("date order"),
+    "DateRange": N_("date range"),
+    "DatePrecision": N_("date precision"),
+    "MatchStatus": N_("match status"),
+}
 
 
 class Severity(_ParseableEnum):
@@ -168,23 +179,23 @@ class VictimsMeasure:
     def show(self, value: Any) -> str:
         """A figure as shown next to the label ("not reported" without a column)."""
         if not self.reported:
-            return "not reported"
+            return _("not reported")
         return "" if value is None else str(value)
 
 
 _MEASURES: list[tuple[set[str], str, str]] = [
-    ({"fatalities"}, "Fatalities", "reported fatalities, combatants included"),
-    ({"best", "deaths_best"}, "Deaths", "best estimate of deaths, combatants included"),
+    ({"fatalities"}, N_("Fatalities"), N_("reported fatalities, combatants included")),
+    ({"best", "deaths_best"}, N_("Deaths"), N_("best estimate of deaths, combatants included")),
     (
         {"killed", "deaths", "dead", "total_deaths", "persons_killed"},
-        "Deaths",
-        "deaths as the file states them",
+        N_("Deaths"),
+        N_("deaths as the file states them"),
     ),
-    ({"casualties"}, "Casualties", "people killed or injured, as the file states them"),
+    ({"casualties"}, N_("Casualties"), N_("people killed or injured, as the file states them")),
     (
         {"affected", "people_affected", "persons_affected"},
-        "People affected",
-        "people affected, as the file states them",
+        N_("People affected"),
+        N_("people affected, as the file states them"),
     ),
 ]
 
@@ -193,18 +204,22 @@ def victims_measure(column: str | None, preset: str | None = None) -> VictimsMea
     """The measure of the column mapped to ``victims`` (None: the file has none)."""
     if not column:
         return VictimsMeasure(
-            "Victims", "The file states no victim figure: victims are not reported.", False
+            _("Victims"), _("The file states no victim figure: victims are not reported."), False
         )
     key = str(column).strip().casefold().replace(" ", "_").replace("-", "_")
     source = {"acled": "ACLED", "ucdp": "UCDP"}.get(str(preset or "").casefold(), "")
     for names, label, meaning in _MEASURES:
         if key in names:
-            said = f"{source} {meaning}" if source else meaning
-            return VictimsMeasure(
-                label, f"{label}: {said} (column \u201c{column}\u201d), summed.", True
+            # Translators: {source} is ACLED or UCDP, {meaning} e.g. "reported fatalities".
+            said = _("{source} {meaning}").format(source=source, meaning=_(meaning))
+            note = _("{label}: {meaning} (column \u201c{column}\u201d), summed.").format(
+                label=_(label), meaning=said if source else _(meaning), column=column
             )
+            return VictimsMeasure(_(label), note, True)
     return VictimsMeasure(
-        "Victims", f"Victims: the figures of column \u201c{column}\u201d, summed.", True
+        _("Victims"),
+        _("Victims: the figures of column \u201c{column}\u201d, summed.").format(column=column),
+        True,
     )
 
 
@@ -310,7 +325,11 @@ def _flag(value: Any, field_name: str) -> bool:
         return True
     if text in ("", "0", "false", "no", "off"):
         return False
-    raise ValueError(f"Expected yes or no for {field_name}, got {value!r}.")
+    raise ValueError(
+        _("Expected yes or no for {field_name}, got {value!r}.").format(
+            field_name=field_name, value=value
+        )
+    )
 
 
 def _date(value: Any, field_name: str) -> dt.date | None:

@@ -16,7 +16,7 @@ from crisismap.boundaries.detect import HASC, LayerSchema, first_column, lower_c
 from crisismap.boundaries.formats import Layer
 from crisismap.boundaries.geometry import WGS84, clean_geometries, polygonal, to_wgs84
 from crisismap.boundaries.model import LoadOptions
-from crisismap.i18n import _, ngettext
+from crisismap.i18n import N_, _, ngettext
 from crisismap.schema import BOUNDARY_COLUMNS
 
 _CONTRACT = [c for c in BOUNDARY_COLUMNS if c != "geometry"]
@@ -119,10 +119,10 @@ _ISO_3166_2 = re.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}$")
 
 
 CODE_LABELS = {
-    "p-code": "P-code",
+    "p-code": N_("P-code"),
     "iso-3166-2": "ISO 3166-2",
     "iso-3166-1": "ISO 3166-1",
-    "file-id": "the file's own id",
+    "file-id": N_("the file's own id"),
 }
 
 
@@ -132,11 +132,11 @@ def code_kinds(frame: pd.DataFrame) -> dict[str, int]:
     finer rules (the bundled set's ``iso-3166-2-name-match``, ``hasc``...) count as their
     kind."""
     if "code_source" not in frame:
-        return {CODE_LABELS["file-id"]: len(frame)}
+        return {_(CODE_LABELS["file-id"]): len(frame)}
     sources = frame["code_source"].astype("string").fillna("file-id")
     kinds = sources.map(lambda s: next((k for k in CODE_LABELS if s.startswith(k)), "file-id"))
     counts = kinds.value_counts()
-    return {label: int(counts[k]) for k, label in CODE_LABELS.items() if k in counts}
+    return {_(label): int(counts[k]) for k, label in CODE_LABELS.items() if k in counts}
 
 
 def _code_sources(code: pd.Series, schema: LayerSchema) -> pd.Series:

@@ -44,8 +44,6 @@ from typing import Any
 
 import numpy as np
 
-from crisismap.i18n import _
-
 ROOT = 0  # part number of the whole axis; part p of a partition is p + 1
 _COMBO_SHIFT, _R_SHIFT, _T_SHIFT = 56, 36, 20
 _R_MAX, _T_MAX, _C_MAX = 1 << 20, 1 << 16, 1 << 20
@@ -409,12 +407,9 @@ class Grid:
         if best is not None:
             return best[1]
         raise UnprotectableError(
-            _(
-                "A small figure of this export cannot be hidden without changing a "
-                "figure an earlier public release of the same data already "
-                "published. Publish a coarser table (a coarser period or region "
-                "level), or start a new release series."
-            )
+            "A small figure of this export cannot be hidden without changing a figure an "
+            "earlier public release of the same data already published. Publish a coarser "
+            "table (a coarser period or region level), or start a new release series."
         )
 
     def _candidates(

@@ -11,6 +11,7 @@ import hmac
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from crisismap.i18n import _
 from crisismap.publish.masking import Masking
 from crisismap.publish.suppression import DEFAULT_K
 
@@ -39,13 +40,13 @@ def public_k_refusal(k: object, *, option: str = "--k") -> str | None:
     """
     if not isinstance(k, bool) and isinstance(k, int) and k >= MIN_PUBLIC_K:
         return None
-    return (
-        f"{option} {k} was given, but a public output needs k of {MIN_PUBLIC_K} or more "
+    return _(
+        "{option} {k} was given, but a public output needs k of {min_k} or more "
         "(below 2 nothing is suppressed, and a published 1 points at one incident). "
-        f"Give {option} {MIN_PUBLIC_K} or more (default 5), or, for unprotected figures "
+        "Give {option} {min_k} or more (default 5), or, for unprotected figures "
         "for the team only, ask for internal output with --internal (files named "
         "SENSITIVE_...)."
-    )
+    ).format(option=option, k=k, min_k=MIN_PUBLIC_K)
 
 
 def keyed_fingerprint(sha256_hex: str, secret: bytes) -> str:

@@ -555,16 +555,20 @@ class Workspace:
             orphans = conn.execute(
                 "SELECT d.id FROM datasets d LEFT JOIN blobs b USING (id) WHERE b.id IS NULL"
             ).fetchall()
-            problems.extend(f"{r[0]}: dataset without bytes" for r in orphans)
+            problems.extend(_("{id}: dataset without bytes").format(id=r[0]) for r in orphans)
             for dataset_id, digest in conn.execute("SELECT id, sha256 FROM datasets").fetchall():
                 row = conn.execute("SELECT data FROM blobs WHERE id = ?", (dataset_id,)).fetchone()
                 if row is not None and hashlib.sha256(row[0]).hexdigest() != digest:
-                    problems.append(f"{dataset_id}: bytes do not match their SHA-256")
+                    problems.append(
+                        _("{id}: bytes do not match their SHA-256").format(id=dataset_id)
+                    )
             triggers = {
                 r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'")
             }
             problems.extend(
-                f"audit log: trigger {name} is missing, so entries could be changed"
+                _("audit log: trigger {name} is missing, so entries could be changed").format(
+                    name=name
+                )
                 for name in db.AUDIT_TRIGGERS
                 if name not in triggers
             )
