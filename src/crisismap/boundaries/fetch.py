@@ -347,7 +347,7 @@ def _store(
                     **item.meta,
                 }
             )
-        say("checking what came")
+        say(_("checking what came"))
         loaded = _check_loads(tmp / fetched.FILES, meta["service"], cache_dir)
         levels = [n for n in loaded.levels_available if n <= top]
         if not levels:

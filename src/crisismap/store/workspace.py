@@ -551,7 +551,9 @@ class Workspace:
         with self._connect() as conn:
             result = [r[0] for r in conn.execute("PRAGMA integrity_check").fetchall()]
             if result != ["ok"]:
-                problems.extend(f"integrity_check: {r}" for r in result)
+                problems.extend(
+                    _("SQLite integrity check: {result}").format(result=r) for r in result
+                )
             orphans = conn.execute(
                 "SELECT d.id FROM datasets d LEFT JOIN blobs b USING (id) WHERE b.id IS NULL"
             ).fetchall()
