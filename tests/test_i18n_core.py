@@ -6,7 +6,6 @@ in another language (the pseudo-language shows it; French and Ukrainian read it)
 from __future__ import annotations
 
 import ast
-import io
 import zipfile
 from pathlib import Path
 
@@ -50,7 +49,10 @@ def _family() -> set[str]:
         for tree in trees:
             for node in ast.walk(tree):
                 if isinstance(node, ast.ClassDef) and node.name not in names:
-                    bases = {b.id if isinstance(b, ast.Name) else getattr(b, "attr", "") for b in node.bases}
+                    bases = {
+                        b.id if isinstance(b, ast.Name) else getattr(b, "attr", "")
+                        for b in node.bases
+                    }
                     if bases & names:
                         names.add(node.name)
                         changed = True
@@ -134,7 +136,9 @@ def test_every_library_message_is_marked_for_translation():
     handed up, a sign-in message, a progress line) written as a plain string or f-string
     is a message that stays English: wrap it, ``_("… {x} …").format(x=…)``."""
     found = unmarked_messages()
-    assert not found, f"{len(found)} unmarked: " + "; ".join(f"{f}:{n} {t!r}" for f, n, t in found[:12])
+    assert not found, f"{len(found)} unmarked: " + "; ".join(
+        f"{f}:{n} {t!r}" for f, n, t in found[:12]
+    )
 
 
 def test_the_static_check_catches_an_unmarked_message(tmp_path, monkeypatch):
@@ -216,10 +220,10 @@ def test_store_error_in_the_users_language(tmp_path):
     path = tmp_path / "workspace.sqlite3"
     path.write_bytes(b"this is not a database" * 100)
     with i18n.using(i18n.PSEUDO):
-        said = _raised(lambda: Workspace(path))
+        said = _raised(lambda: Workspace.open(path))
     assert _wrapped(said) and str(path.name) in said
     with i18n.using("uk"):
-        said = _raised(lambda: Workspace(path))
+        said = _raised(lambda: Workspace.open(path))
     assert path.name in said and any("а" <= c <= "я" for c in said)
 
 
@@ -230,10 +234,10 @@ def test_time_limit_in_the_users_language():
         time.sleep(2)
 
     with i18n.using(i18n.PSEUDO):
-        said = _raised(lambda: parallel.within(slow, time_limit=0.05, what="the test join"))
+        said = _raised(lambda: parallel.run_limited(slow, time_limit=0.05, what="the test join"))
     assert _wrapped(said) and "the test join" in said
     with i18n.using("fr"):
-        said = _raised(lambda: parallel.within(slow, time_limit=0.05, what="la jointure"))
+        said = _raised(lambda: parallel.run_limited(slow, time_limit=0.05, what="la jointure"))
     assert "la jointure" in said and "{" not in said
 
 
@@ -243,7 +247,7 @@ def test_bad_view_values_in_french_and_ukrainian():
     with i18n.using("fr"):
         said = _raised(lambda: View.parse(2, start="2024-03-05", end="2024-01-01"))
         period = _raised(lambda: Period.parse("fortnight"))
-    assert "2024-03-05" in said and "2024-01-01" in said and "date" in said.lower()
+    assert "2024-03-05 > 2024-01-01" in said and "inversez" in said
     assert "'fortnight'" in period and "day, week" in period and "période" in period
     with i18n.using("uk"):
         said = _raised(lambda: View.parse("two"))

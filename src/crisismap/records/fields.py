@@ -173,7 +173,7 @@ def choose_separator(uniques: Sequence[str], counts: Sequence[int]) -> tuple[str
     """
     present = [c for c in SEPARATOR_CANDIDATES if any(c in u for u in uniques)]
     if not present:
-        return None, "Category labels were not split (no value holds ';', '|' or ',')."
+        return None, _("Category labels were not split (no value holds ';', '|' or ',').")
     stats = {c: _split_stats(uniques, counts, c) for c in present}
     best = min(present, key=lambda c: (stats[c][0], stats[c][1], present.index(c)))
     default = present[0]
