@@ -488,11 +488,11 @@ class SummaryResult:
             data = to_csv_bytes(summary)
             return with_hxl_row(data, tags) if hxl else data
         if fmt == "xlsx":
-            about = pd.DataFrame({"About this file": [SENSITIVE_NOTICE]})
+            about = pd.DataFrame({_("About this file"): [_(SENSITIVE_NOTICE)]})
             sheets = {"About": about, "Summary": summary}
             return to_xlsx_bytes(sheets, hxl={"Summary": tags} if hxl else None)
         if fmt == "geojson":
-            members = {"sensitivity": SENSITIVE, "notice": SENSITIVE_NOTICE}
+            members = {"sensitivity": SENSITIVE, "notice": _(SENSITIVE_NOTICE)}
             return cells_geojson_bytes(self.regions, self.summary, level=level, members=members)
         raise ValueError(f"Unknown export format {fmt!r}: expected csv, xlsx or geojson.")
 

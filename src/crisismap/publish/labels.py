@@ -11,19 +11,19 @@ import hmac
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from crisismap.i18n import _
+from crisismap.i18n import N_, _
 from crisismap.publish.masking import Masking
 from crisismap.publish.suppression import DEFAULT_K
 
 PUBLIC = "public"
 SENSITIVE = "sensitive"
 SENSITIVE_PREFIX = "SENSITIVE_"
-SENSITIVE_NOTICE = (
+SENSITIVE_NOTICE = N_(
     "SENSITIVE - internal use only. This file was exported without small-count "
     "suppression, location masking or column filtering; it may identify victims or "
     "witnesses. Do not publish or forward it outside the team."
 )
-PUBLIC_NOTICE = (
+PUBLIC_NOTICE = N_(
     "Public export: figures below {k} incidents are suppressed together with the figures "
     "needed to protect them; free text, sources and record identifiers are removed."
 )
@@ -77,8 +77,8 @@ def public_inputs(
 def sensitivity_label(public: bool, *, k: int = DEFAULT_K) -> dict[str, str]:
     """``{"sensitivity": ..., "notice": ...}`` for manifests, READMEs and first sheets."""
     if public:
-        return {"sensitivity": PUBLIC, "notice": PUBLIC_NOTICE.format(k=k)}
-    return {"sensitivity": SENSITIVE, "notice": SENSITIVE_NOTICE}
+        return {"sensitivity": PUBLIC, "notice": _(PUBLIC_NOTICE).format(k=k)}
+    return {"sensitivity": SENSITIVE, "notice": _(SENSITIVE_NOTICE)}
 
 
 def export_filename(name: str, public: bool) -> str:

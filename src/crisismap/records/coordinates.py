@@ -204,7 +204,7 @@ def _not_a_hemisphere(letter: str, axis: str) -> str:
 
 def _parse_coordinate(text: str, axis: str, comma_ok: bool) -> tuple[float, str, int, str]:
     """(value, code, decimals, detail) for a non-plain coordinate; code "" = clean."""
-    letters, _, _ = _AXIS[axis]
+    letters, _limit, _word = _AXIS[axis]
     bad = (np.nan, COORDS_INVALID.code, 0, "")
     if text.startswith("\x00"):  # marked unreadable by the combined-column split
         return np.nan, "unreadable", 0, ""
@@ -222,7 +222,9 @@ def _parse_coordinate(text: str, axis: str, comma_ok: bool) -> tuple[float, str,
                 np.nan,
                 COORDS_INVALID.code,
                 0,
-                " (a decimal comma cannot be told from the delimiter in a comma-delimited file)",
+                " ("
+                + _("a decimal comma cannot be told from the delimiter in a comma-delimited file")
+                + ")",
             )
         value = float(text.replace(",", "."))
         return value, COORDS_DECIMAL_COMMA.code, len(text.split(",")[1]), f"{value:g}"
