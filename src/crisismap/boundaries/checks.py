@@ -91,18 +91,18 @@ def counts_text(checks: dict[str, Any]) -> str:
     overlaps = sum(i["overlaps"] for i in items)
     escapes = sum(i["escapes"] for i in items)
     covers = sum(len(i["unnamed_covers"]) for i in items)
-    return ", ".join(
-        (
-            ngettext("{n} overlap", "{n} overlaps", overlaps).format(n=overlaps),
-            ngettext(
-                "{n} region partly outside its parent",
-                "{n} regions partly outside their parent",
-                escapes,
-            ).format(n=escapes),
-            ngettext(
-                "{n} unnamed covering polygon", "{n} unnamed covering polygons", covers
-            ).format(n=covers),
-        )
+    # Translators: the three counts below, e.g. "2 overlaps, 1 region partly outside its
+    # parent, 0 unnamed covering polygons" (use your language's list separator).
+    return _("{overlaps}, {escapes}, {covers}").format(
+        overlaps=ngettext("{n} overlap", "{n} overlaps", overlaps).format(n=overlaps),
+        escapes=ngettext(
+            "{n} region partly outside its parent",
+            "{n} regions partly outside their parent",
+            escapes,
+        ).format(n=escapes),
+        covers=ngettext(
+            "{n} unnamed covering polygon", "{n} unnamed covering polygons", covers
+        ).format(n=covers),
     )
 
 
