@@ -14,7 +14,7 @@ import geopandas as gpd
 
 from crisismap.boundaries.countries import country_list
 from crisismap.errors import BoundaryError
-from crisismap.i18n import _
+from crisismap.i18n import N_, _
 
 DEFAULT_MAX_BYTES = 200 * 1024**2  # an input file or upload
 MAX_EXPANDED_BYTES = 500 * 1024**2  # everything a zip or gzip expands to
@@ -43,7 +43,9 @@ class BoundarySet:
     @property
     def vintage(self) -> str:
         """Source, version and date in one line, for every place that shows the set."""
-        return f"{self.source}; version {self.version}; dated {self.date}"
+        return _("{source}; version {version}; dated {date}").format(
+            source=self.source, version=_said(self.version), date=_said(self.date)
+        )
 
     @property
     def levels_available(self) -> list[int]:
@@ -93,6 +95,14 @@ def subset(boundaries: BoundarySet, iso3s: Iterable[str]) -> BoundarySet:
     return replace(
         boundaries, name=f"{boundaries.name}:{','.join(wanted)}", levels=levels, notes=notes
     )
+
+
+# What boundaries.vintage says when the files carry no date or version (translated when shown).
+_UNKNOWN = {N_("unknown"), N_("unknown (the files carry no date or version)")}
+
+
+def _said(text: str) -> str:
+    return _(text) if text in _UNKNOWN else text
 
 
 def counted(count: int, noun: str, plural: str | None = None) -> str:
