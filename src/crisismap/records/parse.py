@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from crisismap.errors import InputError
-from crisismap.i18n import _
+from crisismap.i18n import _, ngettext
 from crisismap.problems import (
     FIELD_TOO_LARGE,
     QUOTE_MALFORMED,
@@ -153,16 +153,22 @@ class Parser:
         notes = []
         if self.blank_lines:
             notes.append(
-                _(
-                    "{blank_lines:,} blank line(s) skipped (not counted as records), "
-                    "first at line {first_blank}."
+                ngettext(
+                    "{blank_lines:,} blank line skipped (not counted as a record), at line "
+                    "{first_blank}.",
+                    "{blank_lines:,} blank lines skipped (not counted as records), first at "
+                    "line {first_blank}.",
+                    self.blank_lines,
                 ).format(blank_lines=self.blank_lines, first_blank=self.first_blank)
             )
         if self.trimmed:
             notes.append(
-                _(
-                    "{trimmed:,} record(s) had empty fields beyond the last column "
-                    "(trailing delimiters); the empty fields were ignored."
+                ngettext(
+                    "{trimmed:,} record had empty fields beyond the last column "
+                    "(trailing delimiters); the empty fields were ignored.",
+                    "{trimmed:,} records had empty fields beyond the last column "
+                    "(trailing delimiters); the empty fields were ignored.",
+                    self.trimmed,
                 ).format(trimmed=self.trimmed)
             )
         return notes
