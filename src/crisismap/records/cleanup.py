@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from crisismap.i18n import _, ngettext
+from crisismap.i18n import ngettext
 from crisismap.problems import NUL_BYTE, NUL_BYTES, Problem
 from crisismap.records.parse import RejectedLine, clip
 
