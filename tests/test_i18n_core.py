@@ -60,6 +60,8 @@ def _family() -> set[str]:
 
 
 def _core_files() -> list[Path]:
+    """The area's sources; i18n.py itself is left out: its one message (an unknown language
+    code) is said before any language is known, and lists the languages in their own names."""
     tool = _catalog_tool()
     return [p for p in tool.sources() if tool.area_of(p) == "core" and p.name != "i18n.py"]
 
@@ -280,3 +282,33 @@ def test_notes_of_a_real_validation_come_back_translated():
     assert notes and all("⟦" in n for n in notes), notes
     frame = pd.DataFrame({"n": notes})
     assert not frame["n"].str.contains("{", regex=False).any()
+
+
+def test_prepared_boundaries_keep_one_cache_entry_per_language(tmp_path):
+    """Notes travel with a prepared set in the disk cache: a set first read in French must
+    not hand French notes to the next English reader (the language is part of the key)."""
+    import json
+
+    from crisismap.boundaries import load_boundaries
+
+    square = [[[30.0, 50.0], [31.0, 50.0], [31.0, 51.0], [30.0, 51.0], [30.0, 50.0]]]
+    other = [[[31.0, 50.0], [32.0, 50.0], [32.0, 51.0], [31.0, 51.0], [31.0, 50.0]]]
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"ADM1_PCODE": code, "ADM1_EN": name},
+            "geometry": {"type": "Polygon", "coordinates": ring},
+        }
+        for code, name, ring in (("UA01", "North", square), ("UA02", "East", other))
+    ]
+    path = tmp_path / "adm1.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    cache = tmp_path / "cache"
+    with i18n.using("fr"):
+        french = load_boundaries(path, cache_dir=cache).notes
+    english = load_boundaries(path, cache_dir=cache).notes
+    with i18n.using("fr"):
+        again = load_boundaries(path, cache_dir=cache).notes
+    assert any(n.startswith("Niveau 1 depuis adm1.geojson : 2 régions") for n in french), french
+    assert any(n.startswith("Level 1 from adm1.geojson: 2 regions") for n in english), english
+    assert again == french
