@@ -18,7 +18,6 @@ import pandas as pd
 
 from crisismap import aggregate, join
 from crisismap.boundaries import BoundarySet
-from crisismap.boundaries.model import counted
 from crisismap.display import simplify_for_display
 from crisismap.errors import InputError
 from crisismap.export import (
@@ -29,6 +28,7 @@ from crisismap.export import (
     to_xlsx_bytes,
     with_hxl_row,
 )
+from crisismap.i18n import _, ngettext
 from crisismap.problems import BOUNDARY_NAMES_UNKNOWN, Report
 from crisismap.records import (
     RangeCounts,
@@ -138,9 +138,12 @@ def check_flag_filters(analysis: Analysis, view: View) -> None:
     for wanted, name in ((view.approved_only, "approved"), (view.verified_only, "verified")):
         if wanted and name not in analysis.records.columns:
             raise InputError(
-                f"Counting only {name} records needs a column saying whether each record is "
-                f"{name} (such as Ushahidi's {name.upper()} column; map one with --map "
-                f"{name}=COLUMN) and the file has none: leave the filter out or map the column."
+                _(
+                    "Counting only {name} records needs a column saying whether each "
+                    "record is {name} (such as Ushahidi's {upper} column; map one with "
+                    "--map {name}=COLUMN) and the file has none: leave the filter out "
+                    "or map the column."
+                ).format(name=name, upper=name.upper())
             )
 
 
@@ -165,11 +168,11 @@ def analyse_files(
     record came from when there are several); the combined report sums the counts.
     """
     if not files:
-        raise InputError("No incident file given: upload or name at least one CSV file.")
+        raise InputError(_("No incident file given: upload or name at least one CSV file."))
     date_order = DateOrder.parse(date_order)
     parts = []
     for name, data in files:
-        progress(f"reading {name} ({len(data):,} bytes)")
+        progress(_("reading {name} ({n:,} bytes)").format(name=name, n=len(data)))
         result = validate_bytes(
             data,
             filename=name,
@@ -180,7 +183,7 @@ def analyse_files(
             max_bytes=max_bytes,
             category_separator=category_separator,
         )
-        progress(f"validated {result.report.records:,} records of {name}")
+        progress(_("validated {n:,} records of {name}").format(n=result.report.records, name=name))
         parts.append(result)
     records, rejected, report, conflicts = _combine([n for n, _ in files], parts)
     date_range = DateRange.parse(date_range)
@@ -191,7 +194,11 @@ def analyse_files(
 
     snap_asked = snap_distance_m
     snap_distance_m = snap_distance(boundaries, snap_distance_m)
-    progress(f"joining {len(records):,} records to {boundaries.name}")
+    progress(
+        _("joining {n:,} records to {boundaries}").format(
+            n=len(records), boundaries=boundaries.name
+        )
+    )
     joined = join.join_points(records, boundaries.levels, snap_distance_m=snap_distance_m)
     records, joined = join.check_swapped(
         records,
@@ -242,19 +249,20 @@ def analyse_files(
 
 def _range_note(spans: RangeCounts, choice: DateRange) -> str:
     """What was done with records whose dates span several days."""
-    said = (
-        f"{counted(spans.records, 'record')} ({spans.victims:,} victims) "
-        f"{'has' if spans.records == 1 else 'have'} dates spanning several days"
-    )
+    said = ngettext(
+        "{n} record ({victims:,} victims) has dates spanning several days",
+        "{n} records ({victims:,} victims) have dates spanning several days",
+        spans.records,
+    ).format(n=spans.records, victims=spans.victims)
     if choice == DateRange.START:
-        return f"{said}: each is counted on its start date, as chosen."
+        return _("{said}: each is counted on its start date, as chosen.").format(said=said)
     if choice == DateRange.END:
-        return f"{said}: each is counted on its end date, as chosen."
-    return (
-        f"{said}: each is counted in a period only when its whole range lies in it, else as "
+        return _("{said}: each is counted on its end date, as chosen.").format(said=said)
+    return _(
+        "{said}: each is counted in a period only when its whole range lies in it, else as "
         "'date not attributable' (never spread or guessed); choose start or end date to "
         "count them on one day."
-    )
+    ).format(said=said)
 
 
 def _flag_unknown_names(records: pd.DataFrame, boundaries: BoundarySet, report: Report) -> None:
@@ -265,17 +273,20 @@ def _flag_unknown_names(records: pd.DataFrame, boundaries: BoundarySet, report: 
         shown = found.names[: join.NAMES_SHOWN]
         names = ", ".join(f"{name!r} ({n:,})" for name, n in shown)
         if len(found.names) > len(shown):
-            names += f" and {len(found.names) - len(shown):,} more"
+            more = len(found.names) - len(shown)
+            names = ngettext("{shown} and {n:,} more", "{shown} and {n:,} more", more).format(
+                shown=names, n=more
+            )
         report.add(
             BOUNDARY_NAMES_UNKNOWN.problem(
-                column=f"admin-{found.level} names",
+                column=_("admin-{level} names").format(level=found.level),
                 value=", ".join(name for name, _ in shown),
                 unknown=f"{found.unknown:,}",
                 stated=f"{found.stated:,}",
                 share=found.share,
                 level=found.level,
                 boundaries=boundaries.name,
-                dated=f"dated {boundaries.date}",
+                dated=_("dated {date}").format(date=boundaries.date),
                 names=names,
             )
         )
@@ -317,10 +328,19 @@ def _combine(
     merged = combined.summary["records_in"] - combined.summary["records_out"]
     if merged:
         report.notes.append(
-            f"{merged:,} records repeat an id of an earlier file and were counted once: "
-            f"{combined.summary['identical_duplicates']:,} identical, "
-            f"{combined.summary['conflicts']:,} with different content (the earlier file's "
-            "version was kept; see the conflicts table)."
+            ngettext(
+                "{merged:,} record repeats an id of an earlier file and was counted once: "
+                "{identical:,} identical, {conflicting:,} with different content (the earlier "
+                "file's version was kept; see the conflicts table).",
+                "{merged:,} records repeat an id of an earlier file and were counted once: "
+                "{identical:,} identical, {conflicting:,} with different content (the earlier "
+                "file's version was kept; see the conflicts table).",
+                merged,
+            ).format(
+                merged=merged,
+                identical=combined.summary["identical_duplicates"],
+                conflicting=combined.summary["conflicts"],
+            )
         )
     report.mapping["__combined__"] = dict(combined.summary)
     records_out = combined.records.drop(columns=["dataset"]).reset_index(drop=True)
@@ -468,11 +488,11 @@ class SummaryResult:
             data = to_csv_bytes(summary, localized=True)
             return with_hxl_row(data, tags) if hxl else data
         if fmt == "xlsx":
-            about = pd.DataFrame({"About this file": [SENSITIVE_NOTICE]})
+            about = pd.DataFrame({_("About this file"): [_(SENSITIVE_NOTICE)]})
             sheets = {"About": about, "Summary": summary}
             return to_xlsx_bytes(sheets, hxl={"Summary": tags} if hxl else None)
         if fmt == "geojson":
-            members = {"sensitivity": SENSITIVE, "notice": SENSITIVE_NOTICE}
+            members = {"sensitivity": SENSITIVE, "notice": _(SENSITIVE_NOTICE)}
             return cells_geojson_bytes(self.regions, self.summary, level=level, members=members)
         raise ValueError(f"Unknown export format {fmt!r}: expected csv, xlsx or geojson.")
 

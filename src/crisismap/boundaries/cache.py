@@ -31,6 +31,7 @@ from typing import Any
 
 import geopandas as gpd
 
+from crisismap import i18n
 from crisismap.boundaries.files import _DATA_EXTS, _SIDECAR_EXTS
 from crisismap.boundaries.model import BoundarySet, LoadOptions
 from crisismap.files import private_dir, write_private
@@ -83,7 +84,9 @@ def bytes_key(data: bytes, filename: str, opts: LoadOptions) -> str:
 
 
 def _key_start(kind: str, name: str, opts: LoadOptions) -> Any:
-    digest = hashlib.sha256(f"crisismap-boundaries/{FORMAT}\0{kind}\0{name}\0".encode())
+    # The notes a set carries are sentences in the language it was read in: one entry each.
+    lang = i18n.language()
+    digest = hashlib.sha256(f"crisismap-boundaries/{FORMAT}\0{kind}\0{name}\0{lang}\0".encode())
     digest.update(json.dumps(asdict(opts), sort_keys=True).encode() + b"\0")
     return digest
 

@@ -19,6 +19,7 @@ import pandas as pd
 import pyarrow as pa
 
 from crisismap import parallel
+from crisismap.i18n import _
 from crisismap.problems import ProblemType, localized
 from crisismap.records.columns import take, value_at
 from crisismap.schema import Severity
@@ -130,7 +131,7 @@ class Checks:
 
 def unmapped(name: str, columns: Sequence[str]) -> str:
     """Why a check cannot run: the mapping names no usable column for ``name``."""
-    return (
-        f"The mapping has no usable {name} column (it must name one of the file's columns: "
-        f"{', '.join(map(repr, columns))}). Use presets.detect_mapping to build the mapping."
-    )
+    return _(
+        "The mapping has no usable {name} column (it must name one of the file's columns: "
+        "{columns}). Use presets.detect_mapping to build the mapping."
+    ).format(name=name, columns=", ".join(map(repr, columns)))
