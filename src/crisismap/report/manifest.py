@@ -11,8 +11,9 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from crisismap import __version__, pipeline, publish
+from crisismap import __version__, i18n, pipeline, publish
 from crisismap.export import manifest_bytes
+from crisismap.i18n import _
 from crisismap.pipeline import Analysis
 from crisismap.report.figures import MARK, Figures
 
@@ -104,9 +105,10 @@ def bundle_manifest(
     manifest = json.loads(text)
     manifest = {
         "sensitivity": "public" if figures.public else "sensitive",
+        "language": i18n.language(),
         **manifest,
         "environment": _environment(),
-        "reproduce": (
+        "reproduce": _(
             "Run crisismap with the same input files, boundaries and parameters (and, for "
             "displaced points, the same workspace secret); every output's SHA-256 must match."
         ),
