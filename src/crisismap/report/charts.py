@@ -18,7 +18,7 @@ from crisismap.escape import matplotlib_text
 from crisismap.i18n import _, format_number
 from crisismap.pipeline import Analysis
 from crisismap.report.figures import MARK, Figures, display_name
-from crisismap.report.typeset import matplotlib_fonts, shape
+from crisismap.report.typeset import matplotlib_fonts
 from crisismap.schema import IMPRECISE_PERIOD
 
 MAP_DPI = 200
@@ -27,9 +27,9 @@ PLACE_LABELS = 10  # the largest places in view, named on the PDF map
 
 
 def _mpl_text(value: Any) -> str:
-    """A code or label as matplotlib text (see :func:`crisismap.escape.matplotlib_text`),
-    Arabic shaped and in drawing order."""
-    return matplotlib_text(shape(display_name(value)))
+    """A code or label as matplotlib text (see :func:`crisismap.escape.matplotlib_text`).
+    In logical order: matplotlib (3.11, libraqm) shapes Arabic and orders it itself."""
+    return matplotlib_text(display_name(value))
 
 
 def _png(fig: Any) -> tuple[bytes, tuple[int, int]]:
@@ -126,7 +126,7 @@ def _label_places(ax: Any, extent: np.ndarray) -> None:
     east = extent[0] + 0.75 * (extent[2] - extent[0])  # names east of it read westwards
     for place in map_places(extent).itertuples(index=False):
         ax.plot(place.lon, place.lat, "o", markersize=2.6, color="#222222", zorder=5)
-        name = matplotlib_text(shape(str(place.name)))
+        name = matplotlib_text(str(place.name))
         ax.text(
             place.lon,
             place.lat,

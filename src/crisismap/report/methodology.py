@@ -39,6 +39,9 @@ _NOTE = re.compile(
 )
 
 
+_PLAIN_NOTE = re.compile(r"[^:]+: the figures of column \u201c(?P<column>.*)\u201d, summed\.")
+
+
 def measure_label(measure: Any) -> str:
     """The victims measure's label (Fatalities, Deaths…) in the user's language."""
     return _(MEASURE_WORDS.get(measure.label, measure.label))
@@ -48,6 +51,11 @@ def measure_note(measure: Any) -> str:
     """The measure's methodology sentence in the user's language."""
     if not measure.reported:
         return _("The file states no victim figure: victims are not reported.")
+    plain = _PLAIN_NOTE.fullmatch(measure.note)
+    if plain is not None:
+        return _("{label}: the figures of column \u201c{column}\u201d, summed.").format(
+            label=measure_label(measure), column=plain["column"]
+        )
     found = _NOTE.fullmatch(measure.note)
     if found is None:
         return measure.note

@@ -375,7 +375,7 @@ def change_sentence(figures: Figures) -> str | None:
         "below it: {falling}.",
         baseline,
     ).format(
-        latest=latest,
+        latest=typeset.left_to_right(str(latest)),
         n=format_number(baseline),
         period=period_name(figures.period),
         rising=named(trends.RISING),
@@ -507,7 +507,7 @@ def _region_table(
         where = [] if countries is None else [countries.get(row.region_code, "")]
         rows.append(
             [
-                _name(row.region_name, styles["cell"]),
+                _name(row.region_code if special else row.region_name, styles["cell"]),
                 *(_name("" if special else w, styles["cell"]) for w in where),
                 _name("" if special else row.region_code, styles["cell"]),
                 fmt_count(row.incidents, hide),

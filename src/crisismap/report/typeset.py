@@ -38,8 +38,15 @@ ARABIC_FAMILY = "Noto Naskh Arabic"  # matplotlib's name of the same font
 
 # Right-to-left letters (Hebrew, Arabic, Syriac, Thaana, N'Ko and their presentation forms)
 _RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
-# Marks that steer the bidi algorithm (Babel puts RLM in Arabic dates): none has a glyph
+# Marks that steer the bidi algorithm (Babel puts RLM in Arabic dates): none has a glyph.
+# Babel's are dropped before the algorithm, ours (see :func:`left_to_right`) after it.
 _CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_FOREIGN_CONTROLS = re.compile("[\u061c\u200e\u200f\u202b\u202d\u202e\u2066-\u2069]")
+_LRE, _PDF = "\u202a", "\u202c"
+# A bracket in a right-to-left run is drawn mirrored ("(" as ")"); it is written as a
+# private-use alias of the mirrored glyph, whose ToUnicode entry gives the logical bracket
+MIRRORED_BRACKETS = "()[]{}<>\u00ab\u00bb"
+_MIRRORED = 0xF000
 
 
 def needs_bidi(text: str) -> bool:
@@ -68,6 +75,12 @@ def register_fonts() -> None:
         for italic in (0, 1):
             addMapping(family, 0, italic, regular)
             addMapping(family, 1, italic, bold)
+    for name in (FONT, FONT_BOLD):
+        face = pdfmetrics.getFont(name).face
+        for char in MIRRORED_BRACKETS:
+            if ord(char) in face.charToGlyph:  # as ReportLab aliases U+00A0 to the space
+                face.charToGlyph[_MIRRORED + ord(char)] = face.charToGlyph[ord(char)]
+                face.charWidths[_MIRRORED + ord(char)] = face.charWidths[ord(char)]
     if ttfonts.makeToUnicodeCMap is not _logical_cmap:
         _logical_cmap.original = ttfonts.makeToUnicodeCMap  # type: ignore[attr-defined]
         ttfonts.makeToUnicodeCMap = _logical_cmap
@@ -75,11 +88,17 @@ def register_fonts() -> None:
 
 def _logical_cmap(fontname: str, subset: list[int]) -> str:
     """ReportLab's ToUnicode CMap, with each presentation form mapped to its letters (NFKC:
-    ``ﻟﺤ`` → ``لح``, the lam-alef ligature → lam, alef). Other characters map as before."""
+    ``ﻟ`` → ``ل``). A ligature's letters (lam-alef) are listed last to first: the glyphs of
+    a right-to-left line are drawn in visual order and extractors (poppler's pdftotext,
+    viewers' copy) reverse the characters of the whole run, a ligature's too. Other
+    characters map as before."""
     text = _logical_cmap.original(fontname, subset)  # type: ignore[attr-defined]
     for i, code in enumerate(subset):
-        if 0xFB50 <= code <= 0xFDFF or 0xFE70 <= code <= 0xFEFF:
-            letters = unicodedata.normalize("NFKC", chr(code))
+        if _MIRRORED < code <= _MIRRORED + 0xFF:
+            logical = _mirror(chr(code - _MIRRORED))
+            text = text.replace(f"<{i:02X}> <{code:04X}>", f"<{i:02X}> <{ord(logical):04X}>", 1)
+        elif 0xFB50 <= code <= 0xFDFF or 0xFE70 <= code <= 0xFEFF:
+            letters = unicodedata.normalize("NFKC", chr(code))[::-1]
             target = "".join(f"{ord(c):04X}" for c in letters)
             text = text.replace(f"<{i:02X}> <{code:04X}>", f"<{i:02X}> <{target}>", 1)
     return text
@@ -139,14 +158,46 @@ def shape(text: str) -> str:
 def _reshape(text: str) -> str:
     import arabic_reshaper
 
-    return arabic_reshaper.reshape(_CONTROLS.sub("", text)) if _RTL.search(text) else text
+    text = _FOREIGN_CONTROLS.sub("", text)
+    return arabic_reshaper.reshape(text) if _RTL.search(text) else text
+
+
+def left_to_right(text: str) -> str:
+    """``text`` kept left to right inside a right-to-left sentence (a period code such as
+    ``2024-03``, which the bidi algorithm would show as ``03-2024`` after Arabic words)."""
+    return f"{_LRE}{text}{_PDF}" if i18n.is_rtl() else text
 
 
 def _visual(shaped: str) -> str:
-    """A shaped logical line in visual order (the paragraph direction is the language's)."""
-    from bidi import get_display
+    """A shaped logical line in visual order (the paragraph direction is the language's),
+    brackets of right-to-left runs mirrored (as private-use aliases, see ``register_fonts``)."""
+    from bidi import algorithm as uba  # the Unicode bidi algorithm, step by step
 
-    return get_display(shaped, base_dir="R" if i18n.is_rtl() else "L")
+    storage = uba.get_empty_storage()
+    storage["base_level"] = uba.PARAGRAPH_LEVELS["R" if i18n.is_rtl() else "L"]
+    storage["base_dir"] = ("L", "R")[storage["base_level"]]
+    uba.get_embedding_levels(shaped, storage)
+    for step in (
+        uba.explicit_embed_and_overrides,
+        uba.resolve_weak_types,
+        uba.resolve_neutral_types,
+        uba.resolve_implicit_levels,
+        uba.reorder_resolved_levels,
+    ):
+        step(storage, False)
+    out = []
+    for char in storage["chars"]:
+        ch = char["ch"]
+        if char["level"] % 2 and ch in MIRRORED_BRACKETS:  # L4: mirrored in a RTL run
+            ch = chr(_MIRRORED + ord(_mirror(ch)))
+        out.append(ch)
+    return _CONTROLS.sub("", "".join(out))
+
+
+def _mirror(char: str) -> str:
+    from bidi.mirror import MIRRORED
+
+    return MIRRORED.get(char, char)
 
 
 def width(text: str, size: float, bold: bool = False) -> float:
