@@ -265,3 +265,24 @@ def test_report_command_takes_lang(tmp_path, capsys):
         assert json.loads(bundle.read("manifest.json"))["language"] == "fr"
         assert "Méthodologie" in words(pdf_text(bundle.read("brief.pdf")))
     assert i18n.language() == "en"
+
+
+def test_a_paragraph_breaks_in_reading_order_before_it_is_reordered():
+    """The first line of an Arabic paragraph holds its first words (each line is reordered
+    on its own, after the break)."""
+    typeset.register_fonts()
+    text = "واحد اثنان ثلاثة أربعة خمسة ستة سبعة ثمانية"
+    with i18n.using("ar"):
+        lines = typeset.lines(text, size=10, available=80)
+    assert len(lines) > 2
+    logical = [unicodedata.normalize("NFKC", line[::-1]) for line in lines]
+    assert " ".join(logical) == text
+    assert logical[0].startswith("واحد")
+
+
+def test_shaped_text_is_escaped_for_reportlab():
+    """An Arabic name in a left-to-right brief takes the shaping path: its markup is escaped."""
+    with i18n.using("fr"):
+        line = typeset.shape('<img src="x"/> منطقة')
+    assert "<img" not in typeset.markup(line)
+    assert "&lt;img" in typeset.markup(line)

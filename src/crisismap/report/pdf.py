@@ -1,9 +1,12 @@
 """The PDF brief (A4): title, protection banner, key figures, map, regional table, time
 series, data quality, methodology and attributions.
 
-Byte-reproducible: ReportLab's invariant mode, fonts embedded from matplotlib's DejaVu Sans,
-images from :mod:`crisismap.report.charts`. Every user text reaches a paragraph through
-:func:`crisismap.escape.reportlab_markup` (ReportLab parses markup such as ``<img>``).
+Byte-reproducible: ReportLab's invariant mode, fonts embedded (DejaVu Sans from matplotlib,
+Noto Naskh Arabic from ``crisismap/fonts``), images from :mod:`crisismap.report.charts`.
+Every user text reaches a paragraph through :func:`crisismap.report.typeset.paragraph`,
+which escapes it (ReportLab parses markup such as ``<img>``) and, for Arabic, shapes it and
+lays it out right to left. In the user's language (:mod:`crisismap.i18n`); the methodology
+and credits are in :mod:`crisismap.report.methodology`.
 """
 
 from __future__ import annotations
