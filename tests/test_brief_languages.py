@@ -286,3 +286,24 @@ def test_shaped_text_is_escaped_for_reportlab():
         line = typeset.shape('<img src="x"/> منطقة')
     assert "<img" not in typeset.markup(line)
     assert "&lt;img" in typeset.markup(line)
+
+
+def test_chart_text_is_laid_out_by_matplotlib():
+    """The charts get Arabic in logical order: matplotlib (3.11, libraqm) joins the letters
+    itself, so the word is narrower than its isolated forms side by side."""
+    import arabic_reshaper
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    word = "المنهجية"
+    apart = "".join(arabic_reshaper.reshape(letter) for letter in word)
+    with plt.rc_context(typeset.matplotlib_fonts()):
+        fig = plt.figure()
+        renderer = fig.canvas.get_renderer()
+        widths = [
+            fig.text(0, 0, t, fontsize=20).get_window_extent(renderer).width for t in (word, apart)
+        ]
+        plt.close(fig)
+    assert widths[0] < 0.85 * widths[1], widths
