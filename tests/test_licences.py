@@ -31,6 +31,8 @@ EXCEPTIONS = {
     "certifi": "MPL-2.0: file-level copyleft; the CA bundle is used unmodified (dependency "
     "of requests)",
     "hypothesis": "MPL-2.0: a test-only tool, used unmodified and never shipped",
+    "python-bidi": "LGPL-3.0: the Unicode bidi algorithm for Arabic in the PDF brief, imported "
+    "unmodified as a separate library (as pycountry); crisismap ships none of its files",
     "streamlit-folium": "MIT (stated in its repository, randyzwitch/streamlit-folium); its "
     "package metadata states no licence",
 }

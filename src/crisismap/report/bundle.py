@@ -29,7 +29,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from crisismap import __version__, parallel, pipeline, publish, releases
+from crisismap import __version__, i18n, parallel, pipeline, publish, releases
 from crisismap.errors import InvalidValueError
 from crisismap.export import (
     cells_geojson_bytes,
@@ -109,8 +109,11 @@ def bundle_files(
         raise InvalidValueError(refusal)
     # ReportLab and xlsxwriter are pure Python: the PDF is drawn in a child process (where
     # the caller allows it) that imports its libraries while the figures are protected
+    language = i18n.language()  # the child draws in the caller's language, whatever its thread
     pdf = parallel.in_child(
-        lambda job: render_pdf(analysis, job[0], title=job[1], masking=masking, point_notes=job[2]),
+        lambda job: render_pdf(
+            analysis, job[0], title=job[1], masking=masking, point_notes=job[2], language=language
+        ),
         warm=_import_drawing,
     )
     try:
@@ -168,7 +171,12 @@ def bundle_filename(*, level: int, period: Period | str, public: bool) -> str:
 
 def default_title(figures: Figures) -> str:
     """The title when none is given: the level and the dates covered."""
-    return f"Incidents by admin-{figures.level} region, {figures.first} to {figures.last}"
+    from crisismap.i18n import _
+    from crisismap.report.figures import printed_day
+
+    return _("Incidents by admin-{level} region, {first} to {last}").format(
+        level=figures.level, first=printed_day(figures.first), last=printed_day(figures.last)
+    )
 
 
 def zip_bytes(files: dict[str, bytes]) -> bytes:
