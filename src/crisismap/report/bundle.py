@@ -158,9 +158,11 @@ def _import_drawing() -> None:
     import reportlab.platypus  # noqa: F401
     import scipy.special  # noqa: F401  (the brief's change sentence tests its counts)
 
-    from crisismap.report.pdf import _fonts
+    from crisismap.report import typeset
 
-    _fonts()  # parsing the TrueType files
+    typeset.register_fonts()  # parsing the TrueType files
+    if i18n.is_rtl():  # the Arabic shaper's and bidi tables
+        typeset.shape("\u0627")
 
 
 def bundle_filename(*, level: int, period: Period | str, public: bool) -> str:
