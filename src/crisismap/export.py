@@ -23,6 +23,7 @@ import pandas as pd
 import shapely
 
 from crisismap.escape import cell_text, neutralise_formula, neutralise_formulas
+from crisismap.schema import with_region_names
 
 
 def _is_text_column(series: pd.Series) -> bool:
@@ -341,6 +342,7 @@ def regions_geojson_bytes(
     """
     if regions.crs is not None and regions.crs.to_epsg() != 4326:
         raise ValueError(f"regions must be in EPSG:4326 for GeoJSON, got {regions.crs}")
+    regions = with_region_names(regions)  # names in the user's language where the set has them
     frame = regions[[key, "name", "geometry"]].merge(
         figures, how="left", left_on=key, right_index=True
     )
@@ -383,6 +385,7 @@ def cells_geojson_bytes(
     """
     if regions.crs is None or regions.crs.to_epsg() != 4326:
         raise ValueError(f"regions must be in EPSG:4326 for GeoJSON, got {regions.crs}")
+    regions = with_region_names(regions)  # names in the user's language where the set has them
     kept = cells[cells["region_code"].isin(regions["code"])]
     hidden = kept["suppressed"].astype(bool) if "suppressed" in kept else False
     incidents = pd.to_numeric(kept["incidents"], errors="coerce")

@@ -40,12 +40,14 @@ from crisismap.records import (
 )
 from crisismap.schema import (
     IMPRECISE_CODE,
+    NAME_PREFIX,
     OUTSIDE_CODE,
     DateOrder,
     DateRange,
     MatchStatus,
     VictimsMeasure,
     View,
+    with_region_names,
 )
 from crisismap.schema import (
     victims_measure as _victims_measure,
@@ -560,7 +562,8 @@ def display_regions(analysis: Analysis, level: int) -> Any:
 
     def make() -> Any:
         frame = analysis.memo("summary_levels", lambda: summary_levels(analysis))[level]
-        frame = frame[[c for c in ("code", "name", "country", "geometry") if c in frame]]
+        keep = ("code", "name", "country", "geometry")
+        frame = frame[[c for c in frame if c in keep or str(c).startswith(NAME_PREFIX)]]
         return simplify_for_display(frame)
 
-    return analysis.memo(("display", level), make)
+    return with_region_names(analysis.memo(("display", level), make))

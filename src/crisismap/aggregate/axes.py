@@ -22,7 +22,7 @@ from crisismap.aggregate.periods import (
     record_periods,
 )
 from crisismap.aggregate.select import Selection
-from crisismap.schema import IMPRECISE_CODE, OUTSIDE_CODE, MatchStatus, Period
+from crisismap.schema import IMPRECISE_CODE, OUTSIDE_CODE, MatchStatus, Period, region_names
 
 OUTSIDE_NAME = "Outside all regions"
 IMPRECISE_NAME = "Not attributable at this level"
@@ -78,7 +78,7 @@ def _level_regions(levels: Any, level: int, sel: Selection) -> pd.DataFrame:
     table = pd.DataFrame(
         {
             "code": frame["code"].astype("str").to_numpy(),
-            "name": (frame["name"] if "name" in frame else frame["code"]).astype("str").to_numpy(),
+            "name": region_names(frame).astype("str").to_numpy(),
             "parent": (
                 frame["parent_code"].astype("str").to_numpy()
                 if "parent_code" in frame
