@@ -23,7 +23,7 @@ def _catalog_tool():
 
 
 # Areas whose translations are still being written (issue 17); each leaves when complete.
-IN_PROGRESS = {"problems", "core"}
+IN_PROGRESS = {"problems", "core", "cli"}
 
 
 @pytest.mark.parametrize(

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from crisismap import bilingual
 from crisismap.escape import cell_text, neutralise_formula, neutralise_formulas
 from crisismap.schema import with_region_names
 
@@ -48,6 +49,7 @@ def to_csv_bytes(frame: pd.DataFrame) -> bytes:
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    frame = bilingual.displayed(frame)  # bilingual category labels as the user chose to see them
     header = ",".join(_quoted_text(neutralise_formula(str(name))) for name in frame.columns)
     if frame.shape[1] == 0 or len(frame) == 0:
         return (header + "\r\n" + "\r\n" * len(frame)).encode("utf-8")
@@ -256,6 +258,7 @@ def to_xlsx_bytes(
         date_format = book.add_format({"num_format": "yyyy-mm-dd"})
         header_format = book.add_format({"bold": True})
         for title, frame in sheets.items():
+            frame = bilingual.displayed(frame)  # as the user chose to see the labels
             sheet = book.add_worksheet(_sheet_title(title))
             for col, name in enumerate(frame.columns):
                 sheet.write_string(0, col, str(name), header_format)
@@ -386,6 +389,7 @@ def cells_geojson_bytes(
     if regions.crs is None or regions.crs.to_epsg() != 4326:
         raise ValueError(f"regions must be in EPSG:4326 for GeoJSON, got {regions.crs}")
     regions = with_region_names(regions)  # names in the user's language where the set has them
+    cells = bilingual.displayed(cells)  # bilingual category labels as the user chose to see them
     kept = cells[cells["region_code"].isin(regions["code"])]
     hidden = kept["suppressed"].astype(bool) if "suppressed" in kept else False
     incidents = pd.to_numeric(kept["incidents"], errors="coerce")
@@ -447,6 +451,7 @@ def manifest_bytes(
         "boundaries": dict(boundaries),
         "parameters": {k: _jsonable(v) for k, v in parameters.items()},
     }
+    manifest["parameters"].update(bilingual.display().record())  # a display choice, if made
     if outputs:
         manifest["outputs"] = [
             {"name": name, "sha256": sha256_bytes(data), "bytes": len(data)}
