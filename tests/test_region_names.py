@@ -152,3 +152,16 @@ def test_figures_map_and_exports_follow_the_language_codes_do_not(tmp_path):
 def test_pseudo_language_and_unknown_ones_fall_back_to_the_source_name(lang):
     frame = pd.DataFrame({"code": ["A"], "name": ["Alpha"]})
     assert list(region_names(frame, lang)) == ["Alpha"]
+
+
+def test_records_export_names_follow_the_language(tmp_path):
+    from crisismap.record_table import record_table
+
+    rows = [{"ADM1_PCODE": "YE23", "ADM1_EN": "Sana'a", "ADM1_AR": "صنعاء", "ADM0_PCODE": "YE"}]
+    bset = load_boundaries(_write(tmp_path / "yem_adm1.geojson", rows))
+    data = b"id,date,latitude,longitude,category\n1,2024-01-02,50.5,30.5,killing\n"
+    analysis = pipeline.analyse(data, bset)
+    with i18n.using("ar"):
+        shown = record_table(analysis, [("x.csv", data)])
+    assert list(shown["adm1_code"]) == ["YE23"] and list(shown["adm1_name"]) == ["صنعاء"]
+    assert list(analysis.joined["adm1_name"]) == ["Sana'a"]  # the joined data: source names

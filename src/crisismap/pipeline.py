@@ -29,6 +29,7 @@ from crisismap.export import (
     to_xlsx_bytes,
     with_hxl_row,
 )
+from crisismap.i18n import language
 from crisismap.problems import BOUNDARY_NAMES_UNKNOWN, Report
 from crisismap.records import (
     RangeCounts,
@@ -47,6 +48,8 @@ from crisismap.schema import (
     MatchStatus,
     VictimsMeasure,
     View,
+    name_column,
+    region_names,
     with_region_names,
 )
 from crisismap.schema import (
@@ -550,6 +553,22 @@ def summary_result(analysis: Analysis, view: View, *, by_category: bool = True) 
         parameters={**analysis.parameters, "by_category": by_category},
         make_figures=lambda: region_figures(analysis, view),
     )
+
+
+def joined_in_language(analysis: Analysis, lang: str | None = None) -> pd.DataFrame:
+    """The joined records with each level's region names in ``lang`` (the current language
+    by default) where the boundary set has them; codes unchanged (the records export)."""
+    joined, out = analysis.joined, None
+    column = name_column(lang or language())
+    for level, frame in analysis.boundaries.levels.items():
+        name, code = f"adm{level}_name", f"adm{level}_code"
+        if column not in frame or name not in joined or code not in joined:
+            continue
+        names = dict(zip(frame["code"], region_names(frame, lang), strict=True))
+        shown = joined[code].map(names)
+        out = joined.copy() if out is None else out
+        out[name] = shown.where(shown.notna(), joined[name])
+    return joined if out is None else out
 
 
 def display_regions(analysis: Analysis, level: int) -> Any:
