@@ -178,3 +178,9 @@ def test_cli_category_language(tmp_path, capsys):
     assert manifest["parameters"]["category_labels_shown"] == "en"
     assert main([*argv, "--out", str(out), "--category-language", "french"]) == 2
     assert "Unknown category language 'french'" in capsys.readouterr().err
+
+
+def test_the_dashboard_learns_whether_and_in_which_languages(analysis):
+    assert pipeline.bilingual_categories(analysis) == Bilingual("|", "fr", "en")
+    with bilingual.showing("fr", bilingual.parse_pair("|:fr,en")):
+        assert pipeline.bilingual_categories(analysis).describe() == "fr | en"

@@ -17,6 +17,9 @@ from typing import Any
 import pandas as pd
 
 from crisismap import aggregate, join
+from crisismap.bilingual import Bilingual
+from crisismap.bilingual import detect as detect_bilingual
+from crisismap.bilingual import display as bilingual_display
 from crisismap.boundaries import BoundarySet
 from crisismap.boundaries.model import counted
 from crisismap.display import simplify_for_display
@@ -552,6 +555,19 @@ def summary_result(analysis: Analysis, view: View, *, by_category: bool = True) 
         inputs=list(analysis.inputs),
         parameters={**analysis.parameters, "by_category": by_category},
         make_figures=lambda: region_figures(analysis, view),
+    )
+
+
+def bilingual_categories(analysis: Analysis) -> Bilingual | None:
+    """The shape of the analysis's category labels when each is one category in two
+    languages (declared with :func:`crisismap.bilingual.showing`, else detected), for a
+    choice of the language they are shown in; None when they are not bilingual."""
+    declared = bilingual_display().declared
+    if declared is not None:
+        return declared
+    return analysis.memo(
+        "bilingual_categories",
+        lambda: detect_bilingual(aggregate.category_labels(analysis.records)),
     )
 
 
