@@ -26,6 +26,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from crisismap.i18n import _, language
+
 PAIR_SEPARATORS = ("|", "/")
 """What joins the two languages of a label (with or without spaces around it)."""
 
@@ -80,8 +82,8 @@ def detect(labels: Iterable[str], separators: Sequence[str] = PAIR_SEPARATORS) -
         pairs = _pairs(distinct, separator)
         if pairs is None:
             continue
-        first_text = " ".join(a for a, _ in pairs)
-        second_text = " ".join(b for _, b in pairs)
+        first_text = " ".join(a for a, _b in pairs)
+        second_text = " ".join(b for _a, b in pairs)
         first, second = guess_language(first_text), guess_language(second_text)
         if first is not None and second is not None and first != second:
             return Bilingual(separator, first, second)
@@ -97,8 +99,10 @@ def declared(separator: str, languages: str | None = None) -> Bilingual:
         found = [x.strip().lower() for x in re.split(r"[,;|/ ]+", languages) if x.strip()]
         if len(found) != 2 or found[0] == found[1]:
             raise ValueError(
-                f"Expected the two languages of the labels as two different codes such as "
-                f"'fr,en', got {languages!r}."
+                _(
+                    "Expected the two languages of the labels as two different codes such as "
+                    "'fr,en', got {languages!r}."
+                ).format(languages=languages)
             )
         first, second = found
     return Bilingual(separator.strip() or "|", first, second)
@@ -115,8 +119,8 @@ def _pairs(labels: Sequence[str], separator: str) -> list[tuple[str, str]] | Non
         if not a or not b:
             return None
         pairs.append((a, b))
-    firsts = {a.casefold() for a, _ in pairs}
-    seconds = {b.casefold() for _, b in pairs}
+    firsts = {a.casefold() for a, _b in pairs}
+    seconds = {b.casefold() for _a, b in pairs}
     if len(firsts) != len(pairs) or len(seconds) != len(pairs) or firsts & seconds:
         return None
     return pairs
@@ -194,7 +198,7 @@ def guess_language(text: str) -> str | None:
     scores["fr"] += 2 * len(elided)
     scores["en"] += 0.5 * sum(lowered.count(ch) for ch in "wk")
     ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
-    (best, top), (_, runner) = ranked[0], ranked[1]
+    (best, top), runner = ranked[0], ranked[1][1]
     return best if top >= 1 and top >= 1.5 * runner else None
 
 
@@ -232,21 +236,24 @@ def check_choice(choice: str | None) -> str:
     if text in (FULL, AUTO, FIRST, SECOND) or re.fullmatch(r"[a-z]{2}", text):
         return text
     raise ValueError(
-        f"Unknown category language {choice!r}: expected full (the whole label), auto (the "
-        "interface language when the labels have it), first, second, or a language code "
-        "such as fr or en."
+        _(
+            "Unknown category language {choice!r}: expected full (the whole label), auto (the "
+            "interface language when the labels have it), first, second, or a language code "
+            "such as fr or en."
+        ).format(choice=choice)
     )
 
 
 def parse_pair(text: str) -> Bilingual:
     """``"|"``, ``"/:fr,en"``: the separator of bilingual labels and, after ``:``, their
     two languages in order (the form of the CLI's ``--category-pair``)."""
-    separator, _, languages = str(text).partition(":")
+    separator, _colon, languages = str(text).partition(":")
     if separator.strip() not in PAIR_SEPARATORS:
         raise ValueError(
-            f"Expected the separator between the two languages of the labels ("
-            f"{' or '.join(PAIR_SEPARATORS)}), optionally followed by ':' and their languages "
-            f"(e.g. '|:fr,en'), got {text!r}."
+            _(
+                "Expected the separator between the two languages of the labels ({choices}), "
+                "optionally followed by ':' and their languages (e.g. '|:fr,en'), got {text!r}."
+            ).format(choices=" or ".join(PAIR_SEPARATORS), text=text)
         )
     return declared(separator, languages or None)
 
@@ -272,8 +279,6 @@ def showing(choice: str | None, declared: Bilingual | None = None) -> Iterator[D
 
 
 def _language() -> str:
-    from crisismap.i18n import language
-
     return language()
 
 
