@@ -15,6 +15,7 @@ from crisismap.cli import main
 from crisismap.records import validate_bytes
 from crisismap.records.fields import choose_separator
 from crisismap.schema import View
+from tests.test_bundle import pdf_text  # noqa: F401 (the fixture)
 from tests.test_category_split import BILINGUAL
 
 KOBO = [
@@ -184,3 +185,18 @@ def test_the_dashboard_learns_whether_and_in_which_languages(analysis):
     assert pipeline.bilingual_categories(analysis) == Bilingual("|", "fr", "en")
     with bilingual.showing("fr", bilingual.parse_pair("|:fr,en")):
         assert pipeline.bilingual_categories(analysis).describe() == "fr | en"
+
+
+@pytest.mark.slow
+def test_the_brief_and_its_tables_show_the_chosen_language(analysis, pdf_text):  # noqa: F811
+    from crisismap.report.bundle import bundle_files
+
+    with bilingual.showing("en"):
+        files = bundle_files(analysis, View(level=1), public=False)
+    by_name = {name.removeprefix("SENSITIVE_"): data for name, data in files.items()}
+    series = by_name["series.csv"].decode("utf-8-sig")
+    assert '"Water shortage"' in series and "Penurie" not in series
+    assert "Water shortage" in pdf_text(by_name["brief.pdf"])
+    assert "Penurie" not in pdf_text(by_name["brief.pdf"])
+    manifest = json.loads(by_name["manifest.json"])
+    assert manifest["parameters"]["category_labels_shown"] == "en"

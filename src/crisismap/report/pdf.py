@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from crisismap import __version__, basemap, pipeline, publish
+from crisismap import __version__, basemap, bilingual, pipeline, publish
 from crisismap.escape import reportlab_markup
 from crisismap.pipeline import Analysis
 from crisismap.report.charts import chart_png, map_png
@@ -516,7 +516,7 @@ def _series_table(figures: Figures, styles: dict[str, Any], width: float) -> lis
     categories are split over several tables of at most ``SERIES_COLUMNS`` columns."""
     from reportlab.platypus import LongTable, Paragraph, Spacer
 
-    series = figures.series
+    series = bilingual.displayed(figures.series)  # bilingual labels as the user chose
     cats = list(dict.fromkeys(series["category"]))
     lookup = {  # (period, category) -> (incidents, suppressed): no pandas lookup per cell
         (period, category): (incidents, bool(hidden))
