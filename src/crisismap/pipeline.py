@@ -601,4 +601,7 @@ def display_regions(analysis: Analysis, level: int) -> Any:
         frame = frame[[c for c in frame if c in keep or str(c).startswith(NAME_PREFIX)]]
         return simplify_for_display(frame)
 
-    return with_region_names(analysis.memo(("display", level), make))
+    def named() -> Any:  # the region names in the language asked for: one frame each
+        return with_region_names(analysis.memo(("display", level), make))
+
+    return analysis.memo(("display", level, language()), named)
