@@ -31,9 +31,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from crisismap import i18n
+from crisismap import bilingual, i18n
 from crisismap.escape import cell_text, neutralise_formula, neutralise_formulas
 from crisismap.i18n import pgettext
+from crisismap.schema import with_region_names
 
 
 def _is_text_column(series: pd.Series) -> bool:
@@ -169,6 +170,7 @@ def to_csv_bytes(frame: pd.DataFrame, *, localized: bool | Iterable[str] = False
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    frame = bilingual.displayed(frame)  # bilingual category labels as the user chose to see them
     names = [str(name) for name in frame.columns]
     if localized is not False:
         names = localized_columns(names, only=None if localized is True else localized)
@@ -382,6 +384,7 @@ def to_xlsx_bytes(
         date_format = book.add_format({"num_format": "yyyy-mm-dd"})
         header_format = book.add_format({"bold": True})
         for title, frame in sheets.items():
+            frame = bilingual.displayed(frame)  # as the user chose to see the labels
             sheet = book.add_worksheet(_sheet_title(sheet_name(title)))
             for col, name in enumerate(localized_columns(frame.columns)):
                 sheet.write_string(0, col, name, header_format)
@@ -468,6 +471,7 @@ def regions_geojson_bytes(
     """
     if regions.crs is not None and regions.crs.to_epsg() != 4326:
         raise ValueError(f"regions must be in EPSG:4326 for GeoJSON, got {regions.crs}")
+    regions = with_region_names(regions)  # names in the user's language where the set has them
     frame = regions[[key, "name", "geometry"]].merge(
         figures, how="left", left_on=key, right_index=True
     )
@@ -510,6 +514,8 @@ def cells_geojson_bytes(
     """
     if regions.crs is None or regions.crs.to_epsg() != 4326:
         raise ValueError(f"regions must be in EPSG:4326 for GeoJSON, got {regions.crs}")
+    regions = with_region_names(regions)  # names in the user's language where the set has them
+    cells = bilingual.displayed(cells)  # bilingual category labels as the user chose to see them
     kept = cells[cells["region_code"].isin(regions["code"])]
     hidden = kept["suppressed"].astype(bool) if "suppressed" in kept else False
     incidents = pd.to_numeric(kept["incidents"], errors="coerce")
@@ -571,6 +577,7 @@ def manifest_bytes(
         "boundaries": dict(boundaries),
         "parameters": {k: _jsonable(v) for k, v in parameters.items()},
     }
+    manifest["parameters"].update(bilingual.display().record())  # a display choice, if made
     if outputs:
         manifest["outputs"] = [
             {"name": name, "sha256": sha256_bytes(data), "bytes": len(data)}

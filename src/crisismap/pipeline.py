@@ -17,6 +17,9 @@ from typing import Any
 import pandas as pd
 
 from crisismap import aggregate, join
+from crisismap.bilingual import Bilingual
+from crisismap.bilingual import detect as detect_bilingual
+from crisismap.bilingual import display as bilingual_display
 from crisismap.boundaries import BoundarySet
 from crisismap.display import simplify_for_display
 from crisismap.errors import InputError
@@ -28,7 +31,7 @@ from crisismap.export import (
     to_xlsx_bytes,
     with_hxl_row,
 )
-from crisismap.i18n import _, ngettext
+from crisismap.i18n import _, language, ngettext
 from crisismap.problems import BOUNDARY_NAMES_UNKNOWN, Report
 from crisismap.records import (
     RangeCounts,
@@ -40,12 +43,16 @@ from crisismap.records import (
 )
 from crisismap.schema import (
     IMPRECISE_CODE,
+    NAME_PREFIX,
     OUTSIDE_CODE,
     DateOrder,
     DateRange,
     MatchStatus,
     VictimsMeasure,
     View,
+    name_column,
+    region_names,
+    with_region_names,
 )
 from crisismap.schema import (
     victims_measure as _victims_measure,
@@ -570,6 +577,35 @@ def summary_result(analysis: Analysis, view: View, *, by_category: bool = True) 
     )
 
 
+def bilingual_categories(analysis: Analysis) -> Bilingual | None:
+    """The shape of the analysis's category labels when each is one category in two
+    languages (declared with :func:`crisismap.bilingual.showing`, else detected), for a
+    choice of the language they are shown in; None when they are not bilingual."""
+    declared = bilingual_display().declared
+    if declared is not None:
+        return declared
+    return analysis.memo(
+        "bilingual_categories",
+        lambda: detect_bilingual(aggregate.category_labels(analysis.records)),
+    )
+
+
+def joined_in_language(analysis: Analysis, lang: str | None = None) -> pd.DataFrame:
+    """The joined records with each level's region names in ``lang`` (the current language
+    by default) where the boundary set has them; codes unchanged (the records export)."""
+    joined, out = analysis.joined, None
+    column = name_column(lang or language())
+    for level, frame in analysis.boundaries.levels.items():
+        name, code = f"adm{level}_name", f"adm{level}_code"
+        if column not in frame or name not in joined or code not in joined:
+            continue
+        names = dict(zip(frame["code"], region_names(frame, lang), strict=True))
+        shown = joined[code].map(names)
+        out = joined.copy() if out is None else out
+        out[name] = shown.where(shown.notna(), joined[name])
+    return joined if out is None else out
+
+
 def display_regions(analysis: Analysis, level: int) -> Any:
     """Display geometry for ``level``: simplified for the browser and the PDF, never the join.
 
@@ -580,7 +616,11 @@ def display_regions(analysis: Analysis, level: int) -> Any:
 
     def make() -> Any:
         frame = analysis.memo("summary_levels", lambda: summary_levels(analysis))[level]
-        frame = frame[[c for c in ("code", "name", "country", "geometry") if c in frame]]
+        keep = ("code", "name", "country", "geometry")
+        frame = frame[[c for c in frame if c in keep or str(c).startswith(NAME_PREFIX)]]
         return simplify_for_display(frame)
 
-    return analysis.memo(("display", level), make)
+    def named() -> Any:  # the region names in the language asked for: one frame each
+        return with_region_names(analysis.memo(("display", level), make))
+
+    return analysis.memo(("display", level, language()), named)

@@ -110,7 +110,8 @@ def _ours(
     records = analysis.records
     regions = [c for c in analysis.joined.columns if _REGION_COLUMN.match(c)]
     taken = [c for c in ("file", "id", "line", "warnings", "lat", "lon") if c in records]
-    accepted = pd.concat([records[taken], analysis.joined[regions]], axis=1)
+    joined = pipeline.joined_in_language(analysis)  # region names in the user's language
+    accepted = pd.concat([records[taken], joined[regions]], axis=1)
     if rows is not None:
         accepted = accepted.iloc[np.asarray(rows)]
     warned = accepted["warnings"].to_numpy() > 0

@@ -1,6 +1,6 @@
 """Closed vocabularies and the column contract shared by every pipeline step.
 
-Leaf module: imports only the errors leaf. Enums parse case-insensitively and list
+Leaf module: imports only the errors and i18n leaves. Enums parse case-insensitively and list
 the allowed values on failure (habit 6), so the CLI and the app can pass user text
 straight in.
 """
@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from crisismap.errors import InvalidValueError
-from crisismap.i18n import N_, _
+from crisismap.i18n import N_, _, language
 
 
 class _ParseableEnum(StrEnum):
@@ -156,6 +156,46 @@ BOUNDARY_COLUMNS: dict[str, str] = {
     "country": "str or NA: ISO 3166-1 alpha-3 of the country",
     "geometry": "Polygon/MultiPolygon, valid, EPSG:4326",
 }
+
+# Names in other languages, where the boundary file has them (COD-AB ``ADM1_FR``, HDX
+# ``adm1_name1`` + ``lang1``, Natural Earth ``name_ar``, the bundled set's ISO 3166 names):
+# one extra text column per language, ``name:<ISO 639-1>``, NA where that region has none.
+# ``name`` stays the source's own name; codes never change with the language.
+NAME_PREFIX = "name:"
+
+
+def name_column(lang: str) -> str:
+    """The level frame's column of names in ``lang`` (``name:fr``)."""
+    return f"{NAME_PREFIX}{lang}"
+
+
+def name_languages(frame: Any) -> list[str]:
+    """The languages a level frame has names in, besides its source name."""
+    return sorted(c[len(NAME_PREFIX) :] for c in frame.columns if str(c).startswith(NAME_PREFIX))
+
+
+def region_names(frame: Any, lang: str | None = None) -> Any:
+    """The regions' names to show in ``lang`` (the current language by default).
+
+    Each region's name in that language where the set has one, its source name elsewhere
+    (and its code where it has no name at all): the one place a region's display name is
+    looked up, so that tables, maps, exports and the brief follow the user's language.
+    """
+    names = frame["name"] if "name" in frame else frame["code"]
+    column = name_column(lang or language())
+    if column in frame:
+        names = frame[column].where(frame[column].notna(), names)
+    return names.where(names.notna(), frame["code"]) if "code" in frame else names
+
+
+def with_region_names(frame: Any, lang: str | None = None) -> Any:
+    """``frame`` with ``name`` in ``lang`` (see :func:`region_names`) and without the
+    per-language columns: what a map, a table or an export shows."""
+    extra = [c for c in frame.columns if str(c).startswith(NAME_PREFIX)]
+    if not extra:
+        return frame
+    return frame.assign(name=region_names(frame, lang)).drop(columns=extra)
+
 
 # Period bucket for records whose date is known less precisely than the period unit
 # (a "2023" record when summarising by month): counted, never spread or guessed.
@@ -381,9 +421,14 @@ __all__ = [
     "DateOrder",
     "DatePrecision",
     "MatchStatus",
+    "NAME_PREFIX",
     "Period",
     "Severity",
     "View",
+    "name_column",
+    "name_languages",
+    "region_names",
     "stated_code_column",
     "stated_name_column",
+    "with_region_names",
 ]

@@ -23,7 +23,7 @@ from crisismap.aggregate.periods import (
 )
 from crisismap.aggregate.select import Selection
 from crisismap.i18n import N_
-from crisismap.schema import IMPRECISE_CODE, OUTSIDE_CODE, MatchStatus, Period
+from crisismap.schema import IMPRECISE_CODE, OUTSIDE_CODE, MatchStatus, Period, region_names
 
 # Names of the two buckets in region tables; marked for the catalogue, translated where shown
 # (tables keep the English names so that cached and exported figures stay comparable).
@@ -81,7 +81,7 @@ def _level_regions(levels: Any, level: int, sel: Selection) -> pd.DataFrame:
     table = pd.DataFrame(
         {
             "code": frame["code"].astype("str").to_numpy(),
-            "name": (frame["name"] if "name" in frame else frame["code"]).astype("str").to_numpy(),
+            "name": region_names(frame).astype("str").to_numpy(),
             "parent": (
                 frame["parent_code"].astype("str").to_numpy()
                 if "parent_code" in frame

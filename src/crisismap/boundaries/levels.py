@@ -15,9 +15,10 @@ from crisismap.boundaries.countries import NE_UNITS_IN_ISO3, iso3_from_name, to_
 from crisismap.boundaries.detect import HASC, LayerSchema, first_column, lower_columns
 from crisismap.boundaries.formats import Layer
 from crisismap.boundaries.geometry import WGS84, clean_geometries, polygonal, to_wgs84
+from crisismap.boundaries.languages import name_columns
 from crisismap.boundaries.model import LoadOptions
 from crisismap.i18n import N_, _, ngettext
-from crisismap.schema import BOUNDARY_COLUMNS
+from crisismap.schema import BOUNDARY_COLUMNS, name_column
 
 _CONTRACT = [c for c in BOUNDARY_COLUMNS if c != "geometry"]
 _BLANKS = ("", "None", "none", "NULL", "null", "nan", "NaN")  # never "NA": Namibia
@@ -71,6 +72,7 @@ def build_level(
         crs=raw.crs,
         index=raw.index,
     )
+    _add_language_names(frame, raw, schema, notes)
     for col in raw.columns:
         if col == raw.geometry.name or col in (schema.code, schema.name, schema.parent):
             continue
@@ -113,6 +115,20 @@ def build_level(
     notes.append(text.format(**details))
     frame = frame.reset_index(drop=True)
     return frame[[*_CONTRACT, *[c for c in frame.columns if c not in BOUNDARY_COLUMNS], "geometry"]]
+
+
+def _add_language_names(frame, raw, schema: LayerSchema, notes: list[str]) -> None:
+    """``name:<lang>`` columns for the names the layer has in each language."""
+    found = name_columns(raw, schema)
+    for lang, col in found.items():
+        frame[name_column(lang)] = _as_text(raw[col])[0]
+    if found:
+        notes.append(
+            _("Level {level} names by language: {languages}.").format(
+                level=schema.level,
+                languages=", ".join(f"{lang} ({col})" for lang, col in sorted(found.items())),
+            )
+        )
 
 
 _ISO_3166_2 = re.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}$")

@@ -163,12 +163,48 @@ def add_input_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--category-separator",
-        choices=["auto", "none", ";", "|", ","],
+        choices=["auto", "none", ";", "|", ",", "/"],
         help=_(
             "how multi-label categories are split (default: the preset's choice; auto "
             "picks the separator whose labels recur across records)"
         ),
     )
+    add_category_language_options(parser)
+
+
+def add_category_language_options(parser: argparse.ArgumentParser) -> None:
+    """Bilingual category labels (``Penurie d'eau | Water shortage``): which side to show."""
+    parser.add_argument(
+        "--category-language",
+        metavar="full|auto|first|second|LANG",
+        help=_(
+            "how bilingual category labels such as 'Penurie d'eau | Water shortage' are shown "
+            "in the outputs: full (default: the whole label), auto (the --lang language when "
+            "the labels have it), first, second, or a language code such as fr or en; the "
+            "data keeps the whole labels and the manifest records the choice"
+        ),
+    )
+    parser.add_argument(
+        "--category-pair",
+        metavar="SEP[:LANG1,LANG2]",
+        help=_(
+            "say that every category label is one category in two languages around SEP "
+            "(| or /), e.g. '|:fr,en': such labels are never split on SEP (by default "
+            "crisismap detects them)"
+        ),
+    )
+
+
+def use_category_language(args: argparse.Namespace) -> None:
+    """Set how bilingual category labels are read and shown, from the options."""
+    from crisismap import bilingual
+
+    choice, pair = getattr(args, "category_language", None), getattr(args, "category_pair", None)
+    try:
+        declared = bilingual.parse_pair(pair) if pair else None
+        bilingual.set_display(choice, declared)
+    except ValueError as exc:
+        raise CrisismapError(str(exc)) from None
 
 
 def add_join_options(parser: argparse.ArgumentParser) -> None:
@@ -249,6 +285,7 @@ def parse_overrides(pairs: Sequence[str]) -> dict[str, str]:
 
 def input_options(args: argparse.Namespace) -> dict[str, Any]:
     """How to read the input file: the options every input command shares."""
+    use_category_language(args)
     return {
         "preset": args.preset,
         "overrides": parse_overrides(args.map),

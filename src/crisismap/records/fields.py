@@ -12,6 +12,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from crisismap import bilingual
 from crisismap.i18n import _
 from crisismap.problems import CATEGORY_MISSING, CATEGORY_UNKNOWN_CODE, ID_DUPLICATE, ID_MISSING
 from crisismap.records.checks import Checks
@@ -137,9 +138,13 @@ def check_categories(checks: Checks) -> pd.Series:
 def _category_separator(checks: Checks, uniques: Sequence[str], counts: np.ndarray) -> str | None:
     separator = checks.mapping.category_separator
     if separator != "auto":
+        if separator in bilingual.PAIR_SEPARATORS:  # asked for, unless it is inside labels
+            separator, why = _bilingual_kept_whole(uniques, counts, separator, "", asked=True)
+            if why:
+                checks.notes.append(why.strip())
         checks.category_separator_used = _separator_name(separator)
         return separator
-    choice, why = choose_separator(uniques, counts)
+    choice, why = _bilingual_kept_whole(uniques, counts, *choose_separator(uniques, counts))
     checks.category_separator_used = _separator_name(choice)
     checks.notes.append(why)
     if choice is None and checks.mapping.category_split_on_space:
@@ -159,7 +164,37 @@ def _separator_name(separator: str | None) -> str:
     return repr(separator) if separator else "none"
 
 
-def choose_separator(uniques: Sequence[str], counts: Sequence[int]) -> tuple[str | None, str]:
+def _bilingual_kept_whole(
+    uniques: Sequence[str], counts: np.ndarray, choice: str | None, why: str, asked: bool = False
+) -> tuple[str | None, str]:
+    """Never split a label inside itself where its two parts are one category in two
+    languages (``Penurie d'eau | Water shortage``): see :mod:`crisismap.bilingual`."""
+    if choice not in bilingual.PAIR_SEPARATORS:
+        return choice, why
+    declared = bilingual.display().declared
+    if declared is not None and declared.separator == choice:
+        shape: bilingual.Bilingual | None = declared
+    else:
+        shape = bilingual.detect(uniques, [choice])
+    if shape is None:
+        return choice, why
+    others = tuple(c for c in SEPARATOR_CANDIDATES if c != choice)
+    if not asked and any(c in u for c in others for u in uniques):
+        choice, why = choose_separator(uniques, counts, candidates=others)
+    else:
+        choice, why = None, _("Category labels were not split.")
+    kept = _(
+        "Category labels hold one category in two languages around {separator!r} ({shape}): "
+        "each label is kept whole."
+    ).format(separator=shape.separator, shape=shape.describe())
+    return choice, f"{kept} {why}"
+
+
+def choose_separator(
+    uniques: Sequence[str],
+    counts: Sequence[int],
+    candidates: Sequence[str] | None = None,
+) -> tuple[str | None, str]:
     """The multi-label separator of a column, decided from the labels each candidate gives.
 
     Each separator present (``;``, ``|``, ``,``) splits every distinct value; a label held
@@ -171,7 +206,11 @@ def choose_separator(uniques: Sequence[str], counts: Sequence[int]) -> tuple[str
     whole values holding it recur: the character is part of the labels. ``counts[i]`` is
     how many records hold ``uniques[i]``. Returns the separator (None: no split) and why.
     """
-    present = [c for c in SEPARATOR_CANDIDATES if any(c in u for u in uniques)]
+    present = [
+        c
+        for c in SEPARATOR_CANDIDATES
+        if (candidates is None or c in candidates) and any(c in u for u in uniques)
+    ]
     if not present:
         return None, _("Category labels were not split (no value holds ';', '|' or ',').")
     stats = {c: _split_stats(uniques, counts, c) for c in present}

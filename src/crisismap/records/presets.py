@@ -65,11 +65,11 @@ _PRESET_ALIASES = {"ucdp-ged": "ucdp", "ucdp_ged": "ucdp", "ged": "ucdp", "kobot
 
 AUTO = "auto"  # category separator: detect from the values (one of ; | ,)
 NO_SPLIT = "none"  # category separator: every value is one label
-SEPARATOR_CHOICES = (AUTO, NO_SPLIT, ";", "|", ",")
+SEPARATOR_CHOICES = (AUTO, NO_SPLIT, ";", "|", ",", "/")  # "/" only when asked for
 
 
 def parse_separator(value: str | None) -> str | None:
-    """A user's category-separator choice: ``auto``, ``none``, ``;``, ``|`` or ``,``.
+    """A user's category-separator choice: ``auto``, ``none``, ``;``, ``|``, ``,`` or ``/``.
 
     Returns None for "the preset's choice" (no value given), ``""`` for no split.
     """

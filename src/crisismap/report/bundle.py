@@ -44,7 +44,7 @@ from crisismap.report.figures import MARK, Figures, view_figures, view_points
 from crisismap.report.manifest import bundle_manifest, readme
 from crisismap.report.pdf import render_pdf
 from crisismap.report.points import points_notes, points_summary
-from crisismap.schema import Period, View
+from crisismap.schema import Period, View, with_region_names
 
 FIXED_TIME = dt.datetime(2000, 1, 1)  # the XLSX creation date: no clock in a bundle
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -303,7 +303,7 @@ def regions_geojson(analysis: Analysis, figures: Figures) -> bytes:
     """Every region of the level with its figures; suppressed figures are null."""
     import geopandas as gpd
 
-    shapes = pipeline.summary_levels(analysis)[figures.level]
+    shapes = with_region_names(pipeline.summary_levels(analysis)[figures.level])
     columns = ["code", "name", *[c for c in ("country",) if c in shapes], "geometry"]
     table = figures.regions.set_index("region_code")[["incidents", "victims", "suppressed"]]
     frame = shapes[columns].merge(table, how="left", left_on="code", right_index=True)

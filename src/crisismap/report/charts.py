@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from crisismap import basemap, pipeline
+from crisismap import basemap, bilingual, pipeline
 from crisismap.display import classify
 from crisismap.escape import matplotlib_text
 from crisismap.i18n import _, format_number
@@ -246,6 +246,7 @@ def _chart_png(figures: Figures) -> tuple[bytes, tuple[int, int]]:
     import matplotlib.pyplot as plt
 
     series = figures.series[figures.series["period"] != IMPRECISE_PERIOD]
+    series = bilingual.displayed(series)  # bilingual labels as the user chose to see them
     periods = list(dict.fromkeys(series["period"]))
     x = np.arange(len(periods))
     fig, ax = plt.subplots(figsize=(8, 3.4))

@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from crisismap import __version__, i18n, pipeline, publish
+from crisismap import __version__, bilingual, i18n, pipeline, publish
 from crisismap.escape import reportlab_markup
 from crisismap.i18n import N_, _, format_number, ngettext
 from crisismap.pipeline import Analysis
@@ -595,7 +595,7 @@ def _series_table(figures: Figures, styles: dict[str, Any], width: float) -> lis
     categories are split over several tables of at most ``SERIES_COLUMNS`` columns."""
     from reportlab.platypus import Spacer
 
-    series = figures.series
+    series = bilingual.displayed(figures.series)  # bilingual labels as the user chose
     cats = list(dict.fromkeys(series["category"]))
     lookup = {  # (period, category) -> (incidents, suppressed): no pandas lookup per cell
         (period, category): (incidents, bool(hidden))
