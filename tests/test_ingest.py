@@ -222,7 +222,7 @@ def test_blank_lines_are_skipped_and_counted():
     assert rows(raw) == [[3, "1", "a"], [7, "2", "b"]]
     assert raw.blank_lines == 5
     assert raw.n_records == 2
-    assert any("5 blank line(s)" in n for n in raw.notes)
+    assert any("5 blank lines skipped" in n for n in raw.notes)
 
 
 def test_consistent_trailing_delimiters_are_tolerated():

@@ -27,10 +27,14 @@ WEAK_COPYLEFT = re.compile(r"\b(LGPL|Lesser General Public|MPL|Mozilla Public)",
 # The one place where a licence that is not plainly permissive is accepted, and why.
 EXCEPTIONS = {
     "pycountry": "LGPL-2.1-only: imported unmodified as a separate library (the LGPL allows "
-    "that from Apache-2.0 code); crisismap ships none of its files",
+    "that from Apache-2.0 code); crisismap ships none of its code, only ISO 3166 codes and "
+    "the translated names of its iso-codes catalogues as data (the bundled world set's "
+    "name:<lang> columns, credited with their licence in data/boundaries/ATTRIBUTION.md)",
     "certifi": "MPL-2.0: file-level copyleft; the CA bundle is used unmodified (dependency "
     "of requests)",
     "hypothesis": "MPL-2.0: a test-only tool, used unmodified and never shipped",
+    "python-bidi": "LGPL-3.0: the Unicode bidi algorithm for Arabic in the PDF brief, imported "
+    "unmodified as a separate library (as pycountry); crisismap ships none of its files",
     "streamlit-folium": "MIT (stated in its repository, randyzwitch/streamlit-folium); its "
     "package metadata states no licence",
 }
@@ -135,3 +139,22 @@ def test_unidecode_is_gone_and_anyascii_transliterates():
     assert normalise_name("Zürich") == "zurich"
     assert names_match("Київ", "Kyiv")
     assert names_match("Ḥaḍramawt", "Hadramaut")
+
+
+def test_bundled_names_from_iso_codes_are_credited_with_their_licence():
+    """The bundled world set's names by language come from iso-codes (LGPL, via pycountry):
+    a name column there without its credit in ATTRIBUTION.md fails here."""
+    import pyarrow.parquet as pq
+
+    from crisismap.boundaries import WORLD_DIR
+    from crisismap.schema import NAME_PREFIX
+
+    credit = (WORLD_DIR / "ATTRIBUTION.md").read_text(encoding="utf-8")
+    section = credit.partition("## Names in other languages")[2]
+    assert "iso-codes" in section and "LGPL-2.1" in section
+    for file in ("world_admin0.parquet", "world_admin1.parquet"):
+        columns = pq.read_schema(WORLD_DIR / file).names
+        languages = [c for c in columns if c.startswith(NAME_PREFIX)]
+        assert languages, f"{file} has no names by language"
+        for column in languages:
+            assert f"`{column}`" in section.split("\n")[0], f"{column} of {file} is not credited"

@@ -253,10 +253,10 @@ def test_the_bundle_counts_left_out_points_and_names_the_secret(analysis, pdf_te
     assert said["secret_fingerprint"] == publish.secret_fingerprint(SECRET)
     assert said["generated_ids"] == 0
     readme = files["README.txt"].decode()
-    assert f"{said['left_out']:,} record(s) of this view are not in points.csv" in readme
+    assert f"{said['left_out']:,} records of this view are not in points.csv" in readme
     assert publish.secret_fingerprint(SECRET) in readme
     text = " ".join(pdf_text(files["brief.pdf"]).split())
-    assert f"{said['left_out']:,} record(s) of this view are not in points.csv" in text
+    assert f"{said['left_out']:,} records of this view are not in points.csv" in text
     assert "one row per incident shows counts" not in readme
 
 

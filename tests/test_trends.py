@@ -260,3 +260,34 @@ def test_regions_without_any_incident_in_the_compared_periods_are_left_out():
         table({"quiet": [0] * 12, "busy": [5] * 12, "new": [0] * 11 + [1]}), latest=LAST
     )
     assert frame["region_code"].tolist() == ["busy", "new"]  # busiest first
+
+
+def test_distribution_functions_match_scipy_stats():
+    """The comparison uses scipy.special (scipy.stats costs 0.6 s to import): same tails,
+    quantiles and Benjamini–Hochberg adjustment as scipy.stats, over small and large
+    counts, Poisson and overdispersed baselines."""
+    from scipy import stats
+
+    from crisismap.aggregate.trends import _bh, _exceedance
+
+    rng = np.random.default_rng(7)
+    observed = rng.integers(0, 60, 400).astype(float)
+    mean = np.concatenate([rng.uniform(0.0, 30.0, 200), rng.uniform(0.05, 3.0, 200)])
+    var = np.where(rng.random(400) < 0.5, mean, mean * rng.uniform(1.1, 6.0, 400))
+    rise, fall, high = _exceedance(observed, mean, var)
+    rate = np.maximum(mean, 0.1)
+    over = var > rate * 1.0001
+    with np.errstate(divide="ignore"):  # not used where var == rate
+        size, prob = rate * rate / (var - rate), rate / var
+    want_rise = np.where(
+        over, stats.nbinom.sf(observed - 1, size, prob), stats.poisson.sf(observed - 1, rate)
+    )
+    want_fall = np.where(
+        over, stats.nbinom.cdf(observed, size, prob), stats.poisson.cdf(observed, rate)
+    )
+    want_high = np.where(over, stats.nbinom.ppf(0.95, size, prob), stats.poisson.ppf(0.95, rate))
+    np.testing.assert_allclose(rise, want_rise, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(fall, want_fall, rtol=1e-9, atol=1e-12)
+    np.testing.assert_array_equal(high, want_high)
+    p = np.concatenate([rng.random(50), [0.0, 1.0, 0.01, 0.01]])
+    np.testing.assert_allclose(_bh(p), stats.false_discovery_control(p, method="bh"))

@@ -51,6 +51,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from crisismap.errors import CrisismapError, InputError
+from crisismap.i18n import N_, _
 
 __all__ = [
     "LOCAL_ACTOR",
@@ -85,7 +86,7 @@ MAX_SESSION_HOURS = 30 * 24.0  # Streamlit's identity cookie lives 30 days
 DEFAULT_TRASH_DAYS = 7.0
 DEFAULT_GROUPS_CLAIM = "groups"
 MIN_COOKIE_SECRET_CHARS = 32
-README_SECTION = "“Deploying for a team” in the README"
+README_SECTION = N_("“Deploying for a team” in the README")
 
 
 class AccessDenied(CrisismapError):
@@ -126,7 +127,9 @@ class Role(StrEnum):
             return cls(text)
         except ValueError:
             raise ValueError(
-                f"{value!r} is not a role: use one of {', '.join(r.value for r in cls)}."
+                _("{value!r} is not a role: use one of {roles}.").format(
+                    value=value, roles=", ".join(r.value for r in cls)
+                )
             ) from None
 
 
@@ -217,12 +220,20 @@ class TeamsConfig:
             text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError:
             raise InputError(
-                f"The teams file {path} is not UTF-8 text: save it as UTF-8."
+                _("The teams file {path} is not UTF-8 text: save it as UTF-8.").format(path=path)
             ) from None
         except OSError as exc:
             raise InputError(
-                f"The teams file {path} cannot be read ({exc.strerror}): check the path "
-                f"(${TEAMS_FILE_ENV} or <data dir>/{TEAMS_FILE_NAME}) and its permissions."
+                _(
+                    "The teams file {path} cannot be read ({strerror}): check the path "
+                    "(${TEAMS_FILE_ENV} or <data dir>/{TEAMS_FILE_NAME}) and its "
+                    "permissions."
+                ).format(
+                    path=path,
+                    strerror=exc.strerror,
+                    TEAMS_FILE_ENV=TEAMS_FILE_ENV,
+                    TEAMS_FILE_NAME=TEAMS_FILE_NAME,
+                )
             ) from None
         return cls.parse(text, source=str(path))
 
@@ -273,10 +284,12 @@ class _Parser:
             data = tomllib.loads(self.text)
         except tomllib.TOMLDecodeError as exc:
             raise InputError(
-                f"The teams file {self.source} is not valid TOML: {exc}. Fix that line "
-                "(strings need quotes, each [[members]] entry its own header)."
+                _(
+                    "The teams file {source} is not valid TOML: {exc}. Fix that line "
+                    "(strings need quotes, each [[members]] entry its own header)."
+                ).format(source=self.source, exc=exc)
             ) from None
-        self._known(data, _TOP_KEYS, "at the top of the file", self._key_line)
+        self._known(data, _TOP_KEYS, _("at the top of the file"), self._key_line)
         teams = self._teams(data.get("teams"))
         members = tuple(
             self._member(i, entry, teams) for i, entry in enumerate(self._members(data))
@@ -297,10 +310,16 @@ class _Parser:
     def _teams(self, value: Any) -> dict[str, Team]:
         example = '[teams.alpha]\nname = "Team Alpha"'
         if value is None or value == {}:
-            raise self._error(None, "declares no team", f"add at least one, e.g.\n{example}")
+            raise self._error(
+                None,
+                _("declares no team"),
+                _("add at least one, e.g.\n{example}").format(example=example),
+            )
         if not isinstance(value, dict):
             raise self._error(
-                self._key_line("teams"), "'teams' must be a table of teams", f"write\n{example}"
+                self._key_line("teams"),
+                _("'teams' must be a table of teams"),
+                _("write\n{example}").format(example=example),
             )
         teams = {}
         for team_id, body in value.items():
@@ -308,19 +327,32 @@ class _Parser:
             if not TEAM_ID.match(team_id):
                 raise self._error(
                     line,
-                    f"team id {team_id!r} is not allowed",
-                    "use 1-40 lower-case letters, digits and hyphens, starting with a "
-                    "letter or digit (it names the team's folder)",
+                    _("team id {team_id!r} is not allowed").format(team_id=team_id),
+                    _(
+                        "use 1-40 lower-case letters, digits and hyphens, starting with a "
+                        "letter or digit (it names the team's folder)"
+                    ),
                 )
             if not isinstance(body, dict):
-                raise self._error(line, f"[teams.{team_id}] must be a table", f"write\n{example}")
-            self._known(body, _TEAM_KEYS, f"in [teams.{team_id}]", lambda _k, ln=line: ln)
+                raise self._error(
+                    line,
+                    _("[teams.{team_id}] must be a table").format(team_id=team_id),
+                    _("write\n{example}").format(example=example),
+                )
+            self._known(
+                body,
+                _TEAM_KEYS,
+                _("in [teams.{team_id}]").format(team_id=team_id),
+                lambda _k, ln=line: ln,
+            )
             name = body.get("name", team_id)
             if not isinstance(name, str) or not name.strip() or len(name) > 100:
                 raise self._error(
                     line,
-                    f"[teams.{team_id}] name must be text of 1-100 characters",
-                    'e.g. name = "Team Alpha"',
+                    _("[teams.{team_id}] name must be text of 1-100 characters").format(
+                        team_id=team_id
+                    ),
+                    _('e.g. name = "Team Alpha"'),
                 )
             teams[team_id] = Team(team_id, " ".join(name.split()))
         return teams
@@ -330,50 +362,69 @@ class _Parser:
         if not isinstance(value, list):
             raise self._error(
                 self._key_line("members"),
-                "'members' must be a list of [[members]] entries",
-                'write each as\n[[members]]\nemail = "ana@example.org"\nteam = "alpha"\n'
-                'role = "analyst"',
+                _("'members' must be a list of [[members]] entries"),
+                _(
+                    'write each as\n[[members]]\nemail = "ana@example.org"\nteam = '
+                    '"alpha"\nrole = "analyst"'
+                ),
             )
         return value
 
     def _member(self, index: int, entry: Any, teams: Mapping[str, Team]) -> Member:
         line = self._header_line(r"\[\s*members\s*\]", nth=index)
-        where = f"[[members]] entry {index + 1}"
+        where = _("[[members]] entry {n}").format(n=index + 1)
         if not isinstance(entry, dict):
-            raise self._error(line, f"{where} must be a table", "give it email, team and role")
-        self._known(entry, _MEMBER_KEYS, f"in {where}", lambda _k: line)
+            raise self._error(
+                line,
+                _("{where} must be a table").format(where=where),
+                _("give it email, team and role"),
+            )
+        self._known(entry, _MEMBER_KEYS, _("in {where}").format(where=where), lambda _k: line)
         email, group = entry.get("email"), entry.get("group")
         if (email is None) == (group is None):
             raise self._error(
                 line,
-                f"{where} needs exactly one of 'email' or 'group'",
-                "write one line of the two",
+                _("{where} needs exactly one of 'email' or 'group'").format(where=where),
+                _("write one line of the two"),
             )
         if email is not None and (not isinstance(email, str) or not _EMAIL.match(email.strip())):
             raise self._error(
-                line, f"{where}: email {email!r} is not an email address", "e.g. ana@example.org"
+                line,
+                _("{where}: email {email!r} is not an email address").format(
+                    where=where, email=email
+                ),
+                _("e.g. ana@example.org"),
             )
         if group is not None and (not isinstance(group, str) or not group.strip()):
             raise self._error(
-                line, f"{where}: group must be the group's name as the provider sends it", ""
+                line,
+                _("{where}: group must be the group's name as the provider sends it").format(
+                    where=where
+                ),
+                "",
             )
         team = entry.get("team")
         if team not in teams:
             known = ", ".join(sorted(teams))
             raise self._error(
                 line,
-                f"{where}: team {team!r} is not declared",
-                f"use one of {known}, or add a [teams.{team if isinstance(team, str) else 'id'}] "
-                "section",
+                _("{where}: team {team!r} is not declared").format(where=where, team=team),
+                _("use one of {known}, or add a [teams.{value}] section").format(
+                    known=known, value=team if isinstance(team, str) else "id"
+                ),
             )
         if "role" not in entry:
             raise self._error(
-                line, f"{where} has no role", 'add role = "viewer", "analyst" or "admin"'
+                line,
+                _("{where} has no role").format(where=where),
+                _('add role = "viewer", "analyst" or "admin"'),
             )
         try:
             role = Role.parse(entry["role"])
         except ValueError as exc:
-            raise self._error(line, f"{where}: role {exc}", "") from None
+            raise self._error(
+                line, _("{where}: role {exc}").format(where=where, exc=exc), ""
+            ) from None
         return Member(
             team=team,
             role=role,
@@ -402,26 +453,33 @@ class _Parser:
             and value <= high
         ):
             return float(value)
-        bound = f"from {low:g}" if zero else f"above {low:g}"
+        if zero:
+            said = _("{key} = {value!r} is not a number from {low:g} up to {high:g}")
+        else:
+            said = _("{key} = {value!r} is not a number above {low:g} up to {high:g}")
         raise self._error(
             self._key_line(key),
-            f"{key} = {value!r} is not a number {bound} up to {high:g}",
-            f"e.g. {key} = {default:g}",
+            said.format(key=key, value=value, low=low, high=high),
+            _("e.g. {key} = {default:g}").format(key=key, default=default),
         )
 
     def _text(self, data: Mapping[str, Any], key: str, default: str) -> str:
         value = data.get(key, default)
         if isinstance(value, str) and value.strip():
             return value.strip()
-        raise self._error(self._key_line(key), f"{key} must be text", f'e.g. {key} = "{default}"')
+        raise self._error(
+            self._key_line(key),
+            _("{key} must be text").format(key=key),
+            _('e.g. {key} = "{default}"').format(key=key, default=default),
+        )
 
     def _known(self, table: Mapping[str, Any], keys: tuple[str, ...], where: str, line_of) -> None:
         for key in table:
             if key not in keys:
                 raise self._error(
                     line_of(key),
-                    f"unknown key {key!r} {where}",
-                    f"the keys there are {', '.join(keys)} (a typo?)",
+                    _("unknown key {key!r} {where}").format(key=key, where=where),
+                    _("the keys there are {values} (a typo?)").format(values=", ".join(keys)),
                 )
 
     # -- locations -----------------------------------------------------------------
@@ -436,8 +494,11 @@ class _Parser:
         return hits[nth] if nth < len(hits) else None
 
     def _error(self, line: int | None, problem: str, fix: str) -> InputError:
-        where = f"{self.source}, line {line}" if line else self.source
-        return InputError(f"{where}: {problem}" + (f"; {fix}." if fix else "."))
+        where = _("{source}, line {line}").format(source=self.source, line=line)
+        said = _("{where}: {problem}; {fix}.") if fix else _("{where}: {problem}.")
+        return InputError(
+            said.format(where=where if line else self.source, problem=problem, fix=fix)
+        )
 
 
 def teams_file(data_dir: str | os.PathLike[str]) -> Path:
@@ -483,11 +544,11 @@ def local_request_problem(headers: Mapping[str, str]) -> str | None:
     host = lowered.get("host", "")
     hostname = urlparse(f"//{host}").hostname if host else None
     if any(h in lowered for h in _PROXY_HEADERS) or (hostname and not is_loopback(hostname)):
-        return (
+        return _(
             "This crisismap runs in local mode (no sign-in) but the request came from another "
             "machine or through a proxy: create a teams file and an [auth] section to serve "
-            f"a team (see {README_SECTION})."
-        )
+            "a team (see {section})."
+        ).format(section=_(README_SECTION))
     return None
 
 
@@ -514,42 +575,47 @@ def auth_provider(auth: Mapping[str, Any]) -> str:
 
 def auth_problem(auth: Mapping[str, Any] | None) -> str | None:
     """One sentence saying why sign-in cannot work with this ``[auth]`` section, or None."""
-    fix = f"see {README_SECTION}; until then this server shows no data"
+    fix = _("see {section}; until then this server shows no data").format(section=_(README_SECTION))
     if not auth:
-        return (
+        return _(
             "This server needs sign-in but has no sign-in configuration: add an [auth] "
-            f"section to .streamlit/secrets.toml ({fix})."
-        )
+            "section to .streamlit/secrets.toml ({fix})."
+        ).format(fix=fix)
     name, provider = _provider_table(auth)
     if not name:
         named = sorted(k for k, v in auth.items() if isinstance(v, Mapping))
-        return (
-            f"The [auth] section names {len(named)} providers ({', '.join(named)}); "
-            f"crisismap signs in with one: keep one [auth.NAME] table ({fix})."
-        )
+        return _(
+            "The [auth] section names {n} providers ({names}); crisismap signs in with one: "
+            "keep one [auth.NAME] table ({fix})."
+        ).format(n=len(named), names=", ".join(named), fix=fix)
     where = "[auth]" if name == "default" else f"[auth.{name}]"
     missing = [k for k in ("redirect_uri", "cookie_secret") if not auth.get(k)]
-    missing += [f"{k} (in {where})" for k in _PROVIDER_KEYS if not provider.get(k)]
+    missing += [
+        _("{key} (in {where})").format(key=k, where=where)
+        for k in _PROVIDER_KEYS
+        if not provider.get(k)
+    ]
     if missing:
-        return f"The [auth] section lacks {', '.join(missing)}: add them ({fix})."
+        return _("The [auth] section lacks {keys}: add them ({fix}).").format(
+            keys=", ".join(missing), fix=fix
+        )
     redirect = urlparse(str(auth["redirect_uri"]))
     if not redirect.path.endswith("/oauth2callback"):
-        return (
+        return _(
             "The [auth] redirect_uri must end with /oauth2callback, like "
-            f"https://crisismap.example.org/oauth2callback ({fix})."
-        )
+            "https://crisismap.example.org/oauth2callback ({fix})."
+        ).format(fix=fix)
     if redirect.scheme != "https" and not is_loopback(redirect.hostname):
-        return (
-            f"The [auth] redirect_uri uses {redirect.scheme or 'no scheme'}:// for "
-            f"{redirect.hostname}: sign-in cookies would travel unencrypted; serve the app "
-            f"over https behind a reverse proxy and use an https:// redirect_uri ({fix})."
-        )
+        return _(
+            "The [auth] redirect_uri uses {scheme}:// for {host}: sign-in cookies would travel "
+            "unencrypted; serve the app over https behind a reverse proxy and use an https:// "
+            "redirect_uri ({fix})."
+        ).format(scheme=redirect.scheme or _("no scheme"), host=redirect.hostname, fix=fix)
     if len(str(auth["cookie_secret"])) < MIN_COOKIE_SECRET_CHARS:
-        return (
-            f"The [auth] cookie_secret is shorter than {MIN_COOKIE_SECRET_CHARS} characters: "
-            'make one with python -c "import secrets; print(secrets.token_urlsafe(32))" '
-            f"({fix})."
-        )
+        return _(
+            "The [auth] cookie_secret is shorter than {n} characters: make one with "
+            'python -c "import secrets; print(secrets.token_urlsafe(32))" ({fix}).'
+        ).format(n=MIN_COOKIE_SECRET_CHARS, fix=fix)
     return None
 
 
@@ -635,12 +701,13 @@ class Access:
     def require(self, action: Action | str, now: datetime | None = None) -> None:
         """Raise :class:`AccessDenied` unless this session may take ``action`` now."""
         if not self.valid(now):
-            raise AccessDenied("Your sign-in has expired: sign in again.")
+            raise AccessDenied(_("Your sign-in has expired: sign in again."))
         if not self.may(action):
-            who = f"the {self.role} role" if self.role else "this session"
+            who = _("the {role} role").format(role=self.role) if self.role else _("this session")
             raise AccessDenied(
-                f"{Action(action).value.replace('_', ' ')} is not allowed for {who}; "
-                "ask your team's admin if you need it."
+                _(
+                    "{action} is not allowed for {who}; ask your team's admin if you need it."
+                ).format(action=Action(action).value.replace("_", " "), who=who)
             )
 
 
@@ -667,29 +734,35 @@ def decide(
     if config_error is not None:
         return Access(
             Step.REFUSE,
-            "This server's teams file cannot be used, so it shows no data: the administrator "
-            "finds the reason in the server's log.",
+            _(
+                "This server's teams file cannot be used, so it shows no data: the "
+                "administrator finds the reason in the server's log."
+            ),
             detail=config_error,
         )
     if config is None:
         return Access(
             Step.REFUSE,
-            "This server listens beyond this machine but has no teams file, so it shows no "
-            f"data: create one (see {README_SECTION}).",
+            _(
+                "This server listens beyond this machine but has no teams file, so "
+                "it shows no data: create one (see {section})."
+            ).format(section=_(README_SECTION)),
         )
     problem = auth_problem(auth)
     if problem is not None:
         return Access(Step.REFUSE, problem)
     if not claims or not claims.get("is_logged_in"):
-        return Access(Step.SIGN_IN, "Sign in to see your team's workspace.")
+        return Access(Step.SIGN_IN, _("Sign in to see your team's workspace."))
     who = Identity.from_claims(claims, config.groups_claim)
     if who.signed_in_at is None:
-        return Access(Step.SIGN_IN, "Your sign-in carries no time: sign in again.")
+        return Access(Step.SIGN_IN, _("Your sign-in carries no time: sign in again."))
     expires = who.signed_in_at + timedelta(hours=config.session_hours)
     if now >= expires:
         return Access(
             Step.SIGN_IN,
-            f"Your sign-in is more than {config.session_hours:g} hours old: sign in again.",
+            _("Your sign-in is more than {session_hours:g} hours old: sign in again.").format(
+                session_hours=config.session_hours
+            ),
         )
     teams = config.memberships(who.email, who.groups)
     names = {t: config.team_name(t) for t in teams}
@@ -697,14 +770,16 @@ def decide(
     if not teams:
         return Access(
             Step.NO_TEAM,
-            f"You are signed in as {who.actor}, who is not a member of any team on this "
-            "server: ask your team's admin to add you, or sign out.",
+            _(
+                "You are signed in as {actor}, who is not a member of any team on "
+                "this server: ask your team's admin to add you, or sign out."
+            ).format(actor=who.actor),
             **base,
         )
     if chosen not in teams:
         chosen = next(iter(teams)) if len(teams) == 1 else None
     if chosen is None:
-        return Access(Step.CHOOSE, "You are a member of several teams: choose one.", **base)
+        return Access(Step.CHOOSE, _("You are a member of several teams: choose one."), **base)
     return Access(
         Step.READY,
         team=chosen,

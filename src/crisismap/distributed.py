@@ -38,6 +38,7 @@ from crisismap import aggregate, join
 from crisismap.boundaries import BoundarySet
 from crisismap.errors import InputError
 from crisismap.files import private_dir
+from crisismap.i18n import _
 from crisismap.pipeline import SummaryResult, levels_holding, snap_distance
 from crisismap.problems import Report
 from crisismap.records import DEFAULT_MAX_BYTES, pin_date_ranges, validate_bytes
@@ -96,8 +97,11 @@ def partition_paths(source: str | Path | Sequence[str | Path]) -> list[str]:
             found = []
         if not found:
             raise InputError(
-                f"No Parquet partitions at {str(source)!r}: expected a folder of *.parquet "
-                "files written by crisismap.distributed.write_partitions, or one such file."
+                _(
+                    "No Parquet partitions at {source!r}: expected a folder of "
+                    "*.parquet files written by "
+                    "crisismap.distributed.write_partitions, or one such file."
+                ).format(source=str(source))
             )
         return found
     return [str(p) for p in source]
@@ -222,8 +226,11 @@ def _client(scheduler: str | None, n_workers: int) -> Iterator[Any]:
             client = Client(scheduler, timeout=30)
         except (ValueError, OSError, TimeoutError) as exc:
             raise InputError(
-                f"Could not connect to the dask scheduler at {scheduler!r} ({exc}): expected "
-                "the address of a running scheduler, such as tcp://10.0.0.5:8786."
+                _(
+                    "Could not connect to the dask scheduler at {scheduler!r} ({exc}): "
+                    "expected the address of a running scheduler, such as "
+                    "tcp://10.0.0.5:8786."
+                ).format(scheduler=scheduler, exc=exc)
             ) from exc
         with client:
             yield client
@@ -410,8 +417,11 @@ def summarize_input(
     aggregate.level_frame(boundaries, view.level)  # fail early on an unknown level
     if view.approved_only or view.verified_only:  # the partitions carry no approval flags
         raise InputError(
-            "Counting only approved or verified records is not available with the dask engine "
-            "yet: use the local engine, or leave the filter out."
+            _(
+                "Counting only approved or verified records is not available with "
+                "the dask engine yet: use the local engine, or leave the filter "
+                "out."
+            )
         )
     snap_asked = snap_distance_m
     snap_distance_m = snap_distance(boundaries, snap_distance_m)
@@ -427,8 +437,12 @@ def summarize_input(
         prepared = _prepare(
             Path(source), tmp, options, encoding, max_bytes, rows_per_partition, progress
         )
-        where = f"the cluster at {scheduler}" if scheduler else "a local cluster"
-        progress(f"joining and counting on {where}")
+        if scheduler:
+            progress(
+                _("joining and counting on the cluster at {scheduler}").format(scheduler=scheduler)
+            )
+        else:
+            progress(_("joining and counting on a local cluster"))
         parts = _partials(
             prepared.partitions, boundaries.levels, task, snap_distance_m, scheduler, n_workers
         )
@@ -480,14 +494,16 @@ def _prepare(
     if source.is_dir() or source.suffix.lower() == ".parquet":
         if DateRange.parse(options.get("date_range") or DateRange.NEVER) != DateRange.NEVER:
             raise InputError(
-                "Counting date ranges on their start or end date needs the incident CSV: "
-                f"{source.name} holds partitions already prepared. Pass the CSV, or leave "
-                "--date-range out."
+                _(
+                    "Counting date ranges on their start or end date needs the "
+                    "incident CSV: {name} holds partitions already prepared. Pass the "
+                    "CSV, or leave --date-range out."
+                ).format(name=source.name)
             )
         count = len(partition_paths(source))
         return _Prepared(source, inputs=[{"name": str(source), "partitions": count}])
     data = source.read_bytes()
-    progress(f"validating {source.name} on this machine")
+    progress(_("validating {name} on this machine").format(name=source.name))
     result = validate_bytes(
         data,
         filename=source.name,

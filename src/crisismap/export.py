@@ -5,6 +5,15 @@ evaluate (leading ``= + - @``, tab, CR, LF and their full-width forms) are neutr
 with a leading apostrophe in CSV (see :mod:`crisismap.escape`), every CSV field is quoted
 (so a bare CR inside a field cannot start a new row), and XLSX is written with strings
 never turned into formulas, numbers or links.
+
+Column headers and sheet names are written in the user's language (:func:`localized_columns`)
+where a person reads them: the workbooks always, CSV when the caller asks (a table of
+crisismap's own columns; the file's own columns of a records table keep their names). In
+English a header is the column's code (``region_code``), so English files are unchanged. What
+machines read stays stable in every language: region, problem and category codes, the HXL
+hashtag row (computed from the codes, so a French CSV with ``--hxl`` is read by HDX tools as
+an English one), and GeoJSON property names (a GIS joins and styles on them, and crisismap
+reads its own cells GeoJSON back through ``crisismap boundaries``).
 """
 
 from __future__ import annotations
@@ -22,7 +31,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from crisismap import bilingual, i18n
 from crisismap.escape import cell_text, neutralise_formula, neutralise_formulas
+from crisismap.i18n import pgettext
+from crisismap.schema import with_region_names
 
 
 def _is_text_column(series: pd.Series) -> bool:
@@ -37,8 +49,119 @@ def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def to_csv_bytes(frame: pd.DataFrame) -> bytes:
+def _column_headers() -> dict[str, str]:
+    """Each code column's header in the current language (see :func:`localized_columns`)."""
+    # Translators: the "column" context is a column header of the exported tables (CSV and
+    # Excel); keep them short. "suppressed": figures hidden to protect small counts.
+    return {
+        "region_code": pgettext("column", "region code"),
+        "region_name": pgettext("column", "region name"),
+        "parent_code": pgettext("column", "parent region code"),
+        "country": pgettext("column", "country"),
+        "period": pgettext("column", "period"),
+        "period_start": pgettext("column", "period start"),
+        "period_end": pgettext("column", "period end"),
+        "category": pgettext("column", "category"),
+        "incidents": pgettext("column", "incidents"),
+        "victims": pgettext("column", "victims"),
+        "victims_known": pgettext("column", "incidents with a known victim count"),
+        "incidents_change": pgettext("column", "change in incidents"),
+        "victims_change": pgettext("column", "change in victims"),
+        "suppressed": pgettext("column", "suppressed"),
+        "item": pgettext("column", "item"),
+        "value": pgettext("column", "value"),
+        "problem": pgettext("column", "problem"),
+        "severity": pgettext("column", "severity"),
+        "records": pgettext("column", "records"),
+        "baseline_periods": pgettext("column", "baseline periods"),
+        "baseline_mean": pgettext("column", "baseline mean"),
+        "usual_high": pgettext("column", "usual high"),
+        "change": pgettext("column", "change"),
+        "p_rise": pgettext("column", "p rise (adjusted)"),
+        "p_fall": pgettext("column", "p fall (adjusted)"),
+        "status": pgettext("column", "status"),
+        "about": pgettext("column", "about"),
+        "About this file": pgettext("column", "About this file"),
+        "file": pgettext("column", "file"),
+        "line": pgettext("column", "line"),
+        "column": pgettext("column", "column"),
+        "code": pgettext("column", "code"),
+        "message": pgettext("column", "message"),
+        "record_id": pgettext("column", "record id"),
+        "raw_text": pgettext("column", "raw text"),
+        "reasons": pgettext("column", "reasons"),
+        "warnings": pgettext("column", "warnings"),
+        "warning_codes": pgettext("column", "warning codes"),
+    }
+
+
+def _admin_header(name: str) -> str | None:
+    """``adm2_code`` → "admin 2 code" in the current language (None for other names)."""
+    level, _, part = name.removeprefix("adm").partition("_")
+    if not (name.startswith("adm") and level.isdigit()):
+        return None
+    forms = {
+        "code": pgettext("column", "admin {level} code"),
+        "name": pgettext("column", "admin {level} name"),
+        # Translators: how the record was placed in its region (inside, border, snapped…)
+        "match": pgettext("column", "admin {level} match"),
+    }
+    return forms[part].format(level=level) if part in forms else None
+
+
+def localized_columns(columns: Iterable[Any], *, only: Iterable[str] | None = None) -> list[str]:
+    """Column headers in the current language: crisismap's code columns translated (those in
+    ``only``, when given), any other name as it is; the codes themselves in English.
+
+    A translated header that would repeat another column's name keeps its code, so that no
+    two columns of a file share a header.
+    """
+    names = [str(c) for c in columns]
+    if i18n.language() == i18n.DEFAULT:
+        return names
+    headers = _column_headers()
+    wanted = None if only is None else set(only)
+    out: list[str] = []
+    taken = set(names)
+    for name in names:
+        base = name.removeprefix(_OURS_PREFIX)
+        header = None
+        if wanted is None or name in wanted:
+            header = headers.get(base) or _admin_header(base)
+        if header and base != name:
+            header = _OURS_PREFIX + header
+        if not header or header in taken:
+            header = name
+        taken.add(header)
+        out.append(header)
+    return out
+
+
+_OURS_PREFIX = "crisismap_"  # crisismap's column where the file has one of the same name
+
+
+def sheet_name(title: str) -> str:
+    """A workbook sheet's name in the current language (any other title as it is)."""
+    names = {
+        "About": pgettext("sheet", "About"),
+        "Summary": pgettext("sheet", "Summary"),
+        "Regions": pgettext("sheet", "Regions"),
+        "Time series": pgettext("sheet", "Time series"),
+        "Periods": pgettext("sheet", "Periods"),
+        "Totals": pgettext("sheet", "Totals"),
+        "Cells": pgettext("sheet", "Cells"),
+        "Data quality": pgettext("sheet", "Data quality"),
+        "Problems": pgettext("sheet", "Problems"),
+        "Trends": pgettext("sheet", "Trends"),
+    }
+    return names.get(title, title)
+
+
+def to_csv_bytes(frame: pd.DataFrame, *, localized: bool | Iterable[str] = False) -> bytes:
     """CSV (UTF-8, every field quoted, CRLF rows) that no spreadsheet evaluates.
+
+    ``localized``: headers in the user's language (:func:`localized_columns`), for all of
+    crisismap's code columns (True) or only the named ones (the rest are the file's own).
 
     Column at a time in pyarrow (text, neutralisation, quoting, joining): the same bytes
     as ``csv.writer(quoting=QUOTE_ALL, lineterminator="\\r\\n")`` over :func:`safe_frame`,
@@ -47,7 +170,11 @@ def to_csv_bytes(frame: pd.DataFrame) -> bytes:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    header = ",".join(_quoted_text(neutralise_formula(str(name))) for name in frame.columns)
+    frame = bilingual.displayed(frame)  # bilingual category labels as the user chose to see them
+    names = [str(name) for name in frame.columns]
+    if localized is not False:
+        names = localized_columns(names, only=None if localized is True else localized)
+    header = ",".join(_quoted_text(neutralise_formula(name)) for name in names)
     if frame.shape[1] == 0 or len(frame) == 0:
         return (header + "\r\n" + "\r\n" * len(frame)).encode("utf-8")
     quoted = [_quoted_texts(frame.iloc[:, i]) for i in range(frame.shape[1])]
@@ -238,7 +365,9 @@ def to_xlsx_bytes(
 
     ``created`` fixes the workbook's creation date (otherwise now), so that the same
     sheets give byte-identical files (report bundles are reproducible). ``hxl`` gives,
-    per sheet title, an HXL hashtag row written under that sheet's header.
+    per sheet title, an HXL hashtag row written under that sheet's header. Sheet names
+    and crisismap's column headers are written in the user's language (a workbook is for
+    people; the HXL row keeps the codes for machines).
     """
     import xlsxwriter
 
@@ -255,9 +384,10 @@ def to_xlsx_bytes(
         date_format = book.add_format({"num_format": "yyyy-mm-dd"})
         header_format = book.add_format({"bold": True})
         for title, frame in sheets.items():
-            sheet = book.add_worksheet(_sheet_title(title))
-            for col, name in enumerate(frame.columns):
-                sheet.write_string(0, col, str(name), header_format)
+            frame = bilingual.displayed(frame)  # as the user chose to see the labels
+            sheet = book.add_worksheet(_sheet_title(sheet_name(title)))
+            for col, name in enumerate(localized_columns(frame.columns)):
+                sheet.write_string(0, col, name, header_format)
             tags = (hxl or {}).get(title)
             first = 1
             if tags:
@@ -341,6 +471,7 @@ def regions_geojson_bytes(
     """
     if regions.crs is not None and regions.crs.to_epsg() != 4326:
         raise ValueError(f"regions must be in EPSG:4326 for GeoJSON, got {regions.crs}")
+    regions = with_region_names(regions)  # names in the user's language where the set has them
     frame = regions[[key, "name", "geometry"]].merge(
         figures, how="left", left_on=key, right_index=True
     )
@@ -383,6 +514,8 @@ def cells_geojson_bytes(
     """
     if regions.crs is None or regions.crs.to_epsg() != 4326:
         raise ValueError(f"regions must be in EPSG:4326 for GeoJSON, got {regions.crs}")
+    regions = with_region_names(regions)  # names in the user's language where the set has them
+    cells = bilingual.displayed(cells)  # bilingual category labels as the user chose to see them
     kept = cells[cells["region_code"].isin(regions["code"])]
     hidden = kept["suppressed"].astype(bool) if "suppressed" in kept else False
     incidents = pd.to_numeric(kept["incidents"], errors="coerce")
@@ -444,6 +577,7 @@ def manifest_bytes(
         "boundaries": dict(boundaries),
         "parameters": {k: _jsonable(v) for k, v in parameters.items()},
     }
+    manifest["parameters"].update(bilingual.display().record())  # a display choice, if made
     if outputs:
         manifest["outputs"] = [
             {"name": name, "sha256": sha256_bytes(data), "bytes": len(data)}

@@ -27,6 +27,7 @@ from crisismap.schema import (
     OUTSIDE_CODE,
     VictimsMeasure,
     View,
+    region_names,
     victims_measure,
 )
 
@@ -334,7 +335,7 @@ def _region_name(analysis: Analysis, code: str | None, level: int | None) -> str
     if code is None or level is None:
         return None
     frame = analysis.boundaries.levels[level]
-    names = frame.loc[frame["code"] == code, "name"]
+    names = region_names(frame[frame["code"] == code])
     return str(names.iloc[0]) if len(names) else code
 
 

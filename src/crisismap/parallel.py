@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from crisismap.errors import TimeLimitError
+from crisismap.i18n import N_, _
 
 __all__ = [
     "MIN_ITEMS",
@@ -249,6 +250,9 @@ class Cancelled(Exception):
     """The caller of :func:`run_limited` stopped the work (its ``cancel`` event was set)."""
 
 
+THE_WORK = N_("The work")  # what a limited call is, unless the caller names it
+
+
 def run_limited(
     call: Callable[[], Any],
     *,
@@ -256,7 +260,7 @@ def run_limited(
     cancel: threading.Event | None = None,
     on_wait: Callable[[float], None] | None = None,
     poll: float = 0.2,
-    what: str = "The work",
+    what: str = THE_WORK,
 ) -> Any:
     """``call()`` on a daemon thread of its own, waited for by the caller, who may give up.
 
@@ -275,10 +279,17 @@ def run_limited(
         while not job.done.wait(poll):
             elapsed = time.monotonic() - started
             if cancel is not None and cancel.is_set():
-                raise Cancelled(f"{what} was cancelled after {elapsed:.0f} s.")
+                raise Cancelled(
+                    _("{what} was cancelled after {seconds:.0f} s.").format(
+                        what=_(what) if what == THE_WORK else what, seconds=elapsed
+                    )
+                )
             if time_limit is not None and elapsed >= time_limit:
                 raise TimeLimitError(
-                    f"{what} took longer than the time limit of {time_limit:g} s and was stopped."
+                    _(
+                        "{what} took longer than the time limit of {time_limit:g} s and "
+                        "was stopped."
+                    ).format(what=_(what) if what == THE_WORK else what, time_limit=time_limit)
                 )
             if on_wait is not None:
                 on_wait(elapsed)

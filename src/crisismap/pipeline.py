@@ -17,8 +17,10 @@ from typing import Any
 import pandas as pd
 
 from crisismap import aggregate, join
+from crisismap.bilingual import Bilingual
+from crisismap.bilingual import detect as detect_bilingual
+from crisismap.bilingual import display as bilingual_display
 from crisismap.boundaries import BoundarySet
-from crisismap.boundaries.model import counted
 from crisismap.display import simplify_for_display
 from crisismap.errors import InputError
 from crisismap.export import (
@@ -29,6 +31,7 @@ from crisismap.export import (
     to_xlsx_bytes,
     with_hxl_row,
 )
+from crisismap.i18n import _, language, ngettext
 from crisismap.problems import BOUNDARY_NAMES_UNKNOWN, Report
 from crisismap.records import (
     RangeCounts,
@@ -40,12 +43,16 @@ from crisismap.records import (
 )
 from crisismap.schema import (
     IMPRECISE_CODE,
+    NAME_PREFIX,
     OUTSIDE_CODE,
     DateOrder,
     DateRange,
     MatchStatus,
     VictimsMeasure,
     View,
+    name_column,
+    region_names,
+    with_region_names,
 )
 from crisismap.schema import (
     victims_measure as _victims_measure,
@@ -138,9 +145,12 @@ def check_flag_filters(analysis: Analysis, view: View) -> None:
     for wanted, name in ((view.approved_only, "approved"), (view.verified_only, "verified")):
         if wanted and name not in analysis.records.columns:
             raise InputError(
-                f"Counting only {name} records needs a column saying whether each record is "
-                f"{name} (such as Ushahidi's {name.upper()} column; map one with --map "
-                f"{name}=COLUMN) and the file has none: leave the filter out or map the column."
+                _(
+                    "Counting only {name} records needs a column saying whether each "
+                    "record is {name} (such as Ushahidi's {upper} column; map one with "
+                    "--map {name}=COLUMN) and the file has none: leave the filter out "
+                    "or map the column."
+                ).format(name=name, upper=name.upper())
             )
 
 
@@ -165,11 +175,11 @@ def analyse_files(
     record came from when there are several); the combined report sums the counts.
     """
     if not files:
-        raise InputError("No incident file given: upload or name at least one CSV file.")
+        raise InputError(_("No incident file given: upload or name at least one CSV file."))
     date_order = DateOrder.parse(date_order)
     parts = []
     for name, data in files:
-        progress(f"reading {name} ({len(data):,} bytes)")
+        progress(_("reading {name} ({n:,} bytes)").format(name=name, n=len(data)))
         result = validate_bytes(
             data,
             filename=name,
@@ -180,7 +190,7 @@ def analyse_files(
             max_bytes=max_bytes,
             category_separator=category_separator,
         )
-        progress(f"validated {result.report.records:,} records of {name}")
+        progress(_("validated {n:,} records of {name}").format(n=result.report.records, name=name))
         parts.append(result)
     records, rejected, report, conflicts = _combine([n for n, _ in files], parts)
     date_range = DateRange.parse(date_range)
@@ -191,7 +201,11 @@ def analyse_files(
 
     snap_asked = snap_distance_m
     snap_distance_m = snap_distance(boundaries, snap_distance_m)
-    progress(f"joining {len(records):,} records to {boundaries.name}")
+    progress(
+        _("joining {n:,} records to {boundaries}").format(
+            n=len(records), boundaries=boundaries.name
+        )
+    )
     joined = join.join_points(records, boundaries.levels, snap_distance_m=snap_distance_m)
     records, joined = join.check_swapped(
         records,
@@ -242,19 +256,20 @@ def analyse_files(
 
 def _range_note(spans: RangeCounts, choice: DateRange) -> str:
     """What was done with records whose dates span several days."""
-    said = (
-        f"{counted(spans.records, 'record')} ({spans.victims:,} victims) "
-        f"{'has' if spans.records == 1 else 'have'} dates spanning several days"
-    )
+    said = ngettext(
+        "{n} record ({victims:,} victims) has dates spanning several days",
+        "{n} records ({victims:,} victims) have dates spanning several days",
+        spans.records,
+    ).format(n=spans.records, victims=spans.victims)
     if choice == DateRange.START:
-        return f"{said}: each is counted on its start date, as chosen."
+        return _("{said}: each is counted on its start date, as chosen.").format(said=said)
     if choice == DateRange.END:
-        return f"{said}: each is counted on its end date, as chosen."
-    return (
-        f"{said}: each is counted in a period only when its whole range lies in it, else as "
+        return _("{said}: each is counted on its end date, as chosen.").format(said=said)
+    return _(
+        "{said}: each is counted in a period only when its whole range lies in it, else as "
         "'date not attributable' (never spread or guessed); choose start or end date to "
         "count them on one day."
-    )
+    ).format(said=said)
 
 
 def _flag_unknown_names(records: pd.DataFrame, boundaries: BoundarySet, report: Report) -> None:
@@ -265,17 +280,20 @@ def _flag_unknown_names(records: pd.DataFrame, boundaries: BoundarySet, report: 
         shown = found.names[: join.NAMES_SHOWN]
         names = ", ".join(f"{name!r} ({n:,})" for name, n in shown)
         if len(found.names) > len(shown):
-            names += f" and {len(found.names) - len(shown):,} more"
+            more = len(found.names) - len(shown)
+            names = ngettext("{shown} and {n:,} more", "{shown} and {n:,} more", more).format(
+                shown=names, n=more
+            )
         report.add(
             BOUNDARY_NAMES_UNKNOWN.problem(
-                column=f"admin-{found.level} names",
+                column=_("admin-{level} names").format(level=found.level),
                 value=", ".join(name for name, _ in shown),
                 unknown=f"{found.unknown:,}",
                 stated=f"{found.stated:,}",
                 share=found.share,
                 level=found.level,
                 boundaries=boundaries.name,
-                dated=f"dated {boundaries.date}",
+                dated=_("dated {date}").format(date=boundaries.date),
                 names=names,
             )
         )
@@ -317,10 +335,19 @@ def _combine(
     merged = combined.summary["records_in"] - combined.summary["records_out"]
     if merged:
         report.notes.append(
-            f"{merged:,} records repeat an id of an earlier file and were counted once: "
-            f"{combined.summary['identical_duplicates']:,} identical, "
-            f"{combined.summary['conflicts']:,} with different content (the earlier file's "
-            "version was kept; see the conflicts table)."
+            ngettext(
+                "{merged:,} record repeats an id of an earlier file and was counted once: "
+                "{identical:,} identical, {conflicting:,} with different content (the earlier "
+                "file's version was kept; see the conflicts table).",
+                "{merged:,} records repeat an id of an earlier file and were counted once: "
+                "{identical:,} identical, {conflicting:,} with different content (the earlier "
+                "file's version was kept; see the conflicts table).",
+                merged,
+            ).format(
+                merged=merged,
+                identical=combined.summary["identical_duplicates"],
+                conflicting=combined.summary["conflicts"],
+            )
         )
     report.mapping["__combined__"] = dict(combined.summary)
     records_out = combined.records.drop(columns=["dataset"]).reset_index(drop=True)
@@ -465,14 +492,14 @@ class SummaryResult:
         summary = with_countries(self.summary, region_countries(self.regions, level))
         tags = hxl_tags(list(summary.columns), level=level, period=period)
         if fmt == "csv":
-            data = to_csv_bytes(summary)
+            data = to_csv_bytes(summary, localized=True)
             return with_hxl_row(data, tags) if hxl else data
         if fmt == "xlsx":
-            about = pd.DataFrame({"About this file": [SENSITIVE_NOTICE]})
+            about = pd.DataFrame({_("About this file"): [_(SENSITIVE_NOTICE)]})
             sheets = {"About": about, "Summary": summary}
             return to_xlsx_bytes(sheets, hxl={"Summary": tags} if hxl else None)
         if fmt == "geojson":
-            members = {"sensitivity": SENSITIVE, "notice": SENSITIVE_NOTICE}
+            members = {"sensitivity": SENSITIVE, "notice": _(SENSITIVE_NOTICE)}
             return cells_geojson_bytes(self.regions, self.summary, level=level, members=members)
         raise ValueError(f"Unknown export format {fmt!r}: expected csv, xlsx or geojson.")
 
@@ -550,6 +577,35 @@ def summary_result(analysis: Analysis, view: View, *, by_category: bool = True) 
     )
 
 
+def bilingual_categories(analysis: Analysis) -> Bilingual | None:
+    """The shape of the analysis's category labels when each is one category in two
+    languages (declared with :func:`crisismap.bilingual.showing`, else detected), for a
+    choice of the language they are shown in; None when they are not bilingual."""
+    declared = bilingual_display().declared
+    if declared is not None:
+        return declared
+    return analysis.memo(
+        "bilingual_categories",
+        lambda: detect_bilingual(aggregate.category_labels(analysis.records)),
+    )
+
+
+def joined_in_language(analysis: Analysis, lang: str | None = None) -> pd.DataFrame:
+    """The joined records with each level's region names in ``lang`` (the current language
+    by default) where the boundary set has them; codes unchanged (the records export)."""
+    joined, out = analysis.joined, None
+    column = name_column(lang or language())
+    for level, frame in analysis.boundaries.levels.items():
+        name, code = f"adm{level}_name", f"adm{level}_code"
+        if column not in frame or name not in joined or code not in joined:
+            continue
+        names = dict(zip(frame["code"], region_names(frame, lang), strict=True))
+        shown = joined[code].map(names)
+        out = joined.copy() if out is None else out
+        out[name] = shown.where(shown.notna(), joined[name])
+    return joined if out is None else out
+
+
 def display_regions(analysis: Analysis, level: int) -> Any:
     """Display geometry for ``level``: simplified for the browser and the PDF, never the join.
 
@@ -560,7 +616,11 @@ def display_regions(analysis: Analysis, level: int) -> Any:
 
     def make() -> Any:
         frame = analysis.memo("summary_levels", lambda: summary_levels(analysis))[level]
-        frame = frame[[c for c in ("code", "name", "country", "geometry") if c in frame]]
+        keep = ("code", "name", "country", "geometry")
+        frame = frame[[c for c in frame if c in keep or str(c).startswith(NAME_PREFIX)]]
         return simplify_for_display(frame)
 
-    return analysis.memo(("display", level), make)
+    def named() -> Any:  # the region names in the language asked for: one frame each
+        return with_region_names(analysis.memo(("display", level), make))
+
+    return analysis.memo(("display", level, language()), named)

@@ -13,8 +13,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
+from crisismap import i18n
 from crisismap.schema import Severity
 
 DEFAULT_PROBLEM_LIMIT = 10_000
@@ -47,7 +49,7 @@ class Problem:
 
 
 # What a report from validation alone (crisismap validate) leaves out, said where it is shown.
-UNJOINED_NOTE = (
+UNJOINED_NOTE = i18n.N_(
     "swapped coordinates and points outside every region are checked against boundaries by "
     "join, summarize, report and the dashboard, not here: those warnings are not in these counts."
 )
@@ -147,9 +149,19 @@ class ProblemType:
     variants: Mapping[str, str] = field(default_factory=dict)
 
     def message(self, variant: str | None = None, /, **fields: Any) -> str:
-        """The message rendered from ``fields`` (``variant`` picks another wording)."""
-        template = self.template if variant is None else self.variants[variant]
-        return template.format(**fields)
+        """The message in the current language, rendered from ``fields`` (``variant`` picks
+        another wording)."""
+        return self.localized(variant).format(**fields)
+
+    def localized(self, variant: str | None = None) -> str:
+        """The template (or ``variant``'s) in the current language, looked up once per
+        language: record checks render it for many rows."""
+        return localized(self.template if variant is None else self.variants[variant])
+
+    def localized_description(self) -> str:
+        """The one-line description in the current language (``docs/problem-codes.md``
+        keeps the English)."""
+        return localized(self.description)
 
     def problem(
         self,
@@ -175,6 +187,29 @@ class ProblemType:
             value=value,
             record_id=record_id,
         )
+
+
+def localized(template: str) -> str:
+    """A catalogue template in the current language: one catalogue lookup per template and
+    language, not per row (the checks render one template for thousands of rows)."""
+    lang = i18n.language()
+    return template if lang == i18n.DEFAULT else _localized(lang, template)
+
+
+@lru_cache(maxsize=1024)
+def _localized(lang: str, template: str) -> str:
+    with i18n.using(lang):
+        return i18n.gettext(template)
+
+
+def axis_name(word: str) -> str:
+    """``latitude`` or ``longitude`` in the current language: the ``{axis_name}`` of the
+    coordinate checks' messages."""
+    names = {
+        "latitude": i18n.pgettext("axis", "latitude"),
+        "longitude": i18n.pgettext("axis", "longitude"),
+    }
+    return names.get(word, word)
 
 
 CODES: dict[str, ProblemType] = {}

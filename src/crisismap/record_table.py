@@ -79,6 +79,7 @@ def record_table(
     table = ours.rename(columns=names).merge(originals, how="left", on=_KEYS, sort=False)
     out = table[[*original_columns, *[names[c] for c in added]]]
     out.attrs["points"] = table[[names["lon"], names["lat"]]].to_numpy(dtype=np.float64)
+    out.attrs["ours"] = [names[c] for c in added]  # headers translated in CSV
     return out
 
 
@@ -109,7 +110,8 @@ def _ours(
     records = analysis.records
     regions = [c for c in analysis.joined.columns if _REGION_COLUMN.match(c)]
     taken = [c for c in ("file", "id", "line", "warnings", "lat", "lon") if c in records]
-    accepted = pd.concat([records[taken], analysis.joined[regions]], axis=1)
+    joined = pipeline.joined_in_language(analysis)  # region names in the user's language
+    accepted = pd.concat([records[taken], joined[regions]], axis=1)
     if rows is not None:
         accepted = accepted.iloc[np.asarray(rows)]
     warned = accepted["warnings"].to_numpy() > 0
@@ -180,7 +182,8 @@ def records_bytes(table: pd.DataFrame, fmt: str, *, bom: bool = False) -> bytes:
     """
     fmt = fmt.lower().lstrip(".")
     if fmt == "csv":
-        data = to_csv_bytes(table)
+        # crisismap's columns in the user's language, the file's own as the file named them
+        data = to_csv_bytes(table, localized=table.attrs.get("ours", ()))
         return with_bom(data) if bom else data
     if fmt not in FORMATS:
         raise ValueError(f"Unknown records format {fmt!r}: expected csv, gpkg or parquet.")
@@ -203,6 +206,8 @@ def _points(table: pd.DataFrame) -> Any:
         raise ValueError("The records table has no coordinates: make it with record_table.")
     frame = table.rename(columns=_writable_names(list(table.columns)))
     frame.attrs = {}  # the coordinates are the geometry now, not metadata
+    # GeoPackage and Parquet keep the code column names in every language: programs (QGIS
+    # expressions, scripts) address fields by name.
     known = ~np.isnan(xy).any(axis=1)
     geometry = gpd.GeoSeries.from_xy(xy[:, 0], xy[:, 1], crs="EPSG:4326")
     geometry[~known] = None

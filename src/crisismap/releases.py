@@ -40,6 +40,7 @@ from crisismap.aggregate.periods import (
 )
 from crisismap.aggregate.select import selection
 from crisismap.errors import InvalidValueError
+from crisismap.i18n import N_, _
 from crisismap.publish import public_k_refusal
 from crisismap.publish.grid import Axis, Grid
 from crisismap.schema import (
@@ -57,6 +58,12 @@ CALENDAR = (Period.YEAR, Period.QUARTER, Period.MONTH)
 WEEKS = (Period.ISO_WEEK,)
 GRAINS = CALENDAR + WEEKS
 PUBLIC_PERIODS = frozenset(GRAINS)
+UNIT_NAMES = {  # a public period unit as the refusals name it
+    Period.YEAR: N_("year"),
+    Period.QUARTER: N_("quarter"),
+    Period.MONTH: N_("month"),
+    Period.ISO_WEEK: N_("week"),
+}
 
 
 def family(period: Period) -> tuple[Period, ...]:
@@ -87,9 +94,11 @@ def check_public_view(view: View) -> None:
     """Refuse, before any work, a public view the grid cannot publish consistently."""
     if view.period not in PUBLIC_PERIODS:
         raise InvalidValueError(
-            f"Public releases use ISO weeks, months, quarters or years; got "
-            f"{view.period.value!r}. Days and ACLED weeks are too fine to publish safely: "
-            f"choose --period week, month, quarter or year, or make an --internal export."
+            _(
+                "Public releases use ISO weeks, months, quarters or years; got {period}. Days "
+                "and ACLED weeks are too fine to publish safely: choose --period week, month, "
+                "quarter or year, or make an --internal export."
+            ).format(period=repr(view.period.value))
         )
     for name, value, first in (("start", view.start, True), ("end", view.end, False)):
         if value is None:
@@ -99,12 +108,28 @@ def check_public_view(view: View) -> None:
         starts, ends = period_days(ordinal, view.period)
         bound = starts[0] if first else ends[0]
         if int(bound.astype(np.int64)) != day:
+            message = (
+                _(
+                    "Public releases cover whole {period}s: --{name} {day} is not the first day "
+                    "of a {period}. Use --{name} {bound} (or leave it out), or make an "
+                    "--internal export. Windows that cut periods could be compared with each "
+                    "other to reveal hidden figures."
+                )
+                if first
+                else _(
+                    "Public releases cover whole {period}s: --{name} {day} is not the last day "
+                    "of a {period}. Use --{name} {bound} (or leave it out), or make an "
+                    "--internal export. Windows that cut periods could be compared with each "
+                    "other to reveal hidden figures."
+                )
+            )
             raise InvalidValueError(
-                f"Public releases cover whole {view.period.value}s: --{name} "
-                f"{pd.Timestamp(value).date()} is not the {'first' if first else 'last'} day "
-                f"of a {view.period.value}. Use --{name} {pd.Timestamp(bound).date()} (or leave "
-                f"it out), or make an --internal export. Windows that cut periods could be "
-                f"compared with each other to reveal hidden figures."
+                message.format(
+                    period=_(UNIT_NAMES.get(view.period, view.period.value)),
+                    name=name,
+                    day=pd.Timestamp(value).date(),
+                    bound=pd.Timestamp(bound).date(),
+                )
             )
 
 
@@ -155,8 +180,10 @@ class Ledger:
         state = json.loads(path.read_text(encoding="utf-8"))
         if state.get("version") != LEDGER_VERSION:
             raise InvalidValueError(
-                f"The release ledger {path} was written by another version of crisismap "
-                f"(version {state.get('version')!r}, expected {LEDGER_VERSION})."
+                _(
+                    "The release ledger {path} was written by another version of crisismap "
+                    "(version {version}, expected {expected})."
+                ).format(path=path, version=repr(state.get("version")), expected=LEDGER_VERSION)
             )
         return state
 
@@ -207,9 +234,11 @@ def grid_of(analysis: Any, view: View, k: int, ledger: Ledger | None = None) -> 
 
 def _another_k(first: int, k: int) -> InvalidValueError:
     return InvalidValueError(
-        f"This data was already published with k={first}; releases of the same data with "
-        f"another k (here {k}) could be combined to reveal small figures. Use --k {first}, "
-        f"or make an --internal export."
+        _(
+            "This data was already published with k={first}; releases of the same data with "
+            "another k (here {k}) could be combined to reveal small figures. Use --k {first}, "
+            "or make an --internal export."
+        ).format(first=first, k=k)
     )
 
 

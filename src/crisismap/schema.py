@@ -1,6 +1,6 @@
 """Closed vocabularies and the column contract shared by every pipeline step.
 
-Leaf module: imports only the errors leaf. Enums parse case-insensitively and list
+Leaf module: imports only the errors and i18n leaves. Enums parse case-insensitively and list
 the allowed values on failure (habit 6), so the CLI and the app can pass user text
 straight in.
 """
@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from crisismap.errors import InvalidValueError
+from crisismap.i18n import N_, _, language
 
 
 class _ParseableEnum(StrEnum):
@@ -29,10 +30,25 @@ class _ParseableEnum(StrEnum):
                 return member
         allowed = ", ".join(m.value for m in cls)
         what = re.sub(r"(?<!^)(?=[A-Z])", " ", cls.__name__).lower()  # DateOrder: date order
-        raise InvalidValueError(f"Unknown {what} {value!r}: expected one of {allowed}.")
+        raise InvalidValueError(
+            _("Unknown {what} {value!r}: expected one of {allowed}.").format(
+                what=_(_ENUM_NAMES.get(cls.__name__, what)), value=value, allowed=allowed
+            )
+        )
 
     def __str__(self) -> str:
         return self.value
+
+
+# What each vocabulary is called in the message listing its values.
+_ENUM_NAMES = {
+    "Severity": N_("severity"),
+    "Period": N_("period"),
+    "DateOrder": N_("date order"),
+    "DateRange": N_("date range"),
+    "DatePrecision": N_("date precision"),
+    "MatchStatus": N_("match status"),
+}
 
 
 class Severity(_ParseableEnum):
@@ -141,6 +157,46 @@ BOUNDARY_COLUMNS: dict[str, str] = {
     "geometry": "Polygon/MultiPolygon, valid, EPSG:4326",
 }
 
+# Names in other languages, where the boundary file has them (COD-AB ``ADM1_FR``, HDX
+# ``adm1_name1`` + ``lang1``, Natural Earth ``name_ar``, the bundled set's ISO 3166 names):
+# one extra text column per language, ``name:<ISO 639-1>``, NA where that region has none.
+# ``name`` stays the source's own name; codes never change with the language.
+NAME_PREFIX = "name:"
+
+
+def name_column(lang: str) -> str:
+    """The level frame's column of names in ``lang`` (``name:fr``)."""
+    return f"{NAME_PREFIX}{lang}"
+
+
+def name_languages(frame: Any) -> list[str]:
+    """The languages a level frame has names in, besides its source name."""
+    return sorted(c[len(NAME_PREFIX) :] for c in frame.columns if str(c).startswith(NAME_PREFIX))
+
+
+def region_names(frame: Any, lang: str | None = None) -> Any:
+    """The regions' names to show in ``lang`` (the current language by default).
+
+    Each region's name in that language where the set has one, its source name elsewhere
+    (and its code where it has no name at all): the one place a region's display name is
+    looked up, so that tables, maps, exports and the brief follow the user's language.
+    """
+    names = frame["name"] if "name" in frame else frame["code"]
+    column = name_column(lang or language())
+    if column in frame:
+        names = frame[column].where(frame[column].notna(), names)
+    return names.where(names.notna(), frame["code"]) if "code" in frame else names
+
+
+def with_region_names(frame: Any, lang: str | None = None) -> Any:
+    """``frame`` with ``name`` in ``lang`` (see :func:`region_names`) and without the
+    per-language columns: what a map, a table or an export shows."""
+    extra = [c for c in frame.columns if str(c).startswith(NAME_PREFIX)]
+    if not extra:
+        return frame
+    return frame.assign(name=region_names(frame, lang)).drop(columns=extra)
+
+
 # Period bucket for records whose date is known less precisely than the period unit
 # (a "2023" record when summarising by month): counted, never spread or guessed.
 IMPRECISE_PERIOD = "__date_not_attributable__"
@@ -163,23 +219,23 @@ class VictimsMeasure:
     def show(self, value: Any) -> str:
         """A figure as shown next to the label ("not reported" without a column)."""
         if not self.reported:
-            return "not reported"
+            return _("not reported")
         return "" if value is None else str(value)
 
 
 _MEASURES: list[tuple[set[str], str, str]] = [
-    ({"fatalities"}, "Fatalities", "reported fatalities, combatants included"),
-    ({"best", "deaths_best"}, "Deaths", "best estimate of deaths, combatants included"),
+    ({"fatalities"}, N_("Fatalities"), N_("reported fatalities, combatants included")),
+    ({"best", "deaths_best"}, N_("Deaths"), N_("best estimate of deaths, combatants included")),
     (
         {"killed", "deaths", "dead", "total_deaths", "persons_killed"},
-        "Deaths",
-        "deaths as the file states them",
+        N_("Deaths"),
+        N_("deaths as the file states them"),
     ),
-    ({"casualties"}, "Casualties", "people killed or injured, as the file states them"),
+    ({"casualties"}, N_("Casualties"), N_("people killed or injured, as the file states them")),
     (
         {"affected", "people_affected", "persons_affected"},
-        "People affected",
-        "people affected, as the file states them",
+        N_("People affected"),
+        N_("people affected, as the file states them"),
     ),
 ]
 
@@ -188,18 +244,22 @@ def victims_measure(column: str | None, preset: str | None = None) -> VictimsMea
     """The measure of the column mapped to ``victims`` (None: the file has none)."""
     if not column:
         return VictimsMeasure(
-            "Victims", "The file states no victim figure: victims are not reported.", False
+            _("Victims"), _("The file states no victim figure: victims are not reported."), False
         )
     key = str(column).strip().casefold().replace(" ", "_").replace("-", "_")
     source = {"acled": "ACLED", "ucdp": "UCDP"}.get(str(preset or "").casefold(), "")
     for names, label, meaning in _MEASURES:
         if key in names:
-            said = f"{source} {meaning}" if source else meaning
-            return VictimsMeasure(
-                label, f"{label}: {said} (column \u201c{column}\u201d), summed.", True
+            # Translators: {source} is ACLED or UCDP, {meaning} e.g. "reported fatalities".
+            said = _("{source} {meaning}").format(source=source, meaning=_(meaning))
+            note = _("{label}: {meaning} (column \u201c{column}\u201d), summed.").format(
+                label=_(label), meaning=said if source else _(meaning), column=column
             )
+            return VictimsMeasure(_(label), note, True)
     return VictimsMeasure(
-        "Victims", f"Victims: the figures of column \u201c{column}\u201d, summed.", True
+        _("Victims"),
+        _("Victims: the figures of column \u201c{column}\u201d, summed.").format(column=column),
+        True,
     )
 
 
@@ -240,7 +300,7 @@ class View:
             level_number = int(level)
         except (TypeError, ValueError):
             raise InvalidValueError(
-                f"Expected an admin level such as 1 or 2, got {level!r}."
+                _("Expected an admin level such as 1 or 2, got {level!r}.").format(level=level)
             ) from None
         view = cls(
             level=level_number,
@@ -254,8 +314,9 @@ class View:
         )
         if view.start and view.end and view.start > view.end:
             raise InvalidValueError(
-                f"The date window starts after it ends ({view.start} > {view.end}): "
-                "swap start and end."
+                _(
+                    "The date window starts after it ends ({start} > {end}): swap start and end."
+                ).format(start=view.start, end=view.end)
             )
         return view
 
@@ -304,7 +365,11 @@ def _flag(value: Any, field_name: str) -> bool:
         return True
     if text in ("", "0", "false", "no", "off"):
         return False
-    raise ValueError(f"Expected yes or no for {field_name}, got {value!r}.")
+    raise ValueError(
+        _("Expected yes or no for {field_name}, got {value!r}.").format(
+            field_name=field_name, value=value
+        )
+    )
 
 
 def _date(value: Any, field_name: str) -> dt.date | None:
@@ -329,7 +394,9 @@ def _date(value: Any, field_name: str) -> dt.date | None:
         return dt.datetime.strptime(text, "%Y-%m-%d").date()  # 2024-3-5
     except ValueError:
         raise InvalidValueError(
-            f"Expected a date such as 2024-03-05 for {field_name}, got {value!r}."
+            _("Expected a date such as 2024-03-05 for {field_name}, got {value!r}.").format(
+                field_name=field_name, value=value
+            )
         ) from None
 
 
@@ -354,9 +421,14 @@ __all__ = [
     "DateOrder",
     "DatePrecision",
     "MatchStatus",
+    "NAME_PREFIX",
     "Period",
     "Severity",
     "View",
+    "name_column",
+    "name_languages",
+    "region_names",
     "stated_code_column",
     "stated_name_column",
+    "with_region_names",
 ]

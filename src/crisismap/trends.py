@@ -22,6 +22,7 @@ from crisismap.aggregate import trends as method
 from crisismap.aggregate.trends import TrendSettings
 from crisismap.errors import InvalidValueError
 from crisismap.export import to_csv_bytes, to_xlsx_bytes
+from crisismap.i18n import _
 from crisismap.pipeline import Analysis
 from crisismap.schema import IMPRECISE_CODE, IMPRECISE_PERIOD, OUTSIDE_CODE, View
 
@@ -45,12 +46,16 @@ class Trends:
     def sentence(self) -> str:
         """One line for the brief and the command line."""
         if self.latest is None:
-            return "No complete period in this view to compare."
+            return _("No complete period in this view to compare.")
         n = self.counts()
-        return (
-            f"In {self.latest}, {n[method.RISING]} region(s) rose above their usual level and "
-            f"{n[method.FALLING]} fell below it, against each region's previous "
-            f"{self.settings['baseline_periods']} periods."
+        return _(
+            "In {latest}, {rising} region(s) rose above their usual level and {falling} fell "
+            "below it, against each region's previous {baseline} periods."
+        ).format(
+            latest=self.latest,
+            rising=n[method.RISING],
+            falling=n[method.FALLING],
+            baseline=self.settings["baseline_periods"],
         )
 
 
@@ -112,27 +117,48 @@ def _last_day(analysis: Analysis, view: View) -> Any:
 
 
 def export(trends: Trends, fmt: str) -> bytes:
-    """The table as CSV, or XLSX with an About sheet saying how it was made."""
+    """The table as CSV, or XLSX with an About sheet saying how it was made (headers and
+    the About sheet in the user's language; statuses and region codes as they are)."""
     if fmt == "csv":
-        return to_csv_bytes(trends.table)
+        return to_csv_bytes(trends.table, localized=True)
     if fmt != "xlsx":
         raise ValueError(f"trend tables are written as csv or xlsx, not {fmt!r}")
     s = trends.settings
     label = publish.sensitivity_label(trends.public, k=s.get("k") or publish.DEFAULT_K)
+    counting = (
+        _("Incidents are counted once per category label, as in public totals.")
+        if trends.public
+        else _("Incidents are counted once per record.")
+    )
     about = pd.DataFrame(
         {
             "about": [
                 trends.sentence(),
                 label["notice"],
-                f"Admin level {s['level']}, by {s['period_unit']}; each region's count in "
-                f"{trends.latest} against its previous {s['baseline_periods']} periods.",
-                f"Test: {s['test']}; {s['multiple_testing']} (p_rise, p_fall are adjusted).",
-                f"Incidents are counted {s['counting']}.",
-                f"Rising: adjusted p_rise under {s['alpha']} and at least {s['min_count']} "
-                f"incidents; falling: adjusted p_fall under {s['alpha']} and a baseline mean "
-                f"of at least {s['min_count']}.",
-                "Counts follow documentation effort as much as events: read a rise as "
-                "'more was recorded', and check it with the teams before reporting it.",
+                _(
+                    "Admin level {level}, period unit {unit}; each region's count in {latest} "
+                    "against its previous {baseline} periods."
+                ).format(
+                    level=s["level"],
+                    unit=s["period_unit"],
+                    latest=trends.latest,
+                    baseline=s["baseline_periods"],
+                ),
+                _(
+                    "Test: Poisson, or negative binomial when the baseline is overdispersed; "
+                    "Benjamini-Hochberg across the regions of the table (p_rise, p_fall are "
+                    "adjusted)."
+                ),
+                counting,
+                _(
+                    "Rising: adjusted p_rise under {alpha} and at least {min_count} incidents; "
+                    "falling: adjusted p_fall under {alpha} and a baseline mean of at least "
+                    "{min_count}."
+                ).format(alpha=s["alpha"], min_count=s["min_count"]),
+                _(
+                    "Counts follow documentation effort as much as events: read a rise as "
+                    "'more was recorded', and check it with the teams before reporting it."
+                ),
             ]
         }
     )

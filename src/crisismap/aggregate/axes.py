@@ -22,10 +22,13 @@ from crisismap.aggregate.periods import (
     record_periods,
 )
 from crisismap.aggregate.select import Selection
-from crisismap.schema import IMPRECISE_CODE, OUTSIDE_CODE, MatchStatus, Period
+from crisismap.i18n import N_
+from crisismap.schema import IMPRECISE_CODE, OUTSIDE_CODE, MatchStatus, Period, region_names
 
-OUTSIDE_NAME = "Outside all regions"
-IMPRECISE_NAME = "Not attributable at this level"
+# Names of the two buckets in region tables; marked for the catalogue, translated where shown
+# (tables keep the English names so that cached and exported figures stay comparable).
+OUTSIDE_NAME = N_("Outside all regions")
+IMPRECISE_NAME = N_("Not attributable at this level")
 
 
 # --- regions --------------------------------------------------------------------------------
@@ -78,7 +81,7 @@ def _level_regions(levels: Any, level: int, sel: Selection) -> pd.DataFrame:
     table = pd.DataFrame(
         {
             "code": frame["code"].astype("str").to_numpy(),
-            "name": (frame["name"] if "name" in frame else frame["code"]).astype("str").to_numpy(),
+            "name": region_names(frame).astype("str").to_numpy(),
             "parent": (
                 frame["parent_code"].astype("str").to_numpy()
                 if "parent_code" in frame

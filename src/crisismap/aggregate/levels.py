@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from crisismap.errors import InvalidValueError
+from crisismap.i18n import _
 
 
 def level_frame(levels: Any, level: int) -> Any:
@@ -31,10 +32,15 @@ def level_frame(levels: Any, level: int) -> Any:
     frames = frames_by_level(levels)
     if level not in frames:
         name = getattr(levels, "name", None)
-        where = "the boundaries" if name is None else f"boundary set {name!r}"
+        if name is None:
+            said = _("Admin level {level} is not in the boundaries: available levels are {levels}.")
+        else:
+            said = _(
+                "Admin level {level} is not in boundary set {name!r}: available levels are "
+                "{levels}."
+            )
         raise InvalidValueError(
-            f"Admin level {level} is not in {where}: available levels are "
-            f"{', '.join(map(str, frames)) or 'none'}."
+            said.format(level=level, name=name, levels=", ".join(map(str, frames)) or _("none"))
         )
     return frames[level]
 

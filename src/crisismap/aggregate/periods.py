@@ -15,6 +15,7 @@ import pandas as pd
 
 from crisismap.aggregate.codes import factor_codes
 from crisismap.errors import InvalidValueError
+from crisismap.i18n import N_, _
 from crisismap.schema import DatePrecision, Period
 
 NO_PERIOD = np.iinfo(np.int64).min  # the day number or ordinal of a missing date
@@ -29,12 +30,14 @@ _NEEDED_PRECISION = {
     Period.YEAR: 2,
 }
 _EXAMPLE = {
-    Period.DAY: "(e.g. 2024-03-05)",
-    Period.ISO_WEEK: "(e.g. 2024-W10)",
-    Period.ACLED_WEEK: "(the week's Saturday, e.g. 2024-03-02)",
-    Period.MONTH: "(e.g. 2024-03)",
-    Period.QUARTER: "(e.g. 2024-Q1)",
-    Period.YEAR: "(e.g. 2024)",
+    Period.DAY: N_("Period {label!r} is not a day label (e.g. 2024-03-05)."),
+    Period.ISO_WEEK: N_("Period {label!r} is not a week label (e.g. 2024-W10)."),
+    Period.ACLED_WEEK: N_(
+        "Period {label!r} is not an acled-week label (the week's Saturday, e.g. 2024-03-02)."
+    ),
+    Period.MONTH: N_("Period {label!r} is not a month label (e.g. 2024-03)."),
+    Period.QUARTER: N_("Period {label!r} is not a quarter label (e.g. 2024-Q1)."),
+    Period.YEAR: N_("Period {label!r} is not a year label (e.g. 2024)."),
 }
 
 
@@ -46,7 +49,7 @@ def period_bounds(label: str, period: Period | str) -> tuple[Any, Any]:
     """
     period = Period.parse(period)
     text = str(label).strip()
-    wrong = f"Period {label!r} is not a {period.value} label {_EXAMPLE[period]}."
+    wrong = _(_EXAMPLE[period]).format(label=label)
     try:
         ordinal = ordinals(np.array([day_number(_first_day_of_label(text, period))]), period)
     except (ValueError, TypeError) as exc:
@@ -79,7 +82,11 @@ def day_number(value: Any) -> int:
     """The day number of one ``start``/``end`` argument; raises on a value that is no date."""
     day = pd.Timestamp(value)
     if pd.isna(day):
-        raise InvalidValueError(f"Expected a date such as 2024-03-05 for start/end, got {value!r}.")
+        raise InvalidValueError(
+            _("Expected a date such as 2024-03-05 for start/end, got {value!r}.").format(
+                value=value
+            )
+        )
     return int(np.datetime64(day.date(), "D").astype(np.int64))
 
 

@@ -17,6 +17,7 @@ from crisismap.aggregate.codes import NO_CATEGORY, factor_codes, label_sets
 from crisismap.aggregate.levels import frames_by_level
 from crisismap.aggregate.periods import NO_PERIOD, day_number, day_ranges
 from crisismap.errors import InvalidValueError
+from crisismap.i18n import _, ngettext
 
 
 @dataclass
@@ -180,8 +181,10 @@ def _in_regions(
     unknown = [r for r in wanted if r not in known]
     if unknown:
         raise InvalidValueError(
-            f"Unknown region code(s) {_listed(unknown)}: expected codes of the boundary set "
-            f"at level {level} or a coarser level (e.g. {_listed(sorted(known), 3)})."
+            _(
+                "Unknown region code(s) {listed}: expected codes of the boundary "
+                "set at level {level} or a coarser level (e.g. {examples})."
+            ).format(listed=_listed(unknown), level=level, examples=_listed(sorted(known), 3))
         )
     return keep
 
@@ -189,7 +192,12 @@ def _in_regions(
 def _listed(values: list[str], limit: int = 5) -> str:
     """Quoted values for a message, at most ``limit`` of them."""
     shown = ", ".join(f"'{v}'" for v in values[:limit])
-    return shown + (f" and {len(values) - limit:,} more" if len(values) > limit else "")
+    if len(values) <= limit:
+        return shown
+    more = len(values) - limit
+    return ngettext("{shown} and {n:,} more", "{shown} and {n:,} more", more).format(
+        shown=shown, n=more
+    )
 
 
 def _code_columns(joined: pd.DataFrame, level: int | None) -> list[str]:

@@ -26,6 +26,7 @@ period is used unless another is named). Pure arrays and pandas: no I/O.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -182,30 +183,64 @@ def _exceedance(
     observed: np.ndarray, mean: np.ndarray, var: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """P(X ≥ observed), P(X ≤ observed) and the 95th percentile under the baseline's
-    Poisson (or, overdispersed, negative binomial) distribution."""
-    from scipy import stats
+    Poisson (or, overdispersed, negative binomial) distribution.
+
+    The distribution functions are scipy.special's, those scipy.stats is built on (scipy.stats
+    itself takes 0.6 s to import, more than the whole comparison)."""
+    from scipy import special
 
     rate = np.maximum(np.nan_to_num(mean, nan=0.0), FLOOR_RATE)
     spread = np.nan_to_num(var, nan=0.0)
     over = spread > rate * 1.0001
-    x = np.nan_to_num(observed, nan=0.0)
-    p_rise = stats.poisson.sf(x - 1, rate)
-    p_fall = stats.poisson.cdf(x, rate)
-    high = stats.poisson.ppf(0.95, rate)
+    x = np.floor(np.nan_to_num(observed, nan=0.0))
+    before = np.maximum(x - 1, 0)
+
+    def poisson_cdf(k: np.ndarray) -> np.ndarray:
+        return np.where(k < 0, 0.0, special.pdtr(np.maximum(k, 0), rate))
+
+    p_rise = np.where(x < 1, 1.0, special.pdtrc(before, rate))
+    p_fall = poisson_cdf(x)
+    high = _quantile(0.95, np.ceil(special.pdtrik(0.95, rate)), poisson_cdf)
     if over.any():
         # negative binomial with mean m and variance v: n = m² / (v - m), p = m / v
         m, v = rate[over], spread[over]
         size, prob = m * m / (v - m), m / v
-        p_rise[over] = stats.nbinom.sf(x[over] - 1, size, prob)
-        p_fall[over] = stats.nbinom.cdf(x[over], size, prob)
-        high[over] = stats.nbinom.ppf(0.95, size, prob)
+
+        def nb_cdf(k: np.ndarray) -> np.ndarray:
+            return np.where(k < 0, 0.0, special.betainc(size, np.maximum(k, 0) + 1, prob))
+
+        p_rise[over] = np.where(x[over] < 1, 1.0, special.betainc(before[over] + 1, size, 1 - prob))
+        p_fall[over] = nb_cdf(x[over])
+        guess = np.nan_to_num(np.ceil(special.nbdtrik(0.95, size, prob)), nan=0.0)
+        high[over] = _quantile(0.95, guess, nb_cdf)
     return p_rise, p_fall, high
 
 
-def _bh(p: np.ndarray) -> np.ndarray:
-    """Benjamini–Hochberg adjusted p-values (monotone, at most 1)."""
-    if not len(p):
-        return p
-    from scipy.stats import false_discovery_control
+def _quantile(q: float, guess: np.ndarray, cdf: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """The smallest whole k with cdf(k) ≥ q, stepping from a guess (a step or two away)."""
+    k = np.maximum(np.asarray(guess, dtype=float), 0.0)
+    while True:
+        low = cdf(k) < q
+        if not low.any():
+            break
+        k = k + low
+    while True:
+        lower = (k > 0) & (cdf(k - 1) >= q)
+        if not lower.any():
+            return k
+        k = k - lower
 
-    return false_discovery_control(np.clip(p, 0.0, 1.0), method="bh")
+
+def _bh(p: np.ndarray) -> np.ndarray:
+    """Benjamini–Hochberg adjusted p-values (monotone, at most 1): p·n/rank, made monotone
+    from the largest p down, as scipy.stats.false_discovery_control computes them."""
+    p = np.clip(np.asarray(p, dtype=float), 0.0, 1.0)
+    n = len(p)
+    if not n:
+        return p
+    order = np.argsort(p, kind="stable")
+    scaled = p[order] * n / np.arange(1, n + 1)
+    adjusted = np.minimum.accumulate(scaled[::-1])[::-1]
+    out = np.empty(n)
+    out[order] = np.minimum(adjusted, 1.0)
+    return out

@@ -15,9 +15,10 @@ from crisismap.boundaries.checks import check_levels
 from crisismap.boundaries.detect import detect_schema
 from crisismap.boundaries.formats import Layer, read_layers
 from crisismap.boundaries.levels import build_level
-from crisismap.boundaries.model import BoundarySet, LoadOptions, counted
+from crisismap.boundaries.model import BoundarySet, LoadOptions
 from crisismap.boundaries.vintage import vintage_of
 from crisismap.errors import BoundaryError
+from crisismap.i18n import _, ngettext
 
 
 def assemble(
@@ -34,7 +35,8 @@ def assemble(
         source=f"{', '.join(p.name for p in files)} ({', '.join(dict.fromkeys(layouts))})",
         version=version,
         levels=levels,
-        notes=notes + [f"Levels available: {', '.join(map(str, sorted(levels)))}."],
+        notes=notes
+        + [_("Levels available: {levels}.").format(levels=", ".join(map(str, sorted(levels))))],
         sha256=digest,
         date=date,
         checks=check_levels(levels),
@@ -48,12 +50,21 @@ def _read_all(name: str, files: list[Path], opts: LoadOptions, notes: list[str])
         layers += read_layers(path, notes)
     if not layers:
         raise BoundaryError(
-            f"{name}: no polygon layer found in {', '.join(p.name for p in files)}."
+            _("{name}: no polygon layer found in {values}.").format(
+                name=name, values=", ".join(p.name for p in files)
+            )
         )
     if opts.level is not None and len(layers) > 1:
         raise BoundaryError(
-            f"Admin level {opts.level} was given but {name} has {len(layers)} polygon layers "
-            f"({', '.join(layer.origin for layer in layers)}): load one file at a time."
+            _(
+                "Admin level {level} was given but {name} has {n} polygon layers "
+                "({values}): load one file at a time."
+            ).format(
+                level=opts.level,
+                name=name,
+                n=len(layers),
+                values=", ".join(layer.origin for layer in layers),
+            )
         )
     return layers
 
@@ -94,13 +105,22 @@ def _pick_one(level: int, candidates, notes) -> gpd.GeoDataFrame:
     for layer, frame in candidates[1:]:
         if set(frame["code"]) != set(first["code"]):
             raise BoundaryError(
-                f"Two inputs give admin level {level} with different regions: "
-                f"{first_layer.origin} ({len(first)} regions) and {layer.origin} "
-                f"({len(frame)} regions). Load them separately or remove one."
+                _(
+                    "Two inputs give admin level {level} with different regions: "
+                    "{origin} ({n} regions) and {origin2} ({n2} regions). Load them "
+                    "separately or remove one."
+                ).format(
+                    level=level,
+                    origin=first_layer.origin,
+                    n=len(first),
+                    origin2=layer.origin,
+                    n2=len(frame),
+                )
             )
         notes.append(
-            f"{layer.origin} repeats level {level} of {first_layer.origin} (same codes); "
-            f"{first_layer.origin} was used."
+            _(
+                "{origin} repeats level {level} of {origin2} (same codes); {origin2} was used."
+            ).format(origin=layer.origin, level=level, origin2=first_layer.origin)
         )
     return first
 
@@ -122,28 +142,47 @@ def _link_parents(levels: dict[int, gpd.GeoDataFrame], notes: list[str]) -> None
                 fixed = _spatial_parents(frame[~ok], above)
                 frame.loc[~ok, "parent_code"] = fixed
                 notes.append(
-                    f"Level {n}: {counted(int((~ok).sum()), 'parent code')} missing or not "
-                    f"found at level {n - 1}, derived spatially instead "
-                    f"({int(pd.Series(fixed).notna().sum())} found)."
+                    ngettext(
+                        "Level {n}: {missing} parent code missing or not found at level "
+                        "{parent}, derived spatially instead ({found} found).",
+                        "Level {n}: {missing} parent codes missing or not found at level "
+                        "{parent}, derived spatially instead ({found} found).",
+                        int((~ok).sum()),
+                    ).format(
+                        n=n,
+                        missing=int((~ok).sum()),
+                        parent=n - 1,
+                        found=int(pd.Series(fixed).notna().sum()),
+                    )
                 )
             else:
                 notes.append(
-                    f"Level {n}: parent codes taken from the data; all found at level {n - 1}."
+                    _(
+                        "Level {n}: parent codes taken from the data; all found at level {parent}."
+                    ).format(n=n, parent=n - 1)
                 )
             continue
         if given.notna().any():
             notes.append(
-                f"Level {n}: the parent codes in the data (e.g. {given.dropna().iloc[0]}) do not "
-                f"match level {n - 1} codes (e.g. {min(known)}); parents were derived "
-                "spatially instead."
+                _(
+                    "Level {n}: the parent codes in the data (e.g. {example}) do not "
+                    "match level {parent} codes (e.g. {expected}); parents were derived "
+                    "spatially instead."
+                ).format(n=n, example=given.dropna().iloc[0], parent=n - 1, expected=min(known))
             )
         derived = _spatial_parents(frame, above)
         frame["parent_code"] = pd.array(derived, dtype="string")
         unmatched = int(pd.isna(derived).sum())
         notes.append(
-            f"Level {n}: parents derived spatially from level {n - 1} (the region containing "
-            f"each region's representative point, else the largest overlap); "
-            f"{counted(unmatched, 'region')} outside every level-{n - 1} region."
+            ngettext(
+                "Level {n}: parents derived spatially from level {parent} (the "
+                "region containing each region's representative point, else the "
+                "largest overlap); {unmatched} region outside every level-{parent} region.",
+                "Level {n}: parents derived spatially from level {parent} (the "
+                "region containing each region's representative point, else the "
+                "largest overlap); {unmatched} regions outside every level-{parent} region.",
+                unmatched,
+            ).format(n=n, parent=n - 1, unmatched=unmatched)
         )
 
 

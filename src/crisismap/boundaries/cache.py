@@ -31,14 +31,15 @@ from typing import Any
 
 import geopandas as gpd
 
+from crisismap import i18n
 from crisismap.boundaries.files import _DATA_EXTS, _SIDECAR_EXTS
 from crisismap.boundaries.model import BoundarySet, LoadOptions
 from crisismap.files import private_dir, write_private
 
 # Bump when what a prepared set holds, or how levels are built, changes (2: geoBoundaries
 # codes from shapeISO when complete, code_source on every region; 3: also the set's date,
-# snap default and overlap / gap checks).
-FORMAT = 3
+# snap default and overlap / gap checks; 4: names by language, ``name:<lang>`` columns).
+FORMAT = 4
 KEEP = 16  # prepared sets kept; the least recently used beyond this are removed
 _MANIFEST = "manifest.json"
 _REQUIRED = ("code", "name", "parent_code", "country", "geometry")
@@ -83,7 +84,9 @@ def bytes_key(data: bytes, filename: str, opts: LoadOptions) -> str:
 
 
 def _key_start(kind: str, name: str, opts: LoadOptions) -> Any:
-    digest = hashlib.sha256(f"crisismap-boundaries/{FORMAT}\0{kind}\0{name}\0".encode())
+    # The notes a set carries are sentences in the language it was read in: one entry each.
+    lang = i18n.language()
+    digest = hashlib.sha256(f"crisismap-boundaries/{FORMAT}\0{kind}\0{name}\0{lang}\0".encode())
     digest.update(json.dumps(asdict(opts), sort_keys=True).encode() + b"\0")
     return digest
 

@@ -23,7 +23,8 @@ import numpy as np
 import shapely
 from pyproj import Geod
 
-from crisismap.boundaries.model import BoundarySet, counted
+from crisismap.boundaries.model import BoundarySet
+from crisismap.i18n import _, ngettext
 
 MIN_SHARE = 0.01  # of the smaller region's area
 MIN_KM2 = 0.1  # square kilometres (10 ha)
@@ -90,10 +91,18 @@ def counts_text(checks: dict[str, Any]) -> str:
     overlaps = sum(i["overlaps"] for i in items)
     escapes = sum(i["escapes"] for i in items)
     covers = sum(len(i["unnamed_covers"]) for i in items)
-    return (
-        f"{counted(overlaps, 'overlap')}, "
-        f"{counted(escapes, 'region')} partly outside {'its' if escapes == 1 else 'their'} "
-        f"parent, {counted(covers, 'unnamed covering polygon')}"
+    # Translators: the three counts below, e.g. "2 overlaps, 1 region partly outside its
+    # parent, 0 unnamed covering polygons" (use your language's list separator).
+    return _("{overlaps}, {escapes}, {covers}").format(
+        overlaps=ngettext("{n} overlap", "{n} overlaps", overlaps).format(n=overlaps),
+        escapes=ngettext(
+            "{n} region partly outside its parent",
+            "{n} regions partly outside their parent",
+            escapes,
+        ).format(n=escapes),
+        covers=ngettext(
+            "{n} unnamed covering polygon", "{n} unnamed covering polygons", covers
+        ).format(n=covers),
     )
 
 
@@ -105,34 +114,54 @@ def summary_lines(checks: dict[str, Any]) -> list[str]:
     for level, item in sorted(checks["levels"].items(), key=lambda kv: int(kv[0])):
         for o in item["overlap_list"]:
             lines.append(
-                f"Admin-{level}: {o['a_name']} ({o['a_code']}) and {o['b_name']} ({o['b_code']}) "
-                f"overlap by {o['km2']:,.1f} km² ({o['share']:.0%} of the smaller)."
+                _(
+                    "Admin-{level}: {a_name} ({a_code}) and {b_name} ({b_code}) overlap by "
+                    "{km2:,.1f} km² ({share:.0%} of the smaller)."
+                ).format(level=level, **o)
             )
         if item["overlaps"] > len(item["overlap_list"]):
-            lines.append(f"Admin-{level}: {item['overlaps'] - len(item['overlap_list'])} more.")
+            more = item["overlaps"] - len(item["overlap_list"])
+            lines.append(
+                ngettext("Admin-{level}: {n} more.", "Admin-{level}: {n} more.", more).format(
+                    level=level, n=more
+                )
+            )
         for e in item["escape_list"]:
             lines.append(
-                f"Admin-{level}: {e['name']} ({e['code']}) lies {e['km2']:,.1f} km² "
-                f"({e['share']:.0%}) outside its parent {e.get('parent_name', '')} "
-                f"({e['parent_code']})."
+                _(
+                    "Admin-{level}: {name} ({code}) lies {km2:,.1f} km² ({share:.0%}) "
+                    "outside its parent {parent_name} ({parent_code})."
+                ).format(level=level, **{"parent_name": "", **e})
             )
         if item["escapes"] > len(item["escape_list"]):
-            lines.append(f"Admin-{level}: {item['escapes'] - len(item['escape_list'])} more.")
-        if item["unnamed_covers"]:
+            more = item["escapes"] - len(item["escape_list"])
             lines.append(
-                f"Admin-{level}: {counted(len(item['unnamed_covers']), 'unnamed polygon')} "
-                f"overlapping named regions ({', '.join(item['unnamed_covers'])}): left out "
-                "of the join unless kept (--keep-unnamed-overlaps, or the dashboard's option)."
+                ngettext("Admin-{level}: {n} more.", "Admin-{level}: {n} more.", more).format(
+                    level=level, n=more
+                )
+            )
+        if item["unnamed_covers"]:
+            covers = item["unnamed_covers"]
+            lines.append(
+                ngettext(
+                    "Admin-{level}: {n} unnamed polygon overlapping named regions ({codes}): "
+                    "left out of the join unless kept (--keep-unnamed-overlaps, or the "
+                    "dashboard's option).",
+                    "Admin-{level}: {n} unnamed polygons overlapping named regions ({codes}): "
+                    "left out of the join unless kept (--keep-unnamed-overlaps, or the "
+                    "dashboard's option).",
+                    len(covers),
+                ).format(level=level, n=len(covers), codes=", ".join(covers))
             )
     return lines
 
 
 def threshold_text() -> str:
     """The tolerance, said once wherever the checks are shown."""
-    return (
-        f"Overlaps and parts outside a parent under {MIN_SHARE:.0%} of the smaller region or "
-        f"under {MIN_KM2} km² are tolerated as slivers."
-    )
+    return _(
+        "Overlaps and parts outside a parent under {share:.0%} of the smaller region or "
+        "under {km2} km² are tolerated as slivers."
+    ).format(share=MIN_SHARE, km2=MIN_KM2)
 
 
 def without_unnamed_covers(bset: BoundarySet) -> BoundarySet:
@@ -145,10 +174,10 @@ def without_unnamed_covers(bset: BoundarySet) -> BoundarySet:
         dropped += [f"admin-{level} {code}" for code in frame.loc[out, "code"]]
     if not dropped:
         return bset
-    note = (
-        f"Left out of the join: {', '.join(dropped)} (unnamed, overlapping named regions); "
+    note = _(
+        "Left out of the join: {regions} (unnamed, overlapping named regions); "
         "keep them with --keep-unnamed-overlaps or the dashboard's option."
-    )
+    ).format(regions=", ".join(dropped))
     return replace(bset, levels=levels, notes=[*bset.notes, note])
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from crisismap.errors import BoundaryError
+from crisismap.i18n import _
 
 
 def _pycountry():
@@ -83,11 +84,14 @@ def country_list(codes: Iterable[str], known: Iterable[str]) -> list[str]:
         if code not in known_set:
             example = ", ".join(sorted(known_set)[:5])
             raise BoundaryError(
-                f"Unknown country code {raw!r}: expected an ISO 3166-1 alpha-3 code present "
-                f"in the boundaries (e.g. {example}); UKR is Ukraine, SDN Sudan."
+                _(
+                    "Unknown country code {raw!r}: expected an ISO 3166-1 alpha-3 code "
+                    "present in the boundaries (e.g. {example}); UKR is Ukraine, SDN "
+                    "Sudan."
+                ).format(raw=raw, example=example)
             )
         if code not in wanted:
             wanted.append(code)
     if not wanted:
-        raise BoundaryError("No country code given: write e.g. 'world:UKR' or 'world:UKR,SDN'.")
+        raise BoundaryError(_("No country code given: write e.g. 'world:UKR' or 'world:UKR,SDN'."))
     return wanted

@@ -12,6 +12,7 @@ import pandas as pd
 
 from crisismap.boundaries.model import LoadOptions
 from crisismap.errors import BoundaryError
+from crisismap.i18n import _
 
 _COD_PCODE = re.compile(r"^adm(?:in)?(\d)_?pcode$", re.I)
 _GADM_GID = re.compile(r"^gid_(\d)$", re.I)
@@ -63,7 +64,9 @@ def detect_schema(frame: gpd.GeoDataFrame, origin: str, opts: LoadOptions) -> La
     for wanted in (opts.code_field, opts.name_field, opts.parent_field):
         if wanted and wanted not in frame.columns:
             raise BoundaryError(
-                f"Field {wanted!r} is not in {origin}: its columns are {', '.join(cols.values())}."
+                _("Field {wanted!r} is not in {origin}: its columns are {values}.").format(
+                    wanted=wanted, origin=origin, values=", ".join(cols.values())
+                )
             )
     schema = (
         _detect_cod(frame, cols, opts)
@@ -83,14 +86,20 @@ def detect_schema(frame: gpd.GeoDataFrame, origin: str, opts: LoadOptions) -> La
         schema = replace(schema, level=int(opts.level))
     if schema.code is None:
         raise BoundaryError(
-            f"No code field found in {origin}: its columns are {', '.join(cols.values())}. "
-            "Rename the column that holds the region codes to a usual name such as ADM1_PCODE "
-            "or shapeID, or name it as the code field when loading the file."
+            _(
+                "No code field found in {origin}: its columns are {values}. Rename "
+                "the column that holds the region codes to a usual name such as "
+                "ADM1_PCODE or shapeID, or name it as the code field when loading "
+                "the file."
+            ).format(origin=origin, values=", ".join(cols.values()))
         )
     if schema.level is None or schema.level < 0:
         raise BoundaryError(
-            f"Could not tell the admin level of {origin} (code field {schema.code!r}): name "
-            "the file after its level (e.g. adm2.geojson), or give the level when loading it."
+            _(
+                "Could not tell the admin level of {origin} (code field {code!r}): "
+                "name the file after its level (e.g. adm2.geojson), or give the "
+                "level when loading it."
+            ).format(origin=origin, code=schema.code)
         )
     return schema
 

@@ -22,9 +22,10 @@ from urllib.parse import urlsplit
 
 from crisismap import __version__
 from crisismap.errors import FetchError
+from crisismap.i18n import N_, _
 
 MAX_JSON_BYTES = 5 * 1024**2  # an API's metadata answer; real ones are a few KB
-_OFFLINE_HINT = (
+_OFFLINE_HINT = N_(
     "Boundaries fetched earlier still work offline (`crisismap boundaries fetched:<ISO3>`); "
     "the bundled set is `world:<ISO3>`."
 )
@@ -61,9 +62,11 @@ class Client:
         except (UnicodeDecodeError, ValueError):
             start = data[:80].decode("utf-8", "replace").strip()
             raise FetchError(
-                f"{service} answered something unexpected at {url}: expected JSON, got "
-                f"{start!r}. The service may be down or its address wrong "
-                "(check the environment variable that sets it)."
+                _(
+                    "{service} answered something unexpected at {url}: expected JSON, "
+                    "got {start!r}. The service may be down or its address wrong "
+                    "(check the environment variable that sets it)."
+                ).format(service=service, url=url, start=start)
             ) from None
 
     def download(self, url: str, service: str, target: Path) -> int:
@@ -85,21 +88,29 @@ class Client:
                 return self._read(answer, cap, url, service, target)
         except urllib.error.HTTPError as exc:
             if exc.code == 404:
-                raise NotFound(f"{service} has nothing at {url} (HTTP 404).") from None
+                raise NotFound(
+                    _("{service} has nothing at {url} (HTTP 404).").format(service=service, url=url)
+                ) from None
             raise FetchError(
-                f"{service} refused the request for {url}: HTTP {exc.code} {exc.reason}. "
-                "Try again later; if it persists, the service may have changed."
+                _(
+                    "{service} refused the request for {url}: HTTP {code} {reason}. "
+                    "Try again later; if it persists, the service may have changed."
+                ).format(service=service, url=url, code=exc.code, reason=exc.reason)
             ) from None
         except http.client.HTTPException as exc:
             raise FetchError(
-                f"The connection to {service} broke while reading {url} ({exc!r}): try again."
+                _(
+                    "The connection to {service} broke while reading {url} ({exc!r}): try again."
+                ).format(service=service, url=url, exc=exc)
             ) from None
         except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
             reason = getattr(exc, "reason", exc)
             host = urlsplit(url).netloc or url
             raise FetchError(
-                f"Could not reach {service} at {host} ({reason}): this machine looks "
-                f"offline, or the service is down. {_OFFLINE_HINT}"
+                _(
+                    "Could not reach {service} at {host} ({reason}): this machine "
+                    "looks offline, or the service is down. {hint}"
+                ).format(service=service, host=host, reason=reason, hint=_(_OFFLINE_HINT))
             ) from None
 
     def _read(self, answer: Any, cap: int, url: str, service: str, target: Path | None) -> bytes:
@@ -112,9 +123,11 @@ class Client:
                 self._check_size(size, cap, url)
                 if time.monotonic() - self.started > self.limits.deadline_s:
                     raise FetchError(
-                        f"Fetching from {service} took longer than "
-                        f"{self.limits.deadline_s:.0f} s and was stopped: try again on a "
-                        "faster connection, or ask for fewer levels (--level)."
+                        _(
+                            "Fetching from {service} took longer than {deadline_s:.0f} s and "
+                            "was stopped: try again on a faster connection, or ask for fewer "
+                            "levels (--level)."
+                        ).format(service=service, deadline_s=self.limits.deadline_s)
                     )
                 if out is not None:
                     out.write(chunk)
@@ -130,9 +143,11 @@ class Client:
         if size > cap or self.total + size > self.limits.max_total_bytes:
             limit = min(cap, self.limits.max_total_bytes)
             raise FetchError(
-                f"The download from {url} was stopped: it is over {limit / 1024**2:.0f} MB, "
-                "the limit for one fetch. Ask for fewer levels (--level), or download the "
-                "files by hand and load the folder."
+                _(
+                    "The download from {url} was stopped: it is over {limit_mb:.0f} MB, "
+                    "the limit for one fetch. Ask for fewer levels (--level), or "
+                    "download the files by hand and load the folder."
+                ).format(url=url, limit_mb=limit / 1024**2)
             )
 
 
@@ -141,8 +156,10 @@ def check_url(url: str, service: str) -> None:
     parts = urlsplit(str(url))
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise FetchError(
-            f"{service} answered something unexpected: a download address {str(url)[:120]!r} "
-            "that is not an http(s) URL. Nothing was downloaded."
+            _(
+                "{service} answered something unexpected: a download address "
+                "{url!r} that is not an http(s) URL. Nothing was downloaded."
+            ).format(service=service, url=str(url)[:120])
         )
 
 

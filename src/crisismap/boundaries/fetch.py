@@ -33,9 +33,10 @@ from crisismap.boundaries.download import Client, Limits, NotFound
 from crisismap.boundaries.fetched import FetchedSet, FetchSource, check_iso3
 from crisismap.boundaries.files import safe_basename, sha256_file
 from crisismap.boundaries.load import load_boundaries
-from crisismap.boundaries.model import BoundarySet, counted
+from crisismap.boundaries.model import BoundarySet
 from crisismap.errors import CrisismapError, FetchError
 from crisismap.files import private_dir, write_private
+from crisismap.i18n import _, ngettext
 
 GEOBOUNDARIES_ENV = "CRISISMAP_GEOBOUNDARIES_API"
 HDX_ENV = "CRISISMAP_HDX_URL"
@@ -60,24 +61,37 @@ class Fetched:
     def summary(self) -> list[str]:
         """What was fetched, in lines for the CLI and the dashboard."""
         meta, bset = self.fetched.meta, self.boundaries
+        not_stated = _("not stated")
         return [
             f"{bset.name}: {bset.source} ({bset.version})",
-            *[f"admin-{n}: {counted(len(f), 'region')}" for n, f in sorted(bset.levels.items())],
-            f"vintage: {meta.get('vintage', 'not stated')}",
-            f"licence: {meta.get('licence', 'not stated')}",
+            *[
+                ngettext("admin-{level}: {n} region", "admin-{level}: {n} regions", len(f)).format(
+                    level=n, n=len(f)
+                )
+                for n, f in sorted(bset.levels.items())
+            ],
+            _("vintage: {vintage}").format(vintage=meta.get("vintage", not_stated)),
+            _("licence: {licence}").format(licence=meta.get("licence", not_stated)),
         ]
 
 
 def notice(source: FetchSource | str) -> str:
     """What a fetch sends where: said before anything leaves the machine."""
     src = FetchSource.parse(source) if isinstance(source, str) else source
-    where = " (geoBoundaries keeps them on GitHub)" if src is FetchSource.GEOBOUNDARIES else ""
-    return (
-        f"Fetching goes online: it asks {where_to(src)} for one country's boundaries (the "
-        f"country code is sent) and downloads the files it points to{where} into this "
-        "workspace, to use offline from then on. Nothing about your records leaves this "
-        "machine."
-    )
+    if src is FetchSource.GEOBOUNDARIES:
+        text = _(
+            "Fetching goes online: it asks {host} for one country's boundaries (the country "
+            "code is sent) and downloads the files it points to (geoBoundaries keeps them on "
+            "GitHub) into this workspace, to use offline from then on. Nothing about your "
+            "records leaves this machine."
+        )
+    else:
+        text = _(
+            "Fetching goes online: it asks {host} for one country's boundaries (the country "
+            "code is sent) and downloads the files it points to into this workspace, to use "
+            "offline from then on. Nothing about your records leaves this machine."
+        )
+    return text.format(host=where_to(src))
 
 
 @dataclass(frozen=True)
@@ -111,7 +125,7 @@ def fetch_boundaries(
     top = _check_level(level)
     say = progress or (lambda _text: None)
     client = Client(limits or Limits())
-    say(f"asking {where_to(src)} for {code}")
+    say(_("asking {host} for {code}").format(host=where_to(src), code=code))
     if src is FetchSource.GEOBOUNDARIES:
         files, meta = _geoboundaries(client, code, top, level is not None)
     else:
@@ -123,7 +137,11 @@ def _check_level(level: int | None) -> int:
     if level is None:
         return DEFAULT_LEVEL
     if not 0 <= int(level) <= MAX_LEVEL:
-        raise FetchError(f"--level expects an admin level from 0 to {MAX_LEVEL}, got {level}.")
+        raise FetchError(
+            _("--level expects an admin level from 0 to {top}, got {level}.").format(
+                top=MAX_LEVEL, level=level
+            )
+        )
     return int(level)
 
 
@@ -152,13 +170,17 @@ def _geoboundaries(
         if not answer:  # 404, or an empty answer: no such level (or country)
             if n == 0:
                 raise FetchError(
-                    f"geoBoundaries has no boundaries for {iso3} (nothing at {url}). Check "
-                    "the country code, or try --source cod-ab."
+                    _(
+                        "geoBoundaries has no boundaries for {iso3} (nothing at {url}). "
+                        "Check the country code, or try --source cod-ab."
+                    ).format(iso3=iso3, url=url)
                 ) from None
             if asked:
                 raise FetchError(
-                    f"geoBoundaries has no admin-{n} boundaries for {iso3}: its levels go "
-                    f"to admin-{n - 1}. Ask for --level {n - 1} or less."
+                    _(
+                        "geoBoundaries has no admin-{n} boundaries for {iso3}: its levels "
+                        "go to admin-{parent}. Ask for --level {parent} or less."
+                    ).format(n=n, iso3=iso3, parent=n - 1)
                 )
             break
         files.append(_geoboundaries_level(answer, iso3, n, url))
@@ -228,8 +250,10 @@ def _cod_ab(client: Client, iso3: str, top: int) -> tuple[list[_File], dict[str,
     result = answer.get("result")
     if not answer["success"] or not isinstance(result, dict):
         raise FetchError(
-            f"HDX has no COD-AB dataset for {iso3} (no {dataset!r}). Not every country has "
-            "one: try --source geoboundaries."
+            _(
+                "HDX has no COD-AB dataset for {iso3} (no {dataset!r}). Not every "
+                "country has one: try --source geoboundaries."
+            ).format(iso3=iso3, dataset=dataset)
         )
     files = _cod_files(result.get("resources"), iso3, top, url)
     organisation = (result.get("organization") or {}).get("title") or "OCHA"
@@ -265,9 +289,12 @@ def _cod_files(resources: Any, iso3: str, top: int, url: str) -> list[_File]:
             ]
     found = sorted({_text(r.get("format")) or "?" for r in resources})
     raise FetchError(
-        f"HDX's COD-AB for {iso3} has no file crisismap can read: it offers "
-        f"{', '.join(found) or 'no files'}; crisismap reads GeoJSON, GeoPackage and zipped "
-        "Shapefiles. Download a file by hand and convert it, or try --source geoboundaries."
+        _(
+            "HDX's COD-AB for {iso3} has no file crisismap can read: it offers "
+            "{found}; crisismap reads GeoJSON, GeoPackage and zipped "
+            "Shapefiles. Download a file by hand and convert it, or try "
+            "--source geoboundaries."
+        ).format(iso3=iso3, found=", ".join(found) or _("no files"))
     )
 
 
@@ -308,7 +335,7 @@ def _store(
         (tmp / fetched.FILES).mkdir()
         records = []
         for item in files:
-            say(f"downloading {item.name}")
+            say(_("downloading {name}").format(name=item.name))
             target = tmp / fetched.FILES / item.name
             size = client.download(item.url, meta["service"], target)
             records.append(
@@ -320,13 +347,20 @@ def _store(
                     **item.meta,
                 }
             )
-        say("checking what came")
+        say(_("checking what came"))
         loaded = _check_loads(tmp / fetched.FILES, meta["service"], cache_dir)
         levels = [n for n in loaded.levels_available if n <= top]
         if not levels:
             raise FetchError(
-                f"{meta['service']} answered files with no admin level up to {top} for {iso3} "
-                f"(found levels {loaded.levels_available}). Nothing was kept."
+                _(
+                    "{meta} answered files with no admin level up to {top} for {iso3} "
+                    "(found levels {levels_available}). Nothing was kept."
+                ).format(
+                    meta=meta["service"],
+                    top=top,
+                    iso3=iso3,
+                    levels_available=loaded.levels_available,
+                )
             )
         document = {
             "format": fetched.FORMAT,
@@ -354,8 +388,10 @@ def _check_loads(folder: Path, service: str, cache_dir: Path) -> BoundarySet:
         return load_boundaries(folder, cache_dir=cache_dir)
     except CrisismapError as exc:
         raise FetchError(
-            f"{service} answered files that cannot be used as boundaries, so nothing was "
-            f"kept: {exc}"
+            _(
+                "{service} answered files that cannot be used as boundaries, so "
+                "nothing was kept: {exc}"
+            ).format(service=service, exc=exc)
         ) from None
 
 
@@ -372,8 +408,11 @@ def _replace(new: Path, final: Path) -> None:
 
 def _unexpected(service: str, url: str, expected: str, found: Any) -> FetchError:
     return FetchError(
-        f"{service} answered something unexpected at {url}: expected {expected}, found "
-        f"{str(found)[:120]}. The service may have changed; nothing was kept."
+        _(
+            "{service} answered something unexpected at {url}: expected "
+            "{expected}, found {found}. The service may have changed; nothing "
+            "was kept."
+        ).format(service=service, url=url, expected=expected, found=str(found)[:120])
     )
 
 

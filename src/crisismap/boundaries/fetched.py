@@ -23,6 +23,7 @@ from typing import Any
 from crisismap.boundaries.countries import to_iso3
 from crisismap.boundaries.model import BoundarySet
 from crisismap.errors import BoundaryError, InvalidValueError
+from crisismap.i18n import _
 
 FORMAT = 1  # of fetched.json
 METADATA = "fetched.json"
@@ -46,7 +47,9 @@ class FetchSource(StrEnum):
         except ValueError:
             allowed = ", ".join(s.value for s in cls)
             raise InvalidValueError(
-                f"Unknown boundary source {text!r}: expected one of {allowed}."
+                _("Unknown boundary source {text!r}: expected one of {allowed}.").format(
+                    text=text, allowed=allowed
+                )
             ) from None
 
 
@@ -62,8 +65,10 @@ def check_iso3(text: str) -> str:
     if code == "XKX" or (len(code) == 3 and pycountry.countries.get(alpha_3=code)):
         return code
     raise InvalidValueError(
-        f"{raw!r} is not an ISO 3166-1 country code: expected three letters such as UKR "
-        "(Ukraine), SDN (Sudan) or COD (DR Congo)."
+        _(
+            "{raw!r} is not an ISO 3166-1 country code: expected three letters "
+            "such as UKR (Ukraine), SDN (Sudan) or COD (DR Congo)."
+        ).format(raw=raw)
     )
 
 
@@ -91,10 +96,11 @@ class FetchedSet:
     @property
     def label(self) -> str:
         """``UKR from geoBoundaries, fetched 2026-12-07 (boundaries as of ADM1 2022)``."""
-        return (
-            f"{self.iso3} from {LABELS[self.source]}, fetched "
-            f"{str(self.meta.get('fetched_at', '?'))[:10]} "
-            f"({self.meta.get('vintage', 'vintage not stated')})"
+        return _("{iso3} from {source}, fetched {day} ({vintage})").format(
+            iso3=self.iso3,
+            source=LABELS[self.source],
+            day=str(self.meta.get("fetched_at", "?"))[:10],
+            vintage=self.meta.get("vintage", _("vintage not stated")),
         )
 
 
@@ -128,15 +134,21 @@ def resolve(spec: str, cache_dir: str | os.PathLike[str] | None) -> FetchedSet:
     parts = [p.strip() for p in spec[len(PREFIX) :].split(":")]
     if len(parts) not in (1, 2) or not all(parts):
         raise BoundaryError(
-            f"Boundary source {spec!r} is not a fetched set's name: expected 'fetched:<ISO3>' "
-            "or 'fetched:<source>:<ISO3>', e.g. fetched:UKR or fetched:cod-ab:UKR."
+            _(
+                "Boundary source {spec!r} is not a fetched set's name: expected "
+                "'fetched:<ISO3>' or 'fetched:<source>:<ISO3>', e.g. fetched:UKR "
+                "or fetched:cod-ab:UKR."
+            ).format(spec=spec)
         )
     iso3 = check_iso3(parts[-1])
     source = FetchSource.parse(parts[0]) if len(parts) == 2 else None
     if cache_dir is None:
         raise BoundaryError(
-            f"{spec!r} names a fetched set, and fetched sets are kept under a cache folder: "
-            "pass cache_dir (the CLI and the dashboard pass <data dir>/cache)."
+            _(
+                "{spec!r} names a fetched set, and fetched sets are kept under a "
+                "cache folder: pass cache_dir (the CLI and the dashboard pass "
+                "<data dir>/cache)."
+            ).format(spec=spec)
         )
     have = list_fetched(cache_dir)
     matches = [f for f in have if f.iso3 == iso3 and source in (None, f.source)]
@@ -144,14 +156,29 @@ def resolve(spec: str, cache_dir: str | os.PathLike[str] | None) -> FetchedSet:
         return matches[0]
     if matches:
         names = " or ".join(f.name for f in matches)
-        raise BoundaryError(f"{spec!r} could mean {len(matches)} fetched sets: name one, {names}.")
-    which = f"{source.value} boundaries" if source else "boundaries"
-    listed = ", ".join(f.name for f in have) or "none yet"
+        raise BoundaryError(
+            _("{spec!r} could mean {n} fetched sets: name one, {names}.").format(
+                spec=spec, n=len(matches), names=names
+            )
+        )
+    listed = ", ".join(f.name for f in have) or _("none yet")
+    command = f"crisismap boundaries fetch {iso3}" + (f" --source {source.value}" if source else "")
+    if source:
+        text = _(
+            "No {source} boundaries for {iso3} have been fetched (fetched sets: {listed}). "
+            "While online, fetch them once with `{command}` or the dashboard's 'Fetch current "
+            "boundaries'; they work offline from then on."
+        )
+    else:
+        text = _(
+            "No boundaries for {iso3} have been fetched (fetched sets: {listed}). While "
+            "online, fetch them once with `{command}` or the dashboard's 'Fetch current "
+            "boundaries'; they work offline from then on."
+        )
     raise BoundaryError(
-        f"No {which} for {iso3} have been fetched (fetched sets: {listed}). While online, "
-        f"fetch them once with `crisismap boundaries fetch {iso3}"
-        + (f" --source {source.value}`" if source else "`")
-        + " or the dashboard's 'Fetch current boundaries'; they work offline from then on."
+        text.format(
+            source=source.value if source else "", iso3=iso3, listed=listed, command=command
+        )
     )
 
 
@@ -163,14 +190,21 @@ def labelled(bset: BoundarySet, fetched: FetchedSet) -> BoundarySet:
     levels = {n: frame for n, frame in bset.levels.items() if n in wanted}
     dropped = sorted(set(bset.levels) - wanted)
     notes = [
-        f"Fetched from {meta.get('service', fetched.source.value)} on "
-        f"{meta.get('fetched_at', '?')[:10]}: {meta.get('vintage', 'vintage not stated')}. "
-        f"Licence: {meta.get('licence', 'not stated')}.",
+        _("Fetched from {service} on {day}: {vintage}. Licence: {licence}.").format(
+            service=meta.get("service", fetched.source.value),
+            day=meta.get("fetched_at", "?")[:10],
+            vintage=meta.get("vintage", _("vintage not stated")),
+            licence=meta.get("licence", _("not stated")),
+        ),
         *[str(n) for n in meta.get("notes", [])],
         *bset.notes,
     ]
     if dropped:
-        notes.append(f"Left out levels {', '.join(map(str, dropped))} (not asked for).")
+        notes.append(
+            _("Left out levels {values} (not asked for).").format(
+                values=", ".join(map(str, dropped))
+            )
+        )
     return replace(
         bset,
         name=fetched.name,
@@ -179,7 +213,9 @@ def labelled(bset: BoundarySet, fetched: FetchedSet) -> BoundarySet:
         levels=levels,
         notes=notes,
         date=(
-            f"{meta['vintage']} (fetched {str(meta.get('fetched_at', '?'))[:10]})"
+            _("{vintage} (fetched {day})").format(
+                vintage=meta["vintage"], day=str(meta.get("fetched_at", "?"))[:10]
+            )
             if meta.get("vintage")
             else bset.date
         ),

@@ -13,6 +13,7 @@ from pathlib import Path, PurePosixPath
 
 from crisismap.boundaries.model import LoadOptions
 from crisismap.errors import BoundaryError, UnsafeInputError
+from crisismap.i18n import _
 
 MAX_ZIP_MEMBERS = 1000
 MAX_COMPRESSION_RATIO = 200  # real boundary files compress 3-30x; bombs 1000x
@@ -25,8 +26,10 @@ def check_size(size: int, name: str, limit: int) -> None:
     """Refuse an input larger than ``limit`` bytes."""
     if size > limit:
         raise UnsafeInputError(
-            f"{name} was refused: it is {size / 1024**2:.1f} MB and the limit is "
-            f"{limit / 1024**2:.0f} MB. Split the file by level or simplify it first."
+            _(
+                "{name} was refused: it is {size_mb:.1f} MB and the limit is "
+                "{limit_mb:.0f} MB. Split the file by level or simplify it first."
+            ).format(name=name, size_mb=size / 1024**2, limit_mb=limit / 1024**2)
         )
 
 
@@ -45,11 +48,20 @@ def check_name_length(name: str, archive: str | None = None) -> None:
     """Refuse a file name the file system cannot hold (over 255 bytes in UTF-8)."""
     size = len(name.encode("utf-8", "surrogatepass"))
     if size > MAX_NAME_BYTES:
-        where = f" inside {archive[:60]!r}" if archive else ""
+        if archive:
+            text = _(
+                "The file name {name!r} inside {archive!r} is {size:,} bytes long; file names "
+                "can be at most {limit} bytes. Rename the file to a shorter name and try again."
+            )
+        else:
+            text = _(
+                "The file name {name!r} is {size:,} bytes long; file names can be at most "
+                "{limit} bytes. Rename the file to a shorter name and try again."
+            )
         raise BoundaryError(
-            f"The file name {name[:40] + '…'!r}{where} is {size:,} bytes long; file names "
-            f"can be at most {MAX_NAME_BYTES} bytes. Rename the file to a shorter name and "
-            "try again."
+            text.format(
+                name=name[:40] + "…", archive=(archive or "")[:60], size=size, limit=MAX_NAME_BYTES
+            )
         )
 
 
@@ -79,8 +91,10 @@ def materialise(path: Path, work: Path, opts: LoadOptions, notes: list[str]) -> 
         files = data_files(work, notes)
         if not files:
             raise BoundaryError(
-                f"{path.name} holds no boundary file: expected .shp (with .dbf/.shx), "
-                ".geojson, .gpkg, .parquet or .topojson inside the zip."
+                _(
+                    "{name} holds no boundary file: expected .shp (with .dbf/.shx), "
+                    ".geojson, .gpkg, .parquet or .topojson inside the zip."
+                ).format(name=path.name)
             )
         return files
     if kind == "gzip":
@@ -89,8 +103,10 @@ def materialise(path: Path, work: Path, opts: LoadOptions, notes: list[str]) -> 
         _gunzip(path, inner, opts)
         if sniff(read_head(inner), inner.name) in ("zip", "gzip"):
             raise UnsafeInputError(
-                f"{path.name} was refused: it is an archive inside an archive; "
-                "upload the inner file directly."
+                _(
+                    "{name} was refused: it is an archive inside an archive; upload "
+                    "the inner file directly."
+                ).format(name=path.name)
             )
         return [inner]
     return [path]
@@ -131,9 +147,12 @@ def sniff(head: bytes, name: str) -> str:
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if b"ogrvrtdatasource" in head.lower() or text.startswith(b"<"):
         raise UnsafeInputError(
-            f"{name} was refused: it is XML (an OGR VRT or GML/KML file), which can make "
-            "GDAL read other files on the server. Export the boundaries as GeoJSON, "
-            "GeoPackage, GeoParquet or a zipped Shapefile."
+            _(
+                "{name} was refused: it is XML (an OGR VRT or GML/KML file), which "
+                "can make GDAL read other files on the server. Export the "
+                "boundaries as GeoJSON, GeoPackage, GeoParquet or a zipped "
+                "Shapefile."
+            ).format(name=name)
         )
     if text.startswith(b"{"):
         topo = re.search(rb'"type"\s*:\s*"Topology"', text[:4096])
@@ -147,11 +166,19 @@ def sniff(head: bytes, name: str) -> str:
         or (expected == "json" and found in ("geojson", "topojson"))
     )
     if found == "unknown" or not matches:
-        what = "unrecognised content" if found == "unknown" else f"{found} content"
-        where = f" in a {Path(name).suffix} file" if expected else ""
+        what = _("unrecognised content") if found == "unknown" else _("{kind} content")
+        if expected:
+            said = _("{name} cannot be read as boundaries: found {what} in a {suffix} file.")
+        else:
+            said = _("{name} cannot be read as boundaries: found {what}.")
+        what = what.format(kind=found)
         raise BoundaryError(
-            f"{name} cannot be read as boundaries: found {what}{where}. Expected GeoJSON, "
-            "TopoJSON, GeoPackage, GeoParquet, a zipped Shapefile, or one of those gzipped."
+            said.format(name=name, what=what, suffix=Path(name).suffix)
+            + " "
+            + _(
+                "Expected GeoJSON, TopoJSON, GeoPackage, GeoParquet, a zipped "
+                "Shapefile, or one of those gzipped."
+            )
         )
     return found
 
@@ -166,8 +193,10 @@ def _check_member_name(name: str, archive: str) -> None:
         or "\x00" in name
     ):
         raise UnsafeInputError(
-            f"{archive} was refused: member {name!r} would be written outside the "
-            "extraction folder (an absolute or '..' path, a 'zip-slip')."
+            _(
+                "{archive} was refused: member {name!r} would be written outside "
+                "the extraction folder (an absolute or '..' path, a 'zip-slip')."
+            ).format(archive=archive, name=name)
         )
     for part in parts:
         check_name_length(part, archive)
@@ -178,13 +207,16 @@ def _unzip(path: Path, dest: Path, opts: LoadOptions, notes: list[str]) -> None:
     try:
         archive = zipfile.ZipFile(path)
     except zipfile.BadZipFile as exc:
-        raise BoundaryError(f"{path.name} is not a readable zip file ({exc}).") from exc
+        raise BoundaryError(
+            _("{name} is not a readable zip file ({exc}).").format(name=path.name, exc=exc)
+        ) from exc
     with archive:
         infos = archive.infolist()
         if len(infos) > MAX_ZIP_MEMBERS:
             raise UnsafeInputError(
-                f"{path.name} was refused: it has {len(infos)} members and the limit is "
-                f"{MAX_ZIP_MEMBERS}."
+                _("{name} was refused: it has {n} members and the limit is {limit}.").format(
+                    name=path.name, n=len(infos), limit=MAX_ZIP_MEMBERS
+                )
             )
         total = 0
         for info in infos:
@@ -193,22 +225,39 @@ def _unzip(path: Path, dest: Path, opts: LoadOptions, notes: list[str]) -> None:
                 continue
             if Path(info.filename.lower()).suffix in _ARCHIVE_EXTS:
                 raise UnsafeInputError(
-                    f"{path.name} was refused: it contains another archive "
-                    f"({info.filename}); put the boundary files directly in one zip."
+                    _(
+                        "{name} was refused: it contains another archive ({filename}); put "
+                        "the boundary files directly in one zip."
+                    ).format(name=path.name, filename=info.filename)
                 )
             if info.flag_bits & 0x1:
-                raise BoundaryError(f"{path.name} is encrypted: upload it without a password.")
+                raise BoundaryError(
+                    _("{name} is encrypted: upload it without a password.").format(name=path.name)
+                )
             ratio = info.file_size / max(info.compress_size, 1)
             if ratio > MAX_COMPRESSION_RATIO and info.file_size > 1024**2:
                 raise UnsafeInputError(
-                    f"{path.name} was refused: {info.filename} expands {ratio:.0f}-fold "
-                    f"(limit {MAX_COMPRESSION_RATIO}), the signature of a zip bomb."
+                    _(
+                        "{name} was refused: {filename} expands {ratio:.0f}-fold (limit "
+                        "{MAX_COMPRESSION_RATIO}), the signature of a zip bomb."
+                    ).format(
+                        name=path.name,
+                        filename=info.filename,
+                        ratio=ratio,
+                        MAX_COMPRESSION_RATIO=MAX_COMPRESSION_RATIO,
+                    )
                 )
             total += info.file_size
         if total > opts.max_expanded_bytes:
             raise UnsafeInputError(
-                f"{path.name} was refused: it would expand to {total / 1024**2:.0f} MB and "
-                f"the limit is {opts.max_expanded_bytes / 1024**2:.0f} MB."
+                _(
+                    "{name} was refused: it would expand to {size_mb:.0f} MB and the "
+                    "limit is {limit_mb:.0f} MB."
+                ).format(
+                    name=path.name,
+                    size_mb=total / 1024**2,
+                    limit_mb=opts.max_expanded_bytes / 1024**2,
+                )
             )
         skipped = 0
         for info in infos:
@@ -218,11 +267,19 @@ def _unzip(path: Path, dest: Path, opts: LoadOptions, notes: list[str]) -> None:
                 continue
             target = dest.joinpath(*member.parts)
             if not target.resolve().is_relative_to(dest.resolve()):
-                raise UnsafeInputError(f"{path.name} was refused: {info.filename!r} escapes.")
+                raise UnsafeInputError(
+                    _("{name} was refused: {filename!r} escapes.").format(
+                        name=path.name, filename=info.filename
+                    )
+                )
             target.parent.mkdir(parents=True, exist_ok=True)
             _copy_bounded(archive.open(info), target, info.file_size, path.name)
         if skipped:
-            notes.append(f"Skipped {skipped} hidden or __MACOSX files in {path.name}.")
+            notes.append(
+                _("Skipped {skipped} hidden or __MACOSX files in {name}.").format(
+                    skipped=skipped, name=path.name
+                )
+            )
 
 
 def _copy_bounded(src: io.BufferedIOBase, target: Path, limit: int, archive: str) -> None:
@@ -232,7 +289,9 @@ def _copy_bounded(src: io.BufferedIOBase, target: Path, limit: int, archive: str
             written += len(chunk)
             if written > limit:
                 raise UnsafeInputError(
-                    f"{archive} was refused: a member expands beyond the size it declares."
+                    _(
+                        "{archive} was refused: a member expands beyond the size it declares."
+                    ).format(archive=archive)
                 )
             out.write(chunk)
 
@@ -246,17 +305,22 @@ def _gunzip(path: Path, target: Path, opts: LoadOptions) -> None:
                 written += len(chunk)
                 if written > ratio_limit:
                     raise UnsafeInputError(
-                        f"{path.name} was refused: it expands more than "
-                        f"{MAX_COMPRESSION_RATIO}-fold, the signature of a zip bomb."
+                        _(
+                            "{name} was refused: it expands more than "
+                            "{MAX_COMPRESSION_RATIO}-fold, the signature of a zip bomb."
+                        ).format(name=path.name, MAX_COMPRESSION_RATIO=MAX_COMPRESSION_RATIO)
                     )
                 if written > opts.max_expanded_bytes:
                     raise UnsafeInputError(
-                        f"{path.name} was refused: it expands to more than "
-                        f"{opts.max_expanded_bytes / 1024**2:.0f} MB."
+                        _("{name} was refused: it expands to more than {limit_mb:.0f} MB.").format(
+                            name=path.name, limit_mb=opts.max_expanded_bytes / 1024**2
+                        )
                     )
                 out.write(chunk)
         except (OSError, EOFError) as exc:
-            raise BoundaryError(f"{path.name} is not a readable gzip file ({exc}).") from exc
+            raise BoundaryError(
+                _("{name} is not a readable gzip file ({exc}).").format(name=path.name, exc=exc)
+            ) from exc
 
 
 def data_files(folder: Path, notes: list[str], recursive: bool = True) -> list[Path]:
@@ -271,5 +335,9 @@ def data_files(folder: Path, notes: list[str], recursive: bool = True) -> list[P
         elif suffix not in _SIDECAR_EXTS:
             ignored.append(p.name)
     if ignored:
-        notes.append(f"Ignored files that are not boundary data: {', '.join(ignored[:10])}.")
+        notes.append(
+            _("Ignored files that are not boundary data: {values}.").format(
+                values=", ".join(ignored[:10])
+            )
+        )
     return found

@@ -24,8 +24,9 @@ import shapely.errors
 
 from crisismap.boundaries.files import read_head, sniff
 from crisismap.boundaries.geometry import feature_list
-from crisismap.boundaries.model import MAX_EXPANDED_BYTES, counted
+from crisismap.boundaries.model import MAX_EXPANDED_BYTES
 from crisismap.errors import BoundaryError, UnsafeInputError
+from crisismap.i18n import _, ngettext
 
 MAX_FEATURES = 250_000  # per layer
 MAX_VERTICES = 10_000_000  # vertices the polygons of a TopoJSON reference, reuse counted
@@ -59,18 +60,25 @@ def read_layers(path: Path, notes: list[str]) -> list[Layer]:
             frame = gpd.read_parquet(path)
         except (ValueError, OSError) as exc:
             raise BoundaryError(
-                f"{path.name} is Parquet but not GeoParquet ({exc}): expected a file "
-                "written by geopandas/GDAL with 'geo' metadata."
+                _(
+                    "{name} is Parquet but not GeoParquet ({exc}): expected a file "
+                    "written by geopandas/GDAL with 'geo' metadata."
+                ).format(name=path.name, exc=exc)
             ) from exc
         except shapely.errors.GEOSException as exc:
             raise BoundaryError(
-                f"{path.name} has a geometry that cannot be read ({str(exc).split(': ')[-1]}). "
-                "A polygon's rings must close (end on their first point) and have at least "
-                "four points; fix the file in a GIS such as QGIS and export it again."
+                _(
+                    "{name} has a geometry that cannot be read ({detail}). A polygon's "
+                    "rings must close (end on their first point) and have at least "
+                    "four points; fix the file in a GIS such as QGIS and export it "
+                    "again."
+                ).format(name=path.name, detail=str(exc).split(": ")[-1])
             ) from exc
         return [Layer(frame, path.name, rank)]
     if kind in ("zip", "gzip"):
-        raise UnsafeInputError(f"{path.name} was refused: archives inside archives are not read.")
+        raise UnsafeInputError(
+            _("{name} was refused: archives inside archives are not read.").format(name=path.name)
+        )
     if kind == "topojson":
         _check_topojson_expansion(path)
     driver = {"geojson": "GeoJSON", "topojson": "TopoJSON", "gpkg": "GPKG", "shp": None}[kind]
@@ -79,8 +87,11 @@ def read_layers(path: Path, notes: list[str]) -> list[Layer]:
 
 def _expands(name: str, what: str, limit: str) -> UnsafeInputError:
     return UnsafeInputError(
-        f"{name} was refused: read, it would expand to {what}; the limit is {limit}. "
-        "Real admin boundaries stay far below it; split the file by level or simplify it."
+        _(
+            "{name} was refused: read, it would expand to {what}; the limit is "
+            "{limit}. Real admin boundaries stay far below it; split the file "
+            "by level or simplify it."
+        ).format(name=name, what=what, limit=limit)
     )
 
 
@@ -93,10 +104,12 @@ def _check_parquet_expansion(path: Path) -> None:
     try:
         parquet = pq.ParquetFile(path)
     except (pa.ArrowException, OSError) as exc:
-        raise BoundaryError(f"{path.name} is not a readable Parquet file ({exc}).") from exc
+        raise BoundaryError(
+            _("{name} is not a readable Parquet file ({exc}).").format(name=path.name, exc=exc)
+        ) from exc
     meta = parquet.metadata
     if meta.num_rows > MAX_FEATURES:
-        raise _expands(path.name, f"{meta.num_rows:,} features", f"{MAX_FEATURES:,}")
+        raise _expands(path.name, _features(meta.num_rows), f"{MAX_FEATURES:,}")
     total, variable = 0, set()
     for g in range(meta.num_row_groups):
         group = meta.row_group(g)
@@ -141,13 +154,17 @@ def _check_topojson_expansion(path: Path) -> None:
     size = path.stat().st_size
     if size > MAX_TOPOJSON_BYTES:
         raise UnsafeInputError(
-            f"{path.name} was refused: a TopoJSON file of {size / 1024**2:.0f} MB (the limit is "
-            f"{MAX_TOPOJSON_BYTES // 1024**2} MB). Export the boundaries as GeoPackage instead."
+            _(
+                "{name} was refused: a TopoJSON file of {size_mb:.0f} MB (the limit "
+                "is {limit_mb} MB). Export the boundaries as GeoPackage instead."
+            ).format(name=path.name, size_mb=size / 1024**2, limit_mb=MAX_TOPOJSON_BYTES // 1024**2)
         )
     try:
         topology = json.loads(path.read_bytes())
     except (ValueError, RecursionError) as exc:
-        raise BoundaryError(f"{path.name} is not readable JSON ({str(exc)[:200]}).") from exc
+        raise BoundaryError(
+            _("{name} is not readable JSON ({exc}).").format(name=path.name, exc=str(exc)[:200])
+        ) from exc
     arcs = topology.get("arcs") if isinstance(topology, dict) else None
     objects = topology.get("objects") if isinstance(topology, dict) else None
     if not isinstance(arcs, list) or not isinstance(objects, dict):
@@ -163,7 +180,7 @@ def _check_topojson_expansion(path: Path) -> None:
         elif isinstance(node, list):
             stack.extend(v for v in node if isinstance(v, dict | list))
         if total > MAX_VERTICES:
-            what = f"at least {total:,} vertices (its polygons reuse arcs)"
+            what = _("at least {n:,} vertices (its polygons reuse arcs)").format(n=total)
             raise _expands(path.name, what, f"{MAX_VERTICES:,}")
 
 
@@ -180,6 +197,10 @@ def _referenced(refs: Any, lengths: list[int]) -> int:
     return total
 
 
+def _features(n: int) -> str:
+    return ngettext("{n:,} feature", "{n:,} features", n).format(n=n)
+
+
 def _malformed(target: str, layer: str, origin: str, exc: Exception) -> BoundaryError:
     """A geometry GEOS cannot build (a ring that does not close, too few points)."""
     import pyogrio
@@ -188,14 +209,22 @@ def _malformed(target: str, layer: str, origin: str, exc: Exception) -> Boundary
         warnings.simplefilter("ignore", RuntimeWarning)
         frame = pyogrio.read_dataframe(target, layer=layer, on_invalid="ignore", columns=[])
     bad = np.flatnonzero(frame.geometry.isna().to_numpy())
-    which = f" (feature {feature_list(bad)})" if len(bad) else ""
     detail = str(exc).split(": ")[-1]
-    return BoundaryError(
-        f"{origin} has {counted(len(bad), 'geometry', 'geometries') if len(bad) else 'a geometry'}"
-        f" that cannot be read{which}: {detail}. A polygon's rings must close (end on "
-        "their first point) and have at least four points; fix the file in a GIS such as "
-        "QGIS and export it again."
+    fix = _(
+        "A polygon's rings must close (end on their first point) and have at least four "
+        "points; fix the file in a GIS such as QGIS and export it again."
     )
+    if not len(bad):
+        said = _("{origin} has a geometry that cannot be read: {detail}.").format(
+            origin=origin, detail=detail
+        )
+    else:
+        said = ngettext(
+            "{origin} has {n} geometry that cannot be read (feature {features}): {detail}.",
+            "{origin} has {n} geometries that cannot be read (feature {features}): {detail}.",
+            len(bad),
+        ).format(origin=origin, n=len(bad), features=feature_list(bad), detail=detail)
+    return BoundaryError(f"{said} {fix}")
 
 
 def _read_ogr(path: Path, driver: str | None, rank: int, notes: list[str]) -> list[Layer]:
@@ -208,8 +237,10 @@ def _read_ogr(path: Path, driver: str | None, rank: int, notes: list[str]) -> li
         listed = pyogrio.list_layers(target)
     except (DataSourceError, DataLayerError) as exc:
         raise BoundaryError(
-            f"{path.name} could not be read as {driver or 'Shapefile'} ({exc}). Check that "
-            "it opens in a GIS such as QGIS, and export it again."
+            _(
+                "{name} could not be read as {driver} ({exc}). Check that it opens "
+                "in a GIS such as QGIS, and export it again."
+            ).format(name=path.name, driver=driver or "Shapefile", exc=exc)
         ) from exc
     layers = []
     for layer_name, geom_type in listed:
@@ -219,26 +250,36 @@ def _read_ogr(path: Path, driver: str | None, rank: int, notes: list[str]) -> li
             and "polygon" not in str(geom_type).lower()
             and str(geom_type).lower() not in ("unknown", "geometry", "geometrycollection")
         ):
-            notes.append(f"Skipped {origin}: its geometries are {geom_type}, not polygons.")
+            notes.append(
+                _("Skipped {origin}: its geometries are {geom_type}, not polygons.").format(
+                    origin=origin, geom_type=geom_type
+                )
+            )
             continue
         info = pyogrio.read_info(target, layer=layer_name)
         if driver and info["driver"] != driver:
-            raise UnsafeInputError(f"{path.name} was refused: GDAL opened it as {info['driver']}.")
+            raise UnsafeInputError(
+                _("{name} was refused: GDAL opened it as {driver}.").format(
+                    name=path.name, driver=info["driver"]
+                )
+            )
         if info.get("features", 0) > MAX_FEATURES:
-            raise _expands(origin, f"{info['features']:,} features", f"{MAX_FEATURES:,}")
+            raise _expands(origin, _features(info["features"]), f"{MAX_FEATURES:,}")
         try:
             with warnings.catch_warnings():  # GDAL's and GEOS's: the errors below say it
                 warnings.simplefilter("ignore", RuntimeWarning)
                 frame = pyogrio.read_dataframe(target, layer=layer_name, datetime_as_string=True)
         except (DataSourceError, DataLayerError) as exc:
             raise BoundaryError(
-                f"{origin} could not be read ({exc}). Check that it opens in a GIS such as "
-                "QGIS, and export it again."
+                _(
+                    "{origin} could not be read ({exc}). Check that it opens in a GIS "
+                    "such as QGIS, and export it again."
+                ).format(origin=origin, exc=exc)
             ) from exc
         except shapely.errors.GEOSException as exc:
             raise _malformed(target, layer_name, origin, exc) from exc
         if "geometry" not in frame or frame.geometry.isna().all():
-            notes.append(f"Skipped {origin}: it has no geometries.")
+            notes.append(_("Skipped {origin}: it has no geometries.").format(origin=origin))
             continue
         layers.append(Layer(frame, origin, rank))
     return layers

@@ -10,8 +10,8 @@ import numpy as np
 import shapely
 from pyproj import CRS, Transformer
 
-from crisismap.boundaries.model import counted
 from crisismap.errors import BoundaryError
+from crisismap.i18n import _, ngettext
 
 WGS84 = CRS.from_epsg(4326)
 
@@ -23,13 +23,17 @@ def to_wgs84(frame: gpd.GeoDataFrame, origin: str, notes: list[str]) -> gpd.GeoD
     if frame.crs is None:
         if not _fits_lonlat(geoms):
             raise BoundaryError(
-                f"{origin} has no coordinate reference system and its coordinates are not "
-                "longitude/latitude degrees: add the .prj file (Shapefile) or export it with "
-                "its CRS, or reproject it to EPSG:4326."
+                _(
+                    "{origin} has no coordinate reference system and its coordinates "
+                    "are not longitude/latitude degrees: add the .prj file (Shapefile) "
+                    "or export it with its CRS, or reproject it to EPSG:4326."
+                ).format(origin=origin)
             )
         notes.append(
-            f"{origin} states no CRS; its coordinates fit longitude/latitude, so EPSG:4326 "
-            "was assumed."
+            _(
+                "{origin} states no CRS; its coordinates fit longitude/latitude, "
+                "so EPSG:4326 was assumed."
+            ).format(origin=origin)
         )
     elif not CRS(frame.crs).equals(WGS84, ignore_axis_order=True):
         source = CRS(frame.crs)
@@ -40,15 +44,24 @@ def to_wgs84(frame: gpd.GeoDataFrame, origin: str, notes: list[str]) -> gpd.GeoD
         )
         if not _fits_lonlat(geoms):
             raise BoundaryError(
-                f"{origin} could not be reprojected from {source.name} to EPSG:4326: some "
-                "coordinates fall outside longitude/latitude; check the file's CRS."
+                _(
+                    "{origin} could not be reprojected from {name} to EPSG:4326: some "
+                    "coordinates fall outside longitude/latitude; check the file's CRS."
+                ).format(origin=origin, name=source.name)
             )
         label = f"EPSG:{source.to_epsg()}" if source.to_epsg() else source.name
-        notes.append(f"{origin} was reprojected from {label} ({source.name}) to EPSG:4326.")
+        notes.append(
+            _("{origin} was reprojected from {label} ({name}) to EPSG:4326.").format(
+                origin=origin, label=label, name=source.name
+            )
+        )
     elif not _fits_lonlat(geoms):
         raise BoundaryError(
-            f"{origin} says EPSG:4326 but its coordinates are not longitude/latitude degrees: "
-            "the file's CRS is wrong; fix it in a GIS and export again."
+            _(
+                "{origin} says EPSG:4326 but its coordinates are not "
+                "longitude/latitude degrees: the file's CRS is wrong; fix it in a "
+                "GIS and export again."
+            ).format(origin=origin)
         )
     return frame.set_geometry(gpd.GeoSeries(geoms, index=frame.index, crs=WGS84), crs=WGS84)
 
@@ -59,17 +72,27 @@ def _check_finite(geoms: Any, origin: str) -> None:
     bad = np.unique(index[~np.isfinite(coords).all(axis=1)])
     if len(bad):
         raise BoundaryError(
-            f"{origin} has coordinates that are not numbers (NaN or infinity) in "
-            f"{counted(len(bad), 'feature')} (feature {feature_list(bad)}): fix or delete "
-            "those features in a GIS such as QGIS and export the file again."
+            ngettext(
+                "{origin} has coordinates that are not numbers (NaN or infinity) "
+                "in {n} feature (feature {features}): fix or delete it in a GIS "
+                "such as QGIS and export the file again.",
+                "{origin} has coordinates that are not numbers (NaN or infinity) "
+                "in {n} features (feature {features}): fix or delete those "
+                "features in a GIS such as QGIS and export the file again.",
+                len(bad),
+            ).format(origin=origin, n=len(bad), features=feature_list(bad))
         )
 
 
 def feature_list(indices: Any, limit: int = 5) -> str:
     """1-based feature numbers, at most ``limit`` of them, for a message."""
     numbers = [str(int(i) + 1) for i in indices[:limit]]
-    more = f" and {len(indices) - limit:,} more" if len(indices) > limit else ""
-    return ", ".join(numbers) + more
+    if len(indices) <= limit:
+        return ", ".join(numbers)
+    more = len(indices) - limit
+    return ngettext("{numbers} and {n:,} more", "{numbers} and {n:,} more", more).format(
+        numbers=", ".join(numbers), n=more
+    )
 
 
 def _fits_lonlat(geoms) -> bool:
@@ -87,32 +110,52 @@ def clean_geometries(frame, level, origin, notes) -> gpd.GeoDataFrame:
     unwrapped, cut = _cut_at_antimeridian(frame.geometry.values)
     if cut:
         notes.append(
-            f"Level {level} ({origin}): {counted(cut, 'polygon')} drawn across the antimeridian "
-            f"(180°) or beyond it {'was' if cut == 1 else 'were'} cut there into parts on "
-            "each side; read as drawn, a polygon would wrap round the globe the other way."
+            ngettext(
+                "Level {level} ({origin}): {n} polygon drawn across the antimeridian "
+                "(180°) or beyond it was cut there into parts on each side; "
+                "read as drawn, a polygon would wrap round the globe the other way.",
+                "Level {level} ({origin}): {n} polygons drawn across the antimeridian "
+                "(180°) or beyond it were cut there into parts on each side; "
+                "read as drawn, a polygon would wrap round the globe the other way.",
+                cut,
+            ).format(level=level, origin=origin, n=cut)
         )
     geoms, invalid = repair_polygons(unwrapped)
     kept = np.array([g is not None for g in geoms])
     frame = frame.set_geometry(gpd.GeoSeries(geoms, index=frame.index, crs=WGS84))
     if invalid:
         notes.append(
-            f"Level {level} ({origin}): repaired "
-            f"{counted(invalid, 'invalid geometry', 'invalid geometries')} with make_valid "
-            "(polygonal parts kept)."
+            ngettext(
+                "Level {level} ({origin}): repaired {n} invalid geometry with make_valid "
+                "(polygonal parts kept).",
+                "Level {level} ({origin}): repaired {n} invalid geometries with make_valid "
+                "(polygonal parts kept).",
+                invalid,
+            ).format(level=level, origin=origin, n=invalid)
         )
     if missing.sum():
         notes.append(
-            f"Level {level} ({origin}): dropped {counted(int(missing.sum()), 'feature')} "
-            "with empty geometry."
+            ngettext(
+                "Level {level} ({origin}): dropped {n} feature with empty geometry.",
+                "Level {level} ({origin}): dropped {n} features with empty geometry.",
+                int(missing.sum()),
+            ).format(level=level, origin=origin, n=int(missing.sum()))
         )
     not_polygons = int((~kept & ~missing).sum())
     if not_polygons:
         notes.append(
-            f"Level {level} ({origin}): dropped {counted(not_polygons, 'feature')} that are not "
-            "polygons."
+            ngettext(
+                "Level {level} ({origin}): dropped {n} feature that is not a polygon.",
+                "Level {level} ({origin}): dropped {n} features that are not polygons.",
+                not_polygons,
+            ).format(level=level, origin=origin, n=not_polygons)
         )
     if not kept.any():
-        raise BoundaryError(f"{origin} has no polygons: admin boundaries must be (multi)polygons.")
+        raise BoundaryError(
+            _("{origin} has no polygons: admin boundaries must be (multi)polygons.").format(
+                origin=origin
+            )
+        )
     return frame[kept]
 
 

@@ -15,8 +15,10 @@ from crisismap.boundaries.countries import NE_UNITS_IN_ISO3, iso3_from_name, to_
 from crisismap.boundaries.detect import HASC, LayerSchema, first_column, lower_columns
 from crisismap.boundaries.formats import Layer
 from crisismap.boundaries.geometry import WGS84, clean_geometries, polygonal, to_wgs84
-from crisismap.boundaries.model import LoadOptions, counted
-from crisismap.schema import BOUNDARY_COLUMNS
+from crisismap.boundaries.languages import name_columns
+from crisismap.boundaries.model import LoadOptions
+from crisismap.i18n import N_, _, ngettext
+from crisismap.schema import BOUNDARY_COLUMNS, name_column
 
 _CONTRACT = [c for c in BOUNDARY_COLUMNS if c != "geometry"]
 _BLANKS = ("", "None", "none", "NULL", "null", "nan", "NaN")  # never "NA": Namibia
@@ -45,8 +47,11 @@ def build_level(
         code = _natural_earth_codes(raw, code, schema)
     if numeric:
         notes.append(
-            f"Level {level} codes in {origin} ({schema.code}) are stored as numbers: leading "
-            "zeros, if the codes had any, are lost. Export P-codes as text."
+            _(
+                "Level {level} codes in {origin} ({code}) are stored as numbers: "
+                "leading zeros, if the codes had any, are lost. Export P-codes as "
+                "text."
+            ).format(level=level, origin=origin, code=schema.code)
         )
     name = (
         _as_text(raw[schema.name])[0]
@@ -67,6 +72,7 @@ def build_level(
         crs=raw.crs,
         index=raw.index,
     )
+    _add_language_names(frame, raw, schema, notes)
     for col in raw.columns:
         if col == raw.geometry.name or col in (schema.code, schema.name, schema.parent):
             continue
@@ -80,24 +86,59 @@ def build_level(
     frame = clean_geometries(frame, level, origin, notes)
     frame = _fill_codes_and_names(frame, level, origin, schema, notes)
     frame = _unique_codes(frame, level, origin, notes)
-    notes.append(
-        f"Level {level} from {origin}: {counted(len(frame), 'region')} ({schema.kind}; code "
-        f"{schema.code} ({schema.code_kind}), name {schema.name or '(none)'}"
-        + (f", parent {schema.parent}" if schema.parent else "")
-        + ")."
-    )
+    details = {
+        "level": level,
+        "origin": origin,
+        "n": len(frame),
+        "kind": schema.kind,
+        "code": schema.code,
+        "code_kind": schema.code_kind,
+        "name": schema.name or _("(none)"),
+        "parent": schema.parent,
+    }
+    if schema.parent:
+        text = ngettext(
+            "Level {level} from {origin}: {n} region ({kind}; code {code} ({code_kind}), "
+            "name {name}, parent {parent}).",
+            "Level {level} from {origin}: {n} regions ({kind}; code {code} ({code_kind}), "
+            "name {name}, parent {parent}).",
+            len(frame),
+        )
+    else:
+        text = ngettext(
+            "Level {level} from {origin}: {n} region ({kind}; code {code} ({code_kind}), "
+            "name {name}).",
+            "Level {level} from {origin}: {n} regions ({kind}; code {code} ({code_kind}), "
+            "name {name}).",
+            len(frame),
+        )
+    notes.append(text.format(**details))
     frame = frame.reset_index(drop=True)
     return frame[[*_CONTRACT, *[c for c in frame.columns if c not in BOUNDARY_COLUMNS], "geometry"]]
+
+
+def _add_language_names(frame, raw, schema: LayerSchema, notes: list[str]) -> None:
+    """``name:<lang>`` columns for the names the layer has in each language."""
+    found = name_columns(raw, schema)
+    for lang, col in found.items():
+        frame[name_column(lang)] = _as_text(raw[col])[0]
+    if found:
+        notes.append(
+            _("Level {level} names by language: {languages}.").format(
+                level=schema.level,
+                languages=", ".join(f"{lang} ({col})" for lang, col in sorted(found.items())),
+            )
+        )
 
 
 _ISO_3166_2 = re.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}$")
 
 
 CODE_LABELS = {
-    "p-code": "P-code",
+    "p-code": N_("P-code"),
     "iso-3166-2": "ISO 3166-2",
     "iso-3166-1": "ISO 3166-1",
-    "file-id": "the file's own id",
+    "file-id": N_("the file's own id"),
 }
 
 
@@ -107,11 +148,11 @@ def code_kinds(frame: pd.DataFrame) -> dict[str, int]:
     finer rules (the bundled set's ``iso-3166-2-name-match``, ``hasc``...) count as their
     kind."""
     if "code_source" not in frame:
-        return {CODE_LABELS["file-id"]: len(frame)}
+        return {_(CODE_LABELS["file-id"]): len(frame)}
     sources = frame["code_source"].astype("string").fillna("file-id")
     kinds = sources.map(lambda s: next((k for k in CODE_LABELS if s.startswith(k)), "file-id"))
     counts = kinds.value_counts()
-    return {label: int(counts[k]) for k, label in CODE_LABELS.items() if k in counts}
+    return {_(label): int(counts[k]) for k, label in CODE_LABELS.items() if k in counts}
 
 
 def _code_sources(code: pd.Series, schema: LayerSchema) -> pd.Series:
@@ -177,7 +218,7 @@ def _fill_codes_and_names(frame, level, origin, schema, notes) -> gpd.GeoDataFra
     merged = 0
     if anonymous.groupby(base).sum().max() > 1:
         rows = []
-        for _, group in frame[anonymous].groupby(base[anonymous], sort=False):
+        for _key, group in frame[anonymous].groupby(base[anonymous], sort=False):
             row = group.iloc[[0]].copy()
             row["geometry"] = [polygonal(shapely.union_all(group.geometry.values))]
             rows.append(row)
@@ -194,22 +235,44 @@ def _fill_codes_and_names(frame, level, origin, schema, notes) -> gpd.GeoDataFra
             counters[key] = counters.get(key, 0) + 1
             derived.append(f"{key}-X{counters[key]}")
         frame.loc[no_code, "code"] = derived
-        notes.append(
-            f"Level {level} ({origin}): {counted(int(no_code.sum()) + merged, 'row')} "
-            f"without a code in {schema.code}"
-            + (
-                f" ({merged + len(rows)} without a name either, merged per parent)"
-                if merged
-                else ""
+        rows_without = int(no_code.sum()) + merged
+        fields = {
+            "level": level,
+            "origin": origin,
+            "n": rows_without,
+            "column": schema.code,
+            "merged": merged + len(rows) if merged else 0,
+            "example": derived[0],
+        }
+        if merged:
+            text = ngettext(
+                "Level {level} ({origin}): {n} row without a code in {column} ({merged} "
+                "without a name either, merged per parent); they got derived codes "
+                "<parent or country>-X<n> (e.g. {example}).",
+                "Level {level} ({origin}): {n} rows without a code in {column} ({merged} "
+                "without a name either, merged per parent); they got derived codes "
+                "<parent or country>-X<n> (e.g. {example}).",
+                rows_without,
             )
-            + f"; they got derived codes <parent or country>-X<n> (e.g. {derived[0]})."
-        )
+        else:
+            text = ngettext(
+                "Level {level} ({origin}): {n} row without a code in {column}; it got a "
+                "derived code <parent or country>-X<n> (e.g. {example}).",
+                "Level {level} ({origin}): {n} rows without a code in {column}; they got "
+                "derived codes <parent or country>-X<n> (e.g. {example}).",
+                rows_without,
+            )
+        notes.append(text.format(**fields))
     no_name = frame["name"].isna()
     if no_name.any():
         frame.loc[no_name, "name"] = "(unnamed " + frame.loc[no_name, "code"] + ")"
         notes.append(
-            f"Level {level} ({origin}): {counted(int(no_name.sum()), 'region')} without a name, "
-            "shown as '(unnamed <code>)'."
+            ngettext(
+                "Level {level} ({origin}): {n} region without a name, shown as '(unnamed <code>)'.",
+                "Level {level} ({origin}): {n} regions without a name, shown as "
+                "'(unnamed <code>)'.",
+                int(no_name.sum()),
+            ).format(level=level, origin=origin, n=int(no_name.sum()))
         )
     return frame
 
@@ -226,8 +289,8 @@ def _unique_codes(frame, level, origin, notes) -> gpd.GeoDataFrame:
         parts = frame[same]
         rest = frame[~same]
         groups = []
-        for _, group in parts.groupby(["code", "name"], sort=False, dropna=False):
-            for _, sub in group.groupby(group["parent_code"].fillna("\x00"), sort=False):
+        for _key, group in parts.groupby(["code", "name"], sort=False, dropna=False):
+            for _parent, sub in group.groupby(group["parent_code"].fillna("\x00"), sort=False):
                 row = sub.iloc[[0]].copy()
                 row["geometry"] = [polygonal(shapely.union_all(sub.geometry.values))]
                 groups.append(row)
@@ -235,8 +298,13 @@ def _unique_codes(frame, level, origin, notes) -> gpd.GeoDataFrame:
         frame = pd.concat([rest, *groups]).sort_index()
         frame = gpd.GeoDataFrame(frame, geometry="geometry", crs=WGS84)
         notes.append(
-            f"Level {level} ({origin}): merged {counted(merged, 'row')} repeating the code, name "
-            "and parent of another row into it (parts of one region)."
+            ngettext(
+                "Level {level} ({origin}): merged {n} row repeating the code, "
+                "name and parent of another row into it (parts of one region).",
+                "Level {level} ({origin}): merged {n} rows repeating the code, "
+                "name and parent of another row into it (parts of one region).",
+                merged,
+            ).format(level=level, origin=origin, n=merged)
         )
     dup = frame["code"].duplicated(keep="first")
     if dup.any():
@@ -254,8 +322,13 @@ def _unique_codes(frame, level, origin, notes) -> gpd.GeoDataFrame:
             frame.at[idx, "code"] = new
             renamed.append(f"{base} -> {new} ({frame.at[idx, 'name']})")
         notes.append(
-            f"Level {level} ({origin}): {counted(len(renamed), 'code')} repeated by different "
-            f"regions made unique with a suffix, in file order: {'; '.join(renamed[:5])}"
+            ngettext(
+                "Level {level} ({origin}): {n} code repeated by different regions made "
+                "unique with a suffix, in file order: {codes}",
+                "Level {level} ({origin}): {n} codes repeated by different regions made "
+                "unique with a suffix, in file order: {codes}",
+                len(renamed),
+            ).format(level=level, origin=origin, n=len(renamed), codes="; ".join(renamed[:5]))
             + ("…" if len(renamed) > 5 else ".")
         )
     return frame

@@ -30,6 +30,7 @@ from crisismap.boundaries.model import (
 from crisismap.boundaries.vintage import UNKNOWN_DATE, file_date
 from crisismap.boundaries.world import load_world
 from crisismap.errors import BoundaryError
+from crisismap.i18n import _
 
 
 def load_boundaries(
@@ -92,9 +93,12 @@ def _load(
         check_size(path.stat().st_size, path.name, opts.max_bytes)
         return _cached(path, opts, cache_dir, _load_file)
     raise BoundaryError(
-        f"Boundary source {text!r} not found: expected 'world', 'world:<ISO3>' "
-        "(e.g. world:UKR), 'fetched:<ISO3>' (fetched earlier with `crisismap boundaries "
-        "fetch`), or the path of a boundary file or folder."
+        _(
+            "Boundary source {text!r} not found: expected 'world', "
+            "'world:<ISO3>' (e.g. world:UKR), 'fetched:<ISO3>' (fetched "
+            "earlier with `crisismap boundaries fetch`), or the path of a "
+            "boundary file or folder."
+        ).format(text=text)
     )
 
 
@@ -170,8 +174,10 @@ def _load_directory(path: Path, opts: LoadOptions) -> BoundarySet:
     files = data_files(path, notes, recursive=False)
     if not files:
         raise BoundaryError(
-            f"Folder {path} holds no boundary file: expected .geojson, .gpkg, .parquet, "
-            ".topojson, .shp or .zip files (one per admin level)."
+            _(
+                "Folder {path} holds no boundary file: expected .geojson, .gpkg, "
+                ".parquet, .topojson, .shp or .zip files (one per admin level)."
+            ).format(path=path)
         )
     total = sum(p.stat().st_size for p in files)
     check_size(total, path.name, opts.max_expanded_bytes)

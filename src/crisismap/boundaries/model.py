@@ -14,6 +14,7 @@ import geopandas as gpd
 
 from crisismap.boundaries.countries import country_list
 from crisismap.errors import BoundaryError
+from crisismap.i18n import N_, _
 
 DEFAULT_MAX_BYTES = 200 * 1024**2  # an input file or upload
 MAX_EXPANDED_BYTES = 500 * 1024**2  # everything a zip or gzip expands to
@@ -42,7 +43,9 @@ class BoundarySet:
     @property
     def vintage(self) -> str:
         """Source, version and date in one line, for every place that shows the set."""
-        return f"{self.source}; version {self.version}; dated {self.date}"
+        return _("{source}; version {version}; dated {date}").format(
+            source=self.source, version=_said(self.version), date=_said(self.date)
+        )
 
     @property
     def levels_available(self) -> list[int]:
@@ -53,8 +56,9 @@ class BoundarySet:
         if n not in self.levels:
             have = ", ".join(map(str, self.levels_available)) or "none"
             raise BoundaryError(
-                f"Admin level {n} is not in boundary set {self.name!r}: "
-                f"available levels are {have}."
+                _(
+                    "Admin level {n} is not in boundary set {name!r}: available levels are {have}."
+                ).format(n=n, name=self.name, have=have)
             )
         return self.levels[n]
 
@@ -87,10 +91,18 @@ def subset(boundaries: BoundarySet, iso3s: Iterable[str]) -> BoundarySet:
         n: frame[frame["country"].isin(wanted)].reset_index(drop=True)
         for n, frame in boundaries.levels.items()
     }
-    notes = [*boundaries.notes, f"Subset to {', '.join(wanted)}."]
+    notes = [*boundaries.notes, _("Subset to {values}.").format(values=", ".join(wanted))]
     return replace(
         boundaries, name=f"{boundaries.name}:{','.join(wanted)}", levels=levels, notes=notes
     )
+
+
+# What boundaries.vintage says when the files carry no date or version (translated when shown).
+_UNKNOWN = {N_("unknown"), N_("unknown (the files carry no date or version)")}
+
+
+def _said(text: str) -> str:
+    return _(text) if text in _UNKNOWN else text
 
 
 def counted(count: int, noun: str, plural: str | None = None) -> str:

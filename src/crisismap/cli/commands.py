@@ -8,12 +8,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from crisismap import i18n
 from crisismap.cli.common import (
     actor,
     analyse,
     boundary_cache,
     input_options,
     is_public,
+    number,
     output_path,
     progress,
     read_input,
@@ -24,6 +26,7 @@ from crisismap.cli.common import (
     write_output,
 )
 from crisismap.errors import CrisismapError
+from crisismap.i18n import _, ngettext, pgettext
 from crisismap.schema import View
 
 
@@ -39,8 +42,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
         frame = pd.DataFrame([p.to_dict() for p in report.problems])
         path = output_path(args.problems, public=False)  # messages quote raw values
-        write_output(path, to_csv_bytes(frame))
-        progress(f"wrote every problem to {path} (SENSITIVE: quotes raw values; 0600)")
+        write_output(path, to_csv_bytes(frame, localized=True))
+        progress(
+            _("wrote every problem to {path} (SENSITIVE: quotes raw values; 0600)").format(
+                path=path
+            )
+        )
     if args.json:
         summary = report.summary()
         summary["file"] = args.input.name
@@ -55,35 +62,66 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def _write_rejected(path: str | Path, rejected: Any) -> Path:
     """The rejected records (raw values) where the user asked: SENSITIVE_-named, 0600."""
     from crisismap.export import to_csv_bytes
+    from crisismap.records.rejections import META_COLUMNS
 
     out = output_path(path, public=False)
-    write_output(out, to_csv_bytes(rejected))
-    progress(f"wrote {len(rejected):,} rejected records to {out} (SENSITIVE: raw values; 0600)")
+    write_output(out, to_csv_bytes(rejected, localized=META_COLUMNS))  # the file's own: as is
+    n = len(rejected)
+    progress(
+        ngettext(
+            "wrote {n} rejected record to {path} (SENSITIVE: raw values; 0600)",
+            "wrote {n} rejected records to {path} (SENSITIVE: raw values; 0600)",
+            n,
+        ).format(n=number(n), path=out)
+    )
     return out
 
 
 def _print_report(name: str, report: Any, limit: int) -> None:
     from crisismap.problems import UNJOINED_NOTE
 
+    records = ngettext("{n} record", "{n} records", report.records).format(n=number(report.records))
     print(
-        f"{name}: {report.records:,} records, {report.accepted:,} accepted "
-        f"({report.warned:,} with warnings), {report.rejected:,} rejected"
+        _(
+            "{file}: {records}, {accepted} accepted ({warned} with warnings), {rejected} rejected"
+        ).format(
+            file=name,
+            records=records,
+            accepted=number(report.accepted),
+            warned=number(report.warned),
+            rejected=number(report.rejected),
+        )
     )
     print(
-        f"preset: {report.preset}; encoding: {report.encoding}; delimiter: {report.delimiter!r}; "
-        f"date order: {report.date_order}; category separator: {report.category_separator}"
+        _(
+            "preset: {preset}; encoding: {encoding}; delimiter: {delimiter!r}; date order: "
+            "{date_order}; category separator: {separator}"
+        ).format(
+            preset=report.preset,
+            encoding=report.encoding,
+            delimiter=report.delimiter,
+            date_order=report.date_order,
+            separator=report.category_separator,
+        )
     )
-    print("mapping: " + ", ".join(f"{k} <- {v}" for k, v in report.mapping.items()))
-    for note in [n for n in report.notes if n.startswith("Category labels")] + [UNJOINED_NOTE]:
-        print(f"note: {note}")
+    pairs = ", ".join(f"{k} <- {v}" for k, v in report.mapping.items())
+    print(_("mapping: {pairs}").format(pairs=pairs))
+    notes = [n for n in report.notes if n.startswith("Category labels")] + [_(UNJOINED_NOTE)]
+    for note in notes:
+        print(_("note: {note}").format(note=note))
+    severities = {
+        "error": pgettext("severity", "error"),
+        "warning": pgettext("severity", "warning"),
+    }
     for (code, severity), count in sorted(report.counts.items()):
-        print(f"  {severity:<7} {code:<28} {count:>7,}")
+        print(f"  {severities.get(severity, severity):<7} {code:<28} {number(count):>7}")
     for problem in report.problems[:limit]:
-        where = f"line {problem.line}" if problem.line else "file"
-        column = f", column {problem.column}" if problem.column else ""
-        print(f"  {where}{column}: [{problem.code}] {problem.message}")
+        where = _("line {line}").format(line=problem.line) if problem.line else _("file")
+        if problem.column:
+            where = _("{where}, column {column}").format(where=where, column=problem.column)
+        print(f"  {where}: [{problem.code}] {problem.message}")
     if len(report.problems) > limit or report.truncated:
-        print("  … more problems not shown (use --json or --problems FILE for all)")
+        print("  " + _("… more problems not shown (use --json or --problems FILE for all)"))
 
 
 def cmd_join(args: argparse.Namespace) -> int:
@@ -92,16 +130,24 @@ def cmd_join(args: argparse.Namespace) -> int:
 
     if not args.internal:
         raise CrisismapError(
-            "join writes every accepted record with its raw values (names, descriptions, "
-            "exact places), so its output is internal only: add --internal (the file is "
-            f"written as {output_path(args.out, public=False).name}, readable by you only). "
-            "For figures you can publish, use summarize or report."
+            _(
+                "join writes every accepted record with its raw values (names, descriptions, "
+                "exact places), so its output is internal only: add --internal (the file is "
+                "written as {name}, readable by you only). For figures you can publish, use "
+                "summarize or report."
+            ).format(name=output_path(args.out, public=False).name)
         )
     out = output_path(args.out, public=False)
     analysis = analyse(args)
     table = pipeline.join_table(analysis)
     write_output(out, _for_excel(args, "csv", to_csv_bytes(table)))
-    progress(f"wrote {len(table):,} joined records to {out} (SENSITIVE; 0600)")
+    progress(
+        ngettext(
+            "wrote {n} joined record to {path} (SENSITIVE; 0600)",
+            "wrote {n} joined records to {path} (SENSITIVE; 0600)",
+            len(table),
+        ).format(n=number(len(table)), path=out)
+    )
     _print_agreement(analysis)
     return 0
 
@@ -113,17 +159,20 @@ def cmd_records(args: argparse.Namespace) -> int:
     fmt = Path(args.out).suffix.lower().lstrip(".")
     if fmt not in record_table.FORMATS:
         raise CrisismapError(
-            f"--out must end in .csv, .gpkg or .parquet (the format follows it), "
-            f"got {Path(args.out).name!r}."
+            _(
+                "--out must end in .csv, .gpkg or .parquet (the format follows it), got {name!r}."
+            ).format(name=Path(args.out).name)
         )
     _check_table_options(args, fmt)
     out = output_path(args.out, public=False)
     if not args.internal:
         raise CrisismapError(
-            "records writes every record with its raw values (names, descriptions, exact "
-            "places) and the regions it fell in, so its output is internal only: add "
-            f"--internal (the file is written as {out.name}, readable by you only). "
-            "For figures you can publish, use summarize or report."
+            _(
+                "records writes every record with its raw values (names, descriptions, exact "
+                "places) and the regions it fell in, so its output is internal only: add "
+                "--internal (the file is written as {name}, readable by you only). For figures "
+                "you can publish, use summarize or report."
+            ).format(name=out.name)
         )
     analysis = analyse(args)
     files = [(args.input.name, read_input(args.input))]
@@ -132,8 +181,16 @@ def cmd_records(args: argparse.Namespace) -> int:
     )
     write_output(out, record_table.records_bytes(table, fmt, bom=args.bom))
     counts = table[next(c for c in table.columns if c.endswith("status"))].value_counts()
-    said = ", ".join(f"{counts.get(s, 0):,} {s}" for s in record_table.STATUSES)
-    progress(f"wrote {len(table):,} records ({said}) to {out} (SENSITIVE; 0600)")
+    said = _("{accepted} accepted, {warned} warned, {rejected} rejected").format(
+        **{status: number(counts.get(status, 0)) for status in record_table.STATUSES}
+    )
+    progress(
+        ngettext(
+            "wrote {n} record ({counts}) to {path} (SENSITIVE; 0600)",
+            "wrote {n} records ({counts}) to {path} (SENSITIVE; 0600)",
+            len(table),
+        ).format(n=number(len(table)), counts=said, path=out)
+    )
     _print_agreement(analysis)
     return 0
 
@@ -143,8 +200,16 @@ def _print_agreement(analysis: Any) -> None:
         return
     for row in analysis.agreement.itertuples(index=False):
         progress(
-            f"stated admin-{row.level} names: {row.agree:,} of {row.compared:,} agree "
-            f"({row.agreement_rate:.1%}); {row.disagree:,} disagreements"
+            _(
+                "stated admin-{level} names: {agree} of {compared} agree ({rate}); "
+                "{disagree} disagreements"
+            ).format(
+                level=row.level,
+                agree=number(row.agree),
+                compared=number(row.compared),
+                rate=i18n.format_percent(row.agreement_rate, digits=1),
+                disagree=number(row.disagree),
+            )
         )
 
 
@@ -153,22 +218,28 @@ def cmd_summarize(args: argparse.Namespace) -> int:
     fmt = out.suffix.lower().lstrip(".")
     if fmt not in {"csv", "xlsx", "geojson"}:
         raise CrisismapError(
-            f"--out must end in .csv, .xlsx or .geojson (the format follows it), got {out.name!r}."
+            _(
+                "--out must end in .csv, .xlsx or .geojson (the format follows it), got {name!r}."
+            ).format(name=out.name)
         )
     _check_table_options(args, fmt)
     view = view_of(args)
     public = is_public(args)
     if public and args.engine == "dask":
         raise CrisismapError(
-            "--engine dask makes internal figures only for now: add --internal (the output "
-            "is written as SENSITIVE_..., for the team only), or use the local engine for "
-            "public figures."
+            _(
+                "--engine dask makes internal figures only for now: add --internal (the output "
+                "is written as SENSITIVE_..., for the team only), or use the local engine for "
+                "public figures."
+            )
         )
     if public and args.no_categories:
         raise CrisismapError(
-            "--no-categories is available for internal figures only for now: public "
-            "figures are per category, with totals per region, per period and overall. "
-            "Leave --no-categories out, or add --internal for one row per region and period."
+            _(
+                "--no-categories is available for internal figures only for now: public "
+                "figures are per category, with totals per region, per period and overall. "
+                "Leave --no-categories out, or add --internal for one row per region and period."
+            )
         )
     if args.engine == "dask":
         result = _summarize_distributed(args, view)
@@ -190,13 +261,27 @@ def cmd_summarize(args: argparse.Namespace) -> int:
     if args.rejected:
         _write_rejected(args.rejected, result.rejected)
     totals = result.totals
-    rejected = f"; {result.report.rejected:,} rejected" if result.report is not None else ""
+    rejected = (
+        _("; {n} rejected").format(n=number(result.report.rejected))
+        if result.report is not None
+        else ""
+    )
     progress(
-        f"wrote SENSITIVE internal figures, {len(result.summary):,} rows, to {out} "
-        f"(+ {manifest_path.name}; both readable by you only); "
-        f"{totals['accepted']:,} accepted records: {totals['in_regions']:,} in regions, "
-        f"{totals['__outside__']:,} outside, {totals['__not_attributable__']:,} not attributable "
-        f"at level {view.level}{rejected}"
+        _(
+            "wrote SENSITIVE internal figures, {rows} rows, to {path} (+ {manifest}; both "
+            "readable by you only); {accepted} accepted records: {inside} in regions, "
+            "{outside} outside, {unattributable} not attributable at level {level}{rejected}"
+        ).format(
+            rows=number(len(result.summary)),
+            path=out,
+            manifest=manifest_path.name,
+            accepted=number(totals["accepted"]),
+            inside=number(totals["in_regions"]),
+            outside=number(totals["__outside__"]),
+            unattributable=number(totals["__not_attributable__"]),
+            level=view.level,
+            rejected=rejected,
+        )
     )
     return 0
 
@@ -209,7 +294,7 @@ def _summarize_public(
     from crisismap import report
 
     figures = _limited_figures(args, analysis, view, public=True, ledger=release_ledger())
-    title = f"Incidents by admin-{view.level} region"
+    title = _("Incidents by admin-{level} region").format(level=view.level)
     wanted = {"csv": "cells.csv", "xlsx": "figures.xlsx"}.get(fmt, "cells.geojson")
     files = report.figure_files(analysis, figures, title=title, only=wanted, hxl=args.hxl)
     data = _for_excel(args, fmt, files[wanted])
@@ -222,9 +307,15 @@ def _summarize_public(
     if args.rejected:
         _write_rejected(args.rejected, analysis.rejected)
     progress(
-        f"wrote public figures to {out} (+ {manifest_path.name}): figures under {args.k} "
-        f"incidents suppressed with their complements ({hidden_figures(figures):,} figures "
-        "hidden)"
+        _(
+            "wrote public figures to {path} (+ {manifest}): figures under {k} incidents "
+            "suppressed with their complements ({hidden} figures hidden)"
+        ).format(
+            path=out,
+            manifest=manifest_path.name,
+            k=args.k,
+            hidden=number(hidden_figures(figures)),
+        )
     )
     return 0
 
@@ -233,13 +324,17 @@ def _check_table_options(args: argparse.Namespace, fmt: str) -> None:
     """``--hxl`` needs a table (CSV or XLSX), ``--bom`` a CSV: say so rather than ignore it."""
     if getattr(args, "hxl", False) and fmt not in {"csv", "xlsx"}:
         raise CrisismapError(
-            f"--hxl adds a hashtag row to a table, so it needs --out ending in .csv or .xlsx, "
-            f"got .{fmt}: change the ending or leave --hxl out."
+            _(
+                "--hxl adds a hashtag row to a table, so it needs --out ending in .csv or "
+                ".xlsx, got .{fmt}: change the ending or leave --hxl out."
+            ).format(fmt=fmt)
         )
     if getattr(args, "bom", False) and fmt != "csv":
         raise CrisismapError(
-            f"--bom marks a CSV file as UTF-8 for Excel, so it needs --out ending in .csv, "
-            f"got .{fmt}: change the ending or leave --bom out."
+            _(
+                "--bom marks a CSV file as UTF-8 for Excel, so it needs --out ending in .csv, "
+                "got .{fmt}: change the ending or leave --bom out."
+            ).format(fmt=fmt)
         )
 
 
@@ -263,7 +358,7 @@ def _limited_figures(
         k=args.k,
         ledger=ledger,
         time_limit=prepared.export_time_limit(args.time_limit),
-        setting=f"--time-limit (or ${prepared.TIME_LIMIT_ENV})",
+        setting=_("--time-limit (or ${variable})").format(variable=prepared.TIME_LIMIT_ENV),
     )
 
 
@@ -276,13 +371,15 @@ def cmd_trends(args: argparse.Namespace) -> int:
     fmt = out.suffix.lower().lstrip(".")
     if fmt not in {"csv", "xlsx"}:
         raise CrisismapError(
-            f"--out must end in .csv or .xlsx (the format follows it), got {out.name!r}."
+            _("--out must end in .csv or .xlsx (the format follows it), got {name!r}.").format(
+                name=out.name
+            )
         )
     try:
         settings = TrendSettings(baseline=args.baseline, alpha=args.alpha, min_count=args.min_count)
     except ValueError as exc:
         raise CrisismapError(
-            f"--baseline, --alpha or --min-count is out of range: {exc}."
+            _("--baseline, --alpha or --min-count is out of range: {error}.").format(error=exc)
         ) from None
     view = view_of(args)
     public = is_public(args)
@@ -301,13 +398,17 @@ def cmd_trends(args: argparse.Namespace) -> int:
             latest=args.latest,
         ),
         time_limit=prepared.export_time_limit(args.time_limit),
-        what="The trend table",
+        what=_("The trend table"),
     )
     data = trends.export(result, fmt)
     out = output_path(out, public=public)
     write_output(out, data, records=not public)
-    label = "public" if public else "SENSITIVE (internal)"
-    progress(f"{result.sentence()} Wrote the {label} trend table to {out}.")
+    wrote = (
+        _("Wrote the public trend table to {path}.")
+        if public
+        else _("Wrote the SENSITIVE (internal) trend table to {path}.")
+    )
+    progress(f"{result.sentence()} {wrote.format(path=out)}")
     return 0
 
 
@@ -332,7 +433,7 @@ def _parse_masking(spec: str | None) -> Any:
         return None
     from crisismap.publish import Masking
 
-    method, _, rest = spec.partition(":")
+    method, _sep, rest = spec.partition(":")
     parts = [p for p in rest.split(":") if p]
     try:
         if method == "round":
@@ -344,8 +445,10 @@ def _parse_masking(spec: str | None) -> Any:
     except ValueError:
         pass
     raise CrisismapError(
-        f"--mask expects round:DECIMALS or displace:RADIUS_M[:MIN_RADIUS_M] (e.g. displace:5000), "
-        f"got {spec!r}."
+        _(
+            "--mask expects round:DECIMALS or displace:RADIUS_M[:MIN_RADIUS_M] (e.g. "
+            "displace:5000), got {spec!r}."
+        ).format(spec=spec)
     )
 
 
@@ -362,7 +465,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         secret = workspace_secret(args.team)
     analysis = analyse(args)
     pipeline.check_flag_filters(analysis, view)
-    progress("building the report bundle (suppression and PDF can take a few seconds)")
+    progress(_("building the report bundle (suppression and PDF can take a few seconds)"))
     ledger = release_ledger(args.team) if public else None
     with parallel.processes_allowed():  # the PDF drawn in a child while the tables are written
         data = report.build_bundle(
@@ -381,8 +484,12 @@ def cmd_report(args: argparse.Namespace) -> int:
         public=public,
     )
     write_output(out, data, records=not public)
-    label = "public" if public else "SENSITIVE (internal)"
-    progress(f"wrote the {label} report bundle to {out} ({len(data):,} bytes)")
+    wrote = (
+        _("wrote the public report bundle to {path} ({size} bytes)")
+        if public
+        else _("wrote the SENSITIVE (internal) report bundle to {path} ({size} bytes)")
+    )
+    progress(wrote.format(path=out, size=number(len(data))))
     if masking is not None:
         _report_points(data, public)
     return 0
@@ -395,8 +502,9 @@ def _id_column(args: argparse.Namespace) -> None:
     mapped = [m for m in args.map if m.partition("=")[0].strip() == "id"]
     if mapped and mapped != [f"id={args.id_column}"]:
         raise CrisismapError(
-            f"--id-column {args.id_column} and --map {mapped[0]} both name the id column: "
-            "give one of them."
+            _(
+                "--id-column {column} and --map {mapped} both name the id column: give one of them."
+            ).format(column=args.id_column, mapped=mapped[0])
         )
     args.map = [*args.map, f"id={args.id_column}"]
 
@@ -413,15 +521,21 @@ def _masking_secret(args: argparse.Namespace, masking: Any, started: datetime) -
 
     displace = masking.method == "displace"
     if displace and not Workspace.exists(team=args.team):
-        where = f"team {args.team!r} in " if args.team else ""
+        where = (
+            _("team {team!r} in {folder}").format(team=args.team, folder=default_data_dir())
+            if args.team
+            else str(default_data_dir())
+        )
         team = f" --team {args.team}" if args.team else ""
         raise CrisismapError(
-            f"Displaced points need the workspace's secret, but there is no workspace for "
-            f"{where}{default_data_dir()} yet: a secret made now would be made for this one "
-            "export, and exports keyed on different secrets can be averaged to narrow each "
-            "point down. Create the workspace once with `crisismap workspace init"
-            f"{team}` (or open it in the dashboard), keep using that data directory "
-            "($CRISISMAP_DATA_DIR), then run this report again."
+            _(
+                "Displaced points need the workspace's secret, but there is no workspace for "
+                "{where} yet: a secret made now would be made for this one export, and "
+                "exports keyed on different secrets can be averaged to narrow each point "
+                "down. Create the workspace once with {command} (or open it in the "
+                "dashboard), keep using that data directory ($CRISISMAP_DATA_DIR), then run "
+                "this report again."
+            ).format(where=where, command=f"`crisismap workspace init{team}`")
         )
     workspace = Workspace.open(team=args.team)
     workspace.log(actor(), "export", None, command="report", internal=args.internal, mask=args.mask)
@@ -440,13 +554,20 @@ def _report_points(bundle: bytes, public: bool) -> None:
         said = json.loads(archive.read(name))["parameters"]["publication"].get("points") or {}
     if said.get("left_out"):
         progress(
-            f"{said['points']:,} masked points; {said['left_out']:,} record(s) left out: "
-            "every cell of theirs is suppressed"
+            _(
+                "{points} masked points; {left_out} record(s) left out: every cell of theirs "
+                "is suppressed"
+            ).format(points=number(said["points"]), left_out=number(said["left_out"]))
         )
     if said.get("secret_fingerprint"):
-        progress(f"points displaced with the workspace secret {said['secret_fingerprint']}")
+        progress(
+            _("points displaced with the workspace secret {fingerprint}").format(
+                fingerprint=said["secret_fingerprint"]
+            )
+        )
     if said.get("generated_ids"):
-        progress("warning: " + report.id_warning(said["generated_ids"], said["points"]))
+        warning = report.id_warning(said["generated_ids"], said["points"])
+        progress(_("warning: {message}").format(message=warning))
 
 
 def _summarize_distributed(args: argparse.Namespace, view: View) -> Any:
@@ -456,12 +577,14 @@ def _summarize_distributed(args: argparse.Namespace, view: View) -> Any:
 
     if args.fix_swapped:
         raise CrisismapError(
-            "--fix-swapped is not available with --engine dask: check and fix swapped "
-            "coordinates with the local engine first, or leave the option out."
+            _(
+                "--fix-swapped is not available with --engine dask: check and fix swapped "
+                "coordinates with the local engine first, or leave the option out."
+            )
         )
     if not args.input.exists():
-        raise CrisismapError(f"Input {str(args.input)!r} does not exist.")
-    progress(f"loading boundaries {args.boundaries}")
+        raise CrisismapError(_("Input {path!r} does not exist.").format(path=str(args.input)))
+    progress(_("loading boundaries {source}").format(source=args.boundaries))
     return distributed.summarize_input(
         args.input,
         load_boundaries(
@@ -491,15 +614,18 @@ def cmd_boundaries(args: argparse.Namespace) -> int:
         args.source, cache_dir=boundary_cache(), keep_unnamed_overlaps=args.keep_unnamed_overlaps
     )
     print(f"{bset.name}: {bset.source}")
-    print(f"  version: {bset.version}")
-    print(f"  date: {bset.date}")
+    print("  " + _("version: {version}").format(version=bset.version))
+    print("  " + _("date: {date}").format(date=bset.date))
     for level, frame in sorted(bset.levels.items()):
-        codes = ", ".join(f"{kind} {n:,}" for kind, n in code_kinds(frame).items())
-        print(f"  admin-{level}: {len(frame):,} regions; codes: {codes}")
+        codes = ", ".join(f"{kind} {number(n)}" for kind, n in code_kinds(frame).items())
+        regions = ngettext("{n} region", "{n} regions", len(frame)).format(n=number(len(frame)))
+        said = _("admin-{level}: {regions}; codes: {codes}")
+        print("  " + said.format(level=level, regions=regions, codes=codes))
     if bset.checks:
-        print(f"  checks: {counts_text(bset.checks)}. {threshold_text()}")
+        said = _("checks: {counts}. {threshold}")
+        print("  " + said.format(counts=counts_text(bset.checks), threshold=threshold_text()))
     for line in summary_lines(bset.checks):
-        print(f"  check: {line}")
+        print("  " + _("check: {line}").format(line=line))
     for note in bset.notes:
-        print(f"  note: {note}")
+        print("  " + _("note: {note}").format(note=note))
     return 0

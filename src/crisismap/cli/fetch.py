@@ -10,6 +10,7 @@ import argparse
 
 from crisismap.cli.common import boundary_cache, progress
 from crisismap.errors import CrisismapError
+from crisismap.i18n import _
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
@@ -19,8 +20,10 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
     if not args.iso3:
         raise CrisismapError(
-            "`crisismap boundaries fetch` needs a country: write e.g. "
-            "`crisismap boundaries fetch UKR` (ISO 3166-1 alpha-3)."
+            _(
+                "`crisismap boundaries fetch` needs a country: write e.g. "
+                "`crisismap boundaries fetch UKR` (ISO 3166-1 alpha-3)."
+            )
         )
     iso3 = check_iso3(args.iso3)
     source = FetchSource.parse(args.fetch_source or FetchSource.GEOBOUNDARIES.value)
@@ -32,10 +35,12 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     print(first)
     for line in rest:
         print(f"  {line}")
-    print(f"  kept in: {result.fetched.folder}")
+    print("  " + _("kept in: {folder}").format(folder=result.fetched.folder))
     print(
-        f"Use it offline from now on: --boundaries fetched:{iso3} "
-        f"(or {result.boundaries.name} when both sources were fetched)."
+        _(
+            "Use it offline from now on: --boundaries fetched:{iso3} (or {name} when both "
+            "sources were fetched)."
+        ).format(iso3=iso3, name=result.boundaries.name)
     )
     return 0
 
@@ -49,6 +54,8 @@ def check_not_fetch_options(args: argparse.Namespace) -> None:
     ] + (["--level"] if args.level is not None else [])
     if given:
         raise CrisismapError(
-            f"{', '.join(given)} only go with `crisismap boundaries fetch ISO3`; to describe "
-            f"a boundary source write `crisismap boundaries {args.source}` alone."
+            _(
+                "{options} only go with `crisismap boundaries fetch ISO3`; to describe a "
+                "boundary source write `crisismap boundaries {source}` alone."
+            ).format(options=", ".join(given), source=args.source)
         )

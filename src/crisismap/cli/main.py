@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from crisismap import __version__, i18n
-from crisismap.cli import commands
+from crisismap.cli import argparse_text, commands
 from crisismap.cli.common import (
     EXIT_BAD_INPUT,
     add_input_options,
@@ -21,10 +21,11 @@ from crisismap.cli.common import (
 )
 from crisismap.cli.workspace import add_workspace_parser
 from crisismap.errors import CrisismapError
+from crisismap.i18n import N_, _
 
 EXIT_INTERRUPTED = 130  # the shell's status for a command stopped by Ctrl-C
 
-REJECTED_HELP = (
+REJECTED_HELP = N_(
     "also write the rejected records with their reasons: raw values, so the file is "
     "internal, named SENSITIVE_<OUT> and readable by you only"
 )
@@ -33,40 +34,50 @@ REJECTED_HELP = (
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="crisismap",
-        description="Validate incident records, join them to admin boundaries, aggregate, export.",
+        description=_(
+            "Validate incident records, join them to admin boundaries, aggregate, export."
+        ),
     )
-    parser.add_argument("--version", action="version", version=f"crisismap {__version__}")
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"crisismap {__version__}",
+        help=_("show the version number and exit"),
+    )
     parser.add_argument(
         "--lang",
         metavar="LANG",
-        help="language of messages and outputs: "
-        + ", ".join(f"{code} ({name})" for code, name in i18n.LANGUAGES.items())
-        + "; default: $CRISISMAP_LANG, else the system's language when shipped, else en",
+        help=_(
+            "language of messages and outputs: {languages}; default: $CRISISMAP_LANG, else the "
+            "system's language when shipped, else en"
+        ).format(languages=", ".join(f"{code} ({name})" for code, name in i18n.LANGUAGES.items())),
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("validate", help="validate an incident file and report every problem")
+    p = sub.add_parser("validate", help=_("validate an incident file and report every problem"))
     add_input_options(p)
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--rejected", metavar="OUT.csv", help=REJECTED_HELP)
+    p.add_argument("--json", action="store_true", help=_("print one JSON object"))
+    p.add_argument("--rejected", metavar="OUT.csv", help=_(REJECTED_HELP))
     p.add_argument(
         "--problems",
         metavar="OUT.csv",
-        help="write every problem found (they quote raw values: named SENSITIVE_..., 0600)",
+        help=_("write every problem found (they quote raw values: named SENSITIVE_..., 0600)"),
     )
-    p.add_argument("--max-problems", type=int, default=50, help="problems to print (default 50)")
+    p.add_argument("--max-problems", type=int, default=50, help=_("problems to print (default 50)"))
     p.set_defaults(func=commands.cmd_validate)
 
     p = sub.add_parser(
-        "join", help="attribute each accepted record to a region at every level (internal)"
+        "join", help=_("attribute each accepted record to a region at every level (internal)")
     )
     add_input_options(p)
     add_join_options(p)
     p.add_argument(
         "--internal",
         action="store_true",
-        help="required: the joined table holds every record with its raw values, so it is "
-        "internal only (written as SENSITIVE_<OUT>, readable by you only)",
+        help=_(
+            "required: the joined table holds every record with its raw values, so it is "
+            "internal only (written as SENSITIVE_<OUT>, readable by you only)"
+        ),
     )
     p.add_argument("--out", required=True, metavar="OUT.csv")
     add_table_options(p)
@@ -74,147 +85,168 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "records",
-        help="every record with its original columns and the regions it was joined to "
-        "(internal: CSV, GeoPackage or Parquet)",
+        help=_(
+            "every record with its original columns and the regions it was joined to "
+            "(internal: CSV, GeoPackage or Parquet)"
+        ),
     )
     add_input_options(p)
     add_join_options(p)
     p.add_argument(
         "--internal",
         action="store_true",
-        help="required: the table holds every record with its raw values, so it is internal "
-        "only (written as SENSITIVE_<OUT>, readable by you only)",
+        help=_(
+            "required: the table holds every record with its raw values, so it is internal "
+            "only (written as SENSITIVE_<OUT>, readable by you only)"
+        ),
     )
     p.add_argument(
         "--out",
         required=True,
         metavar="OUT.csv|OUT.gpkg|OUT.parquet",
-        help="the format follows the ending; GeoPackage and Parquet hold points in EPSG:4326",
+        help=_("the format follows the ending; GeoPackage and Parquet hold points in EPSG:4326"),
     )
     p.add_argument(
         "--no-rejected",
         action="store_true",
-        help="leave out the rejected records (by default they are listed with their reasons)",
+        help=_("leave out the rejected records (by default they are listed with their reasons)"),
     )
     add_table_options(p)
     p.set_defaults(func=commands.cmd_records)
 
     p = sub.add_parser(
-        "summarize", help="region x period x category figures, exported (public unless --internal)"
+        "summarize",
+        help=_("region x period x category figures, exported (public unless --internal)"),
     )
     add_input_options(p)
     add_join_options(p)
-    p.add_argument("--level", type=int, required=True, help="admin level to summarise at")
+    p.add_argument("--level", type=int, required=True, help=_("admin level to summarise at"))
     p.add_argument(
-        "--period", default="month", help="day, week, acled-week, month, quarter or year"
+        "--period", default="month", help=_("day, week, acled-week, month, quarter or year")
     )
     p.add_argument(
         "--out",
         required=True,
         metavar="OUT.csv|OUT.xlsx|OUT.geojson",
-        help="where the figures go (the format follows the ending); with --internal the "
-        "file is written as SENSITIVE_<OUT> beside it",
+        help=_(
+            "where the figures go (the format follows the ending); with --internal the "
+            "file is written as SENSITIVE_<OUT> beside it"
+        ),
     )
     p.add_argument(
         "--manifest",
-        help="provenance manifest path (default: beside --out; SENSITIVE_ with --internal)",
+        help=_("provenance manifest path (default: beside --out; SENSITIVE_ with --internal)"),
     )
-    p.add_argument("--rejected", metavar="OUT.csv", help=REJECTED_HELP)
+    p.add_argument("--rejected", metavar="OUT.csv", help=_(REJECTED_HELP))
     add_table_options(p, hxl=True)
     add_view_filters(p)
     p.add_argument(
         "--no-categories",
         action="store_true",
-        help="one row per region and period (with --internal)",
+        help=_("one row per region and period (with --internal)"),
     )
-    add_publication_options(p, what="exact figures")
+    add_publication_options(p, what=N_("exact figures"))
     _add_time_limit(p)
     p.add_argument(
         "--engine",
         choices=["local", "dask"],
         default="local",
-        help="local: this process; dask (with --internal): join and count on a dask cluster "
-        "(INPUT may also be a folder of Parquet partitions of validated records)",
+        help=_(
+            "local: this process; dask (with --internal): join and count on a dask cluster "
+            "(INPUT may also be a folder of Parquet partitions of validated records)"
+        ),
     )
     p.add_argument(
         "--scheduler",
         metavar="ADDRESS",
-        help="dask scheduler address, e.g. tcp://10.0.0.5:8786 (with --engine dask; "
-        "default: a local cluster)",
+        help=_(
+            "dask scheduler address, e.g. tcp://10.0.0.5:8786 (with --engine dask; "
+            "default: a local cluster)"
+        ),
     )
     p.set_defaults(func=commands.cmd_summarize)
 
     p = sub.add_parser(
-        "report", help="one ZIP: PDF brief, figures, manifest (public unless --internal)"
+        "report", help=_("one ZIP: PDF brief, figures, manifest (public unless --internal)")
     )
     add_input_options(p)
     add_join_options(p)
-    p.add_argument("--level", type=int, required=True, help="admin level to report at")
-    p.add_argument("--period", default="month", help="week, acled-week, month, quarter or year")
+    p.add_argument("--level", type=int, required=True, help=_("admin level to report at"))
+    p.add_argument("--period", default="month", help=_("week, acled-week, month, quarter or year"))
     add_view_filters(p)
-    p.add_argument("--title", help="title of the brief")
-    add_publication_options(p, what="a bundle with exact figures and the input file names")
+    p.add_argument("--title", help=_("title of the brief"))
+    add_publication_options(p, what=N_("a bundle with exact figures and the input file names"))
     _add_time_limit(p)
     p.add_argument(
         "--mask",
         metavar="round:D|displace:R[:MIN]",
-        help="add masked incident points (rounded to D decimals, or displaced R metres)",
+        help=_("add masked incident points (rounded to D decimals, or displaced R metres)"),
     )
     p.add_argument(
         "--id-column",
         metavar="NAME",
-        help="the file's id column, which keys each displaced point (the same as --map "
-        "id=NAME); without one, ids are generated from each record's fields and points move "
-        "whenever a column is added or changed",
+        help=_(
+            "the file's id column, which keys each displaced point (the same as --map "
+            "id=NAME); without one, ids are generated from each record's fields and points move "
+            "whenever a column is added or changed"
+        ),
     )
     p.add_argument(
         "--out",
         metavar="REPORT.zip",
-        help="default: crisismap_report_adminN_P.zip (SENSITIVE_ first with --internal)",
+        help=_("default: crisismap_report_adminN_P.zip (SENSITIVE_ first with --internal)"),
     )
     p.add_argument(
         "--team",
-        help="key the masking and the manifest's input fingerprints on this team's workspace "
-        "secret (default: the local workspace's; make it first with `crisismap workspace init`)",
+        help=_(
+            "key the masking and the manifest's input fingerprints on this team's workspace "
+            "secret (default: the local workspace's; make it first with `crisismap workspace init`)"
+        ),
     )
     p.set_defaults(func=commands.cmd_report)
 
     p = sub.add_parser(
         "trends",
-        help="where incidents rose or fell: each region's latest period against its own past "
-        "(public unless --internal)",
+        help=_(
+            "where incidents rose or fell: each region's latest period against its own past "
+            "(public unless --internal)"
+        ),
     )
     add_input_options(p)
     add_join_options(p)
-    p.add_argument("--level", type=int, required=True, help="admin level to compare at")
-    p.add_argument("--period", default="week", help="week, month, quarter or year (default week)")
+    p.add_argument("--level", type=int, required=True, help=_("admin level to compare at"))
+    p.add_argument(
+        "--period", default="week", help=_("week, month, quarter or year (default week)")
+    )
     add_view_filters(p)
     p.add_argument(
         "--baseline",
         type=int,
         default=8,
-        help="previous periods each region is compared with (default 8)",
+        help=_("previous periods each region is compared with (default 8)"),
     )
     p.add_argument(
         "--alpha",
         type=float,
         default=0.05,
-        help="false-alarm rate across the table's regions (default 0.05)",
+        help=_("false-alarm rate across the table's regions (default 0.05)"),
     )
     p.add_argument(
         "--min-count",
         type=int,
         default=3,
-        help="incidents a region needs in the period to be called rising (default 3)",
+        help=_("incidents a region needs in the period to be called rising (default 3)"),
     )
     p.add_argument(
         "--latest",
         metavar="PERIOD",
-        help="the period to compare, as labelled in summaries (default: the last one the "
-        "data covers completely)",
+        help=_(
+            "the period to compare, as labelled in summaries (default: the last one the "
+            "data covers completely)"
+        ),
     )
     p.add_argument("--out", required=True, metavar="OUT.csv|OUT.xlsx")
-    add_publication_options(p, what="exact figures")
+    add_publication_options(p, what=N_("exact figures"))
     _add_time_limit(p)
     p.set_defaults(func=commands.cmd_trends)
 
@@ -222,27 +254,29 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "boundaries",
-        help="describe a boundary source, or fetch a country's current boundaries (online)",
+        help=_("describe a boundary source, or fetch a country's current boundaries (online)"),
         usage="crisismap boundaries SOURCE\n"
         "       crisismap boundaries fetch ISO3 [--source geoboundaries|cod-ab] [--level N]",
     )
     p.add_argument(
         "source",
-        help="boundary file or directory, world, world:ISO3, or fetched:ISO3 (fetched "
-        "earlier); or 'fetch' to download a country's current boundaries once (online)",
+        help=_(
+            "boundary file or directory, world, world:ISO3, or fetched:ISO3 (fetched "
+            "earlier); or 'fetch' to download a country's current boundaries once (online)"
+        ),
     )
-    p.add_argument("iso3", nargs="?", metavar="ISO3", help="with fetch: the country, e.g. UKR")
+    p.add_argument("iso3", nargs="?", metavar="ISO3", help=_("with fetch: the country, e.g. UKR"))
     p.add_argument(
         "--source",
         dest="fetch_source",
         metavar="geoboundaries|cod-ab",
-        help="with fetch: geoBoundaries gbOpen (default) or OCHA's COD-AB on HDX",
+        help=_("with fetch: geoBoundaries gbOpen (default) or OCHA's COD-AB on HDX"),
     )
     p.add_argument(
         "--level",
         type=int,
         metavar="N",
-        help="with fetch: admin levels 0 to N (default 2; fewer where the source has fewer)",
+        help=_("with fetch: admin levels 0 to N (default 2; fewer where the source has fewer)"),
     )
     add_keep_unnamed(p)
     p.set_defaults(func=commands.cmd_boundaries)
@@ -254,8 +288,10 @@ def _add_time_limit(p: argparse.ArgumentParser) -> None:
         "--time-limit",
         type=float,
         metavar="SECONDS",
-        help="stop protecting the figures after this long, with a sentence saying what to do "
-        "(default: $CRISISMAP_EXPORT_TIME_LIMIT or 120; 0: no limit)",
+        help=_(
+            "stop protecting the figures after this long, with a sentence saying what to do "
+            "(default: $CRISISMAP_EXPORT_TIME_LIMIT or 120; 0: no limit)"
+        ),
     )
 
 
@@ -270,16 +306,26 @@ def _check_numbers(args: argparse.Namespace) -> None:
         value = getattr(args, name, None)
         if value is not None and not (abs(value) < float("inf") and value >= least):
             option = "--" + name.replace("_", "-")
-            raise CrisismapError(f"{option} expects a number of {least} or more, got {value}.")
+            raise CrisismapError(
+                _("{option} expects a number of {least} or more, got {value}.").format(
+                    option=option, least=least, value=value
+                )
+            )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        i18n.set_language(language_asked(argv))
+        lang = language_asked(argv)
     except i18n.UnknownLanguage as exc:
-        print(f"crisismap: error: {exc}", file=sys.stderr)
+        print(error_line(str(exc)), file=sys.stderr)
         return EXIT_BAD_INPUT
+    with i18n.using(lang):  # the caller's language again after (tests call main in-process)
+        return _run(argv)
+
+
+def _run(argv: list[str]) -> int:
+    argparse_text.install()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -287,14 +333,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         check_publication(args)
         return _exiting(int(args.func(args) or 0))
     except CrisismapError as exc:
-        print(f"crisismap: error: {exc}", file=sys.stderr)
+        print(error_line(str(exc)), file=sys.stderr)
         return _exiting(EXIT_BAD_INPUT)
     except OSError as exc:
-        print(f"crisismap: error: {exc.strerror or exc}: {exc.filename or ''}", file=sys.stderr)
+        detail = f"{exc.strerror or exc}: {exc.filename or ''}"
+        print(error_line(detail), file=sys.stderr)
         return _exiting(EXIT_BAD_INPUT)
     except KeyboardInterrupt:
-        print("crisismap: interrupted (Ctrl-C): nothing more was written.", file=sys.stderr)
+        print(_("crisismap: interrupted (Ctrl-C): nothing more was written."), file=sys.stderr)
         return _exiting(EXIT_INTERRUPTED)
+
+
+def error_line(message: str) -> str:
+    """``crisismap: error: …`` in the user's language."""
+    return _("crisismap: error: {message}").format(message=message)
 
 
 def language_asked(argv: Sequence[str], environ: dict[str, str] | None = None) -> str:

@@ -11,10 +11,12 @@ from crisismap.cli.common import (
     actor,
     add_input_options,
     input_options,
+    number,
     read_input,
     validated,
     write_output,
 )
+from crisismap.i18n import _, ngettext
 
 
 def _quoted(name: str) -> str:
@@ -59,16 +61,20 @@ def _ws_init(args: argparse.Namespace) -> int:
     fingerprint = secret_fingerprint(ws.secret)
     if existed:
         print(
-            f"The workspace {ws.db_path} already exists; its displacement secret "
-            f"(fingerprint {fingerprint}) is kept: every masked export reuses it."
+            _(
+                "The workspace {path} already exists; its displacement secret (fingerprint "
+                "{fingerprint}) is kept: every masked export reuses it."
+            ).format(path=ws.db_path, fingerprint=fingerprint)
         )
         return 0
     ws.log(actor(), "init", None, secret_fingerprint=fingerprint)
     print(
-        f"Created the workspace {ws.db_path} with its displacement secret (fingerprint "
-        f"{fingerprint}). Every masked export from it reuses that secret, so keep using this "
-        f"data directory and back it up with {_again(args, 'backup FILE')}: never make a "
-        "new workspace for one export."
+        _(
+            "Created the workspace {path} with its displacement secret (fingerprint "
+            "{fingerprint}). Every masked export from it reuses that secret, so keep using "
+            "this data directory and back it up with {backup}: never make a new workspace for "
+            "one export."
+        ).format(path=ws.db_path, fingerprint=fingerprint, backup=_again(args, "backup FILE"))
     )
     return 0
 
@@ -83,7 +89,11 @@ def _ws_list(args: argparse.Namespace, ws: Any) -> int:
         return 0
     for info in infos:
         records = info.report.get("records")
-        counted = f"{records:,} records" if isinstance(records, int) else f"{info.size:,} B"
+        counted = (
+            ngettext("{n} record", "{n} records", records).format(n=number(records))
+            if isinstance(records, int)
+            else _("{n} B").format(n=number(info.size))
+        )
         print(
             f"{info.id}  {info.kind:<10} {info.created[:10]}  {counted:>16}  {printable(info.name)}"
         )
@@ -104,27 +114,43 @@ def _ws_add(args: argparse.Namespace, ws: Any) -> int:
         report_summary=report.summary(),
         actor=actor(),
     )
-    verb = "was already saved as" if info.already_saved else "saved as"
+    said = (
+        _("{file} was already saved as {id} ({name}): {counts}")
+        if info.already_saved
+        else _("{file} saved as {id} ({name}): {counts}")
+    )
+    counts = _("{records} records, {accepted} accepted, {rejected} rejected").format(
+        records=number(report.records),
+        accepted=number(report.accepted),
+        rejected=number(report.rejected),
+    )
     print(
-        f"{_quoted(args.input.name)} {verb} {info.id} ({_quoted(info.name)}): "
-        f"{report.records:,} records, {report.accepted:,} accepted, {report.rejected:,} rejected"
+        said.format(
+            file=_quoted(args.input.name), id=info.id, name=_quoted(info.name), counts=counts
+        )
     )
     return 0
 
 
 def _ws_rename(args: argparse.Namespace, ws: Any) -> int:
     info = ws.rename(args.id, args.name, actor=actor())
-    print(f"{info.id} is now {_quoted(info.name)}")
+    print(_("{id} is now {name}").format(id=info.id, name=_quoted(info.name)))
     return 0
 
 
 def _ws_remove(args: argparse.Namespace, ws: Any) -> int:
     info = ws.delete(args.id, actor=actor())
     print(
-        f"{info.id} ({_quoted(info.name)}) moved to the trash: its bytes are kept for "
-        f"{ws.trash_days:g} days, then purged. Restore it with "
-        f"{_again(args, 'restore ' + info.id)}, or erase it now with "
-        f"{_again(args, 'purge ' + info.id)}."
+        _(
+            "{id} ({name}) moved to the trash: its bytes are kept for {days} days, then "
+            "purged. Restore it with {restore}, or erase it now with {purge}."
+        ).format(
+            id=info.id,
+            name=_quoted(info.name),
+            days=number(ws.trash_days),
+            restore=_again(args, "restore " + info.id),
+            purge=_again(args, "purge " + info.id),
+        )
     )
     return 0
 
@@ -134,7 +160,11 @@ def _ws_export(args: argparse.Namespace, ws: Any) -> int:
     data = ws.get_bytes(args.id)
     ws.log(actor(), "export", info.id, name=info.name, out=str(args.out), sha256=info.sha256)
     write_output(args.out, data)
-    print(f"{info.id} written to {args.out} (SHA-256 verified, readable by you only)")
+    print(
+        _("{id} written to {out} (SHA-256 verified, readable by you only)").format(
+            id=info.id, out=args.out
+        )
+    )
     return 0
 
 
@@ -143,8 +173,12 @@ def _ws_check(args: argparse.Namespace, ws: Any) -> int:
 
     problems = ws.check()
     for problem in problems:
-        print(f"problem: {printable(problem)}")
-    print("workspace OK" if not problems else f"{len(problems)} problem(s)")
+        print(_("problem: {problem}").format(problem=printable(problem)))
+    if problems:
+        n = len(problems)
+        print(ngettext("{n} problem", "{n} problems", n).format(n=number(n)))
+    else:
+        print(_("workspace OK"))
     return 0 if not problems else 1
 
 
@@ -155,7 +189,14 @@ def _ws_audit(args: argparse.Namespace, ws: Any) -> int:
     if args.csv:
         data = ws.audit_csv()
         write_output(args.csv, data)  # names and who did what: owner-only
-        print(f"wrote the audit log ({len(ws.audit_log()):,} entries) to {args.csv}")
+        n = len(ws.audit_log())
+        print(
+            ngettext(
+                "wrote the audit log ({n} entry) to {out}",
+                "wrote the audit log ({n} entries) to {out}",
+                n,
+            ).format(n=number(n), out=args.csv)
+        )
         return 0
     for entry in ws.audit_log(args.limit):
         details = json.dumps(entry.details, ensure_ascii=False, sort_keys=True)
@@ -173,26 +214,26 @@ def _ws_trash(args: argparse.Namespace, ws: Any) -> int:
     infos = ws.trash()
     pending = ws.pending_purges()
     if not infos and not pending:
-        print("The trash is empty.")
+        print(_("The trash is empty."))
     for info in infos:
-        print(
-            f"{info.id}  {info.kind:<10} deleted {info.deleted_at} by "
-            f"{printable(info.deleted_by)}, purged after {ws.purge_due_at(info)}  "
-            f"{printable(info.name)}"
+        said = _("deleted {when} by {who}, purged after {due}").format(
+            when=info.deleted_at, who=printable(info.deleted_by), due=ws.purge_due_at(info)
         )
+        print(f"{info.id}  {info.kind:<10} {said}  {printable(info.name)}")
     for dataset_id, requested, by in pending:
-        print(
-            f"{dataset_id}  purge pending since {requested} (by {printable(by)}): a reader "
-            f"still held the workspace; {_again(args, 'purge')} retries"
-        )
+        said = _(
+            "purge pending since {when} (by {who}): a reader still held the workspace; "
+            "{purge} retries"
+        ).format(when=requested, who=printable(by), purge=_again(args, "purge"))
+        print(f"{dataset_id}  {said}")
     if infos:
-        print(f"Restore one with {_again(args, 'restore ID')}.")
+        print(_("Restore one with {restore}.").format(restore=_again(args, "restore ID")))
     return 0
 
 
 def _ws_restore(args: argparse.Namespace, ws: Any) -> int:
     info = ws.restore(args.id, actor=actor())
-    print(f"{info.id} ({_quoted(info.name)}) restored from the trash")
+    print(_("{id} ({name}) restored from the trash").format(id=info.id, name=_quoted(info.name)))
     return 0
 
 
@@ -202,25 +243,39 @@ def _ws_purge(args: argparse.Namespace, ws: Any) -> int:
     for dataset_id in result.purged:
         name = f" ({_quoted(names[dataset_id])})" if dataset_id in names else ""
         print(
-            f"{dataset_id}{name} purged: bytes overwritten, write-ahead log checkpointed "
-            "and emptied (verified)"
+            _(
+                "{id}{name} purged: bytes overwritten, write-ahead log checkpointed and "
+                "emptied (verified)"
+            ).format(id=dataset_id, name=name)
         )
     for dataset_id in result.pending:
         print(
-            f"{dataset_id} purge PENDING: another connection still reads the workspace, so "
-            f"the bytes are still in the file; run {_again(args, 'purge')} again once it "
-            "is done (opening the workspace also retries)"
+            _(
+                "{id} purge PENDING: another connection still reads the workspace, so the "
+                "bytes are still in the file; run {purge} again once it is done (opening the "
+                "workspace also retries)"
+            ).format(id=dataset_id, purge=_again(args, "purge"))
         )
     if not result.purged and not result.pending:
-        print("Nothing to purge" + (" that old" if args.older_than is not None else "") + ".")
+        print(
+            _("Nothing to purge that old.")
+            if args.older_than is not None
+            else _("Nothing to purge.")
+        )
     return 1 if result.pending else 0
 
 
 def _ws_backup(args: argparse.Namespace, ws: Any) -> int:
     path = ws.backup(args.out, actor=actor())
     print(
-        f"Backed up the workspace to {path} ({path.stat().st_size:,} bytes, readable by you "
-        f"only). Restore it with {_again(args, 'restore-backup ' + str(path))}."
+        _(
+            "Backed up the workspace to {path} ({size} bytes, readable by you only). Restore "
+            "it with {restore}."
+        ).format(
+            path=path,
+            size=number(path.stat().st_size),
+            restore=_again(args, "restore-backup " + str(path)),
+        )
     )
     return 0
 
@@ -232,8 +287,10 @@ def _ws_restore_backup(args: argparse.Namespace) -> int:
         args.input, getattr(args, "data_dir", None), getattr(args, "team", None), actor=actor()
     )
     print(
-        f"Restored the workspace {ws.db_path} from {args.input}; the workspace as it was is "
-        f"kept in {ws.previous_copy} (restore that file to undo)."
+        _(
+            "Restored the workspace {path} from {backup}; the workspace as it was is kept in "
+            "{previous} (restore that file to undo)."
+        ).format(path=ws.db_path, backup=args.input, previous=ws.previous_copy)
     )
     return 0
 
@@ -265,12 +322,12 @@ def _workspace_options(top: bool) -> argparse.ArgumentParser:
     options.add_argument(
         "--data-dir",
         default=default,
-        help="data directory (default: $CRISISMAP_DATA_DIR or ~/.local/share/crisismap)",
+        help=_("data directory (default: $CRISISMAP_DATA_DIR or ~/.local/share/crisismap)"),
     )
     options.add_argument(
         "--team",
         default=default,
-        help="the team's workspace (<data dir>/teams/TEAM); default: the local workspace",
+        help=_("the team's workspace (<data dir>/teams/TEAM); default: the local workspace"),
     )
     return options
 
@@ -279,7 +336,7 @@ def add_workspace_parser(sub: Any) -> None:
     p = sub.add_parser(
         "workspace",
         parents=[_workspace_options(top=True)],
-        help="a workspace the dashboard opens (list, add, remove, trash, audit, backup...)",
+        help=_("a workspace the dashboard opens (list, add, remove, trash, audit, backup...)"),
     )
     common = [_workspace_options(top=False)]
     actions = p.add_subparsers(dest="action", required=True)
@@ -287,46 +344,48 @@ def add_workspace_parser(sub: Any) -> None:
     def action(name: str, text: str) -> argparse.ArgumentParser:
         return actions.add_parser(name, parents=common, help=text)
 
-    action("init", "create the workspace and its displacement secret (once, before exports)")
-    q = action("list", "saved datasets, newest first")
+    action("init", _("create the workspace and its displacement secret (once, before exports)"))
+    q = action("list", _("saved datasets, newest first"))
     q.add_argument("--kind", choices=["incidents", "boundaries"])
-    q.add_argument("--json", action="store_true", help="print a JSON list")
-    q = action("add", "validate an incident CSV and save it for the dashboard")
+    q.add_argument("--json", action="store_true", help=_("print a JSON list"))
+    q = action("add", _("validate an incident CSV and save it for the dashboard"))
     add_input_options(q)
-    q.add_argument("--name", help="name the dashboard lists (default: the file name)")
-    q = action("rename", "give a saved dataset a new name")
+    q.add_argument("--name", help=_("name the dashboard lists (default: the file name)"))
+    q = action("rename", _("give a saved dataset a new name"))
     q.add_argument("id")
     q.add_argument("name")
-    q = action("remove", "move a saved dataset to the trash (restorable until purged)")
+    q = action("remove", _("move a saved dataset to the trash (restorable until purged)"))
     q.add_argument("id")
-    q = action("export", "write a saved dataset's original bytes to a file (0600)")
+    q = action("export", _("write a saved dataset's original bytes to a file (0600)"))
     q.add_argument("id")
     q.add_argument("out", metavar="OUT")
-    action("check", "verify every saved dataset against its SHA-256")
-    q = action("audit", "print the audit log, newest first: who did what, when")
-    q.add_argument("--csv", metavar="OUT.csv", help="write the whole log as CSV (0600) instead")
-    q.add_argument("--limit", type=int, help="print only the newest N entries")
-    action("trash", "datasets in the trash, when each will be purged, pending purges")
-    q = action("restore", "take a dataset out of the trash")
+    action("check", _("verify every saved dataset against its SHA-256"))
+    q = action("audit", _("print the audit log, newest first: who did what, when"))
+    q.add_argument("--csv", metavar="OUT.csv", help=_("write the whole log as CSV (0600) instead"))
+    q.add_argument("--limit", type=int, help=_("print only the newest N entries"))
+    action("trash", _("datasets in the trash, when each will be purged, pending purges"))
+    q = action("restore", _("take a dataset out of the trash"))
     q.add_argument("id")
     q = action(
         "purge",
-        "erase datasets in the trash for good: bytes overwritten, log emptied "
-        "(exit code 1 while a reader keeps a purge pending)",
+        _(
+            "erase datasets in the trash for good: bytes overwritten, log emptied "
+            "(exit code 1 while a reader keeps a purge pending)"
+        ),
     )
-    q.add_argument("id", nargs="?", help="one dataset in the trash (default: the whole trash)")
+    q.add_argument("id", nargs="?", help=_("one dataset in the trash (default: the whole trash)"))
     q.add_argument(
-        "--older-than", type=float, metavar="DAYS", help="only datasets deleted DAYS ago or more"
+        "--older-than", type=float, metavar="DAYS", help=_("only datasets deleted DAYS ago or more")
     )
     q.add_argument(
         "--wait",
         type=float,
         default=5.0,
         metavar="SECONDS",
-        help="how long to retry while another connection reads the workspace (default 5)",
+        help=_("how long to retry while another connection reads the workspace (default 5)"),
     )
-    q = action("backup", "copy the whole workspace into a new file (SQLite online backup)")
+    q = action("backup", _("copy the whole workspace into a new file (SQLite online backup)"))
     q.add_argument("out", metavar="OUT")
-    q = action("restore-backup", "replace the workspace with a backup (the current one is kept)")
+    q = action("restore-backup", _("replace the workspace with a backup (the current one is kept)"))
     q.add_argument("input", type=Path, metavar="IN")
     p.set_defaults(func=cmd_workspace)

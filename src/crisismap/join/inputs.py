@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from crisismap.errors import BoundaryError
+from crisismap.i18n import _
 from crisismap.join.index import _index_for, _LevelIndex
 from crisismap.schema import MatchStatus
 
@@ -24,8 +25,10 @@ def _level_frames(levels: Any) -> dict[int, Any]:
     mapping = getattr(levels, "levels", levels)
     if not isinstance(mapping, Mapping) or not mapping:
         raise BoundaryError(
-            "Expected boundary levels as a non-empty {level: GeoDataFrame} mapping (or a "
-            f"BoundarySet), got {type(levels).__name__}. Load a boundary set first."
+            _(
+                "Expected boundary levels as a non-empty {{level: GeoDataFrame}} "
+                "mapping (or a BoundarySet), got {name}. Load a boundary set first."
+            ).format(name=type(levels).__name__)
         )
     frames = {}
     for level in sorted(mapping):
@@ -33,14 +36,19 @@ def _level_frames(levels: Any) -> dict[int, Any]:
         missing = {"code", "geometry"} - set(frame.columns)
         if missing:
             raise BoundaryError(
-                f"Admin level {level} lacks column(s) {sorted(missing)}; expected code, name, "
-                "parent_code, geometry. Load boundaries through crisismap.boundaries."
+                _(
+                    "Admin level {level} lacks column(s) {missing}; expected code, "
+                    "name, parent_code, geometry. Load boundaries through "
+                    "crisismap.boundaries."
+                ).format(level=level, missing=sorted(missing))
             )
         crs = getattr(frame, "crs", None)
         if crs is not None and crs.to_epsg() != 4326:
             raise BoundaryError(
-                f"Admin level {level} is in {crs.to_string()}, expected EPSG:4326 (WGS84 "
-                "lon/lat) like the records. Reproject it with frame.to_crs(4326)."
+                _(
+                    "Admin level {level} is in {to_string}, expected EPSG:4326 (WGS84 "
+                    "lon/lat) like the records. Reproject it with frame.to_crs(4326)."
+                ).format(level=level, to_string=crs.to_string())
             )
         frames[int(level)] = frame
     return frames

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 
 import pandas as pd
 
+from crisismap.i18n import _
 from crisismap.publish.suppression import SUPPRESSED
 
 # Columns that may leave in a public export (everything else is dropped).
@@ -66,8 +67,10 @@ def allow_columns(frame: pd.DataFrame, allowed: Iterable[str]) -> pd.DataFrame:
     refused = sorted(c for c in allowed if str(c).lower() in NEVER_PUBLIC)
     if refused:
         raise ValueError(
-            f"Column(s) {', '.join(refused)} can never be in a public export (free text, "
-            "sources and identifiers): remove them from the allow-list."
+            _(
+                "Column(s) {columns} can never be in a public export (free text, sources and "
+                "identifiers): remove them from the allow-list."
+            ).format(columns=", ".join(refused))
         )
     keep = [c for c in frame.columns if c in set(allowed)]
     return frame[keep].copy()

@@ -280,6 +280,24 @@ class Grid:
         self._combo_index = {c: i for i, c in enumerate(self.combos)}
         self._structural_ids = {i for i, c in enumerate(self.combos) if not self.publishable(c)}
         self._root_count = [(r == 0) + (t == 0) + (c == 0) for r, t, c in self.combos]
+        self._weights = [
+            None if i in self._structural_ids else TOTAL_WEIGHT**roots
+            for i, roots in enumerate(self._root_count)
+        ]
+        self._widths = [
+            self.index[0].up.shape[1] - self.axes[0].structural,
+            self.index[1].up.shape[1] - self.axes[1].structural,
+            2,
+        ]
+        # combo id << shift, as [region column][time column][category column]
+        n_r, n_t = self.index[0].up.shape[1], self.index[1].up.shape[1]
+        ids = self._combo_index
+        self._combo_keys = [
+            [[ids[(ri, ti, ci)] << _COMBO_SHIFT for ci in range(2)] for ti in range(n_t)]
+            for ri in range(n_r)
+        ]
+        self._plans: dict[tuple[int, ...], list[tuple[bool, bool, bool, int]]] = {}
+        self._finest_of = [[row[-1] for row in self.index[d].rows] for d in range(3)]
         self._base_rows = [tuple(row) for row in self.base.tolist()]
         self._count = {
             (int(r), int(t), int(c)): int(n)
@@ -434,8 +452,9 @@ class Grid:
         corners = list(product((0, 1), repeat=len(template)))
         even = [bits for bits in corners[1:] if sum(bits) % 2 == 0]
         ordered = dict(zip(template, choices, strict=True))
+        ranks = {d: {y: i for i, y in enumerate(ordered[d])} for d in template} if even else {}
         tries = 0
-        for y_atom in self._search(combo, template, even, x_part, finest, ordered, {}):
+        for y_atom in self._search(combo, template, even, x_part, finest, ordered, ranks, {}):
             tries += 1
             if tries > MAX_TRIES:
                 return
@@ -457,14 +476,22 @@ class Grid:
         y_atom: dict[int, int],
     ) -> Iterable[list[tuple[int, int, int, int]]]:
         """The move of one choice of partner atoms, unless it would empty a base cell."""
+        plan = self._plans.get(template)
+        if plan is None:  # per corner: which axes take the partner's atom, and the sign
+            plan = []
+            for bits in corners:
+                on = dict(zip(template, bits, strict=True))
+                plan.append((*(bool(on.get(d)) for d in range(3)), -1 if sum(bits) % 2 else 1))
+            self._plans[template] = plan
+        count = self._count
+        r0, r1, r2 = rep
+        y0, y1, y2 = y_atom.get(0, r0), y_atom.get(1, r1), y_atom.get(2, r2)
         move = []
-        for bits in corners:
-            on = dict(zip(template, bits, strict=True))
-            cell = [y_atom[d] if on.get(d) else rep[d] for d in range(3)]
-            sign = -1 if sum(bits) % 2 else 1
-            if sign > 0 and self._count.get(tuple(cell), 0) < 1:
+        for on0, on1, on2, sign in plan:
+            cell = (y0 if on0 else r0, y1 if on1 else r1, y2 if on2 else r2)
+            if sign > 0 and count.get(cell, 0) < 1:
                 return  # taking the move away would leave a negative count
-            move.append((cell[0], cell[1], cell[2], sign))
+            move.append((*cell, sign))
         yield move
 
     def _search(
@@ -475,10 +502,14 @@ class Grid:
         x_part: list[int],
         finest: list[int],
         ordered: dict[int, list[int]],
+        ranks: dict[int, dict[int, int]],
         y_atom: dict[int, int],
     ) -> Iterable[dict[int, int]]:
         """Partner atoms for which every even corner (taken away with the primary) holds
-        incidents, found among the nodes that hold some (not by trying every partner)."""
+        incidents, found among the nodes that hold some (not by trying every partner).
+
+        Partners are tried closest first (their rank in ``ordered``); only those the
+        corner's non-empty nodes hold are looked at (most corners hold none or a few)."""
         if not even:
             yield dict(y_atom)
             return
@@ -489,32 +520,39 @@ class Grid:
             if not bit:
                 continue
             if d in y_atom:
-                node[d] = self.index[d].rows[y_atom[d]][finest[d]]
+                node[d] = self._finest_of[d][y_atom[d]]
             else:
                 lookup[d] = combo[d]
                 unknown.append(d)
         combo_id = self._combo_index[tuple(lookup)]
+        table = self._table(combo_id)
+        head = combo_id << _COMBO_SHIFT
         if not unknown:
-            found = self._rep(combo_id, tuple(node))  # type: ignore[arg-type]
-            if found is not None:
-                yield from self._search(combo, template, rest, x_part, finest, ordered, y_atom)
+            if head | (node[0] << _R_SHIFT) | (node[1] << _T_SHIFT) | node[2] in table:
+                yield from self._search(
+                    combo, template, rest, x_part, finest, ordered, ranks, y_atom
+                )
             return
         first, free = (None, unknown[0]) if len(unknown) == 1 else (unknown[0], unknown[1])
+        rank, base_rows = ranks[free], self._base_rows
         for y_first in [None] if first is None else ordered[first]:
             if first is not None:
                 node[first] = y_first
-            present = set(self._free(combo_id, free, node))
-            for y in ordered[free]:  # closest partners first
-                if y not in present:
-                    continue
+            present = self._free(combo_id, free, node)
+            if not present:
+                continue
+            # closest partners first; each is the part of a non-empty node
+            for _, y in sorted((rank[y], y) for y in present if y in rank):
                 node[free] = y
-                found = self._rep(combo_id, tuple(node))  # type: ignore[arg-type]
-                if found is None:
-                    continue
+                found = base_rows[
+                    table[head | (node[0] << _R_SHIFT) | (node[1] << _T_SHIFT) | node[2]]
+                ]
                 known = dict(y_atom)
                 for d in unknown:
                     known[d] = found[d]
-                yield from self._search(combo, template, rest, x_part, finest, ordered, known)
+                yield from self._search(
+                    combo, template, rest, x_part, finest, ordered, ranks, known
+                )
 
     def _free(self, combo_id: int, free: int, node: list[int]) -> list[int]:
         """Parts on axis ``free`` of the non-empty nodes that match ``node`` elsewhere."""
@@ -568,26 +606,28 @@ class Grid:
         for d in range(3):
             rows = self.index[d].rows
             # structural pieces are never published: nothing to hide there
-            width = self.index[d].up.shape[1] - self.axes[d].structural if d < 2 else 2
-            xs = rows[x[d]][:width]
+            width = self._widths[d]
+            xs = rows[x[d]]
             if x[d] == y[d]:
-                factors.append(list(enumerate(xs)))
+                factors.append([(col, xs[col]) for col in range(width)])
             else:
+                ys = rows[y[d]]
                 entries = []
-                for col, (a, b) in enumerate(zip(xs, rows[y[d]][:width], strict=True)):
+                for col in range(width):
+                    a, b = xs[col], ys[col]
                     if a != b:
                         entries += [(col, a), (col, b)]
                 factors.append(entries)
-        index = self._combo_index
-        return {
-            (index[(ri, ti, ci)] << _COMBO_SHIFT)
-            | (r << _R_SHIFT)
-            | (t << _T_SHIFT)
-            | (c if ci else 0)
-            for ri, r in factors[0]
-            for ti, t in factors[1]
-            for ci, c in factors[2]
-        }
+        # the category part of a combo over all categories is ROOT (0): no test needed
+        shifted, out = self._combo_keys, set()
+        add = out.add
+        for ri, r in factors[0]:
+            r_bits, by_time = r << _R_SHIFT, shifted[ri]
+            for ti, t in factors[1]:
+                head, by_cat = r_bits | (t << _T_SHIFT), by_time[ti]
+                for ci, c in factors[2]:
+                    add(by_cat[ci] | head | c)
+        return out
 
     def _blocked(self, affected: set[int], published_ids: set[int]) -> bool:
         if not published_ids:
@@ -601,19 +641,17 @@ class Grid:
         nothing newly hidden holds ``k`` or more incidents."""
         cost = 0.0
         cheap = True
-        structural, hidden, values, roots = (
-            self._structural_ids,
-            self.hidden,
-            self.values,
-            self._root_count,
-        )
+        hidden, values, weights, k = self.hidden, self.values, self._weights, self.k
         for node in affected:
-            combo_id = node >> _COMBO_SHIFT
-            if node in hidden or combo_id in structural:
+            if node in hidden:
+                continue
+            weight = weights[node >> _COMBO_SHIFT]
+            if weight is None:  # a structural piece: never published
                 continue
             value = values.get(node, 0)
-            cost += (value + 1) * TOTAL_WEIGHT ** roots[combo_id]
-            cheap = cheap and value < self.k
+            cost += (value + 1) * weight
+            if value >= k:
+                cheap = False
         return cost, cheap
 
     def digest(self) -> str:

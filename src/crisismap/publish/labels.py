@@ -11,18 +11,19 @@ import hmac
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from crisismap.i18n import N_, _
 from crisismap.publish.masking import Masking
 from crisismap.publish.suppression import DEFAULT_K
 
 PUBLIC = "public"
 SENSITIVE = "sensitive"
 SENSITIVE_PREFIX = "SENSITIVE_"
-SENSITIVE_NOTICE = (
+SENSITIVE_NOTICE = N_(
     "SENSITIVE - internal use only. This file was exported without small-count "
     "suppression, location masking or column filtering; it may identify victims or "
     "witnesses. Do not publish or forward it outside the team."
 )
-PUBLIC_NOTICE = (
+PUBLIC_NOTICE = N_(
     "Public export: figures below {k} incidents are suppressed together with the figures "
     "needed to protect them; free text, sources and record identifiers are removed."
 )
@@ -39,13 +40,13 @@ def public_k_refusal(k: object, *, option: str = "--k") -> str | None:
     """
     if not isinstance(k, bool) and isinstance(k, int) and k >= MIN_PUBLIC_K:
         return None
-    return (
-        f"{option} {k} was given, but a public output needs k of {MIN_PUBLIC_K} or more "
+    return _(
+        "{option} {k} was given, but a public output needs k of {min_k} or more "
         "(below 2 nothing is suppressed, and a published 1 points at one incident). "
-        f"Give {option} {MIN_PUBLIC_K} or more (default 5), or, for unprotected figures "
+        "Give {option} {min_k} or more (default 5), or, for unprotected figures "
         "for the team only, ask for internal output with --internal (files named "
         "SENSITIVE_...)."
-    )
+    ).format(option=option, k=k, min_k=MIN_PUBLIC_K)
 
 
 def keyed_fingerprint(sha256_hex: str, secret: bytes) -> str:
@@ -76,8 +77,8 @@ def public_inputs(
 def sensitivity_label(public: bool, *, k: int = DEFAULT_K) -> dict[str, str]:
     """``{"sensitivity": ..., "notice": ...}`` for manifests, READMEs and first sheets."""
     if public:
-        return {"sensitivity": PUBLIC, "notice": PUBLIC_NOTICE.format(k=k)}
-    return {"sensitivity": SENSITIVE, "notice": SENSITIVE_NOTICE}
+        return {"sensitivity": PUBLIC, "notice": _(PUBLIC_NOTICE).format(k=k)}
+    return {"sensitivity": SENSITIVE, "notice": _(SENSITIVE_NOTICE)}
 
 
 def export_filename(name: str, public: bool) -> str:

@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crisismap.i18n import _
+
 
 @dataclass(frozen=True)
 class Masking:
@@ -60,13 +62,13 @@ class Masking:
                 "method": "round",
                 "decimals": self.decimals,
                 "approx_precision_m": metres,
-                "description": (
-                    f"coordinates rounded to {self.decimals} decimal places "
-                    f"(about {metres:,} m north-south)"
-                ),
+                "description": _(
+                    "coordinates rounded to {decimals} decimal places (about {metres:,} m "
+                    "north-south)"
+                ).format(decimals=self.decimals, metres=metres),
             }
         radius = (
-            f"per record from column {self.radius_column!r} (metres)"
+            _("per record from column {column!r} (metres)").format(column=self.radius_column)
             if self.radius_column
             else f"{self.radius_m:,.0f} m"
         )
@@ -80,10 +82,17 @@ class Masking:
             "stable": "HMAC-SHA256(workspace secret, record id): same point in every export",
             "kept_in_region": self.keep_in_region,
             "description": (
-                f"each point displaced between {self.min_radius_m:,.0f} m and {radius} in a "
-                "bearing and distance fixed per record by a keyed hash (the same in every "
-                "export)" + (", kept inside its admin region" if self.keep_in_region else "")
-            ),
+                _(
+                    "each point displaced between {min_m:,.0f} m and {radius} in a bearing and "
+                    "distance fixed per record by a keyed hash (the same in every export), kept "
+                    "inside its admin region"
+                )
+                if self.keep_in_region
+                else _(
+                    "each point displaced between {min_m:,.0f} m and {radius} in a bearing and "
+                    "distance fixed per record by a keyed hash (the same in every export)"
+                )
+            ).format(min_m=self.min_radius_m, radius=radius),
         }
 
 

@@ -19,7 +19,8 @@ import pandas as pd
 import pyarrow as pa
 
 from crisismap import parallel
-from crisismap.problems import ProblemType
+from crisismap.i18n import _
+from crisismap.problems import ProblemType, localized
 from crisismap.records.columns import take, value_at
 from crisismap.schema import Severity
 
@@ -40,9 +41,17 @@ class Issue:
     extra: np.ndarray | pa.Array | None = None
     fields: dict[str, Any] = field(default_factory=dict)  # the same for every row
 
-    def message(self, k: int) -> str:
+    def message(self, k: int, template: str | None = None) -> str:
+        """Row ``k``'s message in the current language (``template``: already localized,
+        when rendering many rows)."""
         extra = value_at(self.extra, k) if self.extra is not None else ""
-        return self.template.format(value=value_at(self.values, k), extra=extra, **self.fields)
+        template = localized(self.template) if template is None else template
+        return template.format(value=value_at(self.values, k), extra=extra, **self.fields)
+
+    def messages(self, a: int, b: int) -> list[str]:
+        """The messages of rows ``a``..``b``, the template looked up once."""
+        template = localized(self.template)
+        return [self.message(k, template) for k in range(a, b)]
 
 
 @dataclass
@@ -122,7 +131,7 @@ class Checks:
 
 def unmapped(name: str, columns: Sequence[str]) -> str:
     """Why a check cannot run: the mapping names no usable column for ``name``."""
-    return (
-        f"The mapping has no usable {name} column (it must name one of the file's columns: "
-        f"{', '.join(map(repr, columns))}). Use presets.detect_mapping to build the mapping."
-    )
+    return _(
+        "The mapping has no usable {name} column (it must name one of the file's columns: "
+        "{columns}). Use presets.detect_mapping to build the mapping."
+    ).format(name=name, columns=", ".join(map(repr, columns)))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from crisismap.i18n import ngettext
 from crisismap.problems import NUL_BYTE, NUL_BYTES, Problem
 from crisismap.records.parse import RejectedLine, clip
 
@@ -25,7 +26,13 @@ def drop_empty_unnamed(
     )
     if not drop:
         return frame, header, tags
-    notes.append(f"{len(drop)} empty unnamed column(s) at the end of the header were ignored.")
+    notes.append(
+        ngettext(
+            "{n} empty unnamed column at the end of the header was ignored.",
+            "{n} empty unnamed columns at the end of the header were ignored.",
+            len(drop),
+        ).format(n=len(drop))
+    )
     keep = [i for i, name in enumerate(header) if name not in drop]
     header = [header[i] for i in keep]
     tags = [tags[i] for i in keep] if tags is not None else None

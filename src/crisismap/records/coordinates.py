@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from crisismap.errors import MappingError
+from crisismap.i18n import N_, _
 from crisismap.problems import (
     COORDS_DECIMAL_COMMA,
     COORDS_DMS,
@@ -28,6 +29,7 @@ from crisismap.problems import (
     COORDS_OUT_OF_RANGE,
     COORDS_ZERO,
     ProblemType,
+    axis_name,
 )
 from crisismap.records.checks import Checks, unmapped
 from crisismap.records.columns import arrow, has_any_byte, is_missing_token, plain_floats, strip
@@ -101,7 +103,7 @@ _DMS = re.compile(
     r"(?:(\d+(?:[.,]\d+)?)\s*(?:'|′|’|m|min|:|\s)\s*)?"
     r"(?:(\d+(?:[.,]\d+)?)\s*(?:\"|″|”|''|s|sec)?\s*)?([NSEWnsew])?"
 )
-_AXIS = {"lat": ("NS", 90.0, "latitude"), "lon": ("EW", 180.0, "longitude")}
+_AXIS = {"lat": ("NS", 90.0, N_("latitude")), "lon": ("EW", 180.0, N_("longitude"))}
 # parse outcomes of one coordinate by code ("" clean); those up to coords-hemisphere give
 # a usable value; "unreadable" marks a pair the combined-column split already reported
 _AXIS_CODES = (
@@ -127,8 +129,8 @@ class _AxisResult:
     @property
     def fields(self) -> dict[str, Any]:
         """What the messages say about the axis: its name and range."""
-        _, limit, word = _AXIS[self.axis]
-        return {"axis_name": word, "limit": limit}
+        _letters, limit, word = _AXIS[self.axis]
+        return {"axis_name": axis_name(word), "limit": limit}
 
     def issue_masks(self) -> list[tuple[ProblemType, np.ndarray]]:
         return [(kind, self.masks[kind.code]) for kind in _AXIS_PROBLEMS if kind.code in self.masks]
@@ -162,7 +164,7 @@ class _AxisParser:
                 v, code, dec, extra = parsed[sub_codes[k]]
                 value[j], decimals[j], detail[j] = v, dec, extra
                 codes[j] = _AXIS_CODES.index(code)
-        _, limit, _ = _AXIS[self.axis]
+        _letters, limit, _word = _AXIS[self.axis]
         finite = np.isfinite(value)
         parsed_ok = codes <= _AXIS_CODES.index(COORDS_HEMISPHERE.code)
         not_finite = parsed_ok & ~finite & ~missing
@@ -193,9 +195,17 @@ def _plain_decimals(arr: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.nda
     return plain, np.where(plain, value, np.nan)
 
 
+def _not_a_hemisphere(letter: str, axis: str) -> str:
+    if axis == "lat":
+        said = _("hemisphere {letter} is not a latitude letter")
+    else:
+        said = _("hemisphere {letter} is not a longitude letter")
+    return " (" + said.format(letter=letter) + ")"
+
+
 def _parse_coordinate(text: str, axis: str, comma_ok: bool) -> tuple[float, str, int, str]:
     """(value, code, decimals, detail) for a non-plain coordinate; code "" = clean."""
-    letters, _, _ = _AXIS[axis]
+    letters, _limit, _word = _AXIS[axis]
     bad = (np.nan, COORDS_INVALID.code, 0, "")
     if text.startswith("\x00"):  # marked unreadable by the combined-column split
         return np.nan, "unreadable", 0, ""
@@ -213,7 +223,9 @@ def _parse_coordinate(text: str, axis: str, comma_ok: bool) -> tuple[float, str,
                 np.nan,
                 COORDS_INVALID.code,
                 0,
-                " (a decimal comma cannot be told from the delimiter in a comma-delimited file)",
+                " ("
+                + _("a decimal comma cannot be told from the delimiter in a comma-delimited file")
+                + ")",
             )
         value = float(text.replace(",", "."))
         return value, COORDS_DECIMAL_COMMA.code, len(text.split(",")[1]), f"{value:g}"
@@ -222,12 +234,7 @@ def _parse_coordinate(text: str, axis: str, comma_ok: bool) -> tuple[float, str,
         if bool(pre) != bool(post) and (pre or post):
             letter = (pre or post).upper()
             if letter not in letters or number.startswith(("-", "+")):
-                return (
-                    np.nan,
-                    COORDS_INVALID.code,
-                    0,
-                    f" (hemisphere {letter} is not a {axis} letter)",
-                )
+                return np.nan, COORDS_INVALID.code, 0, _not_a_hemisphere(letter, axis)
             if "," in number and not comma_ok:
                 return bad
             value = float(number.replace(",", "."))
@@ -241,7 +248,7 @@ def _parse_coordinate(text: str, axis: str, comma_ok: bool) -> tuple[float, str,
             return bad
         letter = (pre or post or "").upper()
         if letter and letter not in letters:
-            return np.nan, COORDS_INVALID.code, 0, f" (hemisphere {letter} is not a {axis} letter)"
+            return np.nan, COORDS_INVALID.code, 0, _not_a_hemisphere(letter, axis)
         deg = float(m[2].replace(",", "."))
         minutes = float(m[3].replace(",", ".")) if m[3] else 0.0
         seconds = float(m[4].replace(",", ".")) if m[4] else 0.0

@@ -12,6 +12,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from crisismap.i18n import N_, _
 from crisismap.problems import (
     PRECISION_INVALID,
     VICTIMS_INVALID,
@@ -75,7 +76,7 @@ def check_max_level(checks: Checks) -> pd.Series:
         column,
         text,
         scheme=str(scheme),
-        allowed=_PRECISION_HELP[str(scheme)],
+        allowed=_(_PRECISION_HELP[str(scheme)]),
     )
     return result
 
@@ -113,9 +114,9 @@ _PRECISION_TABLES: dict[str, dict[int, int | None]] = {
     "admin-level": {-1: -1, 0: 0, 1: 1, 2: 2, 3: 3, 4: 4},
 }
 _PRECISION_HELP = {
-    "ucdp": "a whole number 1 to 7",
-    "acled": "1, 2 or 3",
-    "admin-level": "a whole number -1 to 4",
+    "ucdp": N_("a whole number 1 to 7"),
+    "acled": N_("1, 2 or 3"),
+    "admin-level": N_("a whole number -1 to 4"),
 }
 
 

@@ -19,7 +19,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from crisismap import i18n
 from crisismap.errors import MappingError
+from crisismap.i18n import _
 from crisismap.problems import (
     DATE_AMBIGUOUS,
     DATE_EXCEL_SERIAL,
@@ -308,37 +310,53 @@ class _DateParser:
 
         def example(js: list[int]) -> str:
             j = min(js, key=lambda k: first_row[k])
-            return f"{u[j]!r} on line {self.lines[first_row[j]]}"
+            return _("{value!r} on line {line}").format(value=u[j], line=self.lines[first_row[j]])
 
         if self.order is not DateOrder.AUTO:
             order, label = self.order, self.order.value
         elif dmy_evidence and mdy_evidence:
             order, label, conflict = DateOrder.DMY, "mixed", True
             notes.append(
-                f"Numeric dates mix day-first ({example(dmy_evidence)}) and month-first "
-                f"({example(mdy_evidence)}): dates that read both ways were rejected. Choose "
-                "the date order explicitly."
+                _(
+                    "Numeric dates mix day-first ({example}) and month-first "
+                    "({example2}): dates that read both ways were rejected. Choose the "
+                    "date order explicitly."
+                ).format(example=example(dmy_evidence), example2=example(mdy_evidence))
             )
         elif mdy_evidence:
             order, label = DateOrder.MDY, "mdy"
-            notes.append(f"Numeric dates read month-first: {example(mdy_evidence)} decides.")
+            notes.append(
+                _("Numeric dates read month-first: {example} decides.").format(
+                    example=example(mdy_evidence)
+                )
+            )
         elif dmy_evidence:
             order, label = DateOrder.DMY, "dmy"
-            notes.append(f"Numeric dates read day-first: {example(dmy_evidence)} decides.")
+            notes.append(
+                _("Numeric dates read day-first: {example} decides.").format(
+                    example=example(dmy_evidence)
+                )
+            )
         else:
             order, label = DateOrder.DMY, "dmy"
             notes.append(
-                "No numeric date in the file has a part above 12, so day-first was assumed; "
-                "dates that would read differently month-first are flagged date-ambiguous. "
-                "Choose the date order mdy if the file writes month first."
+                _(
+                    "No numeric date in the file has a part above 12, so day-first was "
+                    "assumed; dates that would read differently month-first are "
+                    "flagged date-ambiguous. Choose the date order mdy if the file "
+                    "writes month first."
+                )
             )
         for j, (a, b, year) in self.numeric.items():
             if conflict and a <= 12 and b <= 12 and a != b:
                 self.status[j] = _CONFLICT
                 self.flags[DATE_ORDER_CONFLICT.code][j] = True
                 self.detail[j] = (
-                    f" (e.g. {u[min(dmy_evidence)]!r} is day-first, "
-                    f"{u[min(mdy_evidence)]!r} month-first)"
+                    " ("
+                    + _("e.g. {day_first!r} is day-first, {month_first!r} month-first").format(
+                        day_first=u[min(dmy_evidence)], month_first=u[min(mdy_evidence)]
+                    )
+                    + ")"
                 )
                 continue
             day, month = (a, b) if order is DateOrder.DMY else (b, a)
@@ -354,7 +372,7 @@ class _DateParser:
             self._set(j, year, month, day, _DAY)
             flagged = self.flags[DATE_AMBIGUOUS.code][j] or self.flags[DATE_ORDER_MIXED.code][j]
             if flagged and 1 <= month <= 12:
-                self.detail[j] = f"{day} {calendar.month_name[month]} {year}"
+                self.detail[j] = _day_in_words(year, month, day)
         return label, notes
 
     def _days(self) -> tuple[np.ndarray, np.ndarray]:
@@ -368,7 +386,13 @@ class _DateParser:
         good = good_month & (d >= 1) & (d <= dim) & (y >= 1) & (y <= 9999)
         impossible = ok & ~serial & ~good
         for j in np.flatnonzero(impossible):
-            self.detail[j] = f" (read as year {y[j]}, month {m[j]}, day {d[j]})"
+            self.detail[j] = (
+                " ("
+                + _("read as year {year}, month {month}, day {day}").format(
+                    year=y[j], month=m[j], day=d[j]
+                )
+                + ")"
+            )
         self.status[impossible] = _IMPOSSIBLE
         fine = ok & ~impossible
         start = np.where(fine, month_start + (d - 1), np.datetime64("NaT", "D"))
@@ -391,3 +415,14 @@ def _month_start(year: np.ndarray, month: np.ndarray) -> np.ndarray:
     """First day of (year, month) for arrays; month may be 13 (next January)."""
     months = (np.asarray(year, np.int64) - 1970) * 12 + (np.asarray(month, np.int64) - 1)
     return months.astype("datetime64[M]").astype("datetime64[D]")
+
+
+def _day_in_words(year: int, month: int, day: int) -> str:
+    """``5 March 2024`` in the current language (the month named, so the order is plain)."""
+    try:
+        when = dt.date(int(year), int(month), int(day))
+    except ValueError:
+        return f"{day} {calendar.month_name[month]} {year}"
+    from babel.dates import format_date
+
+    return format_date(when, format="d MMMM y", locale=i18n.babel_locale())

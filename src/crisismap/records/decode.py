@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 
 from crisismap.errors import InputError
+from crisismap.i18n import _
 from crisismap.problems import ENCODING_NO_BOM, ENCODING_NOT_UTF8, Problem
 
 BOMS = (
@@ -31,8 +32,10 @@ def decode(data: bytes, encoding: str | None) -> tuple[str, str, list[Problem]]:
                 return data.decode(codec), name, []
             except UnicodeDecodeError as exc:
                 raise InputError(
-                    f"The file starts with a {name} byte-order mark but is not valid {name} "
-                    f"(byte {exc.start}): re-save it as UTF-8."
+                    _(
+                        "The file starts with a {name} byte-order mark but is not valid "
+                        "{name} (byte {start}): re-save it as UTF-8."
+                    ).format(name=name, start=exc.start)
                 ) from exc
     utf16 = utf16_without_bom(data)
     if utf16:
@@ -62,8 +65,10 @@ def _decode_utf16_without_bom(data: bytes, codec: str) -> tuple[str, str, list[P
         text = data.decode(codec)
     except UnicodeDecodeError as exc:
         raise InputError(
-            f"The file looks like {codec} without a byte-order mark but cannot be decoded "
-            f"as such (byte {exc.start}): re-save it as UTF-8."
+            _(
+                "The file looks like {codec} without a byte-order mark but cannot "
+                "be decoded as such (byte {start}): re-save it as UTF-8."
+            ).format(codec=codec, start=exc.start)
         ) from exc
     problem = ENCODING_NO_BOM.problem(value=codec, codec=codec)
     return text, codec, [problem]
@@ -74,15 +79,20 @@ def _decode_forced(data: bytes, encoding: str) -> str:
         codecs.lookup(encoding)
     except LookupError as exc:
         raise InputError(
-            f"Unknown encoding {encoding!r}: use e.g. utf-8, cp1252, latin-1."
+            _("Unknown encoding {encoding!r}: use e.g. utf-8, cp1252, latin-1.").format(
+                encoding=encoding
+            )
         ) from exc
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         raise InputError(
-            f"The file is not valid {encoding}: byte {exc.start} (line {line}) cannot be "
-            "decoded. Choose another encoding or leave it empty to detect it."
+            _(
+                "The file is not valid {encoding}: byte {start} (line {line}) "
+                "cannot be decoded. Choose another encoding or leave it empty to "
+                "detect it."
+            ).format(encoding=encoding, start=exc.start, line=line)
         ) from exc
     return text.removeprefix("\ufeff")
 

@@ -12,6 +12,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from crisismap import bilingual
+from crisismap.i18n import _
 from crisismap.problems import CATEGORY_MISSING, CATEGORY_UNKNOWN_CODE, ID_DUPLICATE, ID_MISSING
 from crisismap.records.checks import Checks
 from crisismap.records.columns import TEXT, arrow, blank, strip, text_take
@@ -24,8 +26,10 @@ def check_ids(checks: Checks) -> pd.Series:
     frame = checks.raw.frame
     if column is None:
         checks.notes.append(
-            "No id column: ids were generated as 'gen-' + a hash of each record's fields "
-            "(the same record always gets the same id)."
+            _(
+                "No id column: ids were generated as 'gen-' + a hash of each "
+                "record's fields (the same record always gets the same id)."
+            )
         )
         ids = pd.Series(_content_ids(frame, np.arange(checks.n)), dtype="str")
     else:
@@ -100,7 +104,7 @@ def check_categories(checks: Checks) -> pd.Series:
     """Category labels split, trimmed, de-duplicated (and decoded) per record."""
     column = checks.col("category")
     if column is None:
-        checks.notes.append("No category column: every record has category ''.")
+        checks.notes.append(_("No category column: every record has category ''."))
         return pd.Series([""] * checks.n, dtype="str")
     text = strip(checks.values(column))
     codes, uniques = pd.factorize(text)
@@ -134,16 +138,20 @@ def check_categories(checks: Checks) -> pd.Series:
 def _category_separator(checks: Checks, uniques: Sequence[str], counts: np.ndarray) -> str | None:
     separator = checks.mapping.category_separator
     if separator != "auto":
+        if separator in bilingual.PAIR_SEPARATORS:  # asked for, unless it is inside labels
+            separator, why = _bilingual_kept_whole(uniques, counts, separator, "", asked=True)
+            if why:
+                checks.notes.append(why.strip())
         checks.category_separator_used = _separator_name(separator)
         return separator
-    choice, why = choose_separator(uniques, counts)
+    choice, why = _bilingual_kept_whole(uniques, counts, *choose_separator(uniques, counts))
     checks.category_separator_used = _separator_name(choice)
     checks.notes.append(why)
     if choice is None and checks.mapping.category_split_on_space:
         if any(" " in u for u in uniques) and all(
             re.fullmatch(r"[a-z0-9_]+( [a-z0-9_]+)*", u) for u in uniques if u
         ):
-            checks.notes.append("Category values are Kobo choice names: split on spaces.")
+            checks.notes.append(_("Category values are Kobo choice names: split on spaces."))
             checks.category_separator_used = "space (Kobo)"
             return " "
     return choice
@@ -156,7 +164,37 @@ def _separator_name(separator: str | None) -> str:
     return repr(separator) if separator else "none"
 
 
-def choose_separator(uniques: Sequence[str], counts: Sequence[int]) -> tuple[str | None, str]:
+def _bilingual_kept_whole(
+    uniques: Sequence[str], counts: np.ndarray, choice: str | None, why: str, asked: bool = False
+) -> tuple[str | None, str]:
+    """Never split a label inside itself where its two parts are one category in two
+    languages (``Penurie d'eau | Water shortage``): see :mod:`crisismap.bilingual`."""
+    if choice not in bilingual.PAIR_SEPARATORS:
+        return choice, why
+    declared = bilingual.display().declared
+    if declared is not None and declared.separator == choice:
+        shape: bilingual.Bilingual | None = declared
+    else:
+        shape = bilingual.detect(uniques, [choice])
+    if shape is None:
+        return choice, why
+    others = tuple(c for c in SEPARATOR_CANDIDATES if c != choice)
+    if not asked and any(c in u for c in others for u in uniques):
+        choice, why = choose_separator(uniques, counts, candidates=others)
+    else:
+        choice, why = None, _("Category labels were not split.")
+    kept = _(
+        "Category labels hold one category in two languages around {separator!r} ({shape}): "
+        "each label is kept whole."
+    ).format(separator=shape.separator, shape=shape.describe())
+    return choice, f"{kept} {why}"
+
+
+def choose_separator(
+    uniques: Sequence[str],
+    counts: Sequence[int],
+    candidates: Sequence[str] | None = None,
+) -> tuple[str | None, str]:
     """The multi-label separator of a column, decided from the labels each candidate gives.
 
     Each separator present (``;``, ``|``, ``,``) splits every distinct value; a label held
@@ -168,33 +206,42 @@ def choose_separator(uniques: Sequence[str], counts: Sequence[int]) -> tuple[str
     whole values holding it recur: the character is part of the labels. ``counts[i]`` is
     how many records hold ``uniques[i]``. Returns the separator (None: no split) and why.
     """
-    present = [c for c in SEPARATOR_CANDIDATES if any(c in u for u in uniques)]
+    present = [
+        c
+        for c in SEPARATOR_CANDIDATES
+        if (candidates is None or c in candidates) and any(c in u for u in uniques)
+    ]
     if not present:
-        return None, "Category labels were not split (no value holds ';', '|' or ',')."
+        return None, _("Category labels were not split (no value holds ';', '|' or ',').")
     stats = {c: _split_stats(uniques, counts, c) for c in present}
     best = min(present, key=lambda c: (stats[c][0], stats[c][1], present.index(c)))
     default = present[0]
     gain = stats[default][0] - stats[best][0]
     if best != default and gain < max(_CLEAR_GAIN, 0.1 * stats[default][0]):
-        best, reason = default, "the labels give no clear reason to prefer another separator"
+        best = default
+        reason = _("the labels give no clear reason to prefer another separator")
     elif best != default:
-        reason = "it leaves clearly fewer labels held by one record only"
+        reason = _("it leaves clearly fewer labels held by one record only")
     else:
-        reason = "it leaves the fewest labels held by one record only"
+        reason = _("it leaves the fewest labels held by one record only")
     once, size, evidence, whole_repeats = stats[best]
     if evidence == 0 and whole_repeats >= _CLEAR_GAIN + 2:
         best = None
-        reason = (
-            f"no piece between the {present[0]!r} recurs apart from its value while "
-            f"{whole_repeats:,} whole values recur, so the character is part of the labels"
-        )
+        reason = _(
+            "no piece between the {separator!r} recurs apart from its value while "
+            "{n:,} whole values recur, so the character is part of the labels"
+        ).format(separator=present[0], n=whole_repeats)
     described = "; ".join(
-        f"{c!r}: {n:,} labels, {o:,} held by one record only" for c, (o, n, _, _) in stats.items()
+        _("{separator!r}: {n:,} labels, {once:,} held by one record only").format(
+            separator=c, n=n, once=o
+        )
+        for c, (o, n, _e, _w) in stats.items()
     )
-    verdict = (
-        f"Category labels were split on {best!r}" if best else "Category labels were not split"
-    )
-    return best, f"{verdict}: {reason} ({described})."
+    if best:
+        said = _("Category labels were split on {separator!r}: {reason} ({described}).")
+    else:
+        said = _("Category labels were not split: {reason} ({described}).")
+    return best, said.format(separator=best, reason=reason, described=described)
 
 
 _CLEAR_GAIN = 3  # one-off labels fewer than this apart are no evidence either way
@@ -265,14 +312,15 @@ def check_flags(checks: Checks) -> dict[str, pd.Series]:
         values = pd.array([read[c] for c in codes], dtype="boolean")
         out[name] = pd.Series(values)
         no, unknown = int((values == False).sum()), int(values.isna().sum())  # noqa: E712
-        checks.notes.append(
-            f"{no:,} of {checks.n:,} records are not {name} (column {column!r})"
-            + (
-                f"; {unknown:,} have no readable value (counted as not {name} by the "
-                f"'{name} only' filter)."
-                if unknown
-                else "."
+        if unknown:
+            said = _(
+                "{no:,} of {n:,} records are not {name} (column {column!r}); {unknown:,} have "
+                "no readable value (counted as not {name} by the '{name} only' filter)."
             )
+        else:
+            said = _("{no:,} of {n:,} records are not {name} (column {column!r}).")
+        checks.notes.append(
+            said.format(no=no, n=checks.n, name=name, column=column, unknown=unknown)
         )
     return out
 

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from crisismap.i18n import _
+
 if TYPE_CHECKING:
     from crisismap.records.parse import Records
 
@@ -57,8 +59,10 @@ def _hxl_tags(cells: list[str], width: int) -> list[str] | None:
 
 def _hxl_note(line: int, tags: list[str], notes: list[str]) -> None:
     notes.append(
-        f"Line {line} is an HXL hashtag row ({sum(1 for t in tags if t)} tags); used for "
-        "column detection and not counted as a record."
+        _(
+            "Line {line} is an HXL hashtag row ({sum} tags); used for column "
+            "detection and not counted as a record."
+        ).format(line=line, sum=sum(1 for t in tags if t))
     )
 
 

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from functools import cached_property
 
 from crisismap.errors import InputError
+from crisismap.i18n import _
 
 DELIMITERS = (",", ";", "\t", "|")
 
@@ -84,10 +85,14 @@ def sep_line(
     match = re.fullmatch(r"sep=(.)", lines[first].rstrip("\r\n"))
     if not match:
         return first, delimiter
-    notes.append(f"Line {first + 1} ({lines[first].strip()!r}) names the delimiter; skipped.")
+    notes.append(
+        _("Line {line} ({strip!r}) names the delimiter; skipped.").format(
+            line=first + 1, strip=lines[first].strip()
+        )
+    )
     nxt = first_content_line(lines.slice(first + 1, lines.count))
     if nxt is None:
-        raise InputError("The file has a 'sep=' line but no header line after it.")
+        raise InputError(_("The file has a 'sep=' line but no header line after it."))
     return first + 1 + nxt, delimiter or match.group(1)
 
 
@@ -121,11 +126,17 @@ def unique_header(names: list[str], notes: list[str]) -> tuple[list[str], int]:
     interior = [b for b in blanks if b <= len(stripped) - trailing]
     if interior:
         notes.append(
-            f"Header has blank column name(s) at position(s) {_short(interior)}; "
-            "named column_N after their position."
+            _(
+                "Header has blank column name(s) at position(s) {short}; named "
+                "column_N after their position."
+            ).format(short=_short(interior))
         )
     if repeats:
-        notes.append(f"Repeated column names were made unique: {', '.join(repeats[:10])}.")
+        notes.append(
+            _("Repeated column names were made unique: {values}.").format(
+                values=", ".join(repeats[:10])
+            )
+        )
     return result, trailing
 
 

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from crisismap.errors import InputError
+from crisismap.i18n import _, ngettext
 from crisismap.problems import (
     FIELD_TOO_LARGE,
     QUOTE_MALFORMED,
@@ -103,8 +104,11 @@ class Parser:
             fields = next(reader)
         except (csv.Error, StopIteration) as exc:
             raise InputError(
-                f"The header (line {start + 1}) cannot be read as CSV ({exc}): expected column "
-                "names separated by commas or semicolons. Fix the quotes in that line."
+                _(
+                    "The header (line {line}) cannot be read as CSV ({exc}): expected "
+                    "column names separated by commas or semicolons. Fix the quotes in "
+                    "that line."
+                ).format(line=start + 1, exc=exc)
             ) from exc
         return start + reader.line_num - 1, fields
 
@@ -149,13 +153,23 @@ class Parser:
         notes = []
         if self.blank_lines:
             notes.append(
-                f"{self.blank_lines:,} blank line(s) skipped (not counted as records), "
-                f"first at line {self.first_blank}."
+                ngettext(
+                    "{blank_lines:,} blank line skipped (not counted as a record), at line "
+                    "{first_blank}.",
+                    "{blank_lines:,} blank lines skipped (not counted as records), first at "
+                    "line {first_blank}.",
+                    self.blank_lines,
+                ).format(blank_lines=self.blank_lines, first_blank=self.first_blank)
             )
         if self.trimmed:
             notes.append(
-                f"{self.trimmed:,} record(s) had empty fields beyond the last column "
-                "(trailing delimiters); the empty fields were ignored."
+                ngettext(
+                    "{trimmed:,} record had empty fields beyond the last column "
+                    "(trailing delimiters); the empty fields were ignored.",
+                    "{trimmed:,} records had empty fields beyond the last column "
+                    "(trailing delimiters); the empty fields were ignored.",
+                    self.trimmed,
+                ).format(trimmed=self.trimmed)
             )
         return notes
 

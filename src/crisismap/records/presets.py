@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from crisismap.errors import MappingError
+from crisismap.i18n import _
 
 ADMIN_FIELDS = tuple(f"adm{n}_{kind}" for n in range(5) for kind in ("name", "code"))
 FIELDS: tuple[str, ...] = (
@@ -64,11 +65,11 @@ _PRESET_ALIASES = {"ucdp-ged": "ucdp", "ucdp_ged": "ucdp", "ged": "ucdp", "kobot
 
 AUTO = "auto"  # category separator: detect from the values (one of ; | ,)
 NO_SPLIT = "none"  # category separator: every value is one label
-SEPARATOR_CHOICES = (AUTO, NO_SPLIT, ";", "|", ",")
+SEPARATOR_CHOICES = (AUTO, NO_SPLIT, ";", "|", ",", "/")  # "/" only when asked for
 
 
 def parse_separator(value: str | None) -> str | None:
-    """A user's category-separator choice: ``auto``, ``none``, ``;``, ``|`` or ``,``.
+    """A user's category-separator choice: ``auto``, ``none``, ``;``, ``|``, ``,`` or ``/``.
 
     Returns None for "the preset's choice" (no value given), ``""`` for no split.
     """
@@ -81,8 +82,10 @@ def parse_separator(value: str | None) -> str | None:
         return text
     allowed = ", ".join(SEPARATOR_CHOICES)
     raise MappingError(
-        f"Unknown category separator {value!r}: expected one of {allowed} "
-        "(auto decides from the labels each one gives)."
+        _(
+            "Unknown category separator {value!r}: expected one of {allowed} "
+            "(auto decides from the labels each one gives)."
+        ).format(value=value, allowed=allowed)
     )
 
 
@@ -191,7 +194,11 @@ def _parse_scheme(value: PrecisionScheme | str) -> PrecisionScheme:
         if text in (scheme.value, scheme.name.lower()):
             return scheme
     allowed = ", ".join(s.value for s in PrecisionScheme)
-    raise MappingError(f"Unknown precision scheme {value!r}: expected one of {allowed}.")
+    raise MappingError(
+        _("Unknown precision scheme {value!r}: expected one of {allowed}.").format(
+            value=value, allowed=allowed
+        )
+    )
 
 
 # --- name normalisation ---------------------------------------------------------------
@@ -565,15 +572,19 @@ def _choose_preset(header: list[str], tags: list[str] | None, preset: str | None
         name = _PRESET_ALIASES.get(name, name)
         if name not in matchers:
             raise MappingError(
-                f"Unknown preset {preset!r}: expected one of {', '.join(PRESETS)} "
-                "(or none, to detect it from the header)."
+                _(
+                    "Unknown preset {preset!r}: expected one of {values} (or none, to "
+                    "detect it from the header)."
+                ).format(preset=preset, values=", ".join(PRESETS))
             )
         found = matchers[name]()
         if found is None:
             raise MappingError(
-                f"The file does not look like a {name!r} export: its signature columns are "
-                f"missing. Columns in the file: {_columns(header)}. Choose another preset, "
-                "or none to detect it."
+                _(
+                    "The file does not look like a {name!r} export: its signature "
+                    "columns are missing. Columns in the file: {columns}. Choose "
+                    "another preset, or none to detect it."
+                ).format(name=name, columns=_columns(header))
             )
     else:
         for match in matchers.values():
@@ -622,8 +633,10 @@ def _canonical_field(name: str) -> str:
     key = ALIASES.get(key, key)
     if key not in FIELDS:
         raise MappingError(
-            f"Unknown field {name!r} in the column mapping: expected one of "
-            f"{', '.join(FIELDS)} (or an alias: {', '.join(sorted(ALIASES))})."
+            _(
+                "Unknown field {name!r} in the column mapping: expected one of "
+                "{values} (or an alias: {values2})."
+            ).format(name=name, values=", ".join(FIELDS), values2=", ".join(sorted(ALIASES)))
         )
     return key
 
@@ -635,8 +648,10 @@ def _resolve_column(column: str, header: list[str], field_name: str) -> str:
     if len(folded) == 1:
         return folded[0]
     raise MappingError(
-        f"The mapping puts field {field_name!r} in column {column!r}, but the file has no such "
-        f"column. Columns in the file: {_columns(header)}."
+        _(
+            "The mapping puts field {field_name!r} in column {column!r}, but "
+            "the file has no such column. Columns in the file: {columns}."
+        ).format(field_name=field_name, column=column, columns=_columns(header))
     )
 
 
@@ -685,31 +700,38 @@ def _require_essentials(mapping: ColumnMapping, header: list[str]) -> None:
         hint = ""
         kobo_dates = [c for c in header if _norm(c) in _KOBO_NOT_INCIDENT_DATE]
         if kobo_dates:
-            hint = (
-                f" (column(s) {', '.join(map(repr, kobo_dates))} only say when the form was "
-                "filled in or sent, not when the incident happened: map one only if that is "
-                "what you mean)"
-            )
+            hint = " " + _(
+                "(column(s) {columns} only say when the form was filled in or sent, not when "
+                "the incident happened: map one only if that is what you mean)"
+            ).format(columns=", ".join(map(repr, kobo_dates)))
         missing.append(
-            "no date column was found: choose it (--map date=COLUMN on the command line, "
-            "'date column' under 'Columns and dates' in the dashboard; date_start and date_end "
-            f"for ranges){hint}"
+            _(
+                "no date column was found: choose it (--map date=COLUMN on the command line, "
+                "'date column' under 'Columns and dates' in the dashboard; date_start and "
+                "date_end for ranges)"
+            )
+            + hint
         )
     if not ("coords" in fields or ("lat" in fields and "lon" in fields)):
         missing.append(
-            "no coordinate columns were found: choose them (--map lat=COLUMN --map lon=COLUMN, "
-            "or --map coords=COLUMN for one 'lat, lon' column; the same fields under 'Columns "
-            "and dates' in the dashboard)"
+            _(
+                "no coordinate columns were found: choose them (--map lat=COLUMN --map "
+                "lon=COLUMN, or --map coords=COLUMN for one 'lat, lon' column; the same fields "
+                "under 'Columns and dates' in the dashboard)"
+            )
         )
     if "location_precision" in fields and mapping.precision_scheme is None:
         missing.append(
-            f"column {fields['location_precision']!r} is mapped to location_precision but its "
-            "its codes are unknown: choose the preset whose precision codes it uses (ucdp or "
-            "acled), or leave the column unmapped"
+            _(
+                "column {column!r} is mapped to location_precision but its codes are "
+                "unknown: choose the preset whose precision codes it uses (ucdp or acled), or "
+                "leave the column unmapped"
+            ).format(column=fields["location_precision"])
         )
     if missing:
         raise MappingError(
-            f"Cannot read incidents with the {mapping.label} mapping: "
-            + "; ".join(missing)
-            + f". Columns in the file: {_columns(header)}."
+            _(
+                "Cannot read incidents with the {mapping} mapping: {missing}. Columns in the "
+                "file: {columns}."
+            ).format(mapping=mapping.label, missing="; ".join(missing), columns=_columns(header))
         )

@@ -33,6 +33,7 @@ import pandas as pd
 import pyarrow as pa
 
 from crisismap.errors import InputError, UnsafeInputError
+from crisismap.i18n import _
 from crisismap.problems import Problem
 from crisismap.records.cleanup import drop_empty_unnamed, reject_nul
 from crisismap.records.decode import BOMS, decode, utf16_without_bom
@@ -100,7 +101,9 @@ def read_csv_file(
     """Read a CSV file from disk (size checked before reading); see :func:`read_csv_bytes`."""
     path = Path(path)
     if not path.is_file():
-        raise InputError(f"Incident file {str(path)!r} does not exist or is not a file.")
+        raise InputError(
+            _("Incident file {path!r} does not exist or is not a file.").format(path=str(path))
+        )
     size = path.stat().st_size
     _check_size(size, max_bytes, path.name)
     options.setdefault("filename", path.name)
@@ -231,9 +234,11 @@ def _read(
     header_end, original = parser.header(first)
     if len(original) > MAX_COLUMNS:
         raise InputError(
-            f"{_name(filename)} has {len(original):,} columns in its header (line {first + 1}); "
-            f"the limit is {MAX_COLUMNS:,}. An incident file has a few dozen: check the "
-            "delimiter, or remove the columns you do not need."
+            _(
+                "{name} has {n:,} columns in its header (line {line}); the limit "
+                "is {MAX_COLUMNS:,}. An incident file has a few dozen: check the "
+                "delimiter, or remove the columns you do not need."
+            ).format(name=_name(filename), n=len(original), line=first + 1, MAX_COLUMNS=MAX_COLUMNS)
         )
     if fast_only and header_end + 1 >= len(lines.head):
         return None  # the header may continue past the decoded head
@@ -295,28 +300,34 @@ def _locate_header(
         first = first_content_line(lines.all)
     if first is None:
         raise InputError(
-            f"{_name(filename)} has no content: expected a header line with column names "
-            "followed by one line per incident."
+            _(
+                "{name} has no content: expected a header line with column names "
+                "followed by one line per incident."
+            ).format(name=_name(filename))
         )
     first, delimiter = sep_line(lines, first, delimiter, notes)
     delimiter = delimiter or detect_delimiter(lines[first])
     if len(delimiter) != 1 or delimiter in '\r\n"':
         raise InputError(
-            f"The delimiter must be one character such as ',' or ';', got {delimiter!r}."
+            _("The delimiter must be one character such as ',' or ';', got {delimiter!r}.").format(
+                delimiter=delimiter
+            )
         )
     return first, delimiter
 
 
 def _name(filename: str | None) -> str:
-    return f"The file {filename!r}" if filename else "The file"
+    return _("The file {name!r}").format(name=filename) if filename else _("The file")
 
 
 def _check_size(size: int, max_bytes: int, filename: str | None) -> None:
     if size > max_bytes:
         raise UnsafeInputError(
-            f"{_name(filename)} is {size / 1e6:,.1f} MB; the limit is {max_bytes / 1e6:,.1f} MB. "
-            "Split it into smaller files or raise the size limit (on the command line: "
-            "--max-size-mb)."
+            _(
+                "{name} is {size_mb:,.1f} MB; the limit is {limit_mb:,.1f} MB. Split "
+                "it into smaller files or raise the size limit (on the command "
+                "line: --max-size-mb)."
+            ).format(name=_name(filename), size_mb=size / 1e6, limit_mb=max_bytes / 1e6)
         )
 
 

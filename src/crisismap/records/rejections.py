@@ -116,7 +116,8 @@ def build(
 
 def _render(issue: Issue, a: int, b: int) -> pa.Array:
     """``code: message`` of the issue's rows ``a``..``b`` (Python strings for one block only)."""
-    return pa.array([f"{issue.code}: {issue.message(k)}" for k in range(a, b)], pa.large_string())
+    prefix = f"{issue.code}: "
+    return pa.array([prefix + m for m in issue.messages(a, b)], pa.large_string())
 
 
 def _ordered(first: pa.Array | pa.ChunkedArray, second: pa.Array, order: np.ndarray) -> pa.Array:

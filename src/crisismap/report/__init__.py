@@ -12,7 +12,8 @@ from crisismap.report.bundle import (
 )
 from crisismap.report.figures import Figures, view_figures, view_points
 from crisismap.report.manifest import bundle_manifest
-from crisismap.report.pdf import attributions, render_pdf
+from crisismap.report.methodology import attributions
+from crisismap.report.pdf import render_pdf
 from crisismap.report.points import id_warning, points_notes, points_summary
 
 __all__ = [

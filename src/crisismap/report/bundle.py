@@ -29,7 +29,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from crisismap import __version__, parallel, pipeline, publish, releases
+from crisismap import __version__, i18n, parallel, pipeline, publish, releases
 from crisismap.errors import InvalidValueError
 from crisismap.export import (
     cells_geojson_bytes,
@@ -44,7 +44,7 @@ from crisismap.report.figures import MARK, Figures, view_figures, view_points
 from crisismap.report.manifest import bundle_manifest, readme
 from crisismap.report.pdf import render_pdf
 from crisismap.report.points import points_notes, points_summary
-from crisismap.schema import Period, View
+from crisismap.schema import Period, View, with_region_names
 
 FIXED_TIME = dt.datetime(2000, 1, 1)  # the XLSX creation date: no clock in a bundle
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -109,8 +109,11 @@ def bundle_files(
         raise InvalidValueError(refusal)
     # ReportLab and xlsxwriter are pure Python: the PDF is drawn in a child process (where
     # the caller allows it) that imports its libraries while the figures are protected
+    language = i18n.language()  # the child draws in the caller's language, whatever its thread
     pdf = parallel.in_child(
-        lambda job: render_pdf(analysis, job[0], title=job[1], masking=masking, point_notes=job[2]),
+        lambda job: render_pdf(
+            analysis, job[0], title=job[1], masking=masking, point_notes=job[2], language=language
+        ),
         warm=_import_drawing,
     )
     try:
@@ -153,6 +156,13 @@ def _import_drawing() -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot
     import reportlab.platypus  # noqa: F401
+    import scipy.special  # noqa: F401  (the brief's change sentence tests its counts)
+
+    from crisismap.report import typeset
+
+    typeset.register_fonts()  # parsing the TrueType files
+    if i18n.is_rtl():  # the Arabic shaper's and bidi tables
+        typeset.shape("\u0627")
 
 
 def bundle_filename(*, level: int, period: Period | str, public: bool) -> str:
@@ -163,7 +173,12 @@ def bundle_filename(*, level: int, period: Period | str, public: bool) -> str:
 
 def default_title(figures: Figures) -> str:
     """The title when none is given: the level and the dates covered."""
-    return f"Incidents by admin-{figures.level} region, {figures.first} to {figures.last}"
+    from crisismap.i18n import _
+    from crisismap.report.figures import printed_day
+
+    return _("Incidents by admin-{level} region, {first} to {last}").format(
+        level=figures.level, first=printed_day(figures.first), last=printed_day(figures.last)
+    )
 
 
 def zip_bytes(files: dict[str, bytes]) -> bytes:
@@ -202,7 +217,7 @@ def figure_files(
     tables = {k: pipeline.with_countries(t, countries) for k, t in _tables(figures).items()}
     if only is not None and only.endswith(".csv"):
         name = only.removesuffix(".csv")
-        data = to_csv_bytes(tables[name])
+        data = to_csv_bytes(tables[name], localized=True)
         return {only: with_hxl_row(data, _hxl(figures, tables[name])) if hxl else data}
     if only == "regions.geojson":
         return {only: regions_geojson(analysis, figures)}
@@ -237,7 +252,9 @@ def figure_files(
     )
     try:
         workbook.send(None)
-        files = {f"{name}.csv": to_csv_bytes(frame) for name, frame in tables.items()}
+        files = {
+            f"{name}.csv": to_csv_bytes(frame, localized=True) for name, frame in tables.items()
+        }
         geojson = regions_geojson(analysis, figures)
         files["figures.xlsx"] = workbook.result()
     finally:
@@ -286,7 +303,7 @@ def regions_geojson(analysis: Analysis, figures: Figures) -> bytes:
     """Every region of the level with its figures; suppressed figures are null."""
     import geopandas as gpd
 
-    shapes = pipeline.summary_levels(analysis)[figures.level]
+    shapes = with_region_names(pipeline.summary_levels(analysis)[figures.level])
     columns = ["code", "name", *[c for c in ("country",) if c in shapes], "geometry"]
     table = figures.regions.set_index("region_code")[["incidents", "victims", "suppressed"]]
     frame = shapes[columns].merge(table, how="left", left_on="code", right_index=True)

@@ -12,11 +12,13 @@ from typing import Any
 
 import numpy as np
 
-from crisismap import basemap, pipeline
+from crisismap import basemap, bilingual, pipeline
 from crisismap.display import classify
 from crisismap.escape import matplotlib_text
+from crisismap.i18n import _, format_number
 from crisismap.pipeline import Analysis
 from crisismap.report.figures import MARK, Figures, display_name
+from crisismap.report.typeset import matplotlib_fonts
 from crisismap.schema import IMPRECISE_PERIOD
 
 MAP_DPI = 200
@@ -25,7 +27,8 @@ PLACE_LABELS = 10  # the largest places in view, named on the PDF map
 
 
 def _mpl_text(value: Any) -> str:
-    """A code or label as matplotlib text (see :func:`crisismap.escape.matplotlib_text`)."""
+    """A code or label as matplotlib text (see :func:`crisismap.escape.matplotlib_text`).
+    In logical order: matplotlib (3.11, libraqm) shapes Arabic and orders it itself."""
     return matplotlib_text(display_name(value))
 
 
@@ -144,6 +147,13 @@ def map_png(analysis: Analysis, figures: Figures) -> tuple[bytes, tuple[int, int
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    with plt.rc_context(matplotlib_fonts()):
+        return _map_png(analysis, figures)
+
+
+def _map_png(analysis: Analysis, figures: Figures) -> tuple[bytes, tuple[int, int]]:
+    import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
 
     frame = _map_regions(analysis, figures)
@@ -170,7 +180,11 @@ def map_png(analysis: Analysis, figures: Figures) -> tuple[bytes, tuple[int, int
         if len(part):
             part.plot(ax=ax, color=shades[i], edgecolor="#6e6e6e", linewidth=0.4)
         start = low if i == 0 else bounds[i - 1] + 1
-        label = f"{start:,.0f}" if start == upper else f"{start:,.0f} - {upper:,.0f}"
+        label = (
+            format_number(round(start))
+            if start == upper
+            else f"{format_number(round(start))} - {format_number(round(upper))}"
+        )
         handles.append(Patch(facecolor=shades[i], edgecolor="#6e6e6e", label=label))
     hidden = frame[frame["suppressed"]]
     if len(hidden):
@@ -184,13 +198,16 @@ def map_png(analysis: Analysis, figures: Figures) -> tuple[bytes, tuple[int, int
     if len(hidden):
         handles.append(
             Patch(
-                facecolor="#d9d9d9", edgecolor="#6e6e6e", hatch="////", label=f"suppressed ({MARK})"
+                facecolor="#d9d9d9",
+                edgecolor="#6e6e6e",
+                hatch="////",
+                label=_mpl_text(_("suppressed ({mark})").format(mark=MARK)),
             )
         )
     ax.set_axis_off()
     ax.legend(
         handles=handles,
-        title="Incidents",
+        title=_mpl_text(_("Incidents")),
         loc="upper left",
         bbox_to_anchor=(1.0, 1.0),
         frameon=False,
@@ -200,7 +217,11 @@ def map_png(analysis: Analysis, figures: Figures) -> tuple[bytes, tuple[int, int
     ax.text(
         0.0,
         -0.01,
-        _mpl_text(f"Boundaries: {analysis.boundaries.name} · Basemap: {basemap.ATTRIBUTION}"),
+        _mpl_text(
+            _("Boundaries: {boundaries} · Basemap: {basemap}").format(
+                boundaries=analysis.boundaries.name, basemap=basemap.ATTRIBUTION
+            )
+        ),
         transform=ax.transAxes,
         fontsize=7,
         color="#555555",
@@ -217,7 +238,15 @@ def chart_png(figures: Figures) -> tuple[bytes, tuple[int, int]]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    with plt.rc_context(matplotlib_fonts()):
+        return _chart_png(figures)
+
+
+def _chart_png(figures: Figures) -> tuple[bytes, tuple[int, int]]:
+    import matplotlib.pyplot as plt
+
     series = figures.series[figures.series["period"] != IMPRECISE_PERIOD]
+    series = bilingual.displayed(series)  # bilingual labels as the user chose to see them
     periods = list(dict.fromkeys(series["period"]))
     x = np.arange(len(periods))
     fig, ax = plt.subplots(figsize=(8, 3.4))
@@ -250,13 +279,15 @@ def chart_png(figures: Figures) -> tuple[bytes, tuple[int, int]]:
     ax.set_xticks(
         x[::step], [_mpl_text(p) for p in periods[::step]], rotation=45, ha="right", fontsize=8
     )
-    ax.set_ylabel("Incidents")
+    ax.set_ylabel(_mpl_text(_("Incidents")))
     ax.set_ylim(bottom=0)
     ax.grid(axis="y", color="#e0e0e0", linewidth=0.6)
     ax.spines[["top", "right"]].set_visible(False)
-    title = "x on the axis: suppressed" if marked else None
+    title = _mpl_text(_("{mark} on the axis: suppressed").format(mark=MARK)) if marked else None
     if series.empty:
-        ax.text(0.5, 0.5, "No incidents in this view", transform=ax.transAxes, ha="center")
+        ax.text(
+            0.5, 0.5, _mpl_text(_("No incidents in this view")), transform=ax.transAxes, ha="center"
+        )
     else:
         ax.legend(
             fontsize=8,

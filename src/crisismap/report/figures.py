@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from crisismap import aggregate, pipeline, publish, releases
+from crisismap.i18n import N_, _, format_date, format_number, language
 from crisismap.pipeline import Analysis
 from crisismap.schema import (
     CATEGORY_SEPARATOR,
@@ -29,10 +30,23 @@ from crisismap.schema import (
 
 MARK = "x"  # a suppressed figure in the PDF (as statistical offices print it)
 SPECIAL_NAMES = {
-    OUTSIDE_CODE: "Outside all regions",
-    IMPRECISE_CODE: "Not attributable at this level",
-    IMPRECISE_PERIOD: "Date not precise enough",
-    aggregate.NO_CATEGORY: "(no category)",
+    OUTSIDE_CODE: N_("Outside all regions"),
+    IMPRECISE_CODE: N_("Not attributable at this level"),
+    IMPRECISE_PERIOD: N_("Date not precise enough"),
+    aggregate.NO_CATEGORY: N_("(no category)"),
+}
+PERIOD_NAMES = {  # the period unit as the brief names it ("by month", "periods (month)")
+    Period.DAY: N_("day"),
+    Period.ISO_WEEK: N_("ISO week"),
+    Period.ACLED_WEEK: N_("ACLED week (Saturday to Friday)"),
+    Period.MONTH: N_("month"),
+    Period.QUARTER: N_("quarter"),
+    Period.YEAR: N_("year"),
+}
+NO_DATES = "(no dates)"
+PRECISION_ROWS = {  # the data-quality line for records dated less precisely than a day
+    "month": N_("Accepted records dated to the month only"),
+    "year": N_("Accepted records dated to the year only"),
 }
 
 
@@ -98,7 +112,7 @@ def view_figures(
     real = periods_[periods_["period"] != IMPRECISE_PERIOD]
     first = _day(start) if start is not None else _day(real["period_start"].min())
     last = _day(end) if end is not None else _day(real["period_end"].max())
-    first, last = first or last or "(no dates)", last or first or "(no dates)"
+    first, last = first or last or NO_DATES, last or first or NO_DATES
     return Figures(
         public=public,
         level=level,
@@ -141,15 +155,15 @@ def _quality(
     """Data-quality facts; counts tied to the view come from the protected totals."""
     report = analysis.report
     rows: list[tuple[str, Any]] = [
-        ("Records read", report.records),
-        ("Records accepted", report.accepted),
-        ("Accepted with warnings", report.warned),
-        ("Records rejected", report.rejected),
+        (_("Records read"), report.records),
+        (_("Records accepted"), report.accepted),
+        (_("Accepted with warnings"), report.warned),
+        (_("Records rejected"), report.rejected),
     ]
     by_region = protected.margin("region_code").set_index("region_code")
     for code, label in [
-        (OUTSIDE_CODE, "Incidents outside every region (in this view)"),
-        (IMPRECISE_CODE, "Incidents located too coarsely for this level (in this view)"),
+        (OUTSIDE_CODE, _("Incidents outside every region (in this view)")),
+        (IMPRECISE_CODE, _("Incidents located too coarsely for this level (in this view)")),
     ]:
         if code in by_region.index:
             rows.append((label, _published(by_region.loc[code])))
@@ -157,22 +171,27 @@ def _quality(
     if IMPRECISE_PERIOD in by_period.index:
         rows.append(
             (
-                "Incidents dated too coarsely for the period unit (in this view)",
+                _("Incidents dated too coarsely for the period unit (in this view)"),
                 _published(by_period.loc[IMPRECISE_PERIOD]),
             )
         )
     straddling = int(summary.attrs.get("partly_in_range", 0) or 0)
     if straddling:
-        rows.append(("Records left out: their dates straddle the start or end", straddling))
+        rows.append((_("Records left out: their dates straddle the start or end"), straddling))
     records = analysis.records
     if "victims" in records and len(records):
         rows.append(
-            ("Accepted records that state no victim figure", int(records["victims"].isna().sum()))
+            (
+                _("Accepted records that state no victim figure"),
+                int(records["victims"].isna().sum()),
+            )
         )
     if "date_precision" in records and len(records):
         for precision, n in records["date_precision"].value_counts().sort_index().items():
             if str(precision) != "day":
-                rows.append((f"Accepted records dated to the {precision} only", int(n)))
+                line = PRECISION_ROWS.get(str(precision))
+                text = _(line) if line else f"Accepted records dated to the {precision} only"
+                rows.append((text, int(n)))
     frame = pd.DataFrame(rows, columns=["item", "value"])
     frame["value"] = frame["value"].astype("Int64")
     frame[publish.SUPPRESSED] = frame["value"].isna()
@@ -280,7 +299,8 @@ def display_name(value: Any) -> str:
     """Human label for codes used in the tables (outside, not attributable...)."""
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return ""
-    return SPECIAL_NAMES.get(str(value), str(value))
+    special = SPECIAL_NAMES.get(str(value))
+    return _(special) if special is not None else str(value)
 
 
 def fmt_count(value: Any, suppressed: bool) -> str:
@@ -290,4 +310,24 @@ def fmt_count(value: Any, suppressed: bool) -> str:
     if value is None or pd.isna(value):
         return ""
     number = float(value)
-    return f"{number:,.0f}" if number.is_integer() else f"{number:,.1f}"
+    return format_number(int(number) if number.is_integer() else round(number, 1))
+
+
+def period_name(period: Period) -> str:
+    """The period unit in the user's language (``month``, ``mois``, ``شهر``)."""
+    return _(PERIOD_NAMES.get(period, period.value))
+
+
+def printed_day(day: str) -> str:
+    """A first or last day as the brief prints it: ISO in English (as the tables write it),
+    the locale's date elsewhere (``5 mars 2024``)."""
+    if day == NO_DATES:
+        return _("(no dates)")
+    if language() == "en":
+        return day
+    import datetime as dt
+
+    try:
+        return format_date(dt.date.fromisoformat(day))
+    except ValueError:
+        return day

@@ -11,25 +11,26 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from crisismap import __version__, pipeline, publish
+from crisismap import __version__, i18n, pipeline, publish
 from crisismap.export import manifest_bytes
+from crisismap.i18n import N_, _
 from crisismap.pipeline import Analysis
-from crisismap.report.figures import MARK, Figures
+from crisismap.report.figures import MARK, Figures, period_name, printed_day
 
 FILE_NOTES = {
-    "README.txt": "what is in this bundle and how to check it",
-    "brief.pdf": "the brief: map, regional table, time series, notes, methodology",
-    "regions.csv": "incidents and victims per region (the map and the PDF table)",
-    "series.csv": "incidents and victims per period and category (the chart)",
-    "periods.csv": "incidents and victims per period, all categories",
-    "totals.csv": "incidents and victims per category, and the grand total",
-    "cells.csv": "incidents and victims per region, period and category",
-    "data_quality.csv": "records read, accepted, rejected; precision caveats",
-    "problems.csv": "problems found in the input, by kind, with their record counts",
-    "figures.xlsx": "all of the tables above, one sheet each, with an About sheet",
-    "regions.geojson": "the regions with their figures, for GIS",
-    "points.csv": "one row per incident with masked coordinates (public: published cells only)",
-    "manifest.json": "SHA-256 of every output, the inputs, versions, every parameter",
+    "README.txt": N_("what is in this bundle and how to check it"),
+    "brief.pdf": N_("the brief: map, regional table, time series, notes, methodology"),
+    "regions.csv": N_("incidents and victims per region (the map and the PDF table)"),
+    "series.csv": N_("incidents and victims per period and category (the chart)"),
+    "periods.csv": N_("incidents and victims per period, all categories"),
+    "totals.csv": N_("incidents and victims per category, and the grand total"),
+    "cells.csv": N_("incidents and victims per region, period and category"),
+    "data_quality.csv": N_("records read, accepted, rejected; precision caveats"),
+    "problems.csv": N_("problems found in the input, by kind, with their record counts"),
+    "figures.xlsx": N_("all of the tables above, one sheet each, with an About sheet"),
+    "regions.geojson": N_("the regions with their figures, for GIS"),
+    "points.csv": N_("one row per incident with masked coordinates (public: published cells only)"),
+    "manifest.json": N_("SHA-256 of every output, the inputs, versions, every parameter"),
 }
 
 
@@ -104,9 +105,10 @@ def bundle_manifest(
     manifest = json.loads(text)
     manifest = {
         "sensitivity": "public" if figures.public else "sensitive",
+        "language": i18n.language(),
         **manifest,
         "environment": _environment(),
-        "reproduce": (
+        "reproduce": _(
             "Run crisismap with the same input files, boundaries and parameters (and, for "
             "displaced points, the same workspace secret); every output's SHA-256 must match."
         ),
@@ -149,23 +151,30 @@ def readme(
     label = publish.sensitivity_label(figures.public, k=figures.suppression.get("k", 0))
     lines = [title, "=" * min(len(title), 78), "", label["notice"], ""]
     lines += [
-        f"Admin level {figures.level}, periods of one {figures.period.value}, "
-        f"{figures.first} to {figures.last}.",
+        _("Admin level {level}, period: {period}, {first} to {last}.").format(
+            level=figures.level,
+            period=period_name(figures.period),
+            first=printed_day(figures.first),
+            last=printed_day(figures.last),
+        ),
         "",
-        "Files:",
+        _("Files:"),
     ]
     for name in [*files, "manifest.json"]:
         shown = publish.export_filename(name, figures.public)
-        lines.append(f"  {shown:<34} {FILE_NOTES.get(name, '')}")
+        note = FILE_NOTES.get(name)
+        lines.append(f"  {shown:<34} {_(note) if note else ''}")
     lines += [
         "",
-        "Every figure in brief.pdf is in the CSV files, figures.xlsx and regions.geojson.",
-        "Totals are sums of the cells: an incident with several categories counts in each.",
+        _("Every figure in brief.pdf is in the CSV files, figures.xlsx and regions.geojson."),
+        _("Totals are sums of the cells: an incident with several categories counts in each."),
     ]
     if figures.public:
         lines.append(
-            f"Suppressed figures are blank in the tables (suppressed = True) and '{MARK}' in "
-            "the PDF."
+            _(
+                "Suppressed figures are blank in the tables (suppressed = True) and '{mark}' in "
+                "the PDF."
+            ).format(mark=MARK)
         )
     if masking is not None:
         lines += [
@@ -174,14 +183,14 @@ def readme(
             *(
                 []
                 if figures.public
-                else ["Caution: one row per incident shows counts that public tables suppress."]
+                else [_("Caution: one row per incident shows counts that public tables suppress.")]
             ),
             *point_notes,
         ]
     lines += [
         "",
-        "Check the files: sha256sum each file and compare with manifest.json (outputs).",
-        f"Made with crisismap {__version__}.",
+        _("Check the files: sha256sum each file and compare with manifest.json (outputs)."),
+        _("Made with crisismap {version}.").format(version=__version__),
         "",
     ]
     return "\n".join(lines)

@@ -1,9 +1,12 @@
 """The PDF brief (A4): title, protection banner, key figures, map, regional table, time
 series, data quality, methodology and attributions.
 
-Byte-reproducible: ReportLab's invariant mode, fonts embedded from matplotlib's DejaVu Sans,
-images from :mod:`crisismap.report.charts`. Every user text reaches a paragraph through
-:func:`crisismap.escape.reportlab_markup` (ReportLab parses markup such as ``<img>``).
+Byte-reproducible: ReportLab's invariant mode, fonts embedded (DejaVu Sans from matplotlib,
+Noto Naskh Arabic from ``crisismap/fonts``), images from :mod:`crisismap.report.charts`.
+Every user text reaches a paragraph through :func:`crisismap.report.typeset.paragraph`,
+which escapes it (ReportLab parses markup such as ``<img>``) and, for Arabic, shapes it and
+lays it out right to left. In the user's language (:mod:`crisismap.i18n`); the methodology
+and credits are in :mod:`crisismap.report.methodology`.
 """
 
 from __future__ import annotations
@@ -14,11 +17,30 @@ from typing import Any
 
 import pandas as pd
 
-from crisismap import __version__, basemap, pipeline, publish
+from crisismap import __version__, bilingual, i18n, pipeline, publish
 from crisismap.escape import reportlab_markup
+from crisismap.i18n import N_, _, format_number, ngettext
 from crisismap.pipeline import Analysis
+from crisismap.report import typeset
 from crisismap.report.charts import chart_png, map_png
-from crisismap.report.figures import MARK, SPECIAL_NAMES, Figures, display_name, fmt_count
+from crisismap.report.figures import (
+    MARK,
+    SPECIAL_NAMES,
+    Figures,
+    display_name,
+    fmt_count,
+    period_name,
+    printed_day,
+)
+from crisismap.report.methodology import (
+    attribution_section,
+    measure_label,
+    methodology,
+    point_notes,
+)
+from crisismap.report.typeset import FONT as _FONT
+from crisismap.report.typeset import FONT_BOLD as _FONT_BOLD
+from crisismap.report.typeset import paragraph
 from crisismap.schema import CATEGORY_SEPARATOR, IMPRECISE_CODE, IMPRECISE_PERIOD, OUTSIDE_CODE
 
 MAX_TABLE_REGIONS = 400  # PDF table rows; the CSV always has every region
@@ -37,12 +59,25 @@ def render_pdf(
     title: str,
     masking: publish.Masking | None = None,
     point_notes: Sequence[str] = (),
+    language: str | None = None,
 ) -> bytes:
     """The PDF brief (A4), byte-reproducible (ReportLab invariant mode).
 
     ``point_notes`` are the sentences on masked points (left out, secret, ids) for the
-    methodology.
+    methodology. ``language``: the brief's (the current one by default); Arabic is laid out
+    right to left.
     """
+    with i18n.using(language or i18n.language()):
+        return _render(analysis, figures, title, masking, point_notes)
+
+
+def _render(
+    analysis: Analysis,
+    figures: Figures,
+    title: str,
+    masking: publish.Masking | None,
+    notes: Sequence[str],
+) -> bytes:
     from reportlab.lib.pagesizes import A4
     from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate
 
@@ -57,15 +92,16 @@ def render_pdf(
         bottomMargin=_CM * 2.0,
         title=title,
         author="crisismap",
-        subject="Incident summary" + ("" if figures.public else " (SENSITIVE)"),
+        subject=_("Incident summary") if figures.public else _("Incident summary (SENSITIVE)"),
+        lang=i18n.language(),
         creator=f"crisismap {__version__}",
         invariant=1,
     )
     frame = Frame(doc.leftMargin, doc.bottomMargin, doc.width, doc.height, id="body")
     doc.addPageTemplates([PageTemplate(id="page", frames=[frame])])
     story = _story(analysis, figures, title=title, masking=masking, styles=styles, width=doc.width)
-    at = len(story) - len(_attributions(analysis, styles))  # masked points before the credits
-    story[at:at] = _point_notes(point_notes, styles)
+    at = len(story) - len(attribution_section(analysis, styles))  # masked points, then credits
+    story[at:at] = point_notes(notes, styles)
     from reportlab import rl_config
 
     ascii85, rl_config.useA85 = rl_config.useA85, 0  # binary streams: its ASCII85 is Python
@@ -77,36 +113,14 @@ def render_pdf(
 
 
 _CM = 28.3465  # points per centimetre
-_FONT = "CrisismapSans"
-_FONT_BOLD = "CrisismapSans-Bold"
 _RED = "#b2182b"
-
-
-def _fonts() -> None:
-    """DejaVu Sans (shipped with matplotlib): Latin, Cyrillic, Greek and more, embedded."""
-    from pathlib import Path
-
-    import matplotlib
-    from reportlab.lib.fonts import addMapping
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
-
-    if _FONT in pdfmetrics.getRegisteredFontNames():
-        return
-    folder = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
-    pdfmetrics.registerFont(TTFont(_FONT, str(folder / "DejaVuSans.ttf")))
-    pdfmetrics.registerFont(TTFont(_FONT_BOLD, str(folder / "DejaVuSans-Bold.ttf")))
-    addMapping(_FONT, 0, 0, _FONT)
-    addMapping(_FONT, 1, 0, _FONT_BOLD)
-    addMapping(_FONT, 0, 1, _FONT)
-    addMapping(_FONT, 1, 1, _FONT_BOLD)
 
 
 def _styles() -> dict[str, Any]:
     from reportlab.lib import colors
     from reportlab.lib.styles import ParagraphStyle
 
-    _fonts()
+    typeset.register_fonts()
     base = ParagraphStyle("body", fontName=_FONT, fontSize=9.5, leading=13, spaceAfter=4)
     return {
         "body": base,
@@ -136,9 +150,9 @@ def _styles() -> dict[str, Any]:
     }
 
 
-def _footer(figures: Figures) -> tuple[str, str]:
-    label = "PUBLIC" if figures.public else "SENSITIVE - internal use only, do not publish"
-    return label, f"crisismap {__version__}"
+def _footer(figures: Figures) -> tuple[str, str, bool]:
+    label = _("PUBLIC") if figures.public else _("SENSITIVE - internal use only, do not publish")
+    return label, f"crisismap {__version__}", figures.public
 
 
 def _numbered_canvas(footer: tuple[str, str]) -> Any:
@@ -146,7 +160,7 @@ def _numbered_canvas(footer: tuple[str, str]) -> Any:
     from reportlab.lib import colors
     from reportlab.pdfgen.canvas import Canvas
 
-    label, software = footer
+    label, software, public = footer
 
     class NumberedCanvas(Canvas):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -165,16 +179,25 @@ def _numbered_canvas(footer: tuple[str, str]) -> Any:
             super().save()
 
         def _decorate(self, total: int) -> None:
-            width, _ = self._pagesize
-            self.setFont(_FONT, 7.5)
-            self.setFillColor(colors.HexColor("#555555"))
-            self.drawString(_CM * 1.8, _CM * 1.1, software)
-            self.drawRightString(
-                width - _CM * 1.8, _CM * 1.1, f"Page {self._pageNumber} of {total}"
+            width = self._pagesize[0]
+            left, right, y = _CM * 1.8, width - _CM * 1.8, _CM * 1.1
+            page = _("Page {page} of {pages}").format(
+                page=format_number(self._pageNumber), pages=format_number(total)
             )
-            self.setFillColor(colors.HexColor(_RED if label != "PUBLIC" else "#555555"))
-            self.setFont(_FONT_BOLD, 7.5)
-            self.drawCentredString(width / 2, _CM * 1.1, label)
+            self.setFillColor(colors.HexColor("#555555"))
+            if typeset.needs_bidi(page):  # mirrored: the page number on the left
+                typeset.draw(self, right, y, software, size=7.5, bold=False, align="right")
+                typeset.draw(self, left, y, page, size=7.5, bold=False, align="left")
+            else:
+                self.setFont(_FONT, 7.5)
+                self.drawString(left, y, software)
+                self.drawRightString(right, y, page)
+            self.setFillColor(colors.HexColor("#555555" if public else _RED))
+            if typeset.needs_bidi(label):
+                typeset.draw(self, width / 2, y, label, size=7.5, bold=True, align="centre")
+            else:
+                self.setFont(_FONT_BOLD, 7.5)
+                self.drawCentredString(width / 2, y, label)
 
     return NumberedCanvas
 
@@ -188,16 +211,22 @@ def _story(
     styles: dict[str, Any],
     width: float,
 ) -> list[Any]:
-    from reportlab.platypus import CondPageBreak, Image, Paragraph, Spacer
+    from reportlab.platypus import CondPageBreak, Image, Spacer
 
     bset = analysis.boundaries
     story: list[Any] = [
-        Paragraph(reportlab_markup(title), styles["title"]),
+        paragraph(title, styles["title"]),
         Spacer(1, 4),
-        Paragraph(
-            reportlab_markup(
-                f"{figures.first} to {figures.last} · admin level {figures.level} · "
-                f"periods of one {figures.period.value} · boundaries: {bset.name}"
+        paragraph(
+            _(
+                "{first} to {last} · admin level {level} · period: {period} · boundaries: "
+                "{boundaries}"
+            ).format(
+                first=printed_day(figures.first),
+                last=printed_day(figures.last),
+                level=figures.level,
+                period=period_name(figures.period),
+                boundaries=bset.name,
             ),
             styles["subtitle"],
         ),
@@ -211,43 +240,44 @@ def _story(
     if several:
         story.insert(
             -1,
-            Paragraph(
-                reportlab_markup(
-                    f"{several:,} of the {len(analysis.records):,} accepted records carry "
-                    "several categories; they count once in each, so the figures here count "
-                    "incidents per category and add up across categories."
-                ),
+            paragraph(
+                ngettext(
+                    "{n} of the {total} accepted records carries several categories; it counts "
+                    "once in each, so the figures here count incidents per category and add up "
+                    "across categories.",
+                    "{n} of the {total} accepted records carry several categories; they count "
+                    "once in each, so the figures here count incidents per category and add up "
+                    "across categories.",
+                    several,
+                ).format(n=format_number(several), total=format_number(len(analysis.records))),
                 styles["small"],
             ),
         )
     map_image, map_size = map_png(analysis, figures)
     map_width = width
     story.append(Image(io.BytesIO(map_image), map_width, map_width * map_size[1] / map_size[0]))
-    story.append(
-        Paragraph(
-            reportlab_markup(
-                f"Incidents per admin-{figures.level} region, {figures.first} to "
-                f"{figures.last}. Classes: natural breaks of the published figures."
-                + (f" Hatched: suppressed ({MARK})." if figures.public else "")
-            ),
-            styles["small"],
-        )
-    )
+    caption = _(
+        "Incidents per admin-{level} region, {first} to {last}. Classes: natural breaks of the "
+        "published figures."
+    ).format(level=figures.level, first=printed_day(figures.first), last=printed_day(figures.last))
+    if figures.public:
+        caption += " " + _("Hatched: suppressed ({mark}).").format(mark=MARK)
+    story.append(paragraph(caption, styles["small"]))
     change = change_sentence(figures)
     if change:
-        story.append(Paragraph(reportlab_markup(change), styles["small"]))
+        story.append(paragraph(change, styles["small"]))
     story += [
-        Paragraph("Regional summary", styles["h2"]),
+        paragraph(_("Regional summary"), styles["h2"]),
         *_region_table(analysis, figures, styles, width),
     ]
-    story += [CondPageBreak(9 * _CM), Paragraph("Incidents over time", styles["h2"])]
+    story += [CondPageBreak(9 * _CM), paragraph(_("Incidents over time"), styles["h2"])]
     chart_image, chart_size = chart_png(figures)
     story.append(Image(io.BytesIO(chart_image), width, width * chart_size[1] / chart_size[0]))
     story.append(Spacer(1, 4))
     story += _series_table(figures, styles, width)
     story += _quality_section(figures, styles, width)
-    story += _methodology(analysis, figures, masking, styles)
-    story += _attributions(analysis, styles)
+    story += methodology(analysis, figures, masking, styles, shorten)
+    story += attribution_section(analysis, styles)
     return story
 
 
@@ -261,23 +291,23 @@ def _several_categories(analysis: Analysis) -> int:
 
 def _banner(figures: Figures, styles: dict[str, Any], width: float) -> Any:
     from reportlab.lib import colors
-    from reportlab.platypus import Paragraph, Table, TableStyle
+    from reportlab.platypus import Table, TableStyle
 
     if figures.public:
         k = figures.suppression.get("k", 0)
-        text = (
-            f"PUBLIC. Figures below {k} incidents are hidden ({MARK}), together with the "
+        text = _(
+            "PUBLIC. Figures below {k} incidents are hidden ({mark}), together with the "
             "figures that would reveal them in this or any other public release of this data. "
             "No free text, names, sources or exact locations are included."
-        )
+        ).format(k=k, mark=MARK)
         color = "#2b5d8a"
     else:
-        text = (
+        text = _(
             "SENSITIVE - internal use only. Not protected: small counts are shown and may "
             "identify victims or witnesses. Do not publish or forward."
         )
         color = _RED
-    table = Table([[Paragraph(reportlab_markup(text), styles["banner"])]], colWidths=[width])
+    table = Table([[paragraph(text, styles["banner"])]], colWidths=[width])
     table.setStyle(
         TableStyle(
             [
@@ -329,27 +359,41 @@ def change_sentence(figures: Figures) -> str | None:
     def named(status: str) -> str:
         rows = at[at["status"] == status]
         if not len(rows):
-            return "none"
-        names = [display_name(n) for n in rows["region_name"].head(CHANGE_NAMED)]
-        more = len(rows) - len(names)
-        return ", ".join(names) + (f" and {more} more" if more > 0 else "")
+            return _("none")
+        names = ", ".join(display_name(n) for n in rows["region_name"].head(CHANGE_NAMED))
+        more = len(rows) - min(len(rows), CHANGE_NAMED)
+        if more <= 0:
+            return names
+        return ngettext("{names} and {n} more", "{names} and {n} more", more).format(
+            names=names, n=format_number(more)
+        )
 
     baseline = int(at["baseline_periods"].max())
-    return (
-        f"Change in {latest} against each region's previous {baseline} "
-        f"{figures.period.value}s (a test for small counts; a rise means more was recorded): "
-        f"above the usual level: {named(trends.RISING)}; below it: {named(trends.FALLING)}."
+    return ngettext(
+        "Change in {latest} against each region's previous period ({period}; a test for small "
+        "counts; a rise means more was recorded): above the usual level: {rising}; below it: "
+        "{falling}.",
+        "Change in {latest} against each region's previous {n} periods ({period}; a test for "
+        "small counts; a rise means more was recorded): above the usual level: {rising}; "
+        "below it: {falling}.",
+        baseline,
+    ).format(
+        latest=typeset.left_to_right(str(latest)),
+        n=format_number(baseline),
+        period=period_name(figures.period),
+        rising=named(trends.RISING),
+        falling=named(trends.FALLING),
     )
 
 
 def _victims(measure: Any, value: Any, suppressed: bool) -> str:
     """A victims figure as printed: "not reported" when the file has no such column."""
-    return fmt_count(value, suppressed) if measure.reported else "not reported"
+    return fmt_count(value, suppressed) if measure.reported else _("not reported")
 
 
 def _key_figures(analysis: Analysis, figures: Figures, styles: dict[str, Any], width: float) -> Any:
     from reportlab.lib import colors
-    from reportlab.platypus import Paragraph, Table, TableStyle
+    from reportlab.platypus import Table, TableStyle
 
     grand = figures.grand_total
     regions = figures.regions[~figures.regions["region_code"].isin([OUTSIDE_CODE, IMPRECISE_CODE])]
@@ -358,34 +402,39 @@ def _key_figures(analysis: Analysis, figures: Figures, styles: dict[str, Any], w
     real_periods = figures.periods[figures.periods["period"] != IMPRECISE_PERIOD]
     measure = pipeline.victims_measure(analysis)
     cells = [
-        ("Incidents", fmt_count(grand["incidents"], bool(grand["suppressed"]))),
-        (measure.label, _victims(measure, grand["victims"], bool(grand["suppressed"]))),
+        (_("Incidents"), fmt_count(grand["incidents"], bool(grand["suppressed"]))),
+        (measure_label(measure), _victims(measure, grand["victims"], bool(grand["suppressed"]))),
         (
-            f"Admin-{figures.level} regions with incidents",
-            f"{with_incidents:,} of {n_regions:,}",
+            _("Admin-{level} regions with incidents").format(level=figures.level),
+            _("{n} of {total}").format(
+                n=format_number(with_incidents), total=format_number(n_regions)
+            ),
         ),
-        (f"Periods ({figures.period.value})", f"{len(real_periods):,}"),
+        (
+            _("Periods ({period})").format(period=period_name(figures.period)),
+            format_number(len(real_periods)),
+        ),
     ]
     big = styles["title"].clone("big", fontSize=15, leading=18)
-    row1 = [Paragraph(reportlab_markup(v), big) for _, v in cells]
-    row2 = [Paragraph(reportlab_markup(label), styles["small"]) for label, _ in cells]
-    table = Table([row1, row2], colWidths=[width / 4] * 4)
-    table.setStyle(
-        TableStyle(
-            [
-                ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor("#f2f2f2")),
-                ("LINEAFTER", (0, 0), (-2, -1), 0.5, colors.white),
-                ("TOPPADDING", (0, 0), (-1, 0), 6),
-                ("BOTTOMPADDING", (0, -1), (-1, -1), 6),
-            ]
-        )
+    row1 = [paragraph(value, big) for _label, value in cells]
+    row2 = [paragraph(label, styles["small"]) for label, _value in cells]
+    rows, widths, commands = typeset.mirror(
+        [row1, row2],
+        [width / 4] * 4,
+        [
+            ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor("#f2f2f2")),
+            ("LINEAFTER", (0, 0), (-2, -1), 0.5, colors.white),
+            ("TOPPADDING", (0, 0), (-1, 0), 6),
+            ("BOTTOMPADDING", (0, -1), (-1, -1), 6),
+        ],
     )
+    table = Table(rows, colWidths=widths)
+    table.setStyle(TableStyle(commands))
     return table
 
 
-def _grid_style(header_rows: int = 1, numeric_from: int = 2, total_row: bool = False) -> Any:
+def _grid_style(header_rows: int = 1, numeric_from: int = 2, total_row: bool = False) -> list:
     from reportlab.lib import colors
-    from reportlab.platypus import TableStyle
 
     total = (
         [
@@ -395,32 +444,48 @@ def _grid_style(header_rows: int = 1, numeric_from: int = 2, total_row: bool = F
         if total_row
         else []
     )
-    return TableStyle(
-        total
-        + [
-            ("FONT", (0, 0), (-1, -1), _FONT, 8.5),
-            ("FONT", (0, 0), (-1, header_rows - 1), _FONT_BOLD, 8.5),
-            ("LINEBELOW", (0, header_rows - 1), (-1, header_rows - 1), 0.8, colors.black),
-            (
-                "ROWBACKGROUNDS",
-                (0, header_rows),
-                (-1, -1),
-                [colors.white, colors.HexColor("#f4f4f4")],
-            ),
-            ("ALIGN", (numeric_from, 0), (-1, -1), "RIGHT"),
-            ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-            ("TOPPADDING", (0, 0), (-1, -1), 2),
-            ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
-        ]
-    )
+    return total + [
+        ("FONT", (0, 0), (-1, -1), _FONT, 8.5),
+        ("FONT", (0, 0), (-1, header_rows - 1), _FONT_BOLD, 8.5),
+        ("LINEBELOW", (0, header_rows - 1), (-1, header_rows - 1), 0.8, colors.black),
+        (
+            "ROWBACKGROUNDS",
+            (0, header_rows),
+            (-1, -1),
+            [colors.white, colors.HexColor("#f4f4f4")],
+        ),
+        ("ALIGN", (numeric_from, 0), (-1, -1), "RIGHT"),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("TOPPADDING", (0, 0), (-1, -1), 2),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+    ]
+
+
+def _table(rows: list[list[Any]], widths: list[float], commands: list) -> Any:
+    """A long table (header repeated on each page), mirrored when right to left."""
+    from reportlab.platypus import LongTable, TableStyle
+
+    rows, widths, commands = typeset.mirror(rows, widths, commands)
+    flow = LongTable(rows, colWidths=widths, repeatRows=1)
+    flow.setStyle(TableStyle(commands))
+    return flow
+
+
+def _text(text: str, style: Any) -> Any:
+    """A table cell of text: a plain string where ReportLab draws it as it is (English,
+    no Arabic), else a paragraph shaped and ordered by :mod:`crisismap.report.typeset`."""
+    return paragraph(text, style) if typeset.needs_bidi(text) else text
+
+
+def _name(value: Any, style: Any) -> Any:
+    """A code or name from the data (as :func:`display_name` shows it) as a table cell."""
+    return paragraph(shorten(display_name(value)), style)
 
 
 def _region_table(
     analysis: Analysis, figures: Figures, styles: dict[str, Any], width: float
 ) -> list[Any]:
     """Regions with incidents (largest first), then suppressed ones, then the special rows."""
-    from reportlab.platypus import LongTable, Paragraph
-
     table = figures.regions.copy()
     special = table["region_code"].isin([OUTSIDE_CODE, IMPRECISE_CODE])
     shown = table[~special & ~table["suppressed"] & (table["incidents"].fillna(0) > 0)]
@@ -434,52 +499,52 @@ def _region_table(
     ordered = ordered.head(MAX_TABLE_REGIONS)
     shapes = pipeline.summary_levels(analysis)[figures.level]
     countries = pipeline.region_countries(shapes, figures.level)  # None: one country
-    country = [] if countries is None else ["Country"]
+    head = styles["cell"].clone("head-cell", fontName=_FONT_BOLD)
+    country = [] if countries is None else [_text(_("Country"), head)]
     measure = pipeline.victims_measure(analysis)
-    rows = [["Region", *country, "Code", "Incidents", measure.label]]
+    header = [_("Region"), _("Code"), _("Incidents"), measure_label(measure)]
+    rows = [[_text(header[0], head), *country, *(_text(h, head) for h in header[1:])]]
     for row in ordered.itertuples(index=False):
         hide = bool(row.suppressed)
         special = row.region_code in SPECIAL_NAMES
-        where = [] if countries is None else [markup(countries.get(row.region_code, ""))]
+        where = [] if countries is None else [countries.get(row.region_code, "")]
         rows.append(
             [
-                Paragraph(markup(row.region_name), styles["cell"]),
-                *(Paragraph("" if special else w, styles["cell"]) for w in where),
-                Paragraph("" if special else markup(row.region_code), styles["cell"]),
+                _name(row.region_code if special else row.region_name, styles["cell"]),
+                *(_name("" if special else w, styles["cell"]) for w in where),
+                _name("" if special else row.region_code, styles["cell"]),
                 fmt_count(row.incidents, hide),
-                _victims(measure, row.victims, hide),
+                _text(_victims(measure, row.victims, hide), styles["cell"]),
             ]
         )
     grand = figures.grand_total
     hide = bool(grand["suppressed"])
+    bold = styles["cell"].clone("total-cell", fontName=_FONT_BOLD)
     rows.append(
         [
-            "All incidents",
+            _text(_("All incidents"), bold),
             *([""] * len(country)),
             "",
             fmt_count(grand["incidents"], hide),
-            _victims(measure, grand["victims"], hide),
+            _text(_victims(measure, grand["victims"], hide), bold),
         ]
     )
     widths = [0.46, 0.22, 0.16, 0.16] if not country else [0.38, 0.1, 0.2, 0.16, 0.16]
-    flow = LongTable(rows, colWidths=[width * w for w in widths], repeatRows=1)
-    flow.setStyle(_grid_style(total_row=True))
+    flow = _table(rows, [width * w for w in widths], _grid_style(total_row=True))
     notes = []
     if len(zero):
-        notes.append(
-            Paragraph(reportlab_markup(_zero_note(analysis, figures, zero)), styles["small"])
-        )
+        notes.append(paragraph(_zero_note(analysis, figures, zero), styles["small"]))
     if truncated:
         notes.append(
-            Paragraph(
-                reportlab_markup(
-                    f"Only the first {MAX_TABLE_REGIONS} rows are printed; regions.csv has all."
+            paragraph(
+                _("Only the first {n} rows are printed; regions.csv has all.").format(
+                    n=format_number(MAX_TABLE_REGIONS)
                 ),
                 styles["small"],
             )
         )
     if figures.public and (table["suppressed"]).any():
-        notes.append(Paragraph(reportlab_markup(_mark_note(figures)), styles["small"]))
+        notes.append(paragraph(_mark_note(figures), styles["small"]))
     return [flow, *notes]
 
 
@@ -493,30 +558,44 @@ def _zero_note(analysis: Analysis, figures: Figures, zero: pd.DataFrame) -> str:
     else:
         inside = pd.Series(True, index=zero.index)
     named = zero[inside]
-    text = f"No incidents recorded in {len(zero):,} region(s)"
-    if len(named) and len(named) <= MAX_ZERO_NAMES:
-        names = ", ".join(sorted(shorten(display_name(n)) for n in named["region_name"]))
-        others = len(zero) - len(named)
-        text += f", among them {names}" if others else f": {names}"
-        if others:
-            text += f"; and {others:,} in neighbouring countries"
-    return text + " (all listed in regions.csv)."
+    n = format_number(len(zero))
+    if not len(named) or len(named) > MAX_ZERO_NAMES:
+        return ngettext(
+            "No incidents recorded in {n} region (all listed in regions.csv).",
+            "No incidents recorded in {n} regions (all listed in regions.csv).",
+            len(zero),
+        ).format(n=n)
+    names = ", ".join(sorted(shorten(display_name(n)) for n in named["region_name"]))
+    others = len(zero) - len(named)
+    if not others:
+        return ngettext(
+            "No incidents recorded in {n} region: {names} (all listed in regions.csv).",
+            "No incidents recorded in {n} regions: {names} (all listed in regions.csv).",
+            len(zero),
+        ).format(n=n, names=names)
+    return ngettext(
+        "No incidents recorded in {n} regions, among them {names}; and {others} in "
+        "neighbouring countries (all listed in regions.csv).",
+        "No incidents recorded in {n} regions, among them {names}; and {others} in "
+        "neighbouring countries (all listed in regions.csv).",
+        others,
+    ).format(n=n, names=names, others=format_number(others))
 
 
 def _mark_note(figures: Figures) -> str:
     k = figures.suppression.get("k", 0)
-    return (
-        f"{MARK}: suppressed because fewer than {k} incidents, or because it would reveal such "
+    return _(
+        "{mark}: suppressed because fewer than {k} incidents, or because it would reveal such "
         "a figure from the totals."
-    )
+    ).format(mark=MARK, k=k)
 
 
 def _series_table(figures: Figures, styles: dict[str, Any], width: float) -> list[Any]:
     """Period × category figures, as in the chart (and series.csv / periods.csv); many
     categories are split over several tables of at most ``SERIES_COLUMNS`` columns."""
-    from reportlab.platypus import LongTable, Paragraph, Spacer
+    from reportlab.platypus import Spacer
 
-    series = figures.series
+    series = bilingual.displayed(figures.series)  # bilingual labels as the user chose
     cats = list(dict.fromkeys(series["category"]))
     lookup = {  # (period, category) -> (incidents, suppressed): no pandas lookup per cell
         (period, category): (incidents, bool(hidden))
@@ -530,21 +609,26 @@ def _series_table(figures: Figures, styles: dict[str, Any], width: float) -> lis
     }
     head = styles["cell"].clone("head", fontName=_FONT_BOLD, fontSize=7, leading=8.5)
     out: list[Any] = [
-        Paragraph(
-            reportlab_markup(
-                f"Incidents per {figures.period.value} and category (victims in series.csv)."
+        paragraph(
+            _("Incidents per period ({period}) and category (victims in series.csv).").format(
+                period=period_name(figures.period)
             ),
             styles["small"],
         )
     ]
     chunks = [cats[i : i + SERIES_COLUMNS] for i in range(0, len(cats), SERIES_COLUMNS)] or [[]]
+    right = head.clone("head-right", alignment=2)  # over right-aligned numbers
     for number, chunk in enumerate(chunks):
         last = number == len(chunks) - 1
-        names = [*chunk, "All categories"] if last else chunk
-        right = head.clone("head-right", alignment=2)  # over right-aligned numbers
-        rows = [[Paragraph("Period", head), *[Paragraph(markup(c), right) for c in names]]]
+        names = [*chunk, ALL_CATEGORIES] if last else chunk
+        rows = [
+            [
+                paragraph(_("Period"), head),
+                *[_name(_(c) if c is ALL_CATEGORIES else c, right) for c in names],
+            ]
+        ]
         for row in figures.periods.itertuples(index=False):
-            line = [Paragraph(reportlab_markup(display_name(row.period)), styles["cell"])]
+            line = [paragraph(display_name(row.period), styles["cell"])]
             for cat in chunk:
                 line.append(fmt_count(*lookup[(row.period, cat)]))
             if last:
@@ -552,190 +636,54 @@ def _series_table(figures: Figures, styles: dict[str, Any], width: float) -> lis
             rows.append(line)
         first = width * 0.16
         other = (width - first) / max(1, len(names))
-        flow = LongTable(rows, colWidths=[first] + [other] * len(names), repeatRows=1)
-        flow.setStyle(_grid_style(numeric_from=1))
-        out += [flow, Spacer(1, 6)]
+        out += [
+            _table(rows, [first] + [other] * len(names), _grid_style(numeric_from=1)),
+            Spacer(1, 6),
+        ]
     return out
 
 
-def _quality_section(figures: Figures, styles: dict[str, Any], width: float) -> list[Any]:
-    from reportlab.platypus import LongTable, Paragraph, Spacer
+ALL_CATEGORIES = N_("All categories")
+SEVERITIES = {"error": N_("error"), "warning": N_("warning")}
 
-    out: list[Any] = [Paragraph("Data quality", styles["h2"])]
-    rows = [["", "Records"]]
+
+def _quality_section(figures: Figures, styles: dict[str, Any], width: float) -> list[Any]:
+    from reportlab.platypus import Spacer
+
+    head = styles["cell"].clone("head-cell", fontName=_FONT_BOLD)
+    out: list[Any] = [paragraph(_("Data quality"), styles["h2"])]
+    rows = [["", _text(_("Records"), head)]]
     for item, value, hidden in figures.quality.itertuples(index=False):
         shown = fmt_count(value, bool(hidden))
-        rows.append([Paragraph(reportlab_markup(item), styles["cell"]), shown])
-    table = LongTable(rows, colWidths=[width * 0.8, width * 0.2], repeatRows=1)
-    table.setStyle(_grid_style(numeric_from=1))
-    out += [table, Spacer(1, 6)]
+        rows.append([paragraph(item, styles["cell"]), shown])
+    out += [
+        _table(rows, [width * 0.8, width * 0.2], _grid_style(numeric_from=1)),
+        Spacer(1, 6),
+    ]
     problems = figures.problems
     if len(problems):
         out.append(
-            Paragraph(
-                reportlab_markup(
+            paragraph(
+                _(
                     "Problems found in the input, by kind (a rejected record has at least one "
                     "error; a warning keeps the record, flagged):"
                 ),
                 styles["body"],
             )
         )
-        rows = [["Problem", "Severity", "Records"]]
+        rows = [[_text(h, head) for h in (_("Problem"), _("Severity"), _("Records"))]]
         rows += [
-            [Paragraph(markup(p.problem), styles["cell"]), p.severity, f"{int(p.records):,}"]
+            [
+                _name(p.problem, styles["cell"]),
+                _text(_(SEVERITIES.get(p.severity, p.severity)), styles["cell"]),
+                format_number(int(p.records)),
+            ]
             for p in problems.itertuples(index=False)
         ]
-        table = LongTable(rows, colWidths=[width * 0.6, width * 0.2, width * 0.2], repeatRows=1)
-        table.setStyle(_grid_style(numeric_from=2))
-        out.append(table)
+        widths = [width * 0.6, width * 0.2, width * 0.2]
+        out.append(_table(rows, widths, _grid_style(numeric_from=2)))
     else:
-        out.append(Paragraph("No problems were found in the input.", styles["body"]))
-    return out
-
-
-def _methodology(
-    analysis: Analysis, figures: Figures, masking: publish.Masking | None, styles: dict[str, Any]
-) -> list[Any]:
-    from reportlab.platypus import Paragraph
-
-    bset = analysis.boundaries
-    view = figures.view
-    filters = []
-    if view.get("categories"):
-        filters.append(
-            "categories: " + ", ".join(shorten(display_name(c)) for c in view["categories"])
-        )
-    if view.get("regions"):
-        filters.append("regions: " + ", ".join(shorten(str(r)) for r in view["regions"]))
-    paragraphs = [
-        f"Incident records ({_inputs_named(analysis, figures.public)}; preset "
-        f"{analysis.report.preset}) were validated record by record: each is accepted, accepted "
-        "with warnings or rejected with a reason; none is silently dropped or changed.",
-        f"Boundaries: {bset.name} ({bset.vintage}). Each incident is "
-        f"attributed to the admin-{figures.level} region containing its coordinates; a point "
-        "on a shared border counts once. Incidents whose location is known only at a coarser "
-        "level, or whose date is coarser than the period unit, are counted apart, never "
-        "spread or guessed." + _date_range_sentence(analysis.parameters.get("date_range")),
-        f"Figures cover {figures.first} to {figures.last} by {figures.period.value}"
-        + (f"; filtered by {'; '.join(filters)}" if filters else "")
-        + ". "
-        + pipeline.victims_measure(analysis).note
-        + " A record with no figure adds nothing. "
-        "Totals are sums of the cells: an incident with several categories counts once in "
-        "each.",
-    ]
-    s = figures.suppression
-    if figures.public:
-        paragraphs.append(
-            f"Small-count protection: every figure with 1 to {s['k'] - 1} incidents is hidden "
-            f"({MARK}). All public releases of this data read one protected grid of figures "
-            "(every region level; ISO weeks, months, quarters, years and the whole span; each "
-            "category and all categories), so figures from any number of public releases — "
-            "other periods, levels, date windows or categories — cannot be combined to work "
-            "out a hidden figure: for every hidden figure there is another table, with no "
-            "negative count, that agrees with every published figure and differs in the "
-            "hidden one. A few further figures (sometimes zeros) are hidden for that. Date "
-            "windows cover whole periods; a total over a window is the sum of the whole years, "
-            "quarters and months (or weeks) inside it, and is hidden when one of them is. "
-            f"Victim figures are hidden with their cells. {s.get('suppressed_figures', 0):,} of "
-            f"{s.get('figures', 0):,} figures in this brief are hidden."
-        )
-    else:
-        paragraphs.append("No small-count protection was applied: this brief is for internal use.")
-    if masking is not None:
-        paragraphs.append(
-            f"Point locations (points.csv): {masking.settings()['description']}. One row per "
-            "incident"
-            + (
-                " counted in a published cell (see Masked points)."
-                if figures.public
-                else ": the point file shows every count."
-            )
-        )
-    listed = (
-        "the SHA-256 of every output file (input files are named by a fingerprint keyed "
-        "with the team's workspace secret, never by name or plain hash)"
-        if figures.public
-        else "the SHA-256 of every input and output file"
-    )
-    paragraphs.append(
-        f"Reproducibility: manifest.json lists {listed}, the software versions and every "
-        "parameter; the same inputs and parameters give byte-identical files."
-    )
-    out: list[Any] = [Paragraph("Methodology", styles["h2"])]
-    out += [Paragraph(reportlab_markup(text), styles["body"]) for text in paragraphs]
-    return out
-
-
-def _inputs_named(analysis: Analysis, public: bool) -> str:
-    """The incident files as the methodology names them: by count only when public (a file
-    name can hold a witness's or a village's name)."""
-    if not public:
-        return ", ".join(i["name"] for i in analysis.inputs)
-    count = len(analysis.inputs)
-    return f"{count} file" + ("" if count == 1 else "s")
-
-
-def _point_notes(notes: Sequence[str], styles: dict[str, Any]) -> list[Any]:
-    from reportlab.platypus import Paragraph
-
-    if not notes:
-        return []
-    out: list[Any] = [Paragraph("Masked points", styles["h2"])]
-    return out + [Paragraph(reportlab_markup(note), styles["body"]) for note in notes]
-
-
-def _date_range_sentence(choice: str | None) -> str:
-    """How incidents dated over several days were counted (the date-range choice)."""
-    if choice in ("start", "end"):
-        return (
-            f" Incidents dated over several days are counted on their {choice} date, as "
-            "chosen for this report."
-        )
-    return (
-        " Incidents dated over several days count in a period only when the whole range lies in it."
-    )
-
-
-def attributions(analysis: Analysis) -> list[str]:
-    """Credit lines for the boundary and incident sources used."""
-    bset = analysis.boundaries
-    text = f"{bset.name} {bset.source}".lower()
-    lines = [f"Boundaries: {bset.source} (version {bset.version}; dated {bset.date})."]
-    if "natural earth" in text or bset.name.startswith("world"):
-        lines.append(
-            "Made with Natural Earth. Free vector and raster map data @ naturalearthdata.com "
-            "(public domain)."
-        )
-    if "geoboundaries" in text:
-        lines.append(
-            "geoBoundaries: Runfola, D. et al. (2020) geoBoundaries: A global database of "
-            "political administrative boundaries. PLoS ONE 15(4): e0231866; "
-            "www.geoboundaries.org (licence as stated by the source)."
-        )
-    if "cod-ab" in text or "ocha" in text:
-        lines.append(
-            "OCHA Common Operational Datasets, administrative boundaries (COD-AB), via the "
-            "Humanitarian Data Exchange (data.humdata.org), CC BY-IGO."
-        )
-    preset = str(analysis.report.preset or "").lower()
-    if "ucdp" in preset:
-        lines.append(
-            "Incident data: UCDP Georeferenced Event Dataset (Sundberg & Melander 2013; "
-            "Davies, Pettersson & Öberg), Uppsala Conflict Data Program, CC BY 4.0."
-        )
-    if "acled" in preset:
-        lines.append("Incident data: Armed Conflict Location & Event Data (ACLED), acleddata.com.")
-    lines.append(basemap.CREDIT)  # the PDF map's land, water and place names
-    lines.append(f"Produced with crisismap {__version__} (Apache-2.0), matplotlib and ReportLab.")
-    return lines
-
-
-def _attributions(analysis: Analysis, styles: dict[str, Any]) -> list[Any]:
-    from reportlab.platypus import Paragraph
-
-    out: list[Any] = [Paragraph("Sources and attributions", styles["h2"])]
-    out += [Paragraph(reportlab_markup(line), styles["body"]) for line in attributions(analysis)]
+        out.append(paragraph(_("No problems were found in the input."), styles["body"]))
     return out
 
 

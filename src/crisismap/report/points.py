@@ -8,9 +8,10 @@ from typing import Any
 import pandas as pd
 
 from crisismap import publish
+from crisismap.i18n import N_, _, format_number, ngettext
 from crisismap.report.figures import Figures
 
-ID_ADVICE = (
+ID_ADVICE = N_(
     "name the file's id column (crisismap report --id-column NAME, or 'Id column for masked "
     "points' in the dashboard) so that every export puts each point in the same place"
 )
@@ -34,9 +35,11 @@ def points_summary(
         "points": len(points),
         "left_out": shown,
         "left_out_reason": (
-            "records counted only in suppressed cells are left out (a multi-label record "
-            "keeps only the labels whose cells are published), so points counted per "
-            "region, period and category give exactly the published figures"
+            _(
+                "records counted only in suppressed cells are left out (a multi-label record "
+                "keeps only the labels whose cells are published), so points counted per "
+                "region, period and category give exactly the published figures"
+            )
             if figures.public
             else None
         ),
@@ -56,22 +59,33 @@ def points_notes(summary: dict[str, Any], masking: publish.Masking) -> list[str]
     notes = []
     if summary.get("left_out_reason"):
         left_out = summary["left_out"]
-        count = (
-            f"{left_out:,} record(s) of this view are"
-            if left_out is not None
-            else "Records of this view are (how many is not said: the overall total is suppressed)"
+        why = _(
+            "A record with several categories shows only those whose figures are published; "
+            "points carry the period, not the date, and no region finer than the table's "
+            "level. Counting points per region, period and category gives exactly the "
+            "published figures."
         )
-        notes.append(
-            f"{count} not in points.csv: each is counted only in suppressed cells, and its "
-            "point would give the hidden figure back. A record with several categories shows "
-            "only those whose figures are published; points carry the period, not the date, "
-            "and no region finer than the table's level. Counting points per region, period "
-            "and category gives exactly the published figures."
-        )
+        if left_out is None:
+            said = _(
+                "Records of this view (how many is not said: the overall total is suppressed) "
+                "are not in points.csv: each is counted only in suppressed cells, and its "
+                "point would give the hidden figure back."
+            )
+        else:
+            said = ngettext(
+                "{n} record of this view is not in points.csv: it is counted only in "
+                "suppressed cells, and its point would give the hidden figure back.",
+                "{n} records of this view are not in points.csv: each is counted only in "
+                "suppressed cells, and its point would give the hidden figure back.",
+                left_out,
+            ).format(n=format_number(left_out))
+        notes.append(f"{said} {why}")
     if summary.get("secret_fingerprint"):
         notes.append(
-            "Displaced with the workspace secret whose fingerprint is "
-            f"{summary['secret_fingerprint']} (the same in every export of this workspace)."
+            _(
+                "Displaced with the workspace secret whose fingerprint is {fingerprint} (the "
+                "same in every export of this workspace)."
+            ).format(fingerprint=summary["secret_fingerprint"])
         )
     generated = summary.get("generated_ids", 0)
     if generated and masking.method == "displace":
@@ -81,9 +95,14 @@ def points_notes(summary: dict[str, Any], masking: publish.Masking) -> list[str]
 
 def id_warning(generated: int, points: int) -> str:
     """The warning for points keyed on generated ids (CLI, app, README, PDF, manifest)."""
-    return (
-        f"{generated:,} of {points:,} masked points are keyed on generated ids ('gen-' + a "
-        "hash of each record's fields): adding, removing or editing any column gives them "
-        "new ids, so every such point moves to a new place, and the old and new places "
-        f"together narrow down the true location; {ID_ADVICE}."
-    )
+    return ngettext(
+        "{n} of {points} masked points is keyed on a generated id ('gen-' + a hash of the "
+        "record's fields): adding, removing or editing any column gives it a new id, so the "
+        "point moves to a new place, and the old and new places together narrow down the "
+        "true location; {advice}.",
+        "{n} of {points} masked points are keyed on generated ids ('gen-' + a hash of each "
+        "record's fields): adding, removing or editing any column gives them new ids, so "
+        "every such point moves to a new place, and the old and new places together narrow "
+        "down the true location; {advice}.",
+        generated,
+    ).format(n=format_number(generated), points=format_number(points), advice=_(ID_ADVICE))

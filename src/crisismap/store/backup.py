@@ -13,6 +13,7 @@ from contextlib import closing
 from pathlib import Path
 
 from crisismap.errors import InputError, StoreError
+from crisismap.i18n import _
 from crisismap.store.db import SCHEMA_VERSION, create_private_file
 
 REQUIRED_TABLES = {"meta", "datasets", "blobs"}
@@ -36,8 +37,10 @@ def write_backup(conn: sqlite3.Connection, target: Path) -> int:
     if result != ["ok"]:
         target.unlink(missing_ok=True)
         raise StoreError(
-            f"The backup written to {target} failed SQLite's check ({'; '.join(result[:3])}): "
-            "it was removed. Run `crisismap workspace check` on the workspace."
+            _(
+                "The backup written to {target} failed SQLite's check ({values}): "
+                "it was removed. Run `crisismap workspace check` on the workspace."
+            ).format(target=target, values="; ".join(result[:3]))
         )
     return target.stat().st_size
 
@@ -45,7 +48,9 @@ def write_backup(conn: sqlite3.Connection, target: Path) -> int:
 def check_backup(source: Path) -> int:
     """The schema version of the workspace backup ``source``; InputError if it is not one."""
     if not source.is_file():
-        raise InputError(f"The backup {source} does not exist or is not a file.")
+        raise InputError(
+            _("The backup {source} does not exist or is not a file.").format(source=source)
+        )
     try:
         with closing(_read_only(source)) as conn:
             result = [r[0] for r in conn.execute("PRAGMA integrity_check").fetchall()]
@@ -58,22 +63,32 @@ def check_backup(source: Path) -> int:
                 version = row.fetchone()
     except sqlite3.DatabaseError as exc:
         raise InputError(
-            f"{source} is not a crisismap workspace backup ({exc}): choose a file written by "
-            "`crisismap workspace backup`."
+            _(
+                "{source} is not a crisismap workspace backup ({exc}): choose a "
+                "file written by `crisismap workspace backup`."
+            ).format(source=source, exc=exc)
         ) from exc
     if result != ["ok"]:
         raise InputError(
-            f"The backup {source} is damaged ({'; '.join(result[:3])}): choose another backup."
+            _("The backup {source} is damaged ({values}): choose another backup.").format(
+                source=source, values="; ".join(result[:3])
+            )
         )
     if not REQUIRED_TABLES <= tables or version is None:
         raise InputError(
-            f"{source} is an SQLite file but not a crisismap workspace (no datasets table or "
-            "schema version): choose a file written by `crisismap workspace backup`."
+            _(
+                "{source} is an SQLite file but not a crisismap workspace (no "
+                "datasets table or schema version): choose a file written by "
+                "`crisismap workspace backup`."
+            ).format(source=source)
         )
     if int(version[0]) > SCHEMA_VERSION:
         raise InputError(
-            f"The backup {source} was written by a newer crisismap (schema {int(version[0])}, "
-            f"this version reads {SCHEMA_VERSION}): restore it with that version."
+            _(
+                "The backup {source} was written by a newer crisismap (schema "
+                "{version}, this version reads {SCHEMA_VERSION}): restore it with "
+                "that version."
+            ).format(source=source, version=int(version[0]), SCHEMA_VERSION=SCHEMA_VERSION)
         )
     return int(version[0])
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from crisismap.errors import InputError, StoreError
+from crisismap.i18n import _
 
 DATA_DIR_ENV = "CRISISMAP_DATA_DIR"
 DB_NAME = "workspace.sqlite3"
@@ -91,8 +92,11 @@ def check_team(team: str) -> str:
     text = str(team).strip()
     if not TEAM_ID.fullmatch(text):
         raise InputError(
-            f"{text!r} is not a team id: use 1 to 40 lowercase letters, digits and hyphens "
-            "(starting with a letter or digit), as in the teams file, e.g. 'alpha'."
+            _(
+                "{text!r} is not a team id: use 1 to 40 lowercase letters, digits "
+                "and hyphens (starting with a letter or digit), as in the teams "
+                "file, e.g. 'alpha'."
+            ).format(text=text)
         )
     return text
 
@@ -103,8 +107,10 @@ def database_path(path: str | os.PathLike[str] | None, team: str | None) -> Path
     if target.suffix in (".sqlite3", ".sqlite", ".db"):
         if team is not None:
             raise InputError(
-                f"{target} is a workspace file, so it cannot hold team {team!r}'s workspace: "
-                "give the data directory instead."
+                _(
+                    "{target} is a workspace file, so it cannot hold team {team!r}'s "
+                    "workspace: give the data directory instead."
+                ).format(target=target, team=team)
             )
         return target
     if team is None:
@@ -123,8 +129,10 @@ def make_private_dirs(folder: Path, top: Path | None = None) -> None:
                 level.chmod(0o700)  # mkdir's mode is masked by the umask
     except OSError as exc:
         raise StoreError(
-            f"The data directory {folder} cannot be created ({exc.strerror}): set "
-            f"{DATA_DIR_ENV} to a folder this program may write to."
+            _(
+                "The data directory {folder} cannot be created ({strerror}): set "
+                "{DATA_DIR_ENV} to a folder this program may write to."
+            ).format(folder=folder, strerror=exc.strerror, DATA_DIR_ENV=DATA_DIR_ENV)
         ) from exc
 
 
@@ -135,12 +143,17 @@ def create_private_file(path: Path, *, exclusive: bool = False) -> None:
         fd = os.open(path, flags, 0o600)
     except FileExistsError:
         raise InputError(
-            f"{path} already exists: choose a new file name (nothing is overwritten)."
+            _("{path} already exists: choose a new file name (nothing is overwritten).").format(
+                path=path
+            )
         ) from None
     except OSError as exc:
         raise StoreError(
-            f"The file {path} cannot be created ({exc.strerror}): choose a folder this "
-            f"program may write to (the data directory is set by {DATA_DIR_ENV})."
+            _(
+                "The file {path} cannot be created ({strerror}): choose a folder "
+                "this program may write to (the data directory is set by "
+                "{DATA_DIR_ENV})."
+            ).format(path=path, strerror=exc.strerror, DATA_DIR_ENV=DATA_DIR_ENV)
         ) from exc
     os.close(fd)
 
@@ -154,7 +167,9 @@ def connect(db_path: Path) -> Iterator[sqlite3.Connection]:
     try:
         conn = sqlite3.connect(db_path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
     except sqlite3.Error as exc:
-        raise StoreError(f"The workspace {db_path} cannot be opened: {exc}.") from exc
+        raise StoreError(
+            _("The workspace {db_path} cannot be opened: {exc}.").format(db_path=db_path, exc=exc)
+        ) from exc
     try:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA synchronous = FULL")  # committed means on disk
@@ -164,10 +179,14 @@ def connect(db_path: Path) -> Iterator[sqlite3.Connection]:
     except sqlite3.DatabaseError as exc:
         if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
             raise StoreError(
-                f"The workspace {db_path} stayed locked by another writer for "
-                f"{BUSY_TIMEOUT_MS // 1000} s: try again in a moment."
+                _(
+                    "The workspace {db_path} stayed locked by another writer for "
+                    "{seconds} s: try again in a moment."
+                ).format(db_path=db_path, seconds=BUSY_TIMEOUT_MS // 1000)
             ) from exc
-        raise StoreError(f"The workspace {db_path} cannot be used: {exc}.") from exc
+        raise StoreError(
+            _("The workspace {db_path} cannot be used: {exc}.").format(db_path=db_path, exc=exc)
+        ) from exc
     finally:
         conn.close()
 
@@ -244,9 +263,11 @@ def _version(conn: sqlite3.Connection, db_path: Path) -> int | None:
     version = int(row[0]) if row is not None else 1
     if version > SCHEMA_VERSION:
         raise StoreError(
-            f"The workspace {db_path} was written by a newer crisismap (schema {version}, "
-            f"this version reads {SCHEMA_VERSION}): upgrade crisismap, or choose another "
-            "data directory."
+            _(
+                "The workspace {db_path} was written by a newer crisismap (schema "
+                "{version}, this version reads {SCHEMA_VERSION}): upgrade "
+                "crisismap, or choose another data directory."
+            ).format(db_path=db_path, version=version, SCHEMA_VERSION=SCHEMA_VERSION)
         )
     return version
 
@@ -255,11 +276,13 @@ def check_name(name: str) -> str:
     """A dataset name with its whitespace collapsed; blank or over-long names are refused."""
     text = " ".join(str(name).split())
     if not text:
-        raise InputError("A dataset needs a name: give it a few words, e.g. the file's name.")
+        raise InputError(_("A dataset needs a name: give it a few words, e.g. the file's name."))
     if len(text) > MAX_NAME_CHARS:
         raise InputError(
-            f"The dataset name is {len(text)} characters long, over the limit of "
-            f"{MAX_NAME_CHARS}: choose a shorter name."
+            _(
+                "The dataset name is {n} characters long, over the limit of "
+                "{MAX_NAME_CHARS}: choose a shorter name."
+            ).format(n=len(text), MAX_NAME_CHARS=MAX_NAME_CHARS)
         )
     return text
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from crisismap.errors import InputError
+from crisismap.i18n import _
 from crisismap.store import audit
 from crisismap.store.db import BUSY_TIMEOUT_MS, now, write
 
@@ -78,17 +79,24 @@ def _explain_not_in_trash(
     row = conn.execute("SELECT deleted_at FROM datasets WHERE id = ?", (dataset_id,)).fetchone()
     if row is None:
         raise InputError(
-            f"There is no dataset {dataset_id!r} in the trash: list it with "
-            "`crisismap workspace trash` (it may have been purged already)."
+            _(
+                "There is no dataset {dataset_id!r} in the trash: list it with "
+                "`crisismap workspace trash` (it may have been purged already)."
+            ).format(dataset_id=dataset_id)
         )
     if row[0] is None:
         raise InputError(
-            f"{dataset_id} is not in the trash: delete it first (`crisismap workspace remove "
-            f"{dataset_id}`); only datasets in the trash can be purged."
+            _(
+                "{dataset_id} is not in the trash: delete it first (`crisismap "
+                "workspace remove {dataset_id}`); only datasets in the trash can "
+                "be purged."
+            ).format(dataset_id=dataset_id)
         )
     raise InputError(
-        f"{dataset_id} has been in the trash since {row[0]}, less than {older_than_days:g} "
-        "days: leave out --older-than to purge it now."
+        _(
+            "{dataset_id} has been in the trash since {row}, less than "
+            "{older_than_days:g} days: leave out --older-than to purge it now."
+        ).format(dataset_id=dataset_id, row=row[0], older_than_days=older_than_days)
     )
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from crisismap.errors import InputError, InvalidValueError, StoreError
+from crisismap.i18n import _
 from crisismap.records.combine import Combined, combine_records
 from crisismap.store import audit, backup, db, trash
 from crisismap.store.audit import AuditEntry
@@ -160,12 +161,14 @@ class Workspace:
         created = self.secret_created
         if created is not None and created >= started:
             raise InputError(
-                f"The workspace {self.db_path} got its displacement secret just now "
-                f"({created.isoformat(timespec='seconds')}), during this export: points "
-                "displaced with a secret made for one export can be averaged with other "
-                "such exports, each a new draw around the true place. Export from the "
-                "workspace your team always uses, or create this one once with `crisismap "
-                "workspace init` (--data-dir/--team as needed) and export again."
+                _(
+                    "The workspace {db_path} got its displacement secret just now "
+                    "({isoformat}), during this export: points displaced with a secret "
+                    "made for one export can be averaged with other such exports, each "
+                    "a new draw around the true place. Export from the workspace your "
+                    "team always uses, or create this one once with `crisismap "
+                    "workspace init` (--data-dir/--team as needed) and export again."
+                ).format(db_path=self.db_path, isoformat=created.isoformat(timespec="seconds"))
             )
         return secret
 
@@ -265,8 +268,10 @@ class Workspace:
                 return _info(existing, already_saved=True)
             if existing is not None and not restore_from_trash:
                 raise InputError(
-                    f"This file is the dataset {existing[2]!r}, which is in the trash: an admin "
-                    "can restore it from the trash; saving it again cannot."
+                    _(
+                        "This file is the dataset {existing!r}, which is in the trash: an "
+                        "admin can restore it from the trash; saving it again cannot."
+                    ).format(existing=existing[2])
                 )
             if existing is not None:
                 conn.execute(
@@ -333,8 +338,10 @@ class Workspace:
             data = bytes(row[0])
             if verify and hashlib.sha256(data).hexdigest() != row[1]:
                 raise StoreError(
-                    f"Dataset {dataset_id} in {self.db_path} no longer matches its SHA-256: "
-                    "the file was damaged on disk. Restore the workspace from a backup."
+                    _(
+                        "Dataset {dataset_id} in {db_path} no longer matches its SHA-256: "
+                        "the file was damaged on disk. Restore the workspace from a backup."
+                    ).format(dataset_id=dataset_id, db_path=self.db_path)
                 )
             if actor is not None:
                 with write(conn):
@@ -406,7 +413,11 @@ class Workspace:
             if row is None:
                 raise self._not_restorable(conn, dataset_id)
             if row[1] is None:
-                raise InputError(f"{dataset_id} is not in the trash: there is nothing to restore.")
+                raise InputError(
+                    _("{dataset_id} is not in the trash: there is nothing to restore.").format(
+                        dataset_id=dataset_id
+                    )
+                )
             conn.execute(
                 "UPDATE datasets SET deleted_at = NULL, deleted_by = NULL WHERE id = ?",
                 (dataset_id,),
@@ -447,7 +458,9 @@ class Workspace:
         """
         if older_than_days is not None and not float(older_than_days) >= 0:
             raise InvalidValueError(
-                f"The age of datasets to purge must be 0 or more days, got {older_than_days!r}."
+                _(
+                    "The age of datasets to purge must be 0 or more days, got {older_than_days!r}."
+                ).format(older_than_days=older_than_days)
             )
         with self._connect() as conn:
             with write(conn):
@@ -556,20 +569,26 @@ class Workspace:
         with self._connect() as conn:
             result = [r[0] for r in conn.execute("PRAGMA integrity_check").fetchall()]
             if result != ["ok"]:
-                problems.extend(f"integrity_check: {r}" for r in result)
+                problems.extend(
+                    _("SQLite integrity check: {result}").format(result=r) for r in result
+                )
             orphans = conn.execute(
                 "SELECT d.id FROM datasets d LEFT JOIN blobs b USING (id) WHERE b.id IS NULL"
             ).fetchall()
-            problems.extend(f"{r[0]}: dataset without bytes" for r in orphans)
+            problems.extend(_("{id}: dataset without bytes").format(id=r[0]) for r in orphans)
             for dataset_id, digest in conn.execute("SELECT id, sha256 FROM datasets").fetchall():
                 row = conn.execute("SELECT data FROM blobs WHERE id = ?", (dataset_id,)).fetchone()
                 if row is not None and hashlib.sha256(row[0]).hexdigest() != digest:
-                    problems.append(f"{dataset_id}: bytes do not match their SHA-256")
+                    problems.append(
+                        _("{id}: bytes do not match their SHA-256").format(id=dataset_id)
+                    )
             triggers = {
                 r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'")
             }
             problems.extend(
-                f"audit log: trigger {name} is missing, so entries could be changed"
+                _("audit log: trigger {name} is missing, so entries could be changed").format(
+                    name=name
+                )
                 for name in db.AUDIT_TRIGGERS
                 if name not in triggers
             )
@@ -579,14 +598,20 @@ class Workspace:
 
     def _missing(self, dataset_id: str) -> InputError:
         return InputError(
-            f"There is no dataset {dataset_id!r} in the workspace {self.db_path.parent}: it "
-            "may have been deleted in another session. Reload the list of saved datasets."
+            _(
+                "There is no dataset {dataset_id!r} in the workspace {parent}: it "
+                "may have been deleted in another session. Reload the list of "
+                "saved datasets."
+            ).format(dataset_id=dataset_id, parent=self.db_path.parent)
         )
 
     def _in_trash(self, dataset_id: str, deleted_at: str) -> InputError:
         return InputError(
-            f"{dataset_id} is in the trash (deleted {deleted_at}): restore it first "
-            f"(`crisismap workspace restore {dataset_id}`, or Restore in the app)."
+            _(
+                "{dataset_id} is in the trash (deleted {deleted_at}): restore it "
+                "first (`crisismap workspace restore {dataset_id}`, or Restore in "
+                "the app)."
+            ).format(dataset_id=dataset_id, deleted_at=deleted_at)
         )
 
     def _not_restorable(self, conn: sqlite3.Connection, dataset_id: str) -> InputError:
@@ -596,8 +621,10 @@ class Workspace:
         ).fetchone()
         if purged is not None:
             return InputError(
-                f"{dataset_id} was purged on {purged[0]}, so it cannot be restored: only a "
-                "backup taken before then still holds it."
+                _(
+                    "{dataset_id} was purged on {purged}, so it cannot be restored: "
+                    "only a backup taken before then still holds it."
+                ).format(dataset_id=dataset_id, purged=purged[0])
             )
         return self._missing(dataset_id)
 
@@ -647,7 +674,9 @@ def _trash_days(conn: sqlite3.Connection, given: float | None) -> float:
     days = float(given)
     if not days >= 0:
         raise InvalidValueError(
-            f"Days in the trash before purging must be 0 or more, got {given!r}."
+            _("Days in the trash before purging must be 0 or more, got {given!r}.").format(
+                given=given
+            )
         )
     if days != stored:
         with write(conn):
