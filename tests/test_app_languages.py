@@ -23,7 +23,6 @@ TIMEOUT = 60
 NOT_TRANSLATED = {"crisismap", "◀", "▶", *i18n.LANGUAGES.values(), "⟦pseudo⟧"}
 
 
-
 def _wrapped(text: str) -> bool:
     """Marked text in the pseudo-language starts with ⟦ (markdown emphasis aside)."""
     return text.lstrip("*_ ").startswith("⟦")
