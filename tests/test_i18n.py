@@ -125,3 +125,35 @@ def test_numbers_and_dates_follow_the_locale():
     assert i18n.format_month(dt.date(2024, 3, 1), "uk").startswith("березень 2024")
     assert i18n.format_month(dt.date(2024, 3, 1), "fr") == "mars 2024"
     assert i18n.direction("ar") == "rtl" and i18n.direction("fr") == "ltr"
+
+
+def test_the_notes_shells_pick_out_are_templates_the_records_write():
+    """The dashboard and ``crisismap validate`` find the category and approval notes by their
+    templates in the current language: each must be a message the code marks (a reworded
+    note would otherwise silently vanish from both)."""
+    from crisismap.records import notes
+
+    tool = _catalog_tool()
+    marked = {m.id for m in tool.extract()["core"] if m.id}
+    assert set(notes._CATEGORY_NOTES) <= marked
+    assert set(notes._FLAG_NOTES) <= marked
+
+
+def test_validate_prints_the_category_note_in_french(tmp_path, capsys):
+    from crisismap.cli import main
+
+    path = tmp_path / "multi.csv"
+    rows = ["date,latitude,longitude,category"] + [
+        f"2024-03-{d:02d},4.5,18.5,{a}|{b}"
+        for d, (a, b) in enumerate(
+            [("Pillage", "Meurtre"), ("Meurtre", "Enlèvement"), ("Pillage", "Enlèvement")] * 3,
+            start=1,
+        )
+    ]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    main(["--lang", "fr", "validate", str(path)])
+    out = capsys.readouterr().out
+    with i18n.using("fr"):
+        start = i18n._("Category labels were split on {separator!r}: {reason} ({described}).")
+        line = i18n._("note: {note}").format(note=start.split("{separator!r}")[0])
+    assert line.startswith("remarque") and line in out

@@ -27,6 +27,7 @@ from crisismap.cli.common import (
 )
 from crisismap.errors import CrisismapError
 from crisismap.i18n import _, ngettext, pgettext
+from crisismap.records.notes import category_notes
 from crisismap.schema import View
 
 
@@ -106,7 +107,7 @@ def _print_report(name: str, report: Any, limit: int) -> None:
     )
     pairs = ", ".join(f"{k} <- {v}" for k, v in report.mapping.items())
     print(_("mapping: {pairs}").format(pairs=pairs))
-    notes = [n for n in report.notes if n.startswith("Category labels")] + [_(UNJOINED_NOTE)]
+    notes = [*category_notes(report), _(UNJOINED_NOTE)]
     for note in notes:
         print(_("note: {note}").format(note=note))
     severities = {
