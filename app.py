@@ -33,12 +33,11 @@ DEMO = ROOT / "data" / "incidents" / "demo_sudan_synthetic.csv"
 PERIOD_UNITS = [Period.ISO_WEEK, Period.ACLED_WEEK, Period.MONTH, Period.QUARTER, Period.YEAR]
 
 st.set_page_config(page_title="crisismap", layout="wide")
-# The user's language before anything is drawn: this session's choice, else the browser's
-# (a remembered choice replaces the browser's once the workspace is open, below).
+# The language before anything is drawn: this session's, else the browser's (below: remembered)
 BROWSER_LANGUAGE = dashboard.browser_language(
     st.context.locale, st.context.headers.get("Accept-Language")
 )
-i18n.set_language(st.session_state.get(dashboard.LANGUAGE_KEY) or BROWSER_LANGUAGE)
+dashboard.use_language(st.session_state.get(dashboard.LANGUAGE_KEY) or BROWSER_LANGUAGE)
 
 
 def _k(name: str) -> str:
@@ -169,7 +168,7 @@ scope = who.team or "local"  # widget keys: a new team starts with empty widgets
 if dashboard.LANGUAGE_KEY not in st.session_state:  # the user's remembered choice
     remembered = dashboard.remembered_language(ws.workspace, who.actor)
     st.session_state[dashboard.LANGUAGE_KEY] = remembered or BROWSER_LANGUAGE
-    i18n.set_language(st.session_state[dashboard.LANGUAGE_KEY])
+    dashboard.use_language(st.session_state[dashboard.LANGUAGE_KEY])
 _page_language()
 
 
@@ -503,6 +502,7 @@ categories = c4.multiselect(
     category_options,
     default=[c for c in linked.get("categories", []) if c in category_options],
     placeholder=_("Choose options"),
+    format_func=dashboard.category_shown(category_options),  # bilingual labels: one side
 )
 region_options = dashboard.region_choices(analysis, level)
 region_filter = st.multiselect(

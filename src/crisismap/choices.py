@@ -15,10 +15,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crisismap import aggregate, i18n, pipeline
+from crisismap import aggregate, bilingual, i18n, pipeline
 from crisismap.i18n import N_, _
 from crisismap.pipeline import Analysis
-from crisismap.schema import IMPRECISE_PERIOD, Period, View
+from crisismap.schema import IMPRECISE_PERIOD, Period, View, name_column, region_names
 
 # ----------------------------------------------------------------------------- memo
 
@@ -63,9 +63,20 @@ def categories_of(analysis: Analysis) -> list[str]:
     return list(labels)
 
 
+def category_shown(options: Sequence[str]) -> Callable[[str], str]:
+    """How the category menu shows each label: bilingual labels by the side this context
+    shows (the filter's values stay the whole labels)."""
+    shown = dict(zip(options, bilingual.shown(list(options)), strict=True))
+    return lambda label: shown.get(label, label)
+
+
 def region_choices(analysis: Analysis, level: int) -> list[tuple[str, str]]:
-    """(code, "name (code)") of regions at ``level`` that hold at least one record."""
-    pairs = _memo(analysis, ("regions", level), lambda: _regions_with_records(analysis, level))
+    """(code, "name (code)") of regions at ``level`` that hold at least one record, named in
+    the user's language where the boundary set has it."""
+    lang = i18n.language()
+    pairs = _memo(
+        analysis, ("regions", level, lang), lambda: _regions_with_records(analysis, level, lang)
+    )
     return list(pairs)
 
 
@@ -79,7 +90,7 @@ def region_search(analysis: Analysis) -> dict[str, str]:
     return found
 
 
-def _regions_with_records(analysis: Analysis, level: int) -> list[tuple[str, str]]:
+def _regions_with_records(analysis: Analysis, level: int, lang: str) -> list[tuple[str, str]]:
     codes = analysis.joined[f"adm{level}_code"]
     names = analysis.joined[f"adm{level}_name"]
     if isinstance(codes.dtype, pd.CategoricalDtype) and isinstance(
@@ -92,6 +103,13 @@ def _regions_with_records(analysis: Analysis, level: int) -> list[tuple[str, str
         codes = pd.Series(codes.cat.categories.take(pair // width), dtype=object)
         names = pd.Series(names.cat.categories.take(pair % width), dtype=object)
     pairs = pd.DataFrame({"code": codes, "name": names}).dropna().drop_duplicates("code")
+    shapes = analysis.boundaries.levels.get(level)
+    if shapes is not None and name_column(lang) in shapes:  # names in the user's language
+        named = shapes[["code", "name", name_column(lang)]].drop_duplicates("code")
+        local = dict(zip(named["code"].astype(str), region_names(named, lang), strict=True))
+        pairs["name"] = [
+            local.get(str(c), n) for c, n in zip(pairs["code"], pairs["name"], strict=True)
+        ]
     pairs = pairs.sort_values(["name", "code"], kind="stable")
     return [(str(c), f"{n} ({c})") for c, n in zip(pairs["code"], pairs["name"], strict=True)]
 

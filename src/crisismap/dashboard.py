@@ -28,6 +28,7 @@ from crisismap.choices import (  # noqa: F401  (re-exported for app.py)
     _record_views,
     _summary_levels,
     categories_of,
+    category_shown,
     datasets_from_query,
     date_bounds,
     default_level,
@@ -81,6 +82,7 @@ from crisismap.session import (  # noqa: F401  (re-exported for app.py)
     switch_language,
     team_access,
     teams_file,
+    use_language,
 )
 from crisismap.store import DatasetInfo, Workspace, default_data_dir
 

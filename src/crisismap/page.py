@@ -17,7 +17,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from crisismap import aggregate, pipeline
+from crisismap import aggregate, bilingual, pipeline
 from crisismap.choices import _main_countries, _record_views, _summary_levels, period_labels
 from crisismap.i18n import N_, _, format_number, ngettext
 from crisismap.pipeline import Analysis
@@ -430,5 +430,6 @@ def on_screen(frame: pd.DataFrame) -> pd.DataFrame:
 def chart_frame(series: pd.DataFrame) -> pd.DataFrame:
     """The chart's period × category × incidents, its names in the user's language."""
     words = {OTHER: _(OTHER), ALL_INCIDENTS: _(ALL_INCIDENTS)}
+    series = bilingual.displayed(series, ignore=words)  # bilingual labels: the user's side
     category = series["category"].astype(object).map(lambda c: words.get(c, c))
     return on_screen(series.assign(category=category))

@@ -12,7 +12,7 @@ from collections.abc import Mapping, MutableMapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from crisismap import access, escape, i18n
+from crisismap import access, bilingual, escape, i18n
 from crisismap.access import Access, Mode, TeamsConfig
 from crisismap.errors import InputError, StoreError
 from crisismap.i18n import N_
@@ -79,6 +79,14 @@ def enter_scope(state: MutableMapping[str, Any], who: Access, keep: Sequence[str
 
 LANGUAGE_KEY = "language"  # the session's choice (the sidebar's menu) and the setting's name
 SHOWN_LANGUAGE_KEY = "_shown_language"  # the language the page was last drawn in
+
+
+def use_language(lang: str) -> str:
+    """Set this run's language, and show bilingual category labels in it where they have it
+    (``Penurie d'eau | Water shortage`` reads "Water shortage" in English; exports too)."""
+    i18n.set_language(lang)
+    bilingual.set_display(bilingual.AUTO)
+    return i18n.language()
 
 
 def browser_language(locale: str | None, accept_language: str | None) -> str:
