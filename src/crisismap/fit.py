@@ -18,7 +18,7 @@ from crisismap.boundaries.checks import counts_text, summary_lines, threshold_te
 from crisismap.i18n import N_, _, format_number, ngettext
 from crisismap.problems import BOUNDARY_NAMES_UNKNOWN
 from crisismap.records import range_counts
-from crisismap.schema import IMPRECISE_PERIOD, MatchStatus, View
+from crisismap.schema import IMPRECISE_PERIOD, PERIOD_UNIT_WORDS, MatchStatus, View
 
 SUGGESTED_SNAP_M = 2000  # offered when points fall outside boundaries without snapping
 CHECK_LINES_SHOWN = 10
@@ -27,14 +27,7 @@ DATE_RANGE_LABELS = {
     "start": N_("Count on the start date"),
     "end": N_("Count on the end date"),
 }
-UNIT_WORDS = {  # "at periods of one …"
-    "day": N_("day"),
-    "week": N_("week"),
-    "acled-week": N_("ACLED week"),
-    "month": N_("month"),
-    "quarter": N_("quarter"),
-    "year": N_("year"),
-}
+UNIT_WORDS = PERIOD_UNIT_WORDS  # "at periods of one …"
 
 
 @dataclass(frozen=True)

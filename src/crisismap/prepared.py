@@ -25,10 +25,10 @@ from typing import Any
 
 from crisismap import i18n, parallel, publish, report
 from crisismap.errors import InvalidValueError, TimeLimitError
-from crisismap.i18n import N_, _, format_number
+from crisismap.i18n import _, format_number
 from crisismap.pipeline import Analysis
 from crisismap.report import Figures
-from crisismap.schema import View
+from crisismap.schema import PERIOD_UNIT_WORDS, View
 
 __all__ = [
     "DEFAULT_TIME_LIMIT_S",
@@ -46,14 +46,6 @@ __all__ = [
 TIME_LIMIT_ENV = "CRISISMAP_EXPORT_TIME_LIMIT"
 DEFAULT_TIME_LIMIT_S = 120.0
 KEPT_VIEWS = 4  # prepared views kept per analysis (most recently used)
-_UNITS = {  # "admin-1 regions by …"
-    "day": N_("day"),
-    "week": N_("week"),
-    "acled-week": N_("ACLED week"),
-    "month": N_("month"),
-    "quarter": N_("quarter"),
-    "year": N_("year"),
-}
 _SLOTS = "prepared_views"  # the Analysis.memo key of this module's slots
 _CREATING = threading.Lock()  # guards creating a slot only; it holds no data
 
@@ -91,7 +83,7 @@ def export_time_limit(value: str | float | None = None) -> float | None:
 def protecting_sentence(view: View, *, public: bool, k: int, incidents: int | None = None) -> str:
     """What is being done while the user waits (the dashboard's status line)."""
     what = _("admin-{level} regions by {period}").format(
-        level=view.level, period=_(_UNITS.get(view.period.value, view.period.value))
+        level=view.level, period=_(PERIOD_UNIT_WORDS.get(view.period.value, view.period.value))
     )
     if incidents is not None:
         what = _("{view}, {n} incidents").format(view=what, n=format_number(incidents))
@@ -124,7 +116,7 @@ def too_slow_sentence(view: View, limit: float, *, public: bool, setting: str) -
     )
     return said.format(
         level=view.level,
-        period=_(_UNITS.get(view.period.value, view.period.value)),
+        period=_(PERIOD_UNIT_WORDS.get(view.period.value, view.period.value)),
         limit=f"{limit:g}",
         setting=setting,
     )

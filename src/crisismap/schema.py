@@ -70,6 +70,16 @@ class Period(_ParseableEnum):
     YEAR = "year"
 
 
+PERIOD_UNIT_WORDS = {  # one period of each unit, as a sentence names it ("at periods of one …")
+    "day": N_("day"),
+    "week": N_("week"),
+    "acled-week": N_("ACLED week"),
+    "month": N_("month"),
+    "quarter": N_("quarter"),
+    "year": N_("year"),
+}
+
+
 class DateOrder(_ParseableEnum):
     """How to read ambiguous numeric dates such as 03/04/2024."""
 
