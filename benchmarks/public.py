@@ -152,9 +152,22 @@ def run_once(argv: list[str], env: dict[str, str], timeout: float) -> dict[str, 
     return {"seconds": seconds, "timed_out": None, "peak_mb": peak_mb}
 
 
-def measure(*, repeats: int = 3, timeout: float = 600.0) -> list[dict[str, Any]]:
-    """Every case: a first run (prepares the boundary set), then ``repeats`` timed runs."""
+def measure(
+    *, repeats: int = 3, timeout: float = 600.0, compile_bytecode: bool = True
+) -> list[dict[str, Any]]:
+    """Every case: a first run (prepares the boundary set), then ``repeats`` timed runs;
+    crisismap's bytecode compiled first, as installed (see :func:`command.compile_crisismap`)."""
+    from benchmarks.command import bytecode_state, compile_crisismap
+
     paths = prepare()
+    if compile_bytecode:
+        compile_crisismap()
+    state = bytecode_state()
+    print(
+        f"bytecode: site-packages compiled {state['site_packages_compiled']}, crisismap "
+        f"compiled {state['crisismap_compiled']}, "
+        f"PYTHONDONTWRITEBYTECODE={state['PYTHONDONTWRITEBYTECODE'] or 'unset'}"
+    )
     rows = []
     with tempfile.TemporaryDirectory(prefix="crisismap-bench-public-") as tmp:
         work = Path(tmp)

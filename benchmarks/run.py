@@ -207,7 +207,11 @@ def _public(args: argparse.Namespace) -> int:
     environment = _environment()
     _header(environment)
     public.print_header(args.public_repeats, args.public_timeout)
-    rows = public.measure(repeats=args.public_repeats, timeout=args.public_timeout)
+    rows = public.measure(
+        repeats=args.public_repeats,
+        timeout=args.public_timeout,
+        compile_bytecode=not args.no_compile,
+    )
     if args.json:
         args.json.write_text(json.dumps({"environment": environment, "public": rows}, indent=2))
         print(f"\nfigures written to {args.json}")
