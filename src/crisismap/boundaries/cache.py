@@ -38,8 +38,9 @@ from crisismap.files import private_dir, write_private
 
 # Bump when what a prepared set holds, or how levels are built, changes (2: geoBoundaries
 # codes from shapeISO when complete, code_source on every region; 3: also the set's date,
-# snap default and overlap / gap checks; 4: names by language, ``name:<lang>`` columns).
-FORMAT = 4
+# snap default and overlap / gap checks; 4: names by language, ``name:<lang>`` columns;
+# 5: ``population`` and ``population_source`` where the files carry populations).
+FORMAT = 5
 KEEP = 16  # prepared sets kept; the least recently used beyond this are removed
 _MANIFEST = "manifest.json"
 _REQUIRED = ("code", "name", "parent_code", "country", "geometry")

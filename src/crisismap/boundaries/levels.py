@@ -17,10 +17,12 @@ from crisismap.boundaries.formats import Layer
 from crisismap.boundaries.geometry import WGS84, clean_geometries, polygonal, to_wgs84
 from crisismap.boundaries.languages import name_columns
 from crisismap.boundaries.model import LoadOptions
+from crisismap.boundaries.population import population_column, population_values
 from crisismap.i18n import N_, _, ngettext
 from crisismap.schema import BOUNDARY_COLUMNS, name_column
 
 _CONTRACT = [c for c in BOUNDARY_COLUMNS if c != "geometry"]
+_OWN = ("population", "population_source")  # set by _add_population, never the file's text
 _BLANKS = ("", "None", "none", "NULL", "null", "nan", "NaN")  # never "NA": Namibia
 
 
@@ -78,8 +80,10 @@ def build_level(
             continue
         if col == schema.country and col == "country":
             continue
-        out = f"source_{col}" if col in BOUNDARY_COLUMNS or col.startswith("_") else col
+        taken = col in BOUNDARY_COLUMNS or col in _OWN or col.startswith("_")
+        out = f"source_{col}" if taken else col
         frame[out] = _as_text(raw[col])[0]
+    _add_population(frame, raw, level, origin, opts, notes)
     if "code_source" not in frame:  # the bundled set says region by region how it got its codes
         frame["code_source"] = _code_sources(code, schema)
     frame = to_wgs84(frame, origin, notes)
@@ -115,6 +119,28 @@ def build_level(
     notes.append(text.format(**details))
     frame = frame.reset_index(drop=True)
     return frame[[*_CONTRACT, *[c for c in frame.columns if c not in BOUNDARY_COLUMNS], "geometry"]]
+
+
+def _add_population(frame, raw, level: int, origin: str, opts: LoadOptions, notes) -> None:
+    """``population`` (float, NaN: no figure) and ``population_source`` (the column and
+    file it came from) when the layer carries populations (boundaries.population)."""
+    wanted = opts.population_field if opts.population_field in raw.columns else None
+    col = population_column(raw, wanted)
+    if col is None:
+        return
+    values = population_values(raw[col])
+    frame["population"] = values
+    source = f"{col}, {origin}"
+    frame["population_source"] = pd.Series(source, index=raw.index, dtype="string").mask(
+        values.isna()
+    )
+    notes.append(
+        _(
+            "Level {level} populations from column {column} of {origin}: {n} of {total} regions."
+        ).format(
+            level=level, column=col, origin=origin, n=int(values.notna().sum()), total=len(raw)
+        )
+    )
 
 
 def _add_language_names(frame, raw, schema: LayerSchema, notes: list[str]) -> None:

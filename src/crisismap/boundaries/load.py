@@ -45,6 +45,7 @@ def load_boundaries(
     max_expanded_bytes: int = MAX_EXPANDED_BYTES,
     cache_dir: str | os.PathLike | None = None,
     keep_unnamed_overlaps: bool = False,
+    population_field: str | None = None,
 ) -> BoundarySet:
     """Load ``"world"``, ``"world:UKR,SDN"``, a boundary file or a directory of files.
 
@@ -68,10 +69,14 @@ def load_boundaries(
     keep_unnamed_overlaps
         Keep unnamed polygons that overlap named regions in the join (the overlap checks,
         :mod:`crisismap.boundaries.checks`, find them; by default they are left out).
+    population_field
+        The column of region populations, where it is in a layer; else a column whose name
+        says population and holds non-negative numbers (:mod:`crisismap.boundaries.population`).
     """
     opts = LoadOptions(
         level, code_field, name_field, parent_field, country, max_bytes, max_expanded_bytes
     )
+    opts.population_field = population_field
     bset = _load(source, opts, cache_dir)
     return bset if keep_unnamed_overlaps else without_unnamed_covers(bset)
 

@@ -74,6 +74,8 @@ class LoadOptions:
     country: str | None = None
     max_bytes: int = DEFAULT_MAX_BYTES
     max_expanded_bytes: int = MAX_EXPANDED_BYTES
+    # The column of region populations (else one whose name says so: boundaries.population)
+    population_field: str | None = None
 
 
 def country_codes(boundaries: BoundarySet) -> list[str]:
