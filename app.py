@@ -603,12 +603,12 @@ with left:
             st.session_state.pop(_k("find_region"), None)
             st.rerun()
     st.caption(escape.markdown(page.caption))
-    colour_by = "incidents"
-    if page.victims.reported:
+    colour_by, colour_options = "incidents", page.colour_options()  # rate: where population known
+    if len(colour_options) > 1:
         colour_by = st.radio(
             _("Colour regions by"),
-            ["incidents", "victims"],
-            format_func={"incidents": _("Incidents"), "victims": _(page.victims.label)}.get,
+            list(colour_options),
+            format_func=colour_options.get,
             horizontal=True,
         )
     shown_regions = page.regions

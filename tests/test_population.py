@@ -87,3 +87,105 @@ def test_a_file_column_called_population_that_is_not_counts_is_kept_aside(tmp_pa
         population_field="people",
     )
     assert named.level(1)["population"].tolist() == [7.0]
+
+
+# --------------------------------------------------------------------------- rates
+
+
+def test_rates_per_100k_hide_what_is_unknown_or_hidden():
+    from crisismap.aggregate import per_100k
+
+    counts = pd.Series([5, 0, 3, None, "<5", 7], index=list("ABCDEF"), dtype=object)
+    population = pd.Series([250_000, 10_000, np.nan, 50_000, 50_000, 0], index=list("ABCDEF"))
+    rate = per_100k(counts, population)
+    assert rate["A"] == 2.0  # 5 per 250,000 = 2 per 100,000
+    assert rate["B"] == 0.0  # known population, no incidents: a true zero
+    assert np.isnan(rate["C"])  # no population figure: not 0
+    assert np.isnan(rate["D"]) and np.isnan(rate["E"])  # hidden count: hidden rate
+    assert np.isnan(rate["F"])  # a population of 0 gives no rate
+
+
+def _regions(rate=True):
+    import geopandas as gpd
+    from shapely.geometry import box as sbox
+
+    frame = gpd.GeoDataFrame(
+        {
+            "code": ["A", "B", "C"],
+            "name": ["A", "B", "C"],
+            "incidents": [4, 0, 9],
+            "victims": [0, 0, 0],
+            "population": [200_000.0, 50_000.0, np.nan],
+        },
+        geometry=[sbox(0, 0, 1, 1), sbox(1, 0, 2, 1), sbox(2, 0, 3, 1)],
+        crs="EPSG:4326",
+    )
+    if rate:
+        from crisismap.aggregate import per_100k
+
+        frame["rate"] = per_100k(frame["incidents"], frame["population"])
+    return frame
+
+
+def test_the_map_colours_by_rate_and_draws_no_population_apart_from_zero():
+    from crisismap import layers
+
+    none = pd.DataFrame(columns=["id", "lat", "lon", "date", "category", "victims"])
+    html = (
+        layers.build_map(
+            _regions(), none, total_points=0, title="Incidents per 100,000 people", value="rate"
+        )
+        .get_root()
+        .render()
+    )
+    assert "no population figure" in html  # the tooltip of C and the legend swatch
+    assert layers.NO_POPULATION_COLOUR in html
+    layer, classes = layers.choropleth_layer(_regions(), value="rate")
+    shown = json.loads(json.loads(layer.shown.removeprefix("JSON.parse(").removesuffix(")")))
+    assert shown["rate"] == ["2", "0", "no population figure"]
+    assert [shown["palette"][f + 1] for f in shown["fill"]] == [
+        classes.colours[0],
+        layers.ZERO_COLOUR,  # zero incidents where the population is known
+        layers.NO_POPULATION_COLOUR,  # unknown population: not zero
+    ]
+    with pytest.raises(ValueError, match="or rate, with populations"):
+        layers.build_map(_regions(rate=False), none, total_points=0, value="rate")
+
+
+# --------------------------------------------------------------------------- the page
+
+
+def _analysis(populations: dict[str, float] | None):
+    from crisismap import pipeline
+    from tests.test_bundle import incidents_csv, squares
+
+    boundaries = squares()
+    if populations is not None:
+        level1 = boundaries.levels[1]
+        level1["population"] = level1["code"].map(populations).astype("float64")
+        level1["population_source"] = pd.Series(
+            "T_TL, squares_adm1.shp", index=level1.index, dtype="string"
+        ).mask(level1["population"].isna())
+    return pipeline.analyse(incidents_csv(), boundaries, filename="a.csv")
+
+
+def test_the_rate_is_offered_only_where_the_level_has_populations():
+    from crisismap import dashboard
+    from crisismap.schema import View
+
+    analysis = _analysis({"R1": 1_000_000, "R2": 200_000, "R3": 50_000})  # R4 unknown
+    page = dashboard.build_view(analysis, View(1))
+    assert list(page.colour_options()) == ["incidents", "victims", "rate"]
+    assert page.map_title("rate") == (
+        "Incidents per 100,000 people (population: T_TL, squares_adm1.shp)"
+    )
+    regions = page.regions.set_index("code")
+    # R1: 21 incidents in Jan-Mar (7+6+8) per 1,000,000 people = 2.1 per 100,000
+    assert regions.loc["R1", "rate"] == pytest.approx(regions.loc["R1", "incidents"] / 10)
+    assert regions.loc["R1", "incidents"] == 21
+    assert np.isnan(regions.loc["R4", "rate"])  # no population figure, not 0
+    # admin-0 of the same set has no population: the option is not offered there
+    assert "rate" not in dashboard.build_view(analysis, View(0)).colour_options()
+    # nor anywhere in a set without populations
+    plain = dashboard.build_view(_analysis(None), View(1))
+    assert "rate" not in plain.colour_options() and "rate" not in plain.regions

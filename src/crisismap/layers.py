@@ -43,6 +43,10 @@ from crisismap.escape import html_text, html_texts, js_data, js_string
 from crisismap.i18n import N_, _, direction, format_number, ngettext
 from crisismap.schema import VictimsMeasure
 
+RATE = "rate"  # incidents per 100,000 people (crisismap.page computes the column)
+NO_POPULATION = N_("no population figure")
+NO_POPULATION_COLOUR = "#bdbdbd"  # hatch-free grey, darker than the zero colour
+
 DEFAULT_ASSET_BASE = "/app/static/vendor"
 WEB_BASEMAPS = {
     "OpenStreetMap": "OpenStreetMap",
@@ -176,6 +180,9 @@ var {{ this.get_name() }} = (function () {
         if (shown.trend && shown.trend[l.feature.crisismapIndex]) {
             rows.push([words.trend, shown.trend[l.feature.crisismapIndex][1]]);
         }
+        if (shown.rate) {
+            rows.push([words.rate, shown.rate[l.feature.crisismapIndex]]);
+        }
         if (shown.change) {
             var c = shown.change[l.feature.crisismapIndex];
             rows.push([shown.change_label, (c > 0 ? "+" : "") + String(c)]);
@@ -225,6 +232,9 @@ def choropleth_layer(
     """
     values = regions[value].to_numpy(dtype=float, na_value=np.nan)
     classes = classify(values)
+    fill = classes.index(values)
+    if value == RATE:  # no population figure: a colour of its own, never the zero colour
+        fill = np.where(np.isnan(values), len(classes.colours), fill)
     geoms = regions.geometry.to_numpy()
     shown = {
         "code": [None if pd.isna(c) else str(c) for c in regions["code"].tolist()],
@@ -242,6 +252,9 @@ def choropleth_layer(
         else [_("not reported")] * len(regions),
         "vlabel": html_texts([_(victims.label) if victims else _("Victims")])[0],
         "change": _whole(regions["change"]) if "change" in regions else None,
+        "rate": html_texts([_rate_text(r) for r in regions[RATE].tolist()])
+        if RATE in regions
+        else None,
         "change_label": html_texts(
             [
                 _("Change vs {period}").format(period=regions.attrs["change_against"])
@@ -256,11 +269,12 @@ def choropleth_layer(
                 ("code", N_("Code")),
                 ("incidents", N_("Incidents")),
                 ("trend", N_("Trend")),
+                ("rate", N_("Per 100,000 people")),
             )
         },
         "dir": direction(),
-        "fill": classes.index(values).tolist(),
-        "palette": [ZERO_COLOUR, *classes.colours],
+        "fill": fill.tolist(),
+        "palette": [ZERO_COLOUR, *classes.colours, NO_POPULATION_COLOUR],
         # rising / falling regions (crisismap.trends) outlined: no second copy of the shapes
         "trend": [_trend_outline(str(t)) for t in regions["trend"].tolist()]
         if "trend" in regions
@@ -275,6 +289,13 @@ def choropleth_layer(
         )
     ]
     return layer, classes
+
+
+def _rate_text(rate: float) -> str:
+    """A rate as the tooltip shows it (one decimal), or "no population figure"."""
+    if rate is None or not np.isfinite(rate):
+        return _(NO_POPULATION)
+    return format_number(round(float(rate), 1))
 
 
 def _whole(column: pd.Series) -> list[int]:
@@ -605,8 +626,14 @@ class _Legend(MacroElement):
         self.summary = html_text(_("legend"))
 
 
-def legend_html(classes: Classes, *, title: str, shown: int, total: int) -> str:
-    """Legend body: title, class swatches, and the "N of M incidents shown" line."""
+def legend_html(
+    classes: Classes, *, title: str, shown: int, total: int, no_population: bool = False
+) -> str:
+    """Legend body: title, class swatches, and the "N of M incidents shown" line.
+
+    ``no_population``: the classes are rates (bounds with one decimal), and a swatch
+    says which regions have no population figure.
+    """
     rows = [f"<b>{html_text(title)}</b>"]
     rows.append(
         f'<div><span style="background:{ZERO_COLOUR};display:inline-block;width:14px;'
@@ -618,11 +645,19 @@ def legend_html(classes: Classes, *, title: str, shown: int, total: int) -> str:
         label = low if bound == lower + 1 else f"{low} – {high}"
         if bound < lower + 1:
             label = high
+        if no_population:  # rates: "0.4 – 2.5", the upper bound included
+            label = f"{format_number(round(lower, 1))} – {format_number(round(bound, 1))}"
         rows.append(
             f'<div><span style="background:{colour};display:inline-block;width:14px;'
             f'height:10px;border:1px solid #999"></span> {html_text(label)}</div>'
         )
         lower = bound
+    if no_population:
+        rows.append(
+            f'<div><span style="background:{NO_POPULATION_COLOUR};display:inline-block;'
+            f'width:14px;height:10px;border:1px solid #999"></span> '
+            f"{html_text(_(NO_POPULATION))}</div>"
+        )
     if classes.method != "none":
         rows.append(f"<small>{html_text(_(classes.method))}</small>")
     said = ngettext(
@@ -678,10 +713,14 @@ def build_map(
     ``category``, ``victims``, ``description``; ``total_points`` is the uncapped count.
     ``victims`` names what the victims figures count (tooltips say "Fatalities", or
     "not reported" when the file has no such column). ``value``: what colours the
-    regions, ``incidents`` or ``victims``.
+    regions, ``incidents``, ``victims`` or ``rate`` (incidents per 100,000 people: a
+    ``rate`` column, NaN where there is no population figure, drawn apart from zero).
     """
-    if value not in ("incidents", "victims"):
-        raise ValueError(f"regions are coloured by incidents or victims, not {value!r}")
+    if value not in ("incidents", "victims", RATE) or value not in regions:
+        raise ValueError(
+            f"regions are coloured by incidents or victims (or rate, with populations), "
+            f"not {value!r}"
+        )
     if regions.crs is not None and regions.crs.to_epsg() != 4326:
         raise ValueError(f"regions must be EPSG:4326 for the map, got {regions.crs}")
     bounds = _view_bounds(regions, points)
@@ -692,6 +731,8 @@ def build_map(
         basemap_layer(extent, physical=basemap is None, asset_base=asset_base).add_to(fmap)
     if value == "incidents":
         name = _("Incidents per region")
+    elif value == RATE:
+        name = _("Incidents per 100,000 people")
     else:
         name = _("{measure} per region").format(
             measure=_(victims.label) if victims else _("Victims")
@@ -711,7 +752,13 @@ def build_map(
         padding_top_left=(10, 10),
         padding_bottom_right=(10, 10),
     )
-    legend = legend_html(classes, title=_(title), shown=len(points), total=total_points)
+    legend = legend_html(
+        classes,
+        title=_(title),
+        shown=len(points),
+        total=total_points,
+        no_population=value == RATE,
+    )
     _Legend(legend).add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
     return fmap

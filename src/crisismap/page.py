@@ -32,6 +32,7 @@ from crisismap.schema import (
 )
 
 MAX_MAP_POINTS = 3_000
+RATE = "rate"  # the regions' column of incidents per 100,000 people (layers.build_map's value)
 TOP_REGIONS = 15
 MAX_LISTED_RECORDS = 500  # records listed under the map (newest first)
 CHART_CATEGORIES = 8  # categories named in the chart; the rest are summed as OTHER
@@ -81,11 +82,40 @@ class Page:
         return self.view.level
 
     def map_title(self, value: str = "incidents") -> str:
-        """The legend's title for regions coloured by ``value`` (incidents, or victims
-        under the source's own measure: "Fatalities per admin-1 region …")."""
+        """The legend's title for regions coloured by ``value`` (incidents, victims under
+        the source's own measure: "Fatalities per admin-1 region …", or ``rate``:
+        incidents per 100,000 people, saying where the populations come from)."""
         if value == "incidents":
             return self.title
+        if value == RATE:
+            return _("Incidents per 100,000 people (population: {source})").format(
+                source=self.population_source
+            )
         return _title(self.level, self.period, _(self.victims.label))
+
+    @property
+    def has_population(self) -> bool:
+        """True when some region in view has a population figure (the rate can be shown)."""
+        return RATE in self.regions and bool(self.regions["population"].notna().any())
+
+    @property
+    def population_source(self) -> str:
+        """Where the populations in view come from: the boundary column and file."""
+        if "population_source" not in self.regions:
+            return ""
+        sources = self.regions["population_source"].dropna().astype(str).unique().tolist()
+        return "; ".join(sorted(sources)[:3]) + ("; …" if len(sources) > 3 else "")
+
+    def colour_options(self) -> dict[str, str]:
+        """What the map may colour regions by, with its label: incidents always; the
+        victims measure when the file reports one; incidents per 100,000 people when the
+        regions in view have populations (never offered on invented ones)."""
+        options = {"incidents": _("Incidents")}
+        if self.victims.reported:
+            options["victims"] = _(self.victims.label)
+        if self.has_population:
+            options[RATE] = _("Incidents per 100,000 people")
+        return options
 
     @cached_property
     def summary(self) -> pd.DataFrame:
@@ -273,6 +303,8 @@ def _regions_frame(
     frame[["incidents", "victims"]] = frame[["incidents", "victims"]].fillna(0)
     if "change" in frame:
         frame["change"] = frame["change"].fillna(0)
+    if "population" in frame:  # incidents per 100,000 people; NaN: no population figure
+        frame[RATE] = aggregate.per_100k(frame["incidents"], frame["population"])
     frame = _main_area(analysis, frame)
     if "change" in frame:
         frame.attrs["change_against"] = figures.attrs.get("change_against")

@@ -616,7 +616,7 @@ def display_regions(analysis: Analysis, level: int) -> Any:
 
     def make() -> Any:
         frame = analysis.memo("summary_levels", lambda: summary_levels(analysis))[level]
-        keep = ("code", "name", "country", "geometry")
+        keep = ("code", "name", "country", "population", "population_source", "geometry")
         frame = frame[[c for c in frame if c in keep or str(c).startswith(NAME_PREFIX)]]
         return simplify_for_display(frame)
 

@@ -20,6 +20,7 @@ from crisismap.aggregate.partial import (
     summarize_partials,
 )
 from crisismap.aggregate.periods import period_bounds
+from crisismap.aggregate.rates import per_100k
 from crisismap.aggregate.select import Selection, select_rows
 from crisismap.aggregate.views import RecordViews
 
@@ -34,6 +35,7 @@ __all__ = [
     "category_labels",
     "level_frame",
     "partial_counts",
+    "per_100k",
     "period_bounds",
     "record_cells",
     "region_totals",
