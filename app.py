@@ -476,12 +476,14 @@ linked = st.session_state.setdefault(  # the link's view, as far as this data of
 if "drill" in linked and not st.session_state.get("_link_drill_done"):
     st.session_state["_link_drill_done"] = True
     st.session_state["drill"] = linked["drill"]
+dashboard.follow_drill(st.session_state, analysis, linked.get("level"))  # box = level shown
 c1, c2, c3, c4 = st.columns([1, 1, 2, 2])
 level = c1.selectbox(
     _("Admin level"),
     levels,
-    index=levels.index(linked.get("level", dashboard.default_level(analysis))),
+    key=dashboard.LEVEL_KEY,
     format_func=dashboard.level_name,
+    on_change=lambda: dashboard.leave_drill(st.session_state, _k("find_region"), keep_level=True),
 )
 unit = c2.selectbox(
     _("Period"),
@@ -597,11 +599,9 @@ with left:
                 "shows this region alone (its records are below)."
             ).format(region=escape.markdown(page.drill_name), level=page.level)
         )
-    if drill:
-        if st.button(_("Back to all regions")):
-            st.session_state.pop("drill", None)
-            st.session_state.pop(_k("find_region"), None)
-            st.rerun()
+    if drill and st.button(_("Back to all regions")):
+        dashboard.leave_drill(st.session_state, _k("find_region"))
+        st.rerun()
     st.caption(escape.markdown(page.caption))
     colour_by, colour_options = "incidents", page.colour_options()  # rate: where population known
     if len(colour_options) > 1:

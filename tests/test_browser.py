@@ -88,6 +88,40 @@ def _wait_for_regions(page, count: int, timeout: float = 60) -> None:
     pytest.fail(f"the map never showed {count} regions")
 
 
+def _level_box(page) -> str:
+    """What the admin-level box shows."""
+    return page.get_by_role("combobox", name="Admin level", exact=True).input_value()
+
+
+def _wait_for_level_box(page, shown: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if _level_box(page) == shown:
+            return
+        time.sleep(0.5)
+    pytest.fail(f"the admin-level box shows {_level_box(page)!r}, not {shown!r}")
+
+
+# the centre of the tallest region whose centre shows the map's canvas (no marker on it)
+_REGION_POINT = """() => { let best = null; map.eachLayer(l => {
+    if (!(l.feature && l.feature.properties && l.feature.properties.code && l.getBounds)) return;
+    const b = l.getBounds(), c = b.getCenter(), p = map.latLngToContainerPoint(c);
+    const el = document.elementFromPoint(p.x, p.y), h = b.getNorth() - b.getSouth();
+    if (el && el.tagName === "CANVAS" && (best === null || h > best.h)) best = {x: p.x, y: p.y, h};
+}); return best; }"""
+
+
+def _click_a_region(page) -> None:
+    """Click once, with the mouse, inside one region of the settled map."""
+    _map(page)
+    iframe = page.locator(MAP_IFRAME)
+    iframe.scroll_into_view_if_needed()
+    point = iframe.element_handle().content_frame().evaluate(_REGION_POINT)
+    assert point is not None, "no region of the map can be clicked"
+    box = iframe.bounding_box()
+    page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
+
+
 def test_dashboard_shows_the_demo_map_offline(page):
     frame = _map(page)
     legend = frame.locator(".crisismap-legend").inner_text()
@@ -227,20 +261,13 @@ def test_own_boundaries_and_click_to_drill_down(page, tmp_path, shared_data):
     _map(page, f"of {len(adm2)} incidents")
     page.locator('input[type="file"]').nth(1).set_input_files(str(gpkg))
     _wait_for_regions(page, len(gpd.read_parquet(folder / "caf_admin1.parquet")))
-    # st_folium reports its first state with a rerun; click once the page is quiet
-    for _attempt in range(4):
-        time.sleep(3)
-        _map(page)
-        box = page.locator(MAP_IFRAME).bounding_box()
-        if box is None:
-            continue
-        page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
-        try:
-            expect(page.get_by_text("Drilled down into")).to_be_visible(timeout=15_000)
-            break
-        except AssertionError:
-            continue
+    assert _level_box(page) == "admin-1"
+    # one click on a region, as a user would after looking at the map: it must drill down
+    # (issue 16: the first click used to be ignored) and the level box must follow
+    time.sleep(3)  # the user's pause, not a wait for the app
+    _click_a_region(page)
+    expect(page.get_by_text("Drilled down into")).to_be_visible(timeout=30_000)
     page.screenshot(path=str(ARTIFACTS / "drill.png"), full_page=True)
-    expect(page.get_by_text("Drilled down into")).to_be_visible(timeout=5_000)
+    _wait_for_level_box(page, "admin-2")
     frame = _map(page, "admin-2 region")
     assert "incidents shown" in frame.locator(".crisismap-legend").inner_text()

@@ -108,6 +108,33 @@ def test_drill_down_shows_sub_regions_and_their_series(caf):
     assert dashboard.clicked_region(None) is None
 
 
+def test_level_box_follows_the_drill_down_and_back(caf):
+    parent = caf.boundaries.levels[1].iloc[0]["code"]
+    finest = max(caf.levels)
+    smallest = caf.boundaries.levels[finest].iloc[0]["code"]
+    state: dict = {"find": "x"}
+    dashboard.follow_drill(state, caf, 1)
+    assert state[dashboard.LEVEL_KEY] == 1
+    state["drill"] = parent  # a click on an admin-1 region: the map shows admin-2
+    dashboard.follow_drill(state, caf, 1)
+    assert state[dashboard.LEVEL_KEY] == 2
+    state["drill"] = smallest  # at the finest level: the region's own level
+    dashboard.follow_drill(state, caf, 1)
+    assert state[dashboard.LEVEL_KEY] == finest
+    dashboard.leave_drill(state, "find")  # "Back to all regions": the level chosen before
+    dashboard.follow_drill(state, caf, 1)
+    assert state[dashboard.LEVEL_KEY] == 1 and "drill" not in state and "find" not in state
+    state["drill"] = parent
+    dashboard.follow_drill(state, caf, 1)
+    state[dashboard.LEVEL_KEY] = 0  # the user picks a level in the box: the drill ends there
+    dashboard.leave_drill(state, keep_level=True)
+    dashboard.follow_drill(state, caf, 1)
+    assert state[dashboard.LEVEL_KEY] == 0 and "drill" not in state
+    state[dashboard.LEVEL_KEY] = 7  # a level these boundaries lack
+    dashboard.follow_drill(state, caf, None)
+    assert state[dashboard.LEVEL_KEY] == dashboard.default_level(caf)
+
+
 def test_map_payload_is_light_and_offline(demo):
     view = dashboard.build_view(demo, View(1))
     html = build_map(view.regions, view.points, total_points=view.total_points).get_root().render()

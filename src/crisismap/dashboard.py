@@ -47,6 +47,7 @@ from crisismap.i18n import N_, _, format_number, ngettext
 from crisismap.page import (  # noqa: F401  (re-exported for app.py)
     CHART_CATEGORIES,
     COLUMN_LABELS,
+    LEVEL_KEY,
     MAX_LISTED_RECORDS,
     MAX_MAP_POINTS,
     OTHER,
@@ -58,6 +59,8 @@ from crisismap.page import (  # noqa: F401  (re-exported for app.py)
     can_drill,
     chart_frame,
     clicked_region,
+    follow_drill,
+    leave_drill,
     on_screen,
 )
 from crisismap.pipeline import Analysis

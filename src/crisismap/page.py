@@ -8,7 +8,7 @@ Part of the dashboard's view-model (:mod:`crisismap.dashboard` re-exports it): w
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 from typing import Any
@@ -18,7 +18,13 @@ import numpy as np
 import pandas as pd
 
 from crisismap import aggregate, bilingual, pipeline
-from crisismap.choices import _main_countries, _record_views, _summary_levels, period_labels
+from crisismap.choices import (
+    _main_countries,
+    _record_views,
+    _summary_levels,
+    default_level,
+    period_labels,
+)
 from crisismap.i18n import N_, _, format_number, ngettext
 from crisismap.pipeline import Analysis
 from crisismap.schema import (
@@ -375,6 +381,49 @@ def can_drill(analysis: Analysis, level: int, code: str) -> bool:
     """A region can be drilled into when a finer level exists."""
     found = _level_of(analysis, code)
     return found is not None and found + 1 in analysis.boundaries.levels
+
+
+def shown_level(analysis: Analysis, drill: str | None) -> int | None:
+    """The admin level the map shows when drilled into ``drill``: the next finer level,
+    or the region's own when it is at the finest (None without a drill or an unknown code)."""
+    found = _level_of(analysis, drill) if drill else None
+    if found is None:
+        return None
+    return found + 1 if found + 1 in analysis.boundaries.levels else found
+
+
+LEVEL_KEY = "level_box"  # the admin-level box's session key
+_LEVEL_BEFORE_DRILL = "_level_before_drill"
+
+
+def follow_drill(
+    state: MutableMapping[str, Any], analysis: Analysis, chosen: int | None = None
+) -> None:
+    """Set the admin-level box (``state[LEVEL_KEY]``, before it is drawn) to the level on screen.
+
+    Drilled down (``state["drill"]``), the box shows the drilled level; back at all regions
+    it returns to the level chosen before the drill-down. The box starts at ``chosen`` (a
+    link's level) or the analysis's default level, and so does a level these boundaries lack.
+    """
+    start = chosen if chosen in analysis.levels else default_level(analysis)
+    if state.get(LEVEL_KEY) not in analysis.levels:
+        state[LEVEL_KEY] = start
+    shown = shown_level(analysis, state.get("drill"))
+    if shown is not None and shown != state[LEVEL_KEY]:
+        state.setdefault(_LEVEL_BEFORE_DRILL, state[LEVEL_KEY])
+        state[LEVEL_KEY] = shown
+    elif shown is None and _LEVEL_BEFORE_DRILL in state:
+        before = state.pop(_LEVEL_BEFORE_DRILL)
+        state[LEVEL_KEY] = before if before in analysis.levels else start
+
+
+def leave_drill(state: MutableMapping[str, Any], *also: str, keep_level: bool = False) -> None:
+    """End the drill-down (and drop the ``also`` keys): the admin-level box returns to the
+    level chosen before it, or keeps the level just chosen in it (``keep_level``)."""
+    for key in ("drill", *also):
+        state.pop(key, None)
+    if keep_level:
+        state.pop(_LEVEL_BEFORE_DRILL, None)
 
 
 def clicked_region(result: dict[str, Any] | None) -> str | None:
