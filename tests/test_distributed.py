@@ -359,3 +359,23 @@ def test_the_next_run_removes_what_a_sigkilled_run_left(cluster, inputs, tmp_pat
         source, load_boundaries(str(boundaries)), View.parse(level=1), scheduler=cluster
     )
     assert _scratch(data_dir) == [running]
+
+
+@pytest.mark.slow
+def test_cluster_names_regions_in_the_users_language_like_local(cluster, tmp_path, shared_data):
+    """Workers count by region code; the names are put on in the caller's process, in the
+    caller's language (a worker process would not know it): the same table as local, in
+    Ukrainian for a Ukrainian user."""
+    from crisismap import i18n
+
+    path = shared_data / "incidents/ucdp_ged_ukr/ucdp_ged_ukr_2014_2021_hxl.csv"
+    raw = ingest.read_csv_file(path)
+    records = validate.validate(raw, presets.detect_mapping(raw.header, raw.hxl_tags)).records
+    levels = load_boundaries("world:UKR").levels
+    distributed.write_partitions(records, tmp_path, rows_per_partition=700)
+    view = {"level": 1, "period": "year"}
+    with i18n.using("uk"):
+        got = _on_cluster(tmp_path, levels, cluster, view)
+        want = _local(records, levels, **view)
+    pd.testing.assert_frame_equal(got, want)
+    assert got["region_name"].astype(str).str.contains("Донецька").any()
