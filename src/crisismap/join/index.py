@@ -62,6 +62,7 @@ class _Rings:
 
 _cache: OrderedDict[str, _LevelIndex] = OrderedDict()
 _cache_lock = threading.Lock()
+_build_lock = threading.Lock()  # held while an index is built (see _index_for)
 
 
 _seen: OrderedDict[int, tuple[Any, tuple[Any, ...], str]] = OrderedDict()
@@ -76,15 +77,23 @@ def _index_for(geometries: Any) -> _LevelIndex:
         if found is not None:
             _cache.move_to_end(key)
             return found
-    geoms = geoms.copy()
-    shapely.prepare(geoms)
-    if rings is None:
-        rings = _ring_structure(geoms)
-    index = _LevelIndex(geoms, shapely.STRtree(geoms), rings, fresh_coords=coords)
-    with _cache_lock:
-        _cache[key] = index
-        while len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
+    # One build at a time: preparing sets state on the shared geometry objects, and two
+    # threads preparing the same polygons while a third queries them can abort GEOS (seen
+    # with two dask worker threads joining their first partitions at once).
+    with _build_lock:
+        with _cache_lock:
+            found = _cache.get(key)
+        if found is not None:
+            return found
+        geoms = geoms.copy()
+        shapely.prepare(geoms)
+        if rings is None:
+            rings = _ring_structure(geoms)
+        index = _LevelIndex(geoms, shapely.STRtree(geoms), rings, fresh_coords=coords)
+        with _cache_lock:
+            _cache[key] = index
+            while len(_cache) > _CACHE_SIZE:
+                _cache.popitem(last=False)
     return index
 
 
