@@ -165,10 +165,7 @@ except CrisismapError as exc:
     st.error(escape.markdown(exc))
     st.stop()
 scope = who.team or "local"  # widget keys: a new team starts with empty widgets
-if dashboard.LANGUAGE_KEY not in st.session_state:  # the user's remembered choice
-    remembered = dashboard.remembered_language(ws.workspace, who.actor)
-    st.session_state[dashboard.LANGUAGE_KEY] = remembered or BROWSER_LANGUAGE
-    dashboard.use_language(st.session_state[dashboard.LANGUAGE_KEY])
+dashboard.settle_language(st.session_state, ws.workspace, who.actor, BROWSER_LANGUAGE)
 _page_language()
 
 

@@ -82,6 +82,7 @@ from crisismap.session import (  # noqa: F401  (re-exported for app.py)
     page_language_script,
     remember_language,
     remembered_language,
+    settle_language,
     switch_language,
     team_access,
     teams_file,

@@ -24,7 +24,6 @@ import gettext as _gettext
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -160,12 +159,21 @@ def _pseudo(message: str) -> str:
     return f"⟦{message}⟧"
 
 
+_loaded: dict[str, _gettext.NullTranslations] = {}
+
+
 def _translations(lang: str) -> _gettext.NullTranslations:
-    with _lock:
-        return _load(lang)
+    """The language's catalogues: a dictionary read once loaded (every translated string
+    passes here), compiled under the lock the first time."""
+    found = _loaded.get(lang)
+    if found is None:
+        with _lock:
+            found = _loaded.get(lang)
+            if found is None:
+                found = _loaded[lang] = _load(lang)
+    return found
 
 
-@cache
 def _load(lang: str) -> _gettext.NullTranslations:
     """Every area's catalogue of ``lang``, compiled in memory and chained into one."""
     from io import BytesIO

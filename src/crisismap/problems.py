@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from crisismap import i18n
@@ -190,16 +189,9 @@ class ProblemType:
 
 
 def localized(template: str) -> str:
-    """A catalogue template in the current language: one catalogue lookup per template and
-    language, not per row (the checks render one template for thousands of rows)."""
-    lang = i18n.language()
-    return template if lang == i18n.DEFAULT else _localized(lang, template)
-
-
-@lru_cache(maxsize=1024)
-def _localized(lang: str, template: str) -> str:
-    with i18n.using(lang):
-        return i18n.gettext(template)
+    """A catalogue template in the current language (the checks look it up once per block
+    of rows, then render it for each row)."""
+    return i18n.gettext(template)
 
 
 def axis_name(word: str) -> str:

@@ -104,6 +104,16 @@ def remembered_language(workspace: Any, actor: str | None) -> str | None:
         return None
 
 
+def settle_language(
+    state: MutableMapping[str, Any], workspace: Any, actor: str | None, browser: str
+) -> str:
+    """The session's language once the workspace is open: its own choice, else the user's
+    remembered one, else the browser's; set for this run."""
+    if LANGUAGE_KEY not in state:
+        state[LANGUAGE_KEY] = remembered_language(workspace, actor) or browser
+    return use_language(state[LANGUAGE_KEY])
+
+
 def remember_language(workspace: Any, actor: str | None, lang: str) -> None:
     """Keep ``actor``'s choice in the workspace: their team's, or the local data directory's."""
     workspace.set_preference(actor or "local", LANGUAGE_KEY, i18n.check(lang))
