@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import itertools
 import shutil
 
 import geopandas as gpd
@@ -362,3 +363,32 @@ def test_ucdp_ukraine_monthly_summary_reconciles(shared_data, tmp_path):
     assert len(donetsk) == table["period"].nunique()  # zero-filled months
     by_type = aggregate.summarize(records, joined, levels, View.parse(level=1, period="year"))
     assert by_type["incidents"].sum() == len(records)  # one label per record
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=st.lists(st.integers(0, 29), max_size=40),
+    sizes=st.lists(st.integers(1, 12), min_size=1, max_size=5),
+)
+def test_take_rows_reads_chunk_by_chunk_and_gives_what_iloc_gives(rows, sizes):
+    """Columns of several arrow chunks (as a large file's reading leaves them) are taken
+    chunk by chunk; the rows, their order, repeats and the dtypes are iloc's."""
+    import pyarrow as pa
+
+    n = 30
+    texts = [None if k % 7 == 3 else f"é{k}" * (k % 4) for k in range(n)]
+    cuts = np.cumsum([0, *sizes])
+    cuts = [int(c) for c in cuts[cuts < n]] + [n]
+    chunked = pa.chunked_array(
+        [pa.array(texts[a:b], pa.large_string()) for a, b in itertools.pairwise(cuts)]
+    )
+    frame = pd.DataFrame(
+        {
+            "lat": np.arange(n, dtype=float),
+            "description": pd.Series(pd.arrays.ArrowStringArray(chunked)),
+            "id": pd.Series([f"r{k}" for k in range(n)], dtype="str"),
+        }
+    )
+    assert frame["description"].array._pa_array.num_chunks == len(cuts) - 1
+    taken = aggregate.take_rows(frame, np.array(rows, dtype=np.int64))
+    pd.testing.assert_frame_equal(taken, frame.iloc[rows])

@@ -6,6 +6,8 @@ import json
 
 import numpy as np
 import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crisismap import escape
 
@@ -27,6 +29,34 @@ def test_html_text_escapes_markup_and_template_braces():
         "&lt;b&gt;&#123;x&#125;&lt;…",
         "",
     ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    values=st.lists(
+        st.one_of(
+            st.text(),
+            st.none(),
+            st.just(float("nan")),
+            st.just(pd.NA),
+            st.integers(),
+            st.text(alphabet="<>&\"'{}é😀\ud800 ab", max_size=12),
+        ),
+        max_size=12,
+    ),
+    limit=st.one_of(st.none(), st.integers(1, 10)),
+)
+def test_html_texts_column_wise_is_html_text_one_by_one(values, limit):
+    """The column-wise escape gives, value by value, what the one-by-one escape gives,
+    the cut with "…" included (lone surrogates and numbers take the one-by-one way)."""
+
+    def one(value: object) -> str:
+        if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
+            return ""
+        raw = str(value)
+        return escape.html_text(raw[: limit - 1] + "…" if limit and len(raw) > limit else raw)
+
+    assert escape.html_texts(values, limit) == [one(v) for v in values]
 
 
 def test_js_data_can_neither_end_a_script_nor_open_a_template():

@@ -98,6 +98,19 @@ def select_places(
     """The places in ``bounds`` (minx, miny, maxx, maxy; EPSG:4326) widened by ``pad`` of
     its larger side, largest first, at most ``limit``; with ``max_zoom``, only those whose
     label may show at that zoom."""
+    chosen = place_positions(places, bounds, pad=pad, limit=limit, max_zoom=max_zoom)
+    return places.iloc[chosen].reset_index(drop=True)
+
+
+def place_positions(
+    places: pd.DataFrame,
+    bounds: Any,
+    *,
+    pad: float = PAD,
+    limit: int = PLACE_LIMIT,
+    max_zoom: int | None = None,
+) -> np.ndarray:
+    """Positions in ``places`` of :func:`select_places`'s choice, in its order."""
     minx, miny, maxx, maxy = (float(b) for b in bounds)
     margin = max(maxx - minx, maxy - miny, 0.1) * pad
     lon, lat = places["lon"].to_numpy(float), places["lat"].to_numpy(float)
@@ -109,9 +122,9 @@ def select_places(
     )
     if max_zoom is not None:
         inside &= places["min_zoom"].to_numpy() <= max_zoom
-    chosen = places[inside]
-    order = np.argsort(-chosen["population"].to_numpy(float), kind="stable")
-    return chosen.iloc[order[:limit]].reset_index(drop=True)
+    chosen = np.flatnonzero(inside)
+    order = np.argsort(-places["population"].to_numpy(float)[chosen], kind="stable")
+    return chosen[order[:limit]]
 
 
 @lru_cache(maxsize=1)

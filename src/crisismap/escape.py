@@ -30,6 +30,8 @@ from xml.sax.saxutils import escape as _xml_escape
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 # ----------------------------------------------------------------------------- Markdown
 
@@ -60,9 +62,42 @@ def html_text(value: object, limit: int | None = None) -> str:
     return _html(raw[:limit] if limit is not None else raw)
 
 
+# html.escape's replacements, in its order (& first), then the braces
+_HTML_REFERENCES = [
+    ("&", "&amp;"),
+    ("<", "&lt;"),
+    (">", "&gt;"),
+    ('"', "&quot;"),
+    ("'", "&#x27;"),
+    ("{", "&#123;"),
+    ("}", "&#125;"),
+]
+
+
 def html_texts(values: Sequence[object], limit: int | None = None) -> list[str]:
-    """:func:`html_text` of many values at once; a text longer than ``limit`` is cut with "…"."""
-    missing = pd.isna(pd.Series(values, dtype=object)).tolist()
+    """:func:`html_text` of many values at once; a text longer than ``limit`` is cut with "…".
+
+    Column-wise (pyarrow) where the values are texts: the map's 3,000 points took 8 ms
+    one by one on every period step, 1 ms this way.
+    """
+    series = pd.Series(values, dtype=object)
+    missing = series.isna().to_numpy()
+    try:
+        array = pa.array(series.where(~missing, None), type=pa.large_string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeEncodeError):  # numbers, surrogates
+        return _html_texts(values, missing.tolist(), limit)
+    if limit is not None:
+        ellipsis, nothing = pa.scalar("…", pa.large_string()), pa.scalar("", pa.large_string())
+        cut = pc.binary_join_element_wise(
+            pc.utf8_slice_codeunits(array, 0, limit - 1), ellipsis, nothing
+        )
+        array = pc.if_else(pc.greater(pc.utf8_length(array), limit), cut, array)
+    for char, reference in _HTML_REFERENCES:
+        array = pc.replace_substring(array, char, reference)
+    return array.fill_null("").to_pylist()
+
+
+def _html_texts(values: Sequence[object], missing: list[bool], limit: int | None) -> list[str]:
     out = []
     for value, absent in zip(values, missing, strict=True):
         if absent:

@@ -21,7 +21,7 @@ from crisismap.aggregate.partial import (
 )
 from crisismap.aggregate.periods import period_bounds
 from crisismap.aggregate.rates import per_100k
-from crisismap.aggregate.select import Selection, select_rows
+from crisismap.aggregate.select import Selection, select_rows, take_rows
 from crisismap.aggregate.views import RecordViews
 
 __all__ = [
@@ -40,6 +40,7 @@ __all__ = [
     "record_cells",
     "region_totals",
     "select_rows",
+    "take_rows",
     "summarize",
     "summarize_partials",
     "time_series",

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from crisismap.aggregate.codes import NO_CATEGORY, factor_codes, label_sets
 from crisismap.aggregate.levels import frames_by_level
@@ -221,3 +222,33 @@ def series_level(joined: pd.DataFrame, region: str | None, level: int | None) ->
         if position >= 0 and (codes == position).any():
             return int(column[3:-5])
     return None
+
+
+def take_rows(frame: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+    """``frame.iloc[rows]`` that reads only the chunks the rows fall in.
+
+    pyarrow's take on a column of many chunks first joins all of them: taking the
+    dashboard's 3,000 map points from a million records' descriptions (31 chunks) cost
+    50 ms that way, and 0.6 ms chunk by chunk. Other columns go through ``iloc``.
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    chunked = {
+        name: array
+        for name in frame.columns
+        if isinstance(array := getattr(frame[name].array, "_pa_array", None), pa.ChunkedArray)
+        and array.num_chunks > 1
+    }
+    out = frame[[c for c in frame.columns if c not in chunked]].iloc[rows]
+    if chunked:
+        order = np.argsort(rows, kind="stable")
+        ascending, back = rows[order], pa.array(np.argsort(order, kind="stable"))
+    for name, array in chunked.items():
+        starts = np.cumsum([0] + [len(chunk) for chunk in array.chunks])
+        which = np.searchsorted(starts, ascending, side="right") - 1
+        pieces = [
+            array.chunk(k).take(pa.array(ascending[which == k] - starts[k]))
+            for k in np.unique(which)
+        ]
+        taken = pa.concat_arrays(pieces).take(back) if pieces else pa.array([], array.type)
+        out[name] = pd.Series(type(frame[name].array)(taken), index=out.index)
+    return out[list(frame.columns)]
