@@ -25,7 +25,7 @@ from crisismap.access import Action, Mode, Step
 from crisismap.errors import CrisismapError, TimeLimitError
 from crisismap.guarded import GuardedWorkspace
 from crisismap.i18n import _, format_number
-from crisismap.layers import build_map
+from crisismap.layers import build_live_map
 from crisismap.schema import DateOrder, DateRange, Period, View
 
 ROOT = Path(__file__).resolve().parent
@@ -618,7 +618,7 @@ with left:
                 baseline=int(st.session_state.get("trend_baseline", dashboard.TREND_BASELINE)),
             ),
         )
-    fmap = build_map(
+    live = build_live_map(  # a period step sends the view alone: the map stays drawn
         shown_regions,
         page.points,
         total_points=page.total_points,
@@ -627,9 +627,11 @@ with left:
         victims=page.victims,
         value=colour_by,
         offline_basemap=offline_basemap,
+        always_points=True,
     )
     clicked = st_folium(
-        fmap,
+        live.base,
+        feature_group_to_add=[live.view],
         height=620,
         use_container_width=True,
         returned_objects=["last_active_drawing"],

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -34,12 +36,17 @@ class Traffic:
     def __init__(self) -> None:
         self.ws = 0
         self.http = 0
+        self.frames = []
+
+    frames: list[tuple[float, int]]
 
     def reset(self) -> None:
         self.ws = self.http = 0
+        self.frames = []
 
     def frame(self, payload: Any) -> None:
         self.ws += len(payload) if payload is not None else 0
+        self.frames.append((time.perf_counter(), len(payload) if payload is not None else 0))
 
     def response(self, response: Any) -> None:
         try:
@@ -48,7 +55,7 @@ class Traffic:
             pass
 
 
-def _settled_legend(page: Any, text: str, timeout: float) -> tuple[Any, str]:
+def _settled_legend(page: Any, text: str, timeout: float, poll: float = 0.2) -> tuple[Any, str]:
     """The map frame once exactly one map iframe shows a legend containing ``text``."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -61,11 +68,67 @@ def _settled_legend(page: Any, text: str, timeout: float) -> tuple[Any, str]:
                     return frame, legend
             except Exception:  # the iframe was replaced while we looked
                 pass
-        time.sleep(0.2)
+        time.sleep(poll)
     raise SystemExit(f"the map with {text!r} in its legend did not show within {timeout} s")
 
 
-def measure(size: int, layer: str, steps: int, timeout: float) -> dict[str, Any]:
+def _profiler(pid: int, out: str) -> subprocess.Popen:
+    """py-spy sampling the app's server while the period steps run (collapsed stacks)."""
+    spy = subprocess.Popen(
+        ["uvx", "py-spy", "record", "--pid", str(pid), "--format", "raw", "-o", out, "-r", "200"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(2)  # py-spy attaches
+    return spy
+
+
+# Clocks in the browser: the press of the step button, and the legend's change painted in
+# the map's iframe (Date.now() is one clock for the page and its same-origin iframe).
+_WATCH_CLICK = """() => document.addEventListener("mousedown",
+    () => { window.crisismapClickAt = Date.now(); }, {capture: true, once: true})"""
+_WATCH_LEGEND = """() => {
+    window.crisismapProbe = 1;
+    window.crisismapPaintedAt = null;
+    window.crisismapPointsAt = null;
+    document.addEventListener("crisismap:points", () => {
+        requestAnimationFrame(() => setTimeout(() => { window.crisismapPointsAt = Date.now(); }));
+    }, {once: true});
+    const body = document.querySelector(".crisismap-legend-body");
+    const seen = new MutationObserver(() => {
+        seen.disconnect();
+        requestAnimationFrame(() => setTimeout(() => { window.crisismapPaintedAt = Date.now(); }));
+    });
+    seen.observe(body, {childList: true, subtree: true, characterData: true});
+}"""
+
+
+def _in_browser(page: Any, frame: Any, mark: str = "crisismapPaintedAt") -> float | None:
+    """Seconds from the button's press to the new legend painted (``mark``: or the points),
+    by the browser's clock (None when the iframe was replaced: its observer went with it)."""
+    try:
+        deadline = time.monotonic() + 5
+        painted = None
+        while painted is None and time.monotonic() < deadline:
+            painted = frame.evaluate(f"window.{mark}")
+            time.sleep(0.01)
+        clicked = page.evaluate("window.crisismapClickAt")
+    except Exception:  # detached: replaced
+        return None
+    return None if painted is None or clicked is None else (painted - clicked) / 1000
+
+
+def _probe_kept(frame: Any) -> bool:
+    """Whether the iframe still holds the probe set before the step (not replaced)."""
+    try:
+        return bool(frame.evaluate("window.crisismapProbe === 1"))
+    except Exception:  # detached: replaced
+        return False
+
+
+def measure(
+    size: int, layer: str, steps: int, timeout: float, profile: str | None = None
+) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
 
     from crisismap.store import Workspace
@@ -77,7 +140,8 @@ def measure(size: int, layer: str, steps: int, timeout: float) -> dict[str, Any]
     Workspace.open(workdir).save_dataset(name, path.read_bytes(), filename=path.name)
     results: dict[str, Any] = {"size": size, "layer": layer, "csv_mb": path.stat().st_size / 1e6}
     traffic = Traffic()
-    with running_app(workdir) as url, sync_playwright() as p:
+    server: list[Any] = []
+    with running_app(workdir, started=server) as url, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": 1500, "height": 1300})
 
@@ -101,26 +165,42 @@ def measure(size: int, layer: str, steps: int, timeout: float) -> dict[str, Any]
         results["legend"] = " ".join(legend.split())
         changes = []
         step = page.get_by_role("button", name="▶")
+        spy = _profiler(server[0].pid, profile) if profile else None
         for _ in range(steps):
+            frame, legend = _settled_legend(page, "incidents shown", timeout)
+            frame.evaluate(_WATCH_LEGEND)  # its marks are gone if the iframe is replaced
+            page.evaluate(_WATCH_CLICK)
             traffic.reset()
             start = time.perf_counter()
             step.click()
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline:
-                frame, now = _settled_legend(page, "incidents shown", timeout)
-                if now != legend:
+                frame, now = _settled_legend(page, "incidents shown", timeout, poll=0.02)
+                if " ".join(now.split()) != " ".join(legend.split()):
                     break
-                time.sleep(0.1)
+                time.sleep(0.02)
             else:
                 raise SystemExit("the map did not change after a period step")
+            seconds = time.perf_counter() - start
+            frames = [(at - start, size) for at, size in traffic.frames]
+            big = [at for at, size in frames if size > 100_000]  # the map's arguments
             changes.append(
                 {
-                    "seconds": time.perf_counter() - start,
+                    "seconds": seconds,
                     "ws_mb": traffic.ws / 1e6,
+                    "first_frame_s": frames[0][0] if frames else None,
+                    "map_frame_s": big[0] if big else None,
+                    "map_kept": _probe_kept(frame),
+                    "in_browser_s": _in_browser(page, frame),
+                    "points_in_browser_s": _in_browser(page, frame, "crisismapPointsAt"),
+                    "clicked_at": page.evaluate("window.crisismapClickAt"),
                     "legend": " ".join(now.split())[:80],
                 }
             )
             legend = now
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)
+            spy.wait(timeout=60)
         results["period_changes"] = changes
         results["outside_requests"] = len(offline.outside)
         context.close()
@@ -135,8 +215,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=3, help="period slider changes to time")
     parser.add_argument("--timeout", type=float, default=300, help="seconds to wait for a map")
     parser.add_argument("--json", metavar="OUT", help="also write the figures as JSON")
+    parser.add_argument(
+        "--profile",
+        metavar="OUT",
+        help="sample the server with py-spy (uvx) during the period steps: collapsed stacks",
+    )
     args = parser.parse_args(argv)
-    r = measure(args.size, args.layer, args.steps, args.timeout)
+    r = measure(args.size, args.layer, args.steps, args.timeout, args.profile)
     csv_mb, layer = r["csv_mb"], r["layer"]
     print(f"dashboard in chromium: {r['size']:,} incidents ({csv_mb:.0f} MB CSV, {layer})")
     print(f"  open saved dataset -> map shown: {r['open_s']:.1f} s")
@@ -148,7 +233,19 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  legend: {r['legend']}")
     for k, change in enumerate(r["period_changes"], 1):
         seconds, mb, shown = change["seconds"], change["ws_mb"], change["legend"]
-        print(f"  period step {k}: {seconds:.2f} s, {mb:.2f} MB received ({shown}...)")
+        first, big = change["first_frame_s"], change["map_frame_s"]
+        when = (
+            f"first reply {first:.2f} s, map arguments {big:.2f} s"
+            if first is not None and big is not None
+            else "no map arguments received"
+        )
+        kept = "map kept" if change["map_kept"] else "map redrawn"
+        if change["in_browser_s"] is not None:
+            kept += f"; by the browser's clock: {change['in_browser_s']:.2f} s press to paint"
+        if change["points_in_browser_s"] is not None:
+            kept += f", {change['points_in_browser_s']:.2f} s with the points"
+        print(f"  period step {k}: {seconds:.2f} s ({when}; {kept}), {mb:.2f} MB received")
+        print(f"      {shown}...")
     print(f"  requests that tried to leave the machine: {r['outside_requests']}")
     if args.json:
         Path(args.json).write_text(json.dumps(r, indent=2))

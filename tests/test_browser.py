@@ -271,3 +271,57 @@ def test_own_boundaries_and_click_to_drill_down(page, tmp_path, shared_data):
     _wait_for_level_box(page, "admin-2")
     frame = _map(page, "admin-2 region")
     assert "incidents shown" in frame.locator(".crisismap-legend").inner_text()
+
+
+def _frame(page):
+    _map(page)
+    return page.locator(MAP_IFRAME).element_handle().content_frame()
+
+
+_STATE = """() => {
+    const layers = window.crisismapLayers, incidents = {};
+    layers.regions.eachLayer(l => {
+        incidents[l.feature.properties.code] = l.feature.properties.incidents;
+    });
+    return {kept: window.crisismapKept === 1, zoom: map.getZoom(), incidents: incidents,
+            points: layers.points.getLayers().length,
+            legend: document.querySelector(".crisismap-legend-body").innerText};
+}"""
+
+
+def _state_after(page, frame, differs_from: str, timeout: float = 60) -> dict:
+    """The map's state once its legend is no longer ``differs_from`` (and points are in)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            state = frame.evaluate(_STATE)
+            if state["legend"] != differs_from and str(state["points"]) in state["legend"].replace(
+                ",", ""
+            ):
+                return state
+        except Exception:  # the iframe was replaced: the state tells
+            return {"kept": False}
+        time.sleep(0.2)
+    pytest.fail("the map did not change after the period step")
+
+
+def test_a_period_step_restyles_the_map_in_place(page):
+    """Stepping through periods sends the period's figures into the map already drawn:
+    the same iframe, the reader's zoom kept, each region's figure, the points and the
+    legend those of the period (and back to every period)."""
+    frame = _frame(page)
+    frame.evaluate("() => { window.crisismapKept = 1; map.setZoom(map.getZoom() + 1); }")
+    time.sleep(0.5)
+    every = frame.evaluate(_STATE)
+    assert "2,996 of 2,996 incidents shown" in every["legend"] and every["points"] == 2996
+    page.get_by_role("button", name="▶").click()
+    first = _state_after(page, frame, every["legend"])
+    assert first["kept"], "the map was redrawn for a period step"
+    assert first["zoom"] == every["zoom"]
+    shown = sum(v for v in first["incidents"].values() if v)
+    assert 0 < shown < sum(v for v in every["incidents"].values() if v)
+    assert f"{first['points']:,} of {first['points']:,} incidents shown" in first["legend"]
+    page.get_by_role("button", name="◀").click()
+    back = _state_after(page, frame, first["legend"])
+    assert back["kept"] and back["incidents"] == every["incidents"]
+    assert back["points"] == 2996

@@ -79,6 +79,21 @@ def test_period_narrows_map_but_not_export(demo):
     assert shown.sum() == view.total_points - int((january & no_region).sum())
 
 
+def test_the_regions_drawn_stay_the_same_through_the_periods(demo):
+    """Regions outside the main country are drawn where the data has incidents in any
+    period, so the map keeps its frame and shapes (the app restyles them in place)."""
+    view = View(1, Period.MONTH)
+    everything = dashboard.build_view(demo, view)
+    codes = everything.regions["code"].tolist()
+    assert everything.regions["country"].nunique() > 1  # strays outside the main country
+    for label in dashboard.period_labels(demo, view)[:8]:
+        page = dashboard.build_view(demo, view, period=label)
+        assert page.regions["code"].tolist() == codes
+        assert page.regions.geometry.equals(everything.regions.geometry)
+    zero = dashboard.build_view(demo, View(1, Period.MONTH, categories=("no such",)))
+    assert zero.regions["code"].tolist() == codes
+
+
 def test_filters_apply_to_map_chart_and_tables_alike(demo):
     view = dashboard.build_view(demo, View.parse(1, categories=["killing"]), by_category=True)
     assert set(view.series["category"]) == {"killing"}

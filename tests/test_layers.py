@@ -230,9 +230,9 @@ def test_map_page_is_offline_light_and_escaped():
     assert "<svg onload" not in html and "<script>window.__xss" not in html
     assert "3,000 of 1,000,000 incidents shown" in html
     assert len(html.encode()) < 1_500_000
-    # the data travels once: one topology, one set of point rows (the heatmap reuses them),
-    # and the basemap's places
-    assert len(re.findall(r"JSON\.parse\(", html)) == 4
+    # the data travels once: one topology, the view (region figures, one set of point rows
+    # that the heatmap reuses, the legend) and the basemap's places
+    assert len(re.findall(r"JSON\.parse\(", html)) == 5
     assert html.count("id2999") == 1
 
 
@@ -339,3 +339,52 @@ def test_rising_and_falling_regions_are_outlined_without_a_second_copy_of_the_sh
     assert "#b2182b" in html and "#2166ac" in html
     assert "#b2182b" not in plain
     assert html.count(layers._topology_literal(regions.geometry.to_numpy())) == 1
+
+
+def _period(incidents: list[int], points: int) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    regions = gpd.GeoDataFrame(
+        {"code": ["A", "B", "C"], "name": ["Aa", "Bb", "Cc"], "incidents": incidents},
+        geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1), box(2, 0, 3, 1)],
+        crs="EPSG:4326",
+    ).assign(victims=0)
+    dots = pd.DataFrame(
+        {
+            "id": [f"p{i}" for i in range(points)],
+            "lat": 0.5,
+            "lon": np.linspace(0.1, 2.9, points),
+            "date": "2024-01-01",
+            "category": "killing",
+            "victims": 1,
+            "description": "",
+        }
+    )
+    return regions, dots
+
+
+def _streamlit_key(live: layers.LiveMap) -> str:
+    """The component key streamlit-folium gives this map: one key, one iframe kept (it
+    renders the map: once per map, as st_folium does)."""
+    from streamlit_folium import _get_map_string, generate_js_hash
+
+    live.base.render()
+    return generate_js_hash(_get_map_string(live.base), "map", False)
+
+
+def test_two_periods_share_the_base_and_only_the_view_carries_their_figures():
+    """A period step keeps streamlit-folium's key (the map drawn stays) and sends a view
+    with the period's figures; other shapes make a new base."""
+    january, february = _period([3, 0, 12], 15), _period([1, 7, 0], 8)
+    one = layers.build_live_map(*january, total_points=15, always_points=True)
+    two = layers.build_live_map(*february, total_points=8, always_points=True)
+    key = _streamlit_key(one)
+    assert _streamlit_key(two) == key
+    views = [live.view._template.module.script(live.view) for live in (one, two)]
+    assert '\\"incidents\\":[3,0,12]' in views[0] and '\\"incidents\\":[1,7,0]' in views[1]
+    assert "15 of 15 incidents shown" in views[0] and "8 of 8 incidents shown" in views[1]
+    assert "p14" in views[0] and "p14" not in views[1]
+    regions, dots = january
+    other = layers.build_live_map(regions.iloc[:2], dots, total_points=15, always_points=True)
+    assert _streamlit_key(other) != key
+    # a period without points keeps the same base when the app asks for the points layers
+    empty = layers.build_live_map(regions, dots.iloc[:0], total_points=0, always_points=True)
+    assert _streamlit_key(empty) == key

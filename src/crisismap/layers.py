@@ -26,7 +26,8 @@ import hashlib
 import json
 import threading
 from collections import OrderedDict
-from typing import Any
+from importlib import resources
+from typing import Any, NamedTuple
 
 import folium
 import geopandas as gpd
@@ -99,6 +100,13 @@ class _Raw(Element):
 
 
 _NO_MACROS = Template("")
+_SCRIPTS = resources.files("crisismap") / "mapjs"
+
+
+def _script(name: str) -> Template:
+    """The script macro kept in ``mapjs/<name>.js.jinja`` (the browser's half of a layer)."""
+    text = (_SCRIPTS / f"{name}.js.jinja").read_text(encoding="utf-8")
+    return Template("{% macro script(this, kwargs) %}\n" + text + "\n{% endmacro %}\n")
 
 
 class _DataLayer(JSCSSMixin, Layer):
@@ -145,57 +153,7 @@ def _topology_literal(geometries: np.ndarray) -> str:
     return literal
 
 
-_REGIONS = Template(
-    """
-{% macro script(this, kwargs) %}
-var {{ this.get_name() }} = (function () {
-    var topo = JSON.parse({{ this.topology }});
-    var shown = {{ this.shown }};
-    var collection = topojson.feature(topo, topo.objects.regions);
-    collection.features.forEach(function (f, i) {
-        f.crisismapLabel = shown.label[i];  // HTML-escaped name and code
-        f.crisismapIndex = i;
-        f.properties = {code: shown.code[i], name: shown.label[i][0],
-                        incidents: shown.incidents[i], victims: shown.victims[i],
-                        _fill: shown.palette[shown.fill[i] + 1]};
-    });
-    var layer = L.geoJson(collection, {
-        style: function (f) {
-            var mark = shown.trend ? shown.trend[f.crisismapIndex] : null;
-            return {fillColor: f.properties._fill, color: mark ? mark[0] : "#555555",
-                    weight: mark ? 3 : 0.6, fillOpacity: 0.75};
-        },
-        onEachFeature: function (f, l) {
-            l.on({
-                mouseover: function (e) { e.target.setStyle({weight: 2, color: "#000000"}); },
-                mouseout: function (e) { layer.resetStyle(e.target); }
-            });
-        }
-    });
-    layer.bindTooltip(function (l) {
-        var label = l.feature.crisismapLabel, words = shown.words, rows = [
-            [words.region, label[0]], [words.code, label[1]],
-            [words.incidents, String(l.feature.properties.incidents)],
-            [shown.vlabel, String(l.feature.properties.victims)]];
-        if (shown.trend && shown.trend[l.feature.crisismapIndex]) {
-            rows.push([words.trend, shown.trend[l.feature.crisismapIndex][1]]);
-        }
-        if (shown.rate) {
-            rows.push([words.rate, shown.rate[l.feature.crisismapIndex]]);
-        }
-        if (shown.change) {
-            var c = shown.change[l.feature.crisismapIndex];
-            rows.push([shown.change_label, (c > 0 ? "+" : "") + String(c)]);
-        }
-        return '<table dir="' + shown.dir + '">' + rows.map(function (r) {
-            return "<tr><th>" + r[0] + "</th><td>" + r[1] + "</td></tr>";
-        }).join("") + "</table>";
-    }, {sticky: false});
-    return layer;
-})();
-{% endmacro %}
-"""
-)
+_REGIONS = _script("regions")
 
 
 class _Regions(_DataLayer):
@@ -305,38 +263,12 @@ def _whole(column: pd.Series) -> list[int]:
 
 # ----------------------------------------------------------------------------- points
 
-_POINTS = Template(
-    """
-{% macro script(this, kwargs) %}
-var {{ this.get_name() }}_data = {{ this.data }};
-var {{ this.get_name() }} = (function () {
-    var data = {{ this.get_name() }}_data, categories = data.categories;
-    // every text in data.rows is HTML-escaped already (crisismap.escape.html_texts)
-    function popup(row) {
-        return function () {
-            var parts = ["<b>" + row[2] + "</b>", categories[row[3]],
-                row[4] === null ? "" : data.vlabel + ": " + row[4], row[5],
-                row[6] ? "<small>" + data.idlabel + " " + row[6] + "</small>" : ""];
-            return '<div dir="' + data.dir + '">' +
-                parts.filter(function (p) { return p; }).join("<br>") + "</div>";
-        };
-    }
-    var cluster = L.markerClusterGroup({{ this.options }});
-    var markers = data.rows.map(function (row) {
-        var marker = L.circleMarker([row[0], row[1]],
-            {radius: 5, color: "#08306b", weight: 1, fillColor: "#2171b5", fillOpacity: 0.8});
-        return marker.bindPopup(popup(row), {maxWidth: 320});
-    });
-    cluster.addLayers(markers);
-    return cluster;
-})();
-{% endmacro %}
-"""
-)
+_POINTS = _script("points")
 
 
 class _Points(_DataLayer):
-    """Clustered incident points: compact rows; the browser builds each popup on opening."""
+    """Clustered incident points: compact rows (in the view); the browser builds each popup
+    on opening."""
 
     _template = _POINTS
 
@@ -378,7 +310,7 @@ def points_layer(
     victims: VictimsMeasure | None = None,
 ) -> _Points:
     """Clustered incident points with escaped popups (date, category, victims, description)."""
-    rows = point_rows(points)
+    rows = point_rows(points) if len(points) else {"categories": [], "rows": []}
     rows["vlabel"] = html_text(_(victims.label) if victims else _("Victims"))
     rows["idlabel"] = html_text(_("id"))
     rows["dir"] = direction()
@@ -402,31 +334,22 @@ def points_layer(
     return layer
 
 
-_HEAT = Template(
-    """
-{% macro script(this, kwargs) %}
-var {{ this.get_name() }} = L.heatLayer(
-    {{ this.points.get_name() }}_data.rows.map(function (r) { return [r[0], r[1]]; }),
-    {minOpacity: 0.5, maxZoom: 18, radius: 12, blur: 15});
-{% endmacro %}
-"""
-)
+_HEAT = _script("heat")
 
 
 class _Heat(_DataLayer):
-    """A heatmap drawn from the points layer's rows (the page carries them once)."""
+    """A heatmap of the view's points (the page carries them once, in the view)."""
 
     _template = _HEAT
 
-    def __init__(self, points: _Points, name: str) -> None:
+    def __init__(self, name: str) -> None:
         super().__init__(name=name, overlay=True, control=True, show=False)
         self._name = "Heat"
-        self.points = points
 
 
-def heat_layer(points: _Points, asset_base: str = DEFAULT_ASSET_BASE) -> _Heat:
-    """A heatmap of the points layer's points (hidden by default)."""
-    layer = _Heat(points, name=_("Heatmap"))
+def heat_layer(asset_base: str = DEFAULT_ASSET_BASE) -> _Heat:
+    """A heatmap of the view's points (hidden by default)."""
+    layer = _Heat(name=_("Heatmap"))
     layer.default_js = [
         ("leaflet-heat.js", _asset(asset_base, "leaflet.heat@0.2.0/dist/leaflet-heat.js"))
     ]
@@ -435,83 +358,7 @@ def heat_layer(points: _Points, asset_base: str = DEFAULT_ASSET_BASE) -> _Heat:
 
 # ----------------------------------------------------------------------------- basemap
 
-_BASEMAP = Template(
-    """
-{% macro script(this, kwargs) %}
-var {{ this.get_name() }} = (function () {
-    var map = {{ this._parent.get_name() }}, places = {{ this.places }};
-    // panes: land under the regions (overlayPane is 400), water and borders over them
-    // (not clickable), names over everything but popups
-    [["crisismap-land", 250], ["crisismap-water", 420], ["crisismap-names", 630]].forEach(
-        function (p) {
-            if (!map.getPane(p[0])) {
-                var pane = map.createPane(p[0]);
-                pane.style.zIndex = p[1];
-                pane.style.pointerEvents = "none";
-            }
-        });
-    var group = L.layerGroup([], {attribution: places.attribution}), loaded = false;
-    function sea(on) {  // the map's background is the sea while the land is drawn
-        loaded = loaded || on;
-        map.getContainer().style.background = on && loaded ? "#c9dcec" : "";
-    }
-    if (places.physical) {
-        var request = new XMLHttpRequest();
-        request.open("GET", places.physical);
-        request.responseType = "json";
-        request.onload = function () {
-            if (request.status !== 200 || !request.response) return;
-            var topo = request.response, o = topo.objects;
-            var land = {pane: "crisismap-land", interactive: false};
-            var water = {pane: "crisismap-water", interactive: false};
-            L.geoJson(topojson.feature(topo, o.land), Object.assign({style: {
-                stroke: false, fillColor: "#f2efe6", fillOpacity: 1}}, land)).addTo(group);
-            L.geoJson(topojson.mesh(topo, o.countries, function (a, b) { return a !== b; }),
-                Object.assign({style: {color: "#8c7f73", weight: 1.2, dashArray: "4 3",
-                opacity: 0.8, fill: false}}, water)).addTo(group);
-            L.geoJson(topojson.feature(topo, o.rivers), Object.assign({style: {
-                color: "#4a90c8", weight: 1.3, opacity: 0.9, fill: false}}, water)).addTo(group);
-            L.geoJson(topojson.feature(topo, o.lakes), Object.assign({style: {
-                color: "#4a90c8", weight: 0.6, fillColor: "#a9cbe6", fillOpacity: 1}}, water)
-            ).addTo(group);
-            sea(true);
-        };
-        request.send();
-    }
-    // every name in places.rows is HTML-escaped already (crisismap.escape.html_texts)
-    var names = L.layerGroup([], {pane: "crisismap-names"});
-    group.addLayer(names);
-    function draw() {
-        names.clearLayers();
-        if (!map.hasLayer(group)) return;
-        var zoom = map.getZoom(), view = map.getBounds().pad(0.1), taken = [], shown = 0;
-        for (var i = 0; i < places.rows.length && shown < {{ this.label_limit }}; i++) {
-            var row = places.rows[i];  // [lat, lon, name, min zoom, capital]
-            if (row[3] > zoom || !view.contains([row[0], row[1]])) continue;
-            var at = map.latLngToContainerPoint([row[0], row[1]]);
-            var width = 8 + 6.5 * row[2].length, box = [at.x - 4, at.y - 9, at.x + width, at.y + 9];
-            var overlaps = taken.some(function (b) {
-                return box[0] < b[2] && b[0] < box[2] && box[1] < b[3] && b[1] < box[3];
-            });
-            if (overlaps) continue;
-            taken.push(box);
-            shown++;
-            names.addLayer(L.marker([row[0], row[1]], {
-                pane: "crisismap-names", interactive: false, keyboard: false,
-                icon: L.divIcon({className: "crisismap-place" + (row[4] ? " capital" : ""),
-                    iconSize: null, iconAnchor: [3, 3],
-                    html: '<span class="dot"></span><span class="name">' + row[2] + "</span>"})
-            }));
-        }
-    }
-    map.on("zoomend moveend", draw);
-    group.on("add", function () { sea(loaded); setTimeout(draw, 0); });
-    group.on("remove", function () { names.clearLayers(); sea(false); });
-    return group;
-})();
-{% endmacro %}
-"""
-)
+_BASEMAP = _script("basemap")
 
 _BASEMAP_CSS = """<style>
 .crisismap-place { white-space: nowrap; font: 11px/1.2 sans-serif; color: #333; }
@@ -556,6 +403,17 @@ def place_rows(places: pd.DataFrame) -> list[list[Any]]:
     ]
 
 
+_place_rows: list[Any] = []  # [(places, their rows)]: the bundled places, escaped once
+
+
+def _all_place_rows(places: pd.DataFrame) -> list[list[Any]]:
+    """:func:`place_rows` of every bundled place, made once per process (public data)."""
+    with _topologies_lock:
+        if not _place_rows or _place_rows[0][0] is not places:
+            _place_rows[:] = [(places, place_rows(places))]
+        return _place_rows[0][1]
+
+
 def basemap_layer(
     bounds: Any,
     *,
@@ -570,11 +428,12 @@ def basemap_layer(
     app serves them; ``physical=False`` leaves them out, e.g. under a web basemap); the
     places near ``bounds`` travel in the page, at most ``label_limit`` labels at a time.
     """
-    chosen = basemap_data.select_places(basemap_data.load_places(), bounds)
+    places = basemap_data.load_places()
+    rows = _all_place_rows(places)
     data = {
         "attribution": html_text(_(basemap_data.ATTRIBUTION)),
         "physical": physical_url if physical else None,
-        "rows": place_rows(chosen),
+        "rows": [rows[k] for k in basemap_data.place_positions(places, bounds)],
     }
     layer = _Basemap(js_data(data), label_limit)
     layer.default_js = [
@@ -596,7 +455,7 @@ _LEGEND = Template(
      z-index:9999; background:rgba(255,255,255,0.9); padding:4px 6px; border:1px solid #999;
      border-radius:4px; font:11px/1.3 sans-serif; max-width:210px;">
   <summary style="cursor:pointer; font-size:10px; color:#555;">{{ this.summary }}</summary>
-  {{ this.body }}
+  <div class="crisismap-legend-body">{{ this.body }}</div>
 </details>
 {% endmacro %}
 """
@@ -690,7 +549,61 @@ def _view_bounds(regions: gpd.GeoDataFrame, points: pd.DataFrame) -> np.ndarray:
     return np.array([-180.0, -60.0, 180.0, 75.0])
 
 
+class _View(_DataLayer):
+    """One view's figures, points and legend, put into the map's layers in place.
+
+    streamlit-folium re-sends it alone when only the view changes (a period step): its
+    ``feature_group_to_add`` runs this script in the map already drawn, so the shapes,
+    the basemap and the reader's zoom stay. It is a feature group only by name (that
+    argument's contract); it draws nothing itself.
+    """
+
+    _template = _script("view")
+
+    def __init__(self, data: str) -> None:
+        super().__init__(name="view", overlay=True, control=False, show=False)
+        self._name = "FeatureGroup"  # streamlit-folium adds it as feature_group_<n>
+        self.data = data
+
+
+class LiveMap(NamedTuple):
+    """The map as two parts: ``base`` changes with the shapes, the level, the language and
+    the layers on offer; ``view`` with the figures shown (see :func:`build_live_map`)."""
+
+    base: folium.Map
+    view: _View
+
+
+def _wgs84(crs: Any) -> bool:
+    """Whether ``crs`` is EPSG:4326 (or unset), asked of pyproj once per definition: a new
+    thread's first pyproj call sets up its own PROJ context, and Streamlit runs every
+    rerun in a new thread (28 ms of each period step)."""
+    if crs is None:
+        return True
+    found = _wgs84_definitions.get(crs.srs)
+    if found is None:
+        if len(_wgs84_definitions) > 64:
+            _wgs84_definitions.clear()
+        found = crs.srs.upper() == "EPSG:4326" or crs.to_epsg() == 4326
+        _wgs84_definitions[crs.srs] = found
+    return found
+
+
+_wgs84_definitions: dict[str, bool] = {}  # CRS definitions (no data): is it EPSG:4326?
+
+
 def build_map(
+    regions: gpd.GeoDataFrame,
+    points: pd.DataFrame,
+    **options: Any,
+) -> folium.Map:
+    """The dashboard map as one page: :func:`build_live_map`'s base with its view in it."""
+    live = build_live_map(regions, points, **options)
+    live.view.add_to(live.base)
+    return live.base
+
+
+def build_live_map(
     regions: gpd.GeoDataFrame,
     points: pd.DataFrame,
     *,
@@ -702,8 +615,16 @@ def build_map(
     victims: VictimsMeasure | None = None,
     value: str = "incidents",
     offline_basemap: bool = True,
-) -> folium.Map:
-    """The dashboard map: choropleth + clustered points + heatmap + legend + layer switch.
+    always_points: bool = False,
+) -> LiveMap:
+    """The dashboard map: choropleth + clustered points + heatmap + legend + layer switch,
+    as a base and a view (:class:`LiveMap`).
+
+    The base's script carries no figure of the view (its legend starts with this view's,
+    for the first paint): two periods of the same regions give the same script, so the app
+    keeps the map drawn and sends the view alone. The points layers are
+    in the base whenever ``always_points`` or there are points (a period without any
+    keeps the same base).
 
     ``offline_basemap`` adds land, water, rivers, borders and place names served by the app
     (:func:`basemap_layer`); under a web ``basemap`` only the place names.
@@ -721,7 +642,7 @@ def build_map(
             f"regions are coloured by incidents or victims (or rate, with populations), "
             f"not {value!r}"
         )
-    if regions.crs is not None and regions.crs.to_epsg() != 4326:
+    if not _wgs84(regions.crs):
         raise ValueError(f"regions must be EPSG:4326 for the map, got {regions.crs}")
     bounds = _view_bounds(regions, points)
     centre = [float((bounds[1] + bounds[3]) / 2), float((bounds[0] + bounds[2]) / 2)]
@@ -741,11 +662,11 @@ def build_map(
         regions, value=value, name=name, asset_base=asset_base, victims=victims
     )
     layer.add_to(fmap)
-    if len(points):
-        dots = points_layer(points, asset_base, victims)
+    dots = points_layer(points, asset_base, victims)
+    if len(points) or always_points:
         dots.add_to(fmap)
         if heatmap:
-            heat_layer(dots, asset_base).add_to(fmap)
+            heat_layer(asset_base).add_to(fmap)
     fmap.fit_bounds(  # the legend folds away where it covers regions (a fixed padding for
         # it zoomed a half-width map out to a third of its size)
         [[float(bounds[1]), float(bounds[0])], [float(bounds[3]), float(bounds[2])]],
@@ -761,4 +682,5 @@ def build_map(
     )
     _Legend(legend).add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
-    return fmap
+    view = _View(f"{{regions: {layer.shown}, points: {dots.data}, legend: {js_data(legend)}}}")
+    return LiveMap(fmap, view)

@@ -8,6 +8,7 @@ Part of the dashboard's view-model (:mod:`crisismap.dashboard` re-exports it): w
 from __future__ import annotations
 
 import datetime as dt
+from collections import OrderedDict
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
 from functools import cached_property, partial
@@ -25,7 +26,7 @@ from crisismap.choices import (
     default_level,
     period_labels,
 )
-from crisismap.i18n import N_, _, format_number, ngettext
+from crisismap.i18n import N_, _, format_number, language, ngettext
 from crisismap.pipeline import Analysis
 from crisismap.schema import (
     IMPRECISE_CODE,
@@ -168,14 +169,24 @@ def build_view(
         map_filters["end"] = min(_day(end), p_end) if end else p_end
     views, levels = _record_views(analysis), _summary_levels(analysis)
     selected = views.select(levels, level=level, **map_filters)
-    figures = views.region_totals(levels, level, selected)
+    figures = _recent(
+        analysis,
+        ("region_totals", level, *_key(map_filters)),
+        lambda: views.region_totals(levels, level, selected),
+    )
     before = _previous_period(analysis, view, period)
     if before is not None:  # the tooltip's change against the period before
         label, p_start, p_end = before
-        earlier = views.select(
-            levels, level=level, **{**map_filters, "start": p_start, "end": p_end}
-        )
-        previous = views.region_totals(levels, level, earlier)["incidents"]
+        earlier_filters = {**map_filters, "start": p_start, "end": p_end}
+
+        def earlier() -> pd.DataFrame:
+            chosen = views.select(levels, level=level, **earlier_filters)
+            return views.region_totals(levels, level, chosen)
+
+        # a step forward finds the period before among the figures just shown
+        previous = _recent(analysis, ("region_totals", level, *_key(earlier_filters)), earlier)[
+            "incidents"
+        ]
         figures = figures.assign(
             change=figures["incidents"] - previous.reindex(figures.index).fillna(0).astype(int)
         )
@@ -184,23 +195,28 @@ def build_view(
     points = _sample_points(analysis.records, selected.rows, max_points)
     rows = selected.rows
     drill_name = _region_name(analysis, drill, drill_level) if drill else None
-    series_rows = views.select(
-        None,
-        level=drill_level,
-        start=start,
-        end=end,
-        categories=filters["categories"],
-        regions=[drill] if drill else None,
-        approved_only=view.approved_only,
-        verified_only=view.verified_only,
-    )
-    series = views.time_series(
-        series_rows, period=unit, start=start, end=end, by_category=by_category
-    )
-    series = series[series["period"] != IMPRECISE_PERIOD]
-    series = (_top_categories(series) if by_category else series.assign(category=ALL_INCIDENTS))[
-        ["period", "category", "incidents"]
-    ]
+
+    def chart() -> pd.DataFrame:
+        series_rows = views.select(
+            None,
+            level=drill_level,
+            start=start,
+            end=end,
+            categories=filters["categories"],
+            regions=[drill] if drill else None,
+            approved_only=view.approved_only,
+            verified_only=view.verified_only,
+        )
+        series = views.time_series(
+            series_rows, period=unit, start=start, end=end, by_category=by_category
+        )
+        series = series[series["period"] != IMPRECISE_PERIOD]
+        return (_top_categories(series) if by_category else series.assign(category=ALL_INCIDENTS))[
+            ["period", "category", "incidents"]
+        ]
+
+    # the chart keeps every period of the view: a period step reuses it
+    series = _recent(analysis, ("chart", view, drill, by_category, language()), chart)
     top = figures.join(regions_frame.set_index("code")[["name"]]).reset_index()
     top = top.sort_values(["incidents", "name"], ascending=[False, True]).head(TOP_REGIONS)
     top = top[top["incidents"] > 0][["name", "region_code", "incidents", "victims"]]
@@ -227,6 +243,33 @@ def build_view(
         victims=measure,
         make_records=partial(_records_table, analysis, rows, measure),
         period=period,
+    )
+
+
+RECENT = 32  # figures kept per analysis for the views just shown (a step back, a toggle)
+
+
+def _recent(analysis: Analysis, key: tuple[Any, ...], make: Callable[[], Any]) -> Any:
+    """``make()`` kept among the analysis's :data:`RECENT` latest (per session, never
+    across users): a period step, back and forth, recounts nothing it just counted.
+
+    Callers treat the value as read-only.
+    """
+    kept: OrderedDict[tuple[Any, ...], Any] = analysis.memo("recent", OrderedDict)
+    if key in kept:
+        kept.move_to_end(key)
+        return kept[key]
+    value = kept[key] = make()
+    while len(kept) > RECENT:
+        kept.popitem(last=False)
+    return value
+
+
+def _key(filters: dict[str, Any]) -> tuple[Any, ...]:
+    """A selection's filters as a hashable key."""
+    return tuple(
+        (name, tuple(value) if isinstance(value, list) else value)
+        for name, value in sorted(filters.items())
     )
 
 
@@ -311,23 +354,39 @@ def _regions_frame(
         frame["change"] = frame["change"].fillna(0)
     if "population" in frame:  # incidents per 100,000 people; NaN: no population figure
         frame[RATE] = aggregate.per_100k(frame["incidents"], frame["population"])
-    frame = _main_area(analysis, frame)
+    frame = _main_area(analysis, frame, level)
     if "change" in frame:
         frame.attrs["change_against"] = figures.attrs.get("change_against")
     return frame
 
 
-def _main_area(analysis: Analysis, regions: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Regions of the countries the data is about, plus any other region with incidents.
+def _main_area(analysis: Analysis, regions: gpd.GeoDataFrame, level: int) -> gpd.GeoDataFrame:
+    """Regions of the countries the data is about, plus any other region with incidents
+    in the data (whatever the period or filter shown).
 
     A single stray point in a neighbouring country should not paint that whole
-    country's regions as zeros on the map (the figures still count it).
+    country's regions as zeros on the map (the figures still count it). The regions
+    drawn do not change with the period or a filter: the map keeps its frame, and the
+    app restyles the shapes drawn instead of sending new ones.
     """
     if "country" not in regions or regions["country"].nunique() <= 1:
         return regions
     main = _main_countries(analysis)
-    keep = regions["country"].isin(main) | (regions["incidents"] > 0)
+    keep = regions["country"].isin(main) | regions["code"].isin(
+        _regions_with_incidents(analysis, level)
+    )
     return regions[keep] if keep.any() else regions
+
+
+def _regions_with_incidents(analysis: Analysis, level: int) -> frozenset[str]:
+    """Codes of the regions at ``level`` holding at least one record of the analysis."""
+
+    def find() -> frozenset[str]:
+        views, levels = _record_views(analysis), _summary_levels(analysis)
+        totals = views.region_totals(levels, level, views.select(levels, level=level))
+        return frozenset(totals.index[totals["incidents"] > 0].astype(str))
+
+    return analysis.memo(("regions_with_incidents", level), find)
 
 
 def _day(value: Any) -> dt.date:
@@ -341,7 +400,8 @@ def _records_table(
     records = analysis.records
     order = rows[np.argsort(-records["date"].to_numpy()[rows].astype("int64"), kind="stable")]
     cols = ["id", "date", "category", "victims", "description", "lat", "lon"]
-    out = records.iloc[order[:limit]].reindex(columns=cols)
+    out = aggregate.take_rows(records[[c for c in cols if c in records]], order[:limit])
+    out = out.reindex(columns=cols)
     out["date"] = pd.to_datetime(out["date"]).dt.date.astype(str)
     if not measure.reported:
         out = out.drop(columns="victims")
@@ -357,7 +417,8 @@ def _sample_points(records: pd.DataFrame, rows: np.ndarray, cap: int) -> pd.Data
     if len(rows) > cap:
         rows = np.sort(rows[np.random.RandomState(0).choice(len(rows), size=cap, replace=False)])
     cols = ["id", "lat", "lon", "date", "category", "victims", "description"]
-    out = records[[c for c in cols if c in records]].iloc[rows].reindex(columns=cols)
+    out = aggregate.take_rows(records[[c for c in cols if c in records]], rows)
+    out = out.reindex(columns=cols)
     out["date"] = pd.to_datetime(out["date"]).dt.date.astype(str)
     return out
 
