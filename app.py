@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -541,144 +542,143 @@ view = View.parse(
     verified_only=verified_only,
 )
 _say(fit.unattributed(analysis, view).message(view.period))
-periods = dashboard.period_labels(analysis, view)
-pcol1, pcol2, pcol3, pcol4 = st.columns([1, 6, 1, 1])
-if "period_idx" not in st.session_state:
-    st.session_state.period_idx = 0
-back, forward = ("▶", "◀") if i18n.is_rtl() else ("◀", "▶")  # pointing the reading way
-if pcol1.button(back, help=_("previous period")):
-    st.session_state.period_idx = max(0, st.session_state.period_idx - 1)
-if pcol3.button(forward, help=_("next period")):
-    st.session_state.period_idx = min(len(periods), st.session_state.period_idx + 1)
-ALL_PERIODS = "All periods"  # the slider's first stop (a key; shown translated)
-choices = [ALL_PERIODS] + periods
-if linked.get("shown") in periods and not st.session_state.get("_link_shown_done"):
-    st.session_state["_link_shown_done"] = True
-    st.session_state.period_idx = choices.index(linked["shown"])
-st.session_state.period_idx = min(st.session_state.period_idx, len(choices) - 1)
-period = pcol2.select_slider(
-    _("Show"),
-    choices,
-    value=choices[st.session_state.period_idx],
-    format_func=lambda p: _("All periods") if p == ALL_PERIODS else dashboard.period_label(p, unit),
-)
-st.session_state.period_idx = choices.index(period)
-playing = pcol4.toggle(_("Play"), help=_("step through the periods"))
 
-# ---------------------------------------------------------------- one library call
-page = dashboard.build_view(
-    analysis,
-    view,
-    period=None if period == ALL_PERIODS else period,
-    drill=drill,
-    by_category=st.session_state.get("chart_by_category", False),
-)
-st.query_params.from_dict(  # this view as a link (ids and choices only, never data)
-    dashboard.view_query(
+
+# ---------------------------------------------------------------- period, map, charts, tables
+@st.fragment  # a period step reruns this part alone: the rest of the page stays as it is
+def _shown_period() -> dashboard.Page:
+    if who.team is not None and not st.user.is_logged_in:
+        st.rerun(scope="app")  # signed out meanwhile: the whole page asks again
+    dashboard.use_language(st.session_state[dashboard.SHOWN_LANGUAGE_KEY])  # a new thread
+    periods = dashboard.period_labels(analysis, view)
+    pcol1, pcol2, pcol3, pcol4 = st.columns([1, 6, 1, 1])
+    back, forward = ("▶", "◀") if i18n.is_rtl() else ("◀", "▶")  # pointing the reading way
+    went_back = pcol1.button(back, help=_("previous period"))
+    step = int(pcol3.button(forward, help=_("next period"))) - int(went_back)
+    choices = dashboard.step_period(st.session_state, periods, step, linked.get("shown"))
+    period = pcol2.select_slider(
+        _("Show"),
+        choices,
+        value=choices[st.session_state.period_idx],
+        format_func=lambda p: dashboard.period_label(p, unit),
+    )
+    st.session_state.period_idx = choices.index(period)
+    shown = None if period == dashboard.ALL_PERIODS else period
+    playing = pcol4.toggle(_("Play"), help=_("step through the periods"))
+
+    # ---------------------------------------------------------------- one library call
+    page = dashboard.build_view(
+        analysis,
         view,
-        datasets=[d.id for d in opened],
+        period=shown,
         drill=drill,
-        shown=None if period == ALL_PERIODS else period,
-        basemap=None if basemap == dashboard.NO_BASEMAP else basemap,
-        places=offline_basemap,
+        by_category=st.session_state.get("chart_by_category", False),
     )
-)
+    st.query_params.from_dict(  # this view as a link (ids and choices only, never data)
+        dashboard.view_query(
+            view,
+            datasets=[d.id for d in opened],
+            drill=drill,
+            shown=shown,
+            basemap=None if basemap == dashboard.NO_BASEMAP else basemap,
+            places=offline_basemap,
+        )
+    )
 
-# ---------------------------------------------------------------- map, charts, tables
-left, right = st.columns([2, 1])  # the map first: readable on a laptop screen
-with left:
-    if drill and dashboard.can_drill(analysis, page.level, drill):
-        st.info(_("Drilled down into {region}.").format(region=escape.markdown(page.drill_name)))
-    elif drill:
-        st.info(
-            _(
-                "{region}: admin-{level} is the finest level of these boundaries, so the map "
-                "shows this region alone (its records are below)."
-            ).format(region=escape.markdown(page.drill_name), level=page.level)
-        )
-    if drill and st.button(_("Back to all regions")):
-        dashboard.leave_drill(st.session_state, _k("find_region"))
-        st.rerun()
-    st.caption(escape.markdown(page.caption))
-    colour_by, colour_options = "incidents", page.colour_options()  # rate: where population known
-    if len(colour_options) > 1:
-        colour_by = st.radio(
-            _("Colour regions by"),
-            list(colour_options),
-            format_func=colour_options.get,
-            horizontal=True,
-        )
-    shown_regions = page.regions
-    if st.toggle(_("Outline regions where incidents rose or fell"), key="mark_trends"):
-        shown_regions = dashboard.with_trends(
-            page.regions,
-            dashboard.view_trends(
-                analysis,
-                page.view,
-                baseline=int(st.session_state.get("trend_baseline", dashboard.TREND_BASELINE)),
-            ),
-        )
-    live = build_live_map(  # a period step sends the view alone: the map stays drawn
-        shown_regions,
-        page.points,
-        total_points=page.total_points,
-        title=page.map_title(colour_by),
-        basemap=None if basemap == dashboard.NO_BASEMAP else basemap,
-        victims=page.victims,
-        value=colour_by,
-        offline_basemap=offline_basemap,
-        always_points=True,
-    )
-    clicked = st_folium(
-        live.base,
-        feature_group_to_add=[live.view],
-        height=620,
-        use_container_width=True,
-        returned_objects=["last_active_drawing"],
-        key="map",
-    )
-    code = dashboard.clicked_region(clicked)
-    if code and code != drill:  # at the finest level: that region alone, with its records
-        st.session_state.drill = code
-        st.rerun()
-    if page.drill_name:
-        with st.expander(
-            _("Records in {region} ({n})").format(
-                region=escape.markdown(page.drill_name), n=format_number(page.total_points)
+    # ---------------------------------------------------------------- map, charts, tables
+    left, right = st.columns([2, 1])  # the map first: readable on a laptop screen
+    with left:
+        if drill:
+            st.info(page.drill_sentence(dashboard.can_drill(analysis, page.level, drill)))
+        if drill and st.button(_("Back to all regions")):
+            dashboard.leave_drill(st.session_state, _k("find_region"))
+            st.rerun()
+        st.caption(escape.markdown(page.caption))
+        colour_by, colour_options = "incidents", page.colour_options()  # rate: population
+        if len(colour_options) > 1:
+            colour_by = st.radio(
+                _("Colour regions by"),
+                list(colour_options),
+                format_func=colour_options.get,
+                horizontal=True,
             )
-        ):
-            if ws.may(Action.EXPORT_INTERNAL):
-                listed = page.records()
-                st.caption(
-                    _("Newest first: {shown} of {n}. Record-level data: for the team only.").format(
-                        shown=format_number(len(listed)), n=format_number(page.total_points)
-                    )
-                )
-                st.dataframe(dashboard.on_screen(listed), hide_index=True)
-            else:
-                st.caption(_("Your role shows figures, not records."))
-with right:
-    st.subheader(escape.markdown(page.series_title))
-    chart = dashboard.chart_frame(page.series)
-    st.bar_chart(chart, x=chart.columns[0], y=chart.columns[2], color=chart.columns[1], stack=True)
-    st.toggle(
-        _("By category"),
-        key="chart_by_category",
-        help=_(dashboard.HELP["by_category"]),
-    )
-    with st.expander(_("Change: where incidents rose or fell")):
-        baseline = st.number_input(
-            _("Compare with the previous periods"),
-            2,
-            104,
-            dashboard.TREND_BASELINE,
-            key="trend_baseline",
+        shown_regions = page.regions
+        if st.toggle(_("Outline regions where incidents rose or fell"), key="mark_trends"):
+            shown_regions = dashboard.with_trends(
+                page.regions,
+                dashboard.view_trends(
+                    analysis,
+                    page.view,
+                    baseline=int(st.session_state.get("trend_baseline", dashboard.TREND_BASELINE)),
+                ),
+            )
+        live = build_live_map(  # a period step sends the view alone: the map stays drawn
+            shown_regions,
+            page.points,
+            total_points=page.total_points,
+            title=page.map_title(colour_by),
+            basemap=None if basemap == dashboard.NO_BASEMAP else basemap,
+            victims=page.victims,
+            value=colour_by,
+            offline_basemap=offline_basemap,
+            always_points=True,
         )
-        change = dashboard.view_trends(analysis, page.view, baseline=int(baseline))
-        st.caption(escape.markdown(change.sentence()))
-        st.dataframe(dashboard.on_screen(change.table), hide_index=True)
-    st.subheader(_("Top regions"))
-    st.dataframe(dashboard.on_screen(page.top_regions), hide_index=True)
+        clicked = st_folium(
+            live.base,
+            feature_group_to_add=[live.view],
+            height=620,
+            use_container_width=True,
+            returned_objects=["last_active_drawing"],
+            key="map",
+        )
+        code = dashboard.clicked_region(clicked)
+        if code and code != drill:  # at the finest level: that region alone, with its records
+            st.session_state.drill = code
+            st.rerun()
+        if page.drill_name:
+            listed = page.records() if ws.may(Action.EXPORT_INTERNAL) else None
+            heading, caption = page.records_sentences(0 if listed is None else len(listed))
+            with st.expander(heading):
+                if listed is not None:
+                    st.caption(caption)
+                    st.dataframe(dashboard.on_screen(listed), hide_index=True)
+                else:
+                    st.caption(_("Your role shows figures, not records."))
+    with right:
+        st.subheader(escape.markdown(page.series_title))
+        chart = dashboard.chart_frame(page.series)
+        st.bar_chart(
+            chart, x=chart.columns[0], y=chart.columns[2], color=chart.columns[1], stack=True
+        )
+        st.toggle(
+            _("By category"),
+            key="chart_by_category",
+            help=_(dashboard.HELP["by_category"]),
+        )
+        with st.expander(_("Change: where incidents rose or fell")):
+            baseline = st.number_input(
+                _("Compare with the previous periods"),
+                2,
+                104,
+                dashboard.TREND_BASELINE,
+                key="trend_baseline",
+            )
+            change = dashboard.view_trends(analysis, page.view, baseline=int(baseline))
+            st.caption(escape.markdown(change.sentence()))
+            st.dataframe(dashboard.on_screen(change.table), hide_index=True)
+        st.subheader(_("Top regions"))
+        st.dataframe(dashboard.on_screen(page.top_regions), hide_index=True)
+    if playing and periods:
+        time.sleep(1.2)
+        st.session_state.period_idx = st.session_state.period_idx % len(periods) + 1
+        try:
+            st.rerun(scope="fragment")
+        except st.errors.StreamlitAPIException:  # in a full run: the whole page steps on
+            st.rerun()
+    return page
+
+
+page = _shown_period()
 
 # ---------------------------------------------------------------- exports
 st.subheader(_("Export this view"))
@@ -790,10 +790,3 @@ if ws.may(Action.AUDIT) or ws.may(Action.MEMBERS):
         with st.expander(_("Members")):
             members = ws.members_table(dashboard.load_teams()[0])
             st.dataframe(dashboard.on_screen(members), hide_index=True)
-
-if playing and periods:
-    import time
-
-    time.sleep(1.2)
-    st.session_state.period_idx = st.session_state.period_idx % len(periods) + 1
-    st.rerun()

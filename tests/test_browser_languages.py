@@ -141,6 +141,15 @@ def test_french_from_the_browser_with_nothing_left_in_english(server):
         assert sidebar["x"] + sidebar["width"] <= main["x"] + 1  # left to right: sidebar left
         time.sleep(2)
         page.screenshot(path=str(DOCS / "dashboard-fr.png"))
+        # a period step reruns the map's part of the page alone, in a thread of its own
+        before = legend.inner_text()
+        page.get_by_role("button", name="▶").click()
+        deadline = time.monotonic() + 60
+        while legend.inner_text() == before and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert legend.inner_text() != before, "the period step did not reach the map"
+        assert "incidents affichés comme points" in legend.inner_text()
+        assert _visible_english(page, "fr") == []
         assert seen.outside == [], seen.outside
         context.close()
         browser.close()

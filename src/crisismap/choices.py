@@ -287,8 +287,13 @@ def period_name(period: Period) -> str:
     return _(PERIOD_NAMES.get(period, period.value))
 
 
+ALL_PERIODS = "All periods"  # the period slider's first stop (a key; shown translated)
+
+
 def period_label(label: str, unit: Period) -> str:
     """A period as the slider shows it: a month in the user's words (``mars 2024``)."""
+    if label == ALL_PERIODS:
+        return _("All periods")
     if label == IMPRECISE_PERIOD:
         return _("date not attributable")
     if unit is Period.MONTH and i18n.language() != i18n.DEFAULT:

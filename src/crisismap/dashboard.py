@@ -21,6 +21,7 @@ import pandas as pd
 from crisismap import display, i18n, join, pipeline, prepared
 from crisismap.boundaries import BoundarySet, load_boundaries, read_boundary_bytes
 from crisismap.choices import (  # noqa: F401  (re-exported for app.py)
+    ALL_PERIODS,
     PERIOD_NAMES,
     QUERY_KEYS,
     _main_countries,
@@ -62,6 +63,7 @@ from crisismap.page import (  # noqa: F401  (re-exported for app.py)
     follow_drill,
     leave_drill,
     on_screen,
+    step_period,
 )
 from crisismap.pipeline import Analysis
 from crisismap.problems import PROBLEM_FIELDS, Report
@@ -398,7 +400,9 @@ def exports_ready(
 
 def protecting_sentence(page: Page, *, public: bool = True, k: int = 5) -> str:
     """What the status says while the view's figures are prepared."""
-    return prepared.protecting_sentence(page.view, public=public, k=k, incidents=page.total_points)
+    # the count is the view's only when no single period is shown (exports cover them all)
+    incidents = page.total_points if page.period is None else None
+    return prepared.protecting_sentence(page.view, public=public, k=k, incidents=incidents)
 
 
 def _public_view(analysis: Analysis, view: View, public: bool) -> View:
@@ -540,7 +544,11 @@ def exports(
 
     def made() -> dict[str, Any]:
         return dict(
-            public=public, k=k, title=page.title, time_limit=export_time_limit(), ledger=ledger
+            public=public,
+            k=k,
+            title=page.export_title,
+            time_limit=export_time_limit(),
+            ledger=ledger,
         )
 
     def figure_file(name: str) -> bytes:

@@ -18,8 +18,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from crisismap import aggregate, bilingual, pipeline
+from crisismap import aggregate, bilingual, escape, pipeline
 from crisismap.choices import (
+    ALL_PERIODS,
     _main_countries,
     _record_views,
     _summary_levels,
@@ -123,6 +124,37 @@ class Page:
         if self.has_population:
             options[RATE] = _("Incidents per 100,000 people")
         return options
+
+    @property
+    def export_title(self) -> str:
+        """The title of the view's exports, which cover every period of the view (the map's
+        title names the period shown)."""
+        return _title(self.level, None)
+
+    def drill_sentence(self, drillable: bool) -> str:
+        """What the map shows of the region drilled into (markdown-escaped; "" without one):
+        its sub-regions when ``drillable``, else that region alone at the finest level."""
+        if not self.drill_name:
+            return ""
+        region = escape.markdown(self.drill_name)
+        if drillable:
+            return _("Drilled down into {region}.").format(region=region)
+        return _(
+            "{region}: admin-{level} is the finest level of these boundaries, so the map "
+            "shows this region alone (its records are below)."
+        ).format(region=region, level=self.level)
+
+    def records_sentences(self, listed: int) -> tuple[str, str]:
+        """The heading of the drilled region's records and the caption of its list."""
+        total = format_number(self.total_points)
+        return (
+            _("Records in {region} ({n})").format(
+                region=escape.markdown(self.drill_name or ""), n=total
+            ),
+            _("Newest first: {shown} of {n}. Record-level data: for the team only.").format(
+                shown=format_number(listed), n=total
+            ),
+        )
 
     @cached_property
     def summary(self) -> pd.DataFrame:
@@ -455,6 +487,24 @@ def shown_level(analysis: Analysis, drill: str | None) -> int | None:
 
 LEVEL_KEY = "level_box"  # the admin-level box's session key
 _LEVEL_BEFORE_DRILL = "_level_before_drill"
+
+
+PERIOD_KEY = "period_idx"  # the period slider's stop, in the session
+
+
+def step_period(
+    state: MutableMapping[str, Any], periods: list[str], step: int = 0, linked: str | None = None
+) -> list[str]:
+    """The period slider's stops (:data:`ALL_PERIODS` first), its stop in the session
+    (``state[PERIOD_KEY]``) moved ``step`` stops and kept in range; a link's period
+    (``linked``) is shown once, on opening it."""
+    choices = [ALL_PERIODS, *periods]
+    at = max(0, min(len(periods), state.get(PERIOD_KEY, 0) + step))
+    if linked in periods and not state.get("_link_shown_done"):
+        state["_link_shown_done"] = True
+        at = choices.index(linked)
+    state[PERIOD_KEY] = at
+    return choices
 
 
 def follow_drill(
