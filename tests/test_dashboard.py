@@ -179,6 +179,21 @@ def test_exports_are_built_lazily_public_by_default_and_match_the_view(demo):
     assert geo["incidents"].sum() == in_regions["incidents"].sum()
 
 
+@pytest.mark.slow
+def test_a_report_made_while_one_period_is_shown_is_titled_for_every_period(demo):
+    """The map names the period shown; the bundle covers every period of the view, and
+    its title says so."""
+    import zipfile
+
+    page = dashboard.build_view(demo, View(1, Period.QUARTER), period="2024-Q1")
+    assert "2024-Q1" in page.title and "2024-Q1" not in page.export_title
+    items = {item.label: item for item in dashboard.exports(demo, page)}
+    bundle = zipfile.ZipFile(io.BytesIO(items["Report bundle (ZIP)"].make()))
+    assert bundle.read("README.txt").decode().splitlines()[0] == page.export_title
+    periods = pd.read_csv(io.BytesIO(bundle.read("periods.csv")), dtype=str)
+    assert len(periods) > 1
+
+
 def test_mapping_and_problem_tables(demo):
     mapping = dashboard.mapping_table(demo.report)
     assert dict(zip(mapping["field"], mapping["column"], strict=True))["lat"] == "latitude"
