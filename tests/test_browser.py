@@ -271,6 +271,14 @@ def test_own_boundaries_and_click_to_drill_down(page, tmp_path, shared_data):
     _wait_for_level_box(page, "admin-2")
     frame = _map(page, "admin-2 region")
     assert "incidents shown" in frame.locator(".crisismap-legend").inner_text()
+    # back at every region, the map drawn before the click returns: the click it
+    # answered is not answered again (the map stays at admin-1)
+    page.get_by_role("button", name="Back to all regions").click()
+    _wait_for_level_box(page, "admin-1")
+    _map(page, "admin-1 region")
+    time.sleep(3)
+    expect(page.get_by_text("Drilled down into")).to_have_count(0)
+    assert _level_box(page) == "admin-1"
 
 
 def _frame(page):
