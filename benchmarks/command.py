@@ -145,6 +145,11 @@ def measure(
     ours_work = result["crisismap"]["median"] - floor
     ref_work = result["reference"]["median"] - floor
     result["work"] = {"crisismap": ours_work, "reference": ref_work}
+    millions = result["size"] / 1e6
+    result["peak_gb_per_million"] = {  # issue 15: at most 0.5 at 5M
+        name: result[name]["peak_mb"] / 1024 / millions if millions else None
+        for name in ("crisismap", "reference")
+    }
     result["ratio_whole"] = result["reference"]["median"] / result["crisismap"]["median"]
     result["ratio_work"] = ref_work / ours_work if ours_work > 0 else None
     floor_cpu = result["startup"]["geopandas"]["cpu"]
@@ -281,6 +286,12 @@ def print_command(row: dict[str, Any]) -> None:
         print(
             f"  in CPU seconds beyond the floor (steadier on a busy machine; crisismap's two "
             f"threads both count): {row['ratio_cpu_work']:.1f}x"
+        )
+    per = row["peak_gb_per_million"]
+    if per["crisismap"] is not None:
+        print(
+            f"  peak memory per million incidents: crisismap {per['crisismap']:.2f} GB, the "
+            f"reference {per['reference']:.2f} GB (issue 15's target at 5M: at most 0.50 GB)"
         )
     c = row["check"]
     print(

@@ -162,7 +162,7 @@ def test_the_command_check_counts_cells_and_ignores_the_outside_rows(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.skipif(not command_caf().is_dir(), reason="needs ../shared/data")
-def test_whole_command_mode_runs_both_commands_as_fresh_processes(tmp_path):
+def test_whole_command_mode_runs_both_commands_as_fresh_processes(tmp_path, capsys):
     from benchmarks import command
 
     layer = data.load_layer("caf3")
@@ -182,6 +182,10 @@ def test_whole_command_mode_runs_both_commands_as_fresh_processes(tmp_path):
         "crisismap_compiled",
     }
     assert row["first_run"]["seconds"] > 0 and row["ratio_whole"] > 0
+    per_million = row["peak_gb_per_million"]["crisismap"]
+    assert per_million == pytest.approx(row["crisismap"]["peak_mb"] / 1024 / 0.0015)
+    command.print_command(row)
+    assert f"crisismap {per_million:.2f} GB" in capsys.readouterr().out
 
 
 @pytest.mark.slow

@@ -170,6 +170,16 @@ def test_summarize_other_formats_internal(tmp_path, capsys, fmt):
         assert sum(p["incidents"] for p in props) > 2900
 
 
+def test_summarize_names_a_missing_input_before_loading_boundaries(tmp_path, capsys):
+    # the file is read only when its records are (its bytes are not kept while they are
+    # checked), but a typo in its name is still the first thing said
+    missing = tmp_path / "missing.csv"
+    argv = ("summarize", missing, "--boundaries", "world:XXX", "--level", "1")
+    code, _, err = run(capsys, *argv, "--out", tmp_path / "x.csv", "--internal")
+    assert code == 2
+    assert "missing.csv" in err and "does not exist" in err and "XXX" not in err
+
+
 def test_bad_input_is_one_sentence_and_exit_2(tmp_path, capsys):
     code, _, err = run(capsys, "validate", tmp_path / "missing.csv")
     assert code == 2

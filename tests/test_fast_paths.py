@@ -72,6 +72,17 @@ _LINES = [
 ]
 
 
+def test_rows_of_empty_fields_are_blank_lines_among_plain_and_irregular_ones():
+    # ,, and "","" are blank lines to the csv module; the fast path finds them among the
+    # short lines only, wherever they sit (first, last, beside an irregular line, CR LF)
+    data = b'h1,h2,h3\r\n,,\r\n1,a,b\r\n"","",""\r\n2,"x\r\ny",c\r\n,,\r\n3,,\r\n\r\n4,d,e\r\n,,'
+    fast, slow = _read_both(data)
+    _same(fast, slow)
+    assert fast.lines.tolist() == [3, 5, 8, 10]
+    assert fast.frame["h1"].tolist() == ["1", "2", "3", "4"]
+    assert fast.blank_lines == 5
+
+
 @pytest.mark.slow
 @settings(
     max_examples=400, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
+import pandas as pd
 import pytest
 
 from crisismap import pipeline
@@ -70,6 +71,48 @@ def test_input_digest_is_the_file_digest_for_one_file_and_covers_all_for_several
         hashlib.sha256(data).hexdigest(),
         hashlib.sha256(other).hexdigest(),
     ]
+
+
+class _Watched(bytes):
+    """A file's bytes that note when they are freed."""
+
+    freed: list[str]
+
+    def __del__(self) -> None:
+        self.freed.append(self.decode().split("\n", 2)[1].split(",")[0])
+
+
+def test_a_file_given_as_a_function_is_read_once_and_not_held_while_checked(world, monkeypatch):
+    from crisismap.records import recipe
+
+    data, other = _sudan_file(), _csv([("X1", 13.1, 30.1)])
+    freed: list[str] = []
+    _Watched.freed = freed
+    calls: list[str] = []
+    freed_when_checked: list[list[str]] = []
+    checking = recipe.validate
+
+    def watched_validate(*args, **kwargs):
+        freed_when_checked.append(list(freed))
+        return checking(*args, **kwargs)
+
+    monkeypatch.setattr(recipe, "validate", watched_validate)
+
+    def reader(name: str, content: bytes):
+        return lambda: calls.append(name) or _Watched(content)
+
+    lazy = pipeline.analyse_files(
+        [("a.csv", reader("a.csv", data)), ("b.csv", reader("b.csv", other))], world
+    )
+    assert calls == ["a.csv", "b.csv"]
+    # each file's bytes went once read, before its records were checked
+    assert freed_when_checked == [["S0"], ["S0", "X1"]]
+    eager = pipeline.analyse_files([("a.csv", data), ("b.csv", other)], world)
+    assert lazy.inputs == eager.inputs
+    assert lazy.input_sha256 == eager.input_sha256 == hashlib.sha256(data + other).hexdigest()
+    pd.testing.assert_frame_equal(lazy.records, eager.records)
+    pd.testing.assert_frame_equal(lazy.joined, eager.joined)
+    assert lazy.report.summary() == eager.report.summary()
 
 
 def test_rejected_records_of_several_files_say_which_file(world):

@@ -629,3 +629,22 @@ def test_real_ucdp_files(shared_data, name, records):
     assert set(result.records["category"]) <= set(presets.UCDP_VIOLENCE_TYPES.values())
     assert (result.records["date_end"] >= result.records["date"]).all()
     assert result.records["line"].iloc[0] == 3  # line 2 is the HXL row
+
+
+def test_numeric_columns_are_not_copied_into_the_records_and_stay_independent():
+    # pandas 3 copies an array put in a Series unless told not to: at 5M records the four
+    # numeric columns and the line numbers were held twice at the peak of a summary
+    data = (
+        b"id,date,latitude,longitude,category,victims\n"
+        b"a,2024-01-02,12.5,30.25,killing,3\n"
+        b"b,2024-01-03,12.75,30.5,killing,\n"
+    )
+    raw = ingest.read_csv_bytes(data)
+    result = validate.validate(raw, presets.detect_mapping(raw.header))
+    line = result.records["line"]
+    assert np.shares_memory(line.to_numpy(), raw.lines)
+    assert line.tolist() == [2, 3]
+    result.records.loc[0, "line"] = 99  # copy on write: the reader's line numbers stay
+    assert raw.lines.tolist() == [2, 3]
+    assert result.records["lat"].tolist() == [12.5, 12.75]
+    assert result.records["victims"].isna().tolist() == [False, True]

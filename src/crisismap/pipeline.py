@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any
 
 import pandas as pd
@@ -62,6 +62,10 @@ DEFAULT_MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 MAIN_COUNTRY_SHARE = 0.02  # countries holding at least this share of records anchor swap checks
 
 Progress = Callable[[str], None]
+Source = bytes | Callable[[], bytes]
+"""A file's bytes, or a function reading them, called when the file's turn comes: its
+bytes are then let go once its records are read (a 5M-incident file is 635 MB, held for
+nothing while the records are checked and joined)."""
 # Records of several files sharing an id but not their content (see store.combine_records).
 _NO_CONFLICTS = pd.DataFrame(columns=["id", "file", "kept_file", "line", "fields", "values"])
 
@@ -115,13 +119,14 @@ class Analysis:
 
 
 def analyse(
-    data: bytes,
+    data: Source,
     boundaries: BoundarySet,
     *,
     filename: str = "incidents.csv",
     **options: Any,
 ) -> Analysis:
-    """Validate ``data`` (CSV bytes) and join its accepted records to ``boundaries``.
+    """Validate ``data`` (CSV bytes, or a function reading them: see :data:`Source`) and
+    join its accepted records to ``boundaries``.
 
     Every input record ends in ``records`` (accepted, possibly with warnings) or in
     ``rejected`` with its reasons; ``report.accepted + report.rejected == report.records``.
@@ -155,7 +160,7 @@ def check_flag_filters(analysis: Analysis, view: View) -> None:
 
 
 def analyse_files(
-    files: Sequence[tuple[str, bytes]],
+    files: Sequence[tuple[str, Source]],
     boundaries: BoundarySet,
     *,
     preset: str | None = None,
@@ -172,16 +177,30 @@ def analyse_files(
     """Validate each ``(filename, bytes)`` file, then join all accepted records at once.
 
     Each file keeps its own mapping and line numbers (a ``file`` column says where a
-    record came from when there are several); the combined report sums the counts.
+    record came from when there are several); the combined report sums the counts. A
+    file given as a function (see :data:`Source`) is read when its turn comes, and its
+    bytes are not kept.
     """
     if not files:
         raise InputError(_("No incident file given: upload or name at least one CSV file."))
     date_order = DateOrder.parse(date_order)
-    parts = []
-    for name, data in files:
+    parts: list[Any] = []
+    inputs: list[dict[str, Any]] = []
+    whole = hashlib.sha256()  # of every file's bytes in turn, when there are several
+
+    def opened(name: str, source: Source) -> bytes:
+        """The file's bytes, counted and digested as they are read."""
+        data = source() if callable(source) else source
         progress(_("reading {name} ({n:,} bytes)").format(name=name, n=len(data)))
+        digest = hashlib.sha256(data).hexdigest()
+        inputs.append({"name": name, "sha256": digest, "bytes": len(data)})
+        if len(files) > 1:
+            whole.update(data)
+        return data
+
+    for name, source in files:
         result = validate_bytes(
-            data,
+            partial(opened, name, source),  # read by the reader, let go once read
             filename=name,
             preset=preset,
             overrides=overrides,
@@ -229,16 +248,9 @@ def analyse_files(
         "snap_default": snap_asked is None,
         "fix_swapped": fix_swapped,
     }
-    inputs = [
-        {"name": n, "sha256": hashlib.sha256(d).hexdigest(), "bytes": len(d)} for n, d in files
-    ]
     analysis = Analysis(
         filename=", ".join(n for n, _ in files),
-        input_sha256=(
-            inputs[0]["sha256"]  # the same digest: no second pass over the bytes
-            if len(files) == 1
-            else hashlib.sha256(b"".join(d for _, d in files)).hexdigest()
-        ),
+        input_sha256=inputs[0]["sha256"] if len(files) == 1 else whole.hexdigest(),
         boundaries=boundaries,
         records=records,
         rejections=rejected,

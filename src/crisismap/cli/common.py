@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -306,11 +307,15 @@ def max_bytes(args: argparse.Namespace) -> int:
 
 
 def read_input(path: Path) -> bytes:
+    check_input(path)
+    return path.read_bytes()
+
+
+def check_input(path: Path) -> None:
     if not path.is_file():
         raise CrisismapError(
             _("Input file {path!r} does not exist or is not a file.").format(path=str(path))
         )
-    return path.read_bytes()
 
 
 def analyse(args: argparse.Namespace, *, with_join: bool = True) -> Any:
@@ -318,7 +323,7 @@ def analyse(args: argparse.Namespace, *, with_join: bool = True) -> Any:
     from crisismap.boundaries import load_boundaries
     from crisismap.display import use_disk_cache
 
-    data = read_input(args.input)
+    check_input(args.input)  # before the boundaries load: a typo fails at once
     progress(_("loading boundaries {source}").format(source=args.boundaries))
     use_disk_cache(boundary_cache() / "display")  # the PDF's map geometry, kept between runs
     boundaries = load_boundaries(
@@ -327,7 +332,7 @@ def analyse(args: argparse.Namespace, *, with_join: bool = True) -> Any:
         keep_unnamed_overlaps=args.keep_unnamed_overlaps,
     )
     return pipeline.analyse(
-        data,
+        partial(read_input, args.input),  # read when its turn comes; not kept once read
         boundaries,
         filename=args.input.name,
         **input_options(args),

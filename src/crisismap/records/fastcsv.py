@@ -44,17 +44,30 @@ _LF, _CR, _QUOTE = 10, 13, 34
 
 @dataclass
 class _Scan:
-    """Data lines of a buffer: byte ranges and which ones pyarrow can read (``plain``)."""
+    """Data lines of a buffer: byte ranges and which ones pyarrow can read (``plain``).
+
+    Lines follow each other without gaps, so one array of edges holds where each starts
+    and stops (a start and a stop array each took 8 bytes a line: 40 MB at 5M lines).
+    """
 
     first: int  # absolute (0-based) index of the first data line
-    start: np.ndarray  # byte offset where each line starts
-    stop: np.ndarray  # byte offset past its line end
+    edges: np.ndarray  # byte offset where each line starts, then where the last one stops
     empty: np.ndarray  # nothing before the line end
     plain: np.ndarray
 
     @property
+    def start(self) -> np.ndarray:
+        """Byte offset where each line starts (a view)."""
+        return self.edges[:-1]
+
+    @property
+    def stop(self) -> np.ndarray:
+        """Byte offset past each line's end (a view)."""
+        return self.edges[1:]
+
+    @property
     def count(self) -> int:
-        return self.first + len(self.start)
+        return self.first + len(self.empty)
 
 
 class _ByteLines:
@@ -113,13 +126,16 @@ def read_fast(
     parser.lines = _ByteLines(buf, scan, parser.lines.head)
     slow, consumed = _read_irregular(parser, scan)
     rows = np.flatnonzero(scan.plain & ~scan.empty)
-    keep = ~consumed[rows] & ~_all_empty(table, scan.stop[rows] - scan.start[rows])
+    keep = ~consumed[rows] & ~_all_empty(table, _short_rows(scan, rows, table.num_columns))
     blank = np.concatenate((np.flatnonzero(scan.empty & ~consumed), rows[~keep & ~consumed[rows]]))
     for index in blank:
         parser.count_blank(scan.first + int(index))
     if not keep.all():
         table = table.filter(pa.array(keep))
-    starts = (rows[keep] + scan.first + 1).astype(np.int64)
+        rows = rows[keep]
+    starts = rows  # 1-based line numbers, made in place (no copies of 8 bytes a row)
+    starts += scan.first + 1
+    del rows
     frame = _text_frame(table, header)
     del table  # the frame holds the columns: merging can let each go
     if slow.rows and (not len(starts) or slow.starts[0] + 1 < starts[0]):
@@ -162,26 +178,42 @@ def _scan(buf: bytes, offset: int, first: int, delimiter: int) -> _Scan:
         (offset, len(buf))
     ]
     pieces = parallel.run_all([partial(_scan_range, buf, lo, hi, delimiter) for lo, hi in ranges])
-    start, stop, empty, plain = (np.concatenate(part) for part in zip(*pieces, strict=True))
-    return _Scan(first, start, stop, empty, plain)
+    start, empty, plain = _joined(pieces)
+    edges = np.empty(len(start) + 1, np.int64)
+    edges[:-1] = start
+    edges[-1] = ranges[-1][1]  # the last line stops where the buffer ends
+    return _Scan(first, edges, empty, plain)
 
 
-def _scan_range(
-    buf: bytes, lo: int, hi: int, delimiter: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(start, stop, empty, plain) of the lines in ``buf[lo:hi]`` (``lo`` starts a line).
+def _joined(parts: list[tuple[np.ndarray, ...]]) -> tuple[np.ndarray, ...]:
+    """The parts' arrays end to end, each part let go once copied (``np.concatenate``
+    held every part and the whole at once)."""
+    total = sum(len(part[0]) for part in parts)
+    out = tuple(np.empty(total, array.dtype) for array in parts[0]) if parts else ()
+    at = 0
+    for k in range(len(parts)):
+        part, parts[k] = parts[k], ()
+        for whole, array in zip(out, part, strict=True):
+            whole[at : at + len(array)] = array
+        at += len(part[0])
+        del part
+    return out
+
+
+def _scan_range(buf: bytes, lo: int, hi: int, delimiter: int) -> tuple[np.ndarray, ...]:
+    """(start, empty, plain) of the lines in ``buf[lo:hi]`` (``lo`` starts a line; each
+    line stops where the next starts, the last one at ``hi``).
 
     Scanned a block of lines at a time: the positions of every quote take eight bytes
     each, so a file of mostly ``""`` fields scanned whole needed about 30 times its size.
     """
     parts = [
-        _long_line(a, b) if long else _scan_block(buf, a, b, delimiter)
+        _long_line(a) if long else _scan_block(buf, a, b, delimiter)
         for a, b, long in _blocks(buf, lo, hi)
     ]
     if not parts:
         return _scan_block(buf, lo, hi, delimiter)
-    start, stop, empty, plain = (np.concatenate(part) for part in zip(*parts, strict=True))
-    return start, stop, empty, plain
+    return _joined(parts)
 
 
 def _blocks(buf: bytes, lo: int, hi: int) -> Iterator[tuple[int, int, bool]]:
@@ -209,15 +241,12 @@ def _blocks(buf: bytes, lo: int, hi: int) -> Iterator[tuple[int, int, bool]]:
         a = end
 
 
-def _long_line(a: int, b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    one = np.array([a], np.int64)
-    return one, np.array([b], np.int64), np.zeros(1, bool), np.zeros(1, bool)
+def _long_line(a: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return np.array([a], np.int64), np.zeros(1, bool), np.zeros(1, bool)
 
 
-def _scan_block(
-    buf: bytes, lo: int, hi: int, delimiter: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(start, stop, empty, plain) of the lines in one block, with numpy over its bytes."""
+def _scan_block(buf: bytes, lo: int, hi: int, delimiter: int) -> tuple[np.ndarray, ...]:
+    """(start, empty, plain) of the lines in one block, with numpy over its bytes."""
     data = np.frombuffer(buf, dtype=np.uint8)[lo:hi]
     n = len(data)
     quoted = buf.find(b'"', lo, hi) >= 0
@@ -244,7 +273,7 @@ def _scan_block(
     if buf.find(b"\x00", lo, hi) >= 0:
         nul = np.flatnonzero(data == 0)
         plain[np.searchsorted(start, nul, side="right") - 1] = False
-    return start + lo, stop + lo, end == start, plain
+    return start + lo, end == start, plain
 
 
 def _plain_quotes(
@@ -437,13 +466,23 @@ def _set_template(parser: Parser, scan: _Scan, lo: int, k: int) -> None:
             return
 
 
-def _all_empty(table: pa.Table, length: np.ndarray) -> np.ndarray:
+def _short_rows(scan: _Scan, rows: np.ndarray, width: int) -> np.ndarray:
+    """Which of ``rows`` (data lines, increasing) are short enough to be ``,,,``: each
+    field at most ``""``, with CR LF. Looked for among all lines, then placed among the
+    rows (the lengths of the rows taken first were three copies of 8 bytes a row)."""
+    short = np.flatnonzero(np.diff(scan.edges) <= 3 * width + 1)
+    at = np.searchsorted(rows, short)
+    found = at < len(rows)
+    found[found] = rows[at[found]] == short[found]
+    return at[found]
+
+
+def _all_empty(table: pa.Table, short: np.ndarray) -> np.ndarray:
     """Rows whose every field is empty (``,,,``: a blank line to the csv engine too).
 
-    Only short lines can be such rows (each field at most ``""``), so only they are checked.
+    Only short lines can be such rows (:func:`_short_rows`), so only they are checked.
     """
     empty = np.zeros(table.num_rows, bool)
-    short = np.flatnonzero(length <= 3 * table.num_columns + 1)  # with CR LF
     if not len(short):
         return empty
     rows = table.take(pa.array(short))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from crisismap.records.presets import detect_mapping
 from crisismap.records.read import DEFAULT_MAX_BYTES, read_csv_bytes
@@ -11,7 +11,7 @@ from crisismap.schema import DateOrder
 
 
 def validate_bytes(
-    data: bytes,
+    data: bytes | Callable[[], bytes],
     *,
     filename: str = "incidents.csv",
     preset: str | None = None,
@@ -26,8 +26,15 @@ def validate_bytes(
     Every input record ends in ``result.records`` (accepted, possibly with warnings) or
     ``result.rejected`` with its reasons; the report counts both. ``category_separator``
     (``auto``, ``none``, ``;``, ``|``, ``,``) replaces the preset's multi-label choice.
+    ``data`` may be a function returning the bytes: it is called to read them, and they
+    are not held while the records are checked (the file's size again, on a large file).
     """
-    raw = read_csv_bytes(data, filename=filename, max_bytes=max_bytes, encoding=encoding)
+    raw = read_csv_bytes(
+        data() if callable(data) else data,
+        filename=filename,
+        max_bytes=max_bytes,
+        encoding=encoding,
+    )
     mapping = detect_mapping(
         raw.header,
         raw.hxl_tags,
