@@ -141,20 +141,25 @@ def period_labels(analysis: Analysis, view: View) -> list[str]:
     """The period labels (of ``view.period``) spanned by the filtered records, in order.
 
     Like the chart, they follow the date, category and approval filters, not the region filter.
+    Remembered per view: the period slider and the map's "change" both ask on every step.
     """
     views = _record_views(analysis)
     start, end = view.start, view.end
-    categories = view.filters()["categories"]
-    selection = views.select(
-        None,
-        level=None,
-        start=start,
-        end=end,
-        categories=categories,
-        approved_only=view.approved_only,
-        verified_only=view.verified_only,
-    )
-    return views.period_labels(selection, period=view.period, start=start, end=end)
+
+    def labels() -> list[str]:
+        selection = views.select(
+            None,
+            level=None,
+            start=start,
+            end=end,
+            categories=view.filters()["categories"],
+            approved_only=view.approved_only,
+            verified_only=view.verified_only,
+        )
+        return views.period_labels(selection, period=view.period, start=start, end=end)
+
+    key = (view.period, start, end, view.categories, view.approved_only, view.verified_only)
+    return list(_memo(analysis, ("period_labels", *key), labels))
 
 
 # ----------------------------------------------------------------------------- views in links
