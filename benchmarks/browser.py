@@ -91,6 +91,10 @@ _WATCH_LEGEND = """() => {
     window.crisismapProbe = 1;
     window.crisismapPaintedAt = null;
     window.crisismapPointsAt = null;
+    window.crisismapArgsAt = null;
+    window.Streamlit.events.addEventListener(window.Streamlit.RENDER_EVENT, () => {
+        if (window.crisismapArgsAt === null) window.crisismapArgsAt = Date.now();
+    });
     document.addEventListener("crisismap:points", () => {
         requestAnimationFrame(() => setTimeout(() => { window.crisismapPointsAt = Date.now(); }));
     }, {once: true});
@@ -193,6 +197,7 @@ def measure(
                     "map_kept": _probe_kept(frame),
                     "in_browser_s": _in_browser(page, frame),
                     "points_in_browser_s": _in_browser(page, frame, "crisismapPointsAt"),
+                    "args_in_browser_s": _in_browser(page, frame, "crisismapArgsAt"),
                     "clicked_at": page.evaluate("window.crisismapClickAt"),
                     "legend": " ".join(now.split())[:80],
                 }
@@ -242,6 +247,8 @@ def main(argv: list[str] | None = None) -> int:
         kept = "map kept" if change["map_kept"] else "map redrawn"
         if change["in_browser_s"] is not None:
             kept += f"; by the browser's clock: {change['in_browser_s']:.2f} s press to paint"
+        if change["args_in_browser_s"] is not None:
+            kept += f" (the map's arguments in its iframe {change['args_in_browser_s']:.2f} s)"
         if change["points_in_browser_s"] is not None:
             kept += f", {change['points_in_browser_s']:.2f} s with the points"
         print(f"  period step {k}: {seconds:.2f} s ({when}; {kept}), {mb:.2f} MB received")
