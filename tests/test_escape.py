@@ -57,6 +57,9 @@ def test_html_texts_column_wise_is_html_text_one_by_one(values, limit):
         return escape.html_text(raw[: limit - 1] + "…" if limit and len(raw) > limit else raw)
 
     assert escape.html_texts(values, limit) == [one(v) for v in values]
+    texts = [v for v in values if isinstance(v, str) and "\ud800" not in v]
+    column = pd.Series(texts + [None], dtype="str")  # read in place from its arrow arrays
+    assert escape.html_texts(column, limit) == [one(v) for v in texts] + [""]
 
 
 def test_js_data_can_neither_end_a_script_nor_open_a_template():

@@ -287,21 +287,24 @@ def point_rows(points: pd.DataFrame) -> dict[str, Any]:
     points together would carry more than :data:`DESCRIPTION_BUDGET` (a cut ends in …).
     """
     limit = max(80, min(DESCRIPTION_LIMIT, DESCRIPTION_BUDGET // max(len(points), 1)))
-    codes, labels = pd.factorize(pd.Series(html_texts(points["category"].tolist()), dtype=object))
+    codes, labels = pd.factorize(points["category"].fillna(""))  # escaped once per label
     victims = pd.to_numeric(points["victims"], errors="coerce").to_numpy(
         dtype=float, na_value=np.nan
     )
     columns = zip(
         np.round(points["lat"].to_numpy(dtype=float), 5).tolist(),
         np.round(points["lon"].to_numpy(dtype=float), 5).tolist(),
-        html_texts(points["date"].tolist()),
+        html_texts(points["date"]),
         codes.tolist(),
         [None if np.isnan(v) else (int(v) if v.is_integer() else round(v, 2)) for v in victims],
-        html_texts(points["description"].tolist(), limit),
-        html_texts(points["id"].tolist()),
+        html_texts(points["description"], limit),
+        html_texts(points["id"]),
         strict=True,
     )
-    return {"categories": [str(label) for label in labels], "rows": [list(r) for r in columns]}
+    return {
+        "categories": html_texts([str(label) for label in labels]),
+        "rows": [list(r) for r in columns],
+    }
 
 
 def points_layer(

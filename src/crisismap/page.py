@@ -451,7 +451,7 @@ def _sample_points(records: pd.DataFrame, rows: np.ndarray, cap: int) -> pd.Data
     cols = ["id", "lat", "lon", "date", "category", "victims", "description"]
     out = aggregate.take_rows(records[[c for c in cols if c in records]], rows)
     out = out.reindex(columns=cols)
-    out["date"] = pd.to_datetime(out["date"]).dt.date.astype(str)
+    out["date"] = np.datetime_as_string(pd.to_datetime(out["date"]).to_numpy("datetime64[D]"))
     return out
 
 
