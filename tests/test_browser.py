@@ -333,3 +333,22 @@ def test_a_period_step_restyles_the_map_in_place(page):
     back = _state_after(page, frame, first["legend"])
     assert back["kept"] and back["incidents"] == every["incidents"]
     assert back["points"] == 2996
+
+
+def test_play_steps_through_the_periods_in_the_map_drawn(page):
+    """Play moves the period on by itself, each step restyling the same map, until stopped."""
+    frame = _frame(page)
+    frame.evaluate("() => { window.crisismapKept = 1; }")
+    legends = [frame.evaluate(_STATE)["legend"]]
+    page.get_by_text("Play", exact=True).click()
+    deadline = time.monotonic() + 60
+    while len(set(legends)) < 4 and time.monotonic() < deadline:
+        time.sleep(0.3)
+        legends.append(frame.evaluate(_STATE)["legend"])
+    assert len(set(legends)) >= 4, "Play did not step through the periods"
+    assert frame.evaluate(_STATE)["kept"], "the map was redrawn while playing"
+    page.get_by_text("Play", exact=True).click()
+    time.sleep(3)  # stopped: the period stays
+    still = frame.evaluate(_STATE)["legend"]
+    time.sleep(3)
+    assert frame.evaluate(_STATE)["legend"] == still
