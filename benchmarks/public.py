@@ -40,8 +40,8 @@ def _peak():
     with open(os.environ["CRISISMAP_BENCH_PEAK"], "w") as out:
         out.write(str(kb))
 atexit.register(_peak)
-from crisismap.cli import main
-sys.exit(main(sys.argv[1:]))
+from crisismap.cli import run  # the console entry, as `crisismap` runs it
+run()
 """
 
 

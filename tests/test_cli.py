@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -215,6 +216,38 @@ def test_console_script_runs():
         [sys.executable, "-m", "crisismap.cli", "--version"], capture_output=True, text=True
     )
     assert done.returncode == 0 and "crisismap" in done.stdout
+
+
+def test_console_entry_keeps_the_status_and_freezes_only_its_own_process(tmp_path):
+    """The entry freezes what the command made out of the collector (its exit walked it
+    all); bad input still exits 2, and an in-process main() freezes nothing."""
+    import gc
+
+    from crisismap.cli import common
+
+    probe = (
+        "import atexit, gc, sys; "
+        "atexit.register(lambda: print('frozen', gc.get_freeze_count() > 0)); "
+        "from crisismap.cli import run; run()"
+    )
+    env = {**os.environ, "CRISISMAP_DATA_DIR": str(tmp_path)}
+    ok = subprocess.run(
+        [sys.executable, "-c", probe, "validate", str(DEMO)],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert ok.returncode == 0 and "frozen True" in ok.stdout
+    bad = subprocess.run(
+        [sys.executable, "-c", probe, "validate", str(tmp_path / "missing.csv")],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert bad.returncode == 2 and "does not exist" in bad.stderr
+    before = gc.get_freeze_count()
+    assert main(["validate", str(DEMO)]) == 0
+    assert gc.get_freeze_count() == before and not common.ONE_COMMAND
 
 
 @pytest.mark.slow

@@ -6,6 +6,6 @@ every error a user can cause is a :class:`~crisismap.errors.CrisismapError` (or 
 """
 
 from crisismap.cli.common import EXIT_BAD_INPUT
-from crisismap.cli.main import build_parser, main
+from crisismap.cli.main import build_parser, main, run
 
-__all__ = ["EXIT_BAD_INPUT", "build_parser", "main"]
+__all__ = ["EXIT_BAD_INPUT", "build_parser", "main", "run"]

@@ -1,7 +1,5 @@
 """``python -m crisismap.cli``."""
 
-import sys
+from crisismap.cli.main import run
 
-from crisismap.cli.main import main
-
-sys.exit(main())
+run()
