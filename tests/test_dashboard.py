@@ -289,6 +289,39 @@ def test_record_views_give_exactly_the_aggregate_figures(mixed, filters):
         ]
 
 
+def test_one_record_views_answers_every_filter_in_turn(mixed):
+    """The region axis is kept between views (a period step reuses it): figures stay those
+    of the aggregate whatever came before, with and without a region filter."""
+    views = aggregate.RecordViews(mixed.records, mixed.joined)
+    levels = pipeline.summary_levels(mixed)
+    region_filters = [{"regions": [_a_region(mixed, 1)]}, {"regions": [_a_region(mixed, 0)]}]
+    for filters in (FILTERS + region_filters) * 2:
+        with_region = {**filters, **region_filters[0]} if "start" in filters else filters
+        for chosen in (filters, with_region):
+            totals = views.region_totals(levels, 1, views.select(levels, level=1, **chosen))
+            pd.testing.assert_frame_equal(
+                totals, pipeline.region_figures(mixed, View.parse(1, **chosen))
+            )
+
+
+def test_record_views_list_a_joined_code_the_boundaries_lack_only_when_selected(mixed):
+    joined = mixed.joined.copy()
+    odd = int(np.flatnonzero(mixed.records["date"].notna().to_numpy())[0])
+    codes = joined["adm1_code"].astype(object)
+    codes.iloc[odd] = "XX-NOT-A-REGION"
+    joined["adm1_code"] = codes
+    day = pd.Timestamp(mixed.records["date"].iloc[odd]).date()
+    views = aggregate.RecordViews(mixed.records, joined)
+    levels = pipeline.summary_levels(mixed)
+    everything = views.region_totals(levels, 1, views.select(levels, level=1))
+    assert everything.loc["XX-NOT-A-REGION", "incidents"] == 1
+    before = views.select(levels, level=1, end=day - dt.timedelta(days=1))
+    assert odd not in set(before.rows)
+    assert "XX-NOT-A-REGION" not in views.region_totals(levels, 1, before).index
+    again = views.region_totals(levels, 1, views.select(levels, level=1))
+    assert again.loc["XX-NOT-A-REGION", "incidents"] == 1
+
+
 def test_period_labels_read_back_to_their_bounds(mixed):
     for unit in Period:
         table = aggregate.summarize(

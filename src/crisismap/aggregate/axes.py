@@ -43,6 +43,7 @@ class RegionAxis:
     names: list[str]
     parents: list[str | None]
     n_regions: int  # real regions come first; then outside, then not attributable
+    joined_only: int = 0  # regions named by joined codes only (not in the boundary frame)
 
 
 def region_axis(levels: Any, joined: pd.DataFrame, level: int, sel: Selection) -> RegionAxis:
@@ -72,6 +73,7 @@ def region_axis(levels: Any, joined: pd.DataFrame, level: int, sel: Selection) -
         + [OUTSIDE_NAME, IMPRECISE_NAME],
         [None if pd.isna(x) else str(x) for x in table["parent"]] + [None, None],
         n,
+        len(extra),
     )
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crisismap.aggregate.axes import category_axis, period_axis_of, region_axis
+from crisismap.aggregate.axes import RegionAxis, category_axis, period_axis_of, region_axis
 from crisismap.aggregate.cells import Counts, record_victims, series_table
 from crisismap.aggregate.levels import level_frame
 from crisismap.aggregate.periods import day_ranges, record_periods
@@ -42,6 +42,7 @@ class RecordViews:
         self._victims = np.nan_to_num(victims)  # NaN counted as 0, as everywhere
         self._victims_known = ~np.isnan(victims)
         self._periods: dict[Period, tuple[np.ndarray, np.ndarray]] = {}
+        self._axes: dict[tuple[Any, ...], tuple[Any, RegionAxis]] = {}
 
     def select(
         self,
@@ -75,7 +76,7 @@ class RecordViews:
         """``incidents``, ``victims``, ``victims_known`` per region of the level, indexed by
         ``region_code``: :func:`region_totals` without dates and the no-region buckets."""
         level_frame(levels, level)  # fail early on an unknown level
-        axis = region_axis(levels, self.joined, level, selection)
+        axis = self._region_axis(levels, level, selection)
         slot = axis.slot[selection.rows]
         size, n = len(axis.codes), axis.n_regions
         victims = np.bincount(slot, weights=self._victims[selection.rows], minlength=size)
@@ -90,6 +91,26 @@ class RecordViews:
         )
         table.attrs.update(selection.notes)
         return table
+
+    def _region_axis(self, levels: Any, level: int, selection: Selection) -> RegionAxis:
+        """:func:`region_axis`, kept per level and region filter: the same for every
+        period and category shown (a period step spent most of its counting placing a
+        million records on it).
+
+        Kept only when every joined code of the records the region filter keeps is a
+        region of the boundary frame: otherwise which codes are added depends on the
+        selection.
+        """
+        key = (level, None if selection.regions is None else tuple(selection.regions))
+        kept = self._axes.get(key)
+        if kept is not None and kept[0] is levels:
+            return kept[1]
+        within = self.select(levels, level=level, regions=selection.regions)
+        axis = region_axis(levels, self.joined, level, within)
+        if axis.joined_only:
+            return region_axis(levels, self.joined, level, selection)
+        self._axes[key] = (levels, axis)
+        return axis
 
     def time_series(
         self,
