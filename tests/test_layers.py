@@ -233,6 +233,9 @@ def test_map_page_is_offline_light_and_escaped():
     # the data travels once: one topology, the view (region figures, one set of point rows
     # that the heatmap reuses, the legend) and the basemap's places
     assert len(re.findall(r"JSON\.parse\(", html)) == 5
+    # points one by one from a town's zoom: clustering every zoom level cost chromium most
+    # of a period step's points
+    assert "markerClusterGroup({disableClusteringAtZoom: 12})" in html
     assert html.count("id2999") == 1
 
 
