@@ -411,6 +411,9 @@ def place_rows(places: pd.DataFrame) -> list[list[Any]]:
 
 
 _place_rows: list[Any] = []  # [(places, their rows)]: the bundled places, escaped once
+# (extent, physical layers' URL, attribution) -> the layer's data: the same for every period
+# step of a map (public places and an extent, no record)
+_basemap_data: dict[tuple[Any, ...], str] = {}
 
 
 def _all_place_rows(places: pd.DataFrame) -> list[list[Any]]:
@@ -435,14 +438,26 @@ def basemap_layer(
     app serves them; ``physical=False`` leaves them out, e.g. under a web basemap); the
     places near ``bounds`` travel in the page, at most ``label_limit`` labels at a time.
     """
-    places = basemap_data.load_places()
-    rows = _all_place_rows(places)
-    data = {
-        "attribution": html_text(_(basemap_data.ATTRIBUTION)),
-        "physical": physical_url if physical else None,
-        "rows": [rows[k] for k in basemap_data.place_positions(places, bounds)],
-    }
-    layer = _Basemap(js_data(data), label_limit)
+    attribution = html_text(_(basemap_data.ATTRIBUTION))
+    url = physical_url if physical else None
+    key = (tuple(float(b) for b in bounds), url, attribution)
+    with _topologies_lock:
+        data = _basemap_data.get(key)
+    if data is None:
+        places = basemap_data.load_places()
+        rows = _all_place_rows(places)
+        data = js_data(
+            {
+                "attribution": attribution,
+                "physical": url,
+                "rows": [rows[k] for k in basemap_data.place_positions(places, bounds)],
+            }
+        )
+        with _topologies_lock:
+            if len(_basemap_data) >= 16:
+                _basemap_data.clear()
+            _basemap_data[key] = data
+    layer = _Basemap(data, label_limit)
     layer.default_js = [
         (
             "topojson-client",
