@@ -190,7 +190,7 @@ def zip_bytes(files: dict[str, bytes]) -> bytes:
             info.compress_type = zipfile.ZIP_DEFLATED
             info.create_system = 3
             info.external_attr = 0o644 << 16
-            archive.writestr(info, data, compresslevel=6)  # 9 took 4x longer for 10 % smaller
+            archive.writestr(info, data, compresslevel=4)  # 6: twice as long for 2 % smaller
     return buffer.getvalue()
 
 
