@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -130,8 +132,63 @@ def _probe_kept(frame: Any) -> bool:
         return False
 
 
+def _first_map(url: str, browser: Any, timeout: float) -> float:
+    """Seconds from opening the app in a new tab to its first map (the bundled demo)."""
+    context = browser.new_context(viewport={"width": 1500, "height": 1300})
+    page = context.new_page()
+    start = time.perf_counter()
+    page.goto(url)
+    _settled_legend(page, "incidents shown", timeout, poll=0.05)
+    seconds = time.perf_counter() - start
+    context.close()
+    return seconds
+
+
+# The app's first map in a fresh Python process, by the library calls the app makes: what
+# importing costs, then what the bundled boundary set (prepared on disk) and the map cost.
+_FRESH_FIRST_MAP = """
+import json, sys, time
+started = time.perf_counter()
+import folium, geopandas, streamlit  # noqa: F401  (what the app imports first)
+from crisismap import dashboard, layers
+from crisismap.schema import View
+imported = time.perf_counter()
+demo = sys.argv[1]
+boundaries = dashboard.load_bundled()
+opened = time.perf_counter()
+with open(demo, "rb") as file:
+    analysis = dashboard.analyse_files([("demo.csv", file.read())], boundaries)
+page = dashboard.build_view(analysis, View.parse(level=1, period="month"))
+live = layers.build_live_map(page.regions, page.points, total_points=page.total_points)
+live.view.add_to(live.base)
+live.base.get_root().render()
+done = time.perf_counter()
+print(json.dumps({"imports": imported - started, "boundaries": opened - imported,
+                  "first_map": done - imported}))
+"""
+
+
+def _fresh_first_map(workdir: Path) -> dict[str, float]:
+    """The library's share of the first map in a fresh process (see ``_FRESH_FIRST_MAP``)."""
+    env = {**os.environ, "CRISISMAP_DATA_DIR": str(workdir)}
+    demo = data.ROOT / "data" / "incidents" / "demo_sudan_synthetic.csv"
+    done = subprocess.run(
+        [sys.executable, "-c", _FRESH_FIRST_MAP, str(demo)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def measure(
-    size: int, layer: str, steps: int, timeout: float, profile: str | None = None
+    size: int,
+    layer: str,
+    steps: int,
+    timeout: float,
+    profile: str | None = None,
+    upload: int = 100_000,
 ) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
 
@@ -153,8 +210,23 @@ def measure(
         page = context.new_page()
         page.on("websocket", lambda ws: ws.on("framereceived", traffic.frame))
         page.on("response", traffic.response)
+        start = time.perf_counter()
         page.goto(url)
-        _settled_legend(page, "incidents shown", timeout)  # the demo file first
+        _settled_legend(page, "incidents shown", timeout, poll=0.05)  # the demo file first
+        results["first_map_new_process_s"] = time.perf_counter() - start
+        results["first_map_warm_process_s"] = _first_map(url, browser, timeout)
+        if upload:
+            upload_path = data.ensure_incidents(data.load_layer(layer), upload)
+            start = time.perf_counter()
+            page.locator('input[type="file"]').first.set_input_files(str(upload_path))
+            _settled_legend(page, f"of {upload:,} incidents", timeout, poll=0.05)
+            results["upload"] = {
+                "incidents": upload,
+                "csv_mb": upload_path.stat().st_size / 1e6,
+                "seconds": time.perf_counter() - start,
+            }
+            page.goto(url)  # back to the demo file
+            _settled_legend(page, "incidents shown", timeout)
         traffic.reset()
         start = time.perf_counter()
         box = page.get_by_test_id("stMultiSelect").filter(has_text="Saved datasets")
@@ -210,6 +282,13 @@ def measure(
         results["outside_requests"] = len(offline.outside)
         context.close()
         browser.close()
+    # a fresh server process on the same workspace: the boundary set's display geometry
+    # was prepared (on disk) by the first one
+    with running_app(workdir) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        results["first_map_prepared_process_s"] = _first_map(url, browser, timeout)
+        browser.close()
+    results["fresh_process_library"] = _fresh_first_map(workdir)
     return results
 
 
@@ -225,10 +304,34 @@ def main(argv: list[str] | None = None) -> int:
         metavar="OUT",
         help="sample the server with py-spy (uvx) during the period steps: collapsed stacks",
     )
+    parser.add_argument(
+        "--upload",
+        type=int,
+        default=100_000,
+        help="incidents in the file uploaded through the page (0: no upload)",
+    )
     args = parser.parse_args(argv)
-    r = measure(args.size, args.layer, args.steps, args.timeout, args.profile)
+    r = measure(args.size, args.layer, args.steps, args.timeout, args.profile, args.upload)
     csv_mb, layer = r["csv_mb"], r["layer"]
     print(f"dashboard in chromium: {r['size']:,} incidents ({csv_mb:.0f} MB CSV, {layer})")
+    print(
+        "  first map (page opened -> bundled demo's map): new server process "
+        f"{r['first_map_new_process_s']:.2f} s, a fresh process once the boundary set was "
+        f"prepared {r['first_map_prepared_process_s']:.2f} s, the same process again "
+        f"{r['first_map_warm_process_s']:.2f} s"
+    )
+    lib = r["fresh_process_library"]
+    print(
+        "  of which the library in a fresh process (boundary set prepared): imports "
+        f"{lib['imports']:.2f} s, then the bundled boundary set opened {lib['boundaries']:.2f} s"
+        f" and the first map built {lib['first_map']:.2f} s (with the demo file analysed)"
+    )
+    if "upload" in r:
+        up = r["upload"]
+        print(
+            f"  upload of {up['incidents']:,} incidents ({up['csv_mb']:.1f} MB) -> map shown: "
+            f"{up['seconds']:.2f} s"
+        )
     print(f"  open saved dataset -> map shown: {r['open_s']:.1f} s")
     print(
         f"  received over the websocket: {r['open_ws_mb']:.2f} MB; over HTTP: "
@@ -253,6 +356,20 @@ def main(argv: list[str] | None = None) -> int:
             kept += f", {change['points_in_browser_s']:.2f} s with the points"
         print(f"  period step {k}: {seconds:.2f} s ({when}; {kept}), {mb:.2f} MB received")
         print(f"      {shown}...")
+    painted = [c["in_browser_s"] for c in r["period_changes"] if c["in_browser_s"] is not None]
+    points = [
+        c["points_in_browser_s"]
+        for c in r["period_changes"]
+        if c["points_in_browser_s"] is not None
+    ]
+    if painted:
+        median = statistics.median(painted)
+        print(
+            f"  period step, press to paint (browser's clock): median {median:.2f}"
+            f" s, max {max(painted):.2f} s; with the points: median "
+            f"{statistics.median(points) if points else float('nan'):.2f} s "
+            f"({len(painted)} steps)"
+        )
     print(f"  requests that tried to leave the machine: {r['outside_requests']}")
     if args.json:
         Path(args.json).write_text(json.dumps(r, indent=2))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import pandas as pd
@@ -93,8 +94,16 @@ class _Known:
             names += [p for alt in frame["name_alt"].dropna() for p in str(alt).split("|") if p]
         self.keys = {_aliased(normalise_name(n)) for n in names} - {""}
         self.joined = {k.replace(" ", "") for k in self.keys}
-        self.sounds = {_sound_key(k) for k in self.keys if len(_sound_key(k)) >= 2}
-        self.choices = sorted(self.keys)
+
+    @cached_property
+    def sounds(self) -> set[str]:
+        """Sound keys of the region names: built at the first name not found as written
+        (half of a fresh process's first map, for a file whose names are all found)."""
+        return {sound for sound in map(_sound_key, self.keys) if len(sound) >= 2}
+
+    @cached_property
+    def choices(self) -> list[str]:
+        return sorted(self.keys)
 
     def __call__(self, text: str) -> bool:
         if text.casefold() in self.codes:
