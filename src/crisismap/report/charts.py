@@ -32,20 +32,30 @@ def _mpl_text(value: Any) -> str:
     return matplotlib_text(display_name(value))
 
 
-def _png(fig: Any) -> tuple[bytes, tuple[int, int]]:
+def _picture(fig: Any) -> Any:
+    """The figure drawn at :data:`MAP_DPI` as a PIL image (RGB), and closed.
+
+    The PDF embeds these pixels: encoding a PNG for ReportLab to decode again cost the
+    brief 0.1 s per report."""
     import matplotlib.pyplot as plt
+    from PIL import Image
 
     buffer = io.BytesIO()
-    fig.savefig(  # fast PNG compression: the PDF decodes it and compresses it again
-        buffer,
-        format="png",
-        dpi=MAP_DPI,
-        metadata={"Software": None},
-        pil_kwargs={"compress_level": 1},
-    )
-    size = fig.canvas.get_width_height()
+    fig.savefig(buffer, format="rgba", dpi=MAP_DPI)
+    width = int(fig.get_figwidth() * MAP_DPI)
     plt.close(fig)
-    return buffer.getvalue(), size
+    pixels = buffer.getvalue()
+    height = len(pixels) // (4 * width)
+    if width * height * 4 != len(pixels):
+        raise ValueError(f"matplotlib drew {len(pixels)} bytes, not {width} pixels wide")
+    return Image.frombuffer("RGBA", (width, height), pixels, "raw", "RGBA", 0, 1).convert("RGB")
+
+
+def _png(picture: Any) -> tuple[bytes, tuple[int, int]]:
+    """A picture as PNG bytes (no metadata: the same figures give the same bytes)."""
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG", compress_level=6)
+    return buffer.getvalue(), picture.size
 
 
 def _map_regions(analysis: Analysis, figures: Figures) -> Any:
@@ -143,16 +153,22 @@ def _label_places(ax: Any, extent: np.ndarray) -> None:
 
 
 def map_png(analysis: Analysis, figures: Figures) -> tuple[bytes, tuple[int, int]]:
+    """The map as PNG bytes and its size in pixels."""
+    return _png(map_picture(analysis, figures))
+
+
+def map_picture(analysis: Analysis, figures: Figures) -> Any:
+    """The map of the published figures as a PIL image (see :func:`_picture`)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     with plt.rc_context(matplotlib_fonts()):
-        return _map_png(analysis, figures)
+        return _map_picture(analysis, figures)
 
 
-def _map_png(analysis: Analysis, figures: Figures) -> tuple[bytes, tuple[int, int]]:
+def _map_picture(analysis: Analysis, figures: Figures) -> Any:
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
 
@@ -229,20 +245,26 @@ def _map_png(analysis: Analysis, figures: Figures) -> tuple[bytes, tuple[int, in
         va="top",
     )
     fig.tight_layout()
-    return _png(fig)
+    return _picture(fig)
 
 
 def chart_png(figures: Figures) -> tuple[bytes, tuple[int, int]]:
+    """The time series as PNG bytes and its size in pixels."""
+    return _png(chart_picture(figures))
+
+
+def chart_picture(figures: Figures) -> Any:
+    """The time series of the published figures as a PIL image (see :func:`_picture`)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     with plt.rc_context(matplotlib_fonts()):
-        return _chart_png(figures)
+        return _chart_picture(figures)
 
 
-def _chart_png(figures: Figures) -> tuple[bytes, tuple[int, int]]:
+def _chart_picture(figures: Figures) -> Any:
     import matplotlib.pyplot as plt
 
     series = figures.series[figures.series["period"] != IMPRECISE_PERIOD]
@@ -298,4 +320,4 @@ def _chart_png(figures: Figures) -> tuple[bytes, tuple[int, int]]:
             title_fontsize=7,
         )
     fig.tight_layout()
-    return _png(fig)
+    return _picture(fig)

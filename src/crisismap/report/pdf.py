@@ -22,7 +22,7 @@ from crisismap.escape import reportlab_markup
 from crisismap.i18n import N_, _, format_number, ngettext
 from crisismap.pipeline import Analysis
 from crisismap.report import typeset
-from crisismap.report.charts import chart_png, map_png
+from crisismap.report.charts import chart_picture, map_picture
 from crisismap.report.figures import (
     MARK,
     SPECIAL_NAMES,
@@ -211,7 +211,7 @@ def _story(
     styles: dict[str, Any],
     width: float,
 ) -> list[Any]:
-    from reportlab.platypus import CondPageBreak, Image, Spacer
+    from reportlab.platypus import CondPageBreak, Spacer
 
     bset = analysis.boundaries
     story: list[Any] = [
@@ -253,9 +253,7 @@ def _story(
                 styles["small"],
             ),
         )
-    map_image, map_size = map_png(analysis, figures)
-    map_width = width
-    story.append(Image(io.BytesIO(map_image), map_width, map_width * map_size[1] / map_size[0]))
+    story.append(_picture(map_picture(analysis, figures), width))
     caption = _(
         "Incidents per admin-{level} region, {first} to {last}. Classes: natural breaks of the "
         "published figures."
@@ -271,14 +269,26 @@ def _story(
         *_region_table(analysis, figures, styles, width),
     ]
     story += [CondPageBreak(9 * _CM), paragraph(_("Incidents over time"), styles["h2"])]
-    chart_image, chart_size = chart_png(figures)
-    story.append(Image(io.BytesIO(chart_image), width, width * chart_size[1] / chart_size[0]))
+    story.append(_picture(chart_picture(figures), width))
     story.append(Spacer(1, 4))
     story += _series_table(figures, styles, width)
     story += _quality_section(figures, styles, width)
     story += methodology(analysis, figures, masking, styles, shorten)
     story += attribution_section(analysis, styles)
     return story
+
+
+def _picture(image: Any, width: float) -> Any:
+    """A PIL image as a flowable ``width`` wide (ReportLab reads its pixels: no PNG)."""
+    from reportlab.lib.utils import ImageReader
+    from reportlab.platypus import Image
+
+    class Picture(Image):
+        def __init__(self) -> None:
+            self._img = ImageReader(image)  # Image reads its size from it
+            super().__init__(io.BytesIO(), width, width * image.height / image.width)
+
+    return Picture()
 
 
 def _several_categories(analysis: Analysis) -> int:
