@@ -197,7 +197,7 @@ class Grid:
     _evaluate: int = MAX_EVALUATED
     published: set[tuple[int, int, int]] = field(default_factory=set)
     _first_base: dict[int, dict[int, int]] = field(default_factory=dict)
-    _free_index: dict[tuple[int, int], tuple[list[int], list[int]]] = field(default_factory=dict)
+    _free_index: dict[tuple[int, int], tuple[list[int], ...]] = field(default_factory=dict)
 
     # --- building --------------------------------------------------------------------------
 
@@ -289,14 +289,28 @@ class Grid:
             self.index[1].up.shape[1] - self.axes[1].structural,
             2,
         ]
-        # combo id << shift, as [region column][time column][category column]
+        # A node's key is the sum of one term per axis: the combo ids are numbered in
+        # ``product`` order, so (ri, ti, ci)'s id is the sum of (ri, 0, 0)'s, (0, ti, 0)'s
+        # and (0, 0, ci)'s, and the parts take disjoint bits.
         n_r, n_t = self.index[0].up.shape[1], self.index[1].up.shape[1]
         ids = self._combo_index
-        self._combo_keys = [
-            [[ids[(ri, ti, ci)] << _COMBO_SHIFT for ci in range(2)] for ti in range(n_t)]
-            for ri in range(n_r)
+        if self.combos != list(product(range(n_r), range(n_t), range(2))):
+            raise ValueError("the grid's combos are every column of each axis, in order")
+        self._heads = [
+            [ids[(ri, 0, 0)] << _COMBO_SHIFT for ri in range(n_r)],
+            [ids[(0, ti, 0)] << _COMBO_SHIFT for ti in range(n_t)],
+            [ids[(0, 0, ci)] << _COMBO_SHIFT for ci in range(2)],
         ]
-        self._plans: dict[tuple[int, ...], list[tuple[bool, bool, bool, int]]] = {}
+        self._terms: list[dict[tuple[int, int], list[int]]] = [{}, {}, {}]
+        self._finest = [self.index[d].up.shape[1] - 1 for d in range(3)]
+        # templates: the axes a move pairs on, every split axis first, then fewer
+        self._templates = []
+        for combo in self.combos:
+            split = [d for d in range(3) if combo[d] != 0]
+            self._templates.append(
+                [t for size in range(len(split), -1, -1) for t in combinations(split, size)]
+            )
+        self._present: dict[tuple[int, int], dict[int, dict[int, tuple[int, int, int]]]] = {}
         self._finest_of = [[row[-1] for row in self.index[d].rows] for d in range(3)]
         self._base_rows = [tuple(row) for row in self.base.tolist()]
         self._count = {
@@ -397,33 +411,38 @@ class Grid:
         combo_id = key >> _COMBO_SHIFT
         combo = self.combos[combo_id]
         parts = _unpack(key)
-        splittable = [d for d in range(3) if combo[d] != 0]
-        templates = [
-            tuple(d)
-            for size in range(len(splittable), -1, -1)
-            for d in combinations(splittable, size)
-        ]
-        best: tuple[float, set[int]] | None = None
-        budget = self._evaluate
-        for template in templates:
-            tried = 0
-            for move in self._candidates(combo_id, combo, parts, template):
-                tried += 1
-                budget -= 1
-                if tried > min(MAX_FEASIBLE, self._evaluate) or budget < 0:
+        rep = self._rep(combo_id, parts)
+        best: set[int] | None = None
+        best_cost = 0.0
+        if rep is not None:
+            index = self.index
+            # every template pairs on some of the primary's split axes: partners once
+            ordered = [
+                index[d].closest(combo[d], parts[d], rep[d]) if combo[d] else [] for d in range(3)
+            ]
+            budget = self._evaluate
+            limit = min(MAX_FEASIBLE, budget)
+            for template in self._templates[combo_id]:
+                tried = 0
+                for y in self._candidates(combo, rep, template, ordered):
+                    tried += 1
+                    budget -= 1
+                    if tried > limit or budget < 0:
+                        break
+                    affected = self._affected(rep, y)
+                    if key not in affected or (
+                        published_ids and self._blocked(affected, published_ids)
+                    ):
+                        continue
+                    cost, cheap = self._cost(affected)
+                    if best is None or cost < best_cost:
+                        best, best_cost = affected, cost
+                    if cheap:  # hides nothing of k or more that is not hidden already
+                        return affected
+                if budget < 0:
                     break
-                affected = self._affected(move)
-                if key not in affected or self._blocked(affected, published_ids):
-                    continue
-                cost, cheap = self._cost(affected)
-                if best is None or cost < best[0]:
-                    best = (cost, affected)
-                if cheap:  # hides nothing of k or more that is not hidden already
-                    return affected
-            if budget < 0:
-                break
         if best is not None:
-            return best[1]
+            return best
         raise UnprotectableError(
             "A small figure of this export cannot be hidden without changing a figure an "
             "earlier public release of the same data already published. Publish a coarser "
@@ -432,150 +451,151 @@ class Grid:
 
     def _candidates(
         self,
-        combo_id: int,
         combo: tuple[int, int, int],
-        parts: tuple[int, int, int],
-        template: tuple[int, ...],
-    ) -> Iterable[list[tuple[int, int, int, int]]]:
-        """Moves (base cells as atom triples with signs) pairing on the ``template`` axes."""
-        rep = self._rep(combo_id, parts)
-        if rep is None:
-            return
-        # Every corner is built from one atom per axis and side (the primary's, or one
-        # partner atom), so the move factorises over the axes: it sums to zero on every
-        # node that holds both sides of some paired axis, whatever its other parts.
-        finest = [self.index[d].up.shape[1] - 1 for d in range(3)]
-        x_part = [self.index[d].rows[rep[d]][finest[d]] for d in range(3)]
-        choices = [self.index[d].closest(combo[d], parts[d], rep[d]) for d in template]
-        if any(not c for c in choices):
-            return
-        corners = list(product((0, 1), repeat=len(template)))
-        even = [bits for bits in corners[1:] if sum(bits) % 2 == 0]
-        ordered = dict(zip(template, choices, strict=True))
-        ranks = {d: {y: i for i, y in enumerate(ordered[d])} for d in template} if even else {}
-        tries = 0
-        for y_atom in self._search(combo, template, even, x_part, finest, ordered, ranks, {}):
-            tries += 1
-            if tries > MAX_TRIES:
-                return
-            for d in template:
-                if d not in y_atom:  # a one-axis move: any atom of the closest partner
-                    y_atom[d] = self.index[d].atom_of[(combo[d], ordered[d][0])]
-            yield from self._moves(rep, template, corners, y_atom)
-        if not even and template:  # one-axis moves: the next closest partners too
-            d = template[0]
-            for y in ordered[d][1:MAX_PARTNERS]:
-                atom = {d: self.index[d].atom_of[(combo[d], y)]}
-                yield from self._moves(rep, template, corners, atom)
-
-    def _moves(
-        self,
         rep: tuple[int, int, int],
         template: tuple[int, ...],
-        corners: list[tuple[int, ...]],
-        y_atom: dict[int, int],
-    ) -> Iterable[list[tuple[int, int, int, int]]]:
-        """The move of one choice of partner atoms, unless it would empty a base cell."""
-        plan = self._plans.get(template)
-        if plan is None:  # per corner: which axes take the partner's atom, and the sign
-            plan = []
-            for bits in corners:
-                on = dict(zip(template, bits, strict=True))
-                plan.append((*(bool(on.get(d)) for d in range(3)), -1 if sum(bits) % 2 else 1))
-            self._plans[template] = plan
+        ordered: list[list[int]],
+    ) -> Iterable[tuple[int, int, int]]:
+        """Moves pairing on the ``template`` axes, as the base cell opposite ``rep`` (the
+        partner's atom on every paired axis, the primary's elsewhere).
+
+        Every corner is built from one atom per axis and side (the primary's, or one
+        partner atom), so the move factorises over the axes: it sums to zero on every node
+        that holds both sides of some paired axis, whatever its other parts. A move is
+        kept only if taking it away leaves no negative count: every even corner (sign +1)
+        holds incidents. Partners are found among the nodes that hold some (most corners
+        hold none or a few), closest first (their order in ``ordered``); at most
+        ``MAX_TRIES`` choices with every even corner non-empty are looked at.
+        """
         count = self._count
+        if count.get(rep, 0) < 1 or any(not ordered[d] for d in template):
+            return
+        if len(template) == 0:
+            yield rep
+            return
+        if len(template) == 1:  # any atom of each of the closest partners
+            d = template[0]
+            atom_of, col = self.index[d].atom_of, combo[d]
+            for y in ordered[d][:MAX_PARTNERS]:
+                cell = list(rep)
+                cell[d] = atom_of[(col, y)]
+                yield cell[0], cell[1], cell[2]
+            return
+        finest = self._finest
+        x_part = [self._finest_of[d][rep[d]] for d in range(3)]
+        ids, shifts, tries = self._combo_index, (_R_SHIFT, _T_SHIFT, 0), 0
+        if len(template) == 2:
+            # one even corner: both partners; found among the nodes of (partner part on
+            # both axes, the primary's finest part on the third)
+            a, b = template
+            lookup = list(finest)
+            lookup[a], lookup[b] = combo[a], combo[b]
+            combo_id = ids[lookup[0], lookup[1], lookup[2]]
+            cache = self._present_of(combo_id, b)
+            e = 3 - a - b
+            context = (combo_id << _COMBO_SHIFT) | (x_part[e] << shifts[e])
+            shift = shifts[a]
+            for y_a in ordered[a]:
+                at = context | (y_a << shift)
+                present = cache.get(at)
+                if present is None:
+                    present = cache[at] = self._free(combo_id, b, at)
+                if not present:
+                    continue
+                for y_b in ordered[b]:
+                    found = present.get(y_b)
+                    if found is None:
+                        continue
+                    tries += 1
+                    if tries > MAX_TRIES:
+                        return
+                    cell = list(rep)
+                    cell[a], cell[b] = found[a], found[b]
+                    y = (cell[0], cell[1], cell[2])
+                    if count.get(y, 0) >= 1:
+                        yield y
+            return
+        # three paired axes: even corners 011, 101 and 110. 011 gives the time and category
+        # partners (nodes of the primary's finest region, partner period and label); 101
+        # the region partner (nodes of the partner label's finest part, primary's finest
+        # period); 110 must then hold incidents too.
+        x0, x1, x2 = x_part
         r0, r1, r2 = rep
-        y0, y1, y2 = y_atom.get(0, r0), y_atom.get(1, r1), y_atom.get(2, r2)
-        move = []
-        for on0, on1, on2, sign in plan:
-            cell = (y0 if on0 else r0, y1 if on1 else r1, y2 if on2 else r2)
-            if sign > 0 and count.get(cell, 0) < 1:
-                return  # taking the move away would leave a negative count
-            move.append((*cell, sign))
-        yield move
-
-    def _search(
-        self,
-        combo: tuple[int, int, int],
-        template: tuple[int, ...],
-        even: list[tuple[int, ...]],
-        x_part: list[int],
-        finest: list[int],
-        ordered: dict[int, list[int]],
-        ranks: dict[int, dict[int, int]],
-        y_atom: dict[int, int],
-    ) -> Iterable[dict[int, int]]:
-        """Partner atoms for which every even corner (taken away with the primary) holds
-        incidents, found among the nodes that hold some (not by trying every partner).
-
-        Partners are tried closest first (their rank in ``ordered``); only those the
-        corner's non-empty nodes hold are looked at (most corners hold none or a few)."""
-        if not even:
-            yield dict(y_atom)
-            return
-        bits, rest = even[0], even[1:]
-        lookup, node = list(finest), list(x_part)
-        unknown = []
-        for d, bit in zip(template, bits, strict=True):
-            if not bit:
-                continue
-            if d in y_atom:
-                node[d] = self._finest_of[d][y_atom[d]]
-            else:
-                lookup[d] = combo[d]
-                unknown.append(d)
-        combo_id = self._combo_index[tuple(lookup)]
-        table = self._table(combo_id)
-        head = combo_id << _COMBO_SHIFT
-        if not unknown:
-            if head | (node[0] << _R_SHIFT) | (node[1] << _T_SHIFT) | node[2] in table:
-                yield from self._search(
-                    combo, template, rest, x_part, finest, ordered, ranks, y_atom
-                )
-            return
-        first, free = (None, unknown[0]) if len(unknown) == 1 else (unknown[0], unknown[1])
-        rank, base_rows = ranks[free], self._base_rows
-        for y_first in [None] if first is None else ordered[first]:
-            if first is not None:
-                node[first] = y_first
-            present = self._free(combo_id, free, node)
+        f0, f1, f2 = self._finest_of
+        id1 = ids[finest[0], combo[1], combo[2]]
+        id2 = ids[combo[0], finest[1], finest[2]]
+        id3 = ids[finest[0], finest[1], finest[2]]
+        cache1, cache2 = self._present_of(id1, 2), self._present_of(id2, 0)
+        table3 = self._table(id3)
+        head1 = (id1 << _COMBO_SHIFT) | (x0 << _R_SHIFT)
+        head2 = (id2 << _COMBO_SHIFT) | (x1 << _T_SHIFT)
+        head3 = (id3 << _COMBO_SHIFT) | x2
+        for y_1 in ordered[1]:
+            at = head1 | (y_1 << _T_SHIFT)
+            present = cache1.get(at)
+            if present is None:
+                present = cache1[at] = self._free(id1, 2, at)
             if not present:
                 continue
-            # closest partners first; each is the part of a non-empty node
-            for _, y in sorted((rank[y], y) for y in present if y in rank):
-                node[free] = y
-                found = base_rows[
-                    table[head | (node[0] << _R_SHIFT) | (node[1] << _T_SHIFT) | node[2]]
-                ]
-                known = dict(y_atom)
-                for d in unknown:
-                    known[d] = found[d]
-                yield from self._search(
-                    combo, template, rest, x_part, finest, ordered, ranks, known
-                )
+            for y_2 in ordered[2]:
+                found = present.get(y_2)
+                if found is None:
+                    continue
+                a1, a2 = found[1], found[2]
+                at2 = head2 | f2[a2]
+                present2 = cache2.get(at2)
+                if present2 is None:
+                    present2 = cache2[at2] = self._free(id2, 0, at2)
+                if not present2:
+                    continue
+                for y_0 in ordered[0]:
+                    found2 = present2.get(y_0)
+                    if found2 is None:
+                        continue
+                    a0 = found2[0]
+                    if head3 | (f0[a0] << _R_SHIFT) | (f1[a1] << _T_SHIFT) not in table3:
+                        continue
+                    tries += 1
+                    if tries > MAX_TRIES:
+                        return
+                    if (
+                        count.get((r0, a1, a2), 0) >= 1
+                        and count.get((a0, r1, a2), 0) >= 1
+                        and count.get((a0, a1, r2), 0) >= 1
+                    ):
+                        yield a0, a1, a2
 
-    def _free(self, combo_id: int, free: int, node: list[int]) -> list[int]:
-        """Parts on axis ``free`` of the non-empty nodes that match ``node`` elsewhere."""
+    def _present_of(self, combo_id: int, free: int) -> dict[int, dict[int, tuple[int, int, int]]]:
+        """Memo of :meth:`_free` for one combo and free axis, by context."""
+        cache = self._present.get((combo_id, free))
+        if cache is None:
+            cache = self._present[(combo_id, free)] = {}
+        return cache
+
+    def _free(self, combo_id: int, free: int, context: int) -> dict[int, tuple[int, int, int]]:
+        """The non-empty nodes of a combo that match ``context`` (a node key with part 0 on
+        axis ``free``) elsewhere: their part on axis ``free`` -> a base cell in the node."""
         index = self._free_index.get((combo_id, free))
         if index is None:
-            nodes = np.fromiter(self._table(combo_id).keys(), np.int64)
+            table = self._table(combo_id)
+            nodes = np.fromiter(table.keys(), np.int64, len(table))
+            rows = np.fromiter(table.values(), np.int64, len(table))
             shift = (_R_SHIFT, _T_SHIFT, 0)[free]
             width = (_R_MAX, _T_MAX, _C_MAX)[free]
             mask = np.int64((width - 1) << shift)
-            context = nodes & ~mask
-            order = np.argsort(context, kind="stable")
-            index = (context[order].tolist(), ((nodes[order] & mask) >> shift).tolist())
+            contexts = nodes & ~mask
+            order = np.argsort(contexts, kind="stable")
+            index = (
+                contexts[order].tolist(),
+                ((nodes[order] & mask) >> shift).tolist(),
+                rows[order].tolist(),
+            )
             self._free_index[(combo_id, free)] = index
-        contexts, parts = index
-        parts_of = [node[0], node[1], node[2]]
-        parts_of[free] = 0
-        key = (
-            (combo_id << _COMBO_SHIFT)
-            | (parts_of[0] << _R_SHIFT)
-            | (parts_of[1] << _T_SHIFT)
-            | parts_of[2]
-        )
-        return parts[bisect_left(contexts, key) : bisect_right(contexts, key)]
+        contexts, parts, rows = index
+        base_rows = self._base_rows
+        lo = bisect_left(contexts, context)
+        hi = bisect_right(contexts, context, lo)
+        return {parts[i]: base_rows[rows[i]] for i in range(lo, hi)}
 
     def _table(self, combo_id: int) -> dict[int, int]:
         table = self._first_base.get(combo_id)
@@ -592,41 +612,34 @@ class Grid:
         )
         return None if row is None else self._base_rows[row]  # type: ignore[return-value]
 
-    def _affected(self, move: list[tuple[int, int, int, int]]) -> set[int]:
-        """Nodes on which the move does not sum to zero.
+    def _affected(self, x: tuple[int, int, int], y: tuple[int, int, int]) -> set[int]:
+        """Nodes on which the move from base cell ``x`` (the primary's) to ``y`` (the corner
+        opposite: the partner on every paired axis) does not sum to zero.
 
         The move factorises over the axes (one atom per side), so a node's sum is the
         product of one factor per axis: on a paired axis +1 / -1 for parts holding only
         the primary's / only the partner's atom, 0 where both or neither; on an unpaired
-        axis 1 for every part holding the atom.
+        axis 1 for every part holding the atom. A node's key is the sum of one term per
+        axis (see ``_terms``).
         """
-        x = move[0]
-        y = move[-1]  # the corner opposite the primary: the partner on every paired axis
-        factors = []
-        for d in range(3):
-            rows = self.index[d].rows
-            # structural pieces are never published: nothing to hide there
-            width = self._widths[d]
-            xs = rows[x[d]]
-            if x[d] == y[d]:
-                factors.append([(col, xs[col]) for col in range(width)])
-            else:
-                ys = rows[y[d]]
-                entries = []
-                for col in range(width):
-                    a, b = xs[col], ys[col]
-                    if a != b:
-                        entries += [(col, a), (col, b)]
-                factors.append(entries)
-        # the category part of a combo over all categories is ROOT (0): no test needed
-        shifted, out = self._combo_keys, set()
-        add = out.add
-        for ri, r in factors[0]:
-            r_bits, by_time = r << _R_SHIFT, shifted[ri]
-            for ti, t in factors[1]:
-                head, by_cat = r_bits | (t << _T_SHIFT), by_time[ti]
-                for ci, c in factors[2]:
-                    add(by_cat[ci] | head | c)
+        terms = self._terms
+        f0 = terms[0].get((x[0], y[0])) or self._factor(0, x[0], y[0])
+        f1 = terms[1].get((x[1], y[1])) or self._factor(1, x[1], y[1])
+        f2 = terms[2].get((x[2], y[2])) or self._factor(2, x[2], y[2])
+        return {a + b + c for a in f0 for b in f1 for c in f2}
+
+    def _factor(self, d: int, x: int, y: int) -> list[int]:
+        """The key terms of the parts of axis ``d`` where a move from atom ``x`` to ``y``
+        does not sum to zero (every part of ``x`` when ``x == y``)."""
+        rows, shift, head = self.index[d].rows, (_R_SHIFT, _T_SHIFT, 0)[d], self._heads[d]
+        # structural pieces are never published: nothing to hide there
+        xs, ys = rows[x], rows[y]
+        out = [
+            head[col] + (part << shift)
+            for col in range(self._widths[d])
+            for part in ((xs[col],) if x == y else (xs[col], ys[col]) if xs[col] != ys[col] else ())
+        ]
+        self._terms[d][(x, y)] = out
         return out
 
     def _blocked(self, affected: set[int], published_ids: set[int]) -> bool:
