@@ -36,10 +36,10 @@ Works on arrays only: it imports no other step.
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from itertools import combinations, product
+from itertools import combinations, product, repeat
+from operator import mul, rshift
 from typing import Any
 
 import numpy as np
@@ -89,7 +89,10 @@ class _AxisIndex:
     partners: dict[tuple[int, int], list[int]]  # (column, part) -> candidate partner parts
     coarser: dict[tuple[int, int], list[tuple[int, ...]]]  # (column, part) -> its atoms' parts
     label_to_part: list[dict[str, int]]  # per partition: label -> part number (1-based)
-    _closest: dict[tuple[Any, ...], list[int]] = field(default_factory=dict)
+    _closest: dict[tuple[Any, ...], tuple[list[int], dict[int, int]]] = field(default_factory=dict)
+    _closest_of: dict[tuple[int, int, int], tuple[list[int], dict[int, int]]] = field(
+        default_factory=dict
+    )
     rows: list[list[int]] = field(default_factory=list)  # ``up`` as lists: fast scalar reads
 
     def __post_init__(self) -> None:
@@ -118,29 +121,34 @@ class _AxisIndex:
         label_to_part = [{label: i + 1 for i, label in enumerate(labels)} for labels in axis.labels]
         return cls(up, atom_of, partners, coarser, label_to_part), atom_of_pair
 
-    def closest(self, col: int, part: int, atom: int) -> list[int]:
+    def closest(self, col: int, part: int, atom: int) -> tuple[list[int], dict[int, int]]:
         """``candidates`` ordered by how many coarser parts they share with ``atom`` (a
-        week that a year end cuts is paired with a week of the same year as the record)."""
+        week that a year end cuts is paired with a week of the same year as the record),
+        and each one's rank in that order."""
+        cached = self._closest_of.get((col, part, atom))
+        if cached is not None:
+            return cached
         mine = self.rows[atom][1:col]
         candidates = self.partners.get((col, part), [])
         memo_key = (col, part, tuple(mine))
         cached = self._closest.get(memo_key)
-        if cached is not None:
-            return cached
+        if cached is None:
 
-        def shared(part: int) -> int:
-            return (
-                max(
-                    sum(a == b for a, b in zip(mine, other, strict=True))
-                    for other in self.coarser.get((col, part), [()])
+            def shared(part: int) -> int:
+                return (
+                    max(
+                        sum(a == b for a, b in zip(mine, other, strict=True))
+                        for other in self.coarser.get((col, part), [()])
+                    )
+                    if mine
+                    else 0
                 )
-                if mine
-                else 0
-            )
 
-        ordered = sorted(candidates, key=lambda q: -shared(q))
-        self._closest[memo_key] = ordered
-        return ordered
+            ordered = sorted(candidates, key=lambda q: -shared(q))
+            cached = (ordered, {q: i for i, q in enumerate(ordered)})
+            self._closest[memo_key] = cached
+        self._closest_of[(col, part, atom)] = cached
+        return cached
 
 
 def _partners(up: np.ndarray, col: int) -> dict[tuple[int, int], list[int]]:
@@ -197,7 +205,6 @@ class Grid:
     _evaluate: int = MAX_EVALUATED
     published: set[tuple[int, int, int]] = field(default_factory=set)
     _first_base: dict[int, dict[int, int]] = field(default_factory=dict)
-    _free_index: dict[tuple[int, int], tuple[list[int], ...]] = field(default_factory=dict)
 
     # --- building --------------------------------------------------------------------------
 
@@ -390,16 +397,18 @@ class Grid:
         ids = {self._combo_index[c] for c in wanted}
         small = (self.node_values > 0) & (self.node_values < self.k)
         small &= np.isin(self.node_keys >> _COMBO_SHIFT, np.fromiter(ids, np.int64))
-        primaries = [key for key in self.node_keys[small].tolist() if key not in self.hidden]
-        primaries.sort(key=lambda key: (-self._roots(key), key))
+        # totals first (most ROOT parts), then by key
+        keys = self.node_keys[small]
+        roots = np.asarray(self._root_count, np.int64)[keys >> _COMBO_SHIFT]
+        ordered = keys[np.lexsort((keys, -roots))].tolist()
+        primaries = [key for key in ordered if key not in self.hidden]
         published_ids = {self._combo_index.get(c) for c in self.published}
         self._evaluate = max(2, min(MAX_EVALUATED, TOTAL_EVALUATED // max(len(primaries), 1)))
         done = 0
         for key in primaries:
             if key in self.hidden:
                 continue
-            affected = self._protect(key, published_ids)
-            self.hidden.update(affected)
+            self.hidden.update(self._protect(key, published_ids))
             done += 1
         self.published.update(wanted)
         return done
@@ -408,6 +417,7 @@ class Grid:
         return self._root_count[key >> _COMBO_SHIFT]
 
     def _protect(self, key: int, published_ids: set[int]) -> set[int]:
+        """The nodes not hidden yet that the chosen move for primary ``key`` touches."""
         combo_id = key >> _COMBO_SHIFT
         combo = self.combos[combo_id]
         parts = _unpack(key)
@@ -417,14 +427,15 @@ class Grid:
         if rep is not None:
             index = self.index
             # every template pairs on some of the primary's split axes: partners once
-            ordered = [
-                index[d].closest(combo[d], parts[d], rep[d]) if combo[d] else [] for d in range(3)
+            ranked = [
+                index[d].closest(combo[d], parts[d], rep[d]) if combo[d] else ([], {})
+                for d in range(3)
             ]
             budget = self._evaluate
             limit = min(MAX_FEASIBLE, budget)
             for template in self._templates[combo_id]:
                 tried = 0
-                for y in self._candidates(combo, rep, template, ordered):
+                for y in self._candidates(combo, rep, template, ranked):
                     tried += 1
                     budget -= 1
                     if tried > limit or budget < 0:
@@ -434,11 +445,12 @@ class Grid:
                         published_ids and self._blocked(affected, published_ids)
                     ):
                         continue
-                    cost, cheap = self._cost(affected)
+                    new = affected - self.hidden
+                    cost = self._cost(new)
+                    if cost is None:  # hides nothing of k or more that is not hidden already
+                        return new
                     if best is None or cost < best_cost:
-                        best, best_cost = affected, cost
-                    if cheap:  # hides nothing of k or more that is not hidden already
-                        return affected
+                        best, best_cost = new, cost
                 if budget < 0:
                     break
         if best is not None:
@@ -454,7 +466,7 @@ class Grid:
         combo: tuple[int, int, int],
         rep: tuple[int, int, int],
         template: tuple[int, ...],
-        ordered: list[list[int]],
+        ranked: list[tuple[list[int], dict[int, int]]],
     ) -> Iterable[tuple[int, int, int]]:
         """Moves pairing on the ``template`` axes, as the base cell opposite ``rep`` (the
         partner's atom on every paired axis, the primary's elsewhere).
@@ -464,12 +476,16 @@ class Grid:
         that holds both sides of some paired axis, whatever its other parts. A move is
         kept only if taking it away leaves no negative count: every even corner (sign +1)
         holds incidents. Partners are found among the nodes that hold some (most corners
-        hold none or a few), closest first (their order in ``ordered``); at most
+        hold none or a few), closest first (their order in ``ranked``); at most
         ``MAX_TRIES`` choices with every even corner non-empty are looked at.
         """
         count = self._count
-        if count.get(rep, 0) < 1 or any(not ordered[d] for d in template):
+        ordered = [ranked[0][0], ranked[1][0], ranked[2][0]]
+        if count.get(rep, 0) < 1:
             return
+        for d in template:
+            if not ordered[d]:
+                return
         if len(template) == 0:
             yield rep
             return
@@ -499,13 +515,9 @@ class Grid:
                 at = context | (y_a << shift)
                 present = cache.get(at)
                 if present is None:
-                    present = cache[at] = self._free(combo_id, b, at)
-                if not present:
                     continue
-                for y_b in ordered[b]:
-                    found = present.get(y_b)
-                    if found is None:
-                        continue
+                for y_b in _in_order(present, ranked[b]):
+                    found = present[y_b]
                     tries += 1
                     if tries > MAX_TRIES:
                         return
@@ -534,25 +546,16 @@ class Grid:
             at = head1 | (y_1 << _T_SHIFT)
             present = cache1.get(at)
             if present is None:
-                present = cache1[at] = self._free(id1, 2, at)
-            if not present:
                 continue
-            for y_2 in ordered[2]:
-                found = present.get(y_2)
-                if found is None:
-                    continue
+            for y_2 in _in_order(present, ranked[2]):
+                found = present[y_2]
                 a1, a2 = found[1], found[2]
                 at2 = head2 | f2[a2]
                 present2 = cache2.get(at2)
                 if present2 is None:
-                    present2 = cache2[at2] = self._free(id2, 0, at2)
-                if not present2:
                     continue
-                for y_0 in ordered[0]:
-                    found2 = present2.get(y_0)
-                    if found2 is None:
-                        continue
-                    a0 = found2[0]
+                for y_0 in _in_order(present2, ranked[0]):
+                    a0 = present2[y_0][0]
                     if head3 | (f0[a0] << _R_SHIFT) | (f1[a1] << _T_SHIFT) not in table3:
                         continue
                     tries += 1
@@ -566,36 +569,32 @@ class Grid:
                         yield a0, a1, a2
 
     def _present_of(self, combo_id: int, free: int) -> dict[int, dict[int, tuple[int, int, int]]]:
-        """Memo of :meth:`_free` for one combo and free axis, by context."""
-        cache = self._present.get((combo_id, free))
-        if cache is None:
-            cache = self._present[(combo_id, free)] = {}
-        return cache
-
-    def _free(self, combo_id: int, free: int, context: int) -> dict[int, tuple[int, int, int]]:
-        """The non-empty nodes of a combo that match ``context`` (a node key with part 0 on
-        axis ``free``) elsewhere: their part on axis ``free`` -> a base cell in the node."""
-        index = self._free_index.get((combo_id, free))
-        if index is None:
-            table = self._table(combo_id)
-            nodes = np.fromiter(table.keys(), np.int64, len(table))
-            rows = np.fromiter(table.values(), np.int64, len(table))
-            shift = (_R_SHIFT, _T_SHIFT, 0)[free]
-            width = (_R_MAX, _T_MAX, _C_MAX)[free]
-            mask = np.int64((width - 1) << shift)
-            contexts = nodes & ~mask
-            order = np.argsort(contexts, kind="stable")
-            index = (
-                contexts[order].tolist(),
-                ((nodes[order] & mask) >> shift).tolist(),
-                rows[order].tolist(),
-            )
-            self._free_index[(combo_id, free)] = index
-        contexts, parts, rows = index
+        """The non-empty nodes of a combo by context (their key with part 0 on axis
+        ``free``): their part on axis ``free`` -> a base cell in the node."""
+        present = self._present.get((combo_id, free))
+        if present is not None:
+            return present
+        table = self._table(combo_id)
+        nodes = np.fromiter(table.keys(), np.int64, len(table))
+        rows = np.fromiter(table.values(), np.int64, len(table))
+        shift = (_R_SHIFT, _T_SHIFT, 0)[free]
+        mask = np.int64(((_R_MAX, _T_MAX, _C_MAX)[free] - 1) << shift)
+        contexts = nodes & ~mask
+        order = np.argsort(contexts, kind="stable")
+        contexts, nodes, rows = contexts[order], nodes[order], rows[order]
+        parts = ((nodes & mask) >> shift).tolist()
         base_rows = self._base_rows
-        lo = bisect_left(contexts, context)
-        hi = bisect_right(contexts, context, lo)
-        return {parts[i]: base_rows[rows[i]] for i in range(lo, hi)}
+        cells = [base_rows[row] for row in rows.tolist()]
+        starts = np.flatnonzero(np.diff(contexts, prepend=-1))  # first of each context
+        bounds = [*starts.tolist(), len(contexts)]
+        present = {
+            context: dict(zip(parts[lo:hi], cells[lo:hi], strict=True))
+            for context, lo, hi in zip(
+                contexts[starts].tolist(), bounds[:-1], bounds[1:], strict=True
+            )
+        }
+        self._present[(combo_id, free)] = present
+        return present
 
     def _table(self, combo_id: int) -> dict[int, int]:
         table = self._first_base.get(combo_id)
@@ -649,23 +648,17 @@ class Grid:
             (node >> _COMBO_SHIFT) in published_ids and node not in self.hidden for node in affected
         )
 
-    def _cost(self, affected: set[int]) -> tuple[float, bool]:
-        """What hiding ``affected`` costs (totals weigh more), and whether it is cheap:
-        nothing newly hidden holds ``k`` or more incidents."""
-        cost = 0.0
-        cheap = True
-        hidden, values, weights, k = self.hidden, self.values, self._weights, self.k
-        for node in affected:
-            if node in hidden:
-                continue
-            weight = weights[node >> _COMBO_SHIFT]
-            if weight is None:  # a structural piece: never published
-                continue
-            value = values.get(node, 0)
-            cost += (value + 1) * weight
-            if value >= k:
-                cheap = False
-        return cost, cheap
+    def _cost(self, new: set[int]) -> float | None:
+        """What hiding ``new`` (nodes not hidden yet) costs, totals weighing more; None
+        when that is cheap: nothing in it holds ``k`` or more incidents."""
+        # in C (map), not a Python loop: a few dozen nodes per move, a move per primary
+        values = list(map(self.values.get, new, repeat(0)))
+        if not values or max(values) < self.k:
+            return None
+        # no structural piece is ever affected (``_factor`` stops at published columns)
+        weights = list(map(self._weights.__getitem__, map(rshift, new, repeat(_COMBO_SHIFT))))
+        # whole numbers far below 2**53: the sum is exact in any order
+        return float(sum(map(mul, values, weights)) + sum(weights))
 
     def digest(self) -> str:
         """What the grid is of (its axes, parts and counts; not k): the ledger's key."""
@@ -722,6 +715,14 @@ def _pack(combo: int, r: Any, t: Any, c: Any) -> Any:
         if isinstance(r, np.ndarray)
         else (combo << _COMBO_SHIFT) | (int(r) << _R_SHIFT) | (int(t) << _T_SHIFT) | int(c)
     )
+
+
+def _in_order(present: dict[int, Any], ranked: tuple[list[int], dict[int, int]]) -> list[int]:
+    """The partners in ``present``, closest first."""
+    rank = ranked[1]
+    if len(present) == 1:
+        return [y for y in present if y in rank]
+    return sorted(present.keys() & rank.keys(), key=rank.__getitem__)
 
 
 def _unpack(key: int) -> tuple[int, int, int]:
