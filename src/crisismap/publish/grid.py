@@ -47,6 +47,7 @@ import numpy as np
 ROOT = 0  # part number of the whole axis; part p of a partition is p + 1
 _COMBO_SHIFT, _R_SHIFT, _T_SHIFT = 56, 36, 20
 _R_MAX, _T_MAX, _C_MAX = 1 << 20, 1 << 16, 1 << 20
+_FIELDS = ((_R_SHIFT, _R_MAX), (_T_SHIFT, _T_MAX), (0, _C_MAX))  # a node key's part fields
 MAX_PARTNERS = 8  # partners tried per axis for one primary
 MAX_TRIES = 24  # moves with every even corner non-empty, looked at per template
 MAX_FEASIBLE = 16  # feasible moves compared per template
@@ -324,6 +325,12 @@ class Grid:
             (int(r), int(t), int(c)): int(n)
             for (r, t, c), n in zip(self.base.tolist(), self.base_count.tolist(), strict=True)
         }
+        # The search's maps key nodes by parts p0 * m0 + p1 * m1 + p2, not by node key:
+        # dicts find ints fastest when their low bits differ, and node keys' differ only
+        # by category.
+        sizes = [int(self.index[d].up.max(initial=0)) + 1 for d in range(3)]
+        self._dense = (sizes[1] * sizes[2], sizes[2], 1)
+        self._finest_nodes: set[int] = set()
 
     # --- naming nodes ----------------------------------------------------------------------
 
@@ -499,7 +506,7 @@ class Grid:
             return
         finest = self._finest
         x_part = [self._finest_of[d][rep[d]] for d in range(3)]
-        ids, shifts, tries = self._combo_index, (_R_SHIFT, _T_SHIFT, 0), 0
+        ids, dense, tries = self._combo_index, self._dense, 0
         if len(template) == 2:
             # one even corner: both partners; found among the nodes of (partner part on
             # both axes, the primary's finest part on the third)
@@ -509,10 +516,9 @@ class Grid:
             combo_id = ids[lookup[0], lookup[1], lookup[2]]
             cache = self._present_of(combo_id, b)
             e = 3 - a - b
-            context = (combo_id << _COMBO_SHIFT) | (x_part[e] << shifts[e])
-            shift = shifts[a]
+            context, step = x_part[e] * dense[e], dense[a]
             for y_a in ordered[a]:
-                at = context | (y_a << shift)
+                at = context + y_a * step
                 present = cache.get(at)
                 if present is None:
                     continue
@@ -536,27 +542,25 @@ class Grid:
         f0, f1, f2 = self._finest_of
         id1 = ids[finest[0], combo[1], combo[2]]
         id2 = ids[combo[0], finest[1], finest[2]]
-        id3 = ids[finest[0], finest[1], finest[2]]
         cache1, cache2 = self._present_of(id1, 2), self._present_of(id2, 0)
-        table3 = self._table(id3)
-        head1 = (id1 << _COMBO_SHIFT) | (x0 << _R_SHIFT)
-        head2 = (id2 << _COMBO_SHIFT) | (x1 << _T_SHIFT)
-        head3 = (id3 << _COMBO_SHIFT) | x2
+        finest_nodes = self._finest_nodes or self._finest_set()
+        m0, m1, _ = dense
+        head1, head2, head3 = x0 * m0, x1 * m1, x2
         for y_1 in ordered[1]:
-            at = head1 | (y_1 << _T_SHIFT)
+            at = head1 + y_1 * m1
             present = cache1.get(at)
             if present is None:
                 continue
             for y_2 in _in_order(present, ranked[2]):
                 found = present[y_2]
                 a1, a2 = found[1], found[2]
-                at2 = head2 | f2[a2]
+                at2 = head2 + f2[a2]
                 present2 = cache2.get(at2)
                 if present2 is None:
                     continue
                 for y_0 in _in_order(present2, ranked[0]):
                     a0 = present2[y_0][0]
-                    if head3 | (f0[a0] << _R_SHIFT) | (f1[a1] << _T_SHIFT) not in table3:
+                    if head3 + f0[a0] * m0 + f1[a1] * m1 not in finest_nodes:
                         continue
                     tries += 1
                     if tries > MAX_TRIES:
@@ -568,21 +572,26 @@ class Grid:
                     ):
                         yield a0, a1, a2
 
+    def _finest_set(self) -> set[int]:
+        """The non-empty nodes of the finest part on every axis, keyed densely."""
+        (m0, m1, _), (f0, f1, f2) = self._dense, self._finest_of
+        self._finest_nodes = {f0[r] * m0 + f1[t] * m1 + f2[c] for r, t, c in self._base_rows}
+        return self._finest_nodes
+
     def _present_of(self, combo_id: int, free: int) -> dict[int, dict[int, tuple[int, int, int]]]:
-        """The non-empty nodes of a combo by context (their key with part 0 on axis
-        ``free``): their part on axis ``free`` -> a base cell in the node."""
+        """The non-empty nodes of a combo by context (their parts off axis ``free``, as a
+        dense key: see ``_dense``): their part on axis ``free`` -> a base cell in the node."""
         present = self._present.get((combo_id, free))
         if present is not None:
             return present
         table = self._table(combo_id)
         nodes = np.fromiter(table.keys(), np.int64, len(table))
         rows = np.fromiter(table.values(), np.int64, len(table))
-        shift = (_R_SHIFT, _T_SHIFT, 0)[free]
-        mask = np.int64(((_R_MAX, _T_MAX, _C_MAX)[free] - 1) << shift)
-        contexts = nodes & ~mask
+        by_axis = [(nodes >> shift) & (width - 1) for shift, width in _FIELDS]
+        contexts = sum(by_axis[d] * self._dense[d] for d in range(3) if d != free)
         order = np.argsort(contexts, kind="stable")
-        contexts, nodes, rows = contexts[order], nodes[order], rows[order]
-        parts = ((nodes & mask) >> shift).tolist()
+        contexts, rows = contexts[order], rows[order]
+        parts = by_axis[free][order].tolist()
         base_rows = self._base_rows
         cells = [base_rows[row] for row in rows.tolist()]
         starts = np.flatnonzero(np.diff(contexts, prepend=-1))  # first of each context
