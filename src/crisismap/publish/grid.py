@@ -39,7 +39,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations, product, repeat
-from operator import mul, rshift
+from operator import floordiv, mul
 from typing import Any
 
 import numpy as np
@@ -297,17 +297,27 @@ class Grid:
             self.index[1].up.shape[1] - self.axes[1].structural,
             2,
         ]
-        # A node's key is the sum of one term per axis: the combo ids are numbered in
+        # While protecting, nodes are named densely: combo * span + p0 * m0 + p1 * m1 + p2
+        # (``_dense``), not by key. Dicts find small ints that differ in their low bits
+        # fastest, and node keys take three machine words and differ there only by
+        # category. (Sizes that would not fit 62 bits fall back to the key's own layout.)
+        sizes = [int(self.index[d].up.max(initial=0)) + 1 for d in range(3)]
+        if len(self.combos) * sizes[0] * sizes[1] * sizes[2] >= 1 << 62:
+            sizes = [_R_MAX, _T_MAX, _C_MAX]
+        self._dense = (sizes[1] * sizes[2], sizes[2], 1)
+        self._span = sizes[0] * sizes[1] * sizes[2]
+        self._dense_values: dict[int, int] | None = None
+        # A node's name is the sum of one term per axis: the combo ids are numbered in
         # ``product`` order, so (ri, ti, ci)'s id is the sum of (ri, 0, 0)'s, (0, ti, 0)'s
-        # and (0, 0, ci)'s, and the parts take disjoint bits.
+        # and (0, 0, ci)'s.
         n_r, n_t = self.index[0].up.shape[1], self.index[1].up.shape[1]
         ids = self._combo_index
         if self.combos != list(product(range(n_r), range(n_t), range(2))):
             raise ValueError("the grid's combos are every column of each axis, in order")
         self._heads = [
-            [ids[(ri, 0, 0)] << _COMBO_SHIFT for ri in range(n_r)],
-            [ids[(0, ti, 0)] << _COMBO_SHIFT for ti in range(n_t)],
-            [ids[(0, 0, ci)] << _COMBO_SHIFT for ci in range(2)],
+            [ids[(ri, 0, 0)] * self._span for ri in range(n_r)],
+            [ids[(0, ti, 0)] * self._span for ti in range(n_t)],
+            [ids[(0, 0, ci)] * self._span for ci in range(2)],
         ]
         self._terms: list[dict[tuple[int, int], list[int]]] = [{}, {}, {}]
         self._finest = [self.index[d].up.shape[1] - 1 for d in range(3)]
@@ -325,11 +335,6 @@ class Grid:
             (int(r), int(t), int(c)): int(n)
             for (r, t, c), n in zip(self.base.tolist(), self.base_count.tolist(), strict=True)
         }
-        # The search's maps key nodes by parts p0 * m0 + p1 * m1 + p2, not by node key:
-        # dicts find ints fastest when their low bits differ, and node keys' differ only
-        # by category.
-        sizes = [int(self.index[d].up.max(initial=0)) + 1 for d in range(3)]
-        self._dense = (sizes[1] * sizes[2], sizes[2], 1)
         self._finest_nodes: set[int] = set()
 
     # --- naming nodes ----------------------------------------------------------------------
@@ -411,20 +416,39 @@ class Grid:
         primaries = [key for key in ordered if key not in self.hidden]
         published_ids = {self._combo_index.get(c) for c in self.published}
         self._evaluate = max(2, min(MAX_EVALUATED, TOTAL_EVALUATED // max(len(primaries), 1)))
+        # protected by dense names (see ``__post_init__``); ``hidden`` takes the keys
+        names = self._names(np.array(primaries, np.int64)).tolist()
+        hidden = set(self._names(np.fromiter(self.hidden, np.int64, len(self.hidden))).tolist())
+        added: list[int] = []
         done = 0
-        for key in primaries:
-            if key in self.hidden:
-                continue
-            self.hidden.update(self._protect(key, published_ids))
-            done += 1
+        try:
+            for key, name in zip(primaries, names, strict=True):
+                if name in hidden:
+                    continue
+                new = self._protect(key, name, published_ids, hidden)
+                hidden.update(new)
+                added.extend(new)
+                done += 1
+        finally:
+            self.hidden.update(self._keys_of(np.array(added, np.int64)).tolist())
         self.published.update(wanted)
         return done
 
-    def _roots(self, key: int) -> int:
-        return self._root_count[key >> _COMBO_SHIFT]
+    def _names(self, keys: np.ndarray) -> np.ndarray:
+        """The dense names of nodes (see ``__post_init__``) from their keys."""
+        (m0, m1, _), (r, t, c) = self._dense, [(keys >> s) & (w - 1) for s, w in _FIELDS]
+        return (keys >> _COMBO_SHIFT) * self._span + r * m0 + t * m1 + c
 
-    def _protect(self, key: int, published_ids: set[int]) -> set[int]:
-        """The nodes not hidden yet that the chosen move for primary ``key`` touches."""
+    def _keys_of(self, names: np.ndarray) -> np.ndarray:
+        """The keys of nodes from their dense names."""
+        combo, rest = np.divmod(names, self._span)
+        r, rest = np.divmod(rest, self._dense[0])
+        t, c = np.divmod(rest, self._dense[1])
+        return (combo << _COMBO_SHIFT) | (r << _R_SHIFT) | (t << _T_SHIFT) | c
+
+    def _protect(self, key: int, name: int, published_ids: set[int], hidden: set[int]) -> set[int]:
+        """The nodes (dense names) not in ``hidden`` yet that the chosen move for primary
+        ``key`` (named ``name``) touches."""
         combo_id = key >> _COMBO_SHIFT
         combo = self.combos[combo_id]
         parts = _unpack(key)
@@ -448,11 +472,11 @@ class Grid:
                     if tried > limit or budget < 0:
                         break
                     affected = self._affected(rep, y)
-                    if key not in affected or (
-                        published_ids and self._blocked(affected, published_ids)
+                    if name not in affected or (
+                        published_ids and self._blocked(affected, published_ids, hidden)
                     ):
                         continue
-                    new = affected - self.hidden
+                    new = affected - hidden
                     cost = self._cost(new)
                     if cost is None:  # hides nothing of k or more that is not hidden already
                         return new
@@ -639,33 +663,33 @@ class Grid:
     def _factor(self, d: int, x: int, y: int) -> list[int]:
         """The key terms of the parts of axis ``d`` where a move from atom ``x`` to ``y``
         does not sum to zero (every part of ``x`` when ``x == y``)."""
-        rows, shift, head = self.index[d].rows, (_R_SHIFT, _T_SHIFT, 0)[d], self._heads[d]
+        rows, step, head = self.index[d].rows, self._dense[d], self._heads[d]
         # structural pieces are never published: nothing to hide there
         xs, ys = rows[x], rows[y]
         out = [
-            head[col] + (part << shift)
+            head[col] + part * step
             for col in range(self._widths[d])
             for part in ((xs[col],) if x == y else (xs[col], ys[col]) if xs[col] != ys[col] else ())
         ]
         self._terms[d][(x, y)] = out
         return out
 
-    def _blocked(self, affected: set[int], published_ids: set[int]) -> bool:
-        if not published_ids:
-            return False
-        return any(
-            (node >> _COMBO_SHIFT) in published_ids and node not in self.hidden for node in affected
-        )
+    def _blocked(self, affected: set[int], published_ids: set[int], hidden: set[int]) -> bool:
+        span = self._span
+        return any(node // span in published_ids and node not in hidden for node in affected)
 
     def _cost(self, new: set[int]) -> float | None:
         """What hiding ``new`` (nodes not hidden yet) costs, totals weighing more; None
         when that is cheap: nothing in it holds ``k`` or more incidents."""
         # in C (map), not a Python loop: a few dozen nodes per move, a move per primary
-        values = list(map(self.values.get, new, repeat(0)))
+        if self._dense_values is None:
+            names = self._names(self.node_keys).tolist()
+            self._dense_values = dict(zip(names, self.node_values.tolist(), strict=True))
+        values = list(map(self._dense_values.get, new, repeat(0)))
         if not values or max(values) < self.k:
             return None
         # no structural piece is ever affected (``_factor`` stops at published columns)
-        weights = list(map(self._weights.__getitem__, map(rshift, new, repeat(_COMBO_SHIFT))))
+        weights = list(map(self._weights.__getitem__, map(floordiv, new, repeat(self._span))))
         # whole numbers far below 2**53: the sum is exact in any order
         return float(sum(map(mul, values, weights)) + sum(weights))
 
