@@ -298,8 +298,8 @@ class Grid:
             2,
         ]
         # While protecting, nodes are named densely: combo * span + p0 * m0 + p1 * m1 + p2
-        # (``_dense``), not by key. Dicts find small ints that differ in their low bits
-        # fastest, and node keys take three machine words and differ there only by
+        # (``_dense``), not by key: sets and dicts find small ints that differ in their
+        # low bits fastest, and node keys are three-digit ints that differ there only by
         # category. (Sizes that would not fit 62 bits fall back to the key's own layout.)
         sizes = [int(self.index[d].up.max(initial=0)) + 1 for d in range(3)]
         if len(self.combos) * sizes[0] * sizes[1] * sizes[2] >= 1 << 62:
