@@ -205,7 +205,7 @@ class Grid:
     _count: dict[tuple[int, int, int], int] = field(default_factory=dict)
     _evaluate: int = MAX_EVALUATED
     published: set[tuple[int, int, int]] = field(default_factory=set)
-    _first_base: dict[int, dict[int, int]] = field(default_factory=dict)
+    _first_base: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
     # --- building --------------------------------------------------------------------------
 
@@ -417,15 +417,16 @@ class Grid:
         published_ids = {self._combo_index.get(c) for c in self.published}
         self._evaluate = max(2, min(MAX_EVALUATED, TOTAL_EVALUATED // max(len(primaries), 1)))
         # protected by dense names (see ``__post_init__``); ``hidden`` takes the keys
-        names = self._names(np.array(primaries, np.int64)).tolist()
+        keys = np.array(primaries, np.int64)
+        names, reps = self._names(keys).tolist(), self._reps(keys)
         hidden = set(self._names(np.fromiter(self.hidden, np.int64, len(self.hidden))).tolist())
         added: list[int] = []
         done = 0
         try:
-            for key, name in zip(primaries, names, strict=True):
+            for key, name, rep in zip(primaries, names, reps, strict=True):
                 if name in hidden:
                     continue
-                new = self._protect(key, name, published_ids, hidden)
+                new = self._protect(key, name, rep, published_ids, hidden)
                 hidden.update(new)
                 added.extend(new)
                 done += 1
@@ -446,13 +447,19 @@ class Grid:
         t, c = np.divmod(rest, self._dense[1])
         return (combo << _COMBO_SHIFT) | (r << _R_SHIFT) | (t << _T_SHIFT) | c
 
-    def _protect(self, key: int, name: int, published_ids: set[int], hidden: set[int]) -> set[int]:
+    def _protect(
+        self,
+        key: int,
+        name: int,
+        rep: tuple[int, int, int] | None,
+        published_ids: set[int],
+        hidden: set[int],
+    ) -> set[int]:
         """The nodes (dense names) not in ``hidden`` yet that the chosen move for primary
-        ``key`` (named ``name``) touches."""
+        ``key`` (named ``name``, holding base cell ``rep``) touches."""
         combo_id = key >> _COMBO_SHIFT
         combo = self.combos[combo_id]
         parts = _unpack(key)
-        rep = self._rep(combo_id, parts)
         best: set[int] | None = None
         best_cost = 0.0
         if rep is not None:
@@ -608,9 +615,7 @@ class Grid:
         present = self._present.get((combo_id, free))
         if present is not None:
             return present
-        table = self._table(combo_id)
-        nodes = np.fromiter(table.keys(), np.int64, len(table))
-        rows = np.fromiter(table.values(), np.int64, len(table))
+        nodes, rows = self._firsts(combo_id)
         by_axis = [(nodes >> shift) & (width - 1) for shift, width in _FIELDS]
         contexts = sum(by_axis[d] * self._dense[d] for d in range(3) if d != free)
         order = np.argsort(contexts, kind="stable")
@@ -629,20 +634,27 @@ class Grid:
         self._present[(combo_id, free)] = present
         return present
 
-    def _table(self, combo_id: int) -> dict[int, int]:
-        table = self._first_base.get(combo_id)
-        if table is None:
-            nodes, first = np.unique(self.keys[:, combo_id], return_index=True)
-            table = dict(zip(nodes.tolist(), first.tolist(), strict=True))
-            self._first_base[combo_id] = table
-        return table
+    def _firsts(self, combo_id: int) -> tuple[np.ndarray, np.ndarray]:
+        """The non-empty nodes of a combo (sorted keys) and the first base cell in each."""
+        firsts = self._first_base.get(combo_id)
+        if firsts is None:
+            firsts = np.unique(self.keys[:, combo_id], return_index=True)
+            self._first_base[combo_id] = firsts
+        return firsts
 
-    def _rep(self, combo_id: int, parts: tuple[int, int, int]) -> tuple[int, int, int] | None:
-        """A base cell with incidents inside the node (None when the node is empty)."""
-        row = self._table(combo_id).get(
-            (combo_id << _COMBO_SHIFT) | (parts[0] << _R_SHIFT) | (parts[1] << _T_SHIFT) | parts[2]
-        )
-        return None if row is None else self._base_rows[row]  # type: ignore[return-value]
+    def _reps(self, keys: np.ndarray) -> list[tuple[int, int, int] | None]:
+        """A base cell with incidents inside each node (None when the node is empty)."""
+        rows = np.full(len(keys), -1, np.int64)
+        combo_ids = keys >> _COMBO_SHIFT
+        for combo_id in np.unique(combo_ids).tolist():
+            mine = combo_ids == combo_id
+            nodes, first = self._firsts(combo_id)
+            if not len(nodes):
+                continue
+            at = np.minimum(np.searchsorted(nodes, keys[mine]), len(nodes) - 1)
+            rows[mine] = np.where(nodes[at] == keys[mine], first[at], -1)
+        base_rows = self._base_rows
+        return [None if row < 0 else base_rows[row] for row in rows.tolist()]
 
     def _affected(self, x: tuple[int, int, int], y: tuple[int, int, int]) -> set[int]:
         """Nodes on which the move from base cell ``x`` (the primary's) to ``y`` (the corner
