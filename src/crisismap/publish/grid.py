@@ -38,7 +38,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from itertools import combinations, product, repeat
+from itertools import combinations, compress, product, repeat
 from operator import floordiv, mul
 from typing import Any
 
@@ -306,7 +306,8 @@ class Grid:
             sizes = [_R_MAX, _T_MAX, _C_MAX]
         self._dense = (sizes[1] * sizes[2], sizes[2], 1)
         self._span = sizes[0] * sizes[1] * sizes[2]
-        self._dense_values: dict[int, int] | None = None
+        self._dense_values: dict[int, int] = {}  # incidents by name, once protecting
+        self._large: set[int] = set()  # the names of nodes of k or more incidents
         # A node's name is the sum of one term per axis: the combo ids are numbered in
         # ``product`` order, so (ri, ti, ci)'s id is the sum of (ri, 0, 0)'s, (0, ti, 0)'s
         # and (0, 0, ci)'s.
@@ -419,6 +420,10 @@ class Grid:
         # protected by dense names (see ``__post_init__``); ``hidden`` takes the keys
         keys = np.array(primaries, np.int64)
         names, reps = self._names(keys).tolist(), self._reps(keys)
+        if not self._dense_values:
+            every = self._names(self.node_keys).tolist()
+            self._dense_values = dict(zip(every, self.node_values.tolist(), strict=True))
+            self._large = set(compress(every, (self.node_values >= self.k).tolist()))
         hidden = set(self._names(np.fromiter(self.hidden, np.int64, len(self.hidden))).tolist())
         added: list[int] = []
         done = 0
@@ -693,13 +698,10 @@ class Grid:
     def _cost(self, new: set[int]) -> float | None:
         """What hiding ``new`` (nodes not hidden yet) costs, totals weighing more; None
         when that is cheap: nothing in it holds ``k`` or more incidents."""
-        # in C (map), not a Python loop: a few dozen nodes per move, a move per primary
-        if self._dense_values is None:
-            names = self._names(self.node_keys).tolist()
-            self._dense_values = dict(zip(names, self.node_values.tolist(), strict=True))
-        values = list(map(self._dense_values.get, new, repeat(0)))
-        if not values or max(values) < self.k:
+        if new.isdisjoint(self._large):
             return None
+        # in C (map), not a Python loop: a few dozen nodes per move, a move per primary
+        values = list(map(self._dense_values.get, new, repeat(0)))
         # no structural piece is ever affected (``_factor`` stops at published columns)
         weights = list(map(self._weights.__getitem__, map(floordiv, new, repeat(self._span))))
         # whole numbers far below 2**53: the sum is exact in any order
