@@ -36,10 +36,10 @@ Works on arrays only: it imports no other step.
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from itertools import combinations, product
+from itertools import combinations, compress, product, repeat
+from operator import floordiv, mul
 from typing import Any
 
 import numpy as np
@@ -47,6 +47,7 @@ import numpy as np
 ROOT = 0  # part number of the whole axis; part p of a partition is p + 1
 _COMBO_SHIFT, _R_SHIFT, _T_SHIFT = 56, 36, 20
 _R_MAX, _T_MAX, _C_MAX = 1 << 20, 1 << 16, 1 << 20
+_FIELDS = ((_R_SHIFT, _R_MAX), (_T_SHIFT, _T_MAX), (0, _C_MAX))  # a node key's part fields
 MAX_PARTNERS = 8  # partners tried per axis for one primary
 MAX_TRIES = 24  # moves with every even corner non-empty, looked at per template
 MAX_FEASIBLE = 16  # feasible moves compared per template
@@ -89,7 +90,10 @@ class _AxisIndex:
     partners: dict[tuple[int, int], list[int]]  # (column, part) -> candidate partner parts
     coarser: dict[tuple[int, int], list[tuple[int, ...]]]  # (column, part) -> its atoms' parts
     label_to_part: list[dict[str, int]]  # per partition: label -> part number (1-based)
-    _closest: dict[tuple[Any, ...], list[int]] = field(default_factory=dict)
+    _closest: dict[tuple[Any, ...], tuple[list[int], dict[int, int]]] = field(default_factory=dict)
+    _closest_of: dict[tuple[int, int, int], tuple[list[int], dict[int, int]]] = field(
+        default_factory=dict
+    )
     rows: list[list[int]] = field(default_factory=list)  # ``up`` as lists: fast scalar reads
 
     def __post_init__(self) -> None:
@@ -118,29 +122,34 @@ class _AxisIndex:
         label_to_part = [{label: i + 1 for i, label in enumerate(labels)} for labels in axis.labels]
         return cls(up, atom_of, partners, coarser, label_to_part), atom_of_pair
 
-    def closest(self, col: int, part: int, atom: int) -> list[int]:
+    def closest(self, col: int, part: int, atom: int) -> tuple[list[int], dict[int, int]]:
         """``candidates`` ordered by how many coarser parts they share with ``atom`` (a
-        week that a year end cuts is paired with a week of the same year as the record)."""
+        week that a year end cuts is paired with a week of the same year as the record),
+        and each one's rank in that order."""
+        cached = self._closest_of.get((col, part, atom))
+        if cached is not None:
+            return cached
         mine = self.rows[atom][1:col]
         candidates = self.partners.get((col, part), [])
         memo_key = (col, part, tuple(mine))
         cached = self._closest.get(memo_key)
-        if cached is not None:
-            return cached
+        if cached is None:
 
-        def shared(part: int) -> int:
-            return (
-                max(
-                    sum(a == b for a, b in zip(mine, other, strict=True))
-                    for other in self.coarser.get((col, part), [()])
+            def shared(part: int) -> int:
+                return (
+                    max(
+                        sum(a == b for a, b in zip(mine, other, strict=True))
+                        for other in self.coarser.get((col, part), [()])
+                    )
+                    if mine
+                    else 0
                 )
-                if mine
-                else 0
-            )
 
-        ordered = sorted(candidates, key=lambda q: -shared(q))
-        self._closest[memo_key] = ordered
-        return ordered
+            ordered = sorted(candidates, key=lambda q: -shared(q))
+            cached = (ordered, {q: i for i, q in enumerate(ordered)})
+            self._closest[memo_key] = cached
+        self._closest_of[(col, part, atom)] = cached
+        return cached
 
 
 def _partners(up: np.ndarray, col: int) -> dict[tuple[int, int], list[int]]:
@@ -196,8 +205,7 @@ class Grid:
     _count: dict[tuple[int, int, int], int] = field(default_factory=dict)
     _evaluate: int = MAX_EVALUATED
     published: set[tuple[int, int, int]] = field(default_factory=set)
-    _first_base: dict[int, dict[int, int]] = field(default_factory=dict)
-    _free_index: dict[tuple[int, int], tuple[list[int], list[int]]] = field(default_factory=dict)
+    _first_base: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
     # --- building --------------------------------------------------------------------------
 
@@ -289,20 +297,46 @@ class Grid:
             self.index[1].up.shape[1] - self.axes[1].structural,
             2,
         ]
-        # combo id << shift, as [region column][time column][category column]
+        # While protecting, nodes are named densely: combo * span + p0 * m0 + p1 * m1 + p2
+        # (``_dense``), not by key: sets and dicts find small ints that differ in their
+        # low bits fastest, and node keys are three-digit ints that differ there only by
+        # category. (Sizes that would not fit 62 bits fall back to the key's own layout.)
+        sizes = [int(self.index[d].up.max(initial=0)) + 1 for d in range(3)]
+        if len(self.combos) * sizes[0] * sizes[1] * sizes[2] >= 1 << 62:
+            sizes = [_R_MAX, _T_MAX, _C_MAX]
+        self._dense = (sizes[1] * sizes[2], sizes[2], 1)
+        self._span = sizes[0] * sizes[1] * sizes[2]
+        self._dense_values: dict[int, int] = {}  # incidents by name, once protecting
+        self._large: set[int] = set()  # the names of nodes of k or more incidents
+        # A node's name is the sum of one term per axis: the combo ids are numbered in
+        # ``product`` order, so (ri, ti, ci)'s id is the sum of (ri, 0, 0)'s, (0, ti, 0)'s
+        # and (0, 0, ci)'s.
         n_r, n_t = self.index[0].up.shape[1], self.index[1].up.shape[1]
         ids = self._combo_index
-        self._combo_keys = [
-            [[ids[(ri, ti, ci)] << _COMBO_SHIFT for ci in range(2)] for ti in range(n_t)]
-            for ri in range(n_r)
+        if self.combos != list(product(range(n_r), range(n_t), range(2))):
+            raise ValueError("the grid's combos are every column of each axis, in order")
+        self._heads = [
+            [ids[(ri, 0, 0)] * self._span for ri in range(n_r)],
+            [ids[(0, ti, 0)] * self._span for ti in range(n_t)],
+            [ids[(0, 0, ci)] * self._span for ci in range(2)],
         ]
-        self._plans: dict[tuple[int, ...], list[tuple[bool, bool, bool, int]]] = {}
+        self._terms: list[dict[tuple[int, int], list[int]]] = [{}, {}, {}]
+        self._finest = [self.index[d].up.shape[1] - 1 for d in range(3)]
+        # templates: the axes a move pairs on, every split axis first, then fewer
+        self._templates = []
+        for combo in self.combos:
+            split = [d for d in range(3) if combo[d] != 0]
+            self._templates.append(
+                [t for size in range(len(split), -1, -1) for t in combinations(split, size)]
+            )
+        self._present: dict[tuple[int, int], dict[int, dict[int, tuple[int, int, int]]]] = {}
         self._finest_of = [[row[-1] for row in self.index[d].rows] for d in range(3)]
         self._base_rows = [tuple(row) for row in self.base.tolist()]
         self._count = {
             (int(r), int(t), int(c)): int(n)
             for (r, t, c), n in zip(self.base.tolist(), self.base_count.tolist(), strict=True)
         }
+        self._finest_nodes: set[int] = set()
 
     # --- naming nodes ----------------------------------------------------------------------
 
@@ -376,54 +410,94 @@ class Grid:
         ids = {self._combo_index[c] for c in wanted}
         small = (self.node_values > 0) & (self.node_values < self.k)
         small &= np.isin(self.node_keys >> _COMBO_SHIFT, np.fromiter(ids, np.int64))
-        primaries = [key for key in self.node_keys[small].tolist() if key not in self.hidden]
-        primaries.sort(key=lambda key: (-self._roots(key), key))
+        # totals first (most ROOT parts), then by key
+        keys = self.node_keys[small]
+        roots = np.asarray(self._root_count, np.int64)[keys >> _COMBO_SHIFT]
+        ordered = keys[np.lexsort((keys, -roots))].tolist()
+        primaries = [key for key in ordered if key not in self.hidden]
         published_ids = {self._combo_index.get(c) for c in self.published}
         self._evaluate = max(2, min(MAX_EVALUATED, TOTAL_EVALUATED // max(len(primaries), 1)))
+        # protected by dense names (see ``__post_init__``); ``hidden`` takes the keys
+        keys = np.array(primaries, np.int64)
+        names, reps = self._names(keys).tolist(), self._reps(keys)
+        if not self._dense_values:
+            every = self._names(self.node_keys).tolist()
+            self._dense_values = dict(zip(every, self.node_values.tolist(), strict=True))
+            self._large = set(compress(every, (self.node_values >= self.k).tolist()))
+        hidden = set(self._names(np.fromiter(self.hidden, np.int64, len(self.hidden))).tolist())
+        added: list[int] = []
         done = 0
-        for key in primaries:
-            if key in self.hidden:
-                continue
-            affected = self._protect(key, published_ids)
-            self.hidden.update(affected)
-            done += 1
+        try:
+            for key, name, rep in zip(primaries, names, reps, strict=True):
+                if name in hidden:
+                    continue
+                new = self._protect(key, name, rep, published_ids, hidden)
+                hidden.update(new)
+                added.extend(new)
+                done += 1
+        finally:
+            self.hidden.update(self._keys_of(np.array(added, np.int64)).tolist())
         self.published.update(wanted)
         return done
 
-    def _roots(self, key: int) -> int:
-        return self._root_count[key >> _COMBO_SHIFT]
+    def _names(self, keys: np.ndarray) -> np.ndarray:
+        """The dense names of nodes (see ``__post_init__``) from their keys."""
+        (m0, m1, _), (r, t, c) = self._dense, [(keys >> s) & (w - 1) for s, w in _FIELDS]
+        return (keys >> _COMBO_SHIFT) * self._span + r * m0 + t * m1 + c
 
-    def _protect(self, key: int, published_ids: set[int]) -> set[int]:
+    def _keys_of(self, names: np.ndarray) -> np.ndarray:
+        """The keys of nodes from their dense names."""
+        combo, rest = np.divmod(names, self._span)
+        r, rest = np.divmod(rest, self._dense[0])
+        t, c = np.divmod(rest, self._dense[1])
+        return (combo << _COMBO_SHIFT) | (r << _R_SHIFT) | (t << _T_SHIFT) | c
+
+    def _protect(
+        self,
+        key: int,
+        name: int,
+        rep: tuple[int, int, int] | None,
+        published_ids: set[int],
+        hidden: set[int],
+    ) -> set[int]:
+        """The nodes (dense names) not in ``hidden`` yet that the chosen move for primary
+        ``key`` (named ``name``, holding base cell ``rep``) touches."""
         combo_id = key >> _COMBO_SHIFT
         combo = self.combos[combo_id]
         parts = _unpack(key)
-        splittable = [d for d in range(3) if combo[d] != 0]
-        templates = [
-            tuple(d)
-            for size in range(len(splittable), -1, -1)
-            for d in combinations(splittable, size)
-        ]
-        best: tuple[float, set[int]] | None = None
-        budget = self._evaluate
-        for template in templates:
-            tried = 0
-            for move in self._candidates(combo_id, combo, parts, template):
-                tried += 1
-                budget -= 1
-                if tried > min(MAX_FEASIBLE, self._evaluate) or budget < 0:
+        best: set[int] | None = None
+        best_cost = 0.0
+        if rep is not None:
+            index = self.index
+            # every template pairs on some of the primary's split axes: partners once
+            ranked = [
+                index[d].closest(combo[d], parts[d], rep[d]) if combo[d] else ([], {})
+                for d in range(3)
+            ]
+            budget = self._evaluate
+            limit = min(MAX_FEASIBLE, budget)
+            for template in self._templates[combo_id]:
+                tried = 0
+                for y in self._candidates(combo, rep, template, ranked):
+                    tried += 1
+                    budget -= 1
+                    if tried > limit or budget < 0:
+                        break
+                    affected = self._affected(rep, y)
+                    if name not in affected or (
+                        published_ids and self._blocked(affected, published_ids, hidden)
+                    ):
+                        continue
+                    new = affected - hidden
+                    cost = self._cost(new)
+                    if cost is None:  # hides nothing of k or more that is not hidden already
+                        return new
+                    if best is None or cost < best_cost:
+                        best, best_cost = new, cost
+                if budget < 0:
                     break
-                affected = self._affected(move)
-                if key not in affected or self._blocked(affected, published_ids):
-                    continue
-                cost, cheap = self._cost(affected)
-                if best is None or cost < best[0]:
-                    best = (cost, affected)
-                if cheap:  # hides nothing of k or more that is not hidden already
-                    return affected
-            if budget < 0:
-                break
         if best is not None:
-            return best[1]
+            return best
         raise UnprotectableError(
             "A small figure of this export cannot be hidden without changing a figure an "
             "earlier public release of the same data already published. Publish a coarser "
@@ -432,227 +506,206 @@ class Grid:
 
     def _candidates(
         self,
-        combo_id: int,
         combo: tuple[int, int, int],
-        parts: tuple[int, int, int],
-        template: tuple[int, ...],
-    ) -> Iterable[list[tuple[int, int, int, int]]]:
-        """Moves (base cells as atom triples with signs) pairing on the ``template`` axes."""
-        rep = self._rep(combo_id, parts)
-        if rep is None:
-            return
-        # Every corner is built from one atom per axis and side (the primary's, or one
-        # partner atom), so the move factorises over the axes: it sums to zero on every
-        # node that holds both sides of some paired axis, whatever its other parts.
-        finest = [self.index[d].up.shape[1] - 1 for d in range(3)]
-        x_part = [self.index[d].rows[rep[d]][finest[d]] for d in range(3)]
-        choices = [self.index[d].closest(combo[d], parts[d], rep[d]) for d in template]
-        if any(not c for c in choices):
-            return
-        corners = list(product((0, 1), repeat=len(template)))
-        even = [bits for bits in corners[1:] if sum(bits) % 2 == 0]
-        ordered = dict(zip(template, choices, strict=True))
-        ranks = {d: {y: i for i, y in enumerate(ordered[d])} for d in template} if even else {}
-        tries = 0
-        for y_atom in self._search(combo, template, even, x_part, finest, ordered, ranks, {}):
-            tries += 1
-            if tries > MAX_TRIES:
-                return
-            for d in template:
-                if d not in y_atom:  # a one-axis move: any atom of the closest partner
-                    y_atom[d] = self.index[d].atom_of[(combo[d], ordered[d][0])]
-            yield from self._moves(rep, template, corners, y_atom)
-        if not even and template:  # one-axis moves: the next closest partners too
-            d = template[0]
-            for y in ordered[d][1:MAX_PARTNERS]:
-                atom = {d: self.index[d].atom_of[(combo[d], y)]}
-                yield from self._moves(rep, template, corners, atom)
-
-    def _moves(
-        self,
         rep: tuple[int, int, int],
         template: tuple[int, ...],
-        corners: list[tuple[int, ...]],
-        y_atom: dict[int, int],
-    ) -> Iterable[list[tuple[int, int, int, int]]]:
-        """The move of one choice of partner atoms, unless it would empty a base cell."""
-        plan = self._plans.get(template)
-        if plan is None:  # per corner: which axes take the partner's atom, and the sign
-            plan = []
-            for bits in corners:
-                on = dict(zip(template, bits, strict=True))
-                plan.append((*(bool(on.get(d)) for d in range(3)), -1 if sum(bits) % 2 else 1))
-            self._plans[template] = plan
+        ranked: list[tuple[list[int], dict[int, int]]],
+    ) -> Iterable[tuple[int, int, int]]:
+        """Moves pairing on the ``template`` axes, as the base cell opposite ``rep`` (the
+        partner's atom on every paired axis, the primary's elsewhere).
+
+        Every corner is built from one atom per axis and side (the primary's, or one
+        partner atom), so the move factorises over the axes: it sums to zero on every node
+        that holds both sides of some paired axis, whatever its other parts. A move is
+        kept only if taking it away leaves no negative count: every even corner (sign +1)
+        holds incidents. Partners are found among the nodes that hold some (most corners
+        hold none or a few), closest first (their order in ``ranked``); at most
+        ``MAX_TRIES`` choices with every even corner non-empty are looked at.
+        """
         count = self._count
+        ordered = [ranked[0][0], ranked[1][0], ranked[2][0]]
+        if count.get(rep, 0) < 1:
+            return
+        for d in template:
+            if not ordered[d]:
+                return
+        if len(template) == 0:
+            yield rep
+            return
+        if len(template) == 1:  # any atom of each of the closest partners
+            d = template[0]
+            atom_of, col = self.index[d].atom_of, combo[d]
+            for y in ordered[d][:MAX_PARTNERS]:
+                cell = list(rep)
+                cell[d] = atom_of[(col, y)]
+                yield cell[0], cell[1], cell[2]
+            return
+        finest = self._finest
+        x_part = [self._finest_of[d][rep[d]] for d in range(3)]
+        ids, dense, tries = self._combo_index, self._dense, 0
+        if len(template) == 2:
+            # one even corner: both partners; found among the nodes of (partner part on
+            # both axes, the primary's finest part on the third)
+            a, b = template
+            lookup = list(finest)
+            lookup[a], lookup[b] = combo[a], combo[b]
+            combo_id = ids[lookup[0], lookup[1], lookup[2]]
+            cache = self._present_of(combo_id, b)
+            e = 3 - a - b
+            context, step = x_part[e] * dense[e], dense[a]
+            for y_a in ordered[a]:
+                at = context + y_a * step
+                present = cache.get(at)
+                if present is None:
+                    continue
+                for y_b in _in_order(present, ranked[b]):
+                    found = present[y_b]
+                    tries += 1
+                    if tries > MAX_TRIES:
+                        return
+                    cell = list(rep)
+                    cell[a], cell[b] = found[a], found[b]
+                    y = (cell[0], cell[1], cell[2])
+                    if count.get(y, 0) >= 1:
+                        yield y
+            return
+        # three paired axes: even corners 011, 101 and 110. 011 gives the time and category
+        # partners (nodes of the primary's finest region, partner period and label); 101
+        # the region partner (nodes of the partner label's finest part, primary's finest
+        # period); 110 must then hold incidents too.
+        x0, x1, x2 = x_part
         r0, r1, r2 = rep
-        y0, y1, y2 = y_atom.get(0, r0), y_atom.get(1, r1), y_atom.get(2, r2)
-        move = []
-        for on0, on1, on2, sign in plan:
-            cell = (y0 if on0 else r0, y1 if on1 else r1, y2 if on2 else r2)
-            if sign > 0 and count.get(cell, 0) < 1:
-                return  # taking the move away would leave a negative count
-            move.append((*cell, sign))
-        yield move
-
-    def _search(
-        self,
-        combo: tuple[int, int, int],
-        template: tuple[int, ...],
-        even: list[tuple[int, ...]],
-        x_part: list[int],
-        finest: list[int],
-        ordered: dict[int, list[int]],
-        ranks: dict[int, dict[int, int]],
-        y_atom: dict[int, int],
-    ) -> Iterable[dict[int, int]]:
-        """Partner atoms for which every even corner (taken away with the primary) holds
-        incidents, found among the nodes that hold some (not by trying every partner).
-
-        Partners are tried closest first (their rank in ``ordered``); only those the
-        corner's non-empty nodes hold are looked at (most corners hold none or a few)."""
-        if not even:
-            yield dict(y_atom)
-            return
-        bits, rest = even[0], even[1:]
-        lookup, node = list(finest), list(x_part)
-        unknown = []
-        for d, bit in zip(template, bits, strict=True):
-            if not bit:
+        f0, f1, f2 = self._finest_of
+        id1 = ids[finest[0], combo[1], combo[2]]
+        id2 = ids[combo[0], finest[1], finest[2]]
+        cache1, cache2 = self._present_of(id1, 2), self._present_of(id2, 0)
+        finest_nodes = self._finest_nodes or self._finest_set()
+        m0, m1, _ = dense
+        head1, head2, head3 = x0 * m0, x1 * m1, x2
+        for y_1 in ordered[1]:
+            at = head1 + y_1 * m1
+            present = cache1.get(at)
+            if present is None:
                 continue
-            if d in y_atom:
-                node[d] = self._finest_of[d][y_atom[d]]
-            else:
-                lookup[d] = combo[d]
-                unknown.append(d)
-        combo_id = self._combo_index[tuple(lookup)]
-        table = self._table(combo_id)
-        head = combo_id << _COMBO_SHIFT
-        if not unknown:
-            if head | (node[0] << _R_SHIFT) | (node[1] << _T_SHIFT) | node[2] in table:
-                yield from self._search(
-                    combo, template, rest, x_part, finest, ordered, ranks, y_atom
-                )
-            return
-        first, free = (None, unknown[0]) if len(unknown) == 1 else (unknown[0], unknown[1])
-        rank, base_rows = ranks[free], self._base_rows
-        for y_first in [None] if first is None else ordered[first]:
-            if first is not None:
-                node[first] = y_first
-            present = self._free(combo_id, free, node)
-            if not present:
+            for y_2 in _in_order(present, ranked[2]):
+                found = present[y_2]
+                a1, a2 = found[1], found[2]
+                at2 = head2 + f2[a2]
+                present2 = cache2.get(at2)
+                if present2 is None:
+                    continue
+                for y_0 in _in_order(present2, ranked[0]):
+                    a0 = present2[y_0][0]
+                    if head3 + f0[a0] * m0 + f1[a1] * m1 not in finest_nodes:
+                        continue
+                    tries += 1
+                    if tries > MAX_TRIES:
+                        return
+                    if (
+                        count.get((r0, a1, a2), 0) >= 1
+                        and count.get((a0, r1, a2), 0) >= 1
+                        and count.get((a0, a1, r2), 0) >= 1
+                    ):
+                        yield a0, a1, a2
+
+    def _finest_set(self) -> set[int]:
+        """The non-empty nodes of the finest part on every axis, keyed densely."""
+        (m0, m1, _), (f0, f1, f2) = self._dense, self._finest_of
+        self._finest_nodes = {f0[r] * m0 + f1[t] * m1 + f2[c] for r, t, c in self._base_rows}
+        return self._finest_nodes
+
+    def _present_of(self, combo_id: int, free: int) -> dict[int, dict[int, tuple[int, int, int]]]:
+        """The non-empty nodes of a combo by context (their parts off axis ``free``, as a
+        dense key: see ``_dense``): their part on axis ``free`` -> a base cell in the node."""
+        present = self._present.get((combo_id, free))
+        if present is not None:
+            return present
+        nodes, rows = self._firsts(combo_id)
+        by_axis = [(nodes >> shift) & (width - 1) for shift, width in _FIELDS]
+        contexts = sum(by_axis[d] * self._dense[d] for d in range(3) if d != free)
+        order = np.argsort(contexts, kind="stable")
+        contexts, rows = contexts[order], rows[order]
+        parts = by_axis[free][order].tolist()
+        base_rows = self._base_rows
+        cells = [base_rows[row] for row in rows.tolist()]
+        starts = np.flatnonzero(np.diff(contexts, prepend=-1))  # first of each context
+        bounds = [*starts.tolist(), len(contexts)]
+        present = {
+            context: dict(zip(parts[lo:hi], cells[lo:hi], strict=True))
+            for context, lo, hi in zip(
+                contexts[starts].tolist(), bounds[:-1], bounds[1:], strict=True
+            )
+        }
+        self._present[(combo_id, free)] = present
+        return present
+
+    def _firsts(self, combo_id: int) -> tuple[np.ndarray, np.ndarray]:
+        """The non-empty nodes of a combo (sorted keys) and the first base cell in each."""
+        firsts = self._first_base.get(combo_id)
+        if firsts is None:
+            firsts = np.unique(self.keys[:, combo_id], return_index=True)
+            self._first_base[combo_id] = firsts
+        return firsts
+
+    def _reps(self, keys: np.ndarray) -> list[tuple[int, int, int] | None]:
+        """A base cell with incidents inside each node (None when the node is empty)."""
+        rows = np.full(len(keys), -1, np.int64)
+        combo_ids = keys >> _COMBO_SHIFT
+        for combo_id in np.unique(combo_ids).tolist():
+            mine = combo_ids == combo_id
+            nodes, first = self._firsts(combo_id)
+            if not len(nodes):
                 continue
-            # closest partners first; each is the part of a non-empty node
-            for _, y in sorted((rank[y], y) for y in present if y in rank):
-                node[free] = y
-                found = base_rows[
-                    table[head | (node[0] << _R_SHIFT) | (node[1] << _T_SHIFT) | node[2]]
-                ]
-                known = dict(y_atom)
-                for d in unknown:
-                    known[d] = found[d]
-                yield from self._search(
-                    combo, template, rest, x_part, finest, ordered, ranks, known
-                )
+            at = np.minimum(np.searchsorted(nodes, keys[mine]), len(nodes) - 1)
+            rows[mine] = np.where(nodes[at] == keys[mine], first[at], -1)
+        base_rows = self._base_rows
+        return [None if row < 0 else base_rows[row] for row in rows.tolist()]
 
-    def _free(self, combo_id: int, free: int, node: list[int]) -> list[int]:
-        """Parts on axis ``free`` of the non-empty nodes that match ``node`` elsewhere."""
-        index = self._free_index.get((combo_id, free))
-        if index is None:
-            nodes = np.fromiter(self._table(combo_id).keys(), np.int64)
-            shift = (_R_SHIFT, _T_SHIFT, 0)[free]
-            width = (_R_MAX, _T_MAX, _C_MAX)[free]
-            mask = np.int64((width - 1) << shift)
-            context = nodes & ~mask
-            order = np.argsort(context, kind="stable")
-            index = (context[order].tolist(), ((nodes[order] & mask) >> shift).tolist())
-            self._free_index[(combo_id, free)] = index
-        contexts, parts = index
-        parts_of = [node[0], node[1], node[2]]
-        parts_of[free] = 0
-        key = (
-            (combo_id << _COMBO_SHIFT)
-            | (parts_of[0] << _R_SHIFT)
-            | (parts_of[1] << _T_SHIFT)
-            | parts_of[2]
-        )
-        return parts[bisect_left(contexts, key) : bisect_right(contexts, key)]
-
-    def _table(self, combo_id: int) -> dict[int, int]:
-        table = self._first_base.get(combo_id)
-        if table is None:
-            nodes, first = np.unique(self.keys[:, combo_id], return_index=True)
-            table = dict(zip(nodes.tolist(), first.tolist(), strict=True))
-            self._first_base[combo_id] = table
-        return table
-
-    def _rep(self, combo_id: int, parts: tuple[int, int, int]) -> tuple[int, int, int] | None:
-        """A base cell with incidents inside the node (None when the node is empty)."""
-        row = self._table(combo_id).get(
-            (combo_id << _COMBO_SHIFT) | (parts[0] << _R_SHIFT) | (parts[1] << _T_SHIFT) | parts[2]
-        )
-        return None if row is None else self._base_rows[row]  # type: ignore[return-value]
-
-    def _affected(self, move: list[tuple[int, int, int, int]]) -> set[int]:
-        """Nodes on which the move does not sum to zero.
+    def _affected(self, x: tuple[int, int, int], y: tuple[int, int, int]) -> set[int]:
+        """Nodes on which the move from base cell ``x`` (the primary's) to ``y`` (the corner
+        opposite: the partner on every paired axis) does not sum to zero.
 
         The move factorises over the axes (one atom per side), so a node's sum is the
         product of one factor per axis: on a paired axis +1 / -1 for parts holding only
         the primary's / only the partner's atom, 0 where both or neither; on an unpaired
-        axis 1 for every part holding the atom.
+        axis 1 for every part holding the atom. A node's key is the sum of one term per
+        axis (see ``_terms``).
         """
-        x = move[0]
-        y = move[-1]  # the corner opposite the primary: the partner on every paired axis
-        factors = []
-        for d in range(3):
-            rows = self.index[d].rows
-            # structural pieces are never published: nothing to hide there
-            width = self._widths[d]
-            xs = rows[x[d]]
-            if x[d] == y[d]:
-                factors.append([(col, xs[col]) for col in range(width)])
-            else:
-                ys = rows[y[d]]
-                entries = []
-                for col in range(width):
-                    a, b = xs[col], ys[col]
-                    if a != b:
-                        entries += [(col, a), (col, b)]
-                factors.append(entries)
-        # the category part of a combo over all categories is ROOT (0): no test needed
-        shifted, out = self._combo_keys, set()
-        add = out.add
-        for ri, r in factors[0]:
-            r_bits, by_time = r << _R_SHIFT, shifted[ri]
-            for ti, t in factors[1]:
-                head, by_cat = r_bits | (t << _T_SHIFT), by_time[ti]
-                for ci, c in factors[2]:
-                    add(by_cat[ci] | head | c)
+        terms = self._terms
+        f0 = terms[0].get((x[0], y[0])) or self._factor(0, x[0], y[0])
+        f1 = terms[1].get((x[1], y[1])) or self._factor(1, x[1], y[1])
+        f2 = terms[2].get((x[2], y[2])) or self._factor(2, x[2], y[2])
+        return {a + b + c for a in f0 for b in f1 for c in f2}
+
+    def _factor(self, d: int, x: int, y: int) -> list[int]:
+        """The key terms of the parts of axis ``d`` where a move from atom ``x`` to ``y``
+        does not sum to zero (every part of ``x`` when ``x == y``)."""
+        rows, step, head = self.index[d].rows, self._dense[d], self._heads[d]
+        # structural pieces are never published: nothing to hide there
+        xs, ys = rows[x], rows[y]
+        out = [
+            head[col] + part * step
+            for col in range(self._widths[d])
+            for part in ((xs[col],) if x == y else (xs[col], ys[col]) if xs[col] != ys[col] else ())
+        ]
+        self._terms[d][(x, y)] = out
         return out
 
-    def _blocked(self, affected: set[int], published_ids: set[int]) -> bool:
-        if not published_ids:
-            return False
-        return any(
-            (node >> _COMBO_SHIFT) in published_ids and node not in self.hidden for node in affected
-        )
+    def _blocked(self, affected: set[int], published_ids: set[int], hidden: set[int]) -> bool:
+        span = self._span
+        return any(node // span in published_ids and node not in hidden for node in affected)
 
-    def _cost(self, affected: set[int]) -> tuple[float, bool]:
-        """What hiding ``affected`` costs (totals weigh more), and whether it is cheap:
-        nothing newly hidden holds ``k`` or more incidents."""
-        cost = 0.0
-        cheap = True
-        hidden, values, weights, k = self.hidden, self.values, self._weights, self.k
-        for node in affected:
-            if node in hidden:
-                continue
-            weight = weights[node >> _COMBO_SHIFT]
-            if weight is None:  # a structural piece: never published
-                continue
-            value = values.get(node, 0)
-            cost += (value + 1) * weight
-            if value >= k:
-                cheap = False
-        return cost, cheap
+    def _cost(self, new: set[int]) -> float | None:
+        """What hiding ``new`` (nodes not hidden yet) costs, totals weighing more; None
+        when that is cheap: nothing in it holds ``k`` or more incidents."""
+        if new.isdisjoint(self._large):
+            return None
+        # in C (map), not a Python loop: a few dozen nodes per move, a move per primary
+        values = list(map(self._dense_values.get, new, repeat(0)))
+        # no structural piece is ever affected (``_factor`` stops at published columns)
+        weights = list(map(self._weights.__getitem__, map(floordiv, new, repeat(self._span))))
+        # whole numbers far below 2**53: the sum is exact in any order
+        return float(sum(map(mul, values, weights)) + sum(weights))
 
     def digest(self) -> str:
         """What the grid is of (its axes, parts and counts; not k): the ledger's key."""
@@ -709,6 +762,14 @@ def _pack(combo: int, r: Any, t: Any, c: Any) -> Any:
         if isinstance(r, np.ndarray)
         else (combo << _COMBO_SHIFT) | (int(r) << _R_SHIFT) | (int(t) << _T_SHIFT) | int(c)
     )
+
+
+def _in_order(present: dict[int, Any], ranked: tuple[list[int], dict[int, int]]) -> list[int]:
+    """The partners in ``present``, closest first."""
+    rank = ranked[1]
+    if len(present) == 1:
+        return [y for y in present if y in rank]
+    return sorted(present.keys() & rank.keys(), key=rank.__getitem__)
 
 
 def _unpack(key: int) -> tuple[int, int, int]:
