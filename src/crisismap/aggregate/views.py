@@ -109,6 +109,8 @@ class RecordViews:
         axis = region_axis(levels, self.joined, level, within)
         if axis.joined_only:
             return region_axis(levels, self.joined, level, selection)
+        if len(self._axes) >= 8:  # one slot per record each: a few region filters at a time
+            self._axes.clear()
         self._axes[key] = (levels, axis)
         return axis
 
