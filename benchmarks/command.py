@@ -36,21 +36,40 @@ REFERENCE = data.ROOT / "benchmarks" / "reference_command.py"
 # --- fresh processes -----------------------------------------------------------------------
 
 
+# Runs one command from a small process and reports its wall and CPU seconds and peak RSS.
+# Linux carries ru_maxrss over fork and exec: a command started straight from this runner
+# (which holds the generated data, up to 3 GB) reported the runner's peak as its own.
+_LAUNCH = """
+import os, sys, time
+start = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+_, status, usage = os.wait4(pid, 0)
+seconds = time.perf_counter() - start
+print(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, os.waitstatus_to_exitcode(status))
+"""
+
+
 def timed_process(argv: list[str], env: dict[str, str]) -> dict[str, float]:
     """Seconds from spawn to exit, CPU seconds and peak RSS (MB) of one process; fails loudly."""
     with tempfile.TemporaryFile() as errors:
-        start = time.perf_counter()
-        proc = subprocess.Popen(
-            argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errors, env=env
+        done = subprocess.run(
+            [sys.executable, "-c", _LAUNCH, *argv],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            env=env,
+            text=True,
+            check=False,
         )
-        _, status, usage = os.wait4(proc.pid, 0)
-        seconds = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        if proc.returncode != 0:
+        fields = done.stdout.split()
+        if done.returncode != 0 or len(fields) != 4 or fields[3] != "0":
             errors.seek(0)
             raise SystemExit(f"{' '.join(argv)} failed:\n{errors.read().decode()[-3000:]}")
-    cpu = usage.ru_utime + usage.ru_stime  # less sensitive to other work than wall time
-    return {"seconds": seconds, "cpu": cpu, "peak_mb": usage.ru_maxrss / 1024}
+    seconds, cpu, peak_kb = float(fields[0]), float(fields[1]), int(fields[2])
+    # CPU: less sensitive to other work than wall time
+    return {"seconds": seconds, "cpu": cpu, "peak_mb": peak_kb / 1024}
 
 
 def _median(runs: list[dict[str, float]]) -> dict[str, Any]:
