@@ -248,11 +248,6 @@ def _map_picture(analysis: Analysis, figures: Figures) -> Any:
     return _picture(fig)
 
 
-def chart_png(figures: Figures) -> tuple[bytes, tuple[int, int]]:
-    """The time series as PNG bytes and its size in pixels."""
-    return _png(chart_picture(figures))
-
-
 def chart_picture(figures: Figures) -> Any:
     """The time series of the published figures as a PIL image (see :func:`_picture`)."""
     import matplotlib
