@@ -1,4 +1,5 @@
-"""The PDF's images: the map and the time-series chart as PNG, drawn by matplotlib.
+"""The PDF's images: the map and the time-series chart drawn by matplotlib, and the map as
+PNG for the dashboard's download.
 
 No browser and no network: the regions are drawn from the display geometry with the
 published figures (suppressed regions hatched), classed by the web map's classifier.
