@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -51,20 +52,29 @@ print(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, os.waitstatus_t
 """
 
 
-def timed_process(argv: list[str], env: dict[str, str]) -> dict[str, float]:
-    """Seconds from spawn to exit, CPU seconds and peak RSS (MB) of one process; fails loudly."""
+def timed_process(
+    argv: list[str], env: dict[str, str], timeout: float | None = None
+) -> dict[str, float] | None:
+    """Seconds from spawn to exit, CPU seconds and peak RSS (MB) of one process; fails
+    loudly; None when it ran past ``timeout`` seconds (it is stopped)."""
     with tempfile.TemporaryFile() as errors:
-        done = subprocess.run(
+        proc = subprocess.Popen(
             [sys.executable, "-c", _LAUNCH, *argv],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=errors,
             env=env,
             text=True,
-            check=False,
+            start_new_session=True,  # the launcher and the command: one group to stop
         )
-        fields = done.stdout.split()
-        if done.returncode != 0 or len(fields) != 4 or fields[3] != "0":
+        try:
+            out, _ = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            return None
+        fields = out.split()
+        if proc.returncode != 0 or len(fields) != 4 or fields[3] != "0":
             errors.seek(0)
             raise SystemExit(f"{' '.join(argv)} failed:\n{errors.read().decode()[-3000:]}")
     seconds, cpu, peak_kb = float(fields[0]), float(fields[1]), int(fields[2])

@@ -9,9 +9,10 @@ Inputs (seeded, generated once under ``benchmarks/out/``):
 
 Runs: 10k × month (target ≤ 3 s), 10k × week (≤ 10 s), 100k CAF admin-2 × month (≤ 15 s),
 and the report bundle (``crisismap report``, public, k = 5) for 10k × month. Each is timed
-from spawn to exit (median of ``repeats``) with its peak resident memory (``VmHWM`` of the
-process itself); a first run with an empty data directory prepares the boundary set and is
-reported apart. A run that passes ``timeout`` seconds is stopped and reported as such.
+from spawn to exit (median of ``repeats``) with its peak resident memory (read by the
+launcher of :func:`benchmarks.command.timed_process`); a first run with an empty data
+directory prepares the boundary set and is reported apart. A run that passes ``timeout``
+seconds is stopped and reported as such.
 """
 
 from __future__ import annotations
@@ -19,30 +20,16 @@ from __future__ import annotations
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 from benchmarks import data
+from benchmarks.command import timed_process
 
 WORLD = "world:SDN,SSD,TCD,CAF,COD"
 CAF_DIR = data.SHARED_DATA / "boundaries" / "caf_codab"
-# What the peak memory is read from: the process's own high-water mark, at exit
-# (ru_maxrss would carry over the runner's, see benchmarks/worker.py::peak_mb).
-_RUN = """
-import atexit, os, sys
-def _peak():
-    with open("/proc/self/status") as status:
-        kb = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
-    with open(os.environ["CRISISMAP_BENCH_PEAK"], "w") as out:
-        out.write(str(kb))
-atexit.register(_peak)
-from crisismap.cli import run  # the console entry, as `crisismap` runs it
-run()
-"""
 
 
 def cases() -> list[dict[str, Any]]:
@@ -125,31 +112,11 @@ def run_once(argv: list[str], env: dict[str, str], timeout: float) -> dict[str, 
     """
     for ledger in Path(env["CRISISMAP_DATA_DIR"]).rglob("releases"):
         shutil.rmtree(ledger, ignore_errors=True)
-    peak = Path(env["CRISISMAP_BENCH_PEAK"])
-    peak.unlink(missing_ok=True)
-    with tempfile.TemporaryFile() as errors:
-        start = time.perf_counter()
-        proc = subprocess.Popen(
-            [sys.executable, "-c", _RUN, *argv],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=errors,
-            env=env,
-            start_new_session=True,
-        )
-        try:
-            proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-            return {"seconds": None, "timed_out": timeout, "peak_mb": None}
-        seconds = time.perf_counter() - start
-        if proc.returncode != 0:
-            errors.seek(0)
-            tail = errors.read().decode(errors="replace")[-2000:]
-            raise SystemExit(f"crisismap {' '.join(argv)} failed:\n{tail}")
-    peak_mb = int(peak.read_text()) / 1024 if peak.is_file() else None
-    return {"seconds": seconds, "timed_out": None, "peak_mb": peak_mb}
+    # the console entry, as `crisismap` runs it, from the launcher that reads its peak
+    run = timed_process([sys.executable, "-m", "crisismap.cli", *argv], env, timeout)
+    if run is None:
+        return {"seconds": None, "timed_out": timeout, "peak_mb": None}
+    return {"seconds": run["seconds"], "timed_out": None, "peak_mb": run["peak_mb"]}
 
 
 def measure(
@@ -174,7 +141,6 @@ def measure(
         env = dict(
             os.environ,
             CRISISMAP_DATA_DIR=str(work / "data"),
-            CRISISMAP_BENCH_PEAK=str(work / "peak"),
         )
         for case in cases():
             incidents = paths[case["input"]]

@@ -26,6 +26,7 @@ import hashlib
 import json
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from importlib import resources
 from typing import Any, NamedTuple
 
@@ -134,8 +135,25 @@ class _DataLayer(JSCSSMixin, Layer):
 # ----------------------------------------------------------------------------- regions
 
 
-_topologies: OrderedDict[str, str] = OrderedDict()
-_topologies_lock = threading.Lock()
+# Process-wide caches of public data only (boundaries' shapes, bundled places), never a
+# record: every user's views over the same regions share them.
+_topologies: OrderedDict[Any, str] = OrderedDict()
+_basemap_data: OrderedDict[Any, str] = OrderedDict()  # a map's places: every period step's
+_caches_lock = threading.Lock()
+
+
+def _kept(cache: OrderedDict[Any, str], key: Any, make: Callable[[], str], size: int) -> str:
+    """``make()``, kept in ``cache`` among its ``size`` latest (public data only)."""
+    with _caches_lock:
+        if key in cache:
+            cache.move_to_end(key)
+            return cache[key]
+    value = make()
+    with _caches_lock:
+        cache[key] = value
+        while len(cache) > size:
+            cache.popitem(last=False)
+    return value
 
 
 def _topology_literal(geometries: np.ndarray) -> str:
@@ -145,16 +163,7 @@ def _topology_literal(geometries: np.ndarray) -> str:
     so every view over the same regions reuses it.
     """
     digest = hashlib.blake2b(b"".join(shapely.to_wkb(geometries)), digest_size=20).hexdigest()
-    with _topologies_lock:
-        if digest in _topologies:
-            _topologies.move_to_end(digest)
-            return _topologies[digest]
-    literal = js_string(topology(geometries))
-    with _topologies_lock:
-        _topologies[digest] = literal
-        while len(_topologies) > TOPOLOGY_CACHE_SIZE:
-            _topologies.popitem(last=False)
-    return literal
+    return _kept(_topologies, digest, lambda: js_string(topology(geometries)), TOPOLOGY_CACHE_SIZE)
 
 
 _REGIONS = _script("regions")
@@ -411,14 +420,11 @@ def place_rows(places: pd.DataFrame) -> list[list[Any]]:
 
 
 _place_rows: list[Any] = []  # [(places, their rows)]: the bundled places, escaped once
-# (extent, physical layers' URL, attribution) -> the layer's data: the same for every period
-# step of a map (public places and an extent, no record)
-_basemap_data: dict[tuple[Any, ...], str] = {}
 
 
 def _all_place_rows(places: pd.DataFrame) -> list[list[Any]]:
     """:func:`place_rows` of every bundled place, made once per process (public data)."""
-    with _topologies_lock:
+    with _caches_lock:
         if not _place_rows or _place_rows[0][0] is not places:
             _place_rows[:] = [(places, place_rows(places))]
         return _place_rows[0][1]
@@ -440,24 +446,17 @@ def basemap_layer(
     """
     attribution = html_text(_(basemap_data.ATTRIBUTION))
     url = physical_url if physical else None
-    key = (tuple(float(b) for b in bounds), url, attribution)
-    with _topologies_lock:
-        data = _basemap_data.get(key)
-    if data is None:
+
+    def make() -> str:
         places = basemap_data.load_places()
         rows = _all_place_rows(places)
-        data = js_data(
-            {
-                "attribution": attribution,
-                "physical": url,
-                "rows": [rows[k] for k in basemap_data.place_positions(places, bounds)],
-            }
+        positions = basemap_data.place_positions(places, bounds)
+        return js_data(
+            {"attribution": attribution, "physical": url, "rows": [rows[k] for k in positions]}
         )
-        with _topologies_lock:
-            if len(_basemap_data) >= 16:
-                _basemap_data.clear()
-            _basemap_data[key] = data
-    layer = _Basemap(data, label_limit)
+
+    key = (tuple(float(b) for b in bounds), url, attribution)  # kept per map's extent
+    layer = _Basemap(_kept(_basemap_data, key, make, TOPOLOGY_CACHE_SIZE), label_limit)
     layer.default_js = [
         (
             "topojson-client",
