@@ -184,6 +184,38 @@ def test_in_child_forks_only_inside_processes_allowed_and_hands_over_large_data_
 
 
 @pytest.mark.skipif(parallel.WORKERS < 2, reason="one core: in_child always runs inline")
+def test_a_child_answers_while_a_sibling_forked_after_it_still_works():
+    """The report forks the PDF's and the workbook's children before either has its
+    figures: a sibling must not keep the other's pipe open (its child would wait for the
+    end of its argument until the sibling exits)."""
+    import os
+
+    go_read, go_write = os.pipe()  # the second child waits until the first has answered
+
+    def wait_for_parent(_: object) -> bytes:
+        return os.read(go_read, 1)
+
+    answers: list[bytes] = []
+    with parallel.processes_allowed():
+        first = parallel.in_child(lambda data: data[::-1])
+        second = parallel.in_child(wait_for_parent)
+        try:
+            first.send(b"ab" * 100_000)
+            second.send(None)
+            reader = threading.Thread(target=lambda: answers.append(first.result()), daemon=True)
+            reader.start()
+            reader.join(timeout=30)
+            os.write(go_write, b"!")
+            assert answers == [b"ba" * 100_000], "the first child waited for its sibling"
+            assert second.result() == b"!"
+        finally:
+            first.close()
+            second.close()
+            os.close(go_read)
+            os.close(go_write)
+
+
+@pytest.mark.skipif(parallel.WORKERS < 2, reason="one core: in_child always runs inline")
 def test_in_child_raises_the_childs_own_error_in_the_parent():
     from crisismap.errors import InvalidValueError
 

@@ -51,6 +51,7 @@ __all__ = [
 WORKERS = min(
     4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 )
+PIPE_BYTES = 1 << 20  # see _Child
 MIN_ITEMS = 50_000  # rows, records or points below which a step runs inline
 
 _pool: ThreadPoolExecutor | None = None
@@ -142,28 +143,44 @@ class _Inline:
         pass
 
 
+_parent_ends: set[int] = set()  # this process's open ends of its children's pipes
+
+
 class _Child:
     """A forked child: ``warm()`` at once, then ``call(arg)`` once :meth:`send` gives
     ``arg`` (pickled through a pipe); :meth:`result` reads its bytes or its exception."""
 
     def __init__(self, call: Callable[[Any], bytes], warm: Callable[[], None] | None) -> None:
+        import fcntl  # where there is fork
+
         to_child, self._to_child = os.pipe()
         self._from_child, from_parent = os.pipe()
+        # a pipe holds 64 KB: a child still warming takes the next 64 KB of the argument only
+        # when its warm-up lets go of the GIL (every 5 ms), so a 6 MB argument held the
+        # parent 0.1-0.3 s; at 1 MB (Linux's limit without privileges) it goes in a few turns
+        with contextlib.suppress(AttributeError, OSError):
+            fcntl.fcntl(self._to_child, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
         self.pid = os.fork()
         if self.pid == 0:  # never returns: the child leaves without running exit handlers
-            os.close(self._to_child)
-            os.close(self._from_child)
+            # the parent's ends of every pipe, its siblings' too: a sibling reads its
+            # argument to the end, which never comes while another process holds the pipe
+            for fd in (self._to_child, self._from_child, *_parent_ends):
+                os.close(fd)
+            _parent_ends.clear()
             _child_main(call, warm, to_child, from_parent)
         os.close(to_child)
         os.close(from_parent)
+        _parent_ends.update((self._to_child, self._from_child))
         self._done = False
 
     def send(self, arg: Any) -> None:
+        _parent_ends.discard(self._to_child)
         with os.fdopen(self._to_child, "wb") as out:
             pickle.dump(arg, out, protocol=pickle.HIGHEST_PROTOCOL)
         self._to_child = -1
 
     def result(self) -> bytes:
+        _parent_ends.discard(self._from_child)
         with os.fdopen(self._from_child, "rb") as source:
             payload = source.read()
         self._from_child = -1
@@ -185,6 +202,7 @@ class _Child:
         self._done = True
         for fd in (self._to_child, self._from_child):
             if fd >= 0:
+                _parent_ends.discard(fd)
                 os.close(fd)
         with contextlib.suppress(ProcessLookupError):
             os.kill(self.pid, signal.SIGKILL)
