@@ -26,6 +26,7 @@ import datetime as dt
 import io
 import zipfile
 from collections.abc import Callable
+from typing import Any
 
 import pandas as pd
 
@@ -116,6 +117,11 @@ def bundle_files(
         ),
         warm=_import_drawing,
     )
+    # the workbook too (the longest of the files): its child is ready when the figures are
+    workbook = parallel.in_child(
+        lambda job: _workbook(job[0], _country_tables(analysis, job[0]), title=job[1]),
+        warm=_import_xlsxwriter,
+    )
     try:
         if figures is None:
             figures = view_figures(analysis, view, public=public, k=k, ledger=ledger)
@@ -133,13 +139,17 @@ def bundle_files(
             summary = points_summary(points, figures, masking, secret)
             notes = points_notes(summary, masking)
         pdf.send((figures, title, notes))
+        workbook.send((figures, title))
         files: dict[str, bytes] = {}
         files["README.txt"] = b""  # placeholder keeps the order; written last
-        tables = figure_files(analysis, figures, title=title)
+        files["brief.pdf"] = b""
+        files |= _beside_workbook(analysis, figures, _country_tables(analysis, figures), workbook)
         files["brief.pdf"] = pdf.result()
     finally:
-        pdf.close()
-    files.update(tables)
+        try:
+            pdf.close()
+        finally:
+            workbook.close()
     if points is not None:
         files["points.csv"] = to_csv_bytes(points)
     files["README.txt"] = readme(figures, title, files, masking, notes).encode("utf-8")
@@ -150,7 +160,9 @@ def bundle_files(
 
 
 def _import_drawing() -> None:
-    """What drawing the PDF imports (a forked child's head start)."""
+    """What drawing the PDF imports and reads first, whatever the figures (a forked
+    child's head start while the parent protects them): the fonts, the basemap's files,
+    matplotlib's text machinery (a third of the map's time in a fresh process)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -163,6 +175,20 @@ def _import_drawing() -> None:
     typeset.register_fonts()  # parsing the TrueType files
     if i18n.is_rtl():  # the Arabic shaper's and bidi tables
         typeset.shape("\u0627")
+    from crisismap import basemap
+
+    basemap.load_places()  # both kept for the process
+    basemap.physical_in((0.0, 0.0, 1.0, 1.0))
+    with matplotlib.pyplot.rc_context(typeset.matplotlib_fonts()):
+        fig, ax = matplotlib.pyplot.subplots(figsize=(1, 1))
+        ax.text(0, 0, "Aa 0", fontweight="bold")
+        ax.text(0, 1, "Aa 0")
+        fig.savefig(io.BytesIO(), format="rgba", dpi=10)
+        matplotlib.pyplot.close(fig)
+
+
+def _import_xlsxwriter() -> None:
+    import xlsxwriter  # noqa: F401
 
 
 def bundle_filename(*, level: int, period: Period | str, public: bool) -> str:
@@ -211,10 +237,7 @@ def figure_files(
     ``regions.geojson``, ``cells.geojson``…): a workbook of every table is slow to write
     for a large grid. ``hxl`` adds HXL hashtag rows under the CSV and sheet headers.
     """
-    countries = pipeline.region_countries(
-        pipeline.summary_levels(analysis)[figures.level], figures.level
-    )
-    tables = {k: pipeline.with_countries(t, countries) for k, t in _tables(figures).items()}
+    tables = _country_tables(analysis, figures)
     if only is not None and only.endswith(".csv"):
         name = only.removesuffix(".csv")
         data = to_csv_bytes(tables[name], localized=True)
@@ -223,6 +246,42 @@ def figure_files(
         return {only: regions_geojson(analysis, figures)}
     if only == "cells.geojson":
         return {only: cells_geojson(analysis, figures)}
+    if only == "figures.xlsx":
+        return {only: _workbook(figures, tables, title=title, hxl=hxl)}
+    # xlsxwriter is pure Python: where the caller allows it, the workbook is written in a
+    # child process while this one writes the CSVs and the GeoJSON
+    workbook = parallel.in_child(lambda _: _workbook(figures, tables, title=title, hxl=hxl))
+    try:
+        workbook.send(None)
+        return _beside_workbook(analysis, figures, tables, workbook)
+    finally:
+        workbook.close()
+
+
+def _beside_workbook(
+    analysis: Analysis, figures: Figures, tables: dict[str, pd.DataFrame], workbook: Any
+) -> dict[str, bytes]:
+    """The CSVs and the GeoJSON, written while ``workbook`` (its figures already sent)
+    writes figures.xlsx; in the bundle's order."""
+    files = {f"{name}.csv": to_csv_bytes(frame, localized=True) for name, frame in tables.items()}
+    geojson = regions_geojson(analysis, figures)
+    files["figures.xlsx"] = workbook.result()
+    files["regions.geojson"] = geojson
+    return files
+
+
+def _country_tables(analysis: Analysis, figures: Figures) -> dict[str, pd.DataFrame]:
+    """The published tables, each region row with its country."""
+    countries = pipeline.region_countries(
+        pipeline.summary_levels(analysis)[figures.level], figures.level
+    )
+    return {k: pipeline.with_countries(t, countries) for k, t in _tables(figures).items()}
+
+
+def _workbook(
+    figures: Figures, tables: dict[str, pd.DataFrame], *, title: str, hxl: bool = False
+) -> bytes:
+    """figures.xlsx: an About sheet, then one sheet per table."""
     # The workbook lists the cells that hold incidents or are hidden: a zero-filled grid
     # (every region x period x category) is mostly zeros and slow to write as a workbook.
     cells = tables["cells"]
@@ -245,22 +304,7 @@ def figure_files(
     }
     sheets |= {sheet_names[name]: frame for name, frame in {**tables, "cells": listed}.items()}
     tags = {t: tg for t, frame in sheets.items() if any(tg := _hxl(figures, frame))}
-    # xlsxwriter is pure Python: where the caller allows it, the workbook is written in a
-    # child process while this one writes the CSVs and the GeoJSON
-    workbook = parallel.in_child(
-        lambda _: to_xlsx_bytes(sheets, created=FIXED_TIME, hxl=tags if hxl else None)
-    )
-    try:
-        workbook.send(None)
-        files = {
-            f"{name}.csv": to_csv_bytes(frame, localized=True) for name, frame in tables.items()
-        }
-        geojson = regions_geojson(analysis, figures)
-        files["figures.xlsx"] = workbook.result()
-    finally:
-        workbook.close()
-    files["regions.geojson"] = geojson
-    return files
+    return to_xlsx_bytes(sheets, created=FIXED_TIME, hxl=tags if hxl else None)
 
 
 def _hxl(figures: Figures, frame: pd.DataFrame) -> list[str]:
