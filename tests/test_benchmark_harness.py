@@ -258,3 +258,27 @@ def test_public_benchmark_times_public_figures_in_a_fresh_process(shared_data, t
     assert 20 < run["peak_mb"] < 4000
     written = (tmp_path / "public.csv").read_text()
     assert '"suppressed"' in written.splitlines()[0]  # the public columns
+
+
+@pytest.mark.slow
+def test_public_benchmark_reference_counts_the_same_file_on_the_same_regions(
+    shared_data, tmp_path, monkeypatch
+):
+    """The yardstick every public case is divided by: the analyst's script on the case's
+    own incidents and regions (here two incidents in Bangui, two months)."""
+    from benchmarks import public
+    from benchmarks.command import timed_process
+
+    monkeypatch.setattr(public.data, "OUT", tmp_path)  # the regions' file is written there
+    incidents = tmp_path / "incidents.csv"
+    incidents.write_text(
+        "id,date,latitude,longitude,category\n"
+        "a,2024-01-05,4.37,18.58,killing\n"
+        "b,2024-02-07,4.37,18.58,killing\n"
+    )
+    run = timed_process(public.reference_command(incidents, "caf2", tmp_path), dict(os.environ))
+    assert run is not None and run["seconds"] > 0
+    rows = (tmp_path / "reference.csv").read_text().splitlines()
+    assert rows[0] == "region_code,period,incidents"
+    assert [r.split(",")[1:] for r in rows[1:]] == [["2024-01", "1"], ["2024-02", "1"]]
+    assert rows[1].split(",")[0].startswith("CF")  # a CAF admin-2 pcode
