@@ -54,6 +54,7 @@ MAX_FEASIBLE = 16  # feasible moves compared per template
 MAX_EVALUATED = 32  # feasible moves compared per primary, over every template
 TOTAL_EVALUATED = 120_000  # ... and per release: large grids compare fewer per primary
 TOTAL_WEIGHT = 8  # hiding a total costs this many times a cell of the same value, per axis
+_NO_PARTNERS: tuple[list[int], dict[int, int]] = ([], {})  # an axis the primary is not split by
 
 
 @dataclass(frozen=True)
@@ -464,36 +465,55 @@ class Grid:
         ``key`` (named ``name``, holding base cell ``rep``) touches."""
         combo_id = key >> _COMBO_SHIFT
         combo = self.combos[combo_id]
-        parts = _unpack(key)
         best: set[int] | None = None
-        best_cost = 0.0
-        if rep is not None:
-            index = self.index
+        best_cost = 0
+        # every base cell holds incidents: a primary without one has no move at all
+        if rep is not None and rep in self._count:
             # every template pairs on some of the primary's split axes: partners once
-            ranked = [
-                index[d].closest(combo[d], parts[d], rep[d]) if combo[d] else ([], {})
-                for d in range(3)
-            ]
+            parts = _unpack(key)
+            ranked = [_NO_PARTNERS, _NO_PARTNERS, _NO_PARTNERS]
+            for d, index in enumerate(self.index):
+                if combo[d]:
+                    at = (combo[d], parts[d], rep[d])
+                    ranked[d] = index._closest_of.get(at) or index.closest(*at)
+            x0, x1, x2 = rep
+            (terms0, terms1, terms2), large = self._terms, self._large
             budget = self._evaluate
             limit = min(MAX_FEASIBLE, budget)
             for template in self._templates[combo_id]:
+                # a move looked at with no budget left would end the search: don't build it
+                if budget == 0:
+                    break
                 tried = 0
                 for y in self._candidates(combo, rep, template, ranked):
                     tried += 1
                     budget -= 1
                     if tried > limit or budget < 0:
                         break
-                    affected = self._affected(rep, y)
-                    if name not in affected or (
+                    # The nodes on which the move (``rep`` to ``y``, the corner opposite)
+                    # does not sum to zero. It factorises over the axes (one atom per
+                    # side), so a node's sum is the product of one factor per axis: on a
+                    # paired axis +1 / -1 for parts holding only the primary's / only the
+                    # partner's atom, 0 where both or neither; on an unpaired axis 1 for
+                    # every part holding the atom. A node's name is the sum of one term
+                    # per axis (``_factor``).
+                    y0, y1, y2 = y
+                    f0 = terms0.get((x0, y0)) or self._factor(0, x0, y0)
+                    f1 = terms1.get((x1, y1)) or self._factor(1, x1, y1)
+                    f2 = terms2.get((x2, y2)) or self._factor(2, x2, y2)
+                    affected = {a + b + c for a in f0 for b in f1 for c in f2}
+                    if name in affected and not (
                         published_ids and self._blocked(affected, published_ids, hidden)
                     ):
-                        continue
-                    new = affected - hidden
-                    cost = self._cost(new)
-                    if cost is None:  # hides nothing of k or more that is not hidden already
-                        return new
-                    if best is None or cost < best_cost:
-                        best, best_cost = new, cost
+                        new = affected - hidden
+                        # cheap: hides nothing of k or more that is not hidden already
+                        if new.isdisjoint(large):
+                            return new
+                        cost = self._weighed(new)
+                        if best is None or cost < best_cost:
+                            best, best_cost = new, cost
+                    if budget == 0:
+                        break
                 if budget < 0:
                     break
         if best is not None:
@@ -518,16 +538,14 @@ class Grid:
         partner atom), so the move factorises over the axes: it sums to zero on every node
         that holds both sides of some paired axis, whatever its other parts. A move is
         kept only if taking it away leaves no negative count: every even corner (sign +1)
-        holds incidents. Partners are found among the nodes that hold some (most corners
-        hold none or a few), closest first (their order in ``ranked``); at most
-        ``MAX_TRIES`` choices with every even corner non-empty are looked at.
+        holds incidents (is a base cell: every base cell holds some). Partners are found
+        among the nodes that hold some (most corners hold none or a few), closest first
+        (their order in ``ranked``); at most ``MAX_TRIES`` choices with every even corner
+        non-empty are looked at. ``rep`` holds incidents (the caller checks).
         """
         count = self._count
-        ordered = [ranked[0][0], ranked[1][0], ranked[2][0]]
-        if count.get(rep, 0) < 1:
-            return
         for d in template:
-            if not ordered[d]:
+            if not ranked[d][0]:
                 return
         if len(template) == 0:
             yield rep
@@ -535,7 +553,7 @@ class Grid:
         if len(template) == 1:  # any atom of each of the closest partners
             d = template[0]
             atom_of, col = self.index[d].atom_of, combo[d]
-            for y in ordered[d][:MAX_PARTNERS]:
+            for y in ranked[d][0][:MAX_PARTNERS]:
                 cell = list(rep)
                 cell[d] = atom_of[(col, y)]
                 yield cell[0], cell[1], cell[2]
@@ -553,12 +571,12 @@ class Grid:
             cache = self._present_of(combo_id, b)
             e = 3 - a - b
             context, step = x_part[e] * dense[e], dense[a]
-            for y_a in ordered[a]:
-                at = context + y_a * step
-                present = cache.get(at)
+            ordered_b, rank_b = ranked[b]
+            for y_a in ranked[a][0]:
+                present = cache.get(context + y_a * step)
                 if present is None:
                     continue
-                for y_b in _in_order(present, ranked[b]):
+                for y_b in _in_order(present, ordered_b, rank_b):
                     found = present[y_b]
                     tries += 1
                     if tries > MAX_TRIES:
@@ -566,7 +584,7 @@ class Grid:
                     cell = list(rep)
                     cell[a], cell[b] = found[a], found[b]
                     y = (cell[0], cell[1], cell[2])
-                    if count.get(y, 0) >= 1:
+                    if y in count:
                         yield y
             return
         # three paired axes: even corners 011, 101 and 110. 011 gives the time and category
@@ -582,30 +600,25 @@ class Grid:
         finest_nodes = self._finest_nodes or self._finest_set()
         m0, m1, _ = dense
         head1, head2, head3 = x0 * m0, x1 * m1, x2
-        for y_1 in ordered[1]:
-            at = head1 + y_1 * m1
-            present = cache1.get(at)
+        (ordered0, rank0), (ordered2, rank2) = ranked[0], ranked[2]
+        for y_1 in ranked[1][0]:
+            present = cache1.get(head1 + y_1 * m1)
             if present is None:
                 continue
-            for y_2 in _in_order(present, ranked[2]):
+            for y_2 in _in_order(present, ordered2, rank2):
                 found = present[y_2]
                 a1, a2 = found[1], found[2]
-                at2 = head2 + f2[a2]
-                present2 = cache2.get(at2)
+                present2 = cache2.get(head2 + f2[a2])
                 if present2 is None:
                     continue
-                for y_0 in _in_order(present2, ranked[0]):
+                for y_0 in _in_order(present2, ordered0, rank0):
                     a0 = present2[y_0][0]
                     if head3 + f0[a0] * m0 + f1[a1] * m1 not in finest_nodes:
                         continue
                     tries += 1
                     if tries > MAX_TRIES:
                         return
-                    if (
-                        count.get((r0, a1, a2), 0) >= 1
-                        and count.get((a0, r1, a2), 0) >= 1
-                        and count.get((a0, a1, r2), 0) >= 1
-                    ):
+                    if (r0, a1, a2) in count and (a0, r1, a2) in count and (a0, a1, r2) in count:
                         yield a0, a1, a2
 
     def _finest_set(self) -> set[int]:
@@ -661,22 +674,6 @@ class Grid:
         base_rows = self._base_rows
         return [None if row < 0 else base_rows[row] for row in rows.tolist()]
 
-    def _affected(self, x: tuple[int, int, int], y: tuple[int, int, int]) -> set[int]:
-        """Nodes on which the move from base cell ``x`` (the primary's) to ``y`` (the corner
-        opposite: the partner on every paired axis) does not sum to zero.
-
-        The move factorises over the axes (one atom per side), so a node's sum is the
-        product of one factor per axis: on a paired axis +1 / -1 for parts holding only
-        the primary's / only the partner's atom, 0 where both or neither; on an unpaired
-        axis 1 for every part holding the atom. A node's key is the sum of one term per
-        axis (see ``_terms``).
-        """
-        terms = self._terms
-        f0 = terms[0].get((x[0], y[0])) or self._factor(0, x[0], y[0])
-        f1 = terms[1].get((x[1], y[1])) or self._factor(1, x[1], y[1])
-        f2 = terms[2].get((x[2], y[2])) or self._factor(2, x[2], y[2])
-        return {a + b + c for a in f0 for b in f1 for c in f2}
-
     def _factor(self, d: int, x: int, y: int) -> list[int]:
         """The key terms of the parts of axis ``d`` where a move from atom ``x`` to ``y``
         does not sum to zero (every part of ``x`` when ``x == y``)."""
@@ -695,11 +692,9 @@ class Grid:
         span = self._span
         return any(node // span in published_ids and node not in hidden for node in affected)
 
-    def _cost(self, new: set[int]) -> float | None:
-        """What hiding ``new`` (nodes not hidden yet) costs, totals weighing more; None
-        when that is cheap: nothing in it holds ``k`` or more incidents."""
-        if new.isdisjoint(self._large):
-            return None
+    def _weighed(self, new: set[int]) -> float:
+        """What hiding ``new`` (nodes not hidden yet) costs, totals weighing more (only
+        asked when some node in it holds ``k`` or more incidents)."""
         # in C (map), not a Python loop: a few dozen nodes per move, a move per primary
         values = list(map(self._dense_values.get, new, repeat(0)))
         # no structural piece is ever affected (``_factor`` stops at published columns)
@@ -764,12 +759,12 @@ def _pack(combo: int, r: Any, t: Any, c: Any) -> Any:
     )
 
 
-def _in_order(present: dict[int, Any], ranked: tuple[list[int], dict[int, int]]) -> list[int]:
-    """The partners in ``present``, closest first."""
-    rank = ranked[1]
+def _in_order(present: dict[int, Any], ordered: list[int], rank: dict[int, int]) -> list[int]:
+    """The partners in ``present``, closest first (``ordered``; ``rank``: their places)."""
     if len(present) == 1:
         return [y for y in present if y in rank]
-    return sorted(present.keys() & rank.keys(), key=rank.__getitem__)
+    # the candidates in order, kept when present: a sort without sorting
+    return [y for y in ordered if y in present]
 
 
 def _unpack(key: int) -> tuple[int, int, int]:
