@@ -36,10 +36,11 @@ Works on arrays only: it imports no other step.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations, compress, product, repeat
-from operator import floordiv, mul
+from operator import floordiv
 from typing import Any
 
 import numpy as np
@@ -48,6 +49,7 @@ ROOT = 0  # part number of the whole axis; part p of a partition is p + 1
 _COMBO_SHIFT, _R_SHIFT, _T_SHIFT = 56, 36, 20
 _R_MAX, _T_MAX, _C_MAX = 1 << 20, 1 << 16, 1 << 20
 _FIELDS = ((_R_SHIFT, _R_MAX), (_T_SHIFT, _T_MAX), (0, _C_MAX))  # a node key's part fields
+_FEW = 4  # up to this many nodes in a context: sort them, else walk the ordered partners
 MAX_PARTNERS = 8  # partners tried per axis for one primary
 MAX_TRIES = 24  # moves with every even corner non-empty, looked at per template
 MAX_FEASIBLE = 16  # feasible moves compared per template
@@ -307,7 +309,8 @@ class Grid:
             sizes = [_R_MAX, _T_MAX, _C_MAX]
         self._dense = (sizes[1] * sizes[2], sizes[2], 1)
         self._span = sizes[0] * sizes[1] * sizes[2]
-        self._dense_values: dict[int, int] = {}  # incidents by name, once protecting
+        # what hiding a non-empty node costs (``_weighed``), by name, once protecting
+        self._dense_costs: dict[int, int] = {}
         self._large: set[int] = set()  # the names of nodes of k or more incidents
         # A node's name is the sum of one term per axis: the combo ids are numbered in
         # ``product`` order, so (ri, ti, ci)'s id is the sum of (ri, 0, 0)'s, (0, ti, 0)'s
@@ -330,7 +333,7 @@ class Grid:
             self._templates.append(
                 [t for size in range(len(split), -1, -1) for t in combinations(split, size)]
             )
-        self._present: dict[tuple[int, int], dict[int, dict[int, tuple[int, int, int]]]] = {}
+        self._present: dict[tuple[int, int], _Present] = {}
         self._finest_of = [[row[-1] for row in self.index[d].rows] for d in range(3)]
         self._base_rows = [tuple(row) for row in self.base.tolist()]
         self._count = {
@@ -421,23 +424,25 @@ class Grid:
         # protected by dense names (see ``__post_init__``); ``hidden`` takes the keys
         keys = np.array(primaries, np.int64)
         names, reps = self._names(keys).tolist(), self._reps(keys)
-        if not self._dense_values:
+        if not self._dense_costs:
             every = self._names(self.node_keys).tolist()
-            self._dense_values = dict(zip(every, self.node_values.tolist(), strict=True))
+            weights = np.array([w or 0 for w in self._weights], np.int64)
+            costs = (self.node_values + 1) * weights[self.node_keys >> _COMBO_SHIFT]
+            self._dense_costs = dict(zip(every, costs.tolist(), strict=True))
             self._large = set(compress(every, (self.node_values >= self.k).tolist()))
-        hidden = set(self._names(np.fromiter(self.hidden, np.int64, len(self.hidden))).tolist())
-        added: list[int] = []
+        before = set(self._names(np.fromiter(self.hidden, np.int64, len(self.hidden))).tolist())
+        hidden = set(before)
         done = 0
         try:
             for key, name, rep in zip(primaries, names, reps, strict=True):
                 if name in hidden:
                     continue
-                new = self._protect(key, name, rep, published_ids, hidden)
-                hidden.update(new)
-                added.extend(new)
+                hidden.update(self._protect(key, name, rep, published_ids, hidden))
                 done += 1
         finally:
-            self.hidden.update(self._keys_of(np.array(added, np.int64)).tolist())
+            # what this release hid: one set difference in C, not a list kept per move
+            added = hidden - before if before else hidden
+            self.hidden.update(self._keys_of(np.fromiter(added, np.int64, len(added))).tolist())
         self.published.update(wanted)
         return done
 
@@ -573,11 +578,13 @@ class Grid:
             context, step = x_part[e] * dense[e], dense[a]
             ordered_b, rank_b = ranked[b]
             for y_a in ranked[a][0]:
-                present = cache.get(context + y_a * step)
+                present = cache[context + y_a * step]
                 if present is None:
                     continue
-                for y_b in _in_order(present, ordered_b, rank_b):
-                    found = present[y_b]
+                for y_b in ordered_b if len(present) > _FEW else _in_order(present, rank_b):
+                    found = present.get(y_b)
+                    if found is None:
+                        continue
                     tries += 1
                     if tries > MAX_TRIES:
                         return
@@ -600,19 +607,25 @@ class Grid:
         finest_nodes = self._finest_nodes or self._finest_set()
         m0, m1, _ = dense
         head1, head2, head3 = x0 * m0, x1 * m1, x2
-        (ordered0, rank0), (ordered2, rank2) = ranked[0], ranked[2]
+        ordered2, rank2 = ranked[2]
+        ordered0, rank0 = ranked[0]
         for y_1 in ranked[1][0]:
-            present = cache1.get(head1 + y_1 * m1)
+            present = cache1[head1 + y_1 * m1]
             if present is None:
                 continue
-            for y_2 in _in_order(present, ordered2, rank2):
-                found = present[y_2]
+            for y_2 in ordered2 if len(present) > _FEW else _in_order(present, rank2):
+                found = present.get(y_2)
+                if found is None:
+                    continue
                 a1, a2 = found[1], found[2]
-                present2 = cache2.get(head2 + f2[a2])
+                present2 = cache2[head2 + f2[a2]]
                 if present2 is None:
                     continue
-                for y_0 in _in_order(present2, ordered0, rank0):
-                    a0 = present2[y_0][0]
+                for y_0 in ordered0 if len(present2) > _FEW else _in_order(present2, rank0):
+                    cell = present2.get(y_0)
+                    if cell is None:
+                        continue
+                    a0 = cell[0]
                     if head3 + f0[a0] * m0 + f1[a1] * m1 not in finest_nodes:
                         continue
                     tries += 1
@@ -627,9 +640,10 @@ class Grid:
         self._finest_nodes = {f0[r] * m0 + f1[t] * m1 + f2[c] for r, t, c in self._base_rows}
         return self._finest_nodes
 
-    def _present_of(self, combo_id: int, free: int) -> dict[int, dict[int, tuple[int, int, int]]]:
+    def _present_of(self, combo_id: int, free: int) -> _Present:
         """The non-empty nodes of a combo by context (their parts off axis ``free``, as a
-        dense key: see ``_dense``): their part on axis ``free`` -> a base cell in the node."""
+        dense key: see ``_dense``): their part on axis ``free`` -> a base cell in the node.
+        Read with ``[context]`` (None: no node there)."""
         present = self._present.get((combo_id, free))
         if present is not None:
             return present
@@ -637,18 +651,15 @@ class Grid:
         by_axis = [(nodes >> shift) & (width - 1) for shift, width in _FIELDS]
         contexts = sum(by_axis[d] * self._dense[d] for d in range(3) if d != free)
         order = np.argsort(contexts, kind="stable")
-        contexts, rows = contexts[order], rows[order]
-        parts = by_axis[free][order].tolist()
-        base_rows = self._base_rows
-        cells = [base_rows[row] for row in rows.tolist()]
+        contexts = contexts[order]
         starts = np.flatnonzero(np.diff(contexts, prepend=-1))  # first of each context
-        bounds = [*starts.tolist(), len(contexts)]
-        present = {
-            context: dict(zip(parts[lo:hi], cells[lo:hi], strict=True))
-            for context, lo, hi in zip(
-                contexts[starts].tolist(), bounds[:-1], bounds[1:], strict=True
-            )
-        }
+        present = _Present(
+            contexts[starts].tolist(),
+            [*starts.tolist(), len(contexts)],
+            by_axis[free][order].tolist(),
+            rows[order].tolist(),
+            self._base_rows,
+        )
         self._present[(combo_id, free)] = present
         return present
 
@@ -695,12 +706,13 @@ class Grid:
     def _weighed(self, new: set[int]) -> float:
         """What hiding ``new`` (nodes not hidden yet) costs, totals weighing more (only
         asked when some node in it holds ``k`` or more incidents)."""
-        # in C (map), not a Python loop: a few dozen nodes per move, a move per primary
-        values = list(map(self._dense_values.get, new, repeat(0)))
-        # no structural piece is ever affected (``_factor`` stops at published columns)
-        weights = list(map(self._weights.__getitem__, map(floordiv, new, repeat(self._span))))
+        # A node costs its weight times (incidents + 1): ``_dense_costs`` holds that for
+        # the non-empty nodes, an empty one costs its weight (the default, by combo). In C
+        # (map), not a Python loop: a few dozen nodes per move, a move per primary. No
+        # structural piece is ever affected (``_factor`` stops at published columns).
+        weights = map(self._weights.__getitem__, map(floordiv, new, repeat(self._span)))
         # whole numbers far below 2**53: the sum is exact in any order
-        return float(sum(map(mul, values, weights)) + sum(weights))
+        return float(sum(map(self._dense_costs.get, new, weights)))
 
     def digest(self) -> str:
         """What the grid is of (its axes, parts and counts; not k): the ledger's key."""
@@ -746,6 +758,37 @@ class Grid:
         return self.combo(name[0], name[1], bool(name[2]))
 
 
+class _Present(dict[int, dict[int, tuple[int, int, int]] | None]):
+    """The non-empty nodes of one combo by context (see ``Grid._present_of``), each
+    context's map built when first read: a search reads about a third of them."""
+
+    __slots__ = ("_contexts", "_bounds", "_parts", "_rows", "_base_rows")
+
+    def __init__(
+        self,
+        contexts: list[int],
+        bounds: list[int],
+        parts: list[int],
+        rows: list[int],
+        base_rows: list[tuple[int, int, int]],
+    ) -> None:
+        super().__init__()
+        # sorted contexts; context i's nodes are positions bounds[i]:bounds[i + 1]
+        self._contexts, self._bounds = contexts, bounds
+        self._parts, self._rows, self._base_rows = parts, rows, base_rows
+
+    def __missing__(self, context: int) -> dict[int, tuple[int, int, int]] | None:
+        i = bisect_left(self._contexts, context)
+        found = None
+        if i < len(self._contexts) and self._contexts[i] == context:
+            lo, hi, base_rows = self._bounds[i], self._bounds[i + 1], self._base_rows
+            found = dict(
+                zip(self._parts[lo:hi], [base_rows[r] for r in self._rows[lo:hi]], strict=True)
+            )
+        self[context] = found
+        return found
+
+
 def _pack(combo: int, r: Any, t: Any, c: Any) -> Any:
     return (
         (
@@ -759,12 +802,13 @@ def _pack(combo: int, r: Any, t: Any, c: Any) -> Any:
     )
 
 
-def _in_order(present: dict[int, Any], ordered: list[int], rank: dict[int, int]) -> list[int]:
-    """The partners in ``present``, closest first (``ordered``; ``rank``: their places)."""
+def _in_order(present: dict[int, Any], rank: dict[int, int]) -> list[int]:
+    """The partners among a few ``present`` nodes, closest first (``rank``: their order).
+
+    Many present: the search walks the ordered partners instead and skips the absent."""
     if len(present) == 1:
         return [y for y in present if y in rank]
-    # the candidates in order, kept when present: a sort without sorting
-    return [y for y in ordered if y in present]
+    return sorted(present.keys() & rank.keys(), key=rank.__getitem__)
 
 
 def _unpack(key: int) -> tuple[int, int, int]:
