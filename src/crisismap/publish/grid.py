@@ -106,7 +106,7 @@ class _AxisIndex:
     def build(cls, axis: Axis) -> tuple[_AxisIndex, np.ndarray]:
         parts = np.asarray(axis.parts, dtype=np.int64)
         if len(parts):
-            atoms, atom_of_pair = np.unique(parts, axis=0, return_inverse=True)
+            atoms, atom_of_pair = _unique_rows(parts)
         else:
             atoms, atom_of_pair = np.zeros((0, parts.shape[1]), np.int64), np.zeros(0, np.int64)
         n_atoms, n_parts = atoms.shape
@@ -120,7 +120,7 @@ class _AxisIndex:
         coarser: dict[tuple[int, int], list[tuple[int, ...]]] = {}
         for col in range(1, n_parts + 1):
             partners.update(_partners(up, col))
-            for row in np.unique(up[:, : col + 1], axis=0).tolist():
+            for row in _unique_rows(up[:, : col + 1])[0].tolist():
                 coarser.setdefault((col, row[col]), []).append(tuple(row[1:col]))
         label_to_part = [{label: i + 1 for i, label in enumerate(labels)} for labels in axis.labels]
         return cls(up, atom_of, partners, coarser, label_to_part), atom_of_pair
@@ -235,9 +235,7 @@ class Grid:
         index = tuple(i for i, _ in indexed)
         atoms = np.column_stack([a for _, a in indexed]) if n else np.zeros((0, 3), np.int64)
         base, inverse = (
-            np.unique(atoms, axis=0, return_inverse=True)
-            if n
-            else (np.zeros((0, 3), np.int64), np.zeros(0, np.int64))
+            _unique_rows(atoms) if n else (np.zeros((0, 3), np.int64), np.zeros(0, np.int64))
         )
         inverse = inverse.reshape(-1)
         count = np.bincount(inverse, minlength=len(base)).astype(np.int64)
@@ -249,7 +247,8 @@ class Grid:
             if idx.up.shape[0] and idx.up.max() >= limit:
                 raise ValueError("too many parts on one axis for the publication grid")
         combos = list(product(range(index[0].up.shape[1]), range(index[1].up.shape[1]), range(2)))
-        keys = np.empty((len(base), len(combos)), np.int64)
+        # column-major: every use reads (or fills) one combo's column
+        keys = np.empty((len(base), len(combos)), np.int64, order="F")
         for j, (ri, ti, ci) in enumerate(combos):
             keys[:, j] = _pack(
                 j,
@@ -265,12 +264,20 @@ class Grid:
             if ri <= len(region.partitions) - region.structural
             and ti <= len(time.partitions) - time.structural
         ]
-        flat = keys[:, shown].reshape(-1)
-        nodes, where = np.unique(flat, return_inverse=True)
-        reps = np.repeat(np.arange(len(base)), len(shown))
-        values = np.bincount(where, weights=count[reps], minlength=len(nodes)).astype(np.int64)
-        node_victims = np.bincount(where, weights=base_victims[reps], minlength=len(nodes))
-        node_known = np.bincount(where, weights=base_known[reps], minlength=len(nodes))
+        # Combo by combo (their keys are disjoint and ordered by combo): each node's sums
+        # add its base cells in row order, as one pass over every combo would.
+        sums: list[list[np.ndarray]] = [[], [], [], []]
+        for j in shown:
+            nodes_j, where = _nodes_of(keys[:, j], combos[j], index, base)
+            sums[0].append(nodes_j)
+            for out, weights in zip(sums[1:], (count, base_victims, base_known), strict=True):
+                out.append(np.bincount(where, weights=weights, minlength=len(nodes_j)))
+        empty = [np.zeros(0, np.int64)] + [np.zeros(0)] * 3
+        nodes, values, node_victims, node_known = (
+            np.concatenate(parts) if parts else none
+            for parts, none in zip(sums, empty, strict=True)
+        )
+        values = values.astype(np.int64)
         listed = nodes.tolist()
         return cls(
             k=int(k),
@@ -336,10 +343,7 @@ class Grid:
         self._present: dict[tuple[int, int], _Present] = {}
         self._finest_of = [[row[-1] for row in self.index[d].rows] for d in range(3)]
         self._base_rows = [tuple(row) for row in self.base.tolist()]
-        self._count = {
-            (int(r), int(t), int(c)): int(n)
-            for (r, t, c), n in zip(self.base.tolist(), self.base_count.tolist(), strict=True)
-        }
+        self._count = dict(zip(self._base_rows, self.base_count.tolist(), strict=True))
         self._finest_nodes: set[int] = set()
 
     # --- naming nodes ----------------------------------------------------------------------
@@ -787,6 +791,55 @@ class _Present(dict[int, dict[int, tuple[int, int, int]] | None]):
             )
         self[context] = found
         return found
+
+
+def _unique_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(rows, axis=0, return_inverse=True)`` (inverse flat) for integer rows:
+    sorted on one mixed-radix int64 per row, not on rows compared as bytes records."""
+    rows = np.asarray(rows)
+    if rows.ndim != 2 or not len(rows) or rows.dtype.kind not in "iu" or rows.min() < 0:
+        unique, inverse = np.unique(rows, axis=0, return_inverse=True)
+        return unique, inverse.reshape(-1)
+    sizes = [int(top) + 1 for top in rows.max(axis=0).tolist()]
+    if float(np.prod(sizes, dtype=float)) >= 2.0**62:
+        unique, inverse = np.unique(rows, axis=0, return_inverse=True)
+        return unique, inverse.reshape(-1)
+    code = np.zeros(len(rows), np.int64)
+    for col, size in enumerate(sizes):  # first column most significant: row order
+        code = code * size + rows[:, col]
+    codes, inverse = np.unique(code, return_inverse=True)
+    unique = np.empty((len(codes), len(sizes)), rows.dtype)
+    for col in range(len(sizes) - 1, -1, -1):
+        codes, unique[:, col] = np.divmod(codes, sizes[col])
+    return unique, inverse.reshape(-1)
+
+
+def _nodes_of(
+    keys: np.ndarray,
+    combo: tuple[int, int, int],
+    index: Sequence[_AxisIndex],
+    base: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The sorted distinct ``keys`` of one combo's base cells, and each cell's position
+    in them (``np.unique``'s, without its sort when the combo's parts number few)."""
+    parts = [index[d].up[base[:, d], col] for d, col in enumerate(combo[:2])]
+    parts.append(index[2].up[base[:, 2], 1] if combo[2] else np.zeros(len(base), np.int64))
+    sizes = [int(p.max(initial=0)) + 1 for p in parts]
+    size = sizes[0] * sizes[1] * sizes[2]
+    if size > max(4 * len(keys), 1 << 16):  # sparse: sort
+        nodes, where = np.unique(keys, return_inverse=True)
+        return nodes, where.reshape(-1)
+    # dense: numbered in (region, time, category) part order, the order of their keys
+    dense = (parts[0] * sizes[1] + parts[1]) * sizes[2] + parts[2]
+    seen = np.zeros(size, bool)
+    seen[dense] = True
+    used = np.flatnonzero(seen)
+    position = np.zeros(size, np.int64)
+    position[used] = np.arange(len(used))
+    where = position[dense]
+    nodes = np.empty(len(used), np.int64)
+    nodes[where] = keys  # every cell of a node has its key
+    return nodes, where
 
 
 def _pack(combo: int, r: Any, t: Any, c: Any) -> Any:
