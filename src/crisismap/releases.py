@@ -42,7 +42,7 @@ from crisismap.aggregate.select import selection
 from crisismap.errors import InvalidValueError
 from crisismap.i18n import N_, _
 from crisismap.publish import public_k_refusal
-from crisismap.publish.grid import Axis, Grid
+from crisismap.publish.grid import Axis, Grid, unique_rows
 from crisismap.schema import (
     IMPRECISE_CODE,
     IMPRECISE_PERIOD,
@@ -315,8 +315,7 @@ def _with_atoms(
     is its country's piece of "not attributable"), so moves are built from whole pieces."""
     parts = np.column_stack(columns) if columns else np.zeros((n, 0), np.int64)
     if len(parts):
-        _, atom = np.unique(parts, axis=0, return_inverse=True)
-        atom = atom.reshape(-1)
+        atom = unique_rows(parts)[1]  # np.unique(axis=0)'s numbering, without its record sort
     else:
         atom = np.zeros(0, np.int64)
     count = int(atom.max()) + 1 if len(atom) else 0
@@ -552,7 +551,9 @@ class _Reader:
         )
         valid = (r >= 0) & (t >= 0) & (c >= 0)
         keys = (ci << 56) | (np.maximum(r, 0) << 36) | (np.maximum(t, 0) << 20) | np.maximum(c, 0)
-        hidden = valid & np.isin(keys, np.fromiter(g.hidden, np.int64, len(g.hidden)))
+        # one set lookup per row: np.isin would first hash every hidden node of the grid
+        found = map(g.hidden.__contains__, keys.tolist())
+        hidden = valid & np.fromiter(found, bool, len(keys))
         if self.windowed:
             hidden |= (s["period"].astype(object) == IMPRECISE_PERIOD).to_numpy(bool)
         out = s.copy()
