@@ -332,6 +332,7 @@ class Grid:
             [ids[(0, 0, ci)] * self._span for ci in range(2)],
         ]
         self._terms: list[dict[tuple[int, int], list[int]]] = [{}, {}, {}]
+        self._atom_terms: list[list[list[int]]] = [[], [], []]  # see ``_factor``
         self._finest = [self.index[d].up.shape[1] - 1 for d in range(3)]
         # templates: the axes a move pairs on, every split axis first, then fewer
         self._templates = []
@@ -671,7 +672,11 @@ class Grid:
         """The non-empty nodes of a combo (sorted keys) and the first base cell in each."""
         firsts = self._first_base.get(combo_id)
         if firsts is None:
-            firsts = np.unique(self.keys[:, combo_id], return_index=True)
+            combo = self.combos[combo_id]
+            nodes, where = _nodes_of(self.keys[:, combo_id], combo, self.index, self.base)
+            first = np.full(len(nodes), len(where), np.int64)
+            np.minimum.at(first, where, np.arange(len(where)))  # np.unique's return_index
+            firsts = (nodes, first)
             self._first_base[combo_id] = firsts
         return firsts
 
@@ -692,14 +697,19 @@ class Grid:
     def _factor(self, d: int, x: int, y: int) -> list[int]:
         """The key terms of the parts of axis ``d`` where a move from atom ``x`` to ``y``
         does not sum to zero (every part of ``x`` when ``x == y``)."""
-        rows, step, head = self.index[d].rows, self._dense[d], self._heads[d]
-        # structural pieces are never published: nothing to hide there
-        xs, ys = rows[x], rows[y]
-        out = [
-            head[col] + part * step
-            for col in range(self._widths[d])
-            for part in ((xs[col],) if x == y else (xs[col], ys[col]) if xs[col] != ys[col] else ())
-        ]
+        if not self._atom_terms[d]:
+            # each atom's term per published column (structural pieces are never
+            # published: nothing to hide there); equal terms <=> equal parts
+            index, width = self.index[d], self._widths[d]
+            heads = np.asarray(self._heads[d][:width], np.int64)
+            terms = heads + index.up[:, :width] * self._dense[d]
+            self._atom_terms[d] = terms.tolist()
+        xs = self._atom_terms[d][x]
+        if x == y:
+            out = list(xs)
+        else:
+            ys = self._atom_terms[d][y]
+            out = [term for pair in zip(xs, ys, strict=True) if pair[0] != pair[1] for term in pair]
         self._terms[d][(x, y)] = out
         return out
 
