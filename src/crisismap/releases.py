@@ -42,7 +42,8 @@ from crisismap.aggregate.select import selection
 from crisismap.errors import InvalidValueError
 from crisismap.i18n import N_, _
 from crisismap.publish import public_k_refusal
-from crisismap.publish.grid import Axis, Grid, unique_rows
+from crisismap.publish.grid import Grid
+from crisismap.publish.lattice import Axis, unique_rows
 from crisismap.schema import (
     IMPRECISE_CODE,
     IMPRECISE_PERIOD,

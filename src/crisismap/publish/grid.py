@@ -31,7 +31,8 @@ publishes. Nodes already published by an earlier release are never hidden later:
 that would touch one is not used. What was hidden, and which partitions were published,
 is the state a ledger keeps (:meth:`Grid.state`).
 
-Works on arrays only: it imports no other step.
+Works on arrays only: it imports no other step, only its axes
+(:mod:`crisismap.publish.lattice`).
 """
 
 from __future__ import annotations
@@ -45,12 +46,19 @@ from typing import Any
 
 import numpy as np
 
+from crisismap.publish.lattice import (
+    MAX_PARTNERS,
+    Axis,
+    AxisIndex,
+    nodes_of,
+    unique_rows,
+)
+
 ROOT = 0  # part number of the whole axis; part p of a partition is p + 1
 _COMBO_SHIFT, _R_SHIFT, _T_SHIFT = 56, 36, 20
 _R_MAX, _T_MAX, _C_MAX = 1 << 20, 1 << 16, 1 << 20
 _FIELDS = ((_R_SHIFT, _R_MAX), (_T_SHIFT, _T_MAX), (0, _C_MAX))  # a node key's part fields
 _FEW = 4  # up to this many nodes in a context: sort them, else walk the ordered partners
-MAX_PARTNERS = 8  # partners tried per axis for one primary
 MAX_TRIES = 24  # moves with every even corner non-empty, looked at per template
 MAX_FEASIBLE = 16  # feasible moves compared per template
 MAX_EVALUATED = 32  # feasible moves compared per primary, over every template
@@ -59,133 +67,8 @@ TOTAL_WEIGHT = 8  # hiding a total costs this many times a cell of the same valu
 _NO_PARTNERS: tuple[list[int], dict[int, int]] = ([], {})  # an axis the primary is not split by
 
 
-@dataclass(frozen=True)
-class Axis:
-    """One axis of the lattice: partitions of the base pairs, coarsest first.
-
-    ``parts[:, i]`` is each pair's part in partition ``i`` (0-based), ``labels[i]`` the
-    label of each part of partition ``i``.
-    """
-
-    name: str
-    partitions: tuple[str, ...]
-    parts: np.ndarray  # (n_pairs, n_partitions) int
-    labels: tuple[tuple[str, ...], ...]
-    structural: int = 0  # trailing partitions never published (e.g. week x month pieces)
-
-    def __post_init__(self) -> None:
-        if self.parts.ndim != 2 or self.parts.shape[1] != len(self.partitions):
-            raise ValueError(f"axis {self.name}: parts must have one column per partition")
-        if len(self.labels) != len(self.partitions):
-            raise ValueError(f"axis {self.name}: one label list per partition")
-
-
 class UnprotectableError(ValueError):
     """A figure cannot be hidden without changing a figure an earlier release published."""
-
-
-@dataclass
-class _AxisIndex:
-    """Atoms (distinct part tuples) of one axis, their parts with ROOT, and siblings."""
-
-    up: np.ndarray  # (n_atoms, n_partitions + 1): column 0 ROOT, then part + 1
-    atom_of: dict[tuple[int, int], int]  # (partition column, part number) -> one atom in it
-    partners: dict[tuple[int, int], list[int]]  # (column, part) -> candidate partner parts
-    coarser: dict[tuple[int, int], list[tuple[int, ...]]]  # (column, part) -> its atoms' parts
-    label_to_part: list[dict[str, int]]  # per partition: label -> part number (1-based)
-    _closest: dict[tuple[Any, ...], tuple[list[int], dict[int, int]]] = field(default_factory=dict)
-    _closest_of: dict[tuple[int, int, int], tuple[list[int], dict[int, int]]] = field(
-        default_factory=dict
-    )
-    rows: list[list[int]] = field(default_factory=list)  # ``up`` as lists: fast scalar reads
-
-    def __post_init__(self) -> None:
-        self.rows = self.up.tolist()
-
-    @classmethod
-    def build(cls, axis: Axis) -> tuple[_AxisIndex, np.ndarray]:
-        parts = np.asarray(axis.parts, dtype=np.int64)
-        if len(parts):
-            atoms, atom_of_pair = unique_rows(parts)
-        else:
-            atoms, atom_of_pair = np.zeros((0, parts.shape[1]), np.int64), np.zeros(0, np.int64)
-        n_atoms, n_parts = atoms.shape
-        up = np.zeros((n_atoms, n_parts + 1), np.int64)
-        up[:, 1:] = atoms + 1
-        atom_of: dict[tuple[int, int], int] = {}
-        for col in range(1, n_parts + 1):
-            values, first = np.unique(up[:, col], return_index=True)
-            atom_of.update(((col, int(v)), int(a)) for v, a in zip(values, first, strict=True))
-        partners: dict[tuple[int, int], list[int]] = {}
-        coarser: dict[tuple[int, int], list[tuple[int, ...]]] = {}
-        for col in range(1, n_parts + 1):
-            partners.update(_partners(up, col))
-            for row in unique_rows(up[:, : col + 1])[0].tolist():
-                coarser.setdefault((col, row[col]), []).append(tuple(row[1:col]))
-        label_to_part = [{label: i + 1 for i, label in enumerate(labels)} for labels in axis.labels]
-        return cls(up, atom_of, partners, coarser, label_to_part), atom_of_pair
-
-    def closest(self, col: int, part: int, atom: int) -> tuple[list[int], dict[int, int]]:
-        """``candidates`` ordered by how many coarser parts they share with ``atom`` (a
-        week that a year end cuts is paired with a week of the same year as the record),
-        and each one's rank in that order."""
-        cached = self._closest_of.get((col, part, atom))
-        if cached is not None:
-            return cached
-        mine = self.rows[atom][1:col]
-        candidates = self.partners.get((col, part), [])
-        memo_key = (col, part, tuple(mine))
-        cached = self._closest.get(memo_key)
-        if cached is None:
-
-            def shared(part: int) -> int:
-                return (
-                    max(
-                        sum(a == b for a, b in zip(mine, other, strict=True))
-                        for other in self.coarser.get((col, part), [()])
-                    )
-                    if mine
-                    else 0
-                )
-
-            ordered = sorted(candidates, key=lambda q: -shared(q))
-            cached = (ordered, {q: i for i, q in enumerate(ordered)})
-            self._closest[memo_key] = cached
-        self._closest_of[(col, part, atom)] = cached
-        return cached
-
-
-def _partners(up: np.ndarray, col: int) -> dict[tuple[int, int], list[int]]:
-    """Candidate partners of each part of a partition, closest first.
-
-    Closest: parts sharing the coarser parts of the part's atoms (same parent region, same
-    month for a week), nearest in order (adjacent periods); then the nearest others. A move
-    between close parts changes no coarser figure.
-    """
-    used = np.unique(up[:, col])
-    order = {int(p): i for i, p in enumerate(used.tolist())}
-    # the coarser parts of one atom of each part (col 0 is ROOT: all share it)
-    first = np.unique(up[:, col], return_index=True)[1]
-    coarser = {int(up[a, col]): tuple(up[a, :col].tolist()) for a in first}
-    groups: dict[tuple[int, ...], list[int]] = {}
-    for p in used.tolist():
-        groups.setdefault(coarser[p], []).append(p)
-    out: dict[tuple[int, int], list[int]] = {}
-    listed = used.tolist()
-    for p in listed:
-        near = sorted((q for q in groups[coarser[p]] if q != p), key=lambda q: abs(q - p))
-        near = near[: 2 * MAX_PARTNERS]
-        i = order[p]
-        seen = set(near)
-        others: list[int] = []
-        for step in range(1, len(listed)):
-            for j in (i - step, i + step):
-                if 0 <= j < len(listed) and listed[j] != p and listed[j] not in seen:
-                    others.append(listed[j])
-            if len(others) >= MAX_PARTNERS:
-                break
-        out[(col, p)] = near + others[:MAX_PARTNERS]
-    return out
 
 
 @dataclass
@@ -194,7 +77,7 @@ class Grid:
 
     k: int
     axes: tuple[Axis, Axis, Axis]
-    index: tuple[_AxisIndex, _AxisIndex, _AxisIndex]
+    index: tuple[AxisIndex, AxisIndex, AxisIndex]
     base: np.ndarray  # (n_base, 3) atom per axis
     base_count: np.ndarray
     keys: np.ndarray  # (n_base, n_combos) node key of each base cell in each combo
@@ -231,7 +114,7 @@ class Grid:
             raise ValueError("every axis must place the same pairs")
         if category.parts.shape[1] != 1:
             raise ValueError("the category axis has exactly one partition")
-        indexed = [_AxisIndex.build(axis) for axis in (region, time, category)]
+        indexed = [AxisIndex.build(axis) for axis in (region, time, category)]
         index = tuple(i for i, _ in indexed)
         atoms = np.column_stack([a for _, a in indexed]) if n else np.zeros((0, 3), np.int64)
         base, inverse = (
@@ -268,7 +151,7 @@ class Grid:
         # add its base cells in row order, as one pass over every combo would.
         sums: list[list[np.ndarray]] = [[], [], [], []]
         for j in shown:
-            nodes_j, where = _nodes_of(keys[:, j], combos[j], index, base)
+            nodes_j, where = nodes_of(keys[:, j], combos[j], index, base)
             sums[0].append(nodes_j)
             for out, weights in zip(sums[1:], (count, base_victims, base_known), strict=True):
                 out.append(np.bincount(where, weights=weights, minlength=len(nodes_j)))
@@ -673,7 +556,7 @@ class Grid:
         firsts = self._first_base.get(combo_id)
         if firsts is None:
             combo = self.combos[combo_id]
-            nodes, where = _nodes_of(self.keys[:, combo_id], combo, self.index, self.base)
+            nodes, where = nodes_of(self.keys[:, combo_id], combo, self.index, self.base)
             first = np.full(len(nodes), len(where), np.int64)
             np.minimum.at(first, where, np.arange(len(where)))  # np.unique's return_index
             firsts = (nodes, first)
@@ -802,55 +685,6 @@ class _Present(dict[int, dict[int, tuple[int, int, int]] | None]):
             )
         self[context] = found
         return found
-
-
-def unique_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``np.unique(rows, axis=0, return_inverse=True)`` (inverse flat) for integer rows:
-    sorted on one mixed-radix int64 per row, not on rows compared as bytes records."""
-    rows = np.asarray(rows)
-    if rows.ndim != 2 or not len(rows) or rows.dtype.kind not in "iu" or rows.min() < 0:
-        unique, inverse = np.unique(rows, axis=0, return_inverse=True)
-        return unique, inverse.reshape(-1)
-    sizes = [int(top) + 1 for top in rows.max(axis=0).tolist()]
-    if float(np.prod(sizes, dtype=float)) >= 2.0**62:
-        unique, inverse = np.unique(rows, axis=0, return_inverse=True)
-        return unique, inverse.reshape(-1)
-    code = np.zeros(len(rows), np.int64)
-    for col, size in enumerate(sizes):  # first column most significant: row order
-        code = code * size + rows[:, col]
-    codes, inverse = np.unique(code, return_inverse=True)
-    unique = np.empty((len(codes), len(sizes)), rows.dtype)
-    for col in range(len(sizes) - 1, -1, -1):
-        codes, unique[:, col] = np.divmod(codes, sizes[col])
-    return unique, inverse.reshape(-1)
-
-
-def _nodes_of(
-    keys: np.ndarray,
-    combo: tuple[int, int, int],
-    index: Sequence[_AxisIndex],
-    base: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """The sorted distinct ``keys`` of one combo's base cells, and each cell's position
-    in them (``np.unique``'s, without its sort when the combo's parts number few)."""
-    parts = [index[d].up[base[:, d], col] for d, col in enumerate(combo[:2])]
-    parts.append(index[2].up[base[:, 2], 1] if combo[2] else np.zeros(len(base), np.int64))
-    sizes = [int(p.max(initial=0)) + 1 for p in parts]
-    size = sizes[0] * sizes[1] * sizes[2]
-    if size > max(4 * len(keys), 1 << 16):  # sparse: sort
-        nodes, where = np.unique(keys, return_inverse=True)
-        return nodes, where.reshape(-1)
-    # dense: numbered in (region, time, category) part order, the order of their keys
-    dense = (parts[0] * sizes[1] + parts[1]) * sizes[2] + parts[2]
-    seen = np.zeros(size, bool)
-    seen[dense] = True
-    used = np.flatnonzero(seen)
-    position = np.zeros(size, np.int64)
-    position[used] = np.arange(len(used))
-    where = position[dense]
-    nodes = np.empty(len(used), np.int64)
-    nodes[where] = keys  # every cell of a node has its key
-    return nodes, where
 
 
 def _pack(combo: int, r: Any, t: Any, c: Any) -> Any:
