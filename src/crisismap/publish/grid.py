@@ -368,7 +368,7 @@ class Grid:
             for d, index in enumerate(self.index):
                 if combo[d]:
                     at = (combo[d], parts[d], rep[d])
-                    ranked[d] = index._closest_of.get(at) or index.closest(*at)
+                    ranked[d] = index.closest_of.get(at) or index.closest(*at)
             x0, x1, x2 = rep
             (terms0, terms1, terms2), large = self._terms, self._large
             budget = self._evaluate

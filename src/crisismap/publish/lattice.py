@@ -47,7 +47,9 @@ class AxisIndex:
     coarser: dict[tuple[int, int], list[tuple[int, ...]]]  # (column, part) -> its atoms' parts
     label_to_part: list[dict[str, int]]  # per partition: label -> part number (1-based)
     _closest: dict[tuple[Any, ...], tuple[list[int], dict[int, int]]] = field(default_factory=dict)
-    _closest_of: dict[tuple[int, int, int], tuple[list[int], dict[int, int]]] = field(
+    # closest() by (column, part, atom): the search reads it directly (one call less
+    # per primary and axis) and calls closest() only on a miss
+    closest_of: dict[tuple[int, int, int], tuple[list[int], dict[int, int]]] = field(
         default_factory=dict
     )
     rows: list[list[int]] = field(default_factory=list)  # ``up`` as lists: fast scalar reads
@@ -82,7 +84,7 @@ class AxisIndex:
         """``candidates`` ordered by how many coarser parts they share with ``atom`` (a
         week that a year end cuts is paired with a week of the same year as the record),
         and each one's rank in that order."""
-        cached = self._closest_of.get((col, part, atom))
+        cached = self.closest_of.get((col, part, atom))
         if cached is not None:
             return cached
         mine = self.rows[atom][1:col]
@@ -104,7 +106,7 @@ class AxisIndex:
             ordered = sorted(candidates, key=lambda q: -shared(q))
             cached = (ordered, {q: i for i, q in enumerate(ordered)})
             self._closest[memo_key] = cached
-        self._closest_of[(col, part, atom)] = cached
+        self.closest_of[(col, part, atom)] = cached
         return cached
 
 
