@@ -464,12 +464,11 @@ class Grid:
             cache = self._present_of(combo_id, b)
             e = 3 - a - b
             context, step = x_part[e] * dense[e], dense[a]
-            ordered_b, rank_b = ranked[b]
             for y_a in ranked[a][0]:
                 present = cache[context + y_a * step]
                 if present is None:
                     continue
-                for y_b in ordered_b if len(present) > _FEW else _in_order(present, rank_b):
+                for y_b in _in_order(present, ranked[b]):
                     found = present.get(y_b)
                     if found is None:
                         continue
@@ -495,13 +494,11 @@ class Grid:
         finest_nodes = self._finest_nodes or self._finest_set()
         m0, m1, _ = dense
         head1, head2, head3 = x0 * m0, x1 * m1, x2
-        ordered2, rank2 = ranked[2]
-        ordered0, rank0 = ranked[0]
         for y_1 in ranked[1][0]:
             present = cache1[head1 + y_1 * m1]
             if present is None:
                 continue
-            for y_2 in ordered2 if len(present) > _FEW else _in_order(present, rank2):
+            for y_2 in _in_order(present, ranked[2]):
                 found = present.get(y_2)
                 if found is None:
                     continue
@@ -509,7 +506,7 @@ class Grid:
                 present2 = cache2[head2 + f2[a2]]
                 if present2 is None:
                     continue
-                for y_0 in ordered0 if len(present2) > _FEW else _in_order(present2, rank0):
+                for y_0 in _in_order(present2, ranked[0]):
                     cell = present2.get(y_0)
                     if cell is None:
                         continue
@@ -700,10 +697,13 @@ def _pack(combo: int, r: Any, t: Any, c: Any) -> Any:
     )
 
 
-def _in_order(present: dict[int, Any], rank: dict[int, int]) -> list[int]:
-    """The partners among a few ``present`` nodes, closest first (``rank``: their order).
-
-    Many present: the search walks the ordered partners instead and skips the absent."""
+def _in_order(present: dict[int, Any], ranked: tuple[list[int], dict[int, int]]) -> list[int]:
+    """The partners to try among the ``present`` nodes, closest first (``ranked``: the
+    partners in order and each one's rank): a few present are sorted by rank; when many
+    are, the ordered partners themselves, and the caller skips the absent."""
+    ordered, rank = ranked
+    if len(present) > _FEW:
+        return ordered
     if len(present) == 1:
         return [y for y in present if y in rank]
     return sorted(present.keys() & rank.keys(), key=rank.__getitem__)
