@@ -119,8 +119,7 @@ def bundle_files(
     )
     # the workbook too (the longest of the files): its child is ready when the figures are
     workbook = parallel.in_child(
-        lambda job: _workbook(job[0], _country_tables(analysis, job[0]), title=job[1]),
-        warm=_import_xlsxwriter,
+        lambda job: _workbook(job[0], job[1], title=job[2]), warm=_import_xlsxwriter
     )
     try:
         if figures is None:
@@ -139,11 +138,12 @@ def bundle_files(
             summary = points_summary(points, figures, masking, secret)
             notes = points_notes(summary, masking)
         pdf.send((figures, title, notes))
-        workbook.send((figures, title))
+        tables = _country_tables(analysis, figures)
+        workbook.send((figures, tables, title))
         files: dict[str, bytes] = {}
         files["README.txt"] = b""  # placeholder keeps the order; written last
         files["brief.pdf"] = b""
-        files |= _beside_workbook(analysis, figures, _country_tables(analysis, figures), workbook)
+        files |= _beside_workbook(analysis, figures, tables, workbook)
         files["brief.pdf"] = pdf.result()
     finally:
         try:
